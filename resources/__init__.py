@@ -1,0 +1,1 @@
+"""Data files shipped with reviewer-app: rule packs, icons, demo templates."""

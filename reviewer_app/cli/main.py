@@ -1,0 +1,70 @@
+"""The ``reviewer-app`` command: global options, the command registry, and exit codes.
+
+Exit codes: 0 ok; 1 a negative verdict (the gate, verify-export); 2 usage or input error, always a
+single line on stderr that names the file and line where it applies. No traceback reaches the user.
+Commands live in one module per group, each with ``register(subparsers)``; handlers take the parsed
+arguments and return the exit code. Nothing here imports Qt: ``gui`` imports it when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from reviewer_app import __version__
+from reviewer_app.errors import UserError
+
+# Modules under reviewer_app.cli, each registering its own subcommands, in --help order.
+COMMAND_MODULES = ["changes"]
+
+EXIT_OK, EXIT_VERDICT, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors on one line with exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"{self.prog}: {message} (see --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="reviewer-app",
+        description="Risk-ranked review, signed senior approvals and a CI gate for AI-assisted code changes.",
+    )
+    parser.add_argument("--version", action="version", version=f"reviewer-app {__version__}")
+    parser.add_argument(
+        "--db", metavar="PATH",
+        help="local database (default: $REVIEWER_APP_DB, else the platform data folder)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"reviewer_app.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return EXIT_USAGE
+        return int(args.handler(args))
+    except UserError as exc:
+        print(f"reviewer-app: error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("reviewer-app: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # last resort: one line, never a traceback; details with REVIEWER_APP_DEBUG=1
+        import os
+
+        if os.environ.get("REVIEWER_APP_DEBUG"):
+            raise
+        print(f"reviewer-app: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_USAGE

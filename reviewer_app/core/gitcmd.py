@@ -1,0 +1,86 @@
+"""Running git: argument lists only (never a shell string), with the options that make output stable.
+
+A user's git configuration must not change what a diff looks like, or the same commit would get a
+different change id on two machines. ``PINNED_DIFF_OPTIONS`` fixes every option that alters the
+text of a diff; ``git_env`` keeps global and system configuration out of the way entirely.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from reviewer_app.errors import UserError
+
+# Configuration that would otherwise leak into diff text (prefixes, quoting, colour, renames).
+_PINNED_CONFIG = [
+    "-c", "core.quotePath=true",
+    "-c", "diff.noprefix=false",
+    "-c", "diff.mnemonicPrefix=false",
+    "-c", "diff.relative=false",
+    "-c", "diff.renames=true",
+    "-c", "diff.suppressBlankEmpty=false",
+    "-c", "color.ui=false",
+    "-c", "core.autocrlf=false",
+]
+
+PINNED_DIFF_OPTIONS = [
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "--unified=3",
+    "--inter-hunk-context=0",
+    "--diff-algorithm=myers",
+    "--indent-heuristic",
+    "--find-renames",
+    "--full-index",
+    "--binary",
+    "--no-relative",
+    "--ignore-submodules=none",
+]
+
+
+def git_env() -> dict[str, str]:
+    """The environment for git: no pager, no prompts, fixed language for parsable messages."""
+    env = dict(os.environ)
+    env.update(GIT_PAGER="cat", GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANG="C", GIT_OPTIONAL_LOCKS="0")
+    return env
+
+
+def run_git(
+    repo: Path,
+    *args: str,
+    input_bytes: bytes | None = None,
+    check: bool = True,
+    timeout: float | None = 600,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git -C repo args...``; raise UserError with git's own message when it fails."""
+    cmd = ["git", "-C", str(repo), *_PINNED_CONFIG, *args]
+    try:
+        proc = subprocess.run(
+            cmd, input=input_bytes, capture_output=True, env=git_env(), timeout=timeout, check=False
+        )
+    except FileNotFoundError as exc:  # git itself missing
+        raise UserError("git is not installed or not on PATH") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise UserError(f"git {args[0] if args else ''} timed out after {timeout:.0f} s in {repo}") from exc
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        first = message[-1] if message else f"exit status {proc.returncode}"
+        raise UserError(f"git {args[0] if args else ''} failed in {repo}: {first}")
+    return proc
+
+
+def git_text(repo: Path, *args: str) -> str:
+    return run_git(repo, *args).stdout.decode("utf-8", "replace").strip()
+
+
+def repository_root(start: Path) -> Path | None:
+    """The top of the git work tree holding ``start``, or None when it is not in one."""
+    proc = run_git(start, "rev-parse", "--show-toplevel", check=False)
+    if proc.returncode != 0:
+        return None
+    return Path(proc.stdout.decode("utf-8", "replace").strip())

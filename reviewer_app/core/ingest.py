@@ -1,0 +1,170 @@
+"""Where changes come from: a patch or mbox file, standard input, or a git range.
+
+A git range ``BASE..HEAD`` becomes one Change diffed from the merge base (what a pull request
+shows), with every commit's message kept for provenance and review. Git runs with argument lists
+and pinned diff options (see gitcmd), so a user's configuration cannot change the change id.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import BinaryIO
+
+from reviewer_app.core.diffparse import parse_patch
+from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, git_text, run_git
+from reviewer_app.core.model import Change, Commit, Person
+from reviewer_app.errors import UserError
+
+GIT_PREFIX = "git:"
+_RANGE = re.compile(r"^([^.\s][^\s]*?)(\.\.\.?)([^.\s][^\s]*)$")
+# One record per commit; fields separated by NUL, records by RS (0x1e) so messages may hold anything.
+_LOG_FORMAT = "%H%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B%x1e"
+
+
+def read_patch_bytes(spec: str, stdin: BinaryIO | None = None) -> tuple[bytes, str]:
+    """The bytes of a patch file, or of standard input for ``-``; returns (data, source name)."""
+    if spec == "-":
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        return stream.read(), "<stdin>"
+    path = Path(spec)
+    try:
+        return path.read_bytes(), spec
+    except FileNotFoundError as exc:
+        raise UserError(f"{spec}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise UserError(f"{spec}: is a directory, expected a patch file (or use --git BASE..HEAD)") from exc
+    except OSError as exc:
+        raise UserError(f"{spec}: cannot read: {exc.strerror}") from exc
+
+
+def load_changes(spec: str, repo: Path | None = None, stdin: BinaryIO | None = None) -> list[Change]:
+    """Changes from a path, ``-`` (stdin) or ``git:BASE..HEAD`` (needs ``repo``)."""
+    if spec.startswith(GIT_PREFIX):
+        if repo is None:
+            raise UserError(f"{spec[len(GIT_PREFIX):]}: a git range needs a repository (--repo DIR)")
+        return [load_git_range(repo, spec[len(GIT_PREFIX):])]
+    data, source = read_patch_bytes(spec, stdin)
+    return parse_patch(data, source)
+
+
+def _verify_commit(repo: Path, rev: str, range_text: str) -> str:
+    if rev.startswith("-"):
+        raise UserError(f"{range_text}: revision may not start with '-'")
+    proc = run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False)
+    if proc.returncode != 0:
+        raise UserError(f"{range_text}: unknown revision '{rev}' in {repo}")
+    return proc.stdout.decode().strip()
+
+
+def load_git_range(repo: Path, range_text: str) -> Change:
+    """One Change for ``BASE..HEAD`` (or ``BASE...HEAD``), diffed from the merge base."""
+    match = _RANGE.match(range_text.strip())
+    if not match:
+        raise UserError(f"{range_text}: expected a range BASE..HEAD")
+    base = _verify_commit(repo, match.group(1), range_text)
+    head = _verify_commit(repo, match.group(3), range_text)
+    merge_base_proc = run_git(repo, "merge-base", base, head, check=False)
+    if merge_base_proc.returncode != 0:
+        raise UserError(f"{range_text}: '{match.group(1)}' and '{match.group(3)}' have no common history")
+    merge_base = merge_base_proc.stdout.decode().strip()
+    diff = run_git(repo, "diff", *PINNED_DIFF_OPTIONS, merge_base, head, "--").stdout
+    source = f"git:{range_text}"
+    if not diff.strip():
+        raise UserError(f"{range_text}: no changes between {match.group(1)} and {match.group(3)}")
+    changes = parse_patch(diff, source)
+    change = changes[0]
+    commits = _commits(repo, merge_base, head)
+    _apply_commits(change, commits, base=merge_base, head=head)
+    change.raw = _range_patch(change, diff)
+    return change
+
+
+def _commits(repo: Path, base: str, head: str) -> list[Commit]:
+    out = run_git(repo, "log", "--reverse", "--no-color", f"--format={_LOG_FORMAT}", f"{base}..{head}", "--").stdout
+    commits: list[Commit] = []
+    for record in out.decode("utf-8", "replace").split("\x1e"):
+        record = record.lstrip("\n")
+        if not record:
+            continue
+        fields = record.split("\0")
+        if len(fields) < 8:
+            continue
+        sha, an, ae, ad, cn, ce, cd, message = fields[:8]
+        message = message.strip("\n")
+        commits.append(Commit(
+            subject=message.split("\n", 1)[0], message=message, author=Person(an, ae),
+            committer=Person(cn, ce), author_date=_utc(ad), commit_date=_utc(cd), sha=sha,
+        ))
+    return commits
+
+
+def _utc(iso: str) -> str:
+    return iso.replace("+00:00", "Z")
+
+
+def _apply_commits(change: Change, commits: list[Commit], base: str, head: str) -> None:
+    change.base, change.head = base, head
+    change.commits = commits
+    if not commits:
+        return
+    # The change's author is whoever wrote most of its commits (ties: the earliest).
+    counts = Counter(commit.author.email.lower() for commit in commits)
+    top = max(counts.values())
+    main_author = next(c.author for c in commits if counts[c.author.email.lower()] == top)
+    last = commits[-1]
+    change.author = main_author
+    change.committer = last.committer
+    change.author_date = commits[0].author_date
+    change.commit_date = last.commit_date
+    if len(commits) == 1:
+        change.title = commits[0].subject
+        change.message = commits[0].message
+    else:
+        change.title = f"{commits[0].subject} (+{len(commits) - 1} more commit{'s' if len(commits) > 2 else ''})"
+        change.message = "\n\n".join(commit.message for commit in commits)
+
+
+def _mail_date(iso: str | None) -> str:
+    from datetime import datetime
+    from email.utils import format_datetime
+
+    if not iso:
+        return ""
+    try:
+        return format_datetime(datetime.fromisoformat(iso.replace("Z", "+00:00")))
+    except ValueError:
+        return iso
+
+
+def _range_patch(change: Change, diff: bytes) -> bytes:
+    """A self-describing patch for the queue: the commits' messages as a header, then the diff.
+
+    Stored so that a teammate (after sync) sees the same diff; the header is mail-like, so
+    parse_patch reads the metadata back.
+    """
+    author = change.author
+    header = (
+        f"From {change.head} Mon Sep 17 00:00:00 2001\n"
+        f"From: {author.name} <{author.email}>\n"
+        f"Date: {_mail_date(change.author_date)}\n"
+        f"Subject: [PATCH] {change.title}\n"
+        f"X-Reviewer-Base: {change.base}\n"
+        "\n"
+    )
+    body = change.message.split("\n", 1)[1].strip("\n") if "\n" in change.message else ""
+    return (header + (body + "\n" if body else "") + "---\n\n").encode("utf-8") + diff
+
+
+def git_author_email(repo: Path | None) -> str | None:
+    """The repository's configured ``user.email`` (the default identity for signing)."""
+    if repo is None:
+        return None
+    proc = run_git(repo, "config", "user.email", check=False)
+    value = proc.stdout.decode("utf-8", "replace").strip()
+    return value or None
+
+
+__all__ = ["load_changes", "load_git_range", "read_patch_bytes", "git_author_email", "git_text"]

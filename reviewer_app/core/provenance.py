@@ -1,0 +1,153 @@
+"""AI provenance: which coding agents, by their own markers, took part in a change.
+
+Evidence comes from commit trailers, message footers and author/committer identities. Markers
+are anchored on what the tools themselves write (e.g. Claude Code's ``noreply@anthropic.com``
+co-author), so a human co-author who happens to be called Claude is not mistaken for an agent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from reviewer_app.core.model import Change, Person
+
+
+@dataclass(frozen=True)
+class _Marker:
+    tool: str
+    where: str  # "message" (trailers, footers, subject) or "identity" (author/committer)
+    pattern: re.Pattern[str]
+
+
+def _m(tool: str, where: str, regex: str) -> _Marker:
+    return _Marker(tool, where, re.compile(regex))
+
+
+# Patterns follow the strings the tools emit by default or by documented convention.
+MARKERS: tuple[_Marker, ...] = (
+    _m("Claude Code", "message", r"(?im)^Co-Authored-By:\s*Claude[^<\n]*<noreply@anthropic\.com>\s*$"),
+    _m("Claude Code", "message", r"(?im)^\W*Generated with \[?Claude Code\]?(\(https://(claude\.ai/code|claude\.com/claude-code)\))?"),
+    _m("Claude Code", "message", r"(?im)^Claude-Session:\s*https://claude\.ai/code/session_\S+"),
+    _m("GitHub Copilot", "identity", r"(?i)(copilot-swe-agent\[bot\]|\b\d+\+Copilot@users\.noreply\.github\.com)"),
+    _m("GitHub Copilot", "message", r"(?im)^Co-authored-by:[^\n]*(copilot-swe-agent\[bot\]|\b\d+\+Copilot@users\.noreply\.github\.com)"),
+    _m("GitHub Copilot", "message", r"(?im)^Agent-Logs-Url:\s*https://github\.com/[^/\s]+/[^/\s]+/sessions/\S+"),
+    _m("Cursor", "message", r"(?im)^Co-authored-by:\s*Cursor\s*<cursoragent@cursor\.com>"),
+    _m("Cursor", "message", r"(?im)^Made-with:\s*Cursor\b"),
+    _m("Cursor", "identity", r"(?i)<?cursoragent@cursor\.com>?"),
+    _m("Aider", "identity-name", r"\(aider\)\s*$"),
+    _m("Aider", "message", r"(?im)^Co-authored-by:\s*aider \([^)]*\)\s*<noreply@aider\.(chat|dev)>"),
+    _m("Aider", "subject", r"^aider: "),
+    _m("OpenAI Codex", "identity", r"(?i)chatgpt-codex-connector\[bot\]"),
+    _m("OpenAI Codex", "message", r"(?i)(chatgpt-codex-connector\[bot\]|https://chatgpt\.com/codex/tasks/task_[a-z]_[0-9a-f]+)"),
+    _m("OpenAI Codex", "message", r"(?im)^Co-authored-by:\s*Codex[^<\n]*<(noreply|codex)@openai\.com>"),
+    _m("Devin", "identity", r"(?i)devin-ai-integration\[bot\]"),
+    _m("Devin", "message", r"(?im)^Co-authored-by:[^\n]*devin-ai-integration\[bot\]"),
+    _m("Jules", "identity", r"(?i)google-labs-jules\[bot\]"),
+    _m("Jules", "message", r"(?im)^Co-authored-by:[^\n]*google-labs-jules\[bot\]"),
+    _m("Gemini", "identity", r"(?i)gemini-code-assist\[bot\]"),
+    _m("Gemini", "message", r"(?im)^Co-authored-by:[^\n]*gemini-code-assist\[bot\]"),
+    _m("Gemini", "message", r"(?im)^Co-authored-by:\s*Gemini[^<\n]*<[^>]*google\.com>"),
+    _m("Amazon Q", "identity", r"(?i)amazon-q-developer\[bot\]"),
+    _m("Amazon Q", "message", r"(?im)^Co-authored-by:[^\n]*amazon-q-developer\[bot\]"),
+)
+
+# Generic conventions: the tool is whatever the trailer names.
+_GENERIC = re.compile(r"(?im)^(Assisted-by|Generated-by|Co-authored-by-AI):[ \t]*(\S[^\n]*?)\s*$")
+_CO_AUTHOR = re.compile(r"(?im)^Co-authored-by:\s*([^<\n]*?)\s*<([^>\n]+)>\s*$")
+
+
+@dataclass
+class Provenance:
+    ai_assisted: bool
+    tools: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    overridden: bool = False  # set by --ai-assisted / --not-ai-assisted
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "ai_assisted": self.ai_assisted,
+            "tools": list(self.tools),
+            "evidence": list(self.evidence),
+            "overridden": self.overridden,
+        }
+
+
+def _identities(change: Change) -> list[tuple[str, Person]]:
+    people: list[tuple[str, Person]] = [("author", change.author)]
+    if change.committer:
+        people.append(("committer", change.committer))
+    for commit in change.commits:
+        people.append(("author", commit.author))
+        if commit.committer:
+            people.append(("committer", commit.committer))
+    return people
+
+
+def _messages(change: Change) -> list[str]:
+    messages = [commit.message for commit in change.commits]
+    if change.message and change.message not in messages:
+        messages.append(change.message)
+    return messages
+
+
+def detect(change: Change, override: bool | None = None) -> Provenance:
+    """Find AI markers; ``override`` (from --ai-assisted/--not-ai-assisted) decides when given."""
+    tools: list[str] = []
+    evidence: list[str] = []
+
+    def found(tool: str, line: str) -> None:
+        if tool not in tools:
+            tools.append(tool)
+        line = line.strip()
+        if line not in evidence:
+            evidence.append(line)
+
+    messages = _messages(change)
+    identities = _identities(change)
+    for marker in MARKERS:
+        if marker.where == "message":
+            for message in messages:
+                for match in marker.pattern.finditer(message):
+                    found(marker.tool, _line_at(message, match.start()))
+        elif marker.where == "subject":
+            for commit in change.commits or []:
+                if marker.pattern.search(commit.subject):
+                    found(marker.tool, f"subject: {commit.subject}")
+        else:
+            for role, person in identities:
+                subject = person.name if marker.where == "identity-name" else f"{person.name} <{person.email}>"
+                if marker.pattern.search(subject):
+                    found(marker.tool, f"{role}: {person.name} <{person.email}>")
+    for message in messages:
+        for match in _GENERIC.finditer(message):
+            tool = re.sub(r"\s*<[^>]*>\s*$", "", match.group(2)).strip() or match.group(2)
+            found(tool, match.group(0))
+    detected = bool(tools)
+    if override is None:
+        return Provenance(detected, tools, evidence)
+    if not override:
+        evidence.append("overridden: marked not AI-assisted by the submitter")
+    else:
+        evidence.append("overridden: marked AI-assisted by the submitter")
+    return Provenance(override, tools if override else [], evidence, overridden=True)
+
+
+def _line_at(text: str, offset: int) -> str:
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return text[start: end if end >= 0 else len(text)]
+
+
+def co_authors(change: Change, provenance: Provenance) -> list[str]:
+    """E-mail addresses of human co-authors (Co-authored-by trailers that are not agent markers)."""
+    emails: list[str] = []
+    for message in _messages(change):
+        for match in _CO_AUTHOR.finditer(message):
+            line = match.group(0).strip()
+            if line in provenance.evidence:
+                continue
+            address = match.group(2).strip().lower()
+            if address not in emails:
+                emails.append(address)
+    return emails

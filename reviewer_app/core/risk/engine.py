@@ -1,0 +1,298 @@
+"""The rule engine: which rules fire where in a change.
+
+Speed matters (a 150k-line diff must be assessed in about the time it takes to parse it), so
+the engine never loops rules over lines in Python. Per file it:
+  1. decides once per distinct set of path globs which rules apply (pathspec, cached per path);
+  2. joins the file's added lines (and, separately, its removed lines) into one text;
+  3. runs each applicable rule's compiled regex once over that text (in C, ``re.finditer``);
+  4. maps the few match offsets back to lines with a binary search.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable
+
+import pathspec
+
+from reviewer_app.core.model import Change, FileDiff, FileStatus, Line, LineKind
+from reviewer_app.core.risk.findings import Finding
+from reviewer_app.core.risk.rules import SEVERITY_RANK, Rule, RuleSet, max_severity
+
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+@dataclass(slots=True)
+class SideText:
+    """One side (added or removed lines) of one file, joined so a regex scans it in one call."""
+
+    lines: list[Line] = field(default_factory=list)
+    hunks: list[int] = field(default_factory=list)  # index of the hunk each line belongs to
+    order: list[int] = field(default_factory=list)  # position of the line among all the file's lines
+    starts: list[int] = field(default_factory=list)  # offset of each line in ``text``
+    text: str = ""
+
+
+@dataclass(slots=True)
+class Hit:
+    side: str  # "new" (added line) or "old" (removed line)
+    index: int  # index into SideText.lines
+    start: int
+    end: int
+    matched: str
+
+
+@dataclass(slots=True)
+class FileView:
+    """A file's diff prepared for matching: both sides joined, the new-side text for guards."""
+
+    diff: FileDiff
+    added: SideText
+    removed: SideText
+    _new_text: str | None = None
+
+    @property
+    def new_text(self) -> str:
+        """Added and context lines: the part of the new file the diff shows (for 'file_lacks')."""
+        if self._new_text is None:
+            self._new_text = "\n".join(
+                line.text for hunk in self.diff.hunks for line in hunk.lines if line.kind is not LineKind.REMOVED
+            )
+        return self._new_text
+
+    def side(self, name: str) -> SideText:
+        return self.added if name == "new" else self.removed
+
+
+def prepare(diff: FileDiff) -> FileView:
+    added, removed = SideText(), SideText()
+    added_texts: list[str] = []
+    removed_texts: list[str] = []
+    position = 0
+    for hunk_index, hunk in enumerate(diff.hunks):
+        for line in hunk.lines:
+            kind = line.kind
+            if kind is LineKind.ADDED:
+                added.lines.append(line)
+                added.hunks.append(hunk_index)
+                added.order.append(position)
+                added_texts.append(line.text)
+            elif kind is LineKind.REMOVED:
+                removed.lines.append(line)
+                removed.hunks.append(hunk_index)
+                removed.order.append(position)
+                removed_texts.append(line.text)
+            position += 1
+    for side, texts in ((added, added_texts), (removed, removed_texts)):
+        side.text = "\n".join(texts)
+        offset = 0
+        starts = side.starts
+        for text in texts:
+            starts.append(offset)
+            offset += len(text) + 1
+    return FileView(diff, added, removed)
+
+
+def shannon_entropy(text: str) -> float:
+    """Bits per character (gitleaks and detect-secrets use the same measure)."""
+    if not text:
+        return 0.0
+    total = len(text)
+    return -sum(count / total * math.log2(count / total) for count in Counter(text).values())
+
+
+def find_hits(pattern: re.Pattern[str], side_text: SideText, side: str) -> list[Hit]:
+    if not side_text.lines:
+        return []
+    found: list[Hit] = []
+    starts = side_text.starts
+    for match in pattern.finditer(side_text.text):
+        index = bisect.bisect_right(starts, match.start()) - 1
+        line_start = starts[index]
+        line_length = len(side_text.lines[index].text)
+        start = min(match.start() - line_start, line_length)
+        # A pattern may run on past the end of the line (\s matches the joining newline): the
+        # span shown to the reviewer stops at the end of the line where the match begins.
+        end = max(start, min(match.end() - line_start, line_length))
+        found.append(Hit(side, index, start, end, match.group(0)))
+        if pattern.groups or rule_needs_match(pattern):
+            found[-1].matched = match.group(0)
+    return found
+
+
+def rule_needs_match(_pattern: re.Pattern[str]) -> bool:
+    return False
+
+
+@lru_cache(maxsize=512)
+def _compiled_spec(globs: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(globs)
+
+
+class PathFilter:
+    """Which rules apply to a path: one pathspec decision per distinct (include, exclude) pair."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Rule]] = {}
+        for rule in rules:
+            self.groups.setdefault(rule.path_key, []).append(rule)
+
+    def rules_for(self, paths: tuple[str, ...]) -> list[Rule]:
+        applicable: list[Rule] = []
+        for (include, exclude), rules in self.groups.items():
+            include_spec = _compiled_spec(include)
+            exclude_spec = _compiled_spec(exclude) if exclude else None
+            if any(include_spec.match_file(p) and not (exclude_spec and exclude_spec.match_file(p)) for p in paths):
+                applicable.extend(rules)
+        return applicable
+
+
+def evaluate(change: Change, rules: RuleSet) -> list[Finding]:
+    """Every finding of every rule in ``rules`` on ``change``, in a stable order, one per id."""
+    path_filter = PathFilter(rules.rules)
+    findings: dict[str, Finding] = {}
+    change_scope_done: set[str] = set()
+    for file_index, diff in enumerate(change.files):
+        paths = tuple(dict.fromkeys(p for p in (diff.new_path, diff.old_path) if p))
+        applicable = path_filter.rules_for(paths)
+        if not applicable:
+            continue
+        view = prepare(diff)
+        for rule in applicable:
+            if rule.scope == "change" and rule.id in change_scope_done:
+                continue
+            for finding in evaluate_rule(rule, view):
+                if rule.scope == "change":
+                    change_scope_done.add(rule.id)
+                previous = findings.get(finding.id)
+                if previous is None or SEVERITY_RANK[finding.severity] > SEVERITY_RANK[previous.severity]:
+                    findings[finding.id] = finding
+    order = {diff.path: index for index, diff in enumerate(change.files)}
+    return sorted(findings.values(), key=lambda f: (order.get(f.path, len(order)), f.path, f.line, f.side, f.rule))
+
+
+def evaluate_rule(rule: Rule, view: FileView) -> list[Finding]:
+    hits = rule_hits(rule, view)
+    status_fired = rule.any_change or (view.diff.status.value in rule.file_status)
+    if not hits and not status_fired:
+        return []
+    if rule.file_lacks is not None and rule.file_lacks.search(view.new_text):
+        return []
+    if rule.scope == "line":
+        located = [(hit, [hit]) for hit in hits]
+        whole_file = status_fired and not hits
+    elif rule.scope == "hunk":
+        by_hunk: dict[int, list[Hit]] = {}
+        for hit in hits:
+            by_hunk.setdefault(view.side(hit.side).hunks[hit.index], []).append(hit)
+        located = [
+            (min(group, key=lambda h: view.side(h.side).order[h.index]), group) for _, group in sorted(by_hunk.items())
+        ]
+        whole_file = status_fired and not hits
+    else:  # file and change scope: one finding for the file, at line 0
+        located = []
+        whole_file = True
+    results = [line_finding(rule, view, anchor, group) for anchor, group in located]
+    if whole_file:
+        results.append(file_finding(rule, view, hits))
+    return results
+
+
+def rule_hits(rule: Rule, view: FileView) -> list[Hit]:
+    hits: list[Hit] = []
+    if rule.added is not None and view.added.lines:
+        added_hits = find_hits(rule.added, view.added, "new")
+        if rule.entropy_group is not None:
+            added_hits = [hit for hit in added_hits if secret_is_random(rule, hit, view)]
+        hits.extend(added_hits)
+    if rule.removed is not None and view.removed.lines:
+        removed_hits = find_hits(rule.removed, view.removed, "old")
+        if removed_hits and (rule.net_removed or rule.ignore_moved):
+            removed_hits = drop_kept(rule, view, removed_hits)
+        hits.extend(removed_hits)
+    return hits
+
+
+def drop_kept(rule: Rule, view: FileView, removed_hits: list[Hit]) -> list[Hit]:
+    """Removed hits that are really moves (``ignore_moved``) or offset by additions (``net_removed``)."""
+    assert rule.removed is not None
+    on_added = find_hits(rule.removed, view.added, "new")
+    if rule.ignore_moved:
+        kept = {_normalize(hit.matched) for hit in on_added}
+        removed_hits = [hit for hit in removed_hits if _normalize(hit.matched) not in kept]
+    if rule.net_removed:
+        added_per_hunk = Counter(view.added.hunks[hit.index] for hit in on_added)
+        removed_per_hunk = Counter(view.removed.hunks[hit.index] for hit in removed_hits)
+        removed_hits = [
+            hit for hit in removed_hits
+            if removed_per_hunk[view.removed.hunks[hit.index]] > added_per_hunk[view.removed.hunks[hit.index]]
+        ]
+    return removed_hits
+
+
+def _normalize(text: str) -> str:
+    return " ".join(text.split())
+
+
+def secret_is_random(rule: Rule, hit: Hit, view: FileView) -> bool:
+    """Keep a secret-looking match only when its captured value looks random enough."""
+    assert rule.added is not None and rule.entropy_group is not None
+    text = view.added.lines[hit.index].text
+    match = rule.added.search(text, hit.start)
+    if match is None:
+        return False
+    value = match.group(rule.entropy_group) or ""
+    threshold = rule.min_entropy_hex if value and set(value) <= HEX_DIGITS and rule.min_entropy_hex else rule.min_entropy
+    return shannon_entropy(value) >= threshold
+
+
+def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit]) -> Finding:
+    line = view.side(anchor.side).lines[anchor.index]
+    number = (line.new_no if anchor.side == "new" else line.old_no) or 0
+    hunk_index = view.side(anchor.side).hunks[anchor.index]
+    hunk = view.diff.hunks[hunk_index]
+    line_texts = [view.side(hit.side).lines[hit.index].text for hit in group]
+    severity, because = escalated(rule, line_texts, _texts(hunk.lines, LineKind.ADDED), _texts(hunk.lines, LineKind.REMOVED))
+    path = view.diff.path if anchor.side == "new" else (view.diff.old_path or view.diff.path)
+    return Finding(rule.id, severity, path, anchor.side, number, anchor.start, anchor.end,
+                   _message(rule, severity, because), rule.reference, rule.scope)
+
+
+def file_finding(rule: Rule, view: FileView, hits: list[Hit]) -> Finding:
+    line_texts = [view.side(hit.side).lines[hit.index].text for hit in hits] or [l.text for l in view.added.lines]
+    severity, because = escalated(rule, line_texts, view.added.text, view.removed.text)
+    side = "old" if view.diff.status is FileStatus.DELETED else "new"
+    return Finding(rule.id, severity, view.diff.path, side, 0, 0, 0, _message(rule, severity, because),
+                   rule.reference, rule.scope)
+
+
+def _texts(lines: list[Line], kind: LineKind) -> str:
+    return "\n".join(line.text for line in lines if line.kind is kind)
+
+
+def escalated(rule: Rule, line_texts: list[str], added_text: str, removed_text: str) -> tuple[str, list[str]]:
+    """The rule's severity raised by every escalation whose conditions all hold, and why."""
+    severity = rule.severity
+    reasons: list[str] = []
+    for escalation in rule.escalate:
+        if escalation.line is not None and not any(escalation.line.search(text) for text in line_texts):
+            continue
+        if escalation.added is not None and not escalation.added.search(added_text):
+            continue
+        if escalation.removed is not None and not escalation.removed.search(removed_text):
+            continue
+        if SEVERITY_RANK[escalation.severity] > SEVERITY_RANK[rule.severity]:
+            severity = max_severity(severity, escalation.severity)
+            reasons.append(escalation.because)
+    return severity, reasons
+
+
+def _message(rule: Rule, severity: str, because: list[str]) -> str:
+    if not because:
+        return rule.message
+    return f"{rule.message} Raised to {severity}: {'; '.join(because)}."

@@ -1,0 +1,328 @@
+"""The rule model: one declarative rule, validated field by field, and the effective rule set.
+
+Rules are data (TOML tables, see docs/risk-rules.md). Everything a rule file can get wrong is
+reported as a UserError naming the file, the rule id and the field, so a team editing
+``.reviewer/rules/*.toml`` is told exactly what to fix instead of seeing a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pathspec
+
+from reviewer_app.errors import UserError
+
+SEVERITIES = ("low", "medium", "high", "critical")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+SCOPES = ("line", "hunk", "file", "change")
+FILE_STATUSES = ("added", "deleted", "modified", "renamed", "copied")
+RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
+
+# Every key a rule table may carry; anything else is a typo worth stopping for.
+RULE_FIELDS = frozenset({
+    "id", "title", "severity", "scope", "paths", "exclude", "added", "removed", "net_removed",
+    "ignore_moved", "file_status", "any_change", "file_lacks", "entropy_group", "min_entropy",
+    "min_entropy_hex", "escalate", "message", "reference", "examples",
+})
+ESCALATION_FIELDS = frozenset({"severity", "line", "added", "removed", "because"})
+EXAMPLE_FIELDS = frozenset({"path", "status", "positive", "negative", "escalated"})
+
+
+def max_severity(a: str, b: str) -> str:
+    return a if SEVERITY_RANK[a] >= SEVERITY_RANK[b] else b
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Raise a finding to ``severity`` when a condition holds (e.g. rm -rf on a database directory).
+
+    ``line`` is searched in the text of the line that triggered the finding (for file-scope
+    findings: in any added line of the file); ``added``/``removed`` in the added/removed lines of
+    the hunk (hunk and line scope) or of the whole file (file and change scope).
+    """
+
+    severity: str
+    because: str
+    line: re.Pattern[str] | None = None
+    added: re.Pattern[str] | None = None
+    removed: re.Pattern[str] | None = None
+
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity, "because": self.because,
+            "line": _source(self.line), "added": _source(self.added), "removed": _source(self.removed),
+        }
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Lines a rule must (positive, escalated) and must not (negative) fire on; run by the tests."""
+
+    path: str | None = None
+    status: str = "modified"
+    positive: tuple[str, ...] = ()
+    negative: tuple[str, ...] = ()
+    escalated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    scope: str
+    message: str
+    reference: str
+    paths: tuple[str, ...] = ("**",)
+    exclude: tuple[str, ...] = ()
+    added: re.Pattern[str] | None = None
+    removed: re.Pattern[str] | None = None
+    net_removed: bool = False  # removed-pattern hits must outnumber its hits on added lines of the hunk
+    ignore_moved: bool = False  # a removed hit whose text reappears on an added line is a move
+    file_status: tuple[str, ...] = ()  # fires when the file has one of these statuses
+    any_change: bool = False  # fires on any change to a matching path
+    file_lacks: re.Pattern[str] | None = None  # suppressed when the file's new text shows this guard
+    entropy_group: int | str | None = None  # the regex group whose Shannon entropy is checked
+    min_entropy: float = 0.0
+    min_entropy_hex: float = 0.0
+    escalate: tuple[Escalation, ...] = ()
+    examples: Examples = field(default_factory=Examples)
+    origin: str = "built-in"  # "built-in" or the team file that defined or changed it
+
+    @property
+    def path_key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Rules with equal include/exclude globs share one path decision per file."""
+        return (self.paths, self.exclude)
+
+    def path_spec(self) -> tuple[pathspec.GitIgnoreSpec, pathspec.GitIgnoreSpec | None]:
+        include = pathspec.GitIgnoreSpec.from_lines(self.paths)
+        exclude = pathspec.GitIgnoreSpec.from_lines(self.exclude) if self.exclude else None
+        return include, exclude
+
+    def canonical(self) -> dict[str, Any]:
+        """Everything that changes what the rule reports (examples and origin do not)."""
+        return {
+            "id": self.id, "title": self.title, "severity": self.severity, "scope": self.scope,
+            "message": self.message, "reference": self.reference, "paths": list(self.paths),
+            "exclude": list(self.exclude), "added": _source(self.added), "removed": _source(self.removed),
+            "net_removed": self.net_removed, "ignore_moved": self.ignore_moved,
+            "file_status": list(self.file_status), "any_change": self.any_change,
+            "file_lacks": _source(self.file_lacks), "entropy_group": self.entropy_group,
+            "min_entropy": self.min_entropy, "min_entropy_hex": self.min_entropy_hex,
+            "escalate": [e.canonical() for e in self.escalate],
+        }
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The effective rules (built-in pack with the team's changes applied), ordered by id."""
+
+    rules: tuple[Rule, ...]
+    sources: tuple[str, ...] = ()  # the files read, for messages and docs
+
+    @property
+    def pack_hash(self) -> str:
+        canonical = json.dumps([r.canonical() for r in self.rules], sort_keys=True, separators=(",", ":"),
+                               ensure_ascii=False)
+        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def by_id(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def only(self, *rule_ids: str) -> RuleSet:
+        """A subset, e.g. to run one rule's examples alone."""
+        return RuleSet(tuple(r for r in self.rules if r.id in rule_ids), self.sources)
+
+
+def _source(pattern: re.Pattern[str] | None) -> str | None:
+    return None if pattern is None else pattern.pattern
+
+
+class RuleParser:
+    """Turns one TOML rule table into a Rule, naming ``<file>: rule <id>: field '<name>'`` on error."""
+
+    def __init__(self, source: str, table: Any, index: int) -> None:
+        self.source = source
+        self.table = table
+        self.label = f"rule #{index + 1}"
+        if not isinstance(table, dict):
+            raise UserError(f"{source}: {self.label}: must be a table, got {type(table).__name__}")
+
+    def fail(self, name: str, problem: str) -> UserError:
+        return UserError(f"{self.source}: {self.label}: field '{name}': {problem}")
+
+    def parse(self) -> Rule:
+        rule_id = self.string("id", required=True)
+        if not RULE_ID.match(rule_id):
+            raise self.fail("id", f"'{rule_id}' is not an id (upper case words joined by '-', e.g. TEAM-DROP-1)")
+        self.label = f"rule {rule_id}"
+        unknown = sorted(set(self.table) - RULE_FIELDS)
+        if unknown:
+            raise self.fail(unknown[0], f"unknown field (known: {', '.join(sorted(RULE_FIELDS))})")
+        rule = Rule(
+            id=rule_id,
+            title=self.string("title", required=True),
+            severity=self.choice("severity", SEVERITIES, required=True),
+            scope=self.choice("scope", SCOPES, required=True),
+            message=self.string("message", required=True),
+            reference=self.string("reference", required=True),
+            paths=self.globs("paths") or ("**",),
+            exclude=self.globs("exclude"),
+            added=self.regex("added"),
+            removed=self.regex("removed"),
+            net_removed=self.boolean("net_removed"),
+            ignore_moved=self.boolean("ignore_moved"),
+            file_status=self.choices("file_status", FILE_STATUSES),
+            any_change=self.boolean("any_change"),
+            file_lacks=self.regex("file_lacks"),
+            entropy_group=self.group("entropy_group"),
+            min_entropy=self.number("min_entropy"),
+            min_entropy_hex=self.number("min_entropy_hex"),
+            escalate=self.escalations(),
+            examples=self.examples(),
+            origin="built-in",
+        )
+        self.check_consistency(rule)
+        return rule
+
+    def check_consistency(self, rule: Rule) -> None:
+        if not (rule.added or rule.removed or rule.file_status or rule.any_change):
+            raise self.fail("added", "a rule needs something to match: 'added', 'removed', 'file_status' or 'any_change'")
+        if rule.net_removed and rule.removed is None:
+            raise self.fail("net_removed", "needs a 'removed' pattern to count")
+        if rule.entropy_group is not None and rule.added is None:
+            raise self.fail("entropy_group", "needs an 'added' pattern with that group")
+        if isinstance(rule.entropy_group, str) and rule.added is not None and rule.entropy_group not in rule.added.groupindex:
+            raise self.fail("entropy_group", f"'added' has no group named '{rule.entropy_group}'")
+        if isinstance(rule.entropy_group, int) and rule.added is not None and rule.entropy_group > rule.added.groups:
+            raise self.fail("entropy_group", f"'added' has only {rule.added.groups} groups")
+
+    # -- typed field readers -------------------------------------------------------------------
+    def string(self, name: str, required: bool = False, table: dict[str, Any] | None = None) -> str:
+        value = (self.table if table is None else table).get(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "missing")
+            return ""
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise self.fail(name, "must be a non-empty string")
+        return value
+
+    def boolean(self, name: str) -> bool:
+        value = self.table.get(name, False)
+        if not isinstance(value, bool):
+            raise self.fail(name, "must be true or false")
+        return value
+
+    def number(self, name: str) -> float:
+        value = self.table.get(name, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise self.fail(name, "must be a non-negative number")
+        return float(value)
+
+    def group(self, name: str) -> int | str | None:
+        value = self.table.get(name)
+        if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            return value
+        raise self.fail(name, "must be a group number or name")
+
+    def choice(self, name: str, allowed: tuple[str, ...], required: bool = False, table: dict[str, Any] | None = None) -> str:
+        value = self.string(name, required=required, table=table)
+        if value not in allowed:
+            raise self.fail(name, f"'{value}' is not one of {'|'.join(allowed)}")
+        return value
+
+    def choices(self, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        values = self.string_list(name)
+        for value in values:
+            if value not in allowed:
+                raise self.fail(name, f"'{value}' is not one of {'|'.join(allowed)}")
+        return values
+
+    def string_list(self, name: str, table: dict[str, Any] | None = None) -> tuple[str, ...]:
+        value = (self.table if table is None else table).get(name, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.fail(name, "must be a list of strings")
+        return tuple(value)
+
+    def globs(self, name: str) -> tuple[str, ...]:
+        patterns = self.string_list(name)
+        for pattern in patterns:
+            if not pattern.strip() or pattern.startswith(("#", "!")):
+                raise self.fail(name, f"'{pattern}' is not an include glob (use 'exclude' for exceptions)")
+            if "{" in pattern:
+                raise self.fail(name, f"'{pattern}': braces are not gitignore syntax; list each pattern")
+        try:
+            pathspec.GitIgnoreSpec.from_lines(patterns)
+        except (ValueError, TypeError) as exc:  # pathspec reports a bad pattern as ValueError
+            raise self.fail(name, f"invalid glob: {exc}") from exc
+        return patterns
+
+    def regex(self, name: str, table: dict[str, Any] | None = None, field_name: str | None = None) -> re.Pattern[str] | None:
+        value = (self.table if table is None else table).get(name)
+        label = field_name or name
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value:
+            raise self.fail(label, "must be a non-empty string (a Python regular expression)")
+        try:
+            # MULTILINE: the engine runs a pattern over a file's added lines joined by newlines.
+            pattern = re.compile(value, re.MULTILINE)
+        except re.error as exc:
+            raise self.fail(label, f"invalid regex: {exc}") from exc
+        if pattern.search("") is not None:
+            raise self.fail(label, "the regex matches an empty line, so it would fire everywhere")
+        return pattern
+
+    def escalations(self) -> tuple[Escalation, ...]:
+        items = self.table.get("escalate", [])
+        if not isinstance(items, list):
+            raise self.fail("escalate", "must be an array of tables ([[rule.escalate]])")
+        found: list[Escalation] = []
+        for number, item in enumerate(items, start=1):
+            where = f"escalate[{number}]"
+            if not isinstance(item, dict):
+                raise self.fail(where, "must be a table")
+            unknown = sorted(set(item) - ESCALATION_FIELDS)
+            if unknown:
+                raise self.fail(f"{where}.{unknown[0]}", "unknown field")
+            severity = item.get("severity")
+            if severity not in SEVERITIES:
+                raise self.fail(f"{where}.severity", f"must be one of {'|'.join(SEVERITIES)}")
+            because = item.get("because")
+            if not isinstance(because, str) or not because.strip():
+                raise self.fail(f"{where}.because", "must say why the severity rises")
+            escalation = Escalation(
+                severity=severity, because=because,
+                line=self.regex("line", item, f"{where}.line"),
+                added=self.regex("added", item, f"{where}.added"),
+                removed=self.regex("removed", item, f"{where}.removed"),
+            )
+            if not (escalation.line or escalation.added or escalation.removed):
+                raise self.fail(where, "needs a condition: 'line', 'added' or 'removed'")
+            found.append(escalation)
+        return tuple(found)
+
+    def examples(self) -> Examples:
+        table = self.table.get("examples", {})
+        if not isinstance(table, dict):
+            raise self.fail("examples", "must be a table")
+        unknown = sorted(set(table) - EXAMPLE_FIELDS)
+        if unknown:
+            raise self.fail(f"examples.{unknown[0]}", "unknown field")
+        path = table.get("path")
+        if path is not None and (not isinstance(path, str) or not path):
+            raise self.fail("examples.path", "must be a path")
+        status = table.get("status", "modified")
+        if status not in FILE_STATUSES:
+            raise self.fail("examples.status", f"must be one of {'|'.join(FILE_STATUSES)}")
+        return Examples(
+            path=path, status=status,
+            positive=self.string_list("positive", table), negative=self.string_list("negative", table),
+            escalated=self.string_list("escalated", table),
+        )

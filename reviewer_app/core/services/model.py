@@ -1,0 +1,94 @@
+"""What a catalog is made of: services, APIs, the dependency edges between services.
+
+Every source (Backstage descriptors, ``.reviewer/services.toml``) is first read into ``RawEntity``
+records that still hold unresolved references; ``catalog.py`` resolves them into ``Service`` and
+``Edge`` objects, so the sources share one resolution and one set of warnings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for annotations; the index and CODEOWNERS import nothing from here
+    from reviewer_app.core.services.codeowners import CodeOwners
+    from reviewer_app.core.services.pathindex import PathIndex
+
+# Kinds that are services: they own paths and take part in the dependency graph.
+SERVICE_KINDS = ("component", "resource")
+
+
+@dataclass(slots=True)
+class RawEntity:
+    """One entity as written in its source file, references not yet resolved."""
+
+    kind: str  # lower case: component, resource, api, system
+    namespace: str
+    name: str
+    source_file: str  # as the workspace describes it (``path@rev`` when read from a revision)
+    label: str  # how warnings name it: ``component:default/pricing`` or ``services.pricing``
+    folder: str  # repository folder of the source file ("" for the root)
+    owner: str | None = None
+    lifecycle: str | None = None
+    system: str | None = None
+    tier: int | None = None
+    path_patterns: list[str] | None = None  # None: the folder of the descriptor (components only)
+    depends_on: list[str] = field(default_factory=list)
+    dependency_of: list[str] = field(default_factory=list)
+    provides_apis: list[str] = field(default_factory=list)
+    consumes_apis: list[str] = field(default_factory=list)
+    # Field names as the source spells them, for warnings ("dependsOn" or "depends_on").
+    field_names: dict[str, str] = field(default_factory=dict)
+
+    def field_name(self, key: str) -> str:
+        return self.field_names.get(key, key)
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str  # the catalog key: bare name in the default namespace, else ``namespace/name``
+    kind: str  # component or resource
+    tier: int | None  # 0 is the most critical
+    owner: str | None
+    lifecycle: str | None
+    system: str | None
+    paths: tuple[str, ...]  # path patterns it owns (a folder, a file, or a gitignore-style glob)
+    depends_on: tuple[str, ...]  # services it depends on (from dependsOn and others' dependencyOf)
+    provides_apis: tuple[str, ...]
+    consumes_apis: tuple[str, ...]
+    source_file: str
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    name: str
+    owner: str | None
+    source_file: str | None  # None when only named by a services.toml provider or consumer
+    providers: tuple[str, ...]
+    consumers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """``source`` depends on ``target``: a change to the target can break the source."""
+
+    source: str
+    target: str
+    kind: str  # "dependsOn" (also written as the target's dependencyOf) or "consumesApi"
+    api: str | None = None  # the API behind a consumesApi edge
+
+
+@dataclass
+class Catalog:
+    services: dict[str, Service]
+    apis: dict[str, Api]
+    edges: list[Edge]
+    path_index: PathIndex
+    codeowners: CodeOwners | None
+    warnings: list[str]
+    # Reverse adjacency: service -> edges whose target it is (who depends on it), sorted.
+    dependents: dict[str, list[Edge]] = field(default_factory=dict)
+
+    def service_names_for_path(self, path: str) -> list[str]:
+        """The services owning one repository path (several only on a tie of specificity)."""
+        return self.path_index.owners(path)

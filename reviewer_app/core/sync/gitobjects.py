@@ -1,0 +1,151 @@
+"""Git plumbing over the repository's object store, in as few processes as possible.
+
+Sync never touches the user's work tree, index or branches: blobs, trees and commits are written
+with ``hash-object``/``mktree``/``commit-tree`` and only refs under our own namespaces move. Many
+small objects are read with one ``cat-file --batch`` and written with one ``hash-object
+--stdin-paths``: spawning one git per object is what makes ledgers like this slow.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from reviewer_app.core.gitcmd import run_git
+from reviewer_app.errors import UserError
+
+# Ledger commits carry a fixed identity: who wrote an event is in its signature, not in the commit,
+# and a teammate without user.email configured must still be able to publish.
+_COMMITTER = ["-c", "user.name=reviewer-app", "-c", "user.email=reviewer-app@invalid"]
+
+
+def resolve_commit(repo: Path, ref: str) -> str | None:
+    """The commit a ref points to, or None when it does not exist."""
+    proc = run_git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.decode().strip() or None
+
+
+def list_refs(repo: Path, prefix: str) -> dict[str, str]:
+    """Every ref under ``prefix`` with the commit it points to."""
+    out = run_git(repo, "for-each-ref", "--format=%(refname) %(objectname)", prefix).stdout.decode()
+    refs: dict[str, str] = {}
+    for line in out.splitlines():
+        name, _, sha = line.partition(" ")
+        if name and sha:
+            refs[name] = sha
+    return refs
+
+
+def list_tree(repo: Path, commit: str) -> dict[str, str]:
+    """``{path: blob id}`` of every file in a commit's tree, in one process."""
+    out = run_git(repo, "ls-tree", "-r", "-z", "--full-tree", commit).stdout
+    files: dict[str, str] = {}
+    for record in out.split(b"\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition(b"\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == b"blob":
+            files[path.decode("utf-8", "replace")] = parts[2].decode()
+    return files
+
+
+def read_blobs(repo: Path, blob_ids: list[str]) -> dict[str, bytes]:
+    """The contents of many blobs through one ``cat-file --batch``; missing ones are left out."""
+    wanted = list(dict.fromkeys(blob_ids))
+    if not wanted:
+        return {}
+    out = run_git(repo, "cat-file", "--batch", input_bytes=("\n".join(wanted) + "\n").encode()).stdout
+    contents: dict[str, bytes] = {}
+    pos = 0
+    for requested in wanted:
+        header_end = out.index(b"\n", pos)
+        header = out[pos:header_end].split()
+        pos = header_end + 1
+        if len(header) == 2 and header[1] == b"missing":
+            continue
+        size = int(header[2])
+        contents[requested] = out[pos: pos + size]
+        pos += size + 1  # the content is followed by one newline
+    return contents
+
+
+def write_blobs(repo: Path, contents: list[bytes]) -> list[str]:
+    """Store many blobs with one ``hash-object -w --stdin-paths``; returns their ids in order."""
+    if not contents:
+        return []
+    with tempfile.TemporaryDirectory(prefix="reviewer-app-blobs-") as tmp:
+        paths = []
+        for index, data in enumerate(contents):
+            path = Path(tmp) / f"{index}"
+            path.write_bytes(data)
+            paths.append(str(path))
+        out = run_git(
+            repo, "hash-object", "-w", "--no-filters", "--stdin-paths", input_bytes=("\n".join(paths) + "\n").encode()
+        ).stdout.decode()
+    ids = out.split()
+    if len(ids) != len(contents):
+        raise UserError(f"git hash-object wrote {len(ids)} of {len(contents)} objects in {repo}")
+    return ids
+
+
+def build_tree(repo: Path, files: dict[str, str]) -> str:
+    """Write the nested trees for ``{path: blob id}`` and return the root tree id.
+
+    One ``mktree --batch`` per depth level, deepest first, so a ledger with a two-level fan-out
+    costs three processes however many files it holds.
+    """
+    blobs: dict[str, dict[str, str]] = defaultdict(dict)  # folder -> file name -> blob id
+    subfolders: dict[str, set[str]] = defaultdict(set)  # folder -> its direct subfolders
+    blobs[""] = {}
+    for path, blob in files.items():
+        folder, _, name = path.rpartition("/")
+        blobs[folder][name] = blob
+        while folder:
+            parent = folder.rpartition("/")[0]
+            subfolders[parent].add(folder)
+            blobs.setdefault(parent, {})
+            folder = parent
+    by_depth: dict[int, list[str]] = defaultdict(list)
+    for folder in blobs:
+        by_depth[folder.count("/") + 1 if folder else 0].append(folder)
+    written: dict[str, str] = {}
+    for depth in sorted(by_depth, reverse=True):
+        folders = sorted(by_depth[depth])
+        batch = []
+        for folder in folders:
+            entries = {name: f"100644 blob {oid}" for name, oid in blobs[folder].items()}
+            for sub in subfolders[folder]:
+                entries[sub.rpartition("/")[2]] = f"040000 tree {written[sub]}"
+            batch.append("".join(f"{entry}\t{name}\n" for name, entry in sorted(entries.items())))
+        out = run_git(repo, "mktree", "--batch", input_bytes="\n".join(batch).encode()).stdout.decode().split()
+        if len(out) != len(folders):
+            raise UserError(f"git mktree wrote {len(out)} of {len(folders)} trees in {repo}")
+        written.update(zip(folders, out))
+    return written[""]
+
+
+def commit_tree(repo: Path, tree: str, parents: list[str], message: str) -> str:
+    args = [*_COMMITTER, "commit-tree", tree]
+    for parent in parents:
+        args += ["-p", parent]
+    return run_git(repo, *args, "-m", message).stdout.decode().strip()
+
+
+def tree_of(repo: Path, commit: str) -> str:
+    return run_git(repo, "rev-parse", f"{commit}^{{tree}}").stdout.decode().strip()
+
+
+def update_ref(repo: Path, ref: str, new: str, expected_old: str | None, reason: str) -> bool:
+    """Move ``ref`` to ``new`` only if it still points to ``expected_old`` (None: must not exist)."""
+    proc = run_git(repo, "update-ref", "-m", reason, ref, new, expected_old or "", check=False)
+    return proc.returncode == 0
+
+
+def is_ancestor(repo: Path, older: str, newer: str) -> bool:
+    """True when ``newer`` is a fast-forward of ``older``; False when not, or when ``older`` is gone."""
+    proc = run_git(repo, "merge-base", "--is-ancestor", older, newer, check=False)
+    return proc.returncode == 0

@@ -1,0 +1,267 @@
+"""What the window shows, gathered from the Qt-free core; every function here runs in a worker.
+
+No Qt in this module: it turns store rows, analysis JSON, events and policy decisions into small
+plain objects (``QueueRow``, ``ChangeDetail``, ``ApprovalState``) that the models and widgets render.
+Each call opens its own database connection, so workers never share one across threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reviewer_app.core import store
+from reviewer_app.core.model import Change
+from reviewer_app.core.workspace import Workspace
+from reviewer_app.errors import UserError
+from reviewer_app.ui import approvals
+
+STATUS_NEEDS_ME = "needs my review"
+STATUS_WAITING = "waiting for others"
+STATUS_APPROVED = "approved"
+STATUS_REJECTED = "rejected"
+
+
+@dataclass
+class QueueRow:
+    change_id: str
+    title: str
+    author_name: str
+    author_email: str
+    ai_assisted: bool
+    ai_tools: list[str]
+    risk_level: str | None
+    risk_score: int | None
+    services: list[str]  # most critical first
+    critical_service: str | None
+    max_tier: int | None
+    approvals_have: int
+    approvals_need: int
+    approvals_detail: str
+    submitted_at: str | None
+    status: str
+    source: str = ""
+
+    def search_text(self) -> str:
+        parts = [self.title, self.author_name, self.author_email, *self.services, *self.ai_tools, self.status]
+        return " ".join(parts).lower()
+
+
+@dataclass
+class ServiceRef:
+    name: str
+    tier: int | None
+    owner: str
+    kind: str  # "direct" | "transitive"
+    via: list[str] = field(default_factory=list)  # for a dependent: the chain from a direct service to it
+
+
+@dataclass
+class ChangeDetail:
+    change_id: str
+    analysis: dict[str, Any]
+    change: Change
+    viewed: set[str]
+    approval: approvals.ApprovalState
+    services: list[ServiceRef]
+    graph: dict[str, Any]  # graph_export: nodes[{id,name,kind,tier,owner,affected}], edges[{source,target,kind}]
+    findings: list[dict[str, Any]]
+    generated_paths: set[str]
+
+
+# --- services out of the analysis JSON -----------------------------------------------------------
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def service_refs(services: dict[str, Any] | None) -> list[ServiceRef]:
+    """Direct then transitive services from ``Affected.to_dict()``, each group by tier (0 first)."""
+    result: list[ServiceRef] = []
+    for kind in ("direct", "transitive"):
+        group = []
+        for entry in (services or {}).get(kind) or []:
+            if isinstance(entry, str):
+                group.append(ServiceRef(entry, None, "", kind))
+                continue
+            name = str(entry.get("name") or entry.get("id") or entry.get("service") or "?")
+            owner = entry.get("owner") or ""
+            if isinstance(owner, list):
+                owner = ", ".join(map(str, owner))
+            via = entry.get("via") or []
+            if isinstance(via, str):
+                via = [via]
+            group.append(ServiceRef(name, _as_int(entry.get("tier")), str(owner), kind, [str(v) for v in via]))
+        group.sort(key=lambda ref: (ref.tier if ref.tier is not None else 99, ref.name))
+        result.extend(group)
+    return result
+
+
+def _most_critical(refs: list[ServiceRef]) -> tuple[str | None, int | None]:
+    tiered = [ref for ref in refs if ref.tier is not None]
+    if not tiered:
+        return (refs[0].name if refs else None), None
+    best = min(tiered, key=lambda ref: (ref.tier, ref.kind != "direct", ref.name))
+    return best.name, best.tier
+
+
+# --- the queue -----------------------------------------------------------------------------------
+
+def queue_status(state: approvals.ApprovalState, me: str) -> str:
+    if state.rejected:
+        return STATUS_REJECTED
+    if state.satisfied:
+        return STATUS_APPROVED
+    if me and me.lower() in {p.lower() for p in state.approved_by}:
+        return STATUS_WAITING
+    return STATUS_NEEDS_ME
+
+
+def load_queue(db_path: Path | None, workspace_root: Path | None, me: str) -> list[QueueRow]:
+    db = store.open_db(db_path)
+    try:
+        rows = []
+        for item in store.list_changes(db):
+            analysis = store.get_analysis(db, item["change_id"]) or {}
+            refs = service_refs(analysis.get("services"))
+            critical, tier = _most_critical(refs)
+            if tier is None:
+                tier = _as_int((analysis.get("services") or {}).get("max_tier"))
+            state = approvals.approval_state(db, item["change_id"], analysis, workspace_root, me)
+            rows.append(QueueRow(
+                change_id=item["change_id"], title=item["title"], author_name=item["author_name"],
+                author_email=item["author_email"], ai_assisted=bool(item["ai_assisted"]),
+                ai_tools=list(item["ai_tools"] or []), risk_level=item["risk_level"], risk_score=item["risk_score"],
+                services=[ref.name for ref in refs], critical_service=critical, max_tier=tier,
+                approvals_have=state.have, approvals_need=state.need, approvals_detail=state.summary(),
+                submitted_at=item["submitted_at"], status=queue_status(state, me), source=item["source"],
+            ))
+        return rows
+    finally:
+        db.close()
+
+
+# --- one change ----------------------------------------------------------------------------------
+
+def viewed_paths(db: Any, change_id: str) -> set[str]:
+    rows = db.execute("SELECT path FROM review_progress WHERE change_id = ? AND viewed = 1", [change_id]).fetchall()
+    return {row[0] for row in rows}
+
+
+def set_viewed(db_path: Path | None, change_id: str, path: str, viewed: bool) -> None:
+    db = store.open_db(db_path)
+    try:
+        with db.conn:
+            db.execute(
+                "INSERT INTO review_progress (change_id, path, viewed) VALUES (?, ?, ?) "
+                "ON CONFLICT(change_id, path) DO UPDATE SET viewed = excluded.viewed",
+                [change_id, path, int(viewed)],
+            )
+    finally:
+        db.close()
+
+
+def _generated_paths(analysis: dict[str, Any]) -> set[str]:
+    """Paths the analysis marks as generated (lock files, vendored code), collapsed by the diff view."""
+    paths = set()
+    for entry in analysis.get("files") or []:
+        if isinstance(entry, dict) and entry.get("generated"):
+            paths.add(str(entry.get("path")))
+    for path in (analysis.get("risk") or {}).get("generated_paths") or []:
+        paths.add(str(path))
+    return paths
+
+
+def _graph(workspace_root: Path | None, change: Change) -> dict[str, Any]:
+    from reviewer_app.core import services  # the catalog is only needed for the services tab
+
+    workspace = Workspace(root=workspace_root)
+    catalog = services.load_catalog(workspace)
+    affected = services.affected(catalog, change.paths)
+    return services.graph_export(catalog, affected)
+
+
+def load_change_detail(db_path: Path | None, change_id: str, workspace_root: Path | None, me: str,
+                       context: Any = None) -> ChangeDetail:
+    """Everything the centre and the inspector need for one change: parse, progress, policy, graph."""
+    from reviewer_app.core.diffparse import parse_patch
+
+    db = store.open_db(db_path)
+    try:
+        analysis = store.get_analysis(db, change_id)
+        patch = store.get_patch(db, change_id)
+        if analysis is None or patch is None:
+            raise UserError(f"{change_id}: no such change in the queue")
+        if context is not None:
+            context.check()
+        changes = parse_patch(patch, analysis.get("source") or change_id)
+        change = _pick(changes, change_id)
+        if context is not None:
+            context.check()
+        state = approvals.approval_state(db, change_id, analysis, workspace_root, me)
+        viewed = viewed_paths(db, change_id)
+    finally:
+        db.close()
+    try:
+        graph = _graph(workspace_root, change) if workspace_root is not None else {"nodes": [], "edges": []}
+    except UserError as exc:
+        graph = {"nodes": [], "edges": [], "error": exc.message}
+    return ChangeDetail(
+        change_id=change_id, analysis=analysis, change=change, viewed=viewed, approval=state,
+        services=service_refs(analysis.get("services")), graph=graph,
+        findings=list((analysis.get("risk") or {}).get("findings") or []),
+        generated_paths=_generated_paths(analysis),
+    )
+
+
+def _pick(changes: list[Change], change_id: str) -> Change:
+    """The stored patch is one change; with an mbox, the one whose id matches."""
+    if len(changes) == 1:
+        return changes[0]
+    from reviewer_app.core.changeid import change_id as compute_id
+
+    for change in changes:
+        if compute_id(change) == change_id:
+            return change
+    return changes[0]
+
+
+# --- adding changes ------------------------------------------------------------------------------
+
+def ingest(db_path: Path | None, spec: str, repo: Path | None, workspace_root: Path | None,
+           context: Any = None) -> list[str]:
+    """Load a patch file or ``git:BASE..HEAD``, analyse and queue each change; their ids in order."""
+    from reviewer_app.core.analysis import submit_change
+    from reviewer_app.core.ingest import load_changes
+
+    changes = load_changes(spec, repo)
+    return _submit_all(db_path, changes, workspace_root, context)
+
+
+def ingest_bytes(db_path: Path | None, data: bytes, source: str, workspace_root: Path | None,
+                 context: Any = None) -> list[str]:
+    """Same as ``ingest`` for patch bytes already read (a dropped file)."""
+    from reviewer_app.core.diffparse import parse_patch
+
+    return _submit_all(db_path, parse_patch(data, source), workspace_root, context)
+
+
+def _submit_all(db_path: Path | None, changes: list[Change], workspace_root: Path | None, context: Any) -> list[str]:
+    from reviewer_app.core.analysis import submit_change
+
+    workspace = Workspace(root=workspace_root)
+    db = store.open_db(db_path)
+    try:
+        ids = []
+        for number, change in enumerate(changes):
+            if context is not None:
+                context.progress(number, len(changes), change.title)
+            change_id, _created = submit_change(db, change, workspace)
+            ids.append(change_id)
+        return ids
+    finally:
+        db.close()

@@ -1,0 +1,116 @@
+"""Where each service sits in the blast-radius picture: layers by hop distance from the change.
+
+Qt-free and cheap (one breadth-first search): column 0 holds the services the change touches
+directly, column n the services n hops away, and a last column the rest of the neighbourhood.
+Rows inside a column are sorted by tier (0 first) then name, so the critical ones are on top.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+COLUMN_GAP = 250.0
+ROW_GAP = 78.0
+MAX_UNRELATED = 24  # the "rest" of the catalog is context, not the point: keep it small
+
+
+@dataclass
+class PlacedNode:
+    id: str
+    name: str
+    role: str  # "direct" | "transitive" | "other"
+    tier: int | None
+    owner: str
+    hops: int | None
+    x: float
+    y: float
+
+
+def node_role(node: dict[str, Any]) -> str:
+    affected = node.get("affected")
+    if affected in ("direct", "transitive"):
+        return str(affected)
+    if affected is True:
+        return "direct"
+    return "other"
+
+
+def _tier(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def hop_distances(graph: dict[str, Any]) -> dict[str, int]:
+    """Undirected hops from the nearest directly affected service."""
+    neighbours: dict[str, set[str]] = {}
+    for edge in graph.get("edges") or []:
+        source, target = str(edge.get("source")), str(edge.get("target"))
+        neighbours.setdefault(source, set()).add(target)
+        neighbours.setdefault(target, set()).add(source)
+    start = [str(n["id"]) for n in graph.get("nodes") or [] if node_role(n) == "direct"]
+    distance = {node_id: 0 for node_id in start}
+    queue = deque(start)
+    while queue:
+        current = queue.popleft()
+        for other in sorted(neighbours.get(current, ())):
+            if other not in distance:
+                distance[other] = distance[current] + 1
+                queue.append(other)
+    return distance
+
+
+def layered_layout(graph: dict[str, Any]) -> list[PlacedNode]:
+    distance = hop_distances(graph)
+    nodes = graph.get("nodes") or []
+    columns: dict[int, list[dict[str, Any]]] = {}
+    unrelated: list[dict[str, Any]] = []
+    for node in nodes:
+        node_id = str(node.get("id"))
+        role = node_role(node)
+        hops = distance.get(node_id)
+        if role == "transitive" and hops is None:
+            hops = 1  # the catalog says it depends on the change, even if no edge was exported
+        if hops is None:
+            unrelated.append(node)
+        else:
+            columns.setdefault(0 if role == "direct" else max(hops, 1), []).append(node)
+    if unrelated:
+        unrelated.sort(key=_order)
+        columns[max(columns, default=-1) + 1] = unrelated[:MAX_UNRELATED]
+    placed: list[PlacedNode] = []
+    tallest = max((len(group) for group in columns.values()), default=0)
+    for column_number, column in enumerate(sorted(columns)):
+        group = sorted(columns[column], key=_order)
+        offset = (tallest - len(group)) * ROW_GAP / 2  # centre short columns against the tallest
+        for row, node in enumerate(group):
+            node_id = str(node.get("id"))
+            owner = node.get("owner") or ""
+            placed.append(PlacedNode(
+                id=node_id, name=str(node.get("name") or node_id), role=node_role(node), tier=_tier(node.get("tier")),
+                owner=", ".join(owner) if isinstance(owner, list) else str(owner), hops=distance.get(node_id),
+                x=column_number * COLUMN_GAP, y=offset + row * ROW_GAP,
+            ))
+    return placed
+
+
+def _order(node: dict[str, Any]) -> tuple[int, int, str]:
+    role_rank = {"direct": 0, "transitive": 1}.get(node_role(node), 2)
+    tier = _tier(node.get("tier"))
+    return (tier if tier is not None else 99, role_rank, str(node.get("name") or node.get("id")))
+
+
+def chain_edges(chain: list[str], graph: dict[str, Any]) -> set[tuple[str, str]]:
+    """The exported edges joining consecutive services of a ``via`` chain (either direction)."""
+    names = {str(n.get("name")): str(n.get("id")) for n in graph.get("nodes") or []}
+    ids = [names.get(step, step) for step in chain]
+    wanted = {frozenset(pair) for pair in zip(ids, ids[1:])}
+    found = set()
+    for edge in graph.get("edges") or []:
+        pair = (str(edge.get("source")), str(edge.get("target")))
+        if frozenset(pair) in wanted:
+            found.add(pair)
+    return found

@@ -1,0 +1,196 @@
+"""The review queue as a Qt table: one row per change, sortable and filterable.
+
+The rows are plain ``QueueRow`` objects computed off the UI thread (``ui.backend.load_queue``);
+this model only presents them. Sorting uses ``SORT_ROLE`` values (risk rank, numbers, timestamps),
+never the display strings, so "10 min" sorts after "9 min".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+
+from reviewer_app.ui.backend import QueueRow
+from reviewer_app.ui.icons import icon, severity_icon, severity_label, severity_rank
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+CHANGE_ID_ROLE = Qt.ItemDataRole.UserRole + 2
+SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
+
+COLUMNS = ("Risk", "Title", "Author / AI tool", "Services", "Approvals", "Age", "Status")
+COL_RISK, COL_TITLE, COL_AUTHOR, COL_SERVICES, COL_APPROVALS, COL_AGE, COL_STATUS = range(len(COLUMNS))
+STATUS_ORDER = {"needs my review": 0, "waiting for others": 1, "rejected": 2, "approved": 3}
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def format_age(submitted_at: str | None, now: datetime | None = None) -> tuple[str, float]:
+    """``("3 h", seconds)`` from an RFC 3339 timestamp; unknown dates sort last."""
+    if not submitted_at:
+        return "?", float("inf")
+    try:
+        when = datetime.fromisoformat(submitted_at.replace("Z", "+00:00"))
+    except ValueError:
+        return "?", float("inf")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    seconds = max(0.0, ((now or datetime.now(timezone.utc)) - when).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}", seconds
+    return "now", seconds
+
+
+def tier_label(tier: int | None) -> str:
+    return f"T{tier}" if tier is not None else ""
+
+
+class QueueModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[QueueRow] = []
+
+    # --- data in --------------------------------------------------------------------------------
+    def set_rows(self, rows: list[QueueRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def update_row(self, row: QueueRow) -> bool:
+        """Replace one change's row in place (after an approval), keeping selection and scroll."""
+        for number, existing in enumerate(self._rows):
+            if existing.change_id == row.change_id:
+                self._rows[number] = row
+                self.dataChanged.emit(self.index(number, 0), self.index(number, len(COLUMNS) - 1))
+                return True
+        return False
+
+    def row_for(self, change_id: str) -> int:
+        for number, existing in enumerate(self._rows):
+            if existing.change_id == change_id:
+                return number
+        return -1
+
+    def queue_row(self, row: int) -> QueueRow:
+        return self._rows[row]
+
+    def rows(self) -> list[QueueRow]:
+        return list(self._rows)
+
+    # --- QAbstractTableModel -------------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == Qt.ItemDataRole.DecorationRole:
+            if column == COL_RISK:
+                return severity_icon(row.risk_level)
+            if column == COL_SERVICES and row.max_tier == 0:
+                return icon("tier0")
+            if column == COL_AUTHOR and row.ai_assisted:
+                return icon("ai")
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, column)
+        if role == SORT_ROLE:
+            return self._sort_key(row, column)
+        if role == CHANGE_ID_ROLE:
+            return row.change_id
+        if role == SEARCH_ROLE:
+            return row.search_text()
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{COLUMNS[column]}: {self._display(row, column)}"
+        return None
+
+    def _display(self, row: QueueRow, column: int) -> str:
+        if column == COL_RISK:
+            score = f" {row.risk_score}" if row.risk_score is not None else ""
+            return f"{severity_label(row.risk_level)}{score}"
+        if column == COL_TITLE:
+            return row.title
+        if column == COL_AUTHOR:
+            tools = ", ".join(row.ai_tools) if row.ai_tools else ("AI (unnamed)" if row.ai_assisted else "human")
+            return f"{row.author_name} · {tools}"
+        if column == COL_SERVICES:
+            if not row.services:
+                return "—"
+            marked = [f"{name} [{tier_label(row.max_tier)}]" if name == row.critical_service and row.max_tier is not None
+                      else name for name in row.services]
+            return ", ".join(marked)
+        if column == COL_APPROVALS:
+            return f"{row.approvals_have}/{row.approvals_need}"
+        if column == COL_AGE:
+            return format_age(row.submitted_at)[0]
+        if column == COL_STATUS:
+            return row.status
+        return ""
+
+    def _tooltip(self, row: QueueRow, column: int) -> str:
+        if column == COL_SERVICES and row.services:
+            return f"Most critical: {row.critical_service} (tier {row.max_tier})" if row.max_tier is not None else ""
+        if column == COL_APPROVALS:
+            return row.approvals_detail or f"{row.approvals_have} of {row.approvals_need} required approvals"
+        return f"{row.title}\n{row.change_id}" if column == COL_TITLE else ""
+
+    def _sort_key(self, row: QueueRow, column: int) -> Any:
+        if column == COL_RISK:
+            return (severity_rank(row.risk_level), -(row.risk_score or 0))
+        if column == COL_TITLE:
+            return row.title.lower()
+        if column == COL_AUTHOR:
+            return row.author_name.lower()
+        if column == COL_SERVICES:
+            return (row.max_tier if row.max_tier is not None else 99, len(row.services) * -1)
+        if column == COL_APPROVALS:
+            return (row.approvals_need - row.approvals_have, row.approvals_have)
+        if column == COL_AGE:
+            return format_age(row.submitted_at)[1]
+        if column == COL_STATUS:
+            return STATUS_ORDER.get(row.status, 9)
+        return ""
+
+
+class QueueFilterProxy(QSortFilterProxyModel):
+    """Case-insensitive search over title, author, services and AI tool; sorts by SORT_ROLE."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._needle = ""
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+
+    def set_search(self, text: str) -> None:
+        words = text.strip().lower()
+        if words != self._needle:
+            self._needle = words
+            self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        if not self._needle:
+            return True
+        model = self.sourceModel()
+        haystack = model.data(model.index(source_row, 0, source_parent), SEARCH_ROLE) or ""
+        return all(word in haystack for word in self._needle.split())
+
+    def lessThan(self, left: _Index, right: _Index) -> bool:
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        try:
+            return bool(a < b)
+        except TypeError:
+            return str(a) < str(b)
