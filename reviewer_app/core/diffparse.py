@@ -391,6 +391,9 @@ class _Parser:
                 if out:
                     out[-1].no_newline = True
                 self.i += 1
+            if self.i < end and _looks_like_hunk_line(lines[self.i]):
+                raise located(self.source, self.i + 1,
+                              f"more lines than the hunk header at line {header_no} announces")
             hunks.append(hunk)
         return hunks
 
@@ -401,6 +404,13 @@ class _Parser:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+def _looks_like_hunk_line(line: str) -> bool:
+    """A +/-/space line right after a complete hunk: the header's counts were wrong."""
+    if line.startswith(("--- ", "+++ ")) or line.rstrip("\r") == "-- ":
+        return False
+    return line[:1] in ("+", "-", " ")
+
 
 def _build_change(header: _Header, files: list[FileDiff]) -> Change:
     author = header.author or Person("unknown", "")
@@ -526,7 +536,7 @@ def _check_path(path: str, source: str, line_no: int) -> None:
         raise located(source, line_no, "path contains a NUL byte")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def escape_for_display(text: str) -> str:

@@ -120,13 +120,7 @@ def find_hits(pattern: re.Pattern[str], side_text: SideText, side: str) -> list[
         # span shown to the reviewer stops at the end of the line where the match begins.
         end = max(start, min(match.end() - line_start, line_length))
         found.append(Hit(side, index, start, end, match.group(0)))
-        if pattern.groups or rule_needs_match(pattern):
-            found[-1].matched = match.group(0)
     return found
-
-
-def rule_needs_match(_pattern: re.Pattern[str]) -> bool:
-    return False
 
 
 @lru_cache(maxsize=512)

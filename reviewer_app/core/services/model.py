@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # only for annotations; the index and CODEOWNERS import nothi
 
 # Kinds that are services: they own paths and take part in the dependency graph.
 SERVICE_KINDS = ("component", "resource")
+BACKSTAGE_ORIGIN = "backstage"
+TOML_ORIGIN = "services.toml"
 
 
 @dataclass(slots=True)
@@ -39,6 +41,8 @@ class RawEntity:
     consumes_apis: list[str] = field(default_factory=list)
     # Field names as the source spells them, for warnings ("dependsOn" or "depends_on").
     field_names: dict[str, str] = field(default_factory=dict)
+    # Backstage references name declared API entities; services.toml may name an API undeclared.
+    origin: str = BACKSTAGE_ORIGIN
 
     def field_name(self, key: str) -> str:
         return self.field_names.get(key, key)

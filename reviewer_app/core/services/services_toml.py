@@ -19,7 +19,7 @@ import tomllib
 from typing import Any
 
 from reviewer_app.core.services.fields import ref_list, text_field, tier_value
-from reviewer_app.core.services.model import RawEntity
+from reviewer_app.core.services.model import TOML_ORIGIN, RawEntity
 from reviewer_app.core.services.refs import DEFAULT_NAMESPACE
 from reviewer_app.core.workspace import Workspace
 
@@ -88,4 +88,5 @@ def _entity(name: str, table: Any, source: str, warnings: list[str]) -> RawEntit
         dependency_of=ref_list(table.get("dependency_of"), where, "dependency_of", warnings),
         provides_apis=ref_list(table.get("provides_apis"), where, "provides_apis", warnings),
         consumes_apis=ref_list(table.get("consumes_apis"), where, "consumes_apis", warnings),
+        origin=TOML_ORIGIN,
     )

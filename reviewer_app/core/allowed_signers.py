@@ -1,0 +1,319 @@
+"""Who may sign: OpenSSH ``allowed_signers`` plus a revocation list, read from a workspace.
+
+``.reviewer/allowed_signers`` uses OpenSSH's format (ssh-keygen(1), "ALLOWED SIGNERS"), so the very
+same file works with ``ssh-keygen -Y verify -f``::
+
+    principals [options] key-type base64-key [comment]
+
+- principals: comma-separated patterns with ``*`` and ``?``, ``!`` negates (``*@example.com``).
+- options: ``namespaces="a,b"``, ``valid-after="YYYYMMDD[HHMM[SS]][Z]"``, ``valid-before="..."``,
+  ``cert-authority``. Unknown options are an error, as in OpenSSH.
+- Dates without ``Z`` are read as UTC here (OpenSSH reads them in local time; CI runs in UTC).
+  Write the ``Z`` to mean the same thing everywhere.
+- ``cert-authority`` lines authorise certificates signed by that CA. Certificate signatures are not
+  verified by this program (sshsig.verify refuses them), and a plain key that matches a
+  cert-authority line never counts: both fail closed.
+
+``.reviewer/revoked_keys``: public keys one per line, or a binary OpenSSH KRL, which is checked
+with ``ssh-keygen -Q -f revoked_keys key.pub``; a KRL that cannot be checked revokes everything.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reviewer_app.core import sshsig
+from reviewer_app.core.sshsig import PublicKey
+from reviewer_app.errors import UserError
+
+if TYPE_CHECKING:
+    from reviewer_app.core.workspace import Workspace
+
+ALLOWED_SIGNERS_PATH = ".reviewer/allowed_signers"
+REVOKED_KEYS_PATH = ".reviewer/revoked_keys"
+KRL_MAGIC = b"SSHKRL\n\0"
+
+_KEY_TYPE_PREFIXES = ("ssh-", "ecdsa-", "sk-")
+_OPENSSH_DATE = re.compile(r"^(\d{8})(\d{4})?(\d{2})?(Z)?$")
+
+# Stable reason codes, shared with events.verify_event and the gate's JSON.
+UNKNOWN_PRINCIPAL = "unknown principal"
+WRONG_NAMESPACE = "wrong namespace"
+NOT_VALID_AT_SIGNING = "key not valid at signing time"
+REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class AllowedSigner:
+    principals: str  # OpenSSH pattern list, kept as written
+    key: PublicKey
+    line_no: int
+    cert_authority: bool = False
+    namespaces: str | None = None
+    valid_after: datetime | None = None
+    valid_before: datetime | None = None
+
+    def names(self, principal: str) -> bool:
+        return match_pattern_list(principal, self.principals)
+
+    def allows_namespace(self, namespace: str) -> bool:
+        return self.namespaces is None or match_pattern_list(namespace, self.namespaces)
+
+    def valid_at(self, when: datetime) -> bool:
+        if self.valid_after is not None and when < self.valid_after:
+            return False
+        return not (self.valid_before is not None and when > self.valid_before)
+
+    def window(self) -> str:
+        after = self.valid_after.isoformat() if self.valid_after else "always"
+        before = self.valid_before.isoformat() if self.valid_before else "forever"
+        return f"valid from {after} until {before}"
+
+
+@dataclass(frozen=True)
+class TrustDecision:
+    ok: bool
+    reason: str | None = None
+    detail: str | None = None
+
+
+# --- OpenSSH pattern matching (match.c) ----------------------------------------------------------
+
+def match_pattern(text: str, pattern: str) -> bool:
+    """OpenSSH ``match_pattern``: ``*`` any run, ``?`` one character, everything else literal."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, text, flags=re.DOTALL) is not None
+
+
+def match_pattern_list(text: str, patterns: str) -> bool:
+    """OpenSSH ``match_pattern_list``: any positive match, unless a ``!`` pattern matches."""
+    matched = False
+    for pattern in patterns.split(","):
+        pattern = pattern.strip()
+        if pattern.startswith("!"):
+            if match_pattern(text, pattern[1:]):
+                return False
+        elif pattern and match_pattern(text, pattern):
+            matched = True
+    return matched
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+def parse_openssh_date(value: str) -> datetime:
+    m = _OPENSSH_DATE.match(value)
+    if not m:
+        raise ValueError(f"{value!r} is not YYYYMMDD[HHMM[SS]][Z]")
+    day, hm, sec = m.group(1), m.group(2) or "0000", m.group(3) or "00"
+    if m.group(3) and not m.group(2):
+        raise ValueError(f"{value!r} is not YYYYMMDD[HHMM[SS]][Z]")
+    return datetime.strptime(day + hm + sec, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+
+
+def _split_options(text: str) -> tuple[list[str], str]:
+    """Options up to the first unquoted whitespace, split on unquoted commas; returns (options, rest)."""
+    options, current, quoted, i = [], [], False, 0
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            quoted = not quoted
+        elif c == "\\" and quoted and i + 1 < len(text):
+            current.append(text[i + 1])
+            i += 2
+            continue
+        elif c == "," and not quoted:
+            options.append("".join(current))
+            current = []
+            i += 1
+            continue
+        elif c.isspace() and not quoted:
+            break
+        if c != '"':
+            current.append(c)
+        i += 1
+    if quoted:
+        raise ValueError("unterminated quote in options")
+    options.append("".join(current))
+    return options, text[i:].lstrip()
+
+
+def _first_token(text: str) -> tuple[str, str]:
+    """The principals field: a quoted string or a word; returns (token, rest)."""
+    text = text.lstrip()
+    if text.startswith('"'):
+        end = text.find('"', 1)
+        if end < 0:
+            raise ValueError("unterminated quoted principals")
+        return text[1:end], text[end + 1:].lstrip()
+    parts = text.split(None, 1)
+    return parts[0], (parts[1] if len(parts) > 1 else "")
+
+
+def parse_allowed_signers(text: str, source: str) -> list[AllowedSigner]:
+    """Every entry of an allowed_signers file; a bad line is a UserError naming ``source:line``."""
+    entries = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        try:
+            entries.append(_parse_line(stripped, line_no))
+        except ValueError as exc:
+            raise UserError(f"{source}:{line_no}: {exc}") from exc
+    return entries
+
+
+def _parse_line(line: str, line_no: int) -> AllowedSigner:
+    principals, rest = _first_token(line)
+    if not rest:
+        raise ValueError("expected 'principals [options] key-type base64-key'")
+    options: list[str] = []
+    if not rest.startswith(_KEY_TYPE_PREFIXES):
+        options, rest = _split_options(rest)
+    if not rest:
+        raise ValueError("no public key after the options")
+    key = sshsig.parse_public_key_text(rest)
+    fields: dict[str, object] = {}
+    for option in options:
+        name, has_value, value = option.partition("=")
+        name = name.strip().lower()
+        if name == "cert-authority" and not has_value:
+            fields["cert_authority"] = True
+        elif name == "namespaces" and has_value:
+            fields["namespaces"] = value
+        elif name in ("valid-after", "valid-before") and has_value:
+            fields[name.replace("-", "_")] = parse_openssh_date(value)
+        else:
+            raise ValueError(f"unsupported option {option!r} (known: cert-authority, namespaces=, valid-after=, valid-before=)")
+    return AllowedSigner(principals=principals, key=key, line_no=line_no, **fields)  # type: ignore[arg-type]
+
+
+def parse_revoked_keys(text: str, source: str) -> set[bytes]:
+    """The key blobs of a plain revocation list (public keys one per line)."""
+    revoked = set()
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        try:
+            revoked.add(sshsig.parse_public_key_text(stripped).blob)
+        except ValueError as exc:
+            raise UserError(f"{source}:{line_no}: not a public key: {exc}") from exc
+    return revoked
+
+
+# --- the trust store ------------------------------------------------------------------------------
+
+@dataclass
+class TrustStore:
+    signers: list[AllowedSigner]
+    revoked_blobs: set[bytes] = field(default_factory=set)
+    krl: bytes | None = None  # a binary KRL, checked with ssh-keygen -Q
+    source: str = ALLOWED_SIGNERS_PATH
+    revoked_source: str = REVOKED_KEYS_PATH
+    missing: bool = False  # no allowed_signers file at all: nobody is trusted
+    _krl_cache: dict[bytes, bool] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, workspace: "Workspace") -> "TrustStore":
+        signers_bytes = workspace.read_bytes(ALLOWED_SIGNERS_PATH)
+        revoked_bytes = workspace.read_bytes(REVOKED_KEYS_PATH)
+        return cls._build(signers_bytes, revoked_bytes, workspace.describe(ALLOWED_SIGNERS_PATH),
+                          workspace.describe(REVOKED_KEYS_PATH))
+
+    @classmethod
+    def from_files(cls, allowed_signers: Path, revoked: Path | None = None) -> "TrustStore":
+        def read(path: Path | None) -> bytes | None:
+            if path is None:
+                return None
+            try:
+                return path.read_bytes()
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+        return cls._build(read(allowed_signers), read(revoked), str(allowed_signers), str(revoked or REVOKED_KEYS_PATH))
+
+    @classmethod
+    def _build(cls, signers_bytes: bytes | None, revoked_bytes: bytes | None, source: str, revoked_source: str) -> "TrustStore":
+        signers = [] if signers_bytes is None else parse_allowed_signers(_decode(signers_bytes, source), source)
+        blobs: set[bytes] = set()
+        krl = None
+        if revoked_bytes is not None:
+            if revoked_bytes.startswith(KRL_MAGIC):
+                krl = revoked_bytes
+            else:
+                blobs = parse_revoked_keys(_decode(revoked_bytes, revoked_source), revoked_source)
+        return cls(signers=signers, revoked_blobs=blobs, krl=krl, source=source, revoked_source=revoked_source,
+                   missing=signers_bytes is None)
+
+    def keys_for(self, principal: str, namespace: str) -> list[PublicKey]:
+        """Plain keys this file lets ``principal`` sign with in ``namespace`` (at any time)."""
+        return [s.key for s in self.signers
+                if s.names(principal) and not s.cert_authority and s.allows_namespace(namespace)]
+
+    def is_revoked(self, key: PublicKey) -> bool:
+        if key.blob in self.revoked_blobs:
+            return True
+        if self.krl is None:
+            return False
+        if key.blob not in self._krl_cache:
+            self._krl_cache[key.blob] = _krl_revokes(self.krl, key, self.revoked_source)
+        return self._krl_cache[key.blob]
+
+    def check(self, principal: str, key: PublicKey, namespace: str, at: datetime) -> TrustDecision:
+        """May ``key`` sign as ``principal`` in ``namespace`` at time ``at``? Fail closed on any doubt."""
+        if self.is_revoked(key):
+            return TrustDecision(False, REVOKED, f"key {key.fingerprint} is listed in {self.revoked_source}")
+        named = [s for s in self.signers if s.names(principal)]
+        if not named:
+            where = f"{self.source} does not exist" if self.missing else f"no line of {self.source} names it"
+            return TrustDecision(False, UNKNOWN_PRINCIPAL, f"{principal}: {where}")
+        with_key = [s for s in named if s.key.blob == key.blob]
+        plain = [s for s in with_key if not s.cert_authority]
+        if not plain:
+            if with_key:
+                detail = (f"{key.fingerprint} is a cert-authority for {principal} (line {with_key[0].line_no}); "
+                          "a plain-key signature does not count")
+            else:
+                detail = f"key {key.fingerprint} is not listed for {principal} in {self.source}"
+            return TrustDecision(False, UNKNOWN_PRINCIPAL, detail)
+        in_namespace = [s for s in plain if s.allows_namespace(namespace)]
+        if not in_namespace:
+            return TrustDecision(False, WRONG_NAMESPACE,
+                                 f"{self.source}:{plain[0].line_no} allows namespaces={plain[0].namespaces!r}, not {namespace!r}")
+        if not any(s.valid_at(at) for s in in_namespace):
+            s = in_namespace[0]
+            return TrustDecision(False, NOT_VALID_AT_SIGNING,
+                                 f"signed at {at.isoformat()}, but {self.source}:{s.line_no} is {s.window()}")
+        return TrustDecision(True)
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{source}: not UTF-8 text (byte {exc.start})") from exc
+
+
+def _krl_revokes(krl: bytes, key: PublicKey, source: str) -> bool:
+    """Ask ssh-keygen whether a binary KRL revokes ``key``; when it cannot tell, treat it as revoked."""
+    with tempfile.TemporaryDirectory(prefix="reviewer-app-krl-") as tmp:
+        krl_path, key_path = Path(tmp) / "revoked.krl", Path(tmp) / "key.pub"
+        krl_path.write_bytes(krl)
+        key_path.write_text(key.openssh + "\n", encoding="ascii")
+        try:
+            proc = subprocess.run(["ssh-keygen", "-Q", "-f", str(krl_path), str(key_path)],
+                                  capture_output=True, timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return True  # fail closed: an unreadable revocation list revokes
+    if proc.returncode == 0:
+        return False
+    return True  # 1: revoked; anything else: the KRL could not be read (fail closed)

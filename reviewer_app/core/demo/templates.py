@@ -1,0 +1,180 @@
+"""Reading the demo's data from ``resources/demo/``: the people, the platform files, the changes.
+
+The files are data, not code, so that the platform can be edited without touching the builder.
+Every problem in them is reported as a ``UserError`` naming the file and the entry at fault.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from reviewer_app.errors import UserError
+
+# Template folders whose name starts with a dot are stored as "dot-<name>": packaging globs skip
+# dot-folders, and a .github folder inside the project would be taken for the project's own.
+_DOT_PREFIX = "dot-"
+LEVELS = ("agent", "junior", "mid", "senior")
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    handle: str  # names the key files
+    name: str
+    email: str
+    level: str
+    teams: tuple[str, ...]
+    signs: bool = True  # has an SSH key
+    revoked: bool = False  # key listed in revoked_keys
+
+
+@dataclass(frozen=True)
+class TreeFile:
+    data: bytes
+    executable: bool = False
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One step of a change: replace text once, write a whole file, or delete a file."""
+
+    path: str
+    old: str | None = None  # replace: the text that must occur exactly once
+    new: str | None = None  # replace: its replacement; write: the file's text
+    executable: bool = False
+    delete: bool = False
+
+
+@dataclass(frozen=True)
+class ChangeScript:
+    branch: str
+    author: str  # a handle from people.toml
+    date: str  # RFC 3339 UTC
+    subject: str
+    body: str
+    trailers: tuple[str, ...]
+    edits: tuple[Edit, ...]
+    author_suffix: str = ""
+    label: str = field(default="", compare=False)  # how errors name it: changes.toml: change "x"
+
+    def message(self) -> str:
+        """The commit message: subject, body, then the trailers as the last paragraph."""
+        parts = [self.subject.strip()]
+        if self.body.strip():
+            parts.append(self.body.strip())
+        if self.trailers:
+            parts.append("\n".join(self.trailers))
+        return "\n\n".join(parts) + "\n"
+
+
+def demo_root() -> Traversable:
+    return resources.files("reviewer_app.resources") / "demo"
+
+
+def _load_toml(name: str) -> dict[str, Any]:
+    entry = demo_root() / name
+    try:
+        return tomllib.loads(entry.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise UserError(f"resources/demo/{name}: missing from the installation") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"resources/demo/{name}: not valid TOML: {exc}") from exc
+
+
+def _field(entry: dict[str, Any], key: str, kind: type, where: str, default: Any = None) -> Any:
+    value = entry.get(key, default)
+    if value is None or not isinstance(value, kind):
+        raise UserError(f"{where}: field {key!r} must be a {kind.__name__} (got {value!r})")
+    return value
+
+
+def load_people() -> list[DemoPerson]:
+    people: list[DemoPerson] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(_load_toml("people.toml").get("person", []), start=1):
+        where = f"resources/demo/people.toml: person {number}"
+        handle = _field(entry, "handle", str, where)
+        where = f"resources/demo/people.toml: person {handle!r}"
+        level = _field(entry, "level", str, where)
+        if level not in LEVELS:
+            raise UserError(f"{where}: field 'level' must be one of {', '.join(LEVELS)} (got {level!r})")
+        if handle in seen:
+            raise UserError(f"{where}: the handle is used twice")
+        seen.add(handle)
+        people.append(DemoPerson(
+            handle=handle, name=_field(entry, "name", str, where), email=_field(entry, "email", str, where),
+            level=level, teams=tuple(_field(entry, "teams", list, where)),
+            signs=_field(entry, "signs", bool, where, True), revoked=_field(entry, "revoked", bool, where, False),
+        ))
+    if not people:
+        raise UserError("resources/demo/people.toml: no [[person]] entries")
+    return people
+
+
+def load_platform() -> dict[str, TreeFile]:
+    """The files of the platform's first commit, by repository path."""
+    files: dict[str, TreeFile] = {}
+    _collect(demo_root() / "platform", "", files)
+    if not files:
+        raise UserError("resources/demo/platform: no files (the installation is incomplete)")
+    return files
+
+
+def _collect(folder: Traversable, prefix: str, into: dict[str, TreeFile]) -> None:
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if entry.name == "__pycache__":
+            continue
+        name = "." + entry.name[len(_DOT_PREFIX):] if entry.name.startswith(_DOT_PREFIX) else entry.name
+        path = f"{prefix}{name}"
+        if entry.is_dir():
+            _collect(entry, path + "/", into)
+        else:
+            data = entry.read_bytes()
+            # Shell scripts are the only executables; the x bit does not survive every packaging path.
+            into[path] = TreeFile(data, executable=data.startswith(b"#!"))
+
+
+def load_changes(people: list[DemoPerson]) -> list[ChangeScript]:
+    handles = {person.handle for person in people}
+    scripts: list[ChangeScript] = []
+    branches: set[str] = set()
+    for number, entry in enumerate(_load_toml("changes.toml").get("change", []), start=1):
+        where = f"resources/demo/changes.toml: change {number}"
+        branch = _field(entry, "branch", str, where)
+        where = f"resources/demo/changes.toml: change {branch!r}"
+        if branch in branches:
+            raise UserError(f"{where}: the branch name is used twice")
+        branches.add(branch)
+        author = _field(entry, "author", str, where)
+        if author not in handles:
+            raise UserError(f"{where}: field 'author' names {author!r}, who is not in people.toml")
+        edits = tuple(_edit(item, f"{where}: edit {index}")
+                      for index, item in enumerate(_field(entry, "edits", list, where), start=1))
+        if not edits:
+            raise UserError(f"{where}: no edits")
+        scripts.append(ChangeScript(
+            branch=branch, author=author, date=_field(entry, "date", str, where),
+            subject=_field(entry, "subject", str, where), body=_field(entry, "body", str, where, ""),
+            trailers=tuple(_field(entry, "trailers", list, where, [])), edits=edits,
+            author_suffix=_field(entry, "author_suffix", str, where, ""), label=where,
+        ))
+    return scripts
+
+
+def _edit(item: Any, where: str) -> Edit:
+    if not isinstance(item, dict):
+        raise UserError(f"{where}: must be a table")
+    if "replace" in item:
+        triple = item["replace"]
+        if not (isinstance(triple, list) and len(triple) == 3 and all(isinstance(part, str) for part in triple)):
+            raise UserError(f"{where}: field 'replace' must be [path, old text, new text]")
+        return Edit(path=triple[0], old=triple[1], new=triple[2])
+    if "write" in item:
+        return Edit(path=_field(item, "write", str, where), new=_field(item, "text", str, where),
+                    executable=_field(item, "executable", bool, where, False))
+    if "delete" in item:
+        return Edit(path=_field(item, "delete", str, where), delete=True)
+    raise UserError(f"{where}: expected one of 'replace', 'write' or 'delete'")

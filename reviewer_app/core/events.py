@@ -1,0 +1,311 @@
+"""Signed events: canonical payloads, content ids, per-signer hash chains, and the event log queries.
+
+An event is a canonical JSON payload (UTF-8, sorted keys, no whitespace) plus an armored SSHSIG of
+exactly those bytes. Its id is ``sha256:`` + sha256 of the payload, so the same decision signed once
+has one id everywhere and importing it twice is a no-op. Every payload names the signer's previous
+event (``prev``): a per-principal chain in which a deleted, inserted or reordered event shows.
+
+Payload fields: ``v`` (1), ``type`` (submit | approve | reject | revoke), ``change_id``, ``principal``
+(email), ``key`` (SHA256 fingerprint), ``created_at`` (UTC, ``2026-11-29T23:59:01Z``), ``prev``;
+approvals add ``rule_pack``, ``risk_level``, ``acks`` (sorted finding ids) and ``comment``.
+
+SSHSIG carries no trusted time: ``created_at`` is what the signer claims. Validity windows are
+checked at that time; ``valid-before`` and revocation are what bound a stolen key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from reviewer_app.core import sshsig
+from reviewer_app.core.store import utc_now
+from reviewer_app.errors import UserError
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from reviewer_app.core.allowed_signers import TrustStore
+    from reviewer_app.core.keys import Signer
+
+PAYLOAD_VERSION = 1
+NAMESPACE = "reviewer-app"
+EVENT_TYPES = ("submit", "approve", "reject", "revoke")
+_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
+_FINGERPRINT = re.compile(r"^SHA256:[A-Za-z0-9+/]{43}$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_COLUMNS = "id, payload, signature"
+
+
+def canonical_json(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_id(payload: str) -> str:
+    return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def parse_timestamp(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class SignedEvent:
+    id: str
+    payload: str  # the exact signed string
+    signature: str  # armored SSHSIG
+
+    @classmethod
+    def from_parts(cls, payload: str, signature: str) -> "SignedEvent":
+        """An event from its signed payload and signature; UserError when the payload is malformed.
+
+        This checks shape only; whether the signature holds and the key is trusted is verify_event's job.
+        """
+        validate_payload(payload)
+        if not isinstance(signature, str) or sshsig.ARMOR_BEGIN not in signature:
+            raise UserError(f"event {event_id(payload)}: signature is not an armored SSH signature")
+        return cls(id=event_id(payload), payload=payload, signature=signature)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return json.loads(self.payload)
+
+    @property
+    def type(self) -> str:
+        return self.data["type"]
+
+    @property
+    def change_id(self) -> str:
+        return self.data["change_id"]
+
+    @property
+    def principal(self) -> str:
+        return self.data["principal"]
+
+    @property
+    def fingerprint(self) -> str:
+        return self.data["key"]
+
+    @property
+    def created_at(self) -> str:
+        return self.data["created_at"]
+
+    @property
+    def prev(self) -> str | None:
+        return self.data["prev"]
+
+
+def validate_payload(payload: str) -> dict[str, Any]:
+    """The parsed payload, or UserError naming the event and the field that is wrong."""
+    name = f"event {event_id(payload)}" if isinstance(payload, str) else "event"
+    if not isinstance(payload, str):
+        raise UserError(f"{name}: payload is not text")
+    try:
+        data = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{name}: payload is not JSON: {exc.msg} at character {exc.pos}") from exc
+    if not isinstance(data, dict):
+        raise UserError(f"{name}: payload is not a JSON object")
+    if canonical_json(data) != payload:
+        raise UserError(f"{name}: payload is not canonical JSON (sorted keys, no whitespace)")
+    checks: list[tuple[str, bool, str]] = [
+        ("v", data.get("v") == PAYLOAD_VERSION, f"must be {PAYLOAD_VERSION}"),
+        ("type", data.get("type") in EVENT_TYPES, f"must be one of {', '.join(EVENT_TYPES)}"),
+        ("change_id", isinstance(data.get("change_id"), str) and bool(_ID.match(data["change_id"])), "must be sha256:<64 hex>"),
+        ("principal", isinstance(data.get("principal"), str) and "@" in data["principal"], "must be an email"),
+        ("key", isinstance(data.get("key"), str) and bool(_FINGERPRINT.match(data["key"])), "must be SHA256:<base64>"),
+        ("created_at", isinstance(data.get("created_at"), str) and bool(_TIMESTAMP.match(data["created_at"])),
+         "must be UTC RFC 3339 like 2026-11-29T23:59:01Z"),
+        ("prev", "prev" in data and (data["prev"] is None or (isinstance(data["prev"], str) and bool(_ID.match(data["prev"])))),
+         "must be null or sha256:<64 hex>"),
+    ]
+    for field_name, ok, expected in checks:
+        if not ok:
+            raise UserError(f"{name}: field {field_name!r} {expected} (got {data.get(field_name)!r})")
+    try:
+        parse_timestamp(data["created_at"])
+    except ValueError as exc:
+        raise UserError(f"{name}: field 'created_at' is not a real date: {data['created_at']!r}") from exc
+    if data["type"] == "approve":
+        acks = data.get("acks")
+        if not isinstance(acks, list) or not all(isinstance(a, str) for a in acks) or acks != sorted(set(acks)):
+            raise UserError(f"{name}: field 'acks' must be a sorted list of unique finding ids")
+    return data
+
+
+# --- creating and storing ------------------------------------------------------------------------
+
+def create_event(db: "sqlite_utils.Database", signer: "Signer", type: str, change_id: str, fields: dict[str, Any],
+                 clock: Callable[[], str] = utc_now) -> SignedEvent:
+    """Sign a new event as ``signer`` (chained to its last event in ``db``) and append it locally."""
+    if type not in EVENT_TYPES:
+        raise UserError(f"unknown event type {type!r} (expected one of {', '.join(EVENT_TYPES)})")
+    reserved = {"v", "type", "change_id", "principal", "key", "created_at", "prev"} & set(fields)
+    if reserved:
+        raise UserError(f"event fields {sorted(reserved)} are set by create_event, not by the caller")
+    chain = events_of_principal(db, signer.principal)
+    data = dict(fields)
+    if "acks" in data:
+        data["acks"] = sorted(set(data["acks"]))
+    data.update(v=PAYLOAD_VERSION, type=type, change_id=change_id, principal=signer.principal,
+                key=signer.fingerprint, created_at=clock(), prev=chain[-1].id if chain else None)
+    payload = canonical_json(data)
+    validate_payload(payload)
+    event = SignedEvent(id=event_id(payload), payload=payload, signature=signer.sign(payload.encode("utf-8")))
+    append_event(db, event, origin="local", pushed=False)
+    return event
+
+
+def append_event(db: "sqlite_utils.Database", event: SignedEvent, origin: str = "local", pushed: bool = False) -> bool:
+    """Append to the log; False when the event is already there. Columns are derived from the payload."""
+    data = validate_payload(event.payload)
+    if event.id != event_id(event.payload):
+        raise UserError(f"event {event.id}: id does not match its payload (expected {event_id(event.payload)})")
+    row = (event.id, data["type"], data["change_id"], data["principal"], data["key"], data["created_at"],
+           data["prev"], event.payload, event.signature, origin, int(pushed), utc_now())
+    with db.conn:
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO events (id, type, change_id, principal, fingerprint, created_at, prev, payload, "
+            "signature, origin, pushed, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    return cursor.rowcount == 1
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+def _rows(db: "sqlite_utils.Database", where: str, params: list[Any], order: str = "created_at, rowid") -> list[SignedEvent]:
+    rows = db.execute(f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY {order}", params).fetchall()
+    return [SignedEvent(id=r[0], payload=r[1], signature=r[2]) for r in rows]
+
+
+def events_for_change(db: "sqlite_utils.Database", change_id: str) -> list[SignedEvent]:
+    """Events filed under ``change_id`` (by the row's column; the gate re-checks the payload)."""
+    return _rows(db, "change_id = ?", [change_id])
+
+
+def events_of_principal(db: "sqlite_utils.Database", principal: str) -> list[SignedEvent]:
+    """One principal's events in chain order (following ``prev``); breaks fall back to time order."""
+    return chain_order(_rows(db, "principal = ?", [principal]))
+
+
+def chain_order(events: list[SignedEvent]) -> list[SignedEvent]:
+    """Sort by the ``prev`` links from the root; events off the main line follow in time order."""
+    by_prev: dict[str | None, list[SignedEvent]] = {}
+    for event in events:  # events arrive in (created_at, rowid) order, so forks list oldest first
+        by_prev.setdefault(event.prev, []).append(event)
+    ordered: list[SignedEvent] = []
+    seen: set[str] = set()
+    cursor: str | None = None
+    while by_prev.get(cursor):
+        step = next((e for e in by_prev[cursor] if e.id not in seen), None)
+        if step is None:
+            break
+        ordered.append(step)
+        seen.add(step.id)
+        cursor = step.id
+    ordered.extend(e for e in events if e.id not in seen)
+    return ordered
+
+
+def all_events(db: "sqlite_utils.Database", since: str | None = None, until: str | None = None) -> Iterator[SignedEvent]:
+    """Every event in created_at order; ``since`` inclusive, ``until`` exclusive (RFC 3339 strings)."""
+    clauses, params = ["1"], []
+    if since is not None:
+        clauses.append("created_at >= ?")
+        params.append(since)
+    if until is not None:
+        clauses.append("created_at < ?")
+        params.append(until)
+    cursor = db.execute(f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY created_at, rowid", params)
+    for row in cursor:
+        yield SignedEvent(id=row[0], payload=row[1], signature=row[2])
+
+
+def unpushed_events(db: "sqlite_utils.Database") -> list[SignedEvent]:
+    """Local events not yet pushed, oldest first (each signer's chain stays in order)."""
+    return _rows(db, "pushed = 0 AND origin = 'local'", [])
+
+
+def count_unpushed(db: "sqlite_utils.Database") -> int:
+    return db.execute("SELECT COUNT(*) FROM events WHERE pushed = 0 AND origin = 'local'").fetchone()[0]
+
+
+def mark_pushed(db: "sqlite_utils.Database", ids: list[str]) -> None:
+    with db.conn:
+        db.conn.executemany("UPDATE events SET pushed = 1 WHERE id = ?", [(i,) for i in ids])
+
+
+def local_principals(db: "sqlite_utils.Database") -> list[str]:
+    return [r[0] for r in db.execute("SELECT DISTINCT principal FROM events WHERE origin = 'local' ORDER BY principal")]
+
+
+# --- verification --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    reason: str | None  # a stable code: "bad signature", "wrong namespace", "unknown principal", ...
+    principal: str | None
+    fingerprint: str | None
+    key_type: str | None
+    detail: str | None = None  # the human explanation behind the code
+
+    @property
+    def message(self) -> str:
+        if self.ok:
+            return "ok"
+        return f"{self.reason}: {self.detail}" if self.detail else str(self.reason)
+
+
+def verify_event(event: SignedEvent, trust: "TrustStore", namespace: str = NAMESPACE) -> Verification:
+    """Does the signature hold over the payload, by a key that ``trust`` allows for the principal then?"""
+    try:
+        data = validate_payload(event.payload)
+    except UserError as exc:
+        return Verification(False, "bad signature", None, None, None, f"malformed payload: {exc.message}")
+    principal, claimed = data["principal"], data["key"]
+    if event.id != event_id(event.payload):
+        return Verification(False, "bad signature", principal, claimed, None, "event id does not match the payload")
+    try:
+        sig = sshsig.verify(event.signature, event.payload.encode("utf-8"), namespace)
+    except sshsig.SignatureError as exc:
+        return Verification(False, exc.reason, principal, claimed, None, exc.detail)
+    key = sig.public_key
+    if key.fingerprint != claimed:
+        return Verification(False, "bad signature", principal, key.fingerprint, key.key_type,
+                            f"signed by {key.fingerprint}, but the payload names key {claimed}")
+    decision = trust.check(principal, key, namespace, parse_timestamp(data["created_at"]))
+    return Verification(decision.ok, decision.reason, principal, key.fingerprint, key.key_type, decision.detail)
+
+
+def check_chain(events_of_one_principal: list[SignedEvent]) -> list[str]:
+    """Problems in one principal's chain as given (in chain order): missing, inserted or reordered links, forks."""
+    problems: list[str] = []
+    position = {e.id: i for i, e in enumerate(events_of_one_principal)}
+    children: dict[str | None, list[str]] = {}
+    principals = {e.principal for e in events_of_one_principal}
+    if len(principals) > 1:
+        problems.append(f"events of several principals in one chain: {', '.join(sorted(principals))}")
+    for i, event in enumerate(events_of_one_principal):
+        children.setdefault(event.prev, []).append(event.id)
+        if i and event.created_at < events_of_one_principal[i - 1].created_at:
+            problems.append(f"{event.id}: created_at {event.created_at} goes back in time along the chain")
+        expected = events_of_one_principal[i - 1].id if i else None
+        if event.prev == expected:
+            continue
+        if event.prev is None:
+            problems.append(f"{event.id}: starts a second chain (prev is null but it is not the first event): inserted")
+        elif event.prev not in position:
+            problems.append(f"{event.id}: previous event {event.prev} is missing")
+        elif position[event.prev] >= i:
+            problems.append(f"{event.id}: comes before its previous event {event.prev}: reordered")
+        else:
+            problems.append(f"{event.id}: links to {event.prev}, not to the event just before it")
+    for prev, ids in children.items():
+        if len(ids) > 1:
+            problems.append(f"fork: {len(ids)} events share the previous event {prev or 'null (the chain start)'}: "
+                            f"{', '.join(ids)}")
+    return problems

@@ -1,0 +1,35 @@
+"""``assess``: a change, its provenance and a rule set -> a RiskReport (deterministic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reviewer_app.core.model import Change
+from reviewer_app.core.risk.engine import evaluate
+from reviewer_app.core.risk.findings import Finding
+from reviewer_app.core.risk.rules import RuleSet
+from reviewer_app.core.risk.score import ProvenanceLike, judge
+
+
+@dataclass(frozen=True)
+class RiskReport:
+    level: str  # low | medium | high | critical
+    score: int  # 0-100, inside the level's band (low 0-24, medium 25-49, high 50-74, critical 75-99)
+    reasons: list[str]
+    findings: list[Finding]
+    rule_pack: str  # RuleSet.pack_hash of the rules that produced it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level, "score": self.score, "reasons": list(self.reasons),
+            "findings": [f.to_dict() for f in self.findings], "rule_pack": self.rule_pack,
+        }
+
+
+def assess(change: Change, provenance: ProvenanceLike | None, rules: RuleSet,
+           services: dict[str, Any] | None = None) -> RiskReport:
+    """Run every rule over ``change`` and judge it; the same inputs give byte-identical output."""
+    findings = evaluate(change, rules)
+    verdict = judge(change, provenance, findings, services)
+    return RiskReport(verdict.level, verdict.score, list(verdict.reasons), findings, rules.pack_hash)

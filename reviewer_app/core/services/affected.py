@@ -1,0 +1,124 @@
+"""Which services a change touches, and which depend on them: the blast radius.
+
+Changed paths map to their owning services (the *direct* ones). Every service that depends on a
+direct one (``dependsOn``, a ``dependencyOf`` written the other way, or consuming an API a direct
+service provides) is affected *transitively*, to any depth. One breadth-first walk from all direct
+services at once gives each dependent its shortest explaining chain (``via``); a visited set stops
+cycles. Orderings are fixed (tier, then name; a missing tier last) so the JSON is reproducible.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from reviewer_app.core.services.model import Catalog, Edge, Service
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedService:
+    name: str
+    kind: str
+    tier: int | None
+    owner: str | None
+    lifecycle: str | None
+    paths: tuple[str, ...] = ()  # changed paths it owns (direct services only)
+    via: tuple[str, ...] = ()  # direct service -> ... -> this one (transitive services only)
+    via_edges: tuple[Edge, ...] = ()  # the edges behind ``via``, dependent first in each
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "tier": self.tier, "owner": self.owner, "lifecycle": self.lifecycle}
+        if self.via:
+            data["via"] = list(self.via)
+            data["via_edges"] = [_edge_dict(edge) for edge in self.via_edges]
+        else:
+            data["paths"] = list(self.paths)
+        return data
+
+
+@dataclass
+class Affected:
+    direct: list[AffectedService]
+    transitive: list[AffectedService]
+    owners: list[str]
+    unowned_paths: list[str]
+    max_tier: int | None  # the most critical (lowest) tier reached; None when none has a tier
+    warnings: list[str] = field(default_factory=list)
+    path_services: dict[str, list[str]] = field(default_factory=dict)  # changed path -> owning services
+
+    @property
+    def names(self) -> list[str]:
+        return [service.name for service in (*self.direct, *self.transitive)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "direct": [service.to_dict() for service in self.direct],
+            "transitive": [service.to_dict() for service in self.transitive],
+            "owners": list(self.owners),
+            "unowned_paths": list(self.unowned_paths),
+            "max_tier": self.max_tier,
+            "warnings": list(self.warnings),
+        }
+
+
+def _edge_dict(edge: Edge) -> dict[str, Any]:
+    return {"source": edge.source, "target": edge.target, "kind": edge.kind, "api": edge.api}
+
+
+def _order(service: Service | AffectedService) -> tuple[int, int, str]:
+    return (0, service.tier, service.name) if service.tier is not None else (1, 0, service.name)
+
+
+def affected(catalog: Catalog, paths: list[str]) -> Affected:
+    """The services ``paths`` (repository-relative) reach, directly and through their dependents."""
+    owned: dict[str, list[str]] = {}
+    path_services: dict[str, list[str]] = {}
+    unowned: list[str] = []
+    owners: set[str] = set()
+    for path in sorted(set(paths)):
+        names = catalog.path_index.owners(path)
+        path_services[path] = names
+        if not names:
+            unowned.append(path)
+        for name in names:
+            owned.setdefault(name, []).append(path)
+        # CODEOWNERS speaks for paths no service claims, and for services that name no owner.
+        if catalog.codeowners is not None and all(catalog.services[n].owner is None for n in names):
+            owners.update(catalog.codeowners.owners_of(path))
+
+    direct_services = sorted((catalog.services[name] for name in owned), key=_order)
+    direct = [
+        AffectedService(s.name, s.kind, s.tier, s.owner, s.lifecycle, paths=tuple(owned[s.name]))
+        for s in direct_services
+    ]
+    transitive = sorted(_dependents(catalog, [s.name for s in direct_services]), key=_order)
+    reached = [*direct, *transitive]
+    owners.update(service.owner for service in reached if service.owner)
+    tiers = [service.tier for service in reached if service.tier is not None]
+    return Affected(
+        direct=direct, transitive=transitive, owners=sorted(owners), unowned_paths=unowned,
+        max_tier=min(tiers) if tiers else None, warnings=list(catalog.warnings), path_services=path_services,
+    )
+
+
+def _dependents(catalog: Catalog, direct: list[str]) -> list[AffectedService]:
+    """Breadth-first over reverse edges from all direct services: shortest ``via`` chains, no loops."""
+    chain: dict[str, tuple[Edge, ...]] = {name: () for name in direct}
+    queue = deque(direct)
+    found: list[AffectedService] = []
+    while queue:
+        name = queue.popleft()
+        for edge in catalog.dependents.get(name, ()):
+            if edge.source in chain:
+                continue
+            edges = (*chain[name], edge)
+            chain[edge.source] = edges
+            queue.append(edge.source)
+            service = catalog.services[edge.source]
+            via = (edges[0].target, *(e.source for e in edges))
+            found.append(
+                AffectedService(service.name, service.kind, service.tier, service.owner, service.lifecycle,
+                                via=via, via_edges=edges)
+            )
+    return found

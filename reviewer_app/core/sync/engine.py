@@ -1,0 +1,180 @@
+"""One sync: fetch the ledger refs, import what verifies, publish what only this machine has.
+
+Every step is idempotent, so an interrupted sync loses nothing and the next one completes it:
+fetching again is harmless, events are content-addressed (importing twice is a no-op), a commit
+built but never pushed is simply rebuilt, and events are marked pushed only once the remote
+holds them. A push refused because the same person pushed from another machine meanwhile is
+answered by fetching again and building the union over the new tip (bounded retries).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlite_utils
+
+from reviewer_app.core import store
+from reviewer_app.core.allowed_signers import TrustStore
+from reviewer_app.core.events import count_unpushed
+from reviewer_app.core.gitcmd import repository_root
+from reviewer_app.core.sync import gitobjects, transport
+from reviewer_app.core.sync.dbtx import mark_pushed
+from reviewer_app.core.sync.importer import ImportReport, import_refs, record_tips
+from reviewer_app.core.sync.publisher import plan_updates
+from reviewer_app.core.sync.refs import LEDGER_PREFIX, tracking_ref
+from reviewer_app.core.sync.transport import RemoteError
+from reviewer_app.core.workspace import Workspace
+from reviewer_app.errors import UserError
+
+# Enough for several machines of one person pushing at the same moment; each retry refetches.
+MAX_PUSH_ATTEMPTS = 25
+
+
+@dataclass
+class SyncReport:
+    remote: str
+    fetched_refs: int = 0
+    imported: ImportReport = field(default_factory=ImportReport)
+    pushed_events: int = 0
+    pushed_patches: int = 0
+    pushed_refs: list[str] = field(default_factory=list)
+    attempts: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """What a reviewer must look at: set-aside events, rewritten refs, broken chains."""
+        quarantined = [f"set aside {event_id} from {ref}: {reason}" for event_id, ref, reason in self.imported.quarantined]
+        return [*self.imported.rewritten_refs, *quarantined, *self.imported.chain_problems]
+
+    def summary(self) -> str:
+        parts = [
+            f"fetched {self.fetched_refs} ledger refs from '{self.remote}'",
+            f"imported {self.imported.events_imported} events and {self.imported.patches_imported} patches",
+        ]
+        if self.pushed_refs:
+            parts.append(f"pushed {self.pushed_events} events and {self.pushed_patches} patches "
+                         f"on {len(self.pushed_refs)} refs")
+        else:
+            parts.append("nothing to push")
+        if self.imported.quarantined:
+            parts.append(f"{len(self.imported.quarantined)} events set aside")
+        return "; ".join(parts)
+
+
+def run_sync(
+    db: sqlite_utils.Database,
+    repo: Path,
+    remote: str = "origin",
+    *,
+    publish: bool = True,
+    rebuild: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SyncReport:
+    """Fetch, verify and import, then (``publish``) push the local signers' refs. Logged in ``sync_log``."""
+    root = _repository(repo)
+    report = SyncReport(remote=remote)
+    try:
+        workspace, trust = _workspace_and_trust(root, report)
+        for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
+            report.attempts = attempt
+            tracking = transport.fetch(root, remote)
+            report.fetched_refs = len(tracking)
+            report.imported.merge(
+                import_refs(db, root, remote, tracking, trust, workspace, full=rebuild and attempt == 1, rebuild=rebuild and attempt == 1)
+            )
+            if not publish:
+                break
+            if _publish_once(db, root, remote, tracking, report):
+                break
+            sleep(random.uniform(0.02, 0.08) * min(attempt, 8))  # someone pushed meanwhile: refetch and retry
+        else:
+            raise RemoteError(
+                f"'{remote}' refused the push {MAX_PUSH_ATTEMPTS} times (another machine keeps pushing the same "
+                "signer's ref); nothing was lost, run sync again"
+            )
+    except UserError as exc:
+        _log(db, remote, False, exc.message)
+        raise
+    _log(db, remote, True, report.summary())
+    return report
+
+
+def fetch_events(db: sqlite_utils.Database, repo: Path, remote: str = "origin") -> None:
+    """For CI (``gate --fetch``): fetch the ledger refs and import the verified events and patches; no push."""
+    run_sync(db, repo, remote, publish=False)
+
+
+def rebuild_index(db: sqlite_utils.Database, repo: Path, remote: str = "origin") -> SyncReport:
+    """Re-verify and re-index every event the refs hold; events that exist only locally are kept."""
+    return run_sync(db, repo, remote, rebuild=True)
+
+
+def sync_status(db: sqlite_utils.Database) -> dict[str, Any]:
+    """For the queue and the GUI: ``{unpushed, last_sync, last_error, quarantined}`` without any network."""
+    last_ok = db.execute("SELECT at FROM sync_log WHERE ok = 1 ORDER BY id DESC LIMIT 1").fetchone()
+    latest = db.execute("SELECT ok, message, at FROM sync_log ORDER BY id DESC LIMIT 1").fetchone()
+    return {
+        "unpushed": count_unpushed(db),
+        "last_sync": last_ok[0] if last_ok else None,
+        "last_error": latest[1] if latest and not latest[0] else None,
+        "last_attempt": latest[2] if latest else None,
+        "quarantined": db.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0],
+    }
+
+
+def _publish_once(db: sqlite_utils.Database, root: Path, remote: str, tracking: dict[str, str], report: SyncReport) -> bool:
+    """One round of building and pushing; False when a ref was refused and another round is needed."""
+    plan = plan_updates(db, root, remote, tracking)
+    for note in plan.notes:
+        if note not in report.notes:
+            report.notes.append(note)
+    mark_pushed(db, plan.already_published)  # e.g. pushed by a sync that was interrupted before marking
+    if not plan.updates:
+        return True
+    result = transport.push(root, remote, {update.ref: update.commit for update in plan.updates})
+    accepted = [update for update in plan.updates if update.ref in result.accepted]
+    for update in accepted:
+        # Our copy of the ref and the tracking ref follow what the remote now holds.
+        gitobjects.update_ref(root, update.ref, update.commit, None if update.parent is None else None, "reviewer-app sync")
+        gitobjects.update_ref(root, tracking_ref(remote, update.signer), update.commit, update.parent, "reviewer-app sync")
+        report.pushed_events += update.new_events
+        report.pushed_patches += update.new_patches
+        if update.ref not in report.pushed_refs:
+            report.pushed_refs.append(update.ref)
+    record_tips(db, remote, [(update.ref, update.commit) for update in accepted])
+    mark_pushed(db, [event_id for update in accepted for event_id in update.event_ids])
+    return not result.rejected
+
+
+def _workspace_and_trust(root: Path, report: SyncReport) -> tuple[Workspace, TrustStore]:
+    """Trust comes from the committed allowed_signers at HEAD, never from uncommitted edits."""
+    head = gitobjects.resolve_commit(root, "HEAD")
+    if head is None:
+        report.notes.append("the repository has no commit yet: no allowed signers, every event is set aside")
+        return Workspace(root), TrustStore._build(None, None, ".reviewer/allowed_signers@HEAD", ".reviewer/revoked_keys@HEAD")
+    workspace = Workspace(root, revision=head)
+    return workspace, TrustStore.load(workspace)
+
+
+def _repository(repo: Path) -> Path:
+    path = Path(repo).expanduser()
+    if not path.is_dir():
+        raise UserError(f"{repo}: no such directory")
+    root = repository_root(path)
+    if root is None:
+        raise UserError(f"{repo}: not a git repository (sync needs the team's repository and its remote)")
+    return root
+
+
+def _log(db: sqlite_utils.Database, remote: str, ok: bool, message: str) -> None:
+    db.execute(
+        "INSERT INTO sync_log (at, remote, ok, message) VALUES (?, ?, ?, ?)", [store.utc_now(), remote, int(ok), message]
+    )
+
+
+__all__ = ["LEDGER_PREFIX", "SyncReport", "fetch_events", "rebuild_index", "run_sync", "sync_status"]

@@ -1,0 +1,232 @@
+"""Reading fetched ledger refs into the local index: verify every event, set aside what fails.
+
+An event is accepted only when its file name matches its content (id = sha256 of the payload)
+and its signature verifies against the team's allowed signers; anything else goes to the
+``quarantine`` table with the reason, is reported, and never counts. Quarantined events are
+tried again on every sync, so adding a teammate's key to allowed_signers later lets their
+earlier approvals in. New events of one sync enter the index in one transaction.
+
+Patches travel unsigned: a patch is accepted only when it parses and its change id (a hash of
+its content) is the name it was published under, so a tampered patch cannot stand in for the
+change that was approved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import sqlite_utils
+
+from reviewer_app.core import events as event_log
+from reviewer_app.core import store
+from reviewer_app.core.sync import gitobjects, ledger
+from reviewer_app.core.sync.refs import signer_of_ref, tracking_prefix
+from reviewer_app.core.sync.dbtx import insert_events, transaction
+from reviewer_app.core.workspace import Workspace
+from reviewer_app.errors import UserError
+
+# The ``source`` of changes that arrived through sync; patches with another source are ours to publish.
+SYNC_SOURCE_PREFIX = "reviewer-app-sync:"
+
+
+@dataclass
+class ImportReport:
+    events_imported: int = 0
+    patches_imported: int = 0
+    quarantined: list[tuple[str, str, str]] = field(default_factory=list)  # (id, ref, reason)
+    released: int = 0  # previously quarantined events that verify now
+    rewritten_refs: list[str] = field(default_factory=list)
+    chain_problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def merge(self, other: "ImportReport") -> None:
+        self.events_imported += other.events_imported
+        self.patches_imported += other.patches_imported
+        self.released += other.released
+        for name in ("quarantined", "rewritten_refs", "chain_problems", "warnings"):
+            mine: list[Any] = getattr(self, name)
+            mine.extend(item for item in getattr(other, name) if item not in mine)
+
+
+@dataclass
+class _Candidate:
+    content_id: str
+    ref: str
+    blob: str
+
+
+def import_refs(
+    db: sqlite_utils.Database,
+    repo: Path,
+    remote: str,
+    tracking: dict[str, str],
+    trust: Any,
+    workspace: Workspace,
+    *,
+    full: bool = False,
+) -> ImportReport:
+    """Import what the fetched ``{tracking ref: commit}`` hold that the index does not know yet.
+
+    Refs whose tip has not moved since the last import are skipped unless ``full`` (rebuild).
+    """
+    report = ImportReport()
+    prefix = tracking_prefix(remote)
+    seen = _seen_tips(db, remote)
+    changed: dict[str, str] = {}
+    for tracking_ref, tip in sorted(tracking.items()):
+        ledger_ref = "refs/reviewer-app/" + tracking_ref[len(prefix):]
+        previous = seen.get(ledger_ref)
+        if previous and previous != tip and not gitobjects.is_ancestor(repo, previous, tip):
+            report.rewritten_refs.append(
+                f"{ledger_ref} on '{remote}' was rewritten: {tip[:12]} does not descend from {previous[:12]} "
+                "seen before; its events are verified one by one, none is trusted for being there"
+            )
+        if full or previous != tip:
+            changed[ledger_ref] = tip
+
+    event_candidates: dict[str, _Candidate] = {}
+    patch_candidates: dict[str, _Candidate] = {}
+    for ledger_ref, tip in changed.items():
+        for path, blob in gitobjects.list_tree(repo, tip).items():
+            entry = ledger.classify(path)
+            if entry is None:
+                report.warnings.append(f"{ledger_ref}: ignored unexpected file {path}")
+            elif entry.kind == "event":
+                event_candidates.setdefault(entry.content_id, _Candidate(entry.content_id, ledger_ref, blob))
+            else:
+                patch_candidates.setdefault(entry.content_id, _Candidate(entry.content_id, ledger_ref, blob))
+
+    known = _known_event_ids(db)
+    new_events = [c for c in event_candidates.values() if c.content_id not in known]
+    touched_principals = _import_events(db, repo, new_events, trust, report)
+    touched_principals |= _release_quarantined(db, trust, report)
+    _import_patches(db, repo, patch_candidates, workspace, report)
+    for principal in sorted(touched_principals):
+        for problem in event_log.check_chain(event_log.events_of_principal(db, principal)):
+            report.chain_problems.append(f"{principal}: {problem}")
+    # Recorded last: a crash before this line makes the next sync look at these refs again.
+    _record_tips(db, remote, changed)
+    return report
+
+
+def _import_events(
+    db: sqlite_utils.Database, repo: Path, candidates: list[_Candidate], trust: Any, report: ImportReport
+) -> set[str]:
+    blobs = gitobjects.read_blobs(repo, [c.blob for c in candidates])
+    accepted: list[Any] = []
+    rejected: list[tuple[str, str, str, str | None, str | None]] = []  # id, ref, reason, payload, signature
+    for candidate in candidates:
+        data = blobs.get(candidate.blob)
+        if data is None:
+            rejected.append((candidate.content_id, candidate.ref, "event file missing from the object store", None, None))
+            continue
+        try:
+            payload, signature = ledger.decode_event_file(data)
+        except ValueError as exc:
+            rejected.append((candidate.content_id, candidate.ref, f"unreadable event file: {exc}", None, None))
+            continue
+        try:
+            event = event_log.SignedEvent.from_parts(payload, signature)
+        except UserError as exc:
+            rejected.append((candidate.content_id, candidate.ref, f"malformed event: {exc}", payload, signature))
+            continue
+        if event.id != candidate.content_id:
+            rejected.append((candidate.content_id, candidate.ref,
+                             f"content does not match its name (payload hashes to {event.id})", payload, signature))
+            continue
+        verdict = event_log.verify_event(event, trust)
+        if not verdict.ok:
+            rejected.append((event.id, candidate.ref, f"signature not accepted: {verdict.message}", payload, signature))
+            continue
+        signer = signer_of_ref(candidate.ref)
+        if signer is not None and signer != event.principal:
+            report.warnings.append(f"{candidate.ref}: holds an event signed by {event.principal} ({event.id[:19]})")
+        accepted.append(event)
+    now = store.utc_now()
+    with transaction(db):
+        report.events_imported += insert_events(db, accepted, origin="sync", pushed=True)
+        db.conn.executemany("DELETE FROM quarantine WHERE id = ?", [(event.id,) for event in accepted])
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO quarantine (id, ref, reason, payload, signature, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [(content_id, ref, reason, payload, signature, now) for content_id, ref, reason, payload, signature in rejected],
+        )
+    report.quarantined.extend((content_id, ref, reason) for content_id, ref, reason, _, _ in rejected)
+    return {event.principal for event in accepted}
+
+
+def _release_quarantined(db: sqlite_utils.Database, trust: Any, report: ImportReport) -> set[str]:
+    """Try set-aside events again: the allowed signers may have gained the key since."""
+    rows = db.execute(
+        "SELECT id, ref, payload, signature FROM quarantine WHERE payload IS NOT NULL AND signature IS NOT NULL"
+    ).fetchall()
+    released: list[Any] = []
+    for content_id, _ref, payload, signature in rows:
+        try:
+            event = event_log.SignedEvent.from_parts(payload, signature)
+        except UserError:
+            continue
+        if event.id == content_id and event_log.verify_event(event, trust).ok:
+            released.append(event)
+    if not released:
+        return set()
+    with transaction(db):
+        insert_events(db, released, origin="sync", pushed=True)
+        db.conn.executemany("DELETE FROM quarantine WHERE id = ?", [(event.id,) for event in released])
+    report.released += len(released)
+    report.events_imported += len(released)
+    return {event.principal for event in released}
+
+
+def _import_patches(
+    db: sqlite_utils.Database, repo: Path, candidates: dict[str, _Candidate], workspace: Workspace, report: ImportReport
+) -> None:
+    from reviewer_app.core.analysis import submit_change
+    from reviewer_app.core.changeid import change_id
+    from reviewer_app.core.diffparse import parse_patch
+    known = {row[0] for row in db.execute("SELECT change_id FROM changes").fetchall()}
+    wanted = [c for c in candidates.values() if c.content_id not in known]
+    blobs = gitobjects.read_blobs(repo, [c.blob for c in wanted])
+    for candidate in wanted:
+        where = f"{candidate.ref}:{ledger.patch_path(candidate.content_id)}"
+        data = blobs.get(candidate.blob)
+        if data is None:
+            report.warnings.append(f"{where}: patch missing from the object store")
+            continue
+        try:
+            changes = parse_patch(data, SYNC_SOURCE_PREFIX + candidate.ref)
+        except UserError as exc:
+            report.warnings.append(f"{where}: patch set aside, it does not parse: {exc}")
+            continue
+        if len(changes) != 1 or change_id(changes[0]) != candidate.content_id:
+            report.warnings.append(f"{where}: patch set aside, its content does not match its change id")
+            continue
+        try:
+            _, created = submit_change(db, changes[0], workspace)
+        except UserError as exc:
+            report.warnings.append(f"{where}: patch set aside, analysis failed: {exc}")
+            continue
+        report.patches_imported += int(created)
+
+
+def _known_event_ids(db: sqlite_utils.Database) -> set[str]:
+    return {row[0] for row in db.execute("SELECT id FROM events").fetchall()}
+
+
+def _seen_tips(db: sqlite_utils.Database, remote: str) -> dict[str, str]:
+    return dict(db.execute("SELECT ref, commit_id FROM sync_refs WHERE remote = ?", [remote]).fetchall())
+
+
+def _record_tips(db: sqlite_utils.Database, remote: str, tips: dict[str, str]) -> None:
+    record_tips(db, remote, tips.items())
+
+
+def record_tips(db: sqlite_utils.Database, remote: str, tips: Iterable[tuple[str, str]]) -> None:
+    """Remember the last commit seen on each ledger ref of a remote (rewrite detection)."""
+    now = store.utc_now()
+    with transaction(db):
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO sync_refs (remote, ref, commit_id, seen_at) VALUES (?, ?, ?, ?)",
+            [(remote, ref, commit, now) for ref, commit in tips],
+        )

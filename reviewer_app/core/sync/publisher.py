@@ -1,0 +1,120 @@
+"""Building the commits that publish local events and patches on the signers' refs.
+
+Each ref has one writer, so a new commit is always a fast-forward of the remote tip: its tree is
+the remote tip's tree plus what only this machine has (the union), its parent the remote tip.
+The same person on two machines is the one case where a push can be refused; the caller then
+fetches and calls :func:`plan_updates` again, which builds the union over the new tip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from reviewer_app.core import store
+from reviewer_app.core.gitcmd import run_git
+from reviewer_app.core.sync import gitobjects, ledger
+from reviewer_app.core.sync.importer import SYNC_SOURCE_PREFIX
+from reviewer_app.core.sync.refs import signer_ref, tracking_ref
+
+
+@dataclass
+class RefUpdate:
+    signer: str
+    ref: str  # the ledger ref on the remote
+    parent: str | None  # the remote tip the commit builds on
+    commit: str
+    event_ids: list[str] = field(default_factory=list)  # local events this commit publishes (new and old)
+    new_events: int = 0
+    new_patches: int = 0
+
+
+@dataclass
+class PublishPlan:
+    updates: list[RefUpdate] = field(default_factory=list)
+    already_published: list[str] = field(default_factory=list)  # local event ids the remote already has
+    notes: list[str] = field(default_factory=list)
+
+
+def patch_identity(repo: Path) -> str | None:
+    """Whose ref carries this machine's submitted patches: the repository's ``user.email``."""
+    proc = run_git(repo, "config", "--get", "user.email", check=False)
+    email = proc.stdout.decode("utf-8", "replace").strip()
+    return email or None
+
+
+def plan_updates(db: sqlite_utils.Database, repo: Path, remote: str, tracking: dict[str, str]) -> PublishPlan:
+    """For each local signer, the commit that adds what the remote ref lacks (nothing to do: no update)."""
+    plan = PublishPlan()
+    local_events = _local_event_ids_by_signer(db)
+    identity = patch_identity(repo)
+    local_patches = _local_patch_ids(db)
+    if local_patches and identity is None:
+        plan.notes.append("patches not published: set `git config user.email` in this repository to publish them")
+    signers = set(local_events) | ({identity} if identity and local_patches else set())
+    for signer in sorted(signers):
+        tip = tracking.get(tracking_ref(remote, signer))
+        remote_files = gitobjects.list_tree(repo, tip) if tip else {}
+        wanted_events = {ledger.event_path(event_id): event_id for event_id in local_events.get(signer, [])}
+        wanted_patches = (
+            {ledger.patch_path(change_id): change_id for change_id in local_patches} if signer == identity else {}
+        )
+        missing_events = {path: eid for path, eid in wanted_events.items() if path not in remote_files}
+        missing_patches = {path: cid for path, cid in wanted_patches.items() if path not in remote_files}
+        plan.already_published.extend(eid for path, eid in wanted_events.items() if path in remote_files)
+        if not missing_events and not missing_patches:
+            continue
+        contents = _event_files(db, list(missing_events.values())) | _patch_files(db, list(missing_patches.values()))
+        paths = sorted(contents)
+        blob_ids = gitobjects.write_blobs(repo, [contents[path] for path in paths])
+        files = dict(remote_files)
+        files.update(zip(paths, blob_ids))
+        tree = gitobjects.build_tree(repo, files)
+        message = (
+            f"reviewer-app: {signer}: +{len(missing_events)} events, +{len(missing_patches)} patches\n\n"
+            "Ledger commit written by reviewer-app sync; the events inside are signed individually."
+        )
+        commit = gitobjects.commit_tree(repo, tree, [tip] if tip else [], message)
+        plan.updates.append(RefUpdate(
+            signer=signer, ref=signer_ref(signer), parent=tip, commit=commit,
+            event_ids=list(missing_events.values()), new_events=len(missing_events), new_patches=len(missing_patches),
+        ))
+    return plan
+
+
+def _local_event_ids_by_signer(db: sqlite_utils.Database) -> dict[str, list[str]]:
+    """Every event signed on this machine, by signer (pushed ones too: a rewritten remote may lack them)."""
+    by_signer: dict[str, list[str]] = {}
+    for principal, event_id in db.execute("SELECT principal, id FROM events WHERE origin = 'local' ORDER BY id"):
+        by_signer.setdefault(principal, []).append(event_id)
+    return by_signer
+
+
+def _local_patch_ids(db: sqlite_utils.Database) -> list[str]:
+    rows = db.execute(
+        "SELECT change_id FROM changes WHERE source NOT LIKE ? ORDER BY change_id", [SYNC_SOURCE_PREFIX + "%"]
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _event_files(db: sqlite_utils.Database, event_ids: list[str]) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for chunk_start in range(0, len(event_ids), 500):  # SQLite limits the number of parameters
+        chunk = event_ids[chunk_start: chunk_start + 500]
+        marks = ",".join("?" for _ in chunk)
+        for event_id, payload, signature in db.execute(
+            f"SELECT id, payload, signature FROM events WHERE id IN ({marks})", chunk
+        ):
+            files[ledger.event_path(event_id)] = ledger.encode_event_file(payload, signature)
+    return files
+
+
+def _patch_files(db: sqlite_utils.Database, change_ids: list[str]) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for change_id in change_ids:
+        patch = store.get_patch(db, change_id)
+        if patch is not None:
+            files[ledger.patch_path(change_id)] = patch
+    return files

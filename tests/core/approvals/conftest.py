@@ -1,0 +1,66 @@
+"""Fixtures for the approvals tests: real keys made by ssh-keygen in temporary folders."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from reviewer_app.core import keys
+from reviewer_app.core.sshsig import PublicKey
+
+
+@dataclass
+class KeyPair:
+    path: Path  # the private key file
+    pub_path: Path
+    public_key: PublicKey
+
+    @property
+    def line(self) -> str:
+        return self.public_key.openssh
+
+
+def ssh_keygen_key(folder: Path, name: str, key_type: str = "ed25519", passphrase: str = "", bits: int | None = None) -> KeyPair:
+    path = folder / name
+    args = ["ssh-keygen", "-q", "-t", key_type, "-N", passphrase, "-C", name, "-f", str(path)]
+    if bits:
+        args += ["-b", str(bits)]
+    subprocess.run(args, check=True, capture_output=True)
+    pub = path.with_name(name + ".pub")
+    return KeyPair(path, pub, keys.load_public_key(pub))
+
+
+MakeKey = Callable[..., KeyPair]
+
+
+@pytest.fixture
+def make_key(tmp_path: Path) -> MakeKey:
+    folder = tmp_path / "keys"
+    folder.mkdir()
+
+    def make(name: str, key_type: str = "ed25519", passphrase: str = "", bits: int | None = None) -> KeyPair:
+        return ssh_keygen_key(folder, name, key_type, passphrase, bits)
+
+    return make
+
+
+def ssh_keygen_verify(allowed: Path, principal: str, signature: str, message: bytes, tmp: Path,
+                      namespace: str = "reviewer-app", extra: list[str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """What stock OpenSSH says about a signature: ssh-keygen -Y verify."""
+    sig_path = tmp / "check.sig"
+    sig_path.write_text(signature, encoding="ascii")
+    return subprocess.run(
+        ["ssh-keygen", "-Y", "verify", "-f", str(allowed), "-I", principal, "-n", namespace, "-s", str(sig_path),
+         *(extra or [])],
+        input=message, capture_output=True, check=False,
+    )
+
+
+def ssh_keygen_sign(key: Path, message: bytes, namespace: str = "reviewer-app") -> str:
+    proc = subprocess.run(["ssh-keygen", "-Y", "sign", "-f", str(key), "-n", namespace], input=message,
+                          capture_output=True, check=True)
+    return proc.stdout.decode("ascii")

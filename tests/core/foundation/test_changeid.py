@@ -1,0 +1,121 @@
+"""The change id: stable across sources and rebases, sensitive to every reviewed byte."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reviewer_app.core.changeid import canonical_bytes, change_id
+from reviewer_app.core.diffparse import parse_patch
+from reviewer_app.core.ingest import load_git_range
+from tests.cli import run_cli
+from tests.gitrepo import GitRepo
+
+
+def _id(data: bytes) -> str:
+    return change_id(parse_patch(data, "p")[0])
+
+
+def _base(repo: GitRepo) -> None:
+    repo.write("svc/app.py", "".join(f"def f{i}():\n    return {i}\n" for i in range(30)))
+    repo.write("moved.py", "".join(f"x{i} = {i}\n" for i in range(30)))
+    repo.write("tool.sh", "echo hi\n")
+    repo.commit("base")
+
+
+def _feature(repo: GitRepo) -> str:
+    repo.write("svc/app.py", "".join(f"def f{i}():\n    return {i * (2 if i == 20 else 1)}\n" for i in range(30)))
+    repo.git("mv", "moved.py", "renamed.py")
+    (repo.path / "tool.sh").chmod(0o755)
+    repo.write("new.txt", "no newline at end")
+    return repo.commit("feature")
+
+
+def test_same_commit_same_id_from_format_patch_git_diff_and_range(git_repo: GitRepo) -> None:
+    _base(git_repo)
+    _feature(git_repo)
+    from_patch = _id(git_repo.format_patch())
+    from_diff = _id(git_repo.git("diff", "HEAD~1", "HEAD").encode())
+    from_range = change_id(load_git_range(git_repo.path, "HEAD~1..HEAD"))
+    assert from_patch == from_diff == from_range
+    assert from_patch.startswith("sha256:") and len(from_patch) == 7 + 64
+
+
+def test_user_git_config_cannot_change_the_id_of_a_range(git_repo: GitRepo, tmp_path: Path, monkeypatch) -> None:
+    _base(git_repo)
+    _feature(git_repo)
+    plain = change_id(load_git_range(git_repo.path, "HEAD~1..HEAD"))
+    config = tmp_path / "gitconfig"
+    config.write_text("[diff]\n\tnoprefix = true\n\talgorithm = histogram\n\tcontext = 10\n\trenames = false\n"
+                      "[core]\n\tquotePath = false\n\tabbrev = 12\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    assert change_id(load_git_range(git_repo.path, "HEAD~1..HEAD")) == plain
+
+
+def test_rebase_that_only_moves_lines_keeps_the_id(git_repo: GitRepo) -> None:
+    _base(git_repo)
+    git_repo.git("checkout", "-q", "-b", "feature")
+    before = _id(git_repo.git("diff", "main", _feature(git_repo)).encode())
+    git_repo.git("checkout", "-q", "main")
+    # upstream adds lines at the top of the file: the feature's hunk moves down
+    git_repo.write("svc/app.py", "# header\n# more\n" + (git_repo.path / "svc/app.py").read_text())
+    git_repo.commit("upstream")
+    git_repo.git("checkout", "-q", "feature")
+    git_repo.git("rebase", "-q", "main")
+    diff = git_repo.git("diff", "main", "feature")
+    assert "@@ -40" in diff or "@@ -41" in diff  # the line numbers really moved
+    assert _id(diff.encode()) == before
+
+
+def test_every_reviewed_detail_changes_the_id(git_repo: GitRepo) -> None:
+    _base(git_repo)
+    _feature(git_repo)
+    text = git_repo.git("diff", "HEAD~1", "HEAD")
+    original = _id(text.encode())
+    variants = {
+        "added line": text.replace("+    return 40", "+    return 41"),
+        "context line": text.replace(" def f20():", " def f20(): "),
+        "path": text.replace("svc/app.py", "svc/other.py"),
+        "mode": text.replace("new mode 100755", "new mode 100644"),
+        "no newline marker": text.replace("\\ No newline at end of file\n", ""),
+    }
+    for name, variant in variants.items():
+        assert variant != text, name
+        if name == "no newline marker":
+            assert _id(variant.encode()) != original, name
+            continue
+        assert _id(variant.encode()) != original, name
+
+
+def test_index_lines_are_not_part_of_the_id(git_repo: GitRepo) -> None:
+    _base(git_repo)
+    _feature(git_repo)
+    short = git_repo.git("diff", "HEAD~1", "HEAD")
+    full = git_repo.git("diff", "--full-index", "HEAD~1", "HEAD")
+    assert short != full
+    assert _id(short.encode()) == _id(full.encode())
+
+
+def test_canonical_form_is_documented_shape() -> None:
+    [change] = parse_patch(b"--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n keep\n-old\n+new\n", "p")
+    assert canonical_bytes(change) == (
+        b"reviewer-app change-id v1\n"
+        b'F ["f.txt","f.txt","modified",null,null,false,null,null]\n'
+        b"@@\n keep\n-old\n+new\n"
+    )
+
+
+def test_distinct_invalid_bytes_give_distinct_ids() -> None:
+    one = b"--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+caf\xe9\n"
+    two = b"--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+caf\xe8\n"
+    assert _id(one) != _id(two)
+
+
+def test_same_id_via_subprocess_cli_stdin(git_repo: GitRepo) -> None:
+    _base(git_repo)
+    _feature(git_repo)
+    patch = git_repo.format_patch()
+    proc = run_cli("analyze", "-", "--format", "json", input=patch, cwd=git_repo.path)
+    assert proc.returncode == 0, proc.stderr
+
+    assert json.loads(proc.stdout)["change_id"] == _id(patch)

@@ -1,0 +1,79 @@
+"""AI provenance markers: each tool by its own strings; humans named Claude stay human."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewer_app.core.model import Change, Commit, Person
+from reviewer_app.core.provenance import co_authors, detect
+
+
+def _change(message: str, author: Person = Person("Dana Dev", "dana@example.com"),
+            committer: Person | None = None) -> Change:
+    subject = message.split("\n", 1)[0]
+    commit = Commit(subject=subject, message=message, author=author, committer=committer)
+    return Change(title=subject, message=message, author=author, committer=committer, author_date=None,
+                  commit_date=None, files=[], commits=[commit])
+
+
+@pytest.mark.parametrize(
+    ("message", "author", "tool"),
+    [
+        ("Fix\n\nCo-Authored-By: Claude <noreply@anthropic.com>", None, "Claude Code"),
+        ("Fix\n\nCo-Authored-By: Claude Opus 4.1 <noreply@anthropic.com>", None, "Claude Code"),
+        ("Fix\n\n🤖 Generated with [Claude Code](https://claude.ai/code)", None, "Claude Code"),
+        ("Fix", Person("Copilot", "198982749+Copilot@users.noreply.github.com"), "GitHub Copilot"),
+        ("Fix", Person("copilot-swe-agent[bot]", "x@users.noreply.github.com"), "GitHub Copilot"),
+        ("Fix\n\nAgent-Logs-Url: https://github.com/o/r/sessions/abc123", None, "GitHub Copilot"),
+        ("Fix\n\nCo-authored-by: Cursor <cursoragent@cursor.com>", None, "Cursor"),
+        ("Fix\n\nMade-with: Cursor", None, "Cursor"),
+        ("Fix", Person("Dana Dev (aider)", "dana@example.com"), "Aider"),
+        ("aider: fix the loop", None, "Aider"),
+        ("Fix\n\nCo-authored-by: aider (gpt-4o) <noreply@aider.chat>", None, "Aider"),
+        ("Fix\n\nhttps://chatgpt.com/codex/tasks/task_e_0123abcd", None, "OpenAI Codex"),
+        ("Fix\n\nCo-authored-by: Codex <noreply@openai.com>", None, "OpenAI Codex"),
+        ("Fix", Person("devin-ai-integration[bot]", "158243242+devin-ai-integration[bot]@users.noreply.github.com"), "Devin"),
+        ("Fix", Person("google-labs-jules[bot]", "x@users.noreply.github.com"), "Jules"),
+        ("Fix\n\nCo-authored-by: gemini-code-assist[bot] <x@users.noreply.github.com>", None, "Gemini"),
+        ("Fix", Person("amazon-q-developer[bot]", "x@users.noreply.github.com"), "Amazon Q"),
+        ("Fix\n\nAssisted-by: GPT-5 <noreply@openai.com>", None, "GPT-5"),
+        ("Fix\n\nGenerated-by: Kiro", None, "Kiro"),
+        ("Fix\n\nCo-authored-by-AI: Llama 4", None, "Llama 4"),
+    ],
+)
+def test_each_marker_is_detected_with_its_evidence(message: str, author: Person | None, tool: str) -> None:
+    prov = detect(_change(message, author or Person("Dana Dev", "dana@example.com")))
+    assert prov.ai_assisted is True
+    assert tool in prov.tools
+    assert prov.evidence, "evidence lines must say why"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Fix\n\nCo-authored-by: Claude Monet <claude@monet.example>",
+        "Fix\n\nReviewed-by: Claude Shannon <claude@bell.example>",
+        "Use the cursor API for pagination",
+        "Mention Claude Code in the docs\n\nWe evaluated Claude Code and Copilot.",
+        "Fix\n\nCo-authored-by: Devin Smith <devin@example.com>",
+    ],
+)
+def test_humans_and_mentions_are_not_agents(message: str) -> None:
+    prov = detect(_change(message, Person("Claude Dupont", "claude@example.com")))
+    assert prov.ai_assisted is False, prov.evidence
+    assert prov.tools == []
+
+
+def test_overrides_win_and_say_so() -> None:
+    ai = _change("Fix\n\nCo-Authored-By: Claude <noreply@anthropic.com>")
+    forced_off = detect(ai, override=False)
+    assert forced_off.ai_assisted is False and forced_off.overridden
+    assert any("overridden" in e for e in forced_off.evidence)
+    forced_on = detect(_change("Plain fix"), override=True)
+    assert forced_on.ai_assisted is True and forced_on.overridden
+
+
+def test_human_co_authors_are_listed_and_agents_are_not() -> None:
+    change = _change("Fix\n\nCo-authored-by: Pat Pair <Pat@Example.com>\nCo-Authored-By: Claude <noreply@anthropic.com>")
+    prov = detect(change)
+    assert co_authors(change, prov) == ["pat@example.com"]
