@@ -182,7 +182,7 @@ def _graph(workspace_root: Path | None, change: Change) -> dict[str, Any]:
     workspace = Workspace(root=workspace_root)
     catalog = services.load_catalog(workspace)
     affected = services.affected(catalog, change.paths)
-    return services.graph_export(catalog, affected)
+    return services.graph_export(catalog, affected, neighbourhood=2)
 
 
 def load_change_detail(db_path: Path | None, change_id: str, workspace_root: Path | None, me: str,

@@ -178,8 +178,10 @@ class QueueFilterProxy(QSortFilterProxyModel):
     def set_search(self, text: str) -> None:
         words = text.strip().lower()
         if words != self._needle:
+            # begin/endFilterChange (Qt 6.10+) replaces the deprecated invalidateRowsFilter().
+            self.beginFilterChange()
             self._needle = words
-            self.invalidateRowsFilter()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         if not self._needle:

@@ -7,6 +7,6 @@ The platform files, the people and the changes are data under ``resources/demo/`
 
 from __future__ import annotations
 
-from reviewer_app.core.demo.builder import DemoResult, build_demo, demo_paths
+from reviewer_app.core.demo.builder import DemoResult, build_demo, default_demo_path, demo_paths
 
-__all__ = ["DemoResult", "build_demo", "demo_paths"]
+__all__ = ["DemoResult", "build_demo", "default_demo_path", "demo_paths"]

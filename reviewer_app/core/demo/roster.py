@@ -14,8 +14,8 @@ def policy_text(people: list[DemoPerson]) -> str:
     for person in people:
         if person.revoked:
             continue  # people who left are not in the roster; their key is revoked as well
-        lines.append(f"[people.{json.dumps(person.email)}]")
-        lines.append(f"name = {json.dumps(person.name)}")
+        # The policy knows people by email only; the name is a comment for whoever reads the file.
+        lines.append(f"[people.{json.dumps(person.email)}]  # {person.name}")
         lines.append(f"level = {json.dumps(person.level)}")
         lines.append(f"teams = [{', '.join(json.dumps(team) for team in person.teams)}]")
         lines.append("")

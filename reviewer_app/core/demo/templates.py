@@ -6,6 +6,7 @@ Every problem in them is reported as a ``UserError`` naming the file and the ent
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,6 +19,7 @@ from reviewer_app.errors import UserError
 # dot-folders, and a .github folder inside the project would be taken for the project's own.
 _DOT_PREFIX = "dot-"
 LEVELS = ("agent", "junior", "mid", "senior")
+_HANDLE = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,9 @@ def _load_toml(name: str) -> dict[str, Any]:
         raise UserError(f"resources/demo/{name}: not valid TOML: {exc}") from exc
 
 
-def _field(entry: dict[str, Any], key: str, kind: type, where: str, default: Any = None) -> Any:
+def _field(entry: Any, key: str, kind: type, where: str, default: Any = None) -> Any:
+    if not isinstance(entry, dict):
+        raise UserError(f"{where}: must be a table")
     value = entry.get(key, default)
     if value is None or not isinstance(value, kind):
         raise UserError(f"{where}: field {key!r} must be a {kind.__name__} (got {value!r})")
@@ -92,12 +96,18 @@ def _field(entry: dict[str, Any], key: str, kind: type, where: str, default: Any
 
 
 def load_people() -> list[DemoPerson]:
+    return parse_people(_load_toml("people.toml"))
+
+
+def parse_people(data: dict[str, Any]) -> list[DemoPerson]:
     people: list[DemoPerson] = []
     seen: set[str] = set()
-    for number, entry in enumerate(_load_toml("people.toml").get("person", []), start=1):
+    for number, entry in enumerate(data.get("person", []), start=1):
         where = f"resources/demo/people.toml: person {number}"
         handle = _field(entry, "handle", str, where)
         where = f"resources/demo/people.toml: person {handle!r}"
+        if not _HANDLE.match(handle):
+            raise UserError(f"{where}: field 'handle' names key files: use lower-case letters, digits and '-'")
         level = _field(entry, "level", str, where)
         if level not in LEVELS:
             raise UserError(f"{where}: field 'level' must be one of {', '.join(LEVELS)} (got {level!r})")
@@ -137,31 +147,84 @@ def _collect(folder: Traversable, prefix: str, into: dict[str, TreeFile]) -> Non
             into[path] = TreeFile(data, executable=data.startswith(b"#!"))
 
 
-def load_changes(people: list[DemoPerson]) -> list[ChangeScript]:
-    handles = {person.handle for person in people}
+@dataclass(frozen=True)
+class PlannedApproval:
+    branch: str
+    approver: str  # a handle from people.toml
+    date: str = ""  # RFC 3339 UTC; empty for the printed example
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ChangePlan:
+    """Everything changes.toml describes: the changes, approvals made at build time, the printed example."""
+
+    scripts: tuple[ChangeScript, ...]
+    approvals: tuple[PlannedApproval, ...]
+    example_approval: PlannedApproval | None
+
+
+_CHANGES = "resources/demo/changes.toml"
+
+
+def load_change_plan(people: list[DemoPerson]) -> ChangePlan:
+    return parse_change_plan(_load_toml("changes.toml"), people)
+
+
+def parse_change_plan(data: dict[str, Any], people: list[DemoPerson]) -> ChangePlan:
+    by_handle = {person.handle: person for person in people}
     scripts: list[ChangeScript] = []
-    branches: set[str] = set()
-    for number, entry in enumerate(_load_toml("changes.toml").get("change", []), start=1):
-        where = f"resources/demo/changes.toml: change {number}"
-        branch = _field(entry, "branch", str, where)
-        where = f"resources/demo/changes.toml: change {branch!r}"
-        if branch in branches:
-            raise UserError(f"{where}: the branch name is used twice")
-        branches.add(branch)
-        author = _field(entry, "author", str, where)
-        if author not in handles:
-            raise UserError(f"{where}: field 'author' names {author!r}, who is not in people.toml")
-        edits = tuple(_edit(item, f"{where}: edit {index}")
-                      for index, item in enumerate(_field(entry, "edits", list, where), start=1))
-        if not edits:
-            raise UserError(f"{where}: no edits")
-        scripts.append(ChangeScript(
-            branch=branch, author=author, date=_field(entry, "date", str, where),
-            subject=_field(entry, "subject", str, where), body=_field(entry, "body", str, where, ""),
-            trailers=tuple(_field(entry, "trailers", list, where, [])), edits=edits,
-            author_suffix=_field(entry, "author_suffix", str, where, ""), label=where,
-        ))
-    return scripts
+    for number, entry in enumerate(data.get("change", []), start=1):
+        scripts.append(_script(entry, f"{_CHANGES}: change {number}", by_handle, {s.branch for s in scripts}))
+    if not scripts:
+        raise UserError(f"{_CHANGES}: no [[change]] entries")
+    branches = {script.branch for script in scripts}
+    approvals = tuple(
+        _approval(entry, f"{_CHANGES}: approval {number}", by_handle, branches, needs_date=True)
+        for number, entry in enumerate(data.get("approval", []), start=1)
+    )
+    example = data.get("example_approval")
+    return ChangePlan(
+        scripts=tuple(scripts), approvals=approvals,
+        example_approval=_approval(example, f"{_CHANGES}: example_approval", by_handle, branches, needs_date=False)
+        if example is not None else None,
+    )
+
+
+def _script(entry: Any, where: str, people: dict[str, DemoPerson], taken: set[str]) -> ChangeScript:
+    branch = _field(entry, "branch", str, where)
+    where = f"{_CHANGES}: change {branch!r}"
+    if branch in taken:
+        raise UserError(f"{where}: the branch name is used twice")
+    author = _field(entry, "author", str, where)
+    if author not in people:
+        raise UserError(f"{where}: field 'author' names {author!r}, who is not in people.toml")
+    edits = tuple(_edit(item, f"{where}: edit {index}")
+                  for index, item in enumerate(_field(entry, "edits", list, where), start=1))
+    if not edits:
+        raise UserError(f"{where}: no edits")
+    return ChangeScript(
+        branch=branch, author=author, date=_field(entry, "date", str, where),
+        subject=_field(entry, "subject", str, where), body=_field(entry, "body", str, where, ""),
+        trailers=tuple(_field(entry, "trailers", list, where, [])), edits=edits,
+        author_suffix=_field(entry, "author_suffix", str, where, ""), label=where,
+    )
+
+
+def _approval(entry: Any, where: str, people: dict[str, DemoPerson], branches: set[str],
+              needs_date: bool) -> PlannedApproval:
+    branch = _field(entry, "branch", str, where)
+    if branch not in branches:
+        raise UserError(f"{where}: field 'branch' names {branch!r}, which no [[change]] makes")
+    approver = _field(entry, "approver", str, where)
+    person = people.get(approver)
+    if person is None or person.level != "senior" or not person.signs or person.revoked:
+        raise UserError(f"{where}: field 'approver' must name a senior with a valid key (got {approver!r})")
+    return PlannedApproval(
+        branch=branch, approver=approver,
+        date=_field(entry, "date", str, where) if needs_date else "",
+        comment=_field(entry, "comment", str, where, ""),
+    )
 
 
 def _edit(item: Any, where: str) -> Edit:

@@ -106,7 +106,8 @@ def shannon_entropy(text: str) -> float:
     return -sum(count / total * math.log2(count / total) for count in Counter(text).values())
 
 
-def find_hits(pattern: re.Pattern[str], side_text: SideText, side: str) -> list[Hit]:
+def find_hits(pattern: re.Pattern[str], side_text: SideText, side: str, limit: int = 0) -> list[Hit]:
+    """Matches of ``pattern`` in one side of a file, located by line (at most ``limit`` if set)."""
     if not side_text.lines:
         return []
     found: list[Hit] = []
@@ -120,6 +121,8 @@ def find_hits(pattern: re.Pattern[str], side_text: SideText, side: str) -> list[
         # span shown to the reviewer stops at the end of the line where the match begins.
         end = max(start, min(match.end() - line_start, line_length))
         found.append(Hit(side, index, start, end, match.group(0)))
+        if limit and len(found) >= limit:
+            break
     return found
 
 
@@ -172,7 +175,7 @@ def evaluate(change: Change, rules: RuleSet) -> list[Finding]:
 
 def evaluate_rule(rule: Rule, view: FileView) -> list[Finding]:
     hits = rule_hits(rule, view)
-    status_fired = rule.any_change or (view.diff.status.value in rule.file_status)
+    status_fired = (rule.any_change and changes_something(view.diff)) or view.diff.status.value in rule.file_status
     if not hits and not status_fired:
         return []
     if rule.file_lacks is not None and rule.file_lacks.search(view.new_text):
@@ -197,15 +200,23 @@ def evaluate_rule(rule: Rule, view: FileView) -> list[Finding]:
     return results
 
 
+def changes_something(diff: FileDiff) -> bool:
+    """False only for a file whose diff shows nothing but context (nothing for a reviewer to see)."""
+    return (diff.status is not FileStatus.MODIFIED or diff.binary or diff.mode_changed
+            or any(line.kind is not LineKind.CONTEXT for hunk in diff.hunks for line in hunk.lines))
+
+
 def rule_hits(rule: Rule, view: FileView) -> list[Hit]:
     hits: list[Hit] = []
+    # A file-level finding needs one hit, not all of them (a pattern like '\S' hits every character).
+    limit = 1 if rule.scope in ("file", "change") and not (rule.net_removed or rule.ignore_moved or rule.entropy_group) else 0
     if rule.added is not None and view.added.lines:
-        added_hits = find_hits(rule.added, view.added, "new")
+        added_hits = find_hits(rule.added, view.added, "new", limit)
         if rule.entropy_group is not None:
             added_hits = [hit for hit in added_hits if secret_is_random(rule, hit, view)]
         hits.extend(added_hits)
     if rule.removed is not None and view.removed.lines:
-        removed_hits = find_hits(rule.removed, view.removed, "old")
+        removed_hits = find_hits(rule.removed, view.removed, "old", limit)
         if removed_hits and (rule.net_removed or rule.ignore_moved):
             removed_hits = drop_kept(rule, view, removed_hits)
         hits.extend(removed_hits)
@@ -258,7 +269,8 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit]) -> F
 
 
 def file_finding(rule: Rule, view: FileView, hits: list[Hit]) -> Finding:
-    line_texts = [view.side(hit.side).lines[hit.index].text for hit in hits] or [l.text for l in view.added.lines]
+    # Escalation conditions on "the line" look at every added line of the file (hits may be capped).
+    line_texts = [line.text for line in view.added.lines] or [view.side(hit.side).lines[hit.index].text for hit in hits]
     severity, because = escalated(rule, line_texts, view.added.text, view.removed.text)
     side = "old" if view.diff.status is FileStatus.DELETED else "new"
     return Finding(rule.id, severity, view.diff.path, side, 0, 0, 0, _message(rule, severity, because),

@@ -77,7 +77,9 @@ class PathIndex:
         self._globs: dict[str, list[_Glob]] = {}
 
     def add(self, service: str, pattern: str) -> bool:
-        """File one ownership pattern; False when ``pathspec`` cannot compile it."""
+        """File one ownership pattern; False when it cannot own anything (a negation, a comment, junk)."""
+        if pattern.strip().startswith(("!", "#")):
+            return False
         folder = literal_folder(pattern)
         if folder is not None:
             self._folders.setdefault(folder, []).append(service)

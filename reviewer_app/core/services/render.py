@@ -21,7 +21,7 @@ def _chain(service: AffectedService) -> str:
 
 def render_text(affected: Affected) -> str:
     if not affected.direct and not affected.unowned_paths:
-        return "Services: none touched\n"
+        return "\n".join(["Services: none touched", *_warning_lines(affected)]) + "\n"
     tier = f"; most critical: tier {affected.max_tier}" if affected.max_tier is not None else ""
     lines = [f"Services: {len(affected.direct)} direct, {len(affected.transitive)} depending on them{tier}"]
     for service in affected.direct:
@@ -34,9 +34,15 @@ def render_text(affected: Affected) -> str:
     if affected.unowned_paths:
         lines.append(f"  no service owns: {', '.join(affected.unowned_paths)}")
     lines.append(f"  owners to notify: {', '.join(affected.owners) if affected.owners else 'nobody found'}")
-    if affected.warnings:
-        lines.append(f"  catalog warnings ({len(affected.warnings)}):")
-        lines.extend(f"    {warning}" for warning in affected.warnings[:MAX_WARNINGS_SHOWN])
-        if len(affected.warnings) > MAX_WARNINGS_SHOWN:
-            lines.append(f"    ... and {len(affected.warnings) - MAX_WARNINGS_SHOWN} more")
+    lines.extend(_warning_lines(affected))
     return "\n".join(lines) + "\n"
+
+
+def _warning_lines(affected: Affected) -> list[str]:
+    if not affected.warnings:
+        return []
+    lines = [f"  catalog warnings ({len(affected.warnings)}):"]
+    lines.extend(f"    {warning}" for warning in affected.warnings[:MAX_WARNINGS_SHOWN])
+    if len(affected.warnings) > MAX_WARNINGS_SHOWN:
+        lines.append(f"    ... and {len(affected.warnings) - MAX_WARNINGS_SHOWN} more")
+    return lines

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import sqlite_utils
 
 from reviewer_app.core import store
-from reviewer_app.core.allowed_signers import TrustStore
+from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
 from reviewer_app.core.events import count_unpushed
 from reviewer_app.core.gitcmd import repository_root
 from reviewer_app.core.sync import gitobjects, transport
@@ -85,7 +85,7 @@ def run_sync(
             tracking = transport.fetch(root, remote)
             report.fetched_refs = len(tracking)
             report.imported.merge(
-                import_refs(db, root, remote, tracking, trust, workspace, full=rebuild and attempt == 1, rebuild=rebuild and attempt == 1)
+                import_refs(db, root, remote, tracking, trust, workspace, rebuild=rebuild and attempt == 1)
             )
             if not publish:
                 break
@@ -140,7 +140,7 @@ def _publish_once(db: sqlite_utils.Database, root: Path, remote: str, tracking: 
     accepted = [update for update in plan.updates if update.ref in result.accepted]
     for update in accepted:
         # Our copy of the ref and the tracking ref follow what the remote now holds.
-        gitobjects.update_ref(root, update.ref, update.commit, None if update.parent is None else None, "reviewer-app sync")
+        gitobjects.set_ref(root, update.ref, update.commit, "reviewer-app sync")
         gitobjects.update_ref(root, tracking_ref(remote, update.signer), update.commit, update.parent, "reviewer-app sync")
         report.pushed_events += update.new_events
         report.pushed_patches += update.new_patches
@@ -156,7 +156,7 @@ def _workspace_and_trust(root: Path, report: SyncReport) -> tuple[Workspace, Tru
     head = gitobjects.resolve_commit(root, "HEAD")
     if head is None:
         report.notes.append("the repository has no commit yet: no allowed signers, every event is set aside")
-        return Workspace(root), TrustStore._build(None, None, ".reviewer/allowed_signers@HEAD", ".reviewer/revoked_keys@HEAD")
+        return Workspace(root), TrustStore(signers=[], missing=True, source=f"{ALLOWED_SIGNERS_PATH}@HEAD")
     workspace = Workspace(root, revision=head)
     return workspace, TrustStore.load(workspace)
 

@@ -145,6 +145,17 @@ def update_ref(repo: Path, ref: str, new: str, expected_old: str | None, reason:
     return proc.returncode == 0
 
 
+def set_ref(repo: Path, ref: str, new: str, reason: str) -> None:
+    """Point one of our own refs at ``new`` whatever it held (only for refs this machine alone writes)."""
+    run_git(repo, "update-ref", "-m", reason, ref, new)
+
+
+def removed_or_modified_paths(repo: Path, older: str, newer: str) -> list[str]:
+    """Files of ``older`` that ``newer`` deletes or changes (one ``diff-tree``)."""
+    out = run_git(repo, "diff-tree", "-r", "-z", "--no-renames", "--diff-filter=DM", "--name-only", older, newer).stdout
+    return [p.decode("utf-8", "replace") for p in out.split(b"\0") if p]
+
+
 def is_ancestor(repo: Path, older: str, newer: str) -> bool:
     """True when ``newer`` is a fast-forward of ``older``; False when not, or when ``older`` is gone."""
     proc = run_git(repo, "merge-base", "--is-ancestor", older, newer, check=False)

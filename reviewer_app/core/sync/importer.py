@@ -22,8 +22,9 @@ import sqlite_utils
 from reviewer_app.core import events as event_log
 from reviewer_app.core import store
 from reviewer_app.core.sync import gitobjects, ledger
-from reviewer_app.core.sync.refs import signer_of_ref, tracking_prefix
+from reviewer_app.core.sync.refs import LEDGER_PREFIX, signer_of_ref, tracking_prefix
 from reviewer_app.core.sync.dbtx import insert_events, transaction
+from reviewer_app.core.sync.ordering import chain_sorted
 from reviewer_app.core.workspace import Workspace
 from reviewer_app.errors import UserError
 
@@ -65,25 +66,24 @@ def import_refs(
     trust: Any,
     workspace: Workspace,
     *,
-    full: bool = False,
+    rebuild: bool = False,
 ) -> ImportReport:
     """Import what the fetched ``{tracking ref: commit}`` hold that the index does not know yet.
 
-    Refs whose tip has not moved since the last import are skipped unless ``full`` (rebuild).
+    Refs whose tip has not moved since the last import are skipped. With ``rebuild`` every ref is
+    read again and every event re-verified: the events that came from the refs are replaced in one
+    transaction, while events signed here (origin local) and events no ref holds any more are kept.
     """
     report = ImportReport()
     prefix = tracking_prefix(remote)
     seen = _seen_tips(db, remote)
     changed: dict[str, str] = {}
     for tracking_ref, tip in sorted(tracking.items()):
-        ledger_ref = "refs/reviewer-app/" + tracking_ref[len(prefix):]
+        ledger_ref = LEDGER_PREFIX + tracking_ref[len(prefix):]
         previous = seen.get(ledger_ref)
-        if previous and previous != tip and not gitobjects.is_ancestor(repo, previous, tip):
-            report.rewritten_refs.append(
-                f"{ledger_ref} on '{remote}' was rewritten: {tip[:12]} does not descend from {previous[:12]} "
-                "seen before; its events are verified one by one, none is trusted for being there"
-            )
-        if full or previous != tip:
+        if previous and previous != tip:
+            _check_append_only(repo, remote, ledger_ref, previous, tip, report)
+        if rebuild or previous != tip:
             changed[ledger_ref] = tip
 
     event_candidates: dict[str, _Candidate] = {}
@@ -98,21 +98,48 @@ def import_refs(
             else:
                 patch_candidates.setdefault(entry.content_id, _Candidate(entry.content_id, ledger_ref, blob))
 
-    known = _known_event_ids(db)
+    if rebuild:
+        known = {row[0] for row in db.execute("SELECT id FROM events WHERE origin = 'local'")}
+    else:
+        known = {row[0] for row in db.execute("SELECT id FROM events")}
     new_events = [c for c in event_candidates.values() if c.content_id not in known]
-    touched_principals = _import_events(db, repo, new_events, trust, report)
-    touched_principals |= _release_quarantined(db, trust, report)
+    touched = _import_events(db, repo, new_events, trust, report, replace_synced=rebuild)
+    touched |= _release_quarantined(db, trust, report)
+    if rebuild:
+        synced = {row[0] for row in db.execute("SELECT id FROM events WHERE origin = 'sync'")}
+        kept = len(synced - set(event_candidates))
+        if kept:
+            report.warnings.append(f"{kept} events received earlier are no longer on any ref of '{remote}': kept")
+        touched |= {row[0] for row in db.execute("SELECT DISTINCT principal FROM events")}
     _import_patches(db, repo, patch_candidates, workspace, report)
-    for principal in sorted(touched_principals):
-        for problem in event_log.check_chain(event_log.events_of_principal(db, principal)):
-            report.chain_problems.append(f"{principal}: {problem}")
+    for principal in sorted(touched):
+        _classify_chain(principal, event_log.check_chain(event_log.events_of_principal(db, principal)), report)
     # Recorded last: a crash before this line makes the next sync look at these refs again.
-    _record_tips(db, remote, changed)
+    record_tips(db, remote, changed.items())
     return report
 
 
+def _check_append_only(
+    repo: Path, remote: str, ledger_ref: str, previous: str, tip: str, report: ImportReport
+) -> None:
+    """Ledger refs only ever grow: a tip that is not a fast-forward, or that drops files, is tampering."""
+    if not gitobjects.is_ancestor(repo, previous, tip):
+        report.rewritten_refs.append(
+            f"{ledger_ref} on '{remote}' was rewritten: {tip[:12]} does not descend from {previous[:12]} seen "
+            "before; nothing already imported is lost, and its events are still verified one by one"
+        )
+        return
+    altered = gitobjects.removed_or_modified_paths(repo, previous, tip)
+    if altered:
+        report.rewritten_refs.append(
+            f"{ledger_ref} on '{remote}': {len(altered)} files were deleted or changed between {previous[:12]} and "
+            f"{tip[:12]} (first: {altered[0]}); ledger refs are append-only, what was imported before stays as it was"
+        )
+
+
 def _import_events(
-    db: sqlite_utils.Database, repo: Path, candidates: list[_Candidate], trust: Any, report: ImportReport
+    db: sqlite_utils.Database, repo: Path, candidates: list[_Candidate], trust: Any, report: ImportReport,
+    *, replace_synced: bool = False,
 ) -> set[str]:
     blobs = gitobjects.read_blobs(repo, [c.blob for c in candidates])
     accepted: list[Any] = []
@@ -144,8 +171,13 @@ def _import_events(
         if signer is not None and signer != event.principal:
             report.warnings.append(f"{candidate.ref}: holds an event signed by {event.principal} ({event.id[:19]})")
         accepted.append(event)
+    accepted = _in_chain_order(accepted)
     now = store.utc_now()
     with transaction(db):
+        if replace_synced:  # rebuild: what came from the refs is replaced by what verifies now
+            db.execute("DELETE FROM quarantine")
+            db.conn.executemany("DELETE FROM events WHERE id = ? AND origin = 'sync'",
+                                [(c.content_id,) for c in candidates])
         report.events_imported += insert_events(db, accepted, origin="sync", pushed=True)
         db.conn.executemany("DELETE FROM quarantine WHERE id = ?", [(event.id,) for event in accepted])
         db.conn.executemany(
@@ -171,6 +203,7 @@ def _release_quarantined(db: sqlite_utils.Database, trust: Any, report: ImportRe
             released.append(event)
     if not released:
         return set()
+    released = _in_chain_order(released)
     with transaction(db):
         insert_events(db, released, origin="sync", pushed=True)
         db.conn.executemany("DELETE FROM quarantine WHERE id = ?", [(event.id,) for event in released])
@@ -210,16 +243,14 @@ def _import_patches(
         report.patches_imported += int(created)
 
 
-def _known_event_ids(db: sqlite_utils.Database) -> set[str]:
-    return {row[0] for row in db.execute("SELECT id FROM events").fetchall()}
-
-
 def _seen_tips(db: sqlite_utils.Database, remote: str) -> dict[str, str]:
     return dict(db.execute("SELECT ref, commit_id FROM sync_refs WHERE remote = ?", [remote]).fetchall())
 
 
-def _record_tips(db: sqlite_utils.Database, remote: str, tips: dict[str, str]) -> None:
-    record_tips(db, remote, tips.items())
+def _in_chain_order(batch: list[Any]) -> list[Any]:
+    """Insert each event after its predecessor, so the index's row order follows the chain."""
+    datas = {event.id: event.data for event in batch}
+    return chain_sorted(batch, {i: d["prev"] for i, d in datas.items()}, {i: d["created_at"] for i, d in datas.items()})
 
 
 def record_tips(db: sqlite_utils.Database, remote: str, tips: Iterable[tuple[str, str]]) -> None:
@@ -230,3 +261,18 @@ def record_tips(db: sqlite_utils.Database, remote: str, tips: Iterable[tuple[str
             "INSERT OR REPLACE INTO sync_refs (remote, ref, commit_id, seen_at) VALUES (?, ?, ?, ?)",
             [(remote, ref, commit, now) for ref, commit in tips],
         )
+
+
+# What check_chain says about a chain that forks because one person signed on two machines between
+# syncs: each machine chained to the last event it knew. Every event in a fork is still signed by
+# the key; a deleted or reordered event reads differently ("missing", "comes before") and always counts.
+_FORK_SYMPTOMS = ("fork: ", "starts a second chain", "not to the event just before it", "goes back in time")
+
+
+def _classify_chain(principal: str, problems: list[str], report: ImportReport) -> None:
+    forked = any(p.startswith("fork: ") or "starts a second chain" in p for p in problems)
+    for problem in problems:
+        if forked and any(symptom in problem for symptom in _FORK_SYMPTOMS):
+            report.warnings.append(f"{principal}: chain fork (signed on two machines between syncs?): {problem}")
+        else:
+            report.chain_problems.append(f"{principal}: {problem}")

@@ -12,7 +12,9 @@ a row); those are computed while building (one cheap pass over the lines) and ke
 from __future__ import annotations
 
 import difflib
+import time
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from itertools import zip_longest
@@ -70,23 +72,29 @@ def change_blocks(lines: list[Line]) -> list[tuple[int, list[int], list[int]]]:
     blocks: list[tuple[int, list[int], list[int]]] = []
     removed: list[int] = []
     added: list[int] = []
-    for index, line in enumerate(lines):
+    context_kind, removed_kind = LineKind.CONTEXT, LineKind.REMOVED
+    index = 0
+    for line in lines:
         kind = line.kind
-        if kind is LineKind.CONTEXT:
+        if kind is context_kind:
             if removed or added:
                 blocks.append((NO_LINE, removed, added))
                 removed, added = [], []
-            blocks.append((index, [], []))
-        elif kind is LineKind.REMOVED:
+            blocks.append((index, _NONE, _NONE))
+        elif kind is removed_kind:
             if added:  # a "-" after "+" starts a new block (hand-written diffs do this)
                 blocks.append((NO_LINE, removed, added))
                 removed, added = [], []
             removed.append(index)
         else:
             added.append(index)
+        index += 1
     if removed or added:
         blocks.append((NO_LINE, removed, added))
     return blocks
+
+
+_NONE: list[int] = []  # shared empty list for context blocks (never mutated)
 
 
 def _whitespace_matches(lines: list[Line], removed: list[int], added: list[int]) -> list[tuple[str, list[int], list[int]]]:
@@ -95,6 +103,8 @@ def _whitespace_matches(lines: list[Line], removed: list[int], added: list[int])
     new = [squeeze_whitespace(lines[i].text) for i in added]
     if old == new:
         return [("equal", removed, added)]
+    if set(old).isdisjoint(new):  # the common case: real edits, no alignment needed
+        return [("replace", removed, added)]
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     return [(tag, removed[i1:i2], added[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
 
@@ -107,15 +117,21 @@ def hunk_layout(lines: list[Line], side_by_side: bool, ignore_whitespace: bool) 
         if context != NO_LINE:
             append((context, context, False))
             continue
-        runs = _whitespace_matches(lines, removed, added) if ignore_whitespace and removed and added else [("replace", removed, added)]
+        if ignore_whitespace and removed and added:
+            runs = _whitespace_matches(lines, removed, added)
+        else:
+            runs = [("replace", removed, added)]
         for tag, old, new in runs:
             if tag == "equal":  # whitespace-only: one unchanged row showing both line numbers
-                layout.extend((o, n, False) for o, n in zip(old, new))
+                layout.extend([(o, n, False) for o, n in zip(old, new)])
             elif side_by_side:
-                layout.extend((NO_LINE if o is None else o, NO_LINE if n is None else n, True) for o, n in zip_longest(old, new))
+                if len(old) == len(new):
+                    layout.extend([(o, n, True) for o, n in zip(old, new)])
+                else:
+                    layout.extend([(NO_LINE if o is None else o, NO_LINE if n is None else n, True) for o, n in zip_longest(old, new)])
             else:
-                layout.extend((o, NO_LINE, True) for o in old)
-                layout.extend((NO_LINE, n, True) for n in new)
+                layout.extend([(o, NO_LINE, True) for o in old])
+                layout.extend([(NO_LINE, n, True) for n in new])
     return layout
 
 
@@ -183,21 +199,45 @@ class RowIndex:
         side_by_side: bool = False,
         ignore_whitespace: bool = False,
         collapsed: frozenset[int] | set[int] = frozenset(),
+        layout_cache: dict[tuple[bool, bool, int, int], list[LayoutEntry]] | None = None,
     ) -> None:
         self.files = files
         self.side_by_side = side_by_side
         self.ignore_whitespace = ignore_whitespace
         self.collapsed = frozenset(collapsed)
+        # Layouts survive rebuilds (collapsing a file, marking it viewed) when the caller keeps the cache.
+        self._layout_cache = layout_cache if layout_cache is not None else {}
         self._seg_start: list[int] = []
         self._seg_info: list[tuple[_Seg, int, int, str]] = []  # kind, file, hunk, note text
         self._layouts: dict[tuple[int, int], list[LayoutEntry]] = {}
-        self._inverse: dict[tuple[int, int], dict[tuple[int, int], int]] = {}
+        self._inverse: dict[tuple[int, int], dict[int, int]] = {}
         self.file_rows: list[int] = []  # the header row of each file
         self.hunk_rows: list[int] = []  # every visible hunk header row, ascending
         self._hunk_row: dict[tuple[int, int], int] = {}
         self._body_row: dict[tuple[int, int], int] = {}
         self.row_count = 0
-        self._build()
+        self.complete = False
+        self._steps = self._build()
+
+    @classmethod
+    def built(cls, files: list[FileDiff], **options: object) -> "RowIndex":
+        """An index built completely, at once (fine for small changes and the plain unified mode)."""
+        index = cls(files, **options)  # type: ignore[arg-type]
+        index.build()
+        return index
+
+    def build(self, deadline: float | None = None) -> bool:
+        """Build until done (True) or until ``time.perf_counter()`` passes ``deadline`` (False).
+
+        Side-by-side and ignore-whitespace layouts cost ~1 µs a line: a 150k-line change takes
+        longer than one event-loop turn may, so the canvas builds it in slices and keeps showing
+        the previous index meanwhile.
+        """
+        for _ in self._steps:
+            if deadline is not None and time.perf_counter() > deadline:
+                return False
+        self.complete = True
+        return True
 
     @property
     def needs_layout(self) -> bool:
@@ -210,7 +250,7 @@ class RowIndex:
         self.row_count += rows
         return start
 
-    def _build(self) -> None:
+    def _build(self) -> Iterator[None]:
         needs_layout = self.needs_layout
         for file_index, diff in enumerate(self.files):
             self.file_rows.append(self._add(_Seg.FILE, file_index, NO_LINE, 1))
@@ -222,7 +262,12 @@ class RowIndex:
             shown = 0
             for hunk_index, hunk in enumerate(diff.hunks):
                 if needs_layout:
-                    layout = hunk_layout(hunk.lines, self.side_by_side, self.ignore_whitespace)
+                    cache_key = (self.side_by_side, self.ignore_whitespace, file_index, hunk_index)
+                    layout = self._layout_cache.get(cache_key)
+                    if layout is None:
+                        layout = hunk_layout(hunk.lines, self.side_by_side, self.ignore_whitespace)
+                        self._layout_cache[cache_key] = layout
+                        yield  # a slice boundary: only computed layouts cost time
                     if self.ignore_whitespace and not any(entry[2] for entry in layout):
                         continue  # nothing but whitespace changed in this hunk
                     self._layouts[(file_index, hunk_index)] = layout
@@ -285,10 +330,11 @@ class RowIndex:
         if inverse is None:
             inverse = {}
             for offset, (old, new, _changed) in enumerate(layout):
-                inverse[(0, old)] = offset
-                inverse[(1, new)] = offset
+                inverse[old] = offset
+                inverse[new] = offset
+            inverse.pop(NO_LINE, None)
             self._inverse[(file_index, hunk_index)] = inverse
-        offset = inverse.get((0, line_index), inverse.get((1, line_index)))
+        offset = inverse.get(line_index)
         return None if offset is None else body + offset
 
     def hunk_body(self, file_index: int, hunk_index: int) -> tuple[int, int] | None:

@@ -145,8 +145,7 @@ def test_affected_through_dependson_apis_and_dependencyof(git_repo: GitRepo) -> 
         ("pricing", ["prices-db", "pricing"]),
         ("reporting", ["prices-db", "reporting"]),  # no tier: last
     ]
-    assert result["transitive"][0]["via_edges"][-1] == {
-        "source": "checkout", "target": "pricing", "kind": "consumesApi", "api": "pricing-api"}
+    assert result["transitive"][0]["via_apis"] == [None, "pricing-api"]  # checkout consumes pricing's API
     assert result["max_tier"] == 0
     assert result["owners"] == ["analytics", "dba", "payments", "user:dana"]
 

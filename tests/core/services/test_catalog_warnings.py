@@ -153,3 +153,53 @@ def test_declared_api_without_provider_and_undeclared_provided_api(git_repo: Git
     ]
     # The link itself is still real knowledge: the consumer depends on the producer.
     assert [(e.source, e.target, e.kind) for e in catalog.edges] == [("consumer", "producer", "consumesApi")]
+
+
+def test_unusable_path_patterns_are_reported(git_repo: GitRepo) -> None:
+    git_repo.write("svc/catalog-info.yaml", """\
+        kind: Component
+        metadata:
+          name: svc
+          annotations: {reviewer-app/paths: "svc/src/, lib/[, lib/*\\\\, !negated/"}
+        spec: {owner: t}
+        ---
+        kind: Component
+        metadata:
+          name: blank
+          annotations: {reviewer-app/paths: " , "}
+        spec: {owner: t}
+        """)
+    services, warnings = _load(git_repo)
+
+    where = "svc/catalog-info.yaml: component:default"
+    assert warnings == [
+        f"{where}/blank: annotation reviewer-app/paths lists no paths; the descriptor's folder is used",
+        f"{where}/svc: path pattern 'lib/[' is not valid; ignored",
+        f"{where}/svc: path pattern 'lib/*\\' is not valid; ignored",
+        f"{where}/svc: path pattern '!negated/' is not valid; ignored",
+    ]
+    catalog = load_catalog(Workspace(git_repo.path))
+    assert catalog.service_names_for_path("svc/src/a.py") == ["svc"]
+    assert catalog.service_names_for_path("svc/other.py") == ["blank"]
+
+
+def test_render_text_lists_warnings_and_caps_them(git_repo: GitRepo) -> None:
+    from reviewer_app.core.services import render_text
+
+    for number in range(12):
+        git_repo.write(f"s{number:02d}/catalog-info.yaml", f"kind: Component\nmetadata: {{name: s{number:02d}}}\n")
+    git_repo.commit("no owners anywhere")
+    catalog = load_catalog(Workspace(git_repo.path))
+
+    text = render_text(affected(catalog, ["s00/a.py"]))
+    assert "  owners to notify: nobody found\n" in text
+    assert "  catalog warnings (12):\n    s00/catalog-info.yaml: component:default/s00: missing owner (spec.owner)\n" in text
+    assert text.endswith("    ... and 2 more\n")
+    # Even when the change touches nothing, a broken catalog is not silent.
+    assert render_text(affected(catalog, [])).startswith("Services: none touched\n  catalog warnings (12):")
+
+
+def test_no_repository_means_an_empty_catalog() -> None:
+    catalog = load_catalog(Workspace(None))
+    assert (catalog.services, catalog.warnings, catalog.codeowners) == ({}, [], None)
+    assert affected(catalog, ["a.py"]).unowned_paths == ["a.py"]

@@ -1,0 +1,53 @@
+"""``reviewer-app gui``: open the desktop reviewer, or render it to a PNG without a display.
+
+Qt is imported inside the handler only, so the rest of the CLI (and the CI gate) never loads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from reviewer_app.errors import UserError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    gui = subparsers.add_parser(
+        "gui", help="open the desktop reviewer (or render it to a PNG with --screenshot)",
+        description=(
+            "Open the desktop reviewer: the queue, the diff with its findings, the affected services, and "
+            "signed approvals. With --screenshot the window is rendered off screen at 1600x1000 after the "
+            "queue and the selected change have loaded, saved as a PNG, and the command exits."
+        ),
+    )
+    gui.add_argument("--workspace", metavar="DIR", help="the reviewed git repository (default: the last one used)")
+    gui.add_argument("--select", metavar="CHANGE_ID", help="change to select (id or unique prefix; default: riskiest)")
+    gui.add_argument("--screenshot", metavar="FILE", help="render the window to this PNG file and exit")
+    gui.set_defaults(handler=run_gui_command)
+
+
+def _has_display() -> bool:
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def run_gui_command(args: argparse.Namespace) -> int:
+    workspace = Path(args.workspace).expanduser() if args.workspace else None
+    if workspace is not None and not workspace.is_dir():
+        raise UserError(f"{args.workspace}: no such directory (given with --workspace)")
+    screenshot = Path(args.screenshot).expanduser() if args.screenshot else None
+    if not _has_display():
+        if screenshot is None:
+            raise UserError("gui: no display (DISPLAY/WAYLAND_DISPLAY unset); use --screenshot FILE to render "
+                            "the window to an image, or set QT_QPA_PLATFORM")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt loads: render without a screen
+    from reviewer_app.core.store import resolve_db_path
+
+    db_path = resolve_db_path(args.db)
+    # Qt is loaded only here, when a window is really about to be made.
+    from reviewer_app.ui.app import run_gui
+
+    return run_gui(workspace=workspace, db_path=db_path, select=args.select, screenshot=screenshot)

@@ -1,0 +1,125 @@
+"""Team commands: ``sync`` (the git-remote ledger), ``export`` (audit formats) and ``verify-export``.
+
+Exit codes: 0 ok; 1 something needs a human (sync: events set aside, a rewritten ref, a broken
+chain; verify-export: the export is not intact); 2 error (remote unreachable, bad input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from reviewer_app.errors import UserError
+
+EXPORT_FORMATS = ["jsonl", "csv", "html", "pdf", "intoto", "bundle"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    sync = subparsers.add_parser(
+        "sync", help="exchange signed events and patches with the team through a git remote",
+        description="Fetch refs/reviewer-app/* from the remote, verify and import new events (those that fail "
+                    "are set aside and reported), then push this machine's signers' refs (fast-forward only). "
+                    "Works offline: unpushed events wait for the next sync.",
+    )
+    sync.add_argument("--repo", metavar="DIR", help="the team's repository (default: the one around the current folder)")
+    sync.add_argument("--remote", metavar="NAME|URL", default="origin", help="remote name or URL (default: origin)")
+    mode = sync.add_mutually_exclusive_group()
+    mode.add_argument("--status", action="store_true", help="show unpushed events and the last sync; no network")
+    mode.add_argument("--rebuild", action="store_true",
+                      help="re-verify and re-index every event on the refs (local-only events are kept)")
+    sync.add_argument("--format", choices=["text", "json"], default="text")
+    sync.set_defaults(handler=run_sync_command)
+
+    export = subparsers.add_parser(
+        "export", help="export the signed audit trail (jsonl, csv, html, pdf, in-toto, bundle)",
+        description="Write the events of the local index in an audit format. jsonl lines verify with ssh-keygen; "
+                    "bundle is one archive with everything needed to verify offline.",
+    )
+    export.add_argument("--format", choices=EXPORT_FORMATS, required=True)
+    export.add_argument("--output", metavar="FILE", required=True, help="where to write ('-' for stdout, text formats)")
+    export.add_argument("--since", metavar="DATE", help="events created at or after DATE (YYYY-MM-DD or RFC 3339)")
+    export.add_argument("--until", metavar="DATE", help="events created before DATE")
+    export.add_argument("--service", metavar="NAME", help="only changes affecting this service")
+    export.add_argument("--change", metavar="ID", help="only this change (full id or unique prefix)")
+    export.add_argument("--repo", metavar="DIR",
+                        help="repository whose allowed_signers and policy go into bundles and verdicts")
+    export.set_defaults(handler=run_export_command)
+
+    verify = subparsers.add_parser(
+        "verify-export", help="check an export: every signature, chain link and manifest entry",
+        description="Exit 0 when the export is intact, 1 with the list of what is wrong, 2 when it cannot be read.",
+    )
+    verify.add_argument("file", metavar="FILE", help="a jsonl export, an in-toto export or a bundle")
+    verify.add_argument("--allowed-signers", metavar="FILE",
+                        help="trust these signers (default for bundles: the bundle's own allowed_signers)")
+    verify.add_argument("--revoked", metavar="FILE", help="revoked keys to apply with --allowed-signers")
+    verify.set_defaults(handler=run_verify_command)
+
+
+def run_sync_command(args: argparse.Namespace) -> int:
+    from reviewer_app.core import store
+    from reviewer_app.core.sync import run_sync, sync_status
+
+    db = store.open_db(args.db)
+    if args.status:
+        status = sync_status(db)
+        if args.format == "json":
+            print(json.dumps(status, indent=2, sort_keys=True))
+        else:
+            print(f"unpushed events: {status['unpushed']}")
+            print(f"last sync: {status['last_sync'] or 'never'}")
+            if status["last_error"]:
+                print(f"last error: {status['last_error']}")
+            if status["quarantined"]:
+                print(f"set aside (failed verification): {status['quarantined']}")
+        return 0
+    repo = Path(args.repo) if args.repo else Path.cwd()
+    report = run_sync(db, repo, args.remote, rebuild=args.rebuild)
+    problems = report.problems
+    notes = report.notes + report.imported.warnings
+    if args.format == "json":
+        print(json.dumps({
+            "summary": report.summary(), "pushed_refs": report.pushed_refs, "pushed_events": report.pushed_events,
+            "pushed_patches": report.pushed_patches, "imported_events": report.imported.events_imported,
+            "imported_patches": report.imported.patches_imported, "problems": problems, "notes": notes,
+        }, indent=2, sort_keys=True))
+    else:
+        print(report.summary())
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+        for problem in problems:
+            print(f"WARNING: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def run_export_command(args: argparse.Namespace) -> int:
+    from reviewer_app.core import store
+    from reviewer_app.core.export import ExportFilter, write_export
+
+    db = store.open_db(args.db)
+    change = store.resolve_change_id(db, args.change) if args.change else None
+    selection = ExportFilter.from_cli(since=args.since, until=args.until, service=args.service, change_id=change)
+    result = write_export(db, args.format, Path(args.output) if args.output != "-" else None, selection,
+                          repo=Path(args.repo) if args.repo else None)
+    print(result.summary(), file=sys.stderr)
+    return 0
+
+
+def run_verify_command(args: argparse.Namespace) -> int:
+    from reviewer_app.core.export.verify import verify_export
+
+    if args.revoked and not args.allowed_signers:
+        raise UserError("--revoked needs --allowed-signers")
+    result = verify_export(Path(args.file), Path(args.allowed_signers) if args.allowed_signers else None,
+                           Path(args.revoked) if args.revoked else None)
+    for line in result.checked:
+        print(line)
+    if result.problems:
+        for problem in result.problems:
+            print(f"FAIL: {problem}")
+        print(f"{args.file}: NOT intact: {len(result.problems)} problems")
+        return 1
+    print(f"{args.file}: intact")
+    return 0

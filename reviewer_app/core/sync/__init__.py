@@ -1,0 +1,18 @@
+"""Team sync over the team's git remote: signed events and submitted patches on per-signer refs.
+
+Public entry points (the CLI, the gate and the GUI call only these):
+
+- ``run_sync(db, repo, remote="origin", *, publish=True, rebuild=False) -> SyncReport``
+- ``fetch_events(db, repo, remote="origin") -> None``  (CI: fetch and import, never push)
+- ``rebuild_index(db, repo, remote="origin") -> SyncReport``
+- ``sync_status(db) -> {"unpushed", "last_sync", "last_error", "last_attempt", "quarantined"}``
+
+Layout of the refs and files: see ``refs.py`` and ``ledger.py``, and docs/audit.md.
+"""
+
+from __future__ import annotations
+
+from reviewer_app.core.sync.engine import SyncReport, fetch_events, rebuild_index, run_sync, sync_status
+from reviewer_app.core.sync.transport import RemoteError
+
+__all__ = ["RemoteError", "SyncReport", "fetch_events", "rebuild_index", "run_sync", "sync_status"]

@@ -1,0 +1,143 @@
+"""Starting the desktop app: the QApplication, theme, settings, the window, and headless screenshots.
+
+``run_gui`` is what ``reviewer-app gui`` and ``reviewer-app demo`` call; ``main`` is the
+``reviewer-app-gui`` entry point. With a screenshot file the window loads, selects a change (the
+given one or the riskiest), waits for every worker to finish, renders itself at 1600×1000 with
+``QWidget.grab()`` and exits — no display needed (``QT_QPA_PLATFORM=offscreen``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from PySide6.QtCore import QEventLoop, QSize, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from reviewer_app.errors import UserError
+from reviewer_app.ui.main_window import MainWindow
+from reviewer_app.ui.settings import Settings, load_settings
+from reviewer_app.ui.theme import apply_theme
+
+SCREENSHOT_SIZE = QSize(1600, 1000)
+SCREENSHOT_TIMEOUT_MS = 60_000
+
+
+def application() -> QApplication:
+    """The one QApplication (created once; HiDPI: fractional scale factors pass through unrounded)."""
+    existing = QApplication.instance()
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("reviewer-app")
+    app.setApplicationDisplayName("Reviewer")
+    app.setOrganizationName("reviewer-app")
+    return app
+
+
+def create_window(workspace: Path | None, db_path: Path | None, settings: Settings | None = None) -> MainWindow:
+    settings = settings if settings is not None else load_settings()
+    if workspace is None and settings.workspace:
+        candidate = Path(settings.workspace).expanduser()
+        workspace = candidate if candidate.is_dir() else None
+    if workspace is not None:
+        from reviewer_app.core.workspace import Workspace
+
+        workspace = Workspace.discover(workspace).root
+    window = MainWindow(db_path, workspace, settings)
+    return window
+
+
+def wait_until_idle(window: MainWindow, timeout_ms: int = SCREENSHOT_TIMEOUT_MS) -> bool:
+    """Run the event loop until no worker is busy and every result has been delivered."""
+    loop = QEventLoop()
+    deadline = QTimer()
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(loop.quit)
+    poll = QTimer()
+    poll.setInterval(20)
+    idle_ticks = [0]
+
+    def check() -> None:
+        # Idle twice in a row: a finished result may queue a follow-up request (queue -> detail).
+        idle_ticks[0] = idle_ticks[0] + 1 if not window.runner.is_busy() else 0
+        if idle_ticks[0] >= 3:
+            loop.quit()
+
+    poll.timeout.connect(check)
+    deadline.start(timeout_ms)
+    poll.start()
+    loop.exec()
+    poll.stop()
+    return deadline.isActive()
+
+
+def take_screenshot(window: MainWindow, path: Path, select: str | None) -> None:
+    window.resize(SCREENSHOT_SIZE)
+    window.show()
+    window.refresh_queue(select=select)
+    if not wait_until_idle(window):
+        raise UserError(f"{path}: timed out waiting for the window to load")
+    if select and window.queue.current_change_id() != select:
+        raise UserError(f"{select}: no such change in the queue")
+    settle = QEventLoop()  # let pending layout and paint events run before grabbing
+    QTimer.singleShot(50, settle.quit)
+    settle.exec()
+    pixmap = window.grab()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not pixmap.save(str(path), "PNG"):
+        raise UserError(f"{path}: cannot write the screenshot")
+
+
+def run_gui(workspace: Path | None, db_path: Path | None, select: str | None = None,
+            screenshot: Path | None = None) -> int:
+    """Open the window (or render it to ``screenshot``); the exit code."""
+    app = application()
+    settings = load_settings()
+    apply_theme(app, settings.theme)
+    window = create_window(workspace, db_path, settings)
+    if select:
+        from reviewer_app.core import store
+
+        db = store.open_db(db_path)
+        try:
+            select = store.resolve_change_id(db, select)
+        finally:
+            db.close()
+    if screenshot is not None:
+        try:
+            take_screenshot(window, screenshot, select)
+        finally:
+            window.close()
+        return 0
+    window.resize(1280, 800)
+    window.show()
+    window.refresh_queue(select=select)
+    return int(app.exec())
+
+
+def has_display() -> bool:
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``reviewer-app-gui``: the window on its own (same options as ``reviewer-app gui``)."""
+    parser = argparse.ArgumentParser(prog="reviewer-app-gui", description="The Reviewer desktop app.")
+    parser.add_argument("--db", metavar="PATH")
+    parser.add_argument("--workspace", metavar="DIR")
+    parser.add_argument("--select", metavar="CHANGE_ID")
+    parser.add_argument("--screenshot", metavar="FILE")
+    args = parser.parse_args(argv)
+    try:
+        return run_gui(Path(args.workspace) if args.workspace else None, Path(args.db) if args.db else None,
+                       args.select, Path(args.screenshot) if args.screenshot else None)
+    except UserError as exc:
+        print(f"reviewer-app-gui: error: {exc.message}", file=sys.stderr)
+        return 2

@@ -1,0 +1,928 @@
+"""The diff canvas: a virtual view that paints only the rows on screen.
+
+A QPlainTextEdit given a 156k-line diff stalls the event loop for ~0.4 s (0.8 s with a
+highlighter). This canvas keeps a compact row index (``rows.RowIndex``) and, in ``paintEvent``,
+asks it for the ~50 visible rows, whose tokens (``highlight``), word differences (``worddiff``)
+and findings (``findings``) are computed or looked up right then and cached. The vertical scroll
+bar counts rows, the horizontal one pixels. Layouts that cost time (side by side, ignore
+whitespace) are built in slices between event-loop turns while the previous index stays on
+screen; lexing that would blow a paint's budget goes to a worker thread.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
+
+from PySide6.QtCore import QEvent, QPoint, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
+
+from reviewer_app.core.model import Change, FileDiff, LineKind
+from reviewer_app.ui.diffview.display import display_text
+from reviewer_app.ui.diffview.findings import FILE_LEVEL, Finding, FindingIndex
+from reviewer_app.ui.diffview.generated import generated_files
+from reviewer_app.ui.diffview.highlight import BlockKey, Highlighter, LineTokens
+from reviewer_app.ui.diffview.painter import Metrics, RowPainter, TextPart, make_metrics
+from reviewer_app.ui.diffview.rows import NO_LINE, Row, RowIndex, RowKind, body_size, file_title
+from reviewer_app.ui.diffview.style import diff_colors, monospace_font, paint_severity_marker
+from reviewer_app.ui.diffview.worddiff import WordDiffs
+from reviewer_app.ui.tasks import TaskRunner
+
+REBUILD_SLICE_S = 0.03  # one slice of a sliced rebuild: the event loop runs between slices
+VIEWED_LABEL = ("☐ Viewed", "☑ Viewed")
+
+Anchor = tuple[int, int, int, RowKind] | None  # file, hunk, line, kind of the current row
+
+
+def _line_number_bound(files: list[FileDiff]) -> int:
+    """The largest line number any hunk shows (sets the width of the number columns)."""
+    bound = 1
+    for diff in files:
+        for hunk in diff.hunks:
+            bound = max(bound, hunk.old_start + hunk.old_count, hunk.new_start + hunk.new_count)
+    return bound
+
+
+def _longest_display_line(files: list[FileDiff]) -> int:
+    """Columns of the longest line with tabs expanded (a bound for the horizontal scroll range)."""
+    longest = 0
+    for diff in files:
+        for hunk in diff.hunks:
+            for line in hunk.lines:
+                text = line.text
+                if len(text) > longest or "\t" in text:
+                    longest = max(longest, len(text) + 7 * text.count("\t"))
+    return longest
+
+
+class DiffCanvas(QAbstractScrollArea):
+    """The painted diff; DiffView wraps it with a file list and forwards its API."""
+
+    file_viewed_changed = Signal(str, bool)
+    progress_changed = Signal(int, int)
+    finding_activated = Signal(str)
+    current_file_changed = Signal(str)
+    files_changed = Signal()  # collapsed or viewed states changed: the file list refreshes
+    mode_changed = Signal(bool, bool)  # side_by_side, ignore_whitespace
+    layout_ready = Signal()  # a (possibly sliced) rebuild of the row index is on screen
+    help_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.viewport().setAutoFillBackground(False)
+        self.setFont(monospace_font())
+        self._runner = TaskRunner(self, max_threads=1)
+        self._rebuild_timer = QTimer(self)
+        self._rebuild_timer.setSingleShot(True)
+        self._rebuild_timer.setInterval(0)
+        self._rebuild_timer.timeout.connect(self._continue_rebuild)
+        self._side_by_side = False
+        self._ignore_whitespace = False
+        self._generation = 0
+        self._reset()
+        self._update_style()
+
+    # --- state ------------------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self._generation += 1
+        self._rebuild_timer.stop()
+        self._change: Change | None = None
+        self._files: list[FileDiff] = []
+        self._rows: RowIndex | None = None
+        self._pending: RowIndex | None = None
+        self._after_rebuild: list[Callable[[], None]] = []
+        self._layout_cache: dict = {}
+        self._highlighter: Highlighter | None = None
+        self._words = WordDiffs([])
+        self._findings = FindingIndex([], [])
+        self._finding_order: list[tuple[int, int, Finding]] | None = None
+        self._generated: set[int] = set()
+        self._collapsed: set[int] = set()
+        self._viewed: set[int] = set()
+        self._file_stats: dict[int, tuple[int, int]] = {}
+        self._current_row = 0
+        self._current_file = NO_LINE
+        self._current_finding: str | None = None
+        self._longest = 0
+
+    def _update_style(self) -> None:
+        font = QFont(self.font())
+        colors = diff_colors(self.palette())
+        self._metrics: Metrics = make_metrics(font, _line_number_bound(self._files))
+        self._painter = RowPainter(font, colors, self._metrics)
+        header_font = QFont(font)
+        header_font.setBold(True)
+        self._header_font = header_font
+        self._viewed_width = QFontMetricsF(font).horizontalAdvance(VIEWED_LABEL[1]) + 3 * self._metrics.char_width
+        self._update_scrollbars()
+
+    def set_change(self, change: Change, findings: list[dict], generated_paths: Iterable[str] = frozenset()) -> None:
+        finding_index = FindingIndex(change.files, findings)  # validates first: a bad finding changes nothing
+        self._reset()
+        self._change = change
+        self._files = change.files
+        self._findings = finding_index
+        self._generated = generated_files(change.files, generated_paths)
+        self._collapsed = set(self._generated)
+        self._highlighter = Highlighter(change.files, schedule=self._schedule_lex)
+        self._words = WordDiffs(change.files)
+        self._longest = _longest_display_line(change.files)
+        self._update_style()
+        # The plain unified index costs O(files + hunks): show it at once, then build the mode
+        # the user chose (side by side, ignore whitespace) in slices if that is not the plain one.
+        self._install(RowIndex.built(change.files, collapsed=self._collapsed), anchor=None)
+        self.verticalScrollBar().setValue(0)
+        self.horizontalScrollBar().setValue(0)
+        if self._side_by_side or self._ignore_whitespace:
+            self._rebuild()
+        self.progress_changed.emit(0, len(self._files))
+        self.files_changed.emit()
+        self.viewport().update()
+
+    def clear(self) -> None:
+        self._reset()
+        self._update_style()
+        self.viewport().update()
+        self.progress_changed.emit(0, 0)
+        self.files_changed.emit()
+
+    # --- read-only state (the file list and the tests read these) ---------------------------
+
+    @property
+    def change(self) -> Change | None:
+        return self._change
+
+    @property
+    def rows(self) -> RowIndex | None:
+        return self._rows
+
+    @property
+    def findings(self) -> FindingIndex:
+        return self._findings
+
+    @property
+    def highlighter(self) -> Highlighter | None:
+        return self._highlighter
+
+    @property
+    def current_row(self) -> int:
+        return self._current_row
+
+    @property
+    def current_file(self) -> int:
+        return self._current_file
+
+    @property
+    def current_finding(self) -> str | None:
+        return self._current_finding
+
+    @property
+    def side_by_side(self) -> bool:
+        return self._side_by_side
+
+    @property
+    def ignore_whitespace(self) -> bool:
+        return self._ignore_whitespace
+
+    @property
+    def rebuilding(self) -> bool:
+        return self._pending is not None
+
+    def is_viewed(self, file_index: int) -> bool:
+        return file_index in self._viewed
+
+    def is_collapsed(self, file_index: int) -> bool:
+        return file_index in self._collapsed
+
+    def is_generated(self, file_index: int) -> bool:
+        return file_index in self._generated
+
+    def viewed_count(self) -> int:
+        return len(self._viewed)
+
+    def file_stats(self, file_index: int) -> tuple[int, int]:
+        """(added, removed) of a file, counted once."""
+        stats = self._file_stats.get(file_index)
+        if stats is None:
+            diff = self._files[file_index]
+            stats = (diff.added, diff.removed)
+            self._file_stats[file_index] = stats
+        return stats
+
+    def file_index_of(self, path: str) -> int | None:
+        for index, diff in enumerate(self._files):
+            if path in (diff.new_path, diff.old_path):
+                return index
+        return None
+
+    def visible_rows(self) -> int:
+        return max(1, self.viewport().height() // self._metrics.line_height)
+
+    def top_row(self) -> int:
+        return self.verticalScrollBar().value()
+
+    # --- modes, collapsing, viewed ----------------------------------------------------------
+
+    def set_side_by_side(self, enabled: bool) -> None:
+        if enabled != self._side_by_side:
+            self._side_by_side = enabled
+            self.mode_changed.emit(self._side_by_side, self._ignore_whitespace)
+            self._rebuild()
+
+    def set_ignore_whitespace(self, enabled: bool) -> None:
+        if enabled != self._ignore_whitespace:
+            self._ignore_whitespace = enabled
+            self.mode_changed.emit(self._side_by_side, self._ignore_whitespace)
+            self._rebuild()
+
+    def set_collapsed(self, file_index: int, collapsed: bool, then: Callable[[], None] | None = None) -> None:
+        if not 0 <= file_index < len(self._files):
+            return
+        if (file_index in self._collapsed) == collapsed:
+            if then is not None:
+                then()
+            return
+        if collapsed:
+            self._collapsed.add(file_index)
+        else:
+            self._collapsed.discard(file_index)
+        self._rebuild(then)
+        self.files_changed.emit()
+
+    def set_viewed(self, path: str, viewed: bool) -> None:
+        """Mark a file viewed (it collapses, as in GitLab) or not viewed (it opens again)."""
+        file_index = self.file_index_of(path)
+        if file_index is None or (file_index in self._viewed) == viewed:
+            return
+        if viewed:
+            self._viewed.add(file_index)
+        else:
+            self._viewed.discard(file_index)
+        self.set_collapsed(file_index, viewed or file_index in self._generated)
+        self.files_changed.emit()
+        self.viewport().update()
+        self.file_viewed_changed.emit(self._files[file_index].path, viewed)
+        self.progress_changed.emit(len(self._viewed), len(self._files))
+
+    def toggle_viewed_current(self) -> None:
+        if 0 <= self._current_file < len(self._files):
+            self.set_viewed(self._files[self._current_file].path, self._current_file not in self._viewed)
+
+    # --- the row index: install, rebuild in slices ------------------------------------------
+
+    def _rebuild(self, then: Callable[[], None] | None = None) -> None:
+        if self._change is None:
+            return
+        if then is not None:
+            self._after_rebuild.append(then)
+        self._pending = RowIndex(
+            self._files,
+            side_by_side=self._side_by_side,
+            ignore_whitespace=self._ignore_whitespace,
+            collapsed=self._collapsed,
+            layout_cache=self._layout_cache,
+        )
+        self._continue_rebuild()
+
+    def _continue_rebuild(self) -> None:
+        pending = self._pending
+        if pending is None:
+            return
+        if not pending.build(deadline=time.perf_counter() + REBUILD_SLICE_S):
+            self._rebuild_timer.start()
+            return
+        self._pending = None
+        self._install(pending, self._anchor())
+        callbacks, self._after_rebuild = self._after_rebuild, []
+        for callback in callbacks:
+            callback()
+        self.layout_ready.emit()
+
+    def wait_for_layout(self) -> None:
+        """Finish a sliced rebuild now (tests and callers that need the final rows)."""
+        while self._pending is not None:
+            self._pending.build()
+            self._continue_rebuild()
+
+    def _anchor(self) -> Anchor:
+        if self._rows is None or not len(self._rows):
+            return None
+        row = self._rows.row(min(self._current_row, len(self._rows) - 1))
+        line = row.new_index if row.new_index != NO_LINE else row.old_index
+        return (row.file_index, row.hunk_index, line, row.kind)
+
+    def _row_for_anchor(self, rows: RowIndex, anchor: Anchor) -> int:
+        if anchor is None or not len(rows):
+            return 0
+        file_index, hunk_index, line, kind = anchor
+        if kind is RowKind.LINE:
+            found = rows.line_row(file_index, hunk_index, line)
+            if found is not None:
+                return found
+        if kind in (RowKind.LINE, RowKind.HUNK):
+            header = rows.hunk_header_row(file_index, hunk_index)
+            if header is not None:
+                return header
+        return rows.file_rows[file_index]
+
+    def _install(self, rows: RowIndex, anchor: Anchor) -> None:
+        offset = self._current_row - self.top_row()
+        self._rows = rows
+        self._finding_order = None
+        self._update_scrollbars()
+        target = self._row_for_anchor(rows, anchor)
+        self.verticalScrollBar().setValue(max(0, target - max(0, offset)))
+        self._set_current_row(target)
+        self.viewport().update()
+
+    # --- scrolling ---------------------------------------------------------------------------
+
+    def _text_area(self) -> tuple[float, float]:
+        """x where text starts and the width text gets (per half in side-by-side mode)."""
+        m = self._metrics
+        width = self.viewport().width()
+        if self._rows is not None and self._rows.side_by_side:
+            return m.gutter_width, width / 2 - m.gutter_width
+        return m.number_width + m.gutter_width, width - m.number_width - m.gutter_width
+
+    def _update_scrollbars(self) -> None:
+        rows = len(self._rows) if self._rows is not None else 0
+        visible = self.visible_rows()
+        vertical = self.verticalScrollBar()
+        vertical.setRange(0, max(0, rows - visible))
+        vertical.setPageStep(visible)
+        vertical.setSingleStep(1)
+        _x, available = self._text_area()
+        text_width = (self._longest + 12) * self._metrics.char_width  # room for markers and tabs
+        horizontal = self.horizontalScrollBar()
+        horizontal.setRange(0, max(0, int(text_width - available)))
+        horizontal.setPageStep(max(1, int(available)))
+        horizontal.setSingleStep(max(1, int(4 * self._metrics.char_width)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(event)
+        self._update_scrollbars()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
+        # Keep the current row on screen: j/k/]/[ then start from what the reviewer looks at.
+        if self._rows is not None and len(self._rows):
+            top, visible = self.top_row(), self.visible_rows()
+            if self._current_row < top:
+                self._set_current_row(top)
+            elif self._current_row >= top + visible:
+                self._set_current_row(min(len(self._rows) - 1, top + visible - 1))
+        self.viewport().update()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._update_style()
+            self.viewport().update()
+        super().changeEvent(event)
+
+    def scroll_to_row(self, row: int, align: str = "center") -> None:
+        """Make ``row`` visible: "top" puts it first, "center" a third down, "visible" scrolls least."""
+        top, visible = self.top_row(), self.visible_rows()
+        bar = self.verticalScrollBar()
+        if align == "top":
+            bar.setValue(row)
+        elif align == "center":
+            if not top <= row < top + visible:
+                bar.setValue(row - visible // 3)
+        elif row < top:
+            bar.setValue(row)
+        elif row >= top + visible:
+            bar.setValue(row - visible + 1)
+
+    def _set_current_row(self, row: int) -> None:
+        if self._rows is None or not len(self._rows):
+            self._current_row = 0
+            return
+        row = max(0, min(row, len(self._rows) - 1))
+        self._current_row = row
+        file_index = self._rows.file_of_row(row)
+        if file_index != self._current_file:
+            self._current_file = file_index
+            self.current_file_changed.emit(self._files[file_index].path)
+        self.viewport().update()
+
+    def go_to_row(self, row: int, align: str = "center") -> None:
+        self._set_current_row(row)
+        self.scroll_to_row(self._current_row, align)
+
+    # --- navigation ----------------------------------------------------------------------------
+
+    def next_file(self) -> None:
+        if self._rows is None or not self._files:
+            return
+        target = min(len(self._files) - 1, self._current_file + 1)
+        self.go_to_row(self._rows.file_rows[target], "top")
+
+    def previous_file(self) -> None:
+        if self._rows is None or not self._files:
+            return
+        target = max(0, self._current_file - 1)
+        self.go_to_row(self._rows.file_rows[target], "top")
+
+    def next_hunk(self) -> None:
+        if self._rows is None:
+            return
+        hunks = self._rows.hunk_rows
+        position = bisect_right(hunks, self._current_row)
+        if position < len(hunks):
+            self.go_to_row(hunks[position], "top")
+
+    def previous_hunk(self) -> None:
+        if self._rows is None:
+            return
+        hunks = self._rows.hunk_rows
+        position = bisect_left(hunks, self._current_row)
+        if position > 0:
+            self.go_to_row(hunks[position - 1], "top")
+
+    def show_file(self, path: str) -> bool:
+        file_index = self.file_index_of(path)
+        if file_index is None or self._rows is None:
+            return False
+        self.go_to_row(self._rows.file_rows[file_index], "top")
+        return True
+
+    def finding_row(self, finding: Finding) -> int | None:
+        """The row showing a finding now: its line, else its file's header (collapsed, file-level)."""
+        if self._rows is None or finding.file_index == FILE_LEVEL:
+            return None
+        if finding.hunk_index != FILE_LEVEL:
+            row = self._rows.line_row(finding.file_index, finding.hunk_index, finding.line_index)
+            if row is not None:
+                return row
+        return self._rows.file_rows[finding.file_index]
+
+    def _ordered_findings(self) -> list[tuple[int, int, Finding]]:
+        if self._finding_order is None:
+            order = []
+            for sequence, finding in enumerate(self._findings.findings):
+                row = self.finding_row(finding)
+                if row is not None:
+                    order.append((row, sequence, finding))
+            order.sort(key=lambda item: (item[0], item[2].rank, item[1]))
+            self._finding_order = order
+        return self._finding_order
+
+    def _step_finding(self, forward: bool) -> None:
+        order = self._ordered_findings()
+        if not order:
+            return
+        position = None
+        if self._current_finding is not None:
+            for index, (row, _sequence, finding) in enumerate(order):
+                if finding.id == self._current_finding and row == self._current_row:
+                    position = index
+                    break
+        if position is not None:
+            target = position + (1 if forward else -1)
+        elif forward:
+            target = next((index for index, item in enumerate(order) if item[0] > self._current_row), len(order))
+        else:
+            target = max((index for index, item in enumerate(order) if item[0] < self._current_row), default=-1)
+        if 0 <= target < len(order):
+            self._activate(order[target][2], emit=True)
+
+    def next_finding(self) -> None:
+        self._step_finding(True)
+
+    def previous_finding(self) -> None:
+        self._step_finding(False)
+
+    def show_finding(self, finding_id: str) -> bool:
+        finding = self._findings.by_id.get(finding_id)
+        if finding is None or finding.file_index == FILE_LEVEL:
+            return False
+        self._activate(finding, emit=False)
+        return True
+
+    def _activate(self, finding: Finding, emit: bool) -> None:
+        def land() -> None:
+            row = self.finding_row(finding)
+            if row is None:
+                return
+            self._current_finding = finding.id
+            self.go_to_row(row, "center")
+            if emit:
+                self.finding_activated.emit(finding.id)
+
+        if finding.hunk_index != FILE_LEVEL and finding.file_index in self._collapsed:
+            self.set_collapsed(finding.file_index, False, then=land)  # opening a generated/viewed file
+        else:
+            land()
+
+    # --- painting ------------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self.viewport())
+        try:
+            self._paint(painter, event)
+        finally:
+            painter.end()
+
+    def _paint(self, painter: QPainter, event: QPaintEvent) -> None:
+        colors = self._painter.colors
+        painter.fillRect(event.rect(), colors.base)
+        rows = self._rows
+        if rows is None or not len(rows):
+            painter.setPen(colors.muted)
+            message = "No change selected" if self._change is None else "This change has no file differences"
+            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, message)
+            return
+        if self._highlighter is not None:
+            self._highlighter.begin_paint()
+        height = self._metrics.line_height
+        top = self.top_row()
+        first = top + event.rect().top() // height
+        last = min(len(rows), top + event.rect().bottom() // height + 1)
+        for row_number in range(first, last):
+            y = (row_number - top) * height
+            self._paint_row(painter, rows.row(row_number), y)
+            if row_number == self._current_row:
+                self._paint_current(painter, y)
+
+    def _paint_row(self, painter: QPainter, row: Row, y: int) -> None:
+        if row.kind is RowKind.LINE:
+            if self._rows is not None and self._rows.side_by_side:
+                self._paint_pair(painter, row, y)
+            else:
+                self._paint_unified(painter, row, y)
+        elif row.kind is RowKind.FILE:
+            self._paint_file_header(painter, row.file_index, y)
+        elif row.kind is RowKind.HUNK:
+            self._paint_hunk_header(painter, row, y)
+        elif row.kind is RowKind.NOTE:
+            self._paint_note(painter, row.note, y)
+        else:
+            self._paint_collapsed(painter, row.file_index, y)
+
+    def _row_rect(self, y: int, left: float = 0.0, width: float | None = None) -> QRectF:
+        return QRectF(left, y, self.viewport().width() if width is None else width, self._metrics.line_height)
+
+    def _paint_current(self, painter: QPainter, y: int) -> None:
+        color = self._painter.colors.current
+        painter.fillRect(QRectF(0, y, 3, self._metrics.line_height), color)
+        painter.setPen(color)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(self._row_rect(y).adjusted(0, 0, -1, -1))
+
+    def _paint_file_header(self, painter: QPainter, file_index: int, y: int) -> None:
+        m, colors = self._metrics, self._painter.colors
+        diff = self._files[file_index]
+        rect = self._row_rect(y)
+        painter.fillRect(rect, colors.file_header)
+        painter.setPen(colors.muted)
+        painter.drawLine(rect.topLeft(), rect.topRight())
+        arrow = ("▸" if file_index in self._collapsed else "▾") if diff.hunks else "•"
+        painter.setFont(self._header_font)
+        painter.setPen(colors.text)
+        x = m.char_width
+        title = f"{arrow} {file_title(diff)}"
+        painter.drawText(QRectF(x, y, rect.width(), m.line_height), Qt.AlignmentFlag.AlignVCenter, title)
+        x += QFontMetricsF(self._header_font).horizontalAdvance(title) + 2 * m.char_width
+        added, removed = self.file_stats(file_index)
+        details = [diff.status.value, f"+{added} −{removed}"]
+        if file_index in self._generated:
+            details.append("generated")
+        painter.setFont(self._painter.font)
+        painter.setPen(colors.muted)
+        summary = "  ".join(details)
+        painter.drawText(QRectF(x, y, rect.width(), m.line_height), Qt.AlignmentFlag.AlignVCenter, summary)
+        x += QFontMetricsF(self._painter.font).horizontalAdvance(summary) + 2 * m.char_width
+        count = self._findings.count_per_file[file_index] if file_index < len(self._findings.count_per_file) else 0
+        if count:
+            worst = self._findings.worst_per_file[file_index] or "low"
+            size = m.line_height - 3
+            paint_severity_marker(painter, QRectF(x, y + 1.5, size, size), worst, worst[0].upper(), self._painter.marker_font)
+            painter.setPen(colors.text)
+            painter.drawText(QRectF(x + size + m.char_width / 2, y, rect.width(), m.line_height), Qt.AlignmentFlag.AlignVCenter,
+                             f"{count} finding{'s' if count != 1 else ''}")
+        viewed_rect = QRectF(rect.width() - self._viewed_width, y, self._viewed_width, m.line_height)
+        painter.fillRect(viewed_rect, colors.file_header)
+        painter.setPen(colors.text)
+        painter.drawText(viewed_rect, Qt.AlignmentFlag.AlignCenter, VIEWED_LABEL[file_index in self._viewed])
+
+    def _paint_hunk_header(self, painter: QPainter, row: Row, y: int) -> None:
+        m, colors = self._metrics, self._painter.colors
+        hunk = self._files[row.file_index].hunks[row.hunk_index]
+        painter.fillRect(self._row_rect(y), colors.hunk_header)
+        painter.setPen(colors.muted)
+        painter.setFont(self._painter.font)
+        section = f" {hunk.section}" if hunk.section else ""
+        text = f"@@ -{hunk.old_start},{hunk.old_count} +{hunk.new_start},{hunk.new_count} @@{section}"
+        painter.drawText(QRectF(m.char_width, y, self.viewport().width(), m.line_height), Qt.AlignmentFlag.AlignVCenter, display_text(text).text)
+
+    def _paint_note(self, painter: QPainter, note: str, y: int) -> None:
+        m, colors = self._metrics, self._painter.colors
+        font = self._painter.variant(False, True)
+        painter.setFont(font)
+        painter.setPen(colors.muted)
+        painter.drawText(QRectF(3 * m.char_width, y, self.viewport().width(), m.line_height), Qt.AlignmentFlag.AlignVCenter, note)
+
+    def collapsed_text(self, file_index: int) -> str:
+        diff = self._files[file_index]
+        if file_index in self._viewed:
+            reason = "Viewed"
+        elif file_index in self._generated:
+            reason = "Generated file"
+        else:
+            reason = "Collapsed"
+        return f"▸ {reason} · {body_size(diff):,} lines hidden · click to expand"
+
+    def _paint_collapsed(self, painter: QPainter, file_index: int, y: int) -> None:
+        self._paint_note(painter, self.collapsed_text(file_index), y)
+
+    def _text_part(self, row: Row, line_index: int, findings: list[Finding], word_ranges: list[tuple[int, int]]) -> TextPart:
+        hunk = self._files[row.file_index].hunks[row.hunk_index]
+        tokens: LineTokens | None = None
+        if self._highlighter is not None:
+            tokens = self._highlighter.tokens(row.file_index, row.hunk_index, line_index)
+        spans = [finding for finding in findings if finding.line_index == line_index]
+        return TextPart(hunk.lines[line_index], tokens, word_ranges, spans)
+
+    def row_findings(self, row: Row, side: str | None = None) -> list[Finding]:
+        """Findings on the line(s) of a row; ``side`` "old"/"new" keeps one half's (side by side)."""
+        if row.kind is RowKind.FILE:
+            return self._findings.file_level(row.file_index)
+        if row.kind is not RowKind.LINE:
+            return []
+        found: list[Finding] = []
+        for index in dict.fromkeys((row.old_index, row.new_index)):
+            if index != NO_LINE:
+                found.extend(self._findings.at_line(row.file_index, row.hunk_index, index))
+        if side is not None:
+            found = [finding for finding in found if self._finding_side(row, finding) == side]
+        return found
+
+    def _finding_side(self, row: Row, finding: Finding) -> str:
+        """Which half shows a finding: its declared side for context lines, else the line's side."""
+        if row.old_index != row.new_index:
+            return "old" if finding.line_index == row.old_index else "new"
+        return finding.side
+
+    def _paint_unified(self, painter: QPainter, row: Row, y: int) -> None:
+        m, colors = self._metrics, self._painter.colors
+        hunk = self._files[row.file_index].hunks[row.hunk_index]
+        if row.changed:
+            shown = row.old_index if row.old_index != NO_LINE else row.new_index
+        else:
+            shown = row.new_index
+        line = hunk.lines[shown]
+        kind = line.kind if row.changed else LineKind.CONTEXT
+        background = colors.removed if kind is LineKind.REMOVED else colors.added if kind is LineKind.ADDED else colors.base
+        painter.fillRect(self._row_rect(y), background)
+        painter.fillRect(QRectF(0, y, 2 * m.number_width, m.line_height), colors.gutter if kind is LineKind.CONTEXT else background.darker(104))
+        old_line = row.old_line(hunk)
+        new_line = row.new_line(hunk)
+        self._painter.paint_number(painter, 0, y, old_line.old_no if old_line is not None else None)
+        self._painter.paint_number(painter, m.number_width, y, new_line.new_no if new_line is not None else None)
+        findings = self.row_findings(row)
+        self._painter.paint_marker(painter, 2 * m.number_width, y, findings)
+        text_x, _width = self._text_area()
+        painter.setPen(colors.muted)
+        painter.setFont(self._painter.font)
+        painter.drawText(QRectF(text_x - m.prefix_width, y, m.prefix_width, m.line_height), Qt.AlignmentFlag.AlignCenter,
+                         kind.value if kind is not LineKind.CONTEXT else "")
+        word_ranges = self._words.ranges(row.file_index, row.hunk_index, shown, kind is LineKind.REMOVED) if row.changed else []
+        part = self._text_part(row, shown, findings, word_ranges)
+        right = float(self.viewport().width())
+        painter.save()
+        painter.setClipRect(QRectF(text_x, y, right - text_x, m.line_height))
+        self._painter.paint_line_text(painter, part, text_x - self.horizontalScrollBar().value(), y, text_x, right)
+        painter.restore()
+
+    def _paint_pair(self, painter: QPainter, row: Row, y: int) -> None:
+        m, colors = self._metrics, self._painter.colors
+        hunk = self._files[row.file_index].hunks[row.hunk_index]
+        half = self.viewport().width() / 2
+        old_ranges: list[tuple[int, int]] = []
+        new_ranges: list[tuple[int, int]] = []
+        if row.changed and row.old_index != NO_LINE and row.new_index != NO_LINE:
+            old_ranges, new_ranges = self._words.pair(row.file_index, row.hunk_index, row.old_index, row.new_index)
+        sides = (
+            ("old", row.old_index, 0.0, colors.removed, old_ranges),
+            ("new", row.new_index, half, colors.added, new_ranges),
+        )
+        for side, index, left, changed_color, ranges in sides:
+            if index == NO_LINE:
+                painter.fillRect(QRectF(left, y, half, m.line_height), colors.empty_side)
+                continue
+            line = hunk.lines[index]
+            background = changed_color if row.changed else colors.base
+            painter.fillRect(QRectF(left, y, half, m.line_height), background)
+            painter.fillRect(QRectF(left, y, m.number_width, m.line_height), colors.gutter if not row.changed else background.darker(104))
+            self._painter.paint_number(painter, left, y, line.old_no if side == "old" else line.new_no)
+            findings = self.row_findings(row, side)
+            self._painter.paint_marker(painter, left + m.number_width, y, findings)
+            text_x = left + m.gutter_width
+            if row.changed:
+                painter.setPen(colors.muted)
+                painter.setFont(self._painter.font)
+                painter.drawText(QRectF(text_x - m.prefix_width, y, m.prefix_width, m.line_height), Qt.AlignmentFlag.AlignCenter,
+                                 "-" if side == "old" else "+")
+            part = self._text_part(row, index, findings, ranges)
+            painter.save()
+            painter.setClipRect(QRectF(text_x, y, left + half - text_x, m.line_height))
+            self._painter.paint_line_text(painter, part, text_x - self.horizontalScrollBar().value(), y, text_x, left + half)
+            painter.restore()
+        painter.setPen(colors.muted)
+        painter.drawLine(int(half), y, int(half), y + m.line_height)
+
+    # --- mouse, tooltips, keyboard --------------------------------------------------------------
+
+    def row_at(self, y: int) -> int | None:
+        if self._rows is None:
+            return None
+        row = self.top_row() + y // self._metrics.line_height
+        return row if 0 <= row < len(self._rows) else None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() != Qt.MouseButton.LeftButton or self._rows is None:
+            super().mousePressEvent(event)
+            return
+        position = event.position().toPoint()
+        row_number = self.row_at(position.y())
+        if row_number is None:
+            return
+        row = self._rows.row(row_number)
+        self._set_current_row(row_number)
+        if row.kind is RowKind.FILE:
+            if position.x() >= self.viewport().width() - self._viewed_width:
+                self.toggle_viewed_current()
+            elif self._files[row.file_index].hunks:
+                self.set_collapsed(row.file_index, row.file_index not in self._collapsed)
+        elif row.kind is RowKind.COLLAPSED:
+            self.set_collapsed(row.file_index, False)
+        elif row.kind is RowKind.LINE:
+            findings = self._findings_at_x(row, position.x(), gutter_only=True)
+            if findings:
+                self._current_finding = findings[0].id
+                self.finding_activated.emit(findings[0].id)
+        event.accept()
+
+    def _side_at(self, x: int) -> str | None:
+        if self._rows is not None and self._rows.side_by_side:
+            return "old" if x < self.viewport().width() / 2 else "new"
+        return None
+
+    def _findings_at_x(self, row: Row, x: int, gutter_only: bool) -> list[Finding]:
+        side = self._side_at(x)
+        findings = self.row_findings(row, side)
+        text_x, _width = self._text_area()
+        left = self.viewport().width() / 2 if side == "new" else 0.0
+        if x < left + text_x:
+            return findings
+        if gutter_only:
+            return []
+        column_x = x - left - text_x + self.horizontalScrollBar().value()
+        hunk = self._files[row.file_index].hunks[row.hunk_index]
+        hits = []
+        for finding in findings:
+            if finding.start is None:
+                continue
+            shown = display_text(hunk.lines[finding.line_index].text)
+            start = self._painter.advance(shown, shown.column(finding.start))
+            end = self._painter.advance(shown, shown.column(finding.end if finding.end and finding.end > finding.start else finding.start + 1))
+            if start <= column_x < end:
+                hits.append(finding)
+        return hits
+
+    def tooltip_at(self, position: QPoint) -> str:
+        """The tooltip for a point of the viewport: findings (rule, message, reference), invisible characters."""
+        row_number = self.row_at(position.y())
+        if row_number is None or self._rows is None:
+            return ""
+        row = self._rows.row(row_number)
+        if row.kind is RowKind.FILE:
+            diff = self._files[row.file_index]
+            parts = [file_title(diff)] + [finding.tooltip() for finding in self._findings.file_level(row.file_index)]
+            return "\n\n".join(parts)
+        if row.kind is RowKind.COLLAPSED:
+            return "Click to expand"
+        if row.kind is not RowKind.LINE:
+            return ""
+        findings = self._findings_at_x(row, position.x(), gutter_only=False)
+        if findings:
+            return "\n\n".join(finding.tooltip() for finding in findings)
+        return self._invisible_tooltip(row, self._side_at(position.x()))
+
+    def _invisible_tooltip(self, row: Row, side: str | None) -> str:
+        hunk = self._files[row.file_index].hunks[row.hunk_index]
+        if side == "old":
+            indices = [row.old_index]
+        elif side == "new":
+            indices = [row.new_index]
+        else:
+            indices = [row.old_index if row.changed and row.old_index != NO_LINE else row.new_index]
+        names: list[str] = []
+        for index in indices:
+            if index == NO_LINE:
+                continue
+            for char in hunk.lines[index].text:
+                shown = display_text(char)
+                if shown.markers:
+                    names.append(f"{shown.text} {unicodedata.name(char, 'unnamed control character')}")
+        if not names:
+            return ""
+        return "Invisible or control characters on this line:\n" + "\n".join(dict.fromkeys(names))
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.ToolTip:
+            text = self.tooltip_at(event.pos())  # type: ignore[attr-defined]
+            if text:
+                QToolTip.showText(event.globalPos(), text, self.viewport())  # type: ignore[attr-defined]
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().viewportEvent(event)
+
+    def shortcut_actions(self) -> dict[str, Callable[[], None]]:
+        """Character shortcuts (layout independent: matched on the typed text)."""
+        return {
+            "n": self.next_finding,
+            "p": self.previous_finding,
+            "j": self.next_file,
+            "k": self.previous_file,
+            "]": self.next_hunk,
+            "[": self.previous_hunk,
+            "v": self.toggle_viewed_current,
+            "x": self.toggle_collapsed_current,
+            "s": lambda: self.set_side_by_side(not self._side_by_side),
+            "w": lambda: self.set_ignore_whitespace(not self._ignore_whitespace),
+            "?": self.help_requested.emit,
+        }
+
+    def toggle_collapsed_current(self) -> None:
+        if 0 <= self._current_file < len(self._files) and self._files[self._current_file].hunks:
+            self.set_collapsed(self._current_file, self._current_file not in self._collapsed)
+
+    def handle_shortcut(self, event: QKeyEvent) -> bool:
+        """Run the shortcut of a key press; False when it is not one (so others may handle it)."""
+        modifiers = event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier)
+        if modifiers != Qt.KeyboardModifier.NoModifier:
+            return False
+        action = self.shortcut_actions().get(event.text())
+        if action is None:
+            return False
+        action()
+        return True
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if self.handle_shortcut(event):
+            event.accept()
+            return
+        key = event.key()
+        visible = self.visible_rows()
+        moves = {
+            Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1,
+            Qt.Key.Key_PageDown: visible, Qt.Key.Key_PageUp: -visible,
+        }
+        if key in moves:
+            self._set_current_row(self._current_row + moves[key])
+            self.scroll_to_row(self._current_row, "visible")
+        elif key == Qt.Key.Key_Home:
+            self.go_to_row(0, "top")
+        elif key == Qt.Key.Key_End and self._rows is not None:
+            self.go_to_row(len(self._rows) - 1, "visible")
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            bar = self.horizontalScrollBar()
+            bar.setValue(bar.value() + (bar.singleStep() if key == Qt.Key.Key_Right else -bar.singleStep()))
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    # --- background lexing ---------------------------------------------------------------------
+
+    def _schedule_lex(self, key: BlockKey, work: Callable[[], list[LineTokens]]) -> None:
+        generation = self._generation
+        highlighter = self._highlighter
+
+        def done(result: object) -> None:
+            if generation == self._generation and highlighter is self._highlighter and highlighter is not None:
+                highlighter.store(key, result)  # type: ignore[arg-type]
+                self.viewport().update()
+
+        def failed(_message: str) -> None:
+            if highlighter is not None:
+                highlighter.drop_pending(key)
+
+        self._runner.submit(f"lex:{generation}:{key}", lambda _context: work(), done, failed)
+
+    def wait_for_workers(self) -> None:
+        """Block until background lexing is done (its results arrive with the next event-loop turn)."""
+        self._runner.wait()
+
+    def shutdown(self) -> None:
+        self._runner.shutdown()

@@ -1,0 +1,204 @@
+"""Paints one row of the diff canvas with QPainter: headers, notes, and the text of a line.
+
+The canvas decides *which* rows are on screen; this module decides how a row looks. Geometry is
+in fixed-height rows from the monospace font's metrics (git-cola's approach): a gutter with line
+numbers and the severity marker, the +/- prefix, then the text, horizontally scrolled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
+
+from reviewer_app.core.model import Line, LineKind
+from reviewer_app.ui.diffview.display import DisplayText, display_text
+from reviewer_app.ui.diffview.findings import Finding
+from reviewer_app.ui.diffview.highlight import LineTokens
+from reviewer_app.ui.diffview.style import SEVERITY_COLOR, DiffColors, TokenFormats, paint_severity_marker, wavy_path
+from reviewer_app.ui.diffview.worddiff import Ranges
+
+
+@dataclass(slots=True)
+class Metrics:
+    """Sizes derived from the font, recomputed when the font changes."""
+
+    line_height: int
+    char_width: float
+    ascent: float
+    number_width: float  # one line-number column
+    marker_width: float  # the severity marker column
+    prefix_width: float  # the "+"/"-" column
+
+    @property
+    def gutter_width(self) -> float:
+        """Numbers, marker and prefix of one side (side by side) or of the single text (unified, x2 numbers)."""
+        return self.number_width + self.marker_width + self.prefix_width
+
+
+def make_metrics(font: QFont, max_line_number: int) -> Metrics:
+    metrics = QFontMetricsF(font)
+    char_width = metrics.horizontalAdvance("0")
+    digits = max(3, len(str(max_line_number)))
+    line_height = int(metrics.height() + 3)
+    return Metrics(
+        line_height=line_height,
+        char_width=char_width,
+        ascent=metrics.ascent() + 1.5,
+        number_width=(digits + 1) * char_width,
+        marker_width=float(line_height + 2),
+        prefix_width=2 * char_width,
+    )
+
+
+@dataclass(slots=True)
+class TextPart:
+    """What paint_line_text needs about one line on one side."""
+
+    line: Line
+    tokens: LineTokens | None
+    word_ranges: Ranges
+    findings: list[Finding]  # findings whose span refers to this line's text
+
+
+class RowPainter:
+    """Draws rows; holds fonts, colours and token formats (rebuilt on palette or font change)."""
+
+    def __init__(self, font: QFont, colors: DiffColors, metrics: Metrics) -> None:
+        self.font = font
+        self.colors = colors
+        self.metrics = metrics
+        self.font_metrics = QFontMetricsF(font)
+        self.formats = TokenFormats(colors.dark)
+        self._variants: dict[tuple[bool, bool], QFont] = {}
+        marker_font = QFont(font)
+        marker_font.setBold(True)
+        marker_font.setPointSizeF(max(6.0, font.pointSizeF() * 0.75))
+        self.marker_font = marker_font
+
+    def variant(self, bold: bool, italic: bool) -> QFont:
+        key = (bold, italic)
+        found = self._variants.get(key)
+        if found is None:
+            found = QFont(self.font)
+            found.setBold(bold)
+            found.setItalic(italic)
+            self._variants[key] = found
+        return found
+
+    # --- geometry of text ---------------------------------------------------------------
+
+    def advance(self, shown: DisplayText, column: int) -> float:
+        """x offset of a display column (exact for any glyph; arithmetic for ASCII)."""
+        if shown.text.isascii():
+            return column * self.metrics.char_width
+        return self.font_metrics.horizontalAdvance(shown.text[:column])
+
+    def column_at(self, shown: DisplayText, x: float) -> int:
+        """The display column under x (relative to the text start)."""
+        if shown.text.isascii():
+            return int(x // self.metrics.char_width)
+        for column in range(len(shown.text) + 1):
+            if self.advance(shown, column) > x:
+                return max(0, column - 1)
+        return len(shown.text)
+
+    # --- pieces ---------------------------------------------------------------------------
+
+    def paint_number(self, painter: QPainter, x: float, y: int, number: int | None) -> None:
+        if number is None:
+            return
+        m = self.metrics
+        painter.setPen(self.colors.muted)
+        painter.setFont(self.font)
+        painter.drawText(QRectF(x, y, m.number_width - m.char_width / 2, m.line_height),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(number))
+
+    def paint_marker(self, painter: QPainter, x: float, y: int, findings: list[Finding]) -> None:
+        """The worst finding's marker; a small count when the line has several."""
+        if not findings:
+            return
+        m = self.metrics
+        size = m.line_height - 3
+        worst = min(findings, key=lambda finding: finding.rank)
+        rect = QRectF(x + 1, y + 1.5, size, size)
+        paint_severity_marker(painter, rect, worst.severity, worst.letter, self.marker_font)
+        if len(findings) > 1:
+            painter.setPen(self.colors.text)
+            painter.setFont(self.marker_font)
+            painter.drawText(QRectF(x + size, y, m.marker_width - size, m.line_height),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, str(len(findings)))
+
+    def paint_line_text(self, painter: QPainter, part: TextPart, x0: float, y: int, clip_left: float, clip_right: float) -> None:
+        """The text of a line from x0 (already shifted by the horizontal scroll), clipped to [clip_left, clip_right)."""
+        m = self.metrics
+        shown = display_text(part.line.text)
+        text = shown.text
+        ascii_text = text.isascii()
+        # Only the visible columns of a long ASCII line are drawn: a megabyte line costs nothing.
+        if ascii_text:
+            first_visible = max(0, int((clip_left - x0) // m.char_width) - 1)
+            last_visible = int((clip_right - x0) // m.char_width) + 2
+        else:
+            first_visible, last_visible = 0, len(text)
+        top = float(y)
+        for start, end in part.word_ranges:
+            left = x0 + self.advance(shown, shown.column(start))
+            right = x0 + self.advance(shown, shown.column(end))
+            if right > clip_left and left < clip_right:
+                painter.fillRect(QRectF(left, top, right - left, m.line_height), self._word_color(part))
+        for start, end in shown.markers:
+            left = x0 + self.advance(shown, start)
+            right = x0 + self.advance(shown, end)
+            painter.fillRect(QRectF(left, top + 1, right - left, m.line_height - 2), self.colors.marker_box)
+        baseline = top + m.ascent
+        runs = self._runs(part.tokens, shown, len(text))
+        for start, end, color, bold, italic in runs:
+            start = max(start, first_visible)
+            end = min(end, last_visible)
+            if start >= end:
+                continue
+            painter.setFont(self.variant(bold, italic))
+            painter.setPen(color)
+            painter.drawText(x0 + self.advance(shown, start), baseline, text[start:end])
+        if shown.markers:
+            painter.setFont(self.font)
+            painter.setPen(self.colors.marker_text)
+            for start, end in shown.markers:
+                painter.drawText(x0 + self.advance(shown, start), baseline, text[start:end])
+        for finding in part.findings:
+            if finding.start is None:
+                continue
+            end_column = finding.end if finding.end is not None and finding.end > finding.start else finding.start + 1
+            left = x0 + self.advance(shown, shown.column(finding.start))
+            right = x0 + self.advance(shown, shown.column(end_column))
+            if right <= clip_left or left >= clip_right:
+                continue
+            pen = QPen(QColor(SEVERITY_COLOR[finding.severity]))
+            pen.setWidthF(1.2)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(wavy_path(left, right, top + m.line_height - 2.5))
+
+    def _word_color(self, part: TextPart) -> QColor:
+        return self.colors.removed_word if part.line.kind is LineKind.REMOVED else self.colors.added_word
+
+    def _runs(self, tokens: LineTokens | None, shown: DisplayText, length: int) -> list[tuple[int, int, QColor, bool, bool]]:
+        """Display-column runs with their colour and font style."""
+        default = self.colors.text
+        if not tokens:
+            return [(0, length, default, False, False)]
+        runs: list[tuple[int, int, QColor, bool, bool]] = []
+        covered = 0
+        for start, end, token_type in tokens:
+            display_start, display_end = shown.column(start), shown.column(end)
+            if display_start > covered:
+                runs.append((covered, display_start, default, False, False))
+            token_format = self.formats.format(token_type)
+            color = token_format.color or default
+            runs.append((display_start, display_end, color, token_format.bold, token_format.italic))
+            covered = display_end
+        if covered < length:
+            runs.append((covered, length, default, False, False))
+        return runs

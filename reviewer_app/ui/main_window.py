@@ -1,0 +1,391 @@
+"""The main window: queue on the left, the diff in the centre, the inspector on the right.
+
+The window owns no review logic: it asks ``ui.backend`` / ``ui.approvals`` (Qt-free) for data in
+workers through ``TaskRunner`` and renders the answers. A result for a change the user has left
+is dropped by the runner's tokens, so fast clicking never shows the wrong diff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLayout, QMainWindow, QMessageBox, QSplitter, QToolBar, QWidget
+
+from reviewer_app.errors import UserError
+from reviewer_app.ui import backend
+from reviewer_app.ui.backend import ChangeDetail, QueueRow
+from reviewer_app.ui.diffview import DiffView
+from reviewer_app.ui.icons import icon
+from reviewer_app.ui.inspector import Inspector
+from reviewer_app.ui.queue_panel import QueuePanel
+from reviewer_app.ui.settings import Settings, save_settings
+from reviewer_app.ui.status import StatusBar
+from reviewer_app.ui.sync_controller import SyncController
+from reviewer_app.ui.tasks import TaskContext, TaskRunner
+
+PATCH_SUFFIXES = (".patch", ".diff", ".mbox", ".eml")
+DEFAULT_SPLITTER = [380, 820, 420]
+
+
+class MainWindow(QMainWindow):
+    queue_loaded = Signal()
+    change_loaded = Signal(str)  # the change id now shown in the centre and the inspector
+    changes_added = Signal(list)  # change ids queued from a file, a drop or a git range
+    error_shown = Signal(str)  # every error shown to the user (tests and the screenshot wait on these)
+
+    def __init__(self, db_path: Path | None, workspace_root: Path | None, settings: Settings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db_path = db_path
+        self.workspace_root = workspace_root
+        self.settings = settings
+        self.runner = TaskRunner(self)
+        self.detail: ChangeDetail | None = None
+        self._restoring_viewed = False
+        self._pending_select: str | None = None
+        self.setWindowTitle("Reviewer")
+        self.setWindowIcon(icon("app"))
+        self.setAcceptDrops(True)
+        # The window's minimum size is fixed once here, not recomputed from its contents on every
+        # change: re-propagating size hints to the platform is slow and unsupported off screen.
+        self.setMinimumSize(900, 560)
+
+        self.queue = QueuePanel(self)
+        self.diff = DiffView(self)
+        self.inspector = Inspector(self)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("main")
+        self.splitter.addWidget(self.queue)
+        self.splitter.addWidget(self.diff)
+        self.splitter.addWidget(self.inspector)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.sync = SyncController(self.runner, db_path, lambda: self.workspace_root, lambda: self.settings, self)
+
+        self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self._build_actions()
+        self._wire()
+        self.restore_layout()
+        self._show_identity()
+        self.status.set_workspace(str(workspace_root) if workspace_root else "")
+        self.sync.apply_settings()
+
+    # --- construction --------------------------------------------------------------------------
+    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: Any,
+                icon_name: str | None = None, checkable: bool = False) -> QAction:
+        action = QAction(icon(icon_name) if icon_name else QIcon(), text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.open_patch_action = a("Open patch…", QKeySequence.StandardKey.Open, self.open_patch_dialog, "open-patch")
+        self.open_range_action = a("Open git range…", "Ctrl+Shift+O", self.open_range_dialog, "git-range")
+        self.sync_action = a("Sync approvals", "F5", lambda: self.sync.sync_now(), "sync")
+        self.export_action = a("Export…", "Ctrl+E", self.open_export_dialog, "export")
+        self.settings_action = a("Settings…", "Ctrl+,", self.open_settings_dialog, "settings")
+        self.quit_action = a("Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.approve_action = a("Approve…", "Ctrl+Return", self.open_approve_dialog, "approve")
+        self.reject_action = a("Reject…", "Ctrl+Shift+Return", self.open_reject_dialog, "reject")
+        self.next_change_action = a("Next change", "Alt+Down", lambda: self.queue.move(1))
+        self.previous_change_action = a("Previous change", "Alt+Up", lambda: self.queue.move(-1))
+        self.search_action = a("Search the queue", QKeySequence.StandardKey.Find, self._focus_search)
+        self.next_finding_action = a("Next finding", "F8", self.diff.next_finding)
+        self.previous_finding_action = a("Previous finding", "Shift+F8", self.diff.previous_finding)
+        self.side_by_side_action = a("Side by side", "Ctrl+Shift+S", self.diff.set_side_by_side, checkable=True)
+        self.whitespace_action = a("Ignore whitespace", "Ctrl+Shift+W", self.diff.set_ignore_whitespace, checkable=True)
+        self.focus_next_pane_action = a("Next pane", "F6", lambda: self.cycle_focus(1))
+        self.shortcuts_action = a("Keyboard shortcuts", "F1", self.show_shortcuts)
+        self.tab_actions = [
+            a(f"Inspector: {name}", f"Ctrl+{number + 1}", lambda _=False, n=number: self.inspector.setCurrentIndex(n))
+            for number, name in enumerate(("Findings", "Services", "Provenance", "Approvals"))
+        ]
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for action in (self.open_patch_action, self.open_range_action, None, self.export_action, self.sync_action,
+                       None, self.settings_action, None, self.quit_action):
+            file_menu.addSeparator() if action is None else file_menu.addAction(action)
+        review_menu = menu.addMenu("&Review")
+        for action in (self.approve_action, self.reject_action, None, self.next_change_action,
+                       self.previous_change_action, self.next_finding_action, self.previous_finding_action):
+            review_menu.addSeparator() if action is None else review_menu.addAction(action)
+        view_menu = menu.addMenu("&View")
+        for action in (self.side_by_side_action, self.whitespace_action, None, self.search_action,
+                       self.focus_next_pane_action, *self.tab_actions):
+            view_menu.addSeparator() if action is None else view_menu.addAction(action)
+        menu.addMenu("&Help").addAction(self.shortcuts_action)
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setIconSize(QSize(20, 20))
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.open_patch_action, self.open_range_action, self.approve_action, self.reject_action,
+                       self.sync_action, self.export_action, self.settings_action):
+            toolbar.addAction(action)
+        self.addToolBar(toolbar)
+
+    def _wire(self) -> None:
+        self.queue.change_selected.connect(self.load_change)
+        self.diff.file_viewed_changed.connect(self._on_file_viewed)
+        self.diff.progress_changed.connect(self._on_review_progress)
+        self.diff.finding_activated.connect(self._on_diff_finding)
+        self.inspector.findings.finding_activated.connect(self.diff.show_finding)
+        self.inspector.approvals.approve_requested.connect(self.open_approve_dialog)
+        self.inspector.approvals.reject_requested.connect(self.open_reject_dialog)
+        self.runner.busy_changed.connect(self.status.set_busy)
+        self.sync.state_changed.connect(self.status.set_sync_state)
+        self.sync.events_imported.connect(self.refresh_queue)
+        self.sync.failed.connect(lambda message: self.status.showMessage(f"Sync failed: {message}", 10000))
+
+    # --- loading -------------------------------------------------------------------------------
+    def refresh_queue(self, select: str | None = None) -> None:
+        """Reload the queue in a worker; ``select`` a change once it is there."""
+        if select:
+            self._pending_select = select
+        db_path, root, me = self.db_path, self.workspace_root, self.settings.identity
+        self.runner.submit("queue", lambda _ctx: backend.load_queue(db_path, root, me),
+                           self._on_queue_loaded, self.show_error)
+
+    def _on_queue_loaded(self, rows: list[QueueRow]) -> None:
+        self.queue.set_rows(rows)
+        wanted, self._pending_select = self._pending_select, None
+        if wanted and self.queue.select(wanted):
+            pass
+        elif self.queue.current_change_id() is None and rows:
+            self.queue.select_first()
+        self.sync.refresh_status()
+        self.queue_loaded.emit()
+
+    def load_change(self, change_id: str) -> None:
+        db_path, root, me = self.db_path, self.workspace_root, self.settings.identity
+
+        def work(context: TaskContext) -> ChangeDetail:
+            return backend.load_change_detail(db_path, change_id, root, me, context)
+
+        self.status.showMessage(f"Loading {change_id[:19]}…")
+        self.runner.submit("detail", work, self._show_detail, self.show_error)
+
+    def _show_detail(self, detail: ChangeDetail) -> None:
+        if detail.change_id != self.queue.current_change_id() and self.queue.current_change_id() is not None:
+            return  # the user moved on while this was loading
+        self.detail = detail
+        self.diff.set_change(detail.change, detail.findings, detail.generated_paths)
+        self._restoring_viewed = True
+        try:
+            for path in detail.viewed:
+                self.diff.set_viewed(path, True)
+        finally:
+            self._restoring_viewed = False
+        self.inspector.show_detail(detail)
+        self.status.showMessage(f"{detail.analysis.get('title', '')} — {len(detail.change.files)} files", 5000)
+        self.change_loaded.emit(detail.change_id)
+
+    def _on_file_viewed(self, path: str, viewed: bool) -> None:
+        if self._restoring_viewed or self.detail is None:
+            return
+        db_path, change_id = self.db_path, self.detail.change_id
+        self.runner.submit("viewed", lambda _ctx: backend.set_viewed(db_path, change_id, path, viewed),
+                           lambda _result: None, self.show_error, supersede=False)
+
+    def _on_review_progress(self, viewed: int, total: int) -> None:
+        self.status.showMessage(f"Reviewed {viewed} of {total} files", 3000)
+
+    def _on_diff_finding(self, finding_id: str) -> None:
+        self.inspector.setCurrentIndex(Inspector.TAB_FINDINGS)
+        self.inspector.findings.select_finding(finding_id)
+
+    # --- adding changes --------------------------------------------------------------------------
+    def open_patch_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a patch", str(self.workspace_root or ""),
+                                              "Patches (*.patch *.diff *.mbox *.eml);;All files (*)")
+        if path:
+            self.open_patch_file(Path(path))
+
+    def open_patch_file(self, path: Path) -> None:
+        db_path, root = self.db_path, self.workspace_root
+
+        def work(context: TaskContext) -> list[str]:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+            return backend.ingest_bytes(db_path, data, str(path), root, context)
+
+        self.runner.submit(f"ingest:{path}", work, self._on_changes_added, self.show_error,
+                           lambda done, total, _m: self.status.set_progress(done, total))
+
+    def open_range_dialog(self) -> None:
+        from reviewer_app.ui.dialogs import GitRangeDialog
+
+        dialog = GitRangeDialog(str(self.workspace_root or ""), self)
+        if dialog.exec():
+            self.open_git_range(dialog.repo(), dialog.spec())
+
+    def open_git_range(self, repo: Path, spec: str) -> None:
+        db_path, root = self.db_path, self.workspace_root or repo
+        self.runner.submit(f"ingest:{spec}", lambda ctx: backend.ingest(db_path, spec, repo, root, ctx),
+                           self._on_changes_added, self.show_error)
+
+    def _on_changes_added(self, change_ids: list[str]) -> None:
+        self.changes_added.emit(change_ids)
+        self.status.showMessage(f"Queued {len(change_ids)} change(s)", 5000)
+        self.refresh_queue(select=change_ids[0] if change_ids else None)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        for path in paths:
+            self.open_patch_file(path)
+
+    # --- approving -----------------------------------------------------------------------------
+    def open_approve_dialog(self) -> None:
+        self._open_decision_dialog("approve")
+
+    def open_reject_dialog(self) -> None:
+        self._open_decision_dialog("reject")
+
+    def _open_decision_dialog(self, decision: str) -> None:
+        from reviewer_app.ui.approval_dialog import ApprovalDialog
+
+        if self.detail is None:
+            self.status.showMessage("Select a change first", 5000)
+            return
+        dialog = ApprovalDialog(self.detail, decision, self.settings, self.runner, self.db_path,
+                                self.workspace_root, self)
+        dialog.decided.connect(self._on_decided)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.approval_dialog = dialog
+
+    def _on_decided(self, change_id: str) -> None:
+        """Refresh the queue row and the policy state at once, then offer the events to the remote."""
+        self.refresh_queue(select=change_id)
+        if self.detail is not None and self.detail.change_id == change_id:
+            self.load_change(change_id)
+        self.sync.refresh_status()
+
+    # --- other dialogs -------------------------------------------------------------------------
+    def open_export_dialog(self) -> None:
+        from reviewer_app.ui.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.runner, self.db_path, self.workspace_root, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.export_dialog = dialog
+
+    def open_settings_dialog(self) -> None:
+        from reviewer_app.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            self.apply_settings(dialog.result_settings())
+
+    def apply_settings(self, settings: Settings) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from reviewer_app.ui.theme import apply_theme
+
+        theme_changed = settings.theme != self.settings.theme
+        self.settings = settings
+        try:
+            save_settings(self.settings)
+        except UserError as exc:
+            self.show_error(exc.message)
+        if theme_changed:
+            apply_theme(QApplication.instance(), settings.theme)
+        self._show_identity()
+        self.sync.apply_settings()
+        self.refresh_queue()
+
+    def _show_identity(self) -> None:
+        key = "ssh-agent" if self.settings.use_agent else self.settings.key_path
+        self.status.set_identity(self.settings.identity, key)
+
+    # --- keyboard ------------------------------------------------------------------------------
+    def _focus_search(self) -> None:
+        self.queue.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.queue.search.selectAll()
+
+    def cycle_focus(self, step: int) -> None:
+        panes: list[QWidget] = [self.queue.table, self.diff, self.inspector]
+        focused = self.focusWidget()
+        current = next((n for n, pane in enumerate(panes) if focused is not None and
+                        (pane is focused or pane.isAncestorOf(focused))), -1)
+        target = panes[(current + step) % len(panes)]
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def shortcut_table(self) -> list[tuple[str, str]]:
+        rows = [(action.shortcut().toString(QKeySequence.SequenceFormat.NativeText), action.text().rstrip("…"))
+                for action in self.actions() if not action.shortcut().isEmpty()]
+        return rows + list(self.diff.shortcut_help())
+
+    def show_shortcuts(self) -> None:
+        import html
+
+        rows = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
+                       for k, v in self.shortcut_table())
+        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", f"<table>{rows}</table>",
+                          QMessageBox.StandardButton.Close, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # --- errors --------------------------------------------------------------------------------
+    def show_error(self, message: str) -> None:
+        """A non-blocking message box (window-modal): the event loop and the workers keep running."""
+        self.status.showMessage(message, 15000)
+        box = QMessageBox(QMessageBox.Icon.Critical, "Reviewer", message, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("error-box")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.error_shown.emit(message)
+
+    # --- layout persistence and shutdown ---------------------------------------------------------
+    def restore_layout(self) -> None:
+        sizes = self.settings.splitters.get("main")
+        self.splitter.setSizes(sizes if sizes and len(sizes) == 3 and all(s > 0 for s in sizes) else DEFAULT_SPLITTER)
+        services = self.settings.splitters.get("services")
+        if services and len(services) == 2:
+            self.inspector.services.splitter.setSizes(services)
+        widths = self.settings.columns.get("queue")
+        if widths:
+            self.queue.set_column_widths(widths)
+
+    def layout_state(self) -> Settings:
+        splitters = dict(self.settings.splitters)
+        splitters["main"] = self.splitter.sizes()
+        splitters["services"] = self.inspector.services.splitter.sizes()
+        columns = dict(self.settings.columns)
+        columns["queue"] = self.queue.column_widths()
+        return replace(self.settings, splitters=splitters, columns=columns)
+
+    def save_layout(self) -> None:
+        self.settings = self.layout_state()
+        try:
+            save_settings(self.settings)
+        except UserError as exc:
+            self.status.showMessage(exc.message, 10000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.sync.stop()
+        self.runner.shutdown()  # cancel flags first, then wait: no worker outlives the window
+        super().closeEvent(event)

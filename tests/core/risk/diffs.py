@@ -1,0 +1,46 @@
+"""Building real Change objects for risk tests, from example lines or from real git diffs."""
+
+from __future__ import annotations
+
+from reviewer_app.core.model import Change, FileDiff, FileStatus, Hunk, Line, LineKind, Person
+
+KINDS = {"+": LineKind.ADDED, "-": LineKind.REMOVED, " ": LineKind.CONTEXT}
+
+
+def hunk_from(example: str, start: int = 10) -> Hunk:
+    """A hunk from prefixed lines ('+added', '-removed', ' context'), numbered from ``start``."""
+    lines: list[Line] = []
+    old_no = new_no = start
+    for raw in example.strip("\n").split("\n"):
+        prefix, text = (raw[:1], raw[1:]) if raw[:1] in KINDS else (" ", raw)
+        kind = KINDS[prefix]
+        lines.append(Line(kind, old_no if kind is not LineKind.ADDED else None,
+                          new_no if kind is not LineKind.REMOVED else None, text))
+        if kind is not LineKind.ADDED:
+            old_no += 1
+        if kind is not LineKind.REMOVED:
+            new_no += 1
+    old_count = sum(1 for line in lines if line.kind is not LineKind.ADDED)
+    new_count = sum(1 for line in lines if line.kind is not LineKind.REMOVED)
+    return Hunk(start, old_count, start, new_count, "", lines)
+
+
+def file_from(path: str, *examples: str, status: str = "modified") -> FileDiff:
+    state = FileStatus(status)
+    hunks = [hunk_from(example, start=10 + 100 * number) for number, example in enumerate(examples)]
+    return FileDiff(
+        old_path=None if state is FileStatus.ADDED else path,
+        new_path=None if state is FileStatus.DELETED else path,
+        status=state, hunks=hunks,
+    )
+
+
+def change_of(*files: FileDiff, title: str = "test change") -> Change:
+    return Change(
+        title=title, message=title, author=Person("Dana Dev", "dana@example.com"), committer=None,
+        author_date=None, commit_date=None, files=list(files), source="test",
+    )
+
+
+def one_file_change(path: str, *examples: str, status: str = "modified") -> Change:
+    return change_of(file_from(path, *examples, status=status))
