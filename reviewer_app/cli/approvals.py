@@ -206,8 +206,8 @@ def _trusted_signer(args: argparse.Namespace, identity: str, workspace: Any) -> 
     key = signer.public_key  # type: ignore[attr-defined]
     decision = trust.check(identity, key, keys.NAMESPACE, datetime.now(timezone.utc))
     if not decision.ok:
-        raise UserError(f"key {key.fingerprint} may not sign as {identity} in namespace {keys.NAMESPACE}: "
-                        f"{decision.reason}: {decision.detail} ({where})")
+        raise UserError(f"{where}: key {key.fingerprint} may not sign as {identity} in namespace {keys.NAMESPACE}: "
+                        f"{decision.reason}: {decision.detail}")
     return signer
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from reviewer_app.core.model import Change, FileDiff
+from reviewer_app.core.model import Change, FileDiff, LineKind
 
 CANONICAL_VERSION = b"reviewer-app change-id v1\n"
 
@@ -31,9 +31,13 @@ def _file_key(file: FileDiff) -> tuple[str, str, str]:
     return (file.path, file.old_path or "", file.new_path or "")
 
 
+_PREFIX = {kind: kind.value for kind in LineKind}
+
+
 def canonical_bytes(change: Change) -> bytes:
     """The exact bytes hashed into the change id (documented above; tests pin it)."""
     out = [CANONICAL_VERSION]
+    prefix = _PREFIX
     for file in sorted(change.files, key=_file_key):
         meta = [
             file.old_path, file.new_path, file.status.value, file.old_mode, file.new_mode, file.binary,
@@ -41,12 +45,18 @@ def canonical_bytes(change: Change) -> bytes:
         ]
         out.append(b"F " + json.dumps(meta, ensure_ascii=True, separators=(",", ":")).encode() + b"\n")
         for hunk in file.hunks:
-            out.append(b"@@\n")
+            # One encode per hunk (not per line): this runs over every line of 150k-line diffs.
+            parts = ["@@\n"]
             for line in hunk.lines:
-                body = line.raw if line.raw is not None else line.text.encode("utf-8", "surrogateescape")
-                out.append(line.kind.value.encode() + body + b"\n")
+                if line.raw is not None:
+                    out.append("".join(parts).encode("utf-8", "surrogateescape"))
+                    out.append(prefix[line.kind].encode() + line.raw + b"\n")
+                    parts = []
+                else:
+                    parts.append(prefix[line.kind] + line.text + "\n")
                 if line.no_newline:
-                    out.append(b"\\\n")
+                    parts.append("\\\n")
+            out.append("".join(parts).encode("utf-8", "surrogateescape"))
     return b"".join(out)
 
 

@@ -154,7 +154,7 @@ class TaskRunner(QObject):
 
     def _take(self, token: int) -> _Pending | None:
         pending = self._pending.pop(token, None)
-        if not self._pending:
+        if pending is not None and not self._pending:
             self.busy_changed.emit(False)
         if pending is None or pending.cancel_event.is_set() or self._closed:
             return None

@@ -44,8 +44,8 @@ DEFAULT_FOLDER_NAME = "reviewer-demo"
 _PLATFORM_COMMIT = ("omar", "2026-03-02T09:00:00Z", "Larkspur platform: services, libraries, infrastructure\n")
 _POLICY_COMMIT = ("omar", "2026-03-02T09:30:00Z",
                   "Require signed senior approvals for risky and AI-assisted changes\n\n"
-                  "Adds .reviewer/: the roster with levels and teams, the approval rules, and the\n"
-                  "allowed signers (Pat's key is revoked since she left).\n")
+                  "Adds .reviewer/: the roster with levels and teams, the approval rules, the\n"
+                  "allowed signers, and the keys of people who left, revoked.\n")
 
 
 @dataclass(frozen=True)
@@ -142,13 +142,14 @@ def build_repositories(paths: DemoPaths) -> tuple[list[DemoPerson], ChangePlan, 
     stream.run(paths.repo)
     git(paths.repo, "reset", "-q", "--hard", "main")
     paths.remote.mkdir(parents=True)
+    _write_marker(_marker(paths.remote, False))  # first, so a failed build can still be replaced
     git(paths.remote, "init", "-q", "--bare", "-b", "main")
-    _write_marker(_marker(paths.remote, False))
     git(paths.repo, "remote", "add", "origin", str(paths.remote))
     git(paths.repo, "push", "-q", "origin", "main")
     git(paths.repo, "branch", "-q", "--set-upstream-to=origin/main", "main")
-    key_files = write_key_files(people, paths.keys)
+    paths.keys.mkdir(parents=True)
     _write_marker(_marker(paths.keys, False))
+    key_files = write_key_files(people, paths.keys)
     return people, plan, key_files
 
 

@@ -15,11 +15,12 @@ from typing import Any
 
 from reviewer_app.errors import UserError
 
-# Template folders whose name starts with a dot are stored as "dot-<name>": packaging globs skip
-# dot-folders, and a .github folder inside the project would be taken for the project's own.
+# Template names that start with a dot are stored as "dot-<name>": packaging globs (``**/*``) skip
+# dot-names, and tools run over Reviewer's own tree should not mistake the demo's .github for ours.
 _DOT_PREFIX = "dot-"
 LEVELS = ("agent", "junior", "mid", "senior")
 _HANDLE = re.compile(r"^[a-z][a-z0-9-]*$")
+_UTC_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,14 @@ def _field(entry: Any, key: str, kind: type, where: str, default: Any = None) ->
     value = entry.get(key, default)
     if value is None or not isinstance(value, kind):
         raise UserError(f"{where}: field {key!r} must be a {kind.__name__} (got {value!r})")
+    return value
+
+
+def _date(entry: Any, where: str) -> str:
+    """A fixed UTC time like 2026-03-09T08:12:00Z (what git and signed events both accept)."""
+    value = _field(entry, "date", str, where)
+    if not _UTC_DATE.match(value):
+        raise UserError(f"{where}: field 'date' must be UTC like 2026-03-09T08:12:00Z (got {value!r})")
     return value
 
 
@@ -204,7 +213,7 @@ def _script(entry: Any, where: str, people: dict[str, DemoPerson], taken: set[st
     if not edits:
         raise UserError(f"{where}: no edits")
     return ChangeScript(
-        branch=branch, author=author, date=_field(entry, "date", str, where),
+        branch=branch, author=author, date=_date(entry, where),
         subject=_field(entry, "subject", str, where), body=_field(entry, "body", str, where, ""),
         trailers=tuple(_field(entry, "trailers", list, where, [])), edits=edits,
         author_suffix=_field(entry, "author_suffix", str, where, ""), label=where,
@@ -222,7 +231,7 @@ def _approval(entry: Any, where: str, people: dict[str, DemoPerson], branches: s
         raise UserError(f"{where}: field 'approver' must name a senior with a valid key (got {approver!r})")
     return PlannedApproval(
         branch=branch, approver=approver,
-        date=_field(entry, "date", str, where) if needs_date else "",
+        date=_date(entry, where) if needs_date else "",
         comment=_field(entry, "comment", str, where, ""),
     )
 

@@ -72,6 +72,7 @@ class DiffCanvas(QAbstractScrollArea):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._ready = False  # changeEvent arrives during construction, before the state exists
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
@@ -87,6 +88,7 @@ class DiffCanvas(QAbstractScrollArea):
         self._generation = 0
         self._reset()
         self._update_style()
+        self._ready = True
 
     # --- state ------------------------------------------------------------------------------
 
@@ -381,7 +383,7 @@ class DiffCanvas(QAbstractScrollArea):
         self.viewport().update()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+        if self._ready and event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._update_style()
             self.viewport().update()
         super().changeEvent(event)
@@ -607,7 +609,7 @@ class DiffCanvas(QAbstractScrollArea):
             painter.setPen(colors.text)
             painter.drawText(QRectF(x + size + m.char_width / 2, y, rect.width(), m.line_height), Qt.AlignmentFlag.AlignVCenter,
                              f"{count} finding{'s' if count != 1 else ''}")
-        viewed_rect = QRectF(rect.width() - self._viewed_width, y, self._viewed_width, m.line_height)
+        viewed_rect = QRectF(rect.width() - self._viewed_width, y + 1, self._viewed_width, m.line_height - 1)
         painter.fillRect(viewed_rect, colors.file_header)
         painter.setPen(colors.text)
         painter.drawText(viewed_rect, Qt.AlignmentFlag.AlignCenter, VIEWED_LABEL[file_index in self._viewed])
@@ -698,8 +700,14 @@ class DiffCanvas(QAbstractScrollArea):
         right = float(self.viewport().width())
         painter.save()
         painter.setClipRect(QRectF(text_x, y, right - text_x, m.line_height))
-        self._painter.paint_line_text(painter, part, text_x - self.horizontalScrollBar().value(), y, text_x, right)
+        self._note_width(self._painter.paint_line_text(painter, part, text_x - self.horizontalScrollBar().value(), y, text_x, right))
         painter.restore()
+
+    def _note_width(self, columns: int) -> None:
+        """Grow the horizontal range when a painted line is wider than estimated (markers widen text)."""
+        if columns > self._longest:
+            self._longest = columns
+            QTimer.singleShot(0, self._update_scrollbars)  # not from inside paintEvent
 
     def _paint_pair(self, painter: QPainter, row: Row, y: int) -> None:
         m, colors = self._metrics, self._painter.colors
@@ -733,7 +741,7 @@ class DiffCanvas(QAbstractScrollArea):
             part = self._text_part(row, index, findings, ranges)
             painter.save()
             painter.setClipRect(QRectF(text_x, y, left + half - text_x, m.line_height))
-            self._painter.paint_line_text(painter, part, text_x - self.horizontalScrollBar().value(), y, text_x, left + half)
+            self._note_width(self._painter.paint_line_text(painter, part, text_x - self.horizontalScrollBar().value(), y, text_x, left + half))
             painter.restore()
         painter.setPen(colors.muted)
         painter.drawLine(int(half), y, int(half), y + m.line_height)

@@ -130,8 +130,11 @@ class RowPainter:
             painter.drawText(QRectF(x + size, y, m.marker_width - size, m.line_height),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, str(len(findings)))
 
-    def paint_line_text(self, painter: QPainter, part: TextPart, x0: float, y: int, clip_left: float, clip_right: float) -> None:
-        """The text of a line from x0 (already shifted by the horizontal scroll), clipped to [clip_left, clip_right)."""
+    def paint_line_text(self, painter: QPainter, part: TextPart, x0: float, y: int, clip_left: float, clip_right: float) -> int:
+        """The text of a line from x0 (already shifted by the horizontal scroll), clipped to [clip_left, clip_right).
+
+        Returns the shown text's length in columns (markers and tabs make it longer than the source).
+        """
         m = self.metrics
         shown = display_text(part.line.text)
         text = shown.text
@@ -180,6 +183,7 @@ class RowPainter:
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(wavy_path(left, right, top + m.line_height - 2.5))
+        return len(text)
 
     def _word_color(self, part: TextPart) -> QColor:
         return self.colors.removed_word if part.line.kind is LineKind.REMOVED else self.colors.added_word

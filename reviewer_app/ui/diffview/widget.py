@@ -1,13 +1,31 @@
-"""DiffView: placeholder with the final API while the canvas is being built."""
+"""DiffView: the widget the main window hosts in its centre.
+
+Left, the file list with the review progress; right, a thin strip of toggles above the painted
+diff canvas. The canvas owns all state (change, findings, viewed files, modes); this class
+composes the parts, forwards the public API, and re-emits the canvas's signals.
+
+Public API (relied on by the main window):
+    set_change(change, findings, generated_paths=frozenset()), clear()
+    set_viewed(path, viewed), show_finding(finding_id), show_file(path)
+    next_finding()/previous_finding(), next_file()/previous_file(), next_hunk()/previous_hunk()
+    set_side_by_side(bool), set_ignore_whitespace(bool), shortcut_help()
+    signals file_viewed_changed(str, bool), progress_changed(int viewed, int total),
+            finding_activated(str finding_id), current_file_changed(str path)
+``finding_activated`` is emitted when the reviewer reaches a finding here (n/p, a click on its
+marker), not when the host calls ``show_finding`` (so host and view never echo each other).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from reviewer_app.core.model import Change
+from reviewer_app.ui.diffview.canvas import DiffCanvas
+from reviewer_app.ui.diffview.filelist import FileList
+from reviewer_app.ui.diffview.shortcuts import SHORTCUTS, ShortcutDialog
 
 
 class DiffView(QWidget):
@@ -18,38 +36,144 @@ class DiffView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._change: Change | None = None
-        self._viewed: set[str] = set()
+        self.canvas = DiffCanvas(self)
+        self.file_list = FileList(self.canvas, self)
+        self.progress_label = QLabel(self)
+        self.side_by_side_box = QCheckBox("Side by side", self)
+        self.whitespace_box = QCheckBox("Ignore whitespace", self)
+        self.help_button = QToolButton(self)
+        self.help_button.setText("?")
+        self.help_button.setToolTip("Keyboard shortcuts (?)")
+        self._help_dialog: ShortcutDialog | None = None
+        self._build_layout()
+        self._connect()
+        self.setFocusProxy(self.canvas)
+        self._show_progress(0, 0)
+
+    def _build_layout(self) -> None:
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.progress_label)
+        left_layout.addWidget(self.file_list)
+        right = QWidget(self)
+        strip = QHBoxLayout()
+        strip.setContentsMargins(4, 0, 4, 0)
+        strip.addWidget(self.side_by_side_box)
+        strip.addWidget(self.whitespace_box)
+        strip.addStretch(1)
+        strip.addWidget(self.help_button)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(strip)
+        right_layout.addWidget(self.canvas, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 740])
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+    def _connect(self) -> None:
+        canvas = self.canvas
+        canvas.file_viewed_changed.connect(self.file_viewed_changed)
+        canvas.progress_changed.connect(self.progress_changed)
+        canvas.progress_changed.connect(self._show_progress)
+        canvas.finding_activated.connect(self.finding_activated)
+        canvas.current_file_changed.connect(self.current_file_changed)
+        canvas.current_file_changed.connect(lambda _path: self.file_list.select_file(canvas.current_file))
+        canvas.files_changed.connect(self.file_list.refresh_states)
+        canvas.mode_changed.connect(self._show_modes)
+        canvas.help_requested.connect(self.show_shortcut_help)
+        self.file_list.file_selected.connect(self._on_file_selected)
+        self.file_list.viewed_toggled.connect(self._on_viewed_toggled)
+        self.side_by_side_box.toggled.connect(canvas.set_side_by_side)
+        self.whitespace_box.toggled.connect(canvas.set_ignore_whitespace)
+        self.help_button.clicked.connect(self.show_shortcut_help)
+
+    # --- the public API ------------------------------------------------------------------------
 
     def set_change(self, change: Change, findings: list[dict], generated_paths: Iterable[str] = frozenset()) -> None:
-        self._change = change
-        self._viewed = set()
-        self.progress_changed.emit(0, len(change.files))
+        """Show a change; findings are the risk report's dicts. UserError for a malformed finding."""
+        self.canvas.set_change(change, findings, generated_paths)
+        self.file_list.reload()
 
     def clear(self) -> None:
-        self._change = None
-        self._viewed = set()
+        self.canvas.clear()
+        self.file_list.reload()
 
     def set_viewed(self, path: str, viewed: bool) -> None:
-        if self._change is None:
-            return
-        if viewed:
-            self._viewed.add(path)
-        else:
-            self._viewed.discard(path)
-        self.file_viewed_changed.emit(path, viewed)
-        self.progress_changed.emit(len(self._viewed), len(self._change.files))
+        self.canvas.set_viewed(path, viewed)
 
-    def next_finding(self) -> None: ...
-    def previous_finding(self) -> None: ...
-    def next_file(self) -> None: ...
-    def previous_file(self) -> None: ...
-    def next_hunk(self) -> None: ...
-    def previous_hunk(self) -> None: ...
-    def set_side_by_side(self, enabled: bool) -> None: ...
-    def set_ignore_whitespace(self, enabled: bool) -> None: ...
-    def show_finding(self, finding_id: str) -> None: ...
-    def show_file(self, path: str) -> None: ...
+    def next_finding(self) -> None:
+        self.canvas.next_finding()
+
+    def previous_finding(self) -> None:
+        self.canvas.previous_finding()
+
+    def next_file(self) -> None:
+        self.canvas.next_file()
+
+    def previous_file(self) -> None:
+        self.canvas.previous_file()
+
+    def next_hunk(self) -> None:
+        self.canvas.next_hunk()
+
+    def previous_hunk(self) -> None:
+        self.canvas.previous_hunk()
+
+    def set_side_by_side(self, enabled: bool) -> None:
+        self.canvas.set_side_by_side(enabled)
+
+    def set_ignore_whitespace(self, enabled: bool) -> None:
+        self.canvas.set_ignore_whitespace(enabled)
+
+    def show_finding(self, finding_id: str) -> bool:
+        """Scroll to a finding (opening its file if collapsed); False for an unknown id."""
+        return self.canvas.show_finding(finding_id)
+
+    def show_file(self, path: str) -> bool:
+        """Scroll to a file's header; False when the change has no such path."""
+        return self.canvas.show_file(path)
 
     def shortcut_help(self) -> list[tuple[str, str]]:
-        return []
+        """(keys, what they do) for every shortcut, in the order the help dialog lists them."""
+        return list(SHORTCUTS)
+
+    def show_shortcut_help(self) -> ShortcutDialog:
+        if self._help_dialog is None:
+            self._help_dialog = ShortcutDialog(self.shortcut_help(), self)
+        self._help_dialog.show()
+        self._help_dialog.raise_()
+        return self._help_dialog
+
+    @property
+    def help_dialog(self) -> ShortcutDialog | None:
+        return self._help_dialog
+
+    # --- internal wiring ------------------------------------------------------------------------
+
+    def _show_progress(self, viewed: int, total: int) -> None:
+        self.progress_label.setText(f"Viewed {viewed} of {total} files" if total else "No files")
+
+    def _show_modes(self, side_by_side: bool, ignore_whitespace: bool) -> None:
+        for box, value in ((self.side_by_side_box, side_by_side), (self.whitespace_box, ignore_whitespace)):
+            if box.isChecked() != value:
+                box.blockSignals(True)
+                box.setChecked(value)
+                box.blockSignals(False)
+
+    def _on_file_selected(self, index: int) -> None:
+        change = self.canvas.change
+        if change is not None and 0 <= index < len(change.files):
+            self.canvas.show_file(change.files[index].path)
+
+    def _on_viewed_toggled(self, index: int, viewed: bool) -> None:
+        change = self.canvas.change
+        if change is not None and 0 <= index < len(change.files):
+            self.canvas.set_viewed(change.files[index].path, viewed)

@@ -74,20 +74,20 @@ def test_the_right_set_of_approvals_passes(team: Team, analysis: dict[str, Any],
                                       "approvers": ["alice@example.com", "bob@example.com"]}
 
 
-def _tampered(db: Any, team: Team, cid: str, acks: list[str]) -> str:
-    good = approve(db, store_free_db(team), "bob", cid, acks)
+def _tampered(db: Any, scratch: Any, team: Team, cid: str, acks: list[str]) -> str:
+    good = approve(scratch, team, "bob", cid, acks)
     payload = good.payload.replace("bob ok", "bob OK!")
     return _raw(db, SignedEvent(events.event_id(payload), payload, good.signature), cid)
 
 
-def _swapped(db: Any, team: Team, cid: str, acks: list[str]) -> str:
-    bob = approve(store_free_db(team), team, "bob", cid, acks)
-    alice_sig = approve(store_free_db(team), team, "alice", cid, acks, at="2026-11-29T09:00:00Z").signature
+def _swapped(db: Any, scratch: Any, team: Team, cid: str, acks: list[str]) -> str:
+    bob = approve(scratch, team, "bob", cid, acks)
+    alice_sig = approve(scratch, team, "alice", cid, acks, at="2026-11-29T09:00:00Z").signature
     return _raw(db, SignedEvent(bob.id, bob.payload, alice_sig), cid)
 
 
-def _replayed(db: Any, team: Team, cid: str, acks: list[str]) -> str:
-    elsewhere = approve(store_free_db(team), team, "bob", "sha256:" + "e" * 64, acks)
+def _replayed(db: Any, scratch: Any, team: Team, cid: str, acks: list[str]) -> str:
+    elsewhere = approve(scratch, team, "bob", "sha256:" + "e" * 64, acks)
     return _raw(db, elsewhere, cid)
 
 
@@ -96,47 +96,35 @@ def _raw(db: Any, event: SignedEvent, cid: str) -> str:
     return event.id
 
 
-_free_dbs: list[Any] = []
+def _signed(name: str, namespace: str = "reviewer-app", acked: bool = True) -> "BadApproval":
+    return lambda db, scratch, t, c, a: approve(db, t, name, c, a if acked else [], namespace=namespace).id
 
 
-def store_free_db(team: Team) -> Any:
-    """A scratch database: events signed there are carried into the judged one by hand."""
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="scratch-", dir=team.repo.path.parent))
-    db = store.open_db(folder / "scratch.db")
-    _free_dbs.append(db)
-    return db
-
-
-BadApproval = Callable[[Any, Team, str, list[str]], str]
+# The database the gate judges, a scratch one for events carried over by hand, the team, the change, the acks.
+BadApproval = Callable[[Any, Any, Team, str, list[str]], str]
 CASES: dict[str, tuple[BadApproval, str, str]] = {
     # name: (how the second approval is made, its principal, the reason the gate gives)
-    "tampered payload": (lambda db, t, c, a: _tampered(db, t, c, a), "bob@example.com", "bad signature"),
-    "swapped signature": (lambda db, t, c, a: _swapped(db, t, c, a), "bob@example.com", "bad signature"),
-    "wrong namespace": (lambda db, t, c, a: approve(db, t, "bob", c, a, namespace="git").id, "bob@example.com",
-                        "wrong namespace"),
-    "unknown principal": (lambda db, t, c, a: approve(db, t, "mallory", c, a).id, "mallory@example.com",
-                          "unknown principal"),
-    "expired valid-before": (lambda db, t, c, a: approve(db, t, "carol", c, a).id, "carol@example.com",
-                             "key not valid at signing time"),
-    "revoked key": (lambda db, t, c, a: approve(db, t, "eve", c, a).id, "eve@example.com", "revoked"),
-    "self-approval": (lambda db, t, c, a: approve(db, t, "dana", c, a).id, "dana@example.com", "author or co-author"),
-    "agent's approval": (lambda db, t, c, a: approve(db, t, "bot", c, a).id, "bot@example.com", "agent"),
-    "level too low": (lambda db, t, c, a: approve(db, t, "mike", c, a).id, "mike@example.com", "level too low"),
-    "replayed onto another change": (lambda db, t, c, a: _replayed(db, t, c, a), "bob@example.com", "other change id"),
-    "findings not acknowledged": (lambda db, t, c, a: approve(db, t, "bob", c, []).id, "bob@example.com",
-                                  "unacknowledged findings"),
+    "tampered payload": (_tampered, "bob@example.com", "bad signature"),
+    "swapped signature": (_swapped, "bob@example.com", "bad signature"),
+    "wrong namespace": (_signed("bob", namespace="git"), "bob@example.com", "wrong namespace"),
+    "unknown principal": (_signed("mallory"), "mallory@example.com", "unknown principal"),
+    "expired valid-before": (_signed("carol"), "carol@example.com", "key not valid at signing time"),
+    "revoked key": (_signed("eve"), "eve@example.com", "revoked"),
+    "self-approval": (_signed("dana"), "dana@example.com", "author or co-author"),
+    "agent's approval": (_signed("bot"), "bot@example.com", "agent"),
+    "level too low": (_signed("mike"), "mike@example.com", "level too low"),
+    "replayed onto another change": (_replayed, "bob@example.com", "other change id"),
+    "findings not acknowledged": (_signed("bob", acked=False), "bob@example.com", "unacknowledged findings"),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_each_bad_approval_is_refused_with_its_reason(case: str, team: Team, analysis: dict[str, Any], tmp_path: Path) -> None:
     make_bad, principal, reason = CASES[case]
-    db = store.open_db(tmp_path / "db")
+    db, scratch = store.open_db(tmp_path / "db"), store.open_db(tmp_path / "scratch.db")
     cid, acks = analysis["change_id"], blocking_findings(analysis)
     approve(db, team, "alice", cid, acks)  # one good approval; the bad one would have been the second
-    bad_id = make_bad(db, team, cid, acks)
+    bad_id = make_bad(db, scratch, team, cid, acks)
     report = run_gate(db, team.repo.path, RANGE)
     verdict = report.verdicts[0]
     assert not report.approved

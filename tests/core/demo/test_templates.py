@@ -127,3 +127,9 @@ def test_fake_secrets_are_well_formed_and_stable() -> None:
     assert re.fullmatch(r"AKIA[A-Z2-7]{16}", fake_aws_access_key_id())
     assert fake_openssh_private_key() == fake_openssh_private_key()
     assert fake_openssh_private_key().startswith("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+
+
+def test_dates_must_be_fixed_utc_times() -> None:
+    people = parse_people({"person": [person("ann")]})
+    with pytest.raises(UserError, match=re.escape("change 'b1': field 'date' must be UTC like")):
+        parse_change_plan({"change": [change(date="2026-03-09 08:00")]}, people)

@@ -1,0 +1,104 @@
+"""The audit report as one self-contained, print-friendly HTML file.
+
+Inline CSS only: no scripts, no external resources (fonts, images, links), so the file shows the
+same offline and in an archive years later. Every piece of text from the data goes through
+``html.escape`` (titles and comments are written by whoever made the change). The PDF export
+renders this same HTML with Qt, so it keeps to the subset Qt's rich text understands.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from reviewer_app.core.export.report_model import AuditReport, ChangeAudit
+
+_CSS = """
+body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10pt; color: #111; margin: 2em; }
+h1 { font-size: 16pt; margin-bottom: 0.2em; }
+h2 { font-size: 12pt; margin-top: 1.6em; border-bottom: 1px solid #999; page-break-after: avoid; }
+table { border-collapse: collapse; width: 100%; margin: 0.4em 0 0.8em 0; }
+th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #eee; }
+.meta td { border: none; padding: 1px 8px 1px 0; }
+.id { font-family: 'DejaVu Sans Mono', monospace; font-size: 8pt; }
+.approved { color: #0a6b1f; font-weight: bold; }
+.notapproved { color: #a00000; font-weight: bold; }
+.notevaluated { color: #7a5b00; font-weight: bold; }
+.change { page-break-inside: avoid; }
+@media print { body { margin: 0; } }
+"""
+
+_VERDICT_CLASS = {"approved": "approved", "not approved": "notapproved"}
+
+
+def render_html(report: AuditReport) -> str:
+    parts = [
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
+        "<title>Reviewer audit report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>Reviewer audit report</h1>",
+        "<table class=\"meta\">",
+        _meta_row("Events", str(report.event_count)),
+        _meta_row("Changes", str(len(report.changes))),
+        _meta_row("Selection", ", ".join(f"{k}={v}" for k, v in report.selection.to_dict().items()) or "everything"),
+        _meta_row("Verdicts from", report.context),
+        "</table>",
+        "<p>Each decision is an SSH signature (namespace reviewer-app) over its payload; "
+        "the jsonl export carries them for verification with ssh-keygen.</p>",
+    ]
+    parts.extend(_change_section(change) for change in report.changes)
+    if not report.changes:
+        parts.append("<p>No events match the selection.</p>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _meta_row(label: str, value: str) -> str:
+    return f"<tr><td><b>{escape(label)}</b></td><td>{escape(value)}</td></tr>"
+
+
+def _change_section(change: ChangeAudit) -> str:
+    verdict_class = _VERDICT_CLASS.get(change.verdict, "notevaluated")
+    rows = [
+        _meta_row("Change id", change.change_id),
+        _meta_row("Author", change.author or "unknown"),
+        _meta_row("AI-assisted", _ai_text(change)),
+        _meta_row("Risk", f"{change.risk_level or 'unknown'}" + (f" (score {change.risk_score})"
+                                                                 if change.risk_score is not None else "")),
+        _meta_row("Rule pack", change.rule_pack or "unknown"),
+        _meta_row("Services (direct)", ", ".join(change.services_direct) or "none"),
+        _meta_row("Services (transitive)", ", ".join(change.services_transitive) or "none"),
+    ]
+    out = [
+        "<div class=\"change\">",
+        f"<h2>{escape(change.title)}</h2>",
+        "<table class=\"meta\">", *rows, "</table>",
+        f"<p>Verdict: <span class=\"{verdict_class}\">{escape(change.verdict.upper())}</span></p>",
+    ]
+    if change.verdict_details:
+        out.append("<ul>" + "".join(f"<li>{escape(d)}</li>" for d in change.verdict_details) + "</ul>")
+    if change.findings:
+        out.append("<table><tr><th>Finding</th><th>Severity</th><th>Message</th><th>Acknowledged</th></tr>")
+        out.extend(
+            f"<tr><td class=\"id\">{escape(str(f['id']))}</td><td>{escape(str(f['severity']))}</td>"
+            f"<td>{escape(str(f['message'] or ''))}</td><td>{'yes' if f['acknowledged'] else 'no'}</td></tr>"
+            for f in change.findings
+        )
+        out.append("</table>")
+    out.append("<table><tr><th>Decision</th><th>Signer</th><th>Level</th><th>Key fingerprint</th>"
+               "<th>Signed at (UTC)</th><th>Comment</th></tr>")
+    out.extend(
+        f"<tr><td>{escape(d.type)}</td><td>{escape(d.principal)}</td><td>{escape(d.level or 'unknown')}</td>"
+        f"<td class=\"id\">{escape(d.fingerprint)}</td><td>{escape(d.created_at)}</td><td>{escape(d.comment)}</td></tr>"
+        for d in change.decisions
+    )
+    out.append("</table></div>")
+    return "\n".join(out)
+
+
+def _ai_text(change: ChangeAudit) -> str:
+    if change.ai_assisted is None:
+        return "unknown"
+    if not change.ai_assisted:
+        return "no"
+    return "yes" + (f" ({', '.join(change.ai_tools)})" if change.ai_tools else "")

@@ -1,0 +1,44 @@
+"""The audit report as PDF, through Qt's QTextDocument and QPdfWriter.
+
+This is the one place in the core that imports Qt, and only inside the function: the core and the
+CLI must run without Qt (CI images often lack its libraries), and only a PDF export needs it.
+Qt needs a QGuiApplication for fonts; with no display we ask for the offscreen platform.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from reviewer_app.core.export.html import render_html
+from reviewer_app.core.export.report_model import AuditReport
+from reviewer_app.errors import UserError
+
+
+def write_pdf(report: AuditReport, output: Path) -> None:
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        # Imported here, not at module level: see the module docstring.
+        from PySide6.QtCore import QMarginsF, QSizeF
+        from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+    except ImportError as exc:
+        raise UserError(f"{output}: PDF export needs PySide6 (Qt), which cannot be loaded here: {exc}") from exc
+
+    app = QGuiApplication.instance() or QGuiApplication(["reviewer-app"])
+    writer = QPdfWriter(str(output))
+    writer.setTitle("Reviewer audit report")
+    writer.setCreator("reviewer-app")
+    writer.setResolution(300)
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                                     QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter))
+    document = QTextDocument()
+    document.setHtml(render_html(report))
+    layout = writer.pageLayout()
+    rect = layout.paintRectPixels(writer.resolution())
+    document.setPageSize(QSizeF(rect.width(), rect.height()))
+    document.print_(writer)
+    del writer  # the file is finished when the writer goes away
+    del app
+    if not output.exists() or output.stat().st_size == 0:
+        raise UserError(f"{output}: Qt wrote no PDF")
