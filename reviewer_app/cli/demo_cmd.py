@@ -44,7 +44,10 @@ def run_demo(args: argparse.Namespace) -> int:
     path = Path(args.path) if args.path else default_demo_path()
     db = store.open_db(args.db)
     started = time.perf_counter()
-    result = build_demo(path, db)
+    try:
+        result = build_demo(path, db)
+    finally:
+        db.close()  # the queue printout and the GUI open their own connections
     elapsed = time.perf_counter() - started
     db_path = store.resolve_db_path(args.db)
     print(_summary(result, db_path, args.db, elapsed))
@@ -102,4 +105,5 @@ def _summary(result: DemoResult, db_path: Path, db_arg: str | None, elapsed: flo
         change_id, senior = result.example_approval
         key = shlex.quote(str(result.key_files[senior.handle]))
         lines.append(f"  {cmd} approve {change_id[:19]} --key {key} --as {senior.email} --ack-all --repo {repo}")
+    lines.append(f"  {cmd} sync --repo {repo}    (push the signed approvals to the team remote)")
     return "\n".join(lines)

@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gui.add_argument("--workspace", metavar="DIR", help="the reviewed git repository (default: the last one used)")
     gui.add_argument("--select", metavar="CHANGE_ID", help="change to select (id or unique prefix; default: riskiest)")
     gui.add_argument("--screenshot", metavar="FILE", help="render the window to this PNG file and exit")
+    gui.add_argument("--tab", choices=("findings", "services", "provenance", "approvals"), default="findings",
+                     help="inspector tab to show first (default: findings)")
     gui.set_defaults(handler=run_gui_command)
 
 
@@ -50,4 +52,4 @@ def run_gui_command(args: argparse.Namespace) -> int:
     # Qt is loaded only here, when a window is really about to be made.
     from reviewer_app.ui.app import run_gui
 
-    return run_gui(workspace=workspace, db_path=db_path, select=args.select, screenshot=screenshot)
+    return run_gui(workspace=workspace, db_path=db_path, select=args.select, screenshot=screenshot, tab=args.tab)

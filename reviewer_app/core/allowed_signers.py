@@ -219,6 +219,7 @@ class TrustStore:
     revoked_source: str = REVOKED_KEYS_PATH
     missing: bool = False  # no allowed_signers file at all: nobody is trusted
     _krl_cache: dict[bytes, bool] = field(default_factory=dict, repr=False)
+    _krl_errors: dict[bytes, str] = field(default_factory=dict, repr=False)  # why a KRL check failed closed
 
     @classmethod
     def load(cls, workspace: "Workspace") -> "TrustStore":
@@ -265,13 +266,18 @@ class TrustStore:
         if self.krl is None:
             return False
         if key.blob not in self._krl_cache:
-            self._krl_cache[key.blob] = _krl_revokes(self.krl, key, self.revoked_source)
+            revoked, error = _krl_revokes(self.krl, key)
+            self._krl_cache[key.blob] = revoked
+            if error:
+                self._krl_errors[key.blob] = f"{self.revoked_source}: the revocation list could not be checked ({error}); failing closed"
         return self._krl_cache[key.blob]
 
     def check(self, principal: str, key: PublicKey, namespace: str, at: datetime) -> TrustDecision:
         """May ``key`` sign as ``principal`` in ``namespace`` at time ``at``? Fail closed on any doubt."""
         if self.is_revoked(key):
-            return TrustDecision(False, REVOKED, f"key {key.fingerprint} is listed in {self.revoked_source}")
+            how = "is listed in" if key.blob in self.revoked_blobs else "is revoked by the KRL"
+            detail = self._krl_errors.get(key.blob) or f"key {key.fingerprint} {how} {self.revoked_source}"
+            return TrustDecision(False, REVOKED, detail)
         named = [s for s in self.signers if s.names(principal)]
         if not named:
             where = f"{self.source} does not exist" if self.missing else f"no line of {self.source} names it"
@@ -303,8 +309,10 @@ def _decode(data: bytes, source: str) -> str:
         raise UserError(f"{source}: not UTF-8 text (byte {exc.start})") from exc
 
 
-def _krl_revokes(krl: bytes, key: PublicKey, source: str) -> bool:
-    """Ask ssh-keygen whether a binary KRL revokes ``key``; when it cannot tell, treat it as revoked."""
+def _krl_revokes(krl: bytes, key: PublicKey) -> tuple[bool, str | None]:
+    """Ask ssh-keygen whether a binary KRL revokes ``key``: (revoked, why the check failed if it did).
+
+    When ssh-keygen cannot tell, the key is treated as revoked (fail closed)."""
     with tempfile.TemporaryDirectory(prefix="reviewer-app-krl-") as tmp:
         krl_path, key_path = Path(tmp) / "revoked.krl", Path(tmp) / "key.pub"
         krl_path.write_bytes(krl)
@@ -312,8 +320,11 @@ def _krl_revokes(krl: bytes, key: PublicKey, source: str) -> bool:
         try:
             proc = subprocess.run(["ssh-keygen", "-Q", "-f", str(krl_path), str(key_path)],
                                   capture_output=True, timeout=60, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return True  # fail closed: an unreadable revocation list revokes
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return True, f"ssh-keygen -Q did not run: {exc}"
     if proc.returncode == 0:
-        return False
-    return True  # 1: revoked; anything else: the KRL could not be read (fail closed)
+        return False, None
+    if proc.returncode == 1:  # ssh-keygen's answer for "REVOKED"
+        return True, None
+    message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    return True, message[-1] if message else f"ssh-keygen -Q exit status {proc.returncode}"

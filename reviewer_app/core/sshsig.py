@@ -8,8 +8,8 @@ verifies here. ``cryptography`` does the arithmetic; this module only does the S
     signed = "SSHSIG" || string namespace || string reserved || string hash_alg || string H(message)
 
 Verification covers Ed25519, RSA (rsa-sha2-256 / rsa-sha2-512; SHA-1 "ssh-rsa" is refused as
-OpenSSH does) and ECDSA (nistp256/384/521). Certificates and security-key (``sk-``) signatures are
-recognised and refused with a clear reason: callers fail closed on them.
+OpenSSH does), ECDSA (nistp256/384/521) and FIDO security keys (sk-ssh-ed25519, sk-ecdsa-nistp256,
+touch required). Certificates are recognised and refused with a clear reason: callers fail closed.
 """
 
 from __future__ import annotations
@@ -263,11 +263,45 @@ def verify(armored: str, message: bytes, namespace: str) -> SshSignature:
         raise SignatureError("bad signature", f"unsupported hash algorithm {sig.hash_algorithm!r}")
     if sig.public_key.is_certificate:
         raise SignatureError("bad signature", "certificate signatures are not supported (see docs/approvals.md)")
-    if sig.public_key.is_security_key:
-        raise SignatureError("bad signature", "security-key (sk-) signatures are not verified in-process yet")
     data = signed_data(message, namespace, sig.hash_algorithm, sig.reserved)
-    _verify_raw(sig.public_key, sig.signature, data)
+    if sig.public_key.is_security_key:
+        _verify_security_key(sig.public_key, sig.signature, data)
+    else:
+        _verify_raw(sig.public_key, sig.signature, data)
     return sig
+
+
+SK_USER_PRESENCE = 0x01
+_SK_TYPES = {"sk-ssh-ed25519@openssh.com": "ssh-ed25519", "sk-ecdsa-sha2-nistp256@openssh.com": "ecdsa-sha2-nistp256"}
+
+
+def _verify_security_key(public: PublicKey, signature: bytes, data: bytes) -> None:
+    """FIDO security keys (OpenSSH PROTOCOL.u2f): the token signs
+    SHA256(application) || flags || counter || SHA256(data), and reports whether a user touched it."""
+    plain_type = _SK_TYPES.get(public.key_type)
+    if plain_type is None:
+        raise SignatureError("bad signature", f"unsupported key type {public.key_type}")
+    key_reader = WireReader(public.blob)
+    key_reader.text()
+    if plain_type == "ssh-ed25519":
+        plain_blob = ssh_string(b"ssh-ed25519") + ssh_string(key_reader.string())
+    else:
+        curve, point = key_reader.string(), key_reader.string()
+        plain_blob = ssh_string(plain_type.encode("ascii")) + ssh_string(curve) + ssh_string(point)
+    application = key_reader.string()
+    reader = WireReader(signature)
+    if reader.text() != public.key_type:
+        raise SignatureError("bad signature", f"signature type does not match the {public.key_type} key")
+    inner = reader.string()
+    flags = reader.take(1)
+    counter = reader.take(4)
+    if not reader.at_end():
+        raise SignatureError("bad signature", "trailing data in the security-key signature")
+    if not flags[0] & SK_USER_PRESENCE:
+        # OpenSSH's own default for sk keys: a signature made without a touch is refused (fail closed).
+        raise SignatureError("bad signature", "the security key was not touched (user-presence flag missing)")
+    signed = hashlib.sha256(application).digest() + flags + counter + hashlib.sha256(data).digest()
+    _verify_raw(PublicKey(plain_type, plain_blob), ssh_string(plain_type.encode("ascii")) + ssh_string(inner), signed)
 
 
 def _verify_raw(public: PublicKey, signature: bytes, data: bytes) -> None:

@@ -24,6 +24,7 @@ from reviewer_app.ui.settings import Settings, load_settings
 from reviewer_app.ui.theme import apply_theme
 
 SCREENSHOT_SIZE = QSize(1600, 1000)
+TABS = ("findings", "services", "provenance", "approvals")  # the inspector tab to show
 SCREENSHOT_TIMEOUT_MS = 60_000
 
 
@@ -77,9 +78,10 @@ def wait_until_idle(window: MainWindow, timeout_ms: int = SCREENSHOT_TIMEOUT_MS)
     return deadline.isActive()
 
 
-def take_screenshot(window: MainWindow, path: Path, select: str | None) -> None:
+def take_screenshot(window: MainWindow, path: Path, select: str | None, tab: str = "findings") -> None:
     window.resize(SCREENSHOT_SIZE)
     window.show()
+    window.inspector.setCurrentIndex(TABS.index(tab))
     window.refresh_queue(select=select)
     if not wait_until_idle(window):
         raise UserError(f"{path}: timed out waiting for the window to load")
@@ -95,12 +97,13 @@ def take_screenshot(window: MainWindow, path: Path, select: str | None) -> None:
 
 
 def run_gui(workspace: Path | None, db_path: Path | None, select: str | None = None,
-            screenshot: Path | None = None) -> int:
+            screenshot: Path | None = None, tab: str = "findings") -> int:
     """Open the window (or render it to ``screenshot``); the exit code."""
+    if tab not in TABS:
+        raise UserError(f"--tab {tab}: expected one of {', '.join(TABS)}")
     app = application()
     settings = load_settings()
     apply_theme(app, settings.theme)
-    window = create_window(workspace, db_path, settings)
     if select:
         from reviewer_app.core import store
 
@@ -109,13 +112,15 @@ def run_gui(workspace: Path | None, db_path: Path | None, select: str | None = N
             select = store.resolve_change_id(db, select)
         finally:
             db.close()
+    window = create_window(workspace, db_path, settings)
     if screenshot is not None:
         try:
-            take_screenshot(window, screenshot, select)
+            take_screenshot(window, screenshot, select, tab)
         finally:
             window.close()
         return 0
     window.resize(1280, 800)
+    window.inspector.setCurrentIndex(TABS.index(tab))
     window.show()
     window.refresh_queue(select=select)
     return int(app.exec())
@@ -134,10 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workspace", metavar="DIR")
     parser.add_argument("--select", metavar="CHANGE_ID")
     parser.add_argument("--screenshot", metavar="FILE")
+    parser.add_argument("--tab", choices=TABS, default="findings")
     args = parser.parse_args(argv)
     try:
         return run_gui(Path(args.workspace) if args.workspace else None, Path(args.db) if args.db else None,
-                       args.select, Path(args.screenshot) if args.screenshot else None)
+                       args.select, Path(args.screenshot) if args.screenshot else None, args.tab)
     except UserError as exc:
         print(f"reviewer-app-gui: error: {exc.message}", file=sys.stderr)
         return 2

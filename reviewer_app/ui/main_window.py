@@ -28,7 +28,7 @@ from reviewer_app.ui.sync_controller import SyncController
 from reviewer_app.ui.tasks import TaskContext, TaskRunner
 
 PATCH_SUFFIXES = (".patch", ".diff", ".mbox", ".eml")
-DEFAULT_SPLITTER = [380, 820, 420]
+SPLITTER_SHARES = (0.30, 0.43, 0.27)  # queue, diff, inspector: of the window's width at first start
 
 
 class MainWindow(QMainWindow):
@@ -47,6 +47,7 @@ class MainWindow(QMainWindow):
         self.detail: ChangeDetail | None = None
         self._restoring_viewed = False
         self._pending_select: str | None = None
+        self._saved_splitter = False
         self.setWindowTitle("Reviewer")
         self.setWindowIcon(icon("app"))
         self.setAcceptDrops(True)
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.inspector)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
         self.setCentralWidget(self.splitter)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
@@ -103,8 +105,6 @@ class MainWindow(QMainWindow):
         self.search_action = a("Search the queue", QKeySequence.StandardKey.Find, self._focus_search)
         self.next_finding_action = a("Next finding", "F8", self.diff.next_finding)
         self.previous_finding_action = a("Previous finding", "Shift+F8", self.diff.previous_finding)
-        self.side_by_side_action = a("Side by side", "Ctrl+Shift+S", self.diff.set_side_by_side, checkable=True)
-        self.whitespace_action = a("Ignore whitespace", "Ctrl+Shift+W", self.diff.set_ignore_whitespace, checkable=True)
         self.focus_next_pane_action = a("Next pane", "F6", lambda: self.cycle_focus(1))
         self.shortcuts_action = a("Keyboard shortcuts", "F1", self.show_shortcuts)
         self.tab_actions = [
@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
                        self.previous_change_action, self.next_finding_action, self.previous_finding_action):
             review_menu.addSeparator() if action is None else review_menu.addAction(action)
         view_menu = menu.addMenu("&View")
-        for action in (self.side_by_side_action, self.whitespace_action, None, self.search_action,
+        for action in (self.search_action,
                        self.focus_next_pane_action, *self.tab_actions):
             view_menu.addSeparator() if action is None else view_menu.addAction(action)
         menu.addMenu("&Help").addAction(self.shortcuts_action)
@@ -178,8 +178,12 @@ class MainWindow(QMainWindow):
     def _show_detail(self, detail: ChangeDetail) -> None:
         if detail.change_id != self.queue.current_change_id() and self.queue.current_change_id() is not None:
             return  # the user moved on while this was loading
+        try:
+            self.diff.set_change(detail.change, detail.findings, detail.generated_paths)
+        except UserError as exc:  # a malformed finding in a stored analysis: say so, keep the window usable
+            self.show_error(exc.message)
+            return
         self.detail = detail
-        self.diff.set_change(detail.change, detail.findings, detail.generated_paths)
         self._restoring_viewed = True
         try:
             for path in detail.viewed:
@@ -285,9 +289,11 @@ class MainWindow(QMainWindow):
 
     # --- other dialogs -------------------------------------------------------------------------
     def open_export_dialog(self) -> None:
-        from reviewer_app.ui.export_dialog import ExportDialog
+        from reviewer_app.ui.export_dialog import ExportDialog, known_services
 
-        dialog = ExportDialog(self.runner, self.db_path, self.workspace_root, self)
+        dialog = ExportDialog(self.runner, self.db_path, self.workspace_root, self,
+                              services=known_services(self.queue.model.rows()))
+        dialog.exported.connect(lambda summary: self.status.showMessage(summary, 10000))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.export_dialog = dialog
@@ -361,13 +367,24 @@ class MainWindow(QMainWindow):
     # --- layout persistence and shutdown ---------------------------------------------------------
     def restore_layout(self) -> None:
         sizes = self.settings.splitters.get("main")
-        self.splitter.setSizes(sizes if sizes and len(sizes) == 3 and all(s > 0 for s in sizes) else DEFAULT_SPLITTER)
+        if sizes and len(sizes) == 3 and all(s > 0 for s in sizes):
+            self.splitter.setSizes(sizes)
+            self._saved_splitter = True
         services = self.settings.splitters.get("services")
         if services and len(services) == 2:
             self.inspector.services.splitter.setSizes(services)
         widths = self.settings.columns.get("queue")
         if widths:
             self.queue.set_column_widths(widths)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if not self._saved_splitter:  # until the user (or a saved layout) sets it, share the width
+            width = max(self.splitter.width(), self.width())
+            self.splitter.setSizes([int(width * share) for share in SPLITTER_SHARES])
+
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        self._saved_splitter = True  # the user chose: stop sharing the width automatically
 
     def layout_state(self) -> Settings:
         splitters = dict(self.settings.splitters)

@@ -19,8 +19,9 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 CHANGE_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
 
-COLUMNS = ("Risk", "Title", "Author / AI tool", "Services", "Approvals", "Age", "Status")
-COL_RISK, COL_TITLE, COL_AUTHOR, COL_SERVICES, COL_APPROVALS, COL_AGE, COL_STATUS = range(len(COLUMNS))
+# What a reviewer decides on comes first, so a narrow pane still shows it without scrolling.
+COLUMNS = ("Risk", "Title", "Approvals", "Status", "Services", "Author / AI tool", "Age")
+COL_RISK, COL_TITLE, COL_APPROVALS, COL_STATUS, COL_SERVICES, COL_AUTHOR, COL_AGE = range(len(COLUMNS))
 STATUS_ORDER = {"needs my review": 0, "waiting for others": 1, "rejected": 2, "approved": 3}
 
 _Index = QModelIndex | QPersistentModelIndex

@@ -6,7 +6,10 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
 
 from reviewer_app.ui.backend import QueueRow
-from reviewer_app.ui.queue_model import CHANGE_ID_ROLE, COL_RISK, COL_TITLE, COLUMNS, QueueFilterProxy, QueueModel
+from reviewer_app.ui.queue_model import CHANGE_ID_ROLE, COL_RISK, COLUMNS, QueueFilterProxy, QueueModel
+
+
+DEFAULT_WIDTHS = (104, 230, 72, 128, 170, 170, 56)  # in COLUMNS order
 
 
 class QueuePanel(QWidget):
@@ -35,8 +38,7 @@ class QueuePanel(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
-        for column, width in enumerate((110, 260, 170, 170, 80, 60, 130)):
+        for column, width in enumerate(DEFAULT_WIDTHS):
             self.table.setColumnWidth(column, width)
         self.count = QLabel(self)
         layout = QVBoxLayout(self)
@@ -119,5 +121,5 @@ class QueuePanel(QWidget):
 
     def set_column_widths(self, widths: list[int]) -> None:
         for column, width in enumerate(widths[: len(COLUMNS)]):
-            if column != COL_TITLE and isinstance(width, int) and 20 <= width <= 2000:
+            if isinstance(width, int) and 20 <= width <= 2000:
                 self.table.setColumnWidth(column, width)

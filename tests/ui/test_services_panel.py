@@ -59,7 +59,6 @@ def test_panel_lists_services_and_lights_the_chain_of_a_selected_dependent(qtbot
     panel = ServicesPanel()
     qtbot.addWidget(panel)
     panel.resize(600, 700)
-    panel.show()
     refs = service_refs(ANALYSIS_SERVICES)
     panel.set_services(refs, GRAPH)
     assert panel.list.topLevelItemCount() == 3

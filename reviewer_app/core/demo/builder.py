@@ -20,6 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from reviewer_app.core.demo.approvals import record_approvals
 from reviewer_app.core.demo.fake_secrets import placeholders
 from reviewer_app.core.demo.gitstream import HistoryStream, git
 from reviewer_app.core.demo.keys import write_key_files
@@ -141,6 +142,11 @@ def build_repositories(paths: DemoPaths) -> tuple[list[DemoPerson], ChangePlan, 
     _write_marker(_marker(paths.repo, True))
     stream.run(paths.repo)
     git(paths.repo, "reset", "-q", "--hard", "main")
+    if plan.example_approval is not None:
+        # You play the example's senior: `approve` and `sync` take the repository's user.email as "you".
+        reviewer = next(p for p in people if p.handle == plan.example_approval.approver)
+        git(paths.repo, "config", "user.name", reviewer.name)
+        git(paths.repo, "config", "user.email", reviewer.email)
     paths.remote.mkdir(parents=True)
     _write_marker(_marker(paths.remote, False))  # first, so a failed build can still be replaced
     git(paths.remote, "init", "-q", "--bare", "-b", "main")
@@ -176,8 +182,6 @@ def queue_changes(db: sqlite_utils.Database, repo: Path, branches: list[str]) ->
 
 def build_demo(path: Path, db: sqlite_utils.Database) -> DemoResult:
     """Build (or rebuild) the demo at ``path``, queue its changes in ``db`` and sign the planned approvals."""
-    from reviewer_app.core.demo.approvals import record_approvals
-
     paths = demo_paths(path)
     people, plan, key_files = build_repositories(paths)
     branches = [script.branch for script in plan.scripts]

@@ -13,12 +13,12 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
+from reviewer_app.core.policy import LEVELS
 from reviewer_app.errors import UserError
 
 # Template names that start with a dot are stored as "dot-<name>": packaging globs (``**/*``) skip
 # dot-names, and tools run over Reviewer's own tree should not mistake the demo's .github for ours.
 _DOT_PREFIX = "dot-"
-LEVELS = ("agent", "junior", "mid", "senior")
 _HANDLE = re.compile(r"^[a-z][a-z0-9-]*$")
 _UTC_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 

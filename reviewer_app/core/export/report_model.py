@@ -96,8 +96,8 @@ def build_report(db: sqlite_utils.Database, events: list[ExportEvent], selection
     by_change: dict[str, list[ExportEvent]] = {}
     for event in events:
         by_change.setdefault(event.change_id, []).append(event)
+    # In the order of each change's first event (the events come in chain and time order).
     changes = [_change_audit(db, change_id, items, context) for change_id, items in by_change.items()]
-    changes.sort(key=lambda c: (min(d.created_at for d in c.decisions) if c.decisions else "", c.change_id))
     return AuditReport(changes, len(events), selection, context.description)
 
 

@@ -180,9 +180,12 @@ def evaluate_rule(rule: Rule, view: FileView) -> list[Finding]:
         return []
     if rule.file_lacks is not None and rule.file_lacks.search(view.new_text):
         return []
-    if rule.scope == "line":
+    if status_fired:  # the file as a whole is the finding (e.g. a deleted test file): no per-line noise
+        located = []
+        whole_file = True
+    elif rule.scope == "line":
         located = [(hit, [hit]) for hit in hits]
-        whole_file = status_fired and not hits
+        whole_file = False
     elif rule.scope == "hunk":
         by_hunk: dict[int, list[Hit]] = {}
         for hit in hits:
@@ -190,7 +193,7 @@ def evaluate_rule(rule: Rule, view: FileView) -> list[Finding]:
         located = [
             (min(group, key=lambda h: view.side(h.side).order[h.index]), group) for _, group in sorted(by_hunk.items())
         ]
-        whole_file = status_fired and not hits
+        whole_file = False
     else:  # file and change scope: one finding for the file, at line 0
         located = []
         whole_file = True

@@ -244,10 +244,10 @@ class RuleParser:
                 raise self.fail(name, f"'{value}' is not one of {'|'.join(allowed)}")
         return values
 
-    def string_list(self, name: str, table: dict[str, Any] | None = None) -> tuple[str, ...]:
+    def string_list(self, name: str, table: dict[str, Any] | None = None, label: str | None = None) -> tuple[str, ...]:
         value = (self.table if table is None else table).get(name, [])
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise self.fail(name, "must be a list of strings")
+            raise self.fail(label or name, "must be a list of strings")
         return tuple(value)
 
     def globs(self, name: str) -> tuple[str, ...]:
@@ -323,6 +323,7 @@ class RuleParser:
             raise self.fail("examples.status", f"must be one of {'|'.join(FILE_STATUSES)}")
         return Examples(
             path=path, status=status,
-            positive=self.string_list("positive", table), negative=self.string_list("negative", table),
-            escalated=self.string_list("escalated", table),
+            positive=self.string_list("positive", table, "examples.positive"),
+            negative=self.string_list("negative", table, "examples.negative"),
+            escalated=self.string_list("escalated", table, "examples.escalated"),
         )

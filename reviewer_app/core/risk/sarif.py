@@ -31,7 +31,6 @@ def to_sarif(items: list[tuple[Change, RiskReport]], rules: RuleSet) -> dict[str
             "tool": {"driver": {
                 "name": "reviewer-app",
                 "version": __version__,
-                "informationUri": "https://github.com/reviewer-app/reviewer-app",
                 "rules": [_descriptor(rule) for rule in rules.rules],
                 "properties": {"rulePack": rules.pack_hash},
             }},

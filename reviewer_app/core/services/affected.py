@@ -31,7 +31,8 @@ class AffectedService:
         data: dict[str, Any] = {"name": self.name, "tier": self.tier, "owner": self.owner, "lifecycle": self.lifecycle}
         if self.via:
             data["via"] = list(self.via)
-            # Per hop of ``via``: the API consumed, or None for a dependsOn (compact for big blasts).
+            # Per hop of ``via`` (compact for big blasts): the edge kind, and the API consumed or None.
+            data["via_kinds"] = [edge.kind for edge in self.via_edges]
             data["via_apis"] = [edge.api for edge in self.via_edges]
         else:
             data["paths"] = list(self.paths)
@@ -73,7 +74,7 @@ def affected(catalog: Catalog, paths: list[str]) -> Affected:
     path_services: dict[str, list[str]] = {}
     unowned: list[str] = []
     owners: set[str] = set()
-    for path in sorted(set(paths)):
+    for path in sorted({path for path in paths if path}):
         names = catalog.path_index.owners(path)
         path_services[path] = names
         if not names:

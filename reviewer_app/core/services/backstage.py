@@ -31,6 +31,7 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FIELD_NAMES = {
     "depends_on": "spec.dependsOn", "dependency_of": "spec.dependencyOf",
     "provides_apis": "spec.providesApis", "consumes_apis": "spec.consumesApis",
+    "subcomponent_of": "spec.subcomponentOf",
     "owner": "spec.owner", "system": "spec.system",
 }
 
@@ -63,6 +64,8 @@ def parse_descriptor(text: str, relpath: str, source: str, warnings: list[str]) 
                 entities.append(entity)
     except yaml.YAMLError as exc:
         warnings.append(_yaml_error(source, exc))
+    except RecursionError:  # only the pure-Python loader recurses; libyaml caps the depth itself
+        warnings.append(f"{source}: invalid YAML (nested too deeply); entities after this point are skipped")
     return entities
 
 
@@ -81,6 +84,8 @@ def _entity(document: Any, number: int, folder: str, source: str, warnings: list
         return None
     metadata = document.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
+    if isinstance(name, int) and not isinstance(name, bool):
+        name = str(name)  # YAML reads "name: 2048" as a number; Backstage allows digit-only names
     if not isinstance(name, str) or not name.strip():
         warnings.append(f"{source}: document {number} ({kind}) has no metadata.name; skipped")
         return None
@@ -97,7 +102,7 @@ def _entity(document: Any, number: int, folder: str, source: str, warnings: list
     annotations = metadata.get("annotations")
     if not isinstance(annotations, dict):
         annotations = {}
-    entity = RawEntity(
+    return RawEntity(
         kind=kind, namespace=namespace, name=name.strip(), source_file=source, label=label, folder=folder,
         owner=text_field(spec.get("owner"), where, "spec.owner", warnings),
         lifecycle=text_field(spec.get("lifecycle"), where, "spec.lifecycle", warnings),
@@ -106,14 +111,14 @@ def _entity(document: Any, number: int, folder: str, source: str, warnings: list
         path_patterns=_path_patterns(annotations, folder, where, warnings),
         depends_on=ref_list(spec.get("dependsOn"), where, "spec.dependsOn", warnings),
         dependency_of=ref_list(spec.get("dependencyOf"), where, "spec.dependencyOf", warnings),
+        subcomponent_of=ref_list(spec.get("subcomponentOf"), where, "spec.subcomponentOf", warnings),
         provides_apis=ref_list(spec.get("providesApis"), where, "spec.providesApis", warnings),
         consumes_apis=ref_list(spec.get("consumesApis"), where, "spec.consumesApis", warnings),
         field_names=_FIELD_NAMES,
     )
-    return entity
 
 
-def _tier(annotations: dict, spec: dict, tags: Any, where: str, warnings: list[str]) -> int | None:
+def _tier(annotations: dict[str, Any], spec: dict[str, Any], tags: Any, where: str, warnings: list[str]) -> int | None:
     for field_name, value in ((f"annotation {TIER_ANNOTATION}", annotations.get(TIER_ANNOTATION)),
                               ("spec.tier", spec.get("tier"))):
         if value is None:
@@ -126,7 +131,7 @@ def _tier(annotations: dict, spec: dict, tags: Any, where: str, warnings: list[s
     return tier_from_tags(tags)
 
 
-def _path_patterns(annotations: dict, folder: str, where: str, warnings: list[str]) -> list[str] | None:
+def _path_patterns(annotations: dict[str, Any], folder: str, where: str, warnings: list[str]) -> list[str] | None:
     value = annotations.get(PATHS_ANNOTATION)
     if value is None:
         return None

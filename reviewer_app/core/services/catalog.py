@@ -88,29 +88,16 @@ class _Resolver:
         )
 
 
+_EdgeKey = tuple[str, str, str, str | None]
+_ApiUse = tuple[RawEntity, EntityRef, str]  # who names the API, as what, in which field
+
+
 def build_catalog(entities: list[RawEntity], warnings: list[str], codeowners: CodeOwners | None = None) -> Catalog:
+    """Resolve raw entities into services, APIs and edges; every problem becomes a warning."""
     resolver = _Resolver(entities, warnings)
-    edges: dict[tuple[str, str, str, str | None], Edge] = {}
-    providers: dict[str, set[str]] = {}
-    consumers: dict[str, set[str]] = {}
-    api_refs: dict[str, list[tuple[RawEntity, EntityRef, str]]] = {}
-
-    for name, entity in resolver.services.items():
-        for text in entity.depends_on:
-            target = resolver.service(entity, text, "depends_on")
-            if target is not None:
-                edges.setdefault((name, target, "dependsOn", None), Edge(name, target, "dependsOn"))
-        for text in entity.dependency_of:
-            source = resolver.service(entity, text, "dependency_of")
-            if source is not None:
-                edges.setdefault((source, name, "dependsOn", None), Edge(source, name, "dependsOn"))
-        for field_key, users in (("provides_apis", providers), ("consumes_apis", consumers)):
-            for text in getattr(entity, field_key):
-                api_name, ref = resolver.api(entity, text)
-                users.setdefault(api_name, set()).add(name)
-                api_refs.setdefault(api_name, []).append((entity, ref, field_key))
-
-    apis = _apis(resolver, providers, consumers, api_refs, warnings)
+    edges = _dependency_edges(resolver)
+    providers, consumers, api_uses = _api_users(resolver)
+    apis = _apis(resolver, providers, consumers, api_uses, warnings)
     for api in apis.values():
         for consumer in api.consumers:
             for provider in api.providers:
@@ -120,7 +107,7 @@ def build_catalog(entities: list[RawEntity], warnings: list[str], codeowners: Co
 
     edge_list = sorted(edges.values(), key=lambda e: (e.source, e.target, e.kind, e.api or ""))
     services = _services(resolver, edge_list, providers, consumers)
-    _report_cycles(services, resolver, edge_list, warnings)
+    _report_cycles(resolver, edge_list, warnings)
     dependents: dict[str, list[Edge]] = {}
     for edge in edge_list:
         dependents.setdefault(edge.target, []).append(edge)
@@ -131,11 +118,46 @@ def build_catalog(entities: list[RawEntity], warnings: list[str], codeowners: Co
     )
 
 
+def _dependency_edges(resolver: _Resolver) -> dict[_EdgeKey, Edge]:
+    """Edges dependent -> dependency: dependsOn; dependencyOf turned round; parent -> subcomponent."""
+    edges: dict[_EdgeKey, Edge] = {}
+    for name, entity in resolver.services.items():
+        for text in entity.depends_on:
+            target = resolver.service(entity, text, "depends_on")
+            if target is not None:
+                edges.setdefault((name, target, "dependsOn", None), Edge(name, target, "dependsOn"))
+        for text in entity.dependency_of:
+            source = resolver.service(entity, text, "dependency_of")
+            if source is not None:
+                edges.setdefault((source, name, "dependsOn", None), Edge(source, name, "dependsOn"))
+        for text in entity.subcomponent_of:
+            parent = resolver.service(entity, text, "subcomponent_of")
+            if parent is not None:
+                edges.setdefault((parent, name, "hasPart", None), Edge(parent, name, "hasPart"))
+    return edges
+
+
+def _api_users(
+    resolver: _Resolver,
+) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, list[_ApiUse]]]:
+    """api -> providing services, api -> consuming services, and every mention for warnings."""
+    providers: dict[str, set[str]] = {}
+    consumers: dict[str, set[str]] = {}
+    uses: dict[str, list[_ApiUse]] = {}
+    for name, entity in resolver.services.items():
+        for field_key, users in (("provides_apis", providers), ("consumes_apis", consumers)):
+            for text in getattr(entity, field_key):
+                api_name, ref = resolver.api(entity, text)
+                users.setdefault(api_name, set()).add(name)
+                uses.setdefault(api_name, []).append((entity, ref, field_key))
+    return providers, consumers, uses
+
+
 def _apis(
     resolver: _Resolver,
     providers: dict[str, set[str]],
     consumers: dict[str, set[str]],
-    api_refs: dict[str, list[tuple[RawEntity, EntityRef, str]]],
+    api_uses: dict[str, list[_ApiUse]],
     warnings: list[str],
 ) -> dict[str, Api]:
     """Declared API entities, plus APIs that services.toml names without declaring."""
@@ -143,7 +165,7 @@ def _apis(
     declared = {service_key(e.namespace, e.name): e for (kind, _, _), e in resolver.by_ref.items() if kind == "api"}
     for api_name in sorted(set(declared) | set(providers) | set(consumers)):
         entity = declared.get(api_name)
-        for user, ref, field_key in api_refs.get(api_name, []):
+        for user, ref, field_key in api_uses.get(api_name, []):
             # Backstage references an API *entity*; services.toml only needs someone to provide it.
             needs_entity = user.origin == BACKSTAGE_ORIGIN
             if entity is None and (needs_entity or (field_key == "consumes_apis" and api_name not in providers)):
@@ -204,7 +226,7 @@ def _path_index(resolver: _Resolver, warnings: list[str]) -> PathIndex:
     return index
 
 
-def _report_cycles(services: dict[str, Service], resolver: _Resolver, edges: list[Edge], warnings: list[str]) -> None:
+def _report_cycles(resolver: _Resolver, edges: list[Edge], warnings: list[str]) -> None:
     graph: dict[str, list[str]] = {}
     for edge in edges:
         graph.setdefault(edge.source, []).append(edge.target)

@@ -37,6 +37,7 @@ class RawEntity:
     path_patterns: list[str] | None = None  # None: the folder of the descriptor (components only)
     depends_on: list[str] = field(default_factory=list)
     dependency_of: list[str] = field(default_factory=list)
+    subcomponent_of: list[str] = field(default_factory=list)  # Backstage spec.subcomponentOf (one parent)
     provides_apis: list[str] = field(default_factory=list)
     consumes_apis: list[str] = field(default_factory=list)
     # Field names as the source spells them, for warnings ("dependsOn" or "depends_on").
@@ -78,7 +79,9 @@ class Edge:
 
     source: str
     target: str
-    kind: str  # "dependsOn" (also written as the target's dependencyOf) or "consumesApi"
+    # "dependsOn" (also written as the target's dependencyOf), "consumesApi", or "hasPart" (the
+    # source is the parent of a subcomponent: breaking a part breaks the whole)
+    kind: str
     api: str | None = None  # the API behind a consumesApi edge
 
 

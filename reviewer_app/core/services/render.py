@@ -14,7 +14,7 @@ def _tier(service: AffectedService) -> str:
 def _chain(service: AffectedService) -> str:
     parts = [service.via[0]]
     for edge in service.via_edges:
-        arrow = f" -[{edge.api}]-> " if edge.kind == "consumesApi" else " -> "
+        arrow = {"consumesApi": f" -[{edge.api}]-> ", "hasPart": " -[part of]-> "}.get(edge.kind, " -> ")
         parts.append(f"{arrow}{edge.source}")
     return "".join(parts)
 

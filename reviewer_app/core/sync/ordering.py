@@ -2,7 +2,8 @@
 
 Signed ``created_at`` times are claims with one-second resolution, so two events of one signer
 often share a second; ordering by time alone can put an event before its predecessor. Within a
-batch, an event comes after its ``prev`` (when the batch holds it), ties broken by time then id.
+batch, an event comes after its ``prev`` (when the batch holds it), otherwise the given order stands
+among events of the same second (the index's insertion order is the best witness we have).
 """
 
 from __future__ import annotations
@@ -20,23 +21,26 @@ T = TypeVar("T", bound=Chained)
 
 
 def chain_sorted(items: Sequence[T], prev_of: dict[str, str | None], created_of: dict[str, str]) -> list[T]:
-    """``items`` in topological order of their prev links, otherwise by (created_at, id)."""
-    by_id = {item.id: item for item in items}
-    waiting: dict[str, list[str]] = {}  # prev id -> ids that must follow it
-    ready: list[tuple[str, str]] = []
-    for item in items:
+    """``items`` in topological order of their prev links, otherwise by (created_at, position given)."""
+    index = {}
+    for position, item in enumerate(items):
+        index.setdefault(item.id, position)
+    waiting: dict[str, list[int]] = {}  # prev id -> positions of the items that must follow it
+    ready: list[tuple[str, int]] = []
+    for position, item in enumerate(items):
         prev = prev_of.get(item.id)
-        if prev is not None and prev in by_id and prev != item.id:
-            waiting.setdefault(prev, []).append(item.id)
+        if prev is not None and prev in index and prev != item.id:
+            waiting.setdefault(prev, []).append(position)
         else:
-            heapq.heappush(ready, (created_of.get(item.id, ""), item.id))
+            heapq.heappush(ready, (created_of.get(item.id, ""), position))
     ordered: list[T] = []
+    placed: set[int] = set()
     while ready:
-        _, item_id = heapq.heappop(ready)
-        ordered.append(by_id[item_id])
-        for follower in waiting.pop(item_id, []):
-            heapq.heappush(ready, (created_of.get(follower, ""), follower))
+        _, position = heapq.heappop(ready)
+        placed.add(position)
+        ordered.append(items[position])
+        for follower in waiting.pop(items[position].id, []):
+            heapq.heappush(ready, (created_of.get(items[follower].id, ""), follower))
     # A cycle of prev links cannot be signed honestly (ids are hashes), but never drop anything.
-    placed = {item.id for item in ordered}
-    ordered.extend(sorted((i for i in items if i.id not in placed), key=lambda i: (created_of.get(i.id, ""), i.id)))
+    ordered.extend(item for position, item in enumerate(items) if position not in placed)
     return ordered

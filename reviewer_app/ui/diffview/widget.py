@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from reviewer_app.core.model import Change
@@ -149,7 +150,8 @@ class DiffView(QWidget):
         if self._help_dialog is None:
             self._help_dialog = ShortcutDialog(self.shortcut_help(), self)
         self._help_dialog.show()
-        self._help_dialog.raise_()
+        if QGuiApplication.platformName() != "offscreen":  # offscreen cannot raise windows and warns
+            self._help_dialog.raise_()
         return self._help_dialog
 
     @property

@@ -68,8 +68,11 @@ def word_ranges(old: str, new: str) -> tuple[Ranges, Ranges]:
     return old_ranges, new_ranges
 
 
+MERGE_GAP = 1  # "os.system" vs "subprocess.run": one mark, not two split by the unchanged "."
+
+
 def _merge(ranges: Ranges, start: int, end: int) -> None:
-    if ranges and ranges[-1][1] == start:
+    if ranges and start - ranges[-1][1] <= MERGE_GAP:
         ranges[-1] = (ranges[-1][0], end)
     else:
         ranges.append((start, end))

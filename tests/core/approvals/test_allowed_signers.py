@@ -110,7 +110,9 @@ def test_revocation_list_of_public_keys_and_binary_krl(make_key: MakeKey, tmp_pa
     broken = tmp_path / "broken.krl"
     broken.write_bytes(signers_mod.KRL_MAGIC + b"\xff garbage")
     trust = TrustStore.from_files(allowed, broken)
-    assert trust.check("bob@example.com", bob.public_key, "reviewer-app", now).reason == "revoked"  # fail closed
+    broken_decision = trust.check("bob@example.com", bob.public_key, "reviewer-app", now)
+    assert broken_decision.reason == "revoked"  # fail closed
+    assert "could not be checked" in (broken_decision.detail or "")
 
 
 @pytest.mark.parametrize(("line", "fragment"), [

@@ -112,3 +112,50 @@ def test_rsa_sha1_signature_is_refused(make_key: MakeKey) -> None:
     with pytest.raises(SignatureError) as exc:
         sshsig.verify(armored, MESSAGE, "reviewer-app")
     assert "SHA-1" in exc.value.detail
+
+
+# --- FIDO security keys: no token here, so a software key plays the token's part (same wire format) ---
+
+def _fake_token_signature(kind: str, flags: int) -> tuple[sshsig.PublicKey, str]:
+    import hashlib
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    app, counter = b"ssh:", (42).to_bytes(4, "big")
+    data = sshsig.signed_data(MESSAGE, "reviewer-app")
+    to_sign = hashlib.sha256(app).digest() + bytes([flags]) + counter + hashlib.sha256(data).digest()
+    if kind == "ed25519":
+        key_type = b"sk-ssh-ed25519@openssh.com"
+        private = ed25519.Ed25519PrivateKey.generate()
+        raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        blob = sshsig.ssh_string(key_type) + sshsig.ssh_string(raw) + sshsig.ssh_string(app)
+        inner = private.sign(to_sign)
+    else:
+        key_type = b"sk-ecdsa-sha2-nistp256@openssh.com"
+        private_ec = ec.generate_private_key(ec.SECP256R1())
+        point = private_ec.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        blob = sshsig.ssh_string(key_type) + sshsig.ssh_string(b"nistp256") + sshsig.ssh_string(point) + sshsig.ssh_string(app)
+        r, s = decode_dss_signature(private_ec.sign(to_sign, ec.ECDSA(hashes.SHA256())))
+        inner = sshsig.ssh_mpint(r) + sshsig.ssh_mpint(s)
+    public = sshsig.PublicKey.from_blob(blob)
+    signature = sshsig.ssh_string(key_type) + sshsig.ssh_string(inner) + bytes([flags]) + counter
+    return public, sshsig.SshSignature(public, "reviewer-app", b"", "sha512", signature).armored()
+
+
+@pytest.mark.parametrize("kind", ["ed25519", "ecdsa"])
+def test_security_key_signatures_verify_like_ssh_keygen(kind: str, tmp_path: Path) -> None:
+    public, armored = _fake_token_signature(kind, flags=0x01)
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"alice@example.com {public.openssh}\n")
+    assert ssh_keygen_verify(allowed, "alice@example.com", armored, MESSAGE, tmp_path).returncode == 0
+    assert sshsig.verify(armored, MESSAGE, "reviewer-app").public_key == public
+    with pytest.raises(SignatureError):
+        sshsig.verify(armored, MESSAGE + b"!", "reviewer-app")
+
+
+def test_security_key_signature_without_a_touch_is_refused() -> None:
+    _, armored = _fake_token_signature("ed25519", flags=0x00)
+    with pytest.raises(SignatureError, match="not touched"):
+        sshsig.verify(armored, MESSAGE, "reviewer-app")

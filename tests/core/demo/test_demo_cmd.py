@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,43 @@ def test_help_describes_the_options() -> None:
     demo_cmd.register(parser.add_subparsers())
     text = parser._subparsers._group_actions[0].choices["demo"].format_help()  # type: ignore[union-attr]
     assert "--path DIR" in text and "--no-gui" in text
+
+
+def test_registered_command_refuses_with_one_line_and_exit_2(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from reviewer_app.cli.main import main
+
+    target = tmp_path / "notes"
+    target.mkdir()
+    (target / "todo.txt").write_text("keep me\n")
+    assert main(["--db", str(tmp_path / "demo.db"), "demo", "--path", str(target), "--no-gui"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{target}: not empty and not a previous reviewer-app demo" in err
+
+
+def test_the_printed_approve_example_really_approves(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The next steps are real commands: run the printed approve line, then the gate passes."""
+    from reviewer_app.cli.main import main
+
+    db = tmp_path / "demo.db"
+    repo = tmp_path / "shop"
+    assert main(["--db", str(db), "demo", "--path", str(repo), "--no-gui"]) == 0
+    approve = next(line for line in capsys.readouterr().out.splitlines() if " approve sha256:" in line)
+    gate = ["--db", str(db), "gate", "--git", "main..leo/checkout-order-docstring", "--repo", str(repo)]
+    assert main(gate) == 1  # not approved yet
+    assert main(shlex.split(approve)[1:]) == 0  # without the leading "reviewer-app"
+    capsys.readouterr()
+    assert main(gate) == 0
+    assert "APPROVED" in capsys.readouterr().out
+
+
+def test_the_printed_sync_pushes_the_recorded_approvals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from reviewer_app.cli.main import main
+
+    db = tmp_path / "demo.db"
+    assert main(["--db", str(db), "demo", "--path", str(tmp_path / "shop"), "--no-gui"]) == 0
+    sync = next(line for line in capsys.readouterr().out.splitlines() if " sync --repo " in line)
+    assert main(shlex.split(sync.split("    (")[0])[1:]) == 0
+    refs = subprocess.run(["git", "-C", str(tmp_path / "shop-remote.git"), "for-each-ref", "--format=%(refname)"],
+                          capture_output=True, text=True, check=True).stdout.split()
+    assert "refs/reviewer-app/events/ines.duarte@larkspur.test" in refs

@@ -194,3 +194,13 @@ def test_the_revoked_key_no_longer_verifies(built: DemoPaths, tmp_path: Path) ->
         input=message.read_bytes(), capture_output=True,
     )
     assert verify.returncode != 0
+
+
+def test_the_repository_identity_is_the_example_senior(built: DemoPaths) -> None:
+    from reviewer_app.core.demo.templates import load_change_plan
+
+    people = load_people()
+    example = load_change_plan(people).example_approval
+    assert example is not None
+    senior = next(p for p in people if p.handle == example.approver)
+    assert git(built.repo, "config", "--local", "user.email").strip() == senior.email

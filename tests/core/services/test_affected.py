@@ -7,7 +7,7 @@ import json
 from tests.gitrepo import GitRepo
 
 from reviewer_app.core.services import affected, graph_export, load_catalog, render_text
-from reviewer_app.core.services.catalog import Catalog
+from reviewer_app.core.services import Catalog
 from reviewer_app.core.workspace import Workspace
 
 
@@ -149,3 +149,22 @@ def test_graph_export_marks_affected_and_limits_to_a_neighbourhood(git_repo: Git
     two = graph_export(catalog, result, neighbourhood=2)
     assert sorted(node["id"] for node in two["nodes"]) == ["core", "far", "helper", "mid", "user"]
     assert graph_export(catalog, None, neighbourhood=3)["nodes"] == []
+
+
+def test_a_subcomponent_change_reaches_its_parent(git_repo: GitRepo) -> None:
+    _component(git_repo, "payments", tier=0, owner="payments")
+    _component(git_repo, "web", depends_on=["payments"], owner="web")
+    git_repo.write("services/payments-fraud/catalog-info.yaml", """\
+        kind: Component
+        metadata: {name: payments-fraud}
+        spec: {owner: risk, subcomponentOf: component:payments}
+        """)
+    catalog = _catalog(git_repo)
+    assert catalog.warnings == []
+
+    result = affected(catalog, ["services/payments-fraud/model.py"])
+    assert [(s["name"], s["via"], s["via_kinds"]) for s in result.to_dict()["transitive"]] == [
+        ("payments", ["payments-fraud", "payments"], ["hasPart"]),
+        ("web", ["payments-fraud", "payments", "web"], ["hasPart", "dependsOn"]),
+    ]
+    assert "via payments-fraud -[part of]-> payments -> web" in render_text(result)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.gitrepo import GitRepo
 
 from reviewer_app.core.services import affected, load_catalog
@@ -215,3 +217,15 @@ def test_namespaces_and_refs_with_and_without_kind(git_repo: GitRepo) -> None:
     assert catalog.services["edge/api-gw"].owner == "edge/netops"
     # Two components in one descriptor share its folder: a tie, both own it.
     assert catalog.service_names_for_path("a/main.go") == ["edge/api-gw", "edge/auth"]
+
+
+def test_a_folder_outside_git_is_read_too(tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "catalog-info.yaml").write_text("kind: Component\nmetadata: {name: svc}\nspec: {owner: t}\n")
+    (tmp_path / "CODEOWNERS").write_text("* @acme/all\n")
+    catalog = load_catalog(Workspace(tmp_path))
+
+    assert list(catalog.services) == ["svc"] and catalog.warnings == []
+    result = affected(catalog, ["svc/a.py", "top.txt", ""])
+    assert ([s.name for s in result.direct], result.unowned_paths, result.owners) == (
+        ["svc"], ["top.txt"], ["@acme/all", "t"])

@@ -14,13 +14,8 @@ from tests.core.sync.conftest import Team, remote_refs
 CHANGE = "sha256:" + "e" * 64
 
 
-# The real entry point, with the team commands registered even before cli/main.py lists them.
-_ENTRY = ("import sys; from reviewer_app.cli import main as m; "
-          "'team' in m.COMMAND_MODULES or m.COMMAND_MODULES.append('team'); sys.exit(m.main(sys.argv[1:]))")
-
-
 def _cli(db: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", _ENTRY, "--db", str(db), *args],
+    return subprocess.Popen([sys.executable, "-m", "reviewer_app", "--db", str(db), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -1,0 +1,78 @@
+"""CSV, HTML, PDF and in-toto exports: content, escaping and verification."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from reviewer_app.core.export import ExportFilter, write_export
+from reviewer_app.core.export.csv_export import guard_cell
+from reviewer_app.core.export.intoto import PREDICATE_TYPE, STATEMENT_TYPE
+from reviewer_app.core.export.verify import verify_export
+from tests.core.export.conftest import EVIL_TITLE, AuditWorld
+
+
+def test_csv_guards_formulas_and_keeps_one_row_per_event(world: AuditWorld, tmp_path: Path) -> None:
+    out = tmp_path / "audit.csv"
+    write_export(world.db, "csv", out, ExportFilter(), repo=world.repo.path)
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert len(rows) == len(world.made)
+    comments = [row["comment"] for row in rows]
+    assert comments == ["'=HYPERLINK(\"http://evil\")", "fine by me", "ok", "'+1 but no", "'@later"]
+    assert rows[0]["change_title"] == EVIL_TITLE and rows[0]["event_id"] == world.made[0].id
+    assert guard_cell("-2+3") == "'-2+3" and guard_cell("plain") == "plain" and guard_cell(None) == ""
+
+
+def test_html_is_self_contained_and_escapes_everything(world: AuditWorld, tmp_path: Path) -> None:
+    out = tmp_path / "audit.html"
+    write_export(world.db, "html", out, ExportFilter(), repo=world.repo.path)
+    page = out.read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert "Fix &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quotes&quot;" in page
+    for external in ("src=", "href=", "@import", "url("):
+        assert external not in page
+    assert "=HYPERLINK(&quot;http://evil&quot;)" in page  # comments escaped too
+    # The change alice (senior) approved meets the default rule; the verdict comes from the policy.
+    evil = page.split("<h2>")[1]
+    assert "APPROVED" in evil and "senior" in evil and world.people["alice@example.com"].email in evil
+    assert "SHA256:" in evil  # key fingerprints are shown
+    other = page.split("<h2>")[2]
+    assert "NOT APPROVED" in other and "revoke" in other
+
+
+def test_pdf_is_produced(world: AuditWorld, tmp_path: Path) -> None:
+    pytest.importorskip("PySide6.QtGui")
+    out = tmp_path / "audit.pdf"
+    result = write_export(world.db, "pdf", out, ExportFilter(), repo=world.repo.path)
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 1000
+    assert result.items == 2
+    assert not list(tmp_path.glob(".audit.pdf.*"))  # the temporary file was renamed
+
+
+def test_intoto_statements_per_approved_change(world: AuditWorld, tmp_path: Path) -> None:
+    out = tmp_path / "audit.intoto.jsonl"
+    write_export(world.db, "intoto", out, ExportFilter(), repo=world.repo.path)
+    statements = [json.loads(line) for line in out.read_bytes().splitlines()]
+    assert len(statements) == 2
+    first = statements[0]
+    assert first["_type"] == STATEMENT_TYPE and first["predicateType"] == PREDICATE_TYPE
+    assert first["subject"] == [{"name": EVIL_TITLE, "digest": {"sha256": world.change_id.removeprefix("sha256:")}}]
+    predicate = first["predicate"]
+    assert [r["principal"] for r in predicate["reviews"]] == ["alice@example.com", "bob@example.com"]
+    assert predicate["reviews"][0]["payload"] == world.made[0].payload
+    assert predicate["verdict"]["result"] == "approved" and predicate["rule_pack"]
+    signers = world.repo.path / ".reviewer" / "allowed_signers"
+    assert verify_export(out, signers).problems == []
+    out.write_bytes(out.read_bytes().replace(b"fine by me", b"fine by us"))
+    assert any("bad signature" in p for p in verify_export(out, signers).problems)
+
+
+def test_service_filter_uses_the_stored_analysis(world: AuditWorld, tmp_path: Path) -> None:
+    out = tmp_path / "none.jsonl"
+    result = write_export(world.db, "jsonl", out, ExportFilter(service="no-such-service"), repo=world.repo.path)
+    assert result.events == 0

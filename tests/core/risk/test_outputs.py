@@ -1,0 +1,67 @@
+"""The text view and SARIF 2.1.0 output of risk reports."""
+
+from __future__ import annotations
+
+import json
+
+from reviewer_app.core.provenance import Provenance
+from reviewer_app.core.risk import assess, load_rules, render_text, to_sarif
+from tests.core.risk.diffs import change_of, file_from
+
+RULES = load_rules(None)
+
+
+def sample():
+    change = change_of(
+        file_from("scripts/cleanup.sh", " set -e\n+rm -rf ./build/tmp\n+kubectl delete ns staging\n"),
+        file_from(".github/workflows/deploy.yml", "+      - run: ./deploy.sh\n"),
+        title="Clean up staging",
+    )
+    return change, assess(change, Provenance(ai_assisted=False), RULES)
+
+
+def test_text_groups_findings_by_file_with_severity() -> None:
+    _, report = sample()
+    text = render_text(report)
+    assert text.startswith(f"Risk: HIGH ({report.score}/100)\n")
+    scripts = text.index("\nscripts/cleanup.sh\n")
+    workflow = text.index("\n.github/workflows/deploy.yml\n")
+    assert scripts < text.index("HIGH     OPS-RM-RF:") < text.index("HIGH     OPS-CLOUD-DELETE-CLI:") < workflow
+    assert "     +11  HIGH     OPS-RM-RF: A recursive forced delete" in text
+    assert "    file  MEDIUM   DEPLOY-PIPELINE-CHANGE:" in text
+    assert "[OPS-RM-RF@scripts/cleanup.sh:new:11]" in text
+    assert text.endswith(f"Rule pack {RULES.pack_hash}\n")
+
+
+def test_sarif_has_rules_with_help_and_one_based_regions() -> None:
+    change, report = sample()
+    sarif = to_sarif([(change, report)], RULES)
+    assert sarif["version"] == "2.1.0"
+    run = sarif["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "reviewer-app"
+    assert [r["id"] for r in driver["rules"]] == [r.id for r in RULES.rules]
+    rm_rule = next(r for r in driver["rules"] if r["id"] == "OPS-RM-RF")
+    assert rm_rule["help"]["text"].startswith("A recursive forced delete")
+    assert "GitLab.com 2017-01-31" in rm_rule["help"]["text"]
+    assert rm_rule["defaultConfiguration"]["level"] == "error"
+
+    by_rule = {r["ruleId"]: r for r in run["results"]}
+    rm = by_rule["OPS-RM-RF"]
+    assert rm["level"] == "error"
+    assert driver["rules"][rm["ruleIndex"]]["id"] == "OPS-RM-RF"
+    region = rm["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 11, "startColumn": 1, "endColumn": 7}  # "rm -rf" at columns 0..6
+    assert rm["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "scripts/cleanup.sh"
+    assert rm["partialFingerprints"]["reviewerFindingId/v1"] == "OPS-RM-RF@scripts/cleanup.sh:new:11"
+    pipeline = by_rule["DEPLOY-PIPELINE-CHANGE"]
+    assert pipeline["level"] == "warning"
+    assert "region" not in pipeline["locations"][0]["physicalLocation"]  # file-level: no line
+    json.dumps(sarif)  # serialisable as is
+
+
+def test_sarif_of_several_changes_and_none() -> None:
+    change, report = sample()
+    sarif = to_sarif([(change, report), (change, report)], RULES)
+    assert len(sarif["runs"][0]["results"]) == 2 * len(report.findings)
+    assert to_sarif([], RULES)["runs"][0]["results"] == []
