@@ -120,24 +120,22 @@ def fill_database(db_path: Path, total: int, judged: str, acks: list[str], key_f
 
 
 def cli_command() -> list[str]:
-    """The installed entry point when it knows ``gate``; else the same main() with the module registered."""
-    from reviewer_app.cli import main
-
-    if "approvals" in main.COMMAND_MODULES:
-        return [sys.executable, "-m", "reviewer_app"]
-    return [sys.executable, "-c", "import sys\nfrom reviewer_app.cli import main\n"
-            "main.COMMAND_MODULES.append('approvals')\nsys.exit(main.main(sys.argv[1:]))"]
+    """The installed ``reviewer-app`` entry point next to this interpreter, else ``python -m reviewer_app``."""
+    script = Path(sys.executable).with_name("reviewer-app")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "reviewer_app"]
 
 
-def time_process(args: list[str], env: dict[str, str], repeat: int, expect: int) -> float:
-    times = []
+def time_processes(commands: dict[str, tuple[list[str], int]], env: dict[str, str], repeat: int) -> dict[str, float]:
+    """Median wall time of each command; rounds interleave them so a busy moment hits all alike."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeat):
-        start = time.perf_counter()
-        proc = subprocess.run(args, capture_output=True, env=env)
-        times.append(time.perf_counter() - start)
-        if proc.returncode != expect:
-            raise SystemExit(f"{' '.join(args[-6:])}: exit {proc.returncode}, expected {expect}\n{proc.stderr.decode()}")
-    return statistics.median(times)
+        for name, (args, expect) in commands.items():
+            start = time.perf_counter()
+            proc = subprocess.run(args, capture_output=True, env=env)
+            times[name].append(time.perf_counter() - start)
+            if proc.returncode != expect:
+                raise SystemExit(f"{name}: exit {proc.returncode}, expected {expect}\n{proc.stderr.decode()}")
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def verify_cost(key_path: Path, rounds: int = 2000) -> float:
@@ -171,15 +169,18 @@ def main() -> int:
         cmd = cli_command()
         gate_args = ["gate", "--git", "main..feature", "--repo", str(repo)]
         env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-        floor = time_process([*cmd, "--version"], env, args.repeat, 0)
-        full = time_process([*cmd, "--db", str(full_db), *gate_args], env, args.repeat, 0)
-        small = time_process([*cmd, "--db", str(small_db), *gate_args], env, args.repeat, 0)
+        medians = time_processes({
+            "floor": ([*cmd, "--version"], 0),
+            "full": ([*cmd, "--db", str(full_db), *gate_args], 0),
+            "small": ([*cmd, "--db", str(small_db), *gate_args], 0),
+        }, env, args.repeat)
+        floor, full, small = medians["floor"], medians["full"], medians["small"]
         per_verify = verify_cost(next(iter(key_files.values())))
 
         plan = store.open_db(full_db).execute(
             "EXPLAIN QUERY PLAN SELECT id, payload, signature FROM events WHERE change_id = ? ORDER BY created_at, rowid",
             [judged]).fetchall()
-        importtime = subprocess.run([*cmd[:1], "-X", "importtime", *cmd[1:], "--db", str(full_db), *gate_args],
+        importtime = subprocess.run([sys.executable, "-X", "importtime", "-m", "reviewer_app", "--db", str(full_db), *gate_args],
                                     capture_output=True, text=True, env=env)
         imported = [line.split("|")[-1].strip() for line in importtime.stderr.splitlines() if "|" in line]
         qt = [name for name in imported if name.startswith("PySide6") or name.startswith("shiboken")]

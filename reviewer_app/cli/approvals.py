@@ -192,7 +192,10 @@ def _trusted_signer(args: argparse.Namespace, identity: str, workspace: Any) -> 
     allowed = trust.keys_for(identity, keys.NAMESPACE)
     if args.agent:
         if args.key:
-            public = keys.load_public_key(Path(args.key).expanduser())
+            public_path = Path(args.key).expanduser()
+            if public_path.suffix != ".pub" and public_path.with_name(public_path.name + ".pub").exists():
+                public_path = public_path.with_name(public_path.name + ".pub")  # named by its private half
+            public = keys.load_public_key(public_path)
         else:
             candidates = [k for k in keys.agent_keys() if k in allowed]
             if not candidates:
@@ -228,7 +231,8 @@ def _reanalyse(db: Any, change_id: str, workspace: Any) -> dict[str, Any]:
     patch = store.get_patch(db, change_id)
     if patch is None:
         raise UserError(f"{change_id}: not in the local database (submit it or sync first)")
-    source = (store.get_change(db, change_id) or {}).get("source") or change_id
+    row = db.execute("SELECT source FROM changes WHERE change_id = ?", [change_id]).fetchone()
+    source = row[0] if row and row[0] else change_id
     for change in parse_patch(patch, source):
         result = analyze(change, workspace)
         if result.change_id == change_id:

@@ -10,9 +10,9 @@ same file works with ``ssh-keygen -Y verify -f``::
   ``cert-authority``. Unknown options are an error, as in OpenSSH.
 - Dates without ``Z`` are read as UTC here (OpenSSH reads them in local time; CI runs in UTC).
   Write the ``Z`` to mean the same thing everywhere.
-- ``cert-authority`` lines authorise certificates signed by that CA. Certificate signatures are not
-  verified by this program (sshsig.verify refuses them), and a plain key that matches a
-  cert-authority line never counts: both fail closed.
+- ``cert-authority`` lines authorise user certificates signed by that CA that list the principal,
+  within both the line's and the certificate's validity; a plain key that matches a cert-authority
+  line never counts, and a certificate never matches a plain-key line (both as in OpenSSH).
 
 ``.reviewer/revoked_keys``: public keys one per line, or a binary OpenSSH KRL, which is checked
 with ``ssh-keygen -Q -f revoked_keys key.pub``; a KRL that cannot be checked revokes everything.
@@ -274,10 +274,16 @@ class TrustStore:
 
     def check(self, principal: str, key: PublicKey, namespace: str, at: datetime) -> TrustDecision:
         """May ``key`` sign as ``principal`` in ``namespace`` at time ``at``? Fail closed on any doubt."""
-        if self.is_revoked(key):
-            how = "is listed in" if key.blob in self.revoked_blobs else "is revoked by the KRL"
-            detail = self._krl_errors.get(key.blob) or f"key {key.fingerprint} {how} {self.revoked_source}"
-            return TrustDecision(False, REVOKED, detail)
+        certificate = sshsig.Certificate.parse(key) if key.is_certificate else None
+        # A certificate is revoked with its own key, its CA, or itself (a KRL can name serials and ids).
+        for candidate in ([key] if certificate is None else [certificate.key, certificate.ca, key]):
+            if self.is_revoked(candidate):
+                how = "is listed in" if candidate.blob in self.revoked_blobs else "is revoked by the KRL"
+                what = "the certificate's CA" if certificate and candidate is certificate.ca else "key"
+                detail = self._krl_errors.get(candidate.blob) or f"{what} {candidate.fingerprint} {how} {self.revoked_source}"
+                return TrustDecision(False, REVOKED, detail)
+        if certificate is not None:
+            return self._check_certificate(principal, certificate, namespace, at)
         named = [s for s in self.signers if s.names(principal)]
         if not named:
             where = f"{self.source} does not exist" if self.missing else f"no line of {self.source} names it"
@@ -299,6 +305,35 @@ class TrustStore:
             s = in_namespace[0]
             return TrustDecision(False, NOT_VALID_AT_SIGNING,
                                  f"signed at {at.isoformat()}, but {self.source}:{s.line_no} is {s.window()}")
+        return TrustDecision(True)
+
+    def _check_certificate(self, principal: str, cert: "sshsig.Certificate", namespace: str, at: datetime) -> TrustDecision:
+        """OpenSSH's rules for a certificate: a cert-authority line naming the principal trusts its CA,
+        the certificate is a user certificate that lists the principal, and both are valid at ``at``."""
+        named = [s for s in self.signers if s.names(principal)]
+        if not named:
+            where = f"{self.source} does not exist" if self.missing else f"no line of {self.source} names it"
+            return TrustDecision(False, UNKNOWN_PRINCIPAL, f"{principal}: {where}")
+        authorities = [s for s in named if s.cert_authority and s.key.blob == cert.ca.blob]
+        if not authorities:
+            return TrustDecision(False, UNKNOWN_PRINCIPAL, f"certificate {cert.key_id!r} is signed by CA {cert.ca.fingerprint}, "
+                                                           f"which no cert-authority line of {self.source} trusts for {principal}")
+        if cert.cert_type != sshsig.USER_CERT:
+            return TrustDecision(False, UNKNOWN_PRINCIPAL, f"certificate {cert.key_id!r} is not a user certificate")
+        if principal not in cert.principals:
+            listed = ", ".join(cert.principals) or "no principals"
+            return TrustDecision(False, UNKNOWN_PRINCIPAL, f"certificate {cert.key_id!r} is for {listed}, not {principal}")
+        in_namespace = [s for s in authorities if s.allows_namespace(namespace)]
+        if not in_namespace:
+            line = authorities[0]
+            return TrustDecision(False, WRONG_NAMESPACE,
+                                 f"{self.source}:{line.line_no} allows namespaces={line.namespaces!r}, not {namespace!r}")
+        if not cert.valid_at(int(at.timestamp())):
+            return TrustDecision(False, NOT_VALID_AT_SIGNING, f"signed at {at.isoformat()}, but the {cert.window()}")
+        if not any(s.valid_at(at) for s in in_namespace):
+            line = in_namespace[0]
+            return TrustDecision(False, NOT_VALID_AT_SIGNING,
+                                 f"signed at {at.isoformat()}, but {self.source}:{line.line_no} is {line.window()}")
         return TrustDecision(True)
 
 

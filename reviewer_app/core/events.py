@@ -20,6 +20,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from reviewer_app.core import sshsig
@@ -70,33 +71,39 @@ class SignedEvent:
             raise UserError(f"event {event_id(payload)}: signature is not an armored SSH signature")
         return cls(id=event_id(payload), payload=payload, signature=signature)
 
-    @property
-    def data(self) -> dict[str, Any]:
+    @cached_property
+    def _parsed(self) -> dict[str, Any]:
+        # Parsed once per object: chain ordering reads prev/created_at of thousands of events.
         return json.loads(self.payload)
 
     @property
+    def data(self) -> dict[str, Any]:
+        """The payload as a dict (a copy: the event itself never changes)."""
+        return dict(self._parsed)
+
+    @property
     def type(self) -> str:
-        return self.data["type"]
+        return self._parsed["type"]
 
     @property
     def change_id(self) -> str:
-        return self.data["change_id"]
+        return self._parsed["change_id"]
 
     @property
     def principal(self) -> str:
-        return self.data["principal"]
+        return self._parsed["principal"]
 
     @property
     def fingerprint(self) -> str:
-        return self.data["key"]
+        return self._parsed["key"]
 
     @property
     def created_at(self) -> str:
-        return self.data["created_at"]
+        return self._parsed["created_at"]
 
     @property
     def prev(self) -> str | None:
-        return self.data["prev"]
+        return self._parsed["prev"]
 
 
 def validate_payload(payload: str) -> dict[str, Any]:
@@ -147,17 +154,41 @@ def create_event(db: "sqlite_utils.Database", signer: "Signer", type: str, chang
     reserved = {"v", "type", "change_id", "principal", "key", "created_at", "prev"} & set(fields)
     if reserved:
         raise UserError(f"event fields {sorted(reserved)} are set by create_event, not by the caller")
-    chain = events_of_principal(db, signer.principal)
     data = dict(fields)
     if "acks" in data:
         data["acks"] = sorted(set(data["acks"]))
     data.update(v=PAYLOAD_VERSION, type=type, change_id=change_id, principal=signer.principal,
-                key=signer.fingerprint, created_at=clock(), prev=chain[-1].id if chain else None)
-    payload = canonical_json(data)
-    validate_payload(payload)
-    event = SignedEvent(id=event_id(payload), payload=payload, signature=signer.sign(payload.encode("utf-8")))
-    append_event(db, event, origin="local", pushed=False)
-    return event
+                key=signer.fingerprint, created_at=clock())
+    for _ in range(_CHAIN_RETRIES):
+        # Signing can wait on a hardware token, so it happens outside any lock; the tip is then
+        # re-read under the write lock and, if another process appended meanwhile, we sign again.
+        prev = _chain_tip(db, signer.principal)
+        payload = canonical_json({**data, "prev": prev})
+        validate_payload(payload)
+        event = SignedEvent(id=event_id(payload), payload=payload, signature=signer.sign(payload.encode("utf-8")))
+        if db.conn.in_transaction:  # the caller's transaction already holds the tip steady
+            _insert(db, event, validate_payload(payload), origin="local", pushed=False)
+            return event
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if _chain_tip(db, signer.principal) != prev:
+                db.execute("ROLLBACK")
+                continue
+            _insert(db, event, validate_payload(payload), origin="local", pushed=False)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return event
+    raise UserError(f"{signer.principal}: other processes kept appending events; try again")
+
+
+_CHAIN_RETRIES = 3
+
+
+def _chain_tip(db: "sqlite_utils.Database", principal: str) -> str | None:
+    chain = events_of_principal(db, principal)
+    return chain[-1].id if chain else None
 
 
 def append_event(db: "sqlite_utils.Database", event: SignedEvent, origin: str = "local", pushed: bool = False) -> bool:
@@ -165,12 +196,16 @@ def append_event(db: "sqlite_utils.Database", event: SignedEvent, origin: str = 
     data = validate_payload(event.payload)
     if event.id != event_id(event.payload):
         raise UserError(f"event {event.id}: id does not match its payload (expected {event_id(event.payload)})")
+    with db.conn:
+        return _insert(db, event, data, origin, pushed)
+
+
+def _insert(db: "sqlite_utils.Database", event: SignedEvent, data: dict[str, Any], origin: str, pushed: bool) -> bool:
     row = (event.id, data["type"], data["change_id"], data["principal"], data["key"], data["created_at"],
            data["prev"], event.payload, event.signature, origin, int(pushed), utc_now())
-    with db.conn:
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO events (id, type, change_id, principal, fingerprint, created_at, prev, payload, "
-            "signature, origin, pushed, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO events (id, type, change_id, principal, fingerprint, created_at, prev, payload, "
+        "signature, origin, pushed, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
     return cursor.rowcount == 1
 
 

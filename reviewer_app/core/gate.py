@@ -55,7 +55,8 @@ class ChangeVerdict:
     def to_dict(self) -> dict[str, Any]:
         return {"approved": self.approved, "change_id": self.change_id, "title": self.title,
                 "requirements": [r.to_dict() for r in self.requirements],
-                "rejected": [r.to_dict() for r in self.rejected], "analysis": self.summary}
+                "rejected": [r.to_dict() for r in self.rejected], "analysis": self.summary,
+                "rejections": list(self.rejections)}
 
 
 @dataclass

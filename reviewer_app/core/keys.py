@@ -10,6 +10,8 @@ fingerprint and public line, and ``sign(data) -> armored SSHSIG`` in namespace `
   ``cryptography`` cannot load (security keys), signing goes through ``ssh-keygen -Y sign`` with the
   passphrase handed over by an SSH_ASKPASS helper, never on a command line.
 - ``--agent``: ``ssh-keygen -Y sign -f key.pub`` asks ssh-agent (or the token behind it) to sign.
+- An OpenSSH certificate (``key-cert.pub``) given as the key signs through ``ssh-keygen -Y sign``,
+  with the private key beside it or in ssh-agent.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ class SshKeygenSigner:
             raise UserError(f"{where}: ssh-keygen could not sign: {detail}")
         armored = proc.stdout.decode("ascii", "replace")
         signed_by = sshsig.SshSignature.parse(armored).public_key
-        if signed_by.blob != self.public_key.blob and not signed_by.is_certificate:
+        if signed_by.plain.blob != self.public_key.plain.blob:
             raise UserError(f"ssh-keygen signed with {signed_by.fingerprint}, expected {self.fingerprint}")
         return armored
 
@@ -180,11 +182,17 @@ def file_signer(key_path: Path, principal: str, passphrase_prompt: PassphrasePro
     except OSError as exc:
         raise UserError(f"{key_path}: cannot read the key: {exc.strerror or exc}") from exc
     if data.lstrip().startswith((b"ssh-", b"ecdsa-", b"sk-")):
+        if b"-cert-v01@openssh.com" in data.split(None, 1)[0]:
+            public = load_public_key(key_path)
+            # ssh-keygen signs with a certificate when given it; the private key sits beside it
+            # (key and key-cert.pub), or in ssh-agent together with the certificate.
+            return SshKeygenSigner(principal, public, key_path=key_path)
         raise UserError(f"{key_path}: this is a public key; give the private key file, or use --agent with --key {key_path}")
     embedded = public_key_of_private_file(data)
     if embedded is None:
+        if b"-----BEGIN" in data and b"PRIVATE KEY-----" in data:
+            return _pem_signer(key_path, data, principal, passphrase_prompt)
         raise UserError(f"{key_path}: not an OpenSSH private key (expected '-----BEGIN OPENSSH PRIVATE KEY-----')")
-    passphrase: str | None = None
     try:
         private = load_ssh_private_key(data, password=None)
     except TypeError:  # "Key is password-protected."
@@ -202,6 +210,30 @@ def file_signer(key_path: Path, principal: str, passphrase_prompt: PassphrasePro
     public = sshsig.public_key_of(private)
     if public.blob != embedded.blob:
         raise UserError(f"{key_path}: the private key does not match the public key stored in the file")
+    return KeyFileSigner(principal, public, private)
+
+
+def _pem_signer(key_path: Path, data: bytes, principal: str, prompt: PassphrasePrompt | None) -> Signer:
+    """Older PEM key files (``ssh-keygen -m PEM``: RSA, EC or PKCS#8); their encryption needs no bcrypt."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        private = load_pem_private_key(data, password=None)
+    except TypeError:  # encrypted
+        passphrase = _passphrase_for(key_path, prompt)
+        try:
+            private = load_pem_private_key(data, password=passphrase.encode("utf-8"))
+        except ValueError as exc:
+            raise UserError(f"{key_path}: wrong passphrase or damaged key ({exc})") from exc
+    except ValueError as exc:
+        raise UserError(f"{key_path}: cannot load the PEM private key: {exc}") from exc
+    if not isinstance(private, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)):
+        raise UserError(f"{key_path}: {type(private).__name__} keys cannot sign SSH signatures here (use Ed25519, RSA or ECDSA)")
+    try:
+        public = sshsig.public_key_of(private)
+    except ValueError as exc:  # e.g. an EC curve SSH has no name for
+        raise UserError(f"{key_path}: this key cannot be used for SSH signatures: {exc}") from exc
     return KeyFileSigner(principal, public, private)
 
 

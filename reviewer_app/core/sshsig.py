@@ -8,8 +8,9 @@ verifies here. ``cryptography`` does the arithmetic; this module only does the S
     signed = "SSHSIG" || string namespace || string reserved || string hash_alg || string H(message)
 
 Verification covers Ed25519, RSA (rsa-sha2-256 / rsa-sha2-512; SHA-1 "ssh-rsa" is refused as
-OpenSSH does), ECDSA (nistp256/384/521) and FIDO security keys (sk-ssh-ed25519, sk-ecdsa-nistp256,
-touch required). Certificates are recognised and refused with a clear reason: callers fail closed.
+OpenSSH does), ECDSA (nistp256/384/521), FIDO security keys (sk-ssh-ed25519, sk-ecdsa-nistp256,
+touch required) and OpenSSH certificates of any of these (the CA's signature is checked here; whether
+the CA is trusted, for whom and when, is allowed_signers' job).
 """
 
 from __future__ import annotations
@@ -111,7 +112,13 @@ class PublicKey:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.blob)
+        """As ``ssh-keygen -l`` shows it; a certificate has the fingerprint of the key it certifies."""
+        return fingerprint(self.plain.blob)
+
+    @property
+    def plain(self) -> "PublicKey":
+        """The key itself: a certificate's certified key, or this key when it is not a certificate."""
+        return Certificate.parse(self).key if self.is_certificate else self
 
     @property
     def openssh(self) -> str:
@@ -147,7 +154,102 @@ def parse_public_key_text(text: str) -> PublicKey:
         raise ValueError(f"key blob is malformed: {exc.detail}") from exc
     if key.key_type != parts[0]:
         raise ValueError(f"key type {parts[0]!r} does not match the key's own type {key.key_type!r}")
+    if key.is_certificate:
+        try:
+            Certificate.parse(key)
+        except SignatureError as exc:
+            raise ValueError(f"certificate is malformed: {exc.detail}") from exc
     return key
+
+
+# --- certificates (OpenSSH PROTOCOL.certkeys) -------------------------------------------------------
+
+# The key-specific fields of each certified key type, in wire order.
+_CERT_KEY_FIELDS = {
+    "ssh-ed25519": ("string",),
+    "ssh-rsa": ("mpint", "mpint"),
+    "ecdsa-sha2-nistp256": ("string", "string"),
+    "ecdsa-sha2-nistp384": ("string", "string"),
+    "ecdsa-sha2-nistp521": ("string", "string"),
+    "sk-ssh-ed25519@openssh.com": ("string", "string"),
+    "sk-ecdsa-sha2-nistp256@openssh.com": ("string", "string", "string"),
+}
+USER_CERT = 1
+_FOREVER = 0xFFFFFFFFFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Certificate:
+    key: PublicKey  # the certified key
+    serial: int
+    cert_type: int  # 1 user, 2 host
+    key_id: str
+    principals: tuple[str, ...]
+    valid_after: int  # seconds since the epoch, UTC
+    valid_before: int  # _FOREVER when it never expires
+    ca: PublicKey
+    body: bytes  # what the CA signed
+    signature: bytes
+
+    @classmethod
+    def parse(cls, public: PublicKey) -> "Certificate":
+        reader = WireReader(public.blob)
+        cert_type_name = reader.text()
+        plain_type = _plain_cert_type(cert_type_name)
+        reader.string()  # nonce
+        start = reader.pos
+        for _ in _CERT_KEY_FIELDS[plain_type]:
+            reader.string()  # an mpint is length-prefixed like a string
+        key_fields = public.blob[start:reader.pos]
+        serial = int.from_bytes(reader.take(8), "big")
+        cert_type = reader.uint32()
+        key_id = reader.string().decode("utf-8", "replace")
+        principals_reader = WireReader(reader.string())
+        principals = []
+        while not principals_reader.at_end():
+            principals.append(principals_reader.string().decode("utf-8", "replace"))
+        valid_after = int.from_bytes(reader.take(8), "big")
+        valid_before = int.from_bytes(reader.take(8), "big")
+        reader.string(), reader.string(), reader.string()  # critical options, extensions, reserved
+        ca = PublicKey.from_blob(reader.string())
+        body = public.blob[:reader.pos]
+        signature = reader.string()
+        if not reader.at_end():
+            raise SignatureError("bad signature", "trailing data after the certificate")
+        key = PublicKey(plain_type, ssh_string(plain_type.encode("ascii")) + key_fields)
+        return cls(key, serial, cert_type, key_id, tuple(principals), valid_after, valid_before, ca, body, signature)
+
+    def verify_ca_signature(self) -> None:
+        if self.ca.is_certificate:
+            raise SignatureError("bad signature", "a certificate cannot be signed by another certificate")
+        if self.ca.is_security_key:
+            raise SignatureError("bad signature", "certificates signed by a security-key CA are not supported")
+        try:
+            _verify_raw(self.ca, self.signature, self.body)
+        except SignatureError as exc:
+            raise SignatureError("bad signature", f"the certificate's CA signature does not hold: {exc.detail}") from exc
+
+    def valid_at(self, when: int) -> bool:
+        # OpenSSH: not yet valid before valid_after, expired from valid_before on
+        return self.valid_after <= when < self.valid_before
+
+    def window(self) -> str:
+        from datetime import datetime, timezone
+
+        def show(value: int) -> str:
+            return "forever" if value >= _FOREVER else datetime.fromtimestamp(value, timezone.utc).isoformat()
+
+        return f"certificate {self.key_id!r} valid from {show(self.valid_after)} until {show(self.valid_before)}"
+
+
+def _plain_cert_type(cert_type_name: str) -> str:
+    prefix = cert_type_name.removesuffix("-cert-v01@openssh.com")
+    if prefix == cert_type_name:
+        raise SignatureError("bad signature", f"{cert_type_name} is not a certificate type")
+    plain = prefix + "@openssh.com" if prefix.startswith("sk-") else prefix
+    if plain not in _CERT_KEY_FIELDS:
+        raise SignatureError("bad signature", f"unsupported certificate type {cert_type_name}")
+    return plain
 
 
 # --- armor ---------------------------------------------------------------------------------------
@@ -261,13 +363,18 @@ def verify(armored: str, message: bytes, namespace: str) -> SshSignature:
         raise SignatureError("wrong namespace", f"signed for namespace {sig.namespace!r}, expected {namespace!r}")
     if sig.hash_algorithm not in _HASHES:
         raise SignatureError("bad signature", f"unsupported hash algorithm {sig.hash_algorithm!r}")
-    if sig.public_key.is_certificate:
-        raise SignatureError("bad signature", "certificate signatures are not supported (see docs/approvals.md)")
+    signing_key = sig.public_key
+    if signing_key.is_certificate:
+        # The certified key made the signature; the CA's signature over the certificate must hold too.
+        # Whether that CA is trusted for the principal, and when, is allowed_signers' question.
+        certificate = Certificate.parse(signing_key)
+        certificate.verify_ca_signature()
+        signing_key = certificate.key
     data = signed_data(message, namespace, sig.hash_algorithm, sig.reserved)
-    if sig.public_key.is_security_key:
-        _verify_security_key(sig.public_key, sig.signature, data)
+    if signing_key.is_security_key:
+        _verify_security_key(signing_key, sig.signature, data)
     else:
-        _verify_raw(sig.public_key, sig.signature, data)
+        _verify_raw(signing_key, sig.signature, data)
     return sig
 
 

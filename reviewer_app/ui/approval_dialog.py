@@ -13,12 +13,30 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-    QPlainTextEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget,
+    QButtonGroup,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from reviewer_app.errors import UserError
-from reviewer_app.ui.approvals import KeyChoice, SignResult, findings_to_acknowledge, key_needs_passphrase, sign_decision
+from reviewer_app.ui.approvals import (
+    KeyChoice,
+    SignResult,
+    findings_to_acknowledge,
+    key_needs_passphrase,
+    sign_decision,
+)
 from reviewer_app.ui.backend import ChangeDetail
 from reviewer_app.ui.icons import severity_icon, severity_label
 from reviewer_app.ui.inspector import finding_location
@@ -52,8 +70,8 @@ class ApprovalDialog(QDialog):
         state = detail.approval
         self.state_label = QLabel(state.headline(), self)
         self.state_label.setWordWrap(True)
-        self.requirements = QLabel("\n".join(
-            f"{'✔' if r.met else '✘'} {r.description}" for r in state.requirements) or "No policy requirements found.", self)
+        listed = "\n".join(f"{'✔ met' if r.met else '✘ missing'}: {r.description}" for r in state.requirements)
+        self.requirements = QLabel(listed or "No policy requirements found.", self)
         self.requirements.setWordWrap(True)
         signed_by = [f"{s.decision}: {s.principal} ({s.fingerprint})" for s in state.signatures]
         self.signed_label = QLabel("Signed so far: " + ("; ".join(signed_by) if signed_by else "nobody"), self)

@@ -7,9 +7,11 @@ window calls both from workers; signing never runs on the UI thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from reviewer_app.core.gate import BLOCKING_SEVERITIES as ACK_SEVERITIES  # what the gate demands acks for
 from reviewer_app.errors import UserError
@@ -43,7 +45,6 @@ class ApprovalState:
     have: int = 0
     need: int = 1
     error: str | None = None  # the policy could not be read: nothing counts (fail closed)
-    counted: list[str] = field(default_factory=list)  # principals whose approval counts now
 
     @property
     def approved_by(self) -> list[str]:
@@ -61,7 +62,8 @@ class ApprovalState:
             return "rejected"
         if self.satisfied:
             return f"approved ({self.have}/{self.need})"
-        return f"{self.have}/{self.need}; missing: " + "; ".join(self.missing) if self.missing else f"{self.have}/{self.need}"
+        counts = f"{self.have}/{self.need}"
+        return f"{counts}; missing: " + "; ".join(self.missing) if self.missing else counts
 
     def headline(self) -> str:
         if self.error:
@@ -115,7 +117,7 @@ def _signatures(db: Any, change_id: str, trust: Any) -> list[Signature]:
 
 
 def approval_state(db: Any, change_id: str, analysis: dict[str, Any], workspace_root: Path | None,
-                   me: str) -> ApprovalState:
+                   config_cache: dict[str | None, Any] | None = None) -> ApprovalState:
     """What the policy asks of the change and who has signed: the CI gate's own judgement
     (``gate.judge``) over the local events; any doubt leaves it unapproved."""
     from reviewer_app.core import gate
@@ -124,9 +126,14 @@ def approval_state(db: Any, change_id: str, analysis: dict[str, Any], workspace_
 
     state = ApprovalState()
     try:
-        workspace = config_workspace(workspace_root, analysis)
-        loaded = approval_policy.load_policy(workspace)
-        trust = TrustStore.load(workspace)
+        base = analysis.get("base")
+        if config_cache is not None and base in config_cache:
+            loaded, trust = config_cache[base]
+        else:
+            workspace = config_workspace(workspace_root, analysis)
+            loaded, trust = approval_policy.load_policy(workspace), TrustStore.load(workspace)
+            if config_cache is not None:
+                config_cache[base] = (loaded, trust)
         verdict = gate.judge(db, analysis, loaded, trust)
         state.signatures = _signatures(db, change_id, trust)
     except UserError as exc:
@@ -152,7 +159,6 @@ def approval_state(db: Any, change_id: str, analysis: dict[str, Any], workspace_
             state.missing.append(f"not counted: {item.principal or '?'}: {item.reason}")
     state.need = max((r.needed for r in verdict.requirements), default=0)
     state.have = min((r.have for r in verdict.requirements), default=0)
-    state.counted = sorted({p for r in verdict.requirements for p in r.approvers})
     state.rejected = bool(verdict.rejections)
     state.satisfied = verdict.approved and not state.rejected
     return state
@@ -172,11 +178,6 @@ class KeyChoice:
 
     key_path: str = ""
     use_agent: bool = False
-
-    def describe(self) -> str:
-        if self.use_agent:
-            return f"ssh-agent ({self.key_path})" if self.key_path else "ssh-agent (first key)"
-        return self.key_path or "no key chosen"
 
 
 def key_needs_passphrase(path: Path) -> bool:
@@ -202,7 +203,7 @@ def key_needs_passphrase(path: Path) -> bool:
 
 def _check_trusted(signer: Any, principal: str, workspace: Any) -> None:
     """Refuse before signing when the workspace's allowed_signers would not count this key."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from reviewer_app.core import keys
     from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
@@ -212,7 +213,7 @@ def _check_trusted(signer: Any, principal: str, workspace: Any) -> None:
     if trust.missing:
         raise UserError(f"{where}: not found; add your public key there first")
     key = signer.public_key
-    decision = trust.check(principal, key, keys.NAMESPACE, datetime.now(timezone.utc))
+    decision = trust.check(principal, key, keys.NAMESPACE, datetime.now(UTC))
     if not decision.ok:
         raise UserError(f"key {key.fingerprint} may not sign as {principal}: {decision.reason}: {decision.detail} "
                         f"({where})")

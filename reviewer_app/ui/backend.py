@@ -123,6 +123,7 @@ def queue_status(state: approvals.ApprovalState, me: str) -> str:
 
 def load_queue(db_path: Path | None, workspace_root: Path | None, me: str) -> list[QueueRow]:
     db = store.open_db(db_path)
+    config_cache: dict[str | None, Any] = {}  # policy and signers per base commit, read once per refresh
     try:
         rows = []
         for item in store.list_changes(db):
@@ -131,7 +132,7 @@ def load_queue(db_path: Path | None, workspace_root: Path | None, me: str) -> li
             critical, tier = _most_critical(refs)
             if tier is None:
                 tier = _as_int((analysis.get("services") or {}).get("max_tier"))
-            state = approvals.approval_state(db, item["change_id"], analysis, workspace_root, me)
+            state = approvals.approval_state(db, item["change_id"], analysis, workspace_root, config_cache)
             rows.append(QueueRow(
                 change_id=item["change_id"], title=item["title"], author_name=item["author_name"],
                 author_email=item["author_email"], ai_assisted=bool(item["ai_assisted"]),
@@ -202,7 +203,8 @@ def load_change_detail(db_path: Path | None, change_id: str, workspace_root: Pat
         change = _pick(changes, change_id)
         if context is not None:
             context.check()
-        state = approvals.approval_state(db, change_id, analysis, workspace_root, me)
+        analysis = current_analysis(analysis, change, workspace_root)
+        state = approvals.approval_state(db, change_id, analysis, workspace_root)
         viewed = viewed_paths(db, change_id)
     finally:
         db.close()
@@ -216,6 +218,27 @@ def load_change_detail(db_path: Path | None, change_id: str, workspace_root: Pat
         findings=list((analysis.get("risk") or {}).get("findings") or []),
         generated_paths=_generated_paths(analysis),
     )
+
+
+def current_analysis(stored: dict[str, Any], change: Change, workspace_root: Path | None) -> dict[str, Any]:
+    """The stored analysis, or a fresh one when the team's rules changed since it was queued.
+
+    The gate recomputes findings with the rules at the base; acknowledging stale findings would
+    sign an approval the gate then refuses as "unacknowledged findings".
+    """
+    from reviewer_app.core import risk
+    from reviewer_app.core.analysis import analyze
+
+    if workspace_root is None:
+        return stored
+    workspace = approvals.config_workspace(workspace_root, stored)
+    try:
+        rules = risk.load_rules(workspace)
+    except UserError:
+        return stored  # the policy error shows in the approvals tab; the stored findings still inform
+    if (stored.get("risk") or {}).get("rule_pack") == rules.pack_hash:
+        return stored
+    return analyze(change, workspace, rules=rules).to_dict()
 
 
 def _pick(changes: list[Change], change_id: str) -> Change:
@@ -235,7 +258,6 @@ def _pick(changes: list[Change], change_id: str) -> Change:
 def ingest(db_path: Path | None, spec: str, repo: Path | None, workspace_root: Path | None,
            context: Any = None) -> list[str]:
     """Load a patch file or ``git:BASE..HEAD``, analyse and queue each change; their ids in order."""
-    from reviewer_app.core.analysis import submit_change
     from reviewer_app.core.ingest import load_changes
 
     changes = load_changes(spec, repo)

@@ -1,8 +1,9 @@
 """Where each service sits in the blast-radius picture: layers by hop distance from the change.
 
-Qt-free and cheap (one breadth-first search): column 0 holds the services the change touches
-directly, column n the services n hops away, and a last column the rest of the neighbourhood.
-Rows inside a column are sorted by tier (0 first) then name, so the critical ones are on top.
+Qt-free and cheap (one breadth-first search). The inspector is tall and narrow, so layers run top
+to bottom: row 0 holds the services the change touches directly, row n the services n hops away,
+and a last band the rest of the neighbourhood. A layer wider than ``PER_ROW`` wraps onto more rows.
+Inside a layer affected services come before context ones, each by tier (0 first) then name.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-COLUMN_GAP = 250.0
-ROW_GAP = 78.0
-MAX_UNRELATED = 24  # the "rest" of the catalog is context, not the point: keep it small
+NODE_W, NODE_H = 170.0, 46.0
+H_GAP, V_GAP, LAYER_GAP = 14.0, 12.0, 40.0
+PER_ROW = 2  # the inspector is narrow; a layer of many services wraps downwards
+MAX_UNRELATED = 12  # the "rest" of the catalog is context, not the point: keep it small
 
 
 @dataclass
@@ -65,42 +67,45 @@ def hop_distances(graph: dict[str, Any]) -> dict[str, int]:
 
 def layered_layout(graph: dict[str, Any]) -> list[PlacedNode]:
     distance = hop_distances(graph)
-    nodes = graph.get("nodes") or []
-    columns: dict[int, list[dict[str, Any]]] = {}
+    layers: dict[int, list[dict[str, Any]]] = {}
     unrelated: list[dict[str, Any]] = []
-    for node in nodes:
-        node_id = str(node.get("id"))
+    for node in graph.get("nodes") or []:
         role = node_role(node)
-        hops = distance.get(node_id)
+        hops = distance.get(str(node.get("id")))
         if role == "transitive" and hops is None:
             hops = 1  # the catalog says it depends on the change, even if no edge was exported
         if hops is None:
             unrelated.append(node)
         else:
-            columns.setdefault(0 if role == "direct" else max(hops, 1), []).append(node)
+            layers.setdefault(0 if role == "direct" else max(hops, 1), []).append(node)
     if unrelated:
         unrelated.sort(key=_order)
-        columns[max(columns, default=-1) + 1] = unrelated[:MAX_UNRELATED]
+        layers[max(layers, default=-1) + 1] = unrelated[:MAX_UNRELATED]
     placed: list[PlacedNode] = []
-    tallest = max((len(group) for group in columns.values()), default=0)
-    for column_number, column in enumerate(sorted(columns)):
-        group = sorted(columns[column], key=_order)
-        offset = (tallest - len(group)) * ROW_GAP / 2  # centre short columns against the tallest
-        for row, node in enumerate(group):
-            node_id = str(node.get("id"))
-            owner = node.get("owner") or ""
-            placed.append(PlacedNode(
-                id=node_id, name=str(node.get("name") or node_id), role=node_role(node), tier=_tier(node.get("tier")),
-                owner=", ".join(owner) if isinstance(owner, list) else str(owner), hops=distance.get(node_id),
-                x=column_number * COLUMN_GAP, y=offset + row * ROW_GAP,
-            ))
+    y = 0.0
+    for layer in sorted(layers):
+        group = sorted(layers[layer], key=_order)
+        for start in range(0, len(group), PER_ROW):
+            row = group[start:start + PER_ROW]
+            offset = (PER_ROW - len(row)) * (NODE_W + H_GAP) / 2  # centre short rows
+            for column, node in enumerate(row):
+                node_id = str(node.get("id"))
+                owner = node.get("owner") or ""
+                placed.append(PlacedNode(
+                    id=node_id, name=str(node.get("name") or node_id), role=node_role(node),
+                    tier=_tier(node.get("tier")), owner=", ".join(owner) if isinstance(owner, list) else str(owner),
+                    hops=distance.get(node_id), x=offset + column * (NODE_W + H_GAP), y=y,
+                ))
+            y += NODE_H + V_GAP
+        y += LAYER_GAP - V_GAP
     return placed
 
 
 def _order(node: dict[str, Any]) -> tuple[int, int, str]:
+    """Affected services before context ones, then by tier (0 first), then by name."""
     role_rank = {"direct": 0, "transitive": 1}.get(node_role(node), 2)
     tier = _tier(node.get("tier"))
-    return (tier if tier is not None else 99, role_rank, str(node.get("name") or node.get("id")))
+    return (role_rank, tier if tier is not None else 99, str(node.get("name") or node.get("id")))
 
 
 def chain_edges(chain: list[str], graph: dict[str, Any]) -> set[tuple[str, str]]:

@@ -6,7 +6,7 @@ circle) and letter (C/H/M/L), and every place that shows one also writes the let
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from PySide6.QtGui import QIcon
@@ -21,7 +21,7 @@ def icon_path(name: str) -> str:
     return str(path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def icon(name: str) -> QIcon:
     """The named icon; a missing file yields an empty icon (and a test catches it), never a crash."""
     return QIcon(icon_path(name))

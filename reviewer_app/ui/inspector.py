@@ -7,7 +7,15 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPushButton, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QTextBrowser,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from reviewer_app.ui.approvals import ApprovalState
@@ -45,7 +53,8 @@ class FindingsPanel(QWidget):
 
     def set_findings(self, findings: list[dict[str, Any]], risk: dict[str, Any]) -> None:
         self.tree.clear()
-        ordered = sorted(findings, key=lambda f: (severity_rank(f.get("severity")), str(f.get("path")), f.get("line") or 0))
+        ordered = sorted(findings, key=lambda f: (severity_rank(f.get("severity")), str(f.get("path")),
+                                                  f.get("line") or 0))
         for finding in ordered:
             item = QTreeWidgetItem([
                 severity_label(finding.get("severity")), str(finding.get("rule") or ""),
@@ -58,7 +67,7 @@ class FindingsPanel(QWidget):
         for column in range(3):
             self.tree.resizeColumnToContents(column)
         level = risk.get("level")
-        reasons = "; ".join(str(r) for r in (risk.get("reasons") or [])[:4])
+        reasons = " ".join(str(r).strip() for r in (risk.get("reasons") or [])[:4])
         self.summary.setText(
             f"Risk: {severity_label(level)} (score {risk.get('score', '?')}) — {len(findings)} finding(s)."
             + (f" {reasons}" if reasons else "")
@@ -98,7 +107,8 @@ class ProvenancePanel(QTextBrowser):
             ("Authored", e(str(analysis.get("author_date") or "?"))),
             ("Source", e(str(analysis.get("source") or "?"))),
             ("Base → head", e(f"{(analysis.get('base') or '?')[:12]} → {(analysis.get('head') or '?')[:12]}")),
-            ("Size", f"{len(analysis.get('files') or [])} files, +{analysis.get('added', 0)} −{analysis.get('removed', 0)}"),
+            ("Size", f"{len(analysis.get('files') or [])} files, "
+                     f"+{analysis.get('added', 0)} −{analysis.get('removed', 0)}"),
             ("Change id", f"<code>{e(str(analysis.get('change_id')))}</code>"),
         ]
         table = "".join(f"<tr><th align='left' valign='top'>{k}</th><td>{v}</td></tr>" for k, v in rows)
@@ -124,7 +134,8 @@ class ApprovalsPanel(QWidget):
         self.state_label.setWordWrap(True)
         self.state_label.setTextFormat(Qt.TextFormat.PlainText)
         self.requirements = QTreeWidget(self)
-        self.requirements.setHeaderLabels(["Requirement", "Status"])
+        self.requirements.setHeaderLabels(["Status", "Requirement"])
+        self.requirements.setWordWrap(True)
         self.requirements.setRootIsDecorated(False)
         self.signatures = QTreeWidget(self)
         self.signatures.setHeaderLabels(["Decision", "Signer", "Key", "When", "Comment"])
@@ -157,14 +168,19 @@ class ApprovalsPanel(QWidget):
             return
         self.state_label.setText(state.headline())
         for requirement in state.requirements:
-            item = QTreeWidgetItem([requirement.description, "✔ met" if requirement.met else "✘ missing"])
-            item.setIcon(1, icon("approve" if requirement.met else "reject"))
+            item = QTreeWidgetItem(["met" if requirement.met else "missing", requirement.description])
+            item.setIcon(0, icon("approve" if requirement.met else "reject"))
+            item.setToolTip(1, requirement.description)
             self.requirements.addTopLevelItem(item)
         for signature in state.signatures:
+            decision = signature.decision if signature.valid else f"{signature.decision} (not counted)"
             item = QTreeWidgetItem([
-                signature.decision, signature.principal, signature.fingerprint, signature.created_at, signature.comment,
+                decision, signature.principal, signature.fingerprint, signature.created_at, signature.comment,
             ])
-            item.setIcon(0, icon("approve" if signature.decision == "approve" else "reject"))
+            item.setIcon(0, icon("approve" if signature.decision == "approve" and signature.valid else "reject"))
+            if signature.problem:
+                for column in range(item.columnCount()):
+                    item.setToolTip(column, signature.problem)
             self.signatures.addTopLevelItem(item)
         for tree in (self.requirements, self.signatures):
             for column in range(tree.columnCount() - 1):
@@ -180,11 +196,19 @@ class Inspector(QTabWidget):
         self.services = ServicesPanel(self)
         self.provenance = ProvenancePanel(self)
         self.approvals = ApprovalsPanel(self)
-        self.addTab(self.findings, icon("severity-high"), "Findings")
-        self.addTab(self.services, icon("tier0"), "Services")
-        self.addTab(self.provenance, icon("ai"), "Provenance")
-        self.addTab(self.approvals, icon("approve"), "Approvals && policy")
+        # Short text-only labels that shrink (elided) rather than scroll: all four stay in sight in a
+        # narrow pane; the tooltips carry the full names.
+        self.addTab(self.findings, "Findings")
+        self.addTab(self.services, "Services")
+        self.addTab(self.provenance, "Provenance")
+        self.addTab(self.approvals, "Approvals")
+        for index, tip in enumerate(("Findings of the risk rules", "Affected services and blast radius",
+                                     "AI assistance, authors and commits",
+                                     "Approvals and policy: requirements, signatures, approve or reject")):
+            self.setTabToolTip(index, tip)
         self.setDocumentMode(True)
+        self.setUsesScrollButtons(False)
+        self.setElideMode(Qt.TextElideMode.ElideRight)
 
     def show_detail(self, detail: ChangeDetail) -> None:
         self.findings.set_findings(detail.findings, detail.analysis.get("risk") or {})
@@ -192,8 +216,8 @@ class Inspector(QTabWidget):
         self.provenance.set_analysis(detail.analysis)
         self.approvals.set_state(detail.approval)
         count = len(detail.findings)
-        self.setTabText(self.TAB_FINDINGS, f"Findings ({count})")
-        self.setTabText(self.TAB_APPROVALS, f"Approvals && policy ({detail.approval.have}/{detail.approval.need})")
+        self.setTabText(self.TAB_FINDINGS, f"Findings {count}")
+        self.setTabText(self.TAB_APPROVALS, f"Approvals {detail.approval.have}/{detail.approval.need}")
 
     def clear(self) -> None:
         self.findings.set_findings([], {})

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLayout, QMainWindow, QMessageBox, QSplitter, QToolBar, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QLayout, QMainWindow, QMessageBox, QSplitter, QToolBar, QWidget
 
 from reviewer_app.errors import UserError
 from reviewer_app.ui import backend
@@ -27,8 +27,7 @@ from reviewer_app.ui.status import StatusBar
 from reviewer_app.ui.sync_controller import SyncController
 from reviewer_app.ui.tasks import TaskContext, TaskRunner
 
-PATCH_SUFFIXES = (".patch", ".diff", ".mbox", ".eml")
-SPLITTER_SHARES = (0.30, 0.43, 0.27)  # queue, diff, inspector: of the window's width at first start
+SPLITTER_SHARES = (0.27, 0.44, 0.29)  # queue, diff, inspector: of the window's width at first start
 
 
 class MainWindow(QMainWindow):
@@ -42,13 +41,17 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.db_path = db_path
         self.workspace_root = workspace_root
-        self.settings = settings
+        # Remembered (saved with the layout on close) so the next start opens the same repository.
+        self.settings = replace(settings, workspace=str(workspace_root)) if workspace_root else settings
         self.runner = TaskRunner(self)
         self.detail: ChangeDetail | None = None
         self._restoring_viewed = False
         self._pending_select: str | None = None
         self._saved_splitter = False
-        self.setWindowTitle("Reviewer")
+        self.persist_layout = True  # False for headless screenshots: they must not change the user's layout
+        self.approval_dialog: QDialog | None = None  # the open dialogs, for tests and for focus
+        self.export_dialog: QDialog | None = None
+        self.setWindowTitle(f"Reviewer — {workspace_root.name}" if workspace_root else "Reviewer")
         self.setWindowIcon(icon("app"))
         self.setAcceptDrops(True)
         # The window's minimum size is fixed once here, not recomputed from its contents on every
@@ -81,11 +84,10 @@ class MainWindow(QMainWindow):
 
     # --- construction --------------------------------------------------------------------------
     def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: Any,
-                icon_name: str | None = None, checkable: bool = False) -> QAction:
+                icon_name: str | None = None) -> QAction:
         action = QAction(icon(icon_name) if icon_name else QIcon(), text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
-        action.setCheckable(checkable)
         action.triggered.connect(slot)
         self.addAction(action)
         return action
@@ -121,8 +123,7 @@ class MainWindow(QMainWindow):
                        self.previous_change_action, self.next_finding_action, self.previous_finding_action):
             review_menu.addSeparator() if action is None else review_menu.addAction(action)
         view_menu = menu.addMenu("&View")
-        for action in (self.search_action,
-                       self.focus_next_pane_action, *self.tab_actions):
+        for action in (self.search_action, self.focus_next_pane_action, None, *self.tab_actions):
             view_menu.addSeparator() if action is None else view_menu.addAction(action)
         menu.addMenu("&Help").addAction(self.shortcuts_action)
         toolbar = QToolBar("Main", self)
@@ -159,9 +160,8 @@ class MainWindow(QMainWindow):
     def _on_queue_loaded(self, rows: list[QueueRow]) -> None:
         self.queue.set_rows(rows)
         wanted, self._pending_select = self._pending_select, None
-        if wanted and self.queue.select(wanted):
-            pass
-        elif self.queue.current_change_id() is None and rows:
+        selected = bool(wanted) and self.queue.select(wanted)
+        if not selected and self.queue.current_change_id() is None and rows:
             self.queue.select_first()
         self.sync.refresh_status()
         self.queue_loaded.emit()
@@ -395,6 +395,8 @@ class MainWindow(QMainWindow):
         return replace(self.settings, splitters=splitters, columns=columns)
 
     def save_layout(self) -> None:
+        if not self.persist_layout:
+            return
         self.settings = self.layout_state()
         try:
             save_settings(self.settings)

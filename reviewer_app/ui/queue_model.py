@@ -7,7 +7,7 @@ never the display strings, so "10 min" sorts after "9 min".
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
@@ -36,8 +36,8 @@ def format_age(submitted_at: str | None, now: datetime | None = None) -> tuple[s
     except ValueError:
         return "?", float("inf")
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    seconds = max(0.0, ((now or datetime.now(timezone.utc)) - when).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    seconds = max(0.0, ((now or datetime.now(UTC)) - when).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f"{int(seconds // size)} {unit}", seconds
@@ -88,7 +88,8 @@ class QueueModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
             return COLUMNS[section]
         return None
 
@@ -131,8 +132,9 @@ class QueueModel(QAbstractTableModel):
         if column == COL_SERVICES:
             if not row.services:
                 return "—"
-            marked = [f"{name} [{tier_label(row.max_tier)}]" if name == row.critical_service and row.max_tier is not None
-                      else name for name in row.services]
+            tiered = row.max_tier is not None
+            marked = [f"{name} [{tier_label(row.max_tier)}]" if tiered and name == row.critical_service else name
+                      for name in row.services]
             return ", ".join(marked)
         if column == COL_APPROVALS:
             return f"{row.approvals_have}/{row.approvals_need}"

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit,
 from reviewer_app.ui.backend import QueueRow
 from reviewer_app.ui.queue_model import CHANGE_ID_ROLE, COL_RISK, COLUMNS, QueueFilterProxy, QueueModel
 
-
 DEFAULT_WIDTHS = (104, 230, 72, 128, 170, 170, 56)  # in COLUMNS order
 
 
@@ -57,8 +56,8 @@ class QueuePanel(QWidget):
         self.table.selectionModel().blockSignals(True)
         self.model.set_rows(rows)
         self.table.selectionModel().blockSignals(False)
-        if current and self.select(current, emit=False):
-            pass
+        if current:
+            self.select(current, emit=False)
         self._update_count()
 
     def update_row(self, row: QueueRow) -> None:

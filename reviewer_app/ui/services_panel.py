@@ -10,16 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import (
-    QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView, QLabel, QSplitter,
-    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QGraphicsView,
+    QLabel,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from reviewer_app.ui.backend import ServiceRef
-from reviewer_app.ui.graph_layout import PlacedNode, chain_edges, layered_layout
+from reviewer_app.ui.graph_layout import NODE_H, NODE_W, PlacedNode, chain_edges, layered_layout
 
-NODE_W, NODE_H = 190.0, 52.0
+MIN_SCALE = 0.8  # below this the badges are unreadable: scroll instead of shrinking further
 ROLE_TEXT = {"direct": "DIRECT", "transitive": "DEPENDENT", "other": "context"}
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -29,7 +38,7 @@ def _node_shape(role: str, rect: QRectF) -> QPainterPath:
     if role == "direct":
         path.addRect(rect)
     elif role == "transitive":
-        path.addRoundedRect(rect, 14, 14)
+        path.addRoundedRect(rect, 12, 12)
     else:
         path.addEllipse(rect)
     return path
@@ -43,6 +52,11 @@ def _node_pen(role: str, color: QColor, highlighted: bool) -> QPen:
     return pen
 
 
+def _fit(text: str, font: QFont) -> str:
+    """Elide text to the node's inner width; the node's tooltip has the whole text."""
+    return QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, NODE_W - 18)
+
+
 class ServiceGraphView(QGraphicsView):
     node_clicked = Signal(str)
 
@@ -51,6 +65,7 @@ class ServiceGraphView(QGraphicsView):
         self.setScene(QGraphicsScene(self))
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.setAccessibleName("Service graph")
         self._graph: dict[str, Any] = {}
         self._placed: dict[str, PlacedNode] = {}
@@ -77,11 +92,14 @@ class ServiceGraphView(QGraphicsView):
         self.fit()
 
     def fit(self) -> None:
+        """Fit the width when that keeps text readable; never enlarge past 1:1; else scroll."""
         rect = self.scene().sceneRect()
-        if rect.isValid() and not rect.isEmpty():
-            self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-            if self.transform().m11() > 1.0:  # never blow up a small graph past 1:1
-                self.resetTransform()
+        if not rect.isValid() or rect.isEmpty():
+            return
+        available = max(1, self.viewport().width() - 4)
+        scale = min(1.0, max(MIN_SCALE, available / rect.width()))
+        self.resetTransform()
+        self.scale(scale, scale)
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
@@ -98,31 +116,38 @@ class ServiceGraphView(QGraphicsView):
         item.setToolTip(f"{node.name}\n{ROLE_TEXT[node.role]}; tier {node.tier if node.tier is not None else '?'}; "
                         f"owner {node.owner or 'none'}")
         self.scene().addItem(item)
-        title = QGraphicsSimpleTextItem(node.name, item)
+        title = QGraphicsSimpleTextItem(item)
         bold = QFont(title.font())
         bold.setBold(node.role == "direct")
         title.setFont(bold)
+        title.setText(_fit(node.name, bold))
         title.setBrush(QBrush(text))
-        title.setPos(node.x + 12, node.y + 6)
+        title.setPos(node.x + 10, node.y + 5)
         badges = [ROLE_TEXT[node.role]]
         if node.tier is not None:
             badges.insert(0, f"T{node.tier}")
         if node.owner:
             badges.append(f"@{node.owner}")
-        caption = QGraphicsSimpleTextItem("  ".join(badges), item)
+        caption = QGraphicsSimpleTextItem(item)
+        caption.setText(_fit("  ".join(badges), caption.font()))
         caption.setBrush(QBrush(text))
-        caption.setPos(node.x + 12, node.y + 28)
+        caption.setPos(node.x + 10, node.y + 25)
         return item
 
     def _add_edge(self, pair: tuple[str, str], color: QColor) -> QGraphicsPathItem:
         a, b = self._placed[pair[0]], self._placed[pair[1]]
-        start = QPointF(a.x + NODE_W, a.y + NODE_H / 2) if a.x < b.x else QPointF(a.x, a.y + NODE_H / 2)
-        end = QPointF(b.x, b.y + NODE_H / 2) if a.x < b.x else QPointF(b.x + NODE_W, b.y + NODE_H / 2)
-        if a.x == b.x:
-            start, end = QPointF(a.x + NODE_W / 2, a.y + NODE_H), QPointF(b.x + NODE_W / 2, b.y)
-        path = QPainterPath(start)
-        mid = (start.x() + end.x()) / 2
-        path.cubicTo(QPointF(mid, start.y()), QPointF(mid, end.y()), end)
+        if a.y == b.y:  # same row: join the facing sides
+            left, right = (a, b) if a.x < b.x else (b, a)
+            start, end = QPointF(left.x + NODE_W, left.y + NODE_H / 2), QPointF(right.x, right.y + NODE_H / 2)
+            path = QPainterPath(start)
+            path.lineTo(end)
+        else:  # layers run top to bottom: bottom edge of the upper node to the top of the lower one
+            upper, lower = (a, b) if a.y < b.y else (b, a)
+            start = QPointF(upper.x + NODE_W / 2, upper.y + NODE_H)
+            end = QPointF(lower.x + NODE_W / 2, lower.y)
+            path = QPainterPath(start)
+            mid = (start.y() + end.y()) / 2
+            path.cubicTo(QPointF(start.x(), mid), QPointF(end.x(), mid), end)
         item = QGraphicsPathItem(path)
         faded = QColor(color)
         faded.setAlpha(110)
@@ -134,9 +159,9 @@ class ServiceGraphView(QGraphicsView):
         return item
 
     def _add_legend(self, text: QColor) -> None:
-        top = max((node.y for node in self._placed.values()), default=0.0) + NODE_H + 30
+        top = max((node.y for node in self._placed.values()), default=0.0) + NODE_H + 24
         for number, role in enumerate(("direct", "transitive", "other")):
-            rect = QRectF(number * 230.0, top, 40, 22)
+            rect = QRectF(0, top + number * 28.0, 40, 22)
             swatch = QGraphicsPathItem(_node_shape(role, rect))
             swatch.setPen(_node_pen(role, text, False))
             self.scene().addItem(swatch)
@@ -144,7 +169,7 @@ class ServiceGraphView(QGraphicsView):
                      "other": "context: not affected"}[role]
             caption = QGraphicsSimpleTextItem(label)
             caption.setBrush(QBrush(text))
-            caption.setPos(rect.right() + 8, top + 2)
+            caption.setPos(rect.right() + 8, rect.top() + 2)
             self.scene().addItem(caption)
         if not self._placed:
             empty = QGraphicsSimpleTextItem(self._graph.get("error") or "No service catalog for this workspace")
@@ -164,7 +189,8 @@ class ServiceGraphView(QGraphicsView):
             placed = self._placed[item_id]
             on = item_id in lit
             item.setPen(_node_pen(placed.role, accent if on else text, on))
-        lit_edges = chain_edges([*chain, *([self._placed[node_id].name] if node_id in self._placed else [])], self._graph)
+        selected = [self._placed[node_id].name] if node_id in self._placed else []
+        lit_edges = chain_edges([*chain, *selected], self._graph)
         for pair, edge in self._edge_items.items():
             pen = QPen(edge.pen())
             on = pair in lit_edges

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -24,22 +25,16 @@ def _status(db_path: Path | None) -> dict[str, Any]:
 
 def _sync(db_path: Path | None, repo: Path, remote: str, context: TaskContext) -> dict[str, Any]:
     from reviewer_app.core import store
-    from reviewer_app.core.sync import run_sync
+    from reviewer_app.core.sync import run_sync, sync_status
 
     db = store.open_db(db_path)
     try:
         context.check()
         report = run_sync(db, repo, remote)
         return {"summary": report.summary(), "imported": report.imported.events_imported,
-                "problems": report.problems, "status": _status_of(db)}
+                "problems": report.problems, "status": sync_status(db)}
     finally:
         db.close()
-
-
-def _status_of(db: Any) -> dict[str, Any]:
-    from reviewer_app.core.sync import sync_status
-
-    return sync_status(db)
 
 
 class SyncController(QObject):

@@ -29,7 +29,12 @@ def _dark_palette() -> QPalette:
     return palette
 
 
+_platform_style: list[str] = []  # the style the platform chose, to return to for "system"
+
+
 def apply_theme(app: QApplication, theme: str) -> None:
+    if not _platform_style:
+        _platform_style.append(app.style().name())
     hints = QGuiApplication.styleHints()
     fusion = QStyleFactory.create("Fusion")
     if theme == "dark":
@@ -42,6 +47,8 @@ def apply_theme(app: QApplication, theme: str) -> None:
         app.setPalette(fusion.standardPalette())
     else:
         hints.unsetColorScheme()
+        if app.style().name() != _platform_style[0]:
+            app.setStyle(QStyleFactory.create(_platform_style[0]))
         app.setPalette(app.style().standardPalette())
 
 

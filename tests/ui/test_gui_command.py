@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from tests.ui.uifixtures import config_dir, queued_db, review_workspace  # noqa: F401
-
 
 def run(args: list[str], config: Path, display: bool = False) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}

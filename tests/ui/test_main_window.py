@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest  # noqa: F401
-
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -13,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from reviewer_app.ui.inspector import Inspector
 from reviewer_app.ui.queue_model import COL_APPROVALS, COL_RISK, COL_SERVICES, COL_STATUS
 from reviewer_app.ui.settings import load_settings
-from tests.ui.uifixtures import OFFSCREEN_SIZE_HINTS, config_dir, make_window, queued_db, review_workspace  # noqa: F401
+from tests.ui.marks import OFFSCREEN_SIZE_HINTS
 
 pytestmark = OFFSCREEN_SIZE_HINTS
 
@@ -165,3 +164,9 @@ def test_splitter_sizes_and_column_widths_persist(make_window, config_dir, qtbot
     second = make_window(settings=saved, load=False)
     assert second.splitter.sizes() == sizes
     assert second.queue.table.columnWidth(COL_RISK) == 133
+
+
+def test_the_workspace_is_remembered_for_the_next_start(make_window, review_workspace) -> None:
+    window = make_window(load=False)
+    window.close()
+    assert load_settings().workspace == str(review_workspace.repo)

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
 from reviewer_app.ui.backend import QueueRow
 from reviewer_app.ui.queue_model import (
-    CHANGE_ID_ROLE, COL_AGE, COL_APPROVALS, COL_AUTHOR, COL_RISK, COL_SERVICES, COL_STATUS, QueueFilterProxy,
-    QueueModel, format_age,
+    CHANGE_ID_ROLE,
+    COL_AGE,
+    COL_APPROVALS,
+    COL_AUTHOR,
+    COL_RISK,
+    COL_SERVICES,
+    COL_STATUS,
+    QueueFilterProxy,
+    QueueModel,
+    format_age,
 )
 
 
 def row(change_id: str, level: str | None, score: int, title: str, minutes_old: int, **extra) -> QueueRow:
-    submitted = (datetime.now(timezone.utc) - timedelta(minutes=minutes_old)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    submitted = (datetime.now(UTC) - timedelta(minutes=minutes_old)).strftime("%Y-%m-%dT%H:%M:%SZ")
     values = dict(
         change_id=change_id, title=title, author_name="Dana Dev", author_email="dana@example.com",
         ai_assisted=False, ai_tools=[], risk_level=level, risk_score=score, services=[], critical_service=None,
@@ -93,7 +101,7 @@ def test_search_matches_title_author_service_and_tool_case_insensitively(qtbot) 
 
 
 def test_age_formatting() -> None:
-    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert format_age("2026-01-02T03:04:00Z", now)[0] == "now"
     assert format_age("2026-01-02T02:00:00Z", now)[0] == "1 h"
     assert format_age("2025-12-30T03:04:05Z", now)[0] == "3 d"

@@ -16,8 +16,8 @@ from reviewer_app.cli.main import main as cli_main
 from reviewer_app.ui.dialogs import PassphraseDialog
 from reviewer_app.ui.queue_model import COL_APPROVALS, COL_STATUS
 from reviewer_app.ui.settings import Settings
+from tests.ui.marks import OFFSCREEN_SIZE_HINTS
 from tests.ui.reviewfixture import SENIORS
-from tests.ui.uifixtures import OFFSCREEN_SIZE_HINTS, config_dir, make_window, queued_db, review_workspace  # noqa: F401
 
 pytestmark = OFFSCREEN_SIZE_HINTS
 
@@ -155,3 +155,15 @@ def test_a_passphrase_protected_key_asks_in_a_dialog(make_window, review_workspa
         qtbot.mouseClick(dialog.sign_button, Qt.MouseButton.LeftButton)
     assert asked == ["Key passphrase"]
     assert fingerprint(review_workspace.keys[principal]) in dialog.result_label.text()
+
+
+def test_the_author_cannot_approve_their_own_change(make_window, review_workspace, qtbot) -> None:
+    settings = Settings(identity="dana@example.com", key_path=str(review_workspace.keys[SENIORS[0]]))
+    window = make_window(settings=settings)
+    window.open_approve_dialog()
+    dialog = window.approval_dialog
+    dialog.set_all_acknowledged()
+    qtbot.mouseClick(dialog.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.result_label.text().startswith("Not signed"), timeout=20000)
+    assert "dana@example.com is an author of this change" in dialog.result_label.text()
+    assert window.detail.approval.signatures == []

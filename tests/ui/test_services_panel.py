@@ -35,11 +35,22 @@ ANALYSIS_SERVICES = {
 def test_layers_follow_hop_distance_and_unrelated_services_go_last() -> None:
     assert hop_distances(GRAPH) == {"orders-db": 0, "checkout": 1, "storefront": 2, "billing": 2}
     placed = {node.id: node for node in layered_layout(GRAPH)}
-    assert placed["orders-db"].x < placed["checkout"].x < placed["storefront"].x
-    assert placed["billing"].x == placed["storefront"].x  # same hop count, same column
-    assert placed["search"].x > placed["storefront"].x  # no path to the change: the context column
-    assert placed["billing"].y < placed["storefront"].y  # tier 1 above tier 2 within a column
+    # Layers run top to bottom by hops from the directly touched service.
+    assert placed["orders-db"].y < placed["checkout"].y < placed["storefront"].y
+    assert placed["billing"].y == placed["storefront"].y  # same hop count, same layer
+    assert placed["storefront"].x < placed["billing"].x  # within a layer: affected before context
+    assert placed["search"].y > placed["storefront"].y  # no path to the change: the context band last
     assert placed["search"].role == "other" and placed["orders-db"].role == "direct"
+
+
+def test_a_wide_layer_wraps_onto_more_rows() -> None:
+    nodes = [{"id": "core", "name": "core", "tier": 0, "affected": "direct"}] + [
+        {"id": f"dep{n}", "name": f"dep{n}", "tier": 2, "affected": "transitive"} for n in range(5)]
+    edges = [{"source": f"dep{n}", "target": "core"} for n in range(5)]
+    placed = layered_layout({"nodes": nodes, "edges": edges})
+    rows = sorted({node.y for node in placed if node.role == "transitive"})
+    assert len(rows) == 3  # five dependents, two per row
+    assert len({node.x for node in placed}) <= 3
 
 
 def test_chain_edges_follow_the_via_list_in_either_direction() -> None:

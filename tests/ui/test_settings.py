@@ -10,7 +10,6 @@ import pytest
 from reviewer_app.errors import UserError
 from reviewer_app.ui.settings import Settings, load_settings, save_settings, settings_path
 from reviewer_app.ui.settings_dialog import SettingsDialog
-from tests.ui.uifixtures import config_dir  # noqa: F401
 
 
 def test_round_trip_through_the_config_folder(config_dir: Path) -> None:

@@ -9,8 +9,8 @@ import pytest
 
 from reviewer_app.ui.approvals import KeyChoice, sign_decision
 from reviewer_app.ui.settings import Settings
+from tests.ui.marks import OFFSCREEN_SIZE_HINTS
 from tests.ui.reviewfixture import SENIORS
-from tests.ui.uifixtures import OFFSCREEN_SIZE_HINTS, config_dir, make_window, queued_db, review_workspace  # noqa: F401
 
 pytestmark = OFFSCREEN_SIZE_HINTS
 

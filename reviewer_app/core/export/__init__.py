@@ -36,24 +36,33 @@ class ExportResult:
         return f"exported {self.events} events as {self.format} ({self.items} items) to {self.output}"
 
 
+Progress = Callable[[int, int], None]  # (events done, events in total), for a GUI's progress bar
+
+
 def write_export(db: sqlite_utils.Database, fmt: str, output: Path | None, selection: ExportFilter,
-                 repo: Path | None = None) -> ExportResult:
+                 repo: Path | None = None, progress: Progress | None = None) -> ExportResult:
+    """Write the selected events as ``fmt`` to ``output`` (None: stdout, text formats only)."""
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt}: unknown export format (one of {', '.join(FORMATS)})")
     if output is None and fmt in _BINARY_ONLY:
         raise UserError(f"--format {fmt} writes a binary file: give --output FILE")
     events = select_events(db, selection)
+    report = progress or (lambda done, total: None)
+    report(0, len(events))
     writer = _WRITERS[fmt]
     if fmt == "pdf":
         assert output is not None
-        return _atomic_path(output, lambda path: _pdf(db, events, selection, repo, path), fmt, len(events))
-    if output is None:
+        result = _atomic_path(output, lambda path: _pdf(db, events, selection, repo, path), fmt, len(events))
+    elif output is None:
         buffer = io.BytesIO()
         items = writer(db, events, selection, repo, buffer)
         sys.stdout.buffer.write(buffer.getvalue())
         sys.stdout.flush()
-        return ExportResult(fmt, "stdout", len(events), items)
-    return _atomic_stream(output, lambda out: writer(db, events, selection, repo, out), fmt, len(events))
+        result = ExportResult(fmt, "stdout", len(events), items)
+    else:
+        result = _atomic_stream(output, lambda out: writer(db, events, selection, repo, out), fmt, len(events))
+    report(len(events), len(events))
+    return result
 
 
 def _jsonl(db: sqlite_utils.Database, events: list[ExportEvent], selection: ExportFilter, repo: Path | None,

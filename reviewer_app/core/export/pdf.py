@@ -20,7 +20,7 @@ def write_pdf(report: AuditReport, output: Path) -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
         # Imported here, not at module level: see the module docstring.
-        from PySide6.QtCore import QMarginsF, QSizeF
+        from PySide6.QtCore import QMarginsF
         from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPdfWriter, QTextDocument
     except ImportError as exc:
         raise UserError(f"{output}: PDF export needs PySide6 (Qt), which cannot be loaded here: {exc}") from exc
@@ -31,12 +31,11 @@ def write_pdf(report: AuditReport, output: Path) -> None:
     writer.setCreator("reviewer-app")
     writer.setResolution(300)
     writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
-                                     QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter))
+                                     QMarginsF(5, 5, 5, 5), QPageLayout.Unit.Millimeter))
     document = QTextDocument()
     document.setHtml(render_html(report))
-    layout = writer.pageLayout()
-    rect = layout.paintRectPixels(writer.resolution())
-    document.setPageSize(QSizeF(rect.width(), rect.height()))
+    # No page size on the document: print_() then lays it out for the writer's resolution (fonts at
+    # their point size), paginates, adds 2 cm margins inside the page layout's and numbers the pages.
     document.print_(writer)
     del writer  # the file is finished when the writer goes away
     del app

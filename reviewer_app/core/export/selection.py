@@ -10,7 +10,6 @@ from typing import Any
 
 import sqlite_utils
 
-from reviewer_app.core import events as event_log
 from reviewer_app.core import store
 from reviewer_app.core.sync.ordering import chain_sorted
 from reviewer_app.errors import UserError
@@ -18,38 +17,25 @@ from reviewer_app.errors import UserError
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-@dataclass(frozen=True)
 class ExportEvent:
-    """One signed event with its payload parsed once (exports read every field of many events)."""
+    """One signed event; the index's columns (derived from the payload when it was verified and
+    stored) give the common fields, and the payload is parsed only when a format needs more."""
 
-    id: str
-    payload: str
-    signature: str
-    data: dict[str, Any]
+    __slots__ = ("id", "type", "change_id", "principal", "created_at", "prev", "fingerprint", "payload",
+                 "signature", "_data")
 
-    @property
-    def principal(self) -> str:
-        return self.data["principal"]
-
-    @property
-    def type(self) -> str:
-        return self.data["type"]
+    def __init__(self, id: str, type: str, change_id: str, principal: str, created_at: str, prev: str | None,
+                 fingerprint: str, payload: str, signature: str) -> None:
+        self.id, self.type, self.change_id, self.principal = id, type, change_id, principal
+        self.created_at, self.prev, self.fingerprint = created_at, prev, fingerprint
+        self.payload, self.signature = payload, signature
+        self._data: dict[str, Any] | None = None
 
     @property
-    def change_id(self) -> str:
-        return self.data["change_id"]
-
-    @property
-    def created_at(self) -> str:
-        return self.data["created_at"]
-
-    @property
-    def prev(self) -> str | None:
-        return self.data["prev"]
-
-    @property
-    def fingerprint(self) -> str:
-        return self.data["key"]
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = json.loads(self.payload)
+        return self._data
 
 
 @dataclass(frozen=True)
@@ -91,17 +77,32 @@ def _utc(value: str | None, option: str) -> str | None:
 
 
 def select_events(db: sqlite_utils.Database, selection: ExportFilter) -> list[ExportEvent]:
-    """The events the filter keeps, each after its predecessor, otherwise oldest first."""
+    """The events the filter keeps, each after its predecessor, otherwise oldest first.
+
+    Reads the columns in one query rather than through events.all_events: parsing 100,000
+    payloads only to read fields the index already holds would double the time of an export.
+    """
+    clauses, params = ["1"], []
+    for clause, value in (("created_at >= ?", selection.since), ("created_at < ?", selection.until),
+                          ("change_id = ?", selection.change_id)):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
     wanted_changes = _changes_of_service(db, selection.service) if selection.service else None
-    chosen: list[ExportEvent] = []
-    for event in event_log.all_events(db, selection.since, selection.until):
-        data = json.loads(event.payload)
-        if selection.change_id and data["change_id"] != selection.change_id:
-            continue
-        if wanted_changes is not None and data["change_id"] not in wanted_changes:
-            continue
-        chosen.append(ExportEvent(event.id, event.payload, event.signature, data))
+    rows = db.execute(
+        "SELECT id, type, change_id, principal, created_at, prev, fingerprint, payload, signature FROM events "
+        f"WHERE {' AND '.join(clauses)} ORDER BY created_at, rowid", params,
+    )
+    chosen = [ExportEvent(*row) for row in rows if wanted_changes is None or row[2] in wanted_changes]
+    if _already_in_chain_order(chosen):
+        return chosen
     return chain_sorted(chosen, {e.id: e.prev for e in chosen}, {e.id: e.created_at for e in chosen})
+
+
+def _already_in_chain_order(chosen: list[ExportEvent]) -> bool:
+    """True when no event precedes its predecessor (the usual case: then no sort is needed)."""
+    position = {event.id: index for index, event in enumerate(chosen)}
+    return all(event.prev is None or position.get(event.prev, -1) < index for index, event in enumerate(chosen))
 
 
 def _changes_of_service(db: sqlite_utils.Database, service: str) -> set[str]:

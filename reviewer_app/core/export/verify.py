@@ -120,20 +120,24 @@ def _check_event_line(record: dict[str, Any], where: str, trust: TrustStore, pro
         problems.append(f"{where}: fields {sorted(keys)} are not those of an event line {list(EVENT_KEYS)}")
         if not {"payload", "signature"} <= keys:
             return None
-    try:
-        event = event_log.SignedEvent.from_parts(record["payload"], record["signature"])
-    except UserError as exc:
-        problems.append(f"{where}: {exc.message}")
+    payload, signature = record["payload"], record["signature"]
+    if not isinstance(payload, str) or not isinstance(signature, str):
+        problems.append(f"{where}: payload and signature must be strings")
         return None
-    data = event.data
+    # verify_event checks the payload's shape as well as the signature; one more parse gives the fields.
+    event = event_log.SignedEvent(id=event_log.event_id(payload), payload=payload, signature=signature)
+    verification = event_log.verify_event(event, trust)
+    if not verification.ok:
+        problems.append(f"{where}: event {event.id}: {verification.message}")
+    try:
+        data = event_log.validate_payload(payload) if not verification.ok else json.loads(payload)
+    except UserError:
+        return None  # already reported as a malformed payload
     if record.get("id") != event.id:
         problems.append(f"{where}: id {record.get('id')} is not the hash of the payload ({event.id})")
     for name in ("type", "change_id", "principal", "created_at"):
         if record.get(name) != data[name]:
             problems.append(f"{where}: {name} {record.get(name)!r} differs from the signed payload ({data[name]!r})")
-    verification = event_log.verify_event(event, trust)
-    if not verification.ok:
-        problems.append(f"{where}: event {event.id}: {verification.message}")
     return event, data
 
 

@@ -4,7 +4,8 @@ Speed matters (a 150k-line diff must be assessed in about the time it takes to p
 the engine never loops rules over lines in Python. Per file it:
   1. decides once per distinct set of path globs which rules apply (pathspec, cached per path);
   2. joins the file's added lines (and, separately, its removed lines) into one text;
-  3. runs each applicable rule's compiled regex once over that text (in C, ``re.finditer``);
+  3. finds, with a fast literal scan, the few places each applicable rule can match at all
+     (prefilter.py), and runs the rule's compiled regex only there (in C, ``re.finditer``);
   4. maps the few match offsets back to lines with a binary search.
 """
 
@@ -22,6 +23,7 @@ import pathspec
 
 from reviewer_app.core.model import Change, FileDiff, FileStatus, Line, LineKind
 from reviewer_app.core.risk.findings import Finding
+from reviewer_app.core.risk.prefilter import accelerated, candidate_windows, prefilter_for
 from reviewer_app.core.risk.rules import SEVERITY_RANK, Rule, RuleSet, max_severity
 
 HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
@@ -36,6 +38,14 @@ class SideText:
     order: list[int] = field(default_factory=list)  # position of the line among all the file's lines
     starts: list[int] = field(default_factory=list)  # offset of each line in ``text``
     text: str = ""
+    _folded: str | None = None
+
+    @property
+    def folded(self) -> str:
+        """The text case-folded once, for the literal pre-filters of every rule."""
+        if self._folded is None:
+            self._folded = self.text.casefold()
+        return self._folded
 
 
 @dataclass(slots=True)
@@ -112,7 +122,21 @@ def find_hits(pattern: re.Pattern[str], side_text: SideText, side: str, limit: i
         return []
     found: list[Hit] = []
     starts = side_text.starts
-    for match in pattern.finditer(side_text.text):
+    text = side_text.text
+    prefilter = prefilter_for(pattern)
+    windows = None if prefilter is None else candidate_windows(prefilter, text, side_text.folded, starts)
+    fast = accelerated(pattern)
+    for pos, endpos in [(0, len(text))] if windows is None else windows:
+        if _collect(fast, side_text, side, pos, endpos, found, limit):
+            break
+    return found
+
+
+def _collect(pattern: re.Pattern[str], side_text: SideText, side: str, pos: int, endpos: int,
+             found: list[Hit], limit: int) -> bool:
+    """Append the matches in text[pos:endpos]; True when ``limit`` is reached."""
+    starts = side_text.starts
+    for match in pattern.finditer(side_text.text, pos, endpos):
         index = bisect.bisect_right(starts, match.start()) - 1
         line_start = starts[index]
         line_length = len(side_text.lines[index].text)
@@ -122,8 +146,8 @@ def find_hits(pattern: re.Pattern[str], side_text: SideText, side: str, limit: i
         end = max(start, min(match.end() - line_start, line_length))
         found.append(Hit(side, index, start, end, match.group(0)))
         if limit and len(found) >= limit:
-            break
-    return found
+            return True
+    return False
 
 
 @lru_cache(maxsize=512)

@@ -4,7 +4,8 @@ Changed paths map to their owning services (the *direct* ones). Every service th
 direct one (``dependsOn``, a ``dependencyOf`` written the other way, or consuming an API a direct
 service provides) is affected *transitively*, to any depth. One breadth-first walk from all direct
 services at once gives each dependent its shortest explaining chain (``via``); a visited set stops
-cycles. Orderings are fixed (tier, then name; a missing tier last) so the JSON is reproducible.
+cycles. Orderings are fixed (tier, then name; a missing tier last: ``Catalog.rank``) so the JSON is
+reproducible.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from reviewer_app.core.services.model import Catalog, Edge, Service
+from reviewer_app.core.services.model import Catalog, Edge, display_rank
 
 
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field, 5,000 times
@@ -24,8 +25,16 @@ class AffectedService:
     owner: str | None
     lifecycle: str | None
     paths: tuple[str, ...] = ()  # changed paths it owns (direct services only)
-    via: tuple[str, ...] = ()  # direct service -> ... -> this one (transitive services only)
-    via_edges: tuple[Edge, ...] = ()  # the edges behind ``via``, dependent first in each
+    # The shortest chain of edges from a direct service to this one (transitive services only);
+    # ``via`` is derived from it on demand, since a big blast reaches thousands of services.
+    via_edges: tuple[Edge, ...] = ()
+
+    @property
+    def via(self) -> tuple[str, ...]:
+        """Service names from a direct service to this one: ``("pricing-rules", "pricing", "checkout")``."""
+        if not self.via_edges:
+            return ()
+        return (self.via_edges[0].target, *(edge.source for edge in self.via_edges))
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "tier": self.tier, "owner": self.owner, "lifecycle": self.lifecycle}
@@ -64,10 +73,6 @@ class Affected:
         }
 
 
-def _order(service: Service | AffectedService) -> tuple[int, int, str]:
-    return (0, service.tier, service.name) if service.tier is not None else (1, 0, service.name)
-
-
 def affected(catalog: Catalog, paths: list[str]) -> Affected:
     """The services ``paths`` (repository-relative) reach, directly and through their dependents."""
     owned: dict[str, list[str]] = {}
@@ -85,12 +90,14 @@ def affected(catalog: Catalog, paths: list[str]) -> Affected:
         if catalog.codeowners is not None and all(catalog.services[n].owner is None for n in names):
             owners.update(catalog.codeowners.owners_of(path))
 
-    direct_services = sorted((catalog.services[name] for name in owned), key=_order)
+    rank = (catalog.rank or display_rank(catalog.services)).__getitem__  # a hand-built Catalog has none
+    direct_services = [catalog.services[name] for name in sorted(owned, key=rank)]
     direct = [
         AffectedService(s.name, s.kind, s.tier, s.owner, s.lifecycle, paths=tuple(owned[s.name]))
         for s in direct_services
     ]
-    transitive = sorted(_dependents(catalog, [s.name for s in direct_services]), key=_order)
+    transitive = _dependents(catalog, [s.name for s in direct_services])
+    transitive.sort(key=lambda service: rank(service.name))
     reached = [*direct, *transitive]
     owners.update(service.owner for service in reached if service.owner)
     tiers = [service.tier for service in reached if service.tier is not None]
@@ -105,18 +112,16 @@ def _dependents(catalog: Catalog, direct: list[str]) -> list[AffectedService]:
     chain: dict[str, tuple[Edge, ...]] = {name: () for name in direct}
     queue = deque(direct)
     found: list[AffectedService] = []
+    services, dependents = catalog.services, catalog.dependents
     while queue:
         name = queue.popleft()
-        for edge in catalog.dependents.get(name, ()):
-            if edge.source in chain:
+        for edge in dependents.get(name, ()):
+            source = edge.source
+            if source in chain:
                 continue
-            edges = (*chain[name], edge)
-            chain[edge.source] = edges
-            queue.append(edge.source)
-            service = catalog.services[edge.source]
-            via = (edges[0].target, *(e.source for e in edges))
-            found.append(
-                AffectedService(service.name, service.kind, service.tier, service.owner, service.lifecycle,
-                                via=via, via_edges=edges)
-            )
+            edges = chain[source] = (*chain[name], edge)
+            queue.append(source)
+            service = services[source]
+            found.append(AffectedService(source, service.kind, service.tier, service.owner, service.lifecycle,
+                                         (), edges))
     return found

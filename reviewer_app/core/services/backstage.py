@@ -17,6 +17,7 @@ import yaml
 
 from reviewer_app.core.services.fields import ref_list, text_field, tier_from_tags, tier_value
 from reviewer_app.core.services.model import RawEntity
+from reviewer_app.core.services.yamlload import load_documents
 from reviewer_app.core.services.refs import DEFAULT_NAMESPACE
 
 DESCRIPTOR_NAMES = frozenset({"catalog-info.yaml", "catalog-info.yml"})
@@ -25,13 +26,10 @@ READ_KINDS = frozenset({"component", "api", "resource", "system"})
 TIER_ANNOTATION = "reviewer-app/tier"
 PATHS_ANNOTATION = "reviewer-app/paths"
 
-# The C loader parses catalog files several times faster; PyYAML built without libyaml lacks it.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
+# How reference warnings name fields: "...: dependsOn refers to unknown component:default/ledger".
 _FIELD_NAMES = {
-    "depends_on": "spec.dependsOn", "dependency_of": "spec.dependencyOf",
-    "provides_apis": "spec.providesApis", "consumes_apis": "spec.consumesApis",
-    "subcomponent_of": "spec.subcomponentOf",
+    "depends_on": "dependsOn", "dependency_of": "dependencyOf", "subcomponent_of": "subcomponentOf",
+    "provides_apis": "providesApis", "consumes_apis": "consumesApis",
     "owner": "spec.owner", "system": "spec.system",
 }
 
@@ -58,13 +56,13 @@ def parse_descriptor(text: str, relpath: str, source: str, warnings: list[str]) 
     entities: list[RawEntity] = []
     folder = posixpath.dirname(relpath)
     try:
-        for number, document in enumerate(yaml.load_all(text, Loader=_Loader), start=1):
+        for number, document in enumerate(load_documents(text), start=1):
             entity = _entity(document, number, folder, source, warnings)
             if entity is not None:
                 entities.append(entity)
     except yaml.YAMLError as exc:
         warnings.append(_yaml_error(source, exc))
-    except RecursionError:  # only the pure-Python loader recurses; libyaml caps the depth itself
+    except RecursionError:  # Python-side construction recurses; libyaml caps flow nesting itself
         warnings.append(f"{source}: invalid YAML (nested too deeply); entities after this point are skipped")
     return entities
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from reviewer_app.core.services.backstage import descriptor_paths, parse_descriptor
 from reviewer_app.core.services.codeowners import CodeOwners, load_codeowners
 from reviewer_app.core.services.cycles import shortest_loop, strongly_connected
-from reviewer_app.core.services.model import BACKSTAGE_ORIGIN, SERVICE_KINDS, Api, Catalog, Edge, RawEntity, Service
+from reviewer_app.core.services.model import (
+    BACKSTAGE_ORIGIN, SERVICE_KINDS, Api, Catalog, Edge, RawEntity, Service, display_rank,
+)
 from reviewer_app.core.services.pathindex import PathIndex
 from reviewer_app.core.services.reading import read_texts
 from reviewer_app.core.services.refs import EntityRef, owner_label, parse_ref, service_key
@@ -79,9 +81,6 @@ class _Resolver:
         ref, _ = parse_ref(text, "api", owner.namespace)
         return service_key(ref.namespace, ref.name), ref
 
-    def api_declared(self, ref: EntityRef) -> RawEntity | None:
-        return self.by_ref.get(("api", ref.namespace, ref.name))
-
     def warn_unknown(self, owner: RawEntity, field_key: str, ref: EntityRef) -> None:
         self.warnings.append(
             f"{owner.source_file}: {owner.label}: {owner.field_name(field_key)} refers to unknown {ref}"
@@ -97,7 +96,7 @@ def build_catalog(entities: list[RawEntity], warnings: list[str], codeowners: Co
     resolver = _Resolver(entities, warnings)
     edges = _dependency_edges(resolver)
     providers, consumers, api_uses = _api_users(resolver)
-    apis = _apis(resolver, providers, consumers, api_uses, warnings)
+    apis = _apis(resolver, providers, consumers, api_uses)
     for api in apis.values():
         for consumer in api.consumers:
             for provider in api.providers:
@@ -114,7 +113,7 @@ def build_catalog(entities: list[RawEntity], warnings: list[str], codeowners: Co
     return Catalog(
         services=services, apis=apis, edges=edge_list,
         path_index=_path_index(resolver, warnings), codeowners=codeowners,
-        warnings=warnings, dependents=dependents,
+        warnings=warnings, dependents=dependents, rank=display_rank(services),
     )
 
 
@@ -158,7 +157,6 @@ def _apis(
     providers: dict[str, set[str]],
     consumers: dict[str, set[str]],
     api_uses: dict[str, list[_ApiUse]],
-    warnings: list[str],
 ) -> dict[str, Api]:
     """Declared API entities, plus APIs that services.toml names without declaring."""
     apis: dict[str, Api] = {}

@@ -95,7 +95,16 @@ class Catalog:
     warnings: list[str]
     # Reverse adjacency: service -> edges whose target it is (who depends on it), sorted.
     dependents: dict[str, list[Edge]] = field(default_factory=dict)
+    # Position of each service in the display order (tier, a missing tier last, then name): sorting
+    # thousands of affected services by a precomputed int is several times cheaper than by tuples.
+    rank: dict[str, int] = field(default_factory=dict)
 
     def service_names_for_path(self, path: str) -> list[str]:
         """The services owning one repository path (several only on a tie of specificity)."""
         return self.path_index.owners(path)
+
+
+def display_rank(services: dict[str, Service]) -> dict[str, int]:
+    """Service name -> position when ordered by tier (a missing tier last), then name."""
+    ordered = sorted(services.values(), key=lambda s: (s.tier is None, s.tier or 0, s.name))
+    return {service.name: position for position, service in enumerate(ordered)}

@@ -8,7 +8,7 @@ it was, and the next sync imports them again) and must not pay one commit per ro
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 import sqlite_utils
 
@@ -28,15 +28,17 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
     db.conn.execute("COMMIT")
 
 
-def insert_events(db: sqlite_utils.Database, events: list[SignedEvent], origin: str, pushed: bool) -> int:
+def insert_events(db: sqlite_utils.Database, events: list[SignedEvent], origin: str, pushed: bool,
+                  parsed: dict[str, dict[str, Any]] | None = None) -> int:
     """Insert verified events (columns derived from the payload, as events.append_event does); returns how many were new.
 
     Call inside :func:`transaction`. Existing ids are left untouched: events are immutable.
+    ``parsed`` may hold the payloads already parsed by the caller, by event id.
     """
     now = utc_now()
     rows = []
     for event in events:
-        data = event.data
+        data = parsed[event.id] if parsed is not None and event.id in parsed else event.data
         rows.append((event.id, data["type"], data["change_id"], data["principal"], data["key"], data["created_at"],
                      data["prev"], event.payload, event.signature, origin, int(pushed), now))
     before = db.conn.total_changes

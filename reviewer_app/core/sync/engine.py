@@ -25,7 +25,7 @@ from reviewer_app.core.sync import gitobjects, transport
 from reviewer_app.core.sync.dbtx import mark_pushed
 from reviewer_app.core.sync.importer import ImportReport, import_refs, record_tips
 from reviewer_app.core.sync.publisher import plan_updates
-from reviewer_app.core.sync.refs import LEDGER_PREFIX, tracking_ref
+from reviewer_app.core.sync.refs import tracking_ref
 from reviewer_app.core.sync.transport import RemoteError
 from reviewer_app.core.workspace import Workspace
 from reviewer_app.errors import UserError
@@ -137,6 +137,7 @@ def _publish_once(db: sqlite_utils.Database, root: Path, remote: str, tracking: 
     if not plan.updates:
         return True
     result = transport.push(root, remote, {update.ref: update.commit for update in plan.updates})
+    result.raise_if_refused_for_good(remote)
     accepted = [update for update in plan.updates if update.ref in result.accepted]
     for update in accepted:
         # Our copy of the ref and the tracking ref follow what the remote now holds.
@@ -177,4 +178,4 @@ def _log(db: sqlite_utils.Database, remote: str, ok: bool, message: str) -> None
     )
 
 
-__all__ = ["LEDGER_PREFIX", "SyncReport", "fetch_events", "rebuild_index", "run_sync", "sync_status"]
+__all__ = ["SyncReport", "fetch_events", "rebuild_index", "run_sync", "sync_status"]

@@ -48,7 +48,7 @@ def patch_identity(repo: Path) -> str | None:
 def plan_updates(db: sqlite_utils.Database, repo: Path, remote: str, tracking: dict[str, str]) -> PublishPlan:
     """For each local signer, the commit that adds what the remote ref lacks (nothing to do: no update)."""
     plan = PublishPlan()
-    local_events = _local_event_ids_by_signer(db)
+    local_events, unpushed = _local_event_ids_by_signer(db)
     identity = patch_identity(repo)
     local_patches = _local_patch_ids(db)
     if local_patches and identity is None:
@@ -56,14 +56,16 @@ def plan_updates(db: sqlite_utils.Database, repo: Path, remote: str, tracking: d
     signers = set(local_events) | ({identity} if identity and local_patches else set())
     for signer in sorted(signers):
         tip = tracking.get(tracking_ref(remote, signer))
-        remote_files = gitobjects.list_tree(repo, tip) if tip else {}
+        remote_files, remote_folders = gitobjects.list_tree_and_folders(repo, tip) if tip else ({}, {})
         wanted_events = {ledger.event_path(event_id): event_id for event_id in local_events.get(signer, [])}
         wanted_patches = (
             {ledger.patch_path(change_id): change_id for change_id in local_patches} if signer == identity else {}
         )
         missing_events = {path: eid for path, eid in wanted_events.items() if path not in remote_files}
         missing_patches = {path: cid for path, cid in wanted_patches.items() if path not in remote_files}
-        plan.already_published.extend(eid for path, eid in wanted_events.items() if path in remote_files)
+        plan.already_published.extend(
+            eid for path, eid in wanted_events.items() if path in remote_files and eid in unpushed
+        )
         if not missing_events and not missing_patches:
             continue
         contents = _event_files(db, list(missing_events.values())) | _patch_files(db, list(missing_patches.values()))
@@ -71,7 +73,7 @@ def plan_updates(db: sqlite_utils.Database, repo: Path, remote: str, tracking: d
         blob_ids = gitobjects.write_blobs(repo, [contents[path] for path in paths])
         files = dict(remote_files)
         files.update(zip(paths, blob_ids))
-        tree = gitobjects.build_tree(repo, files)
+        tree = gitobjects.build_tree(repo, files, remote_folders, set(paths))
         message = (
             f"reviewer-app: {signer}: +{len(missing_events)} events, +{len(missing_patches)} patches\n\n"
             "Ledger commit written by reviewer-app sync; the events inside are signed individually."
@@ -84,12 +86,18 @@ def plan_updates(db: sqlite_utils.Database, repo: Path, remote: str, tracking: d
     return plan
 
 
-def _local_event_ids_by_signer(db: sqlite_utils.Database) -> dict[str, list[str]]:
-    """Every event signed on this machine, by signer (pushed ones too: a rewritten remote may lack them)."""
+def _local_event_ids_by_signer(db: sqlite_utils.Database) -> tuple[dict[str, list[str]], set[str]]:
+    """Every event signed on this machine by signer (pushed ones too: a rewritten remote may lack
+    them), and the ids of those not yet marked pushed."""
     by_signer: dict[str, list[str]] = {}
-    for principal, event_id in db.execute("SELECT principal, id FROM events WHERE origin = 'local' ORDER BY id"):
+    unpushed: set[str] = set()
+    for principal, event_id, pushed in db.execute(
+        "SELECT principal, id, pushed FROM events WHERE origin = 'local' ORDER BY id"
+    ):
         by_signer.setdefault(principal, []).append(event_id)
-    return by_signer
+        if not pushed:
+            unpushed.add(event_id)
+    return by_signer, unpushed
 
 
 def _local_patch_ids(db: sqlite_utils.Database) -> list[str]:

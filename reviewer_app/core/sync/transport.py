@@ -27,16 +27,31 @@ class RemoteError(UserError):
     """The remote could not be reached, refused our credentials, or refused the push."""
 
 
+# Refusals that mean "someone moved the ref meanwhile": fetch, rebuild the union, push again.
+_RETRYABLE = ("fetch first", "non-fast-forward", "cannot lock ref", "failed to lock", "incorrect old value", "stale info")
+
+
 @dataclass
 class PushResult:
     accepted: dict[str, str] = field(default_factory=dict)  # ref -> commit now on the remote
     rejected: dict[str, str] = field(default_factory=dict)  # ref -> git's reason
 
+    def raise_if_refused_for_good(self, remote: str) -> None:
+        """A refusal that retrying cannot fix (a hook, permissions) is reported at once."""
+        for ref, reason in sorted(self.rejected.items()):
+            if not any(marker in reason for marker in _RETRYABLE):
+                raise RemoteError(f"'{remote}' refused the push of {ref}: {reason}; nothing was lost, "
+                                  "the events stay queued for the next sync")
+
 
 def fetch(repo: Path, remote: str) -> dict[str, str]:
-    """Fetch every ledger ref into the remote-tracking namespace; returns ``{tracking ref: commit}``."""
+    """Fetch every ledger ref into the remote-tracking namespace; returns ``{tracking ref: commit}``.
+
+    ``--prune`` only touches that namespace: a ref deleted on the remote disappears from it, and the
+    import reports the deletion (ledger refs are never deleted by this program).
+    """
     proc = run_git(
-        repo, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc",
+        repo, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--prune",
         remote, fetch_refspec(remote), check=False, timeout=_NETWORK_TIMEOUT,
     )
     if proc.returncode != 0:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TAB_WIDTH = 8  # git's and the terminal's default tab stop
 
@@ -48,6 +48,8 @@ class DisplayText:
     columns: list[int] | None
     # (start, end) display ranges of markers, to draw them distinctly
     markers: list[tuple[int, int]]
+    # (start, end) display ranges of quiet symbols (the "␍" of a CRLF line), drawn muted
+    symbols: list[tuple[int, int]] = field(default_factory=list)
 
     def column(self, source_column: int) -> int:
         if self.columns is None:
@@ -66,6 +68,7 @@ def display_text(source: str) -> DisplayText:
     parts: list[str] = []
     columns: list[int] = []
     markers: list[tuple[int, int]] = []
+    symbols: list[tuple[int, int]] = []
     width = 0
     last = len(source) - 1
     for position, char in enumerate(source):
@@ -74,6 +77,7 @@ def display_text(source: str) -> DisplayText:
             piece = " " * (TAB_WIDTH - width % TAB_WIDTH)
         elif char == "\r" and position == last:  # CRLF line ending: not a trick, a quiet symbol
             piece = "␍"
+            symbols.append((width, width + 1))
         elif (char.isascii() and (char < " " or char == "\x7f")) or (not char.isascii() and is_suspicious(char)):
             piece = marker(char)
             markers.append((width, width + len(piece)))
@@ -82,7 +86,7 @@ def display_text(source: str) -> DisplayText:
         parts.append(piece)
         width += len(piece)
     columns.append(width)
-    return DisplayText("".join(parts), columns, markers)
+    return DisplayText("".join(parts), columns, markers, symbols)
 
 
 def suspicious_characters(source: str) -> list[str]:

@@ -88,6 +88,28 @@ def parse_finding(raw: dict) -> Finding:
     )
 
 
+def _position(diff: FileDiff, side: str, number: int | None) -> tuple[int, int] | None:
+    """(hunk, line) showing line ``number`` of the old or new file; None when no hunk shows it.
+
+    Hunk headers give each hunk's line range, so only the one hunk that can hold the line is
+    scanned (a finding costs O(hunks + hunk size), never O(file)).
+    """
+    if number is None:
+        return None
+    old_side = side == "old"
+    for hunk_index, hunk in enumerate(diff.hunks):
+        start, count = (hunk.old_start, hunk.old_count) if old_side else (hunk.new_start, hunk.new_count)
+        if not start <= number < start + count:
+            continue
+        for line_index, line in enumerate(hunk.lines):
+            if old_side:
+                if line.kind is not LineKind.ADDED and line.old_no == number:
+                    return hunk_index, line_index
+            elif line.kind is not LineKind.REMOVED and line.new_no == number:
+                return hunk_index, line_index
+    return None
+
+
 class FindingIndex:
     """Findings by id, by line, and per file (counts and worst severity for the file list)."""
 
@@ -113,15 +135,8 @@ class FindingIndex:
             if file_index != FILE_LEVEL:
                 wanted.setdefault(file_index, []).append(finding)
         for file_index, findings in wanted.items():
-            positions: dict[tuple[str, int], tuple[int, int]] = {}
-            for hunk_index, hunk in enumerate(files[file_index].hunks):
-                for line_index, line in enumerate(hunk.lines):
-                    if line.kind is not LineKind.ADDED and line.old_no is not None:
-                        positions[("old", line.old_no)] = (hunk_index, line_index)
-                    if line.kind is not LineKind.REMOVED and line.new_no is not None:
-                        positions[("new", line.new_no)] = (hunk_index, line_index)
             for finding in findings:
-                position = positions.get((finding.side, finding.line)) if finding.line is not None else None
+                position = _position(files[file_index], finding.side, finding.line)
                 if position is None:
                     self._file_level.setdefault(file_index, []).append(finding)
                 else:

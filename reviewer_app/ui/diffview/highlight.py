@@ -5,10 +5,9 @@ hunk is lexed per *side* (the old text is context + removed lines, the new text 
 lines: each is a real excerpt of a file, so the lexer sees sensible code), in blocks of at most
 BLOCK_LINES lines and BLOCK_CHARS characters, cached per (file, hunk, side, block). The canvas
 asks for the tokens of the rows it paints; a block small enough is lexed on the spot while the
-paint's time budget lasts, anything else (a block with a megabyte-long minified line, or the
-rest once the budget is spent) goes to a worker and the canvas repaints when it arrives.
-
-No Qt here except the optional worker hook: ``schedule`` is a callable given by the canvas.
+paint's time budget lasts; anything else (a block with a megabyte-long minified line, or the
+rest once the budget is spent) is queued and lexed in resumable slices between event-loop
+turns, and the canvas repaints as blocks complete. No Qt here.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import fnmatch
 import posixpath
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from functools import lru_cache
 
 from pygments.lexer import Lexer
@@ -27,16 +25,35 @@ from pygments.util import ClassNotFound
 
 from reviewer_app.core.model import FileDiff, Hunk, LineKind
 
-BLOCK_LINES = 48  # ~5 ms of lexing for dense code: several blocks fit one paint
-BLOCK_CHARS = 12_000  # a block with longer text than this is lexed in the worker
-PAINT_BUDGET_S = 0.035  # lexing done inside one paint; the rest waits for the worker
-CACHE_BLOCKS = 4_000  # LRU bound: ~200k lines of tokens
+BLOCK_LINES = 32  # ~3 ms of lexing for dense code: several blocks fit one paint
+BLOCK_CHARS = 8_000  # a block with more text than this is always lexed in slices
+PAINT_BUDGET_S = 0.025  # lexing done inside one paint; the rest is lexed in slices right after
+CACHE_BLOCKS = 2_000  # LRU bound: ~64k lines of tokens
 
 OLD, NEW = 0, 1
 
-# Per line: (start column, end column, token type) in Line.text columns.
-LineTokens = list[tuple[int, int, _TokenType]]
+# Per line, flattened (start column, end column, token type id) triples in Line.text columns.
+# A tuple of ints is not followed by Python's cyclic garbage collector (lists of tuples of
+# objects would be: a few million of them made full collections stall the UI for ~0.3 s).
+LineTokens = tuple[int, ...]
 BlockKey = tuple[int, int, int, int]  # file, hunk, side, block
+
+TOKEN_TYPES: list[_TokenType] = []  # token type id -> pygments token type
+_TOKEN_IDS: dict[_TokenType, int] = {}
+
+
+def _token_id(token_type: _TokenType) -> int:
+    found = _TOKEN_IDS.get(token_type)
+    if found is None:
+        found = len(TOKEN_TYPES)
+        TOKEN_TYPES.append(token_type)
+        _TOKEN_IDS[token_type] = found
+    return found
+
+
+def token_spans(tokens: LineTokens) -> list[tuple[int, int, _TokenType]]:
+    """The (start, end, token type) spans of one line's tokens."""
+    return [(tokens[i], tokens[i + 1], TOKEN_TYPES[tokens[i + 2]]) for i in range(0, len(tokens), 3)]
 
 
 @lru_cache(maxsize=1)
@@ -86,26 +103,55 @@ def _lexer(alias: str) -> Lexer | None:
         return None
 
 
+class _LexJob:
+    """Lexing of one block that can stop at a deadline and resume later (pygments yields tokens lazily)."""
+
+    __slots__ = ("_spans", "_tokens", "_row", "_column", "_count")
+
+    def __init__(self, lexer: Lexer, lines: list[str]) -> None:
+        self._spans: list[list[int]] = [[] for _ in lines]
+        self._count = len(lines)
+        self._row = 0
+        self._column = 0
+        # pygments turns "\r" into a line break; CRLF lines keep their "\r", so blank it (same width).
+        self._tokens = lexer.get_tokens("\n".join(lines).replace("\r", " "))
+
+    def advance(self, deadline: float) -> bool:
+        """Consume tokens until done (True) or past ``deadline`` (False, resumable)."""
+        spans, count = self._spans, self._count
+        row, column = self._row, self._column
+        checked = 0
+        for token_type, value in self._tokens:
+            parts = value.split("\n")
+            type_id = _token_id(token_type)
+            for number, part in enumerate(parts):
+                if number:
+                    row += 1
+                    column = 0
+                    if row >= count:
+                        return True
+                if part:
+                    end = column + len(part)
+                    if not part.isspace():  # blanks are never drawn: fewer runs to paint
+                        spans[row] += (column, end, type_id)
+                    column = end
+            checked += 1
+            if checked % 64 == 0 and time.perf_counter() > deadline:
+                self._row, self._column = row, column
+                return False
+        return True
+
+
+    @property
+    def result(self) -> list[LineTokens]:
+        return [tuple(spans) for spans in self._spans]
+
+
 def tokenize_lines(lexer: Lexer, lines: list[str]) -> list[LineTokens]:
     """Lex ``lines`` as one text and split the tokens back per line."""
-    result: list[LineTokens] = [[] for _ in lines]
-    row = 0
-    column = 0
-    count = len(lines)
-    # pygments turns "\r" into a line break; CRLF lines keep their "\r", so blank it (same width).
-    text = "\n".join(lines).replace("\r", " ")
-    for token_type, value in lexer.get_tokens(text):
-        parts = value.split("\n")
-        for number, part in enumerate(parts):
-            if number:
-                row += 1
-                column = 0
-                if row >= count:
-                    return result
-            if part:
-                result[row].append((column, column + len(part), token_type))
-                column += len(part)
-    return result
+    job = _LexJob(lexer, lines)
+    job.advance(float("inf"))
+    return job.result
 
 
 class _HunkSides:
@@ -133,21 +179,63 @@ class _HunkSides:
 
 
 class Highlighter:
-    """Token cache of one change. ``tokens()`` answers from the cache, lexes, or schedules."""
+    """Token cache of one change. ``tokens()`` answers from the cache, lexes now, or queues the block.
 
-    def __init__(self, files: list[FileDiff], schedule: Callable[[BlockKey, Callable[[], list[LineTokens]]], None] | None = None) -> None:
+    Queued blocks are lexed by ``work()`` in slices of a few milliseconds from the event loop (the
+    canvas drives it with a zero timer). No thread: pygments is pure Python, and a lexing thread
+    would hold the GIL against the UI thread at every Qt call (the convoy effect), which stalls
+    scrolling far more than slicing does.
+    """
+
+    def __init__(self, files: list[FileDiff]) -> None:
         self._files = files
-        self._schedule = schedule
         self._aliases: dict[int, str | None] = {}
         self._sides: dict[tuple[int, int], _HunkSides] = {}
         self._cache: OrderedDict[BlockKey, list[LineTokens]] = OrderedDict()
-        self._pending: set[BlockKey] = set()
+        self._queue: OrderedDict[BlockKey, _LexJob | None] = OrderedDict()  # None: not started
+        self._wanted: set[BlockKey] = set()
+        self._visible: set[BlockKey] = set()  # queued blocks the last paint showed unhighlighted
         self._deadline = float("inf")
         self.lexed_lines = 0  # for tests and the benchmark: proves the lexing stays lazy
 
-    def begin_paint(self) -> None:
-        """Start a paint's lexing budget."""
-        self._deadline = time.perf_counter() + PAINT_BUDGET_S
+    def begin_paint(self, budget: float = PAINT_BUDGET_S) -> None:
+        """Start a paint: its lexing budget, and a fresh list of the blocks it wants."""
+        self._deadline = time.perf_counter() + budget
+        self._wanted = set()
+        self._visible = set()
+
+    def end_paint(self) -> None:
+        """Forget queued blocks the paint did not ask for again (scrolled away)."""
+        for key in [key for key in self._queue if key not in self._wanted]:
+            del self._queue[key]
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self._queue)
+
+    @property
+    def has_visible_work(self) -> bool:
+        """Whether a queued block is on screen (its completion deserves a repaint; a prefetch does not)."""
+        return any(key in self._queue for key in self._visible)
+
+    def work(self, budget: float) -> bool:
+        """Lex queued blocks for about ``budget`` seconds; True when at least one block completed."""
+        deadline = time.perf_counter() + budget
+        completed = False
+        while self._queue and time.perf_counter() < deadline:
+            key, job = next(iter(self._queue.items()))
+            if job is None:
+                lexer = self.lexer_for_file(key[0])
+                if lexer is None:
+                    del self._queue[key]
+                    continue
+                job = _LexJob(lexer, self._block_texts(key))
+                self._queue[key] = job
+            if job.advance(deadline):
+                del self._queue[key]
+                self.store(key, job.result)
+                completed = True
+        return completed
 
     def lexer_for_file(self, file_index: int) -> Lexer | None:
         if file_index not in self._aliases:
@@ -156,7 +244,7 @@ class Highlighter:
         return _lexer(alias) if alias else None
 
     def tokens(self, file_index: int, hunk_index: int, line_index: int) -> LineTokens | None:
-        """Tokens of one line; None when unknown language or not lexed yet (then it is on its way)."""
+        """Tokens of one line; None for an unknown language or a block still queued."""
         if self.lexer_for_file(file_index) is None:
             return None
         sides = self._hunk_sides(file_index, hunk_index)
@@ -168,32 +256,37 @@ class Highlighter:
         if block is not None:
             self._cache.move_to_end(key)
             return block[position % BLOCK_LINES]
-        if key in self._pending:
-            return None
-        texts = self._block_texts(key)
-        if sum(map(len, texts)) <= BLOCK_CHARS and (time.perf_counter() < self._deadline or self._schedule is None):
-            self.store(key, self._lex(file_index, texts))
-            return self._cache[key][position % BLOCK_LINES]
-        if self._schedule is None:
-            return None
-        self._pending.add(key)
-        lexer = self.lexer_for_file(file_index)
-        assert lexer is not None
-        self._schedule(key, lambda: tokenize_lines(lexer, texts))
+        self._wanted.add(key)
+        if key not in self._queue:
+            texts = self._block_texts(key)
+            if sum(map(len, texts)) <= BLOCK_CHARS and time.perf_counter() < self._deadline:
+                lexer = self.lexer_for_file(file_index)
+                assert lexer is not None
+                self.store(key, tokenize_lines(lexer, texts))
+                return self._cache[key][position % BLOCK_LINES]
+            self._queue[key] = None
+        self._visible.add(key)
         return None
 
+    def prefetch(self, file_index: int, hunk_index: int, line_index: int) -> bool:
+        """Queue the block of a line about to be shown (the next page); True when it was queued."""
+        if self.lexer_for_file(file_index) is None:
+            return False
+        sides = self._hunk_sides(file_index, hunk_index)
+        side = OLD if self._files[file_index].hunks[hunk_index].lines[line_index].kind is LineKind.REMOVED else NEW
+        key = (file_index, hunk_index, side, sides.position[line_index] // BLOCK_LINES)
+        if key in self._cache or key in self._queue:
+            return False
+        self._queue[key] = None
+        self._wanted.add(key)
+        return True
+
     def store(self, key: BlockKey, block: list[LineTokens]) -> None:
-        """Keep a lexed block (called directly, or with a worker's result)."""
-        self._pending.discard(key)
         self.lexed_lines += len(block)
         self._cache[key] = block
         self._cache.move_to_end(key)
         while len(self._cache) > CACHE_BLOCKS:
             self._cache.popitem(last=False)
-
-    def drop_pending(self, key: BlockKey) -> None:
-        """A worker failed or was cancelled: allow asking again."""
-        self._pending.discard(key)
 
     def _hunk_sides(self, file_index: int, hunk_index: int) -> _HunkSides:
         sides = self._sides.get((file_index, hunk_index))
@@ -208,8 +301,3 @@ class Highlighter:
         lines = self._files[file_index].hunks[hunk_index].lines
         chosen = members[block * BLOCK_LINES:(block + 1) * BLOCK_LINES]
         return [lines[index].text for index in chosen]
-
-    def _lex(self, file_index: int, texts: list[str]) -> list[LineTokens]:
-        lexer = self.lexer_for_file(file_index)
-        assert lexer is not None
-        return tokenize_lines(lexer, texts)

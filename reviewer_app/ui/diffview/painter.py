@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 
 from reviewer_app.core.model import Line, LineKind
@@ -50,6 +50,24 @@ def make_metrics(font: QFont, max_line_number: int) -> Metrics:
         marker_width=float(line_height + 2),
         prefix_width=2 * char_width,
     )
+
+
+NO_NEWLINE = "⊘ no newline at end of file"
+
+
+def _cut(runs: list[tuple[int, int, QColor, bool, bool]], holes: list[tuple[int, int]]) -> list[tuple[int, int, QColor, bool, bool]]:
+    """The runs minus the (sorted) hole ranges: markers are not drawn twice in two colours."""
+    result = []
+    for start, end, *style in runs:
+        for hole_start, hole_end in holes:
+            if hole_end <= start or hole_start >= end:
+                continue
+            if hole_start > start:
+                result.append((start, hole_start, *style))
+            start = max(start, hole_end)
+        if start < end:
+            result.append((start, end, *style))
+    return result  # type: ignore[return-value]
 
 
 @dataclass(slots=True)
@@ -110,10 +128,11 @@ class RowPainter:
         if number is None:
             return
         m = self.metrics
+        text = str(number)
         painter.setPen(self.colors.muted)
         painter.setFont(self.font)
-        painter.drawText(QRectF(x, y, m.number_width - m.char_width / 2, m.line_height),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(number))
+        # Digits are monospaced: right-align by arithmetic (a QRectF + alignment costs 3x more).
+        painter.drawText(QPointF(x + m.number_width - (len(text) + 0.5) * m.char_width, y + m.ascent), text)
 
     def paint_marker(self, painter: QPainter, x: float, y: int, findings: list[Finding]) -> None:
         """The worst finding's marker; a small count when the line has several."""
@@ -157,6 +176,8 @@ class RowPainter:
             painter.fillRect(QRectF(left, top + 1, right - left, m.line_height - 2), self.colors.marker_box)
         baseline = top + m.ascent
         runs = self._runs(part.tokens, shown, len(text))
+        if shown.markers or shown.symbols:
+            runs = _cut(runs, sorted(shown.markers + shown.symbols))  # drawn below in their own colour
         for start, end, color, bold, italic in runs:
             start = max(start, first_visible)
             end = min(end, last_visible)
@@ -165,11 +186,15 @@ class RowPainter:
             painter.setFont(self.variant(bold, italic))
             painter.setPen(color)
             painter.drawText(x0 + self.advance(shown, start), baseline, text[start:end])
-        if shown.markers:
-            painter.setFont(self.font)
-            painter.setPen(self.colors.marker_text)
-            for start, end in shown.markers:
+        painter.setFont(self.font)
+        for ranges, color in ((shown.markers, self.colors.marker_text), (shown.symbols, self.colors.muted)):
+            painter.setPen(color)
+            for start, end in ranges:
                 painter.drawText(x0 + self.advance(shown, start), baseline, text[start:end])
+        if part.line.no_newline:
+            painter.setFont(self.variant(False, True))
+            painter.setPen(self.colors.muted)
+            painter.drawText(x0 + self.advance(shown, len(text)) + m.char_width, baseline, NO_NEWLINE)
         for finding in part.findings:
             if finding.start is None:
                 continue
@@ -189,20 +214,22 @@ class RowPainter:
         return self.colors.removed_word if part.line.kind is LineKind.REMOVED else self.colors.added_word
 
     def _runs(self, tokens: LineTokens | None, shown: DisplayText, length: int) -> list[tuple[int, int, QColor, bool, bool]]:
-        """Display-column runs with their colour and font style."""
+        """Display-column runs with their colour and font style (blanks between tokens are left out)."""
         default = self.colors.text
         if not tokens:
             return [(0, length, default, False, False)]
         runs: list[tuple[int, int, QColor, bool, bool]] = []
         covered = 0
-        for start, end, token_type in tokens:
-            display_start, display_end = shown.column(start), shown.column(end)
-            if display_start > covered:
-                runs.append((covered, display_start, default, False, False))
-            token_format = self.formats.format(token_type)
-            color = token_format.color or default
-            runs.append((display_start, display_end, color, token_format.bold, token_format.italic))
-            covered = display_end
-        if covered < length:
-            runs.append((covered, length, default, False, False))
+        column = shown.column
+        token_format = self.formats.format_of_id
+        for index in range(0, len(tokens), 3):
+            display_start, display_end = column(tokens[index]), column(tokens[index + 1])
+            found = token_format(tokens[index + 2])
+            color = found.color or default
+            style = (color, found.bold, found.italic)
+            if runs and runs[-1][2:] == style:
+                # Same look as the previous run, and only blanks between: one drawText for both.
+                runs[-1] = (runs[-1][0], display_end, *style)
+            else:
+                runs.append((display_start, display_end, *style))  # gaps are blanks: nothing to draw
         return runs

@@ -25,6 +25,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("?", "This list of shortcuts"),
     ("↑ ↓ PgUp PgDn Home End", "Move the current line"),
     ("← →", "Scroll long lines sideways"),
+    ("Ctrl+C", "Copy the current line"),
 ]
 
 

@@ -14,6 +14,8 @@ from pygments.token import _TokenType
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPainter, QPainterPath, QPalette, QPolygonF
 
+from reviewer_app.ui.diffview.highlight import TOKEN_TYPES
+
 SEVERITY_COLOR = {"critical": "#b3002d", "high": "#d4380d", "medium": "#b7791f", "low": "#2f6fb3"}
 
 
@@ -69,6 +71,15 @@ class TokenFormats:
     def __init__(self, dark: bool) -> None:
         self._style = get_style_by_name("monokai" if dark else "default")
         self._cache: dict[_TokenType, TokenFormat] = {}
+        self._by_id: dict[int, TokenFormat] = {}
+
+    def format_of_id(self, type_id: int) -> TokenFormat:
+        """The format of a token type id (see highlight.TOKEN_TYPES)."""
+        found = self._by_id.get(type_id)
+        if found is None:
+            found = self.format(TOKEN_TYPES[type_id])
+            self._by_id[type_id] = found
+        return found
 
     def format(self, token_type: _TokenType) -> TokenFormat:
         found = self._cache.get(token_type)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -64,3 +67,16 @@ def ssh_keygen_sign(key: Path, message: bytes, namespace: str = "reviewer-app") 
     proc = subprocess.run(["ssh-keygen", "-Y", "sign", "-f", str(key), "-n", namespace], input=message,
                           capture_output=True, check=True)
     return proc.stdout.decode("ascii")
+
+
+@pytest.fixture
+def ssh_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A real ssh-agent on a private socket, stopped by its own pid afterwards."""
+    sock = tmp_path / "agent.sock"
+    out = subprocess.run(["ssh-agent", "-s", "-a", str(sock)], capture_output=True, text=True, check=True).stdout
+    pid = int(re.search(r"SSH_AGENT_PID=(\d+)", out).group(1))  # type: ignore[union-attr]
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+    try:
+        yield {**os.environ, "SSH_AUTH_SOCK": str(sock)}
+    finally:
+        os.kill(pid, signal.SIGTERM)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.core import allowed_signers as signers_mod
+from reviewer_app.core import sshsig
 from reviewer_app.core.allowed_signers import TrustStore, match_pattern_list, parse_openssh_date
 from reviewer_app.core.workspace import Workspace
 from reviewer_app.errors import UserError
@@ -159,3 +160,71 @@ def test_load_from_a_git_revision_ignores_the_work_tree(git_repo, make_key: Make
     assert gone.missing
     decision = gone.check("alice@example.com", alice.public_key, "reviewer-app", now)
     assert decision.reason == "unknown principal" and "does not exist" in (decision.detail or "")
+
+
+# --- certificates: our decisions agree with ssh-keygen's -------------------------------------------
+
+def _certify(ca: Path, user_pub: Path, principals: str, *extra: str) -> Path:
+    subprocess.run(["ssh-keygen", "-q", "-s", str(ca), "-I", f"id-{principals}", "-n", principals, *extra, str(user_pub)],
+                   check=True, capture_output=True)
+    return user_pub.with_name(user_pub.name.removesuffix(".pub") + "-cert.pub")
+
+
+def test_certificate_decisions_agree_with_ssh_keygen(make_key: MakeKey, tmp_path: Path) -> None:
+    ca, rogue_ca, user = make_key("ca"), make_key("rogue-ca"), make_key("user")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(
+        f"*@example.com cert-authority {ca.line}\n"
+        f'ci@example.net cert-authority,namespaces="git" {ca.line}\n'
+        f"plain@example.org {user.line}\n"
+    )
+    trust = TrustStore.from_files(allowed)
+    cases = [  # (signing CA, certificate principals, extra ssh-keygen -s options, principal asked, time, expected reason)
+        (ca, "alice@example.com", [], "alice@example.com", "20261129Z", None),
+        (ca, "alice@example.com,bob@example.com", [], "bob@example.com", "20261129Z", None),
+        (ca, "alice@example.com", [], "bob@example.com", "20261129Z", "unknown principal"),
+        (ca, "alice@example.com", ["-V", "20260101:20260201"], "alice@example.com", "20261129Z", "key not valid at signing time"),
+        (ca, "alice@example.com", ["-V", "20260101:20260201"], "alice@example.com", "20260115Z", None),
+        (ca, "alice@example.com", ["-h"], "alice@example.com", "20261129Z", "unknown principal"),
+        (rogue_ca, "alice@example.com", [], "alice@example.com", "20261129Z", "unknown principal"),
+        (ca, "plain@example.org", [], "plain@example.org", "20261129Z", "unknown principal"),  # a cert never matches a plain line
+        (ca, "ci@example.net", [], "ci@example.net", "20261129Z", "wrong namespace"),
+    ]
+    for signing_ca, cert_principals, extra, principal, when, reason in cases:
+        cert_path = _certify(signing_ca.path, user.pub_path, cert_principals, *extra)
+        signature = ssh_keygen_sign(cert_path, MESSAGE)  # ssh-keygen signs with the certificate, key beside it
+        sig = sshsig.verify(signature, MESSAGE, "reviewer-app")
+        assert sig.public_key.is_certificate and sig.public_key.fingerprint == user.public_key.fingerprint
+        theirs = ssh_keygen_verify(allowed, principal, signature, MESSAGE, tmp_path,
+                                   extra=["-O", f"verify-time={when}"]).returncode == 0
+        ours = trust.check(principal, sig.public_key, "reviewer-app", parse_openssh_date(when))
+        label = f"{signing_ca.path.name} cert for {cert_principals} {extra} as {principal} at {when}"
+        assert ours.ok is theirs, f"{label}: ours {ours}, ssh-keygen {theirs}"
+        assert ours.reason == reason, f"{label}: {ours}"
+
+
+def test_revoking_the_ca_or_the_key_revokes_its_certificates(make_key: MakeKey, tmp_path: Path) -> None:
+    ca, user = make_key("ca"), make_key("user")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"*@example.com cert-authority {ca.line}\n")
+    cert = sshsig.parse_public_key_text(_certify(ca.path, user.pub_path, "alice@example.com").read_text())
+    now = datetime(2026, 11, 29, tzinfo=timezone.utc)
+    for revoked_line in (ca.line, user.line):
+        revoked = tmp_path / "revoked_keys"
+        revoked.write_text(revoked_line + "\n")
+        decision = TrustStore.from_files(allowed, revoked).check("alice@example.com", cert, "reviewer-app", now)
+        assert decision.reason == "revoked", decision
+    assert TrustStore.from_files(allowed).check("alice@example.com", cert, "reviewer-app", now).ok
+
+
+def test_forged_certificate_is_a_bad_signature(make_key: MakeKey) -> None:
+    ca, user, other = make_key("ca"), make_key("user"), make_key("other")
+    cert_key = sshsig.parse_public_key_text(_certify(ca.path, user.pub_path, "alice@example.com").read_text())
+    signature = sshsig.SshSignature.parse(ssh_keygen_sign(user.pub_path.with_name("user-cert.pub"), MESSAGE))
+    # widen the principals without the CA's consent: the CA signature no longer holds
+    forged_blob = cert_key.blob.replace(b"alice@example.com", b"admin@example.com")
+    forged = sshsig.SshSignature(sshsig.PublicKey.from_blob(forged_blob), signature.namespace, signature.reserved,
+                                 signature.hash_algorithm, signature.signature)
+    with pytest.raises(sshsig.SignatureError, match="CA signature"):
+        sshsig.verify(forged.armored(), MESSAGE, "reviewer-app")
+    del other

@@ -225,3 +225,49 @@ def test_events_of_principal_follows_links_not_arrival(db, alice: KeyPair, tmp_p
     ordered = events.events_of_principal(imported, "alice@example.com")
     assert [e.id for e in ordered] == [e.id for e in made]
     assert [json.loads(e.payload)["comment"] for e in ordered] == ["0", "1", "2"]
+
+
+def test_create_event_rechains_when_another_process_appended_meanwhile(db, alice: KeyPair, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two processes sign as the same person at once: the second must chain onto the first, not fork."""
+    path = tmp_path / "shared.db"
+    mine, theirs = store.open_db(path), store.open_db(path)
+    inner = keys.file_signer(alice.path, "alice@example.com")
+    raced = {"done": False}
+
+    class RacingSigner:
+        principal, fingerprint, public_key_line = inner.principal, inner.fingerprint, inner.public_key_line
+
+        def sign(self, data: bytes) -> str:
+            if not raced["done"]:  # while we sign, the other process appends its own event
+                raced["done"] = True
+                events.create_event(theirs, inner, "reject", CHANGE_B, {"comment": "other window"})
+            return inner.sign(data)
+
+    event = events.create_event(mine, RacingSigner(), "approve", CHANGE_A, approve_fields())
+    chain = events.events_of_principal(mine, "alice@example.com")
+    assert [e.id for e in chain][-1] == event.id and len(chain) == 2
+    assert event.prev == chain[0].id
+    assert events.check_chain(chain) == []
+
+
+def test_event_signed_with_a_certificate(db, make_key: MakeKey, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    ca, user = make_key("ca"), make_key("user")
+    subprocess.run(["ssh-keygen", "-q", "-s", str(ca.path), "-I", "alice-laptop", "-n", "alice@example.com",
+                    str(user.pub_path)], check=True, capture_output=True)
+    cert_path = user.pub_path.with_name("user-cert.pub")
+    signer = keys.file_signer(cert_path, "alice@example.com")
+    assert signer.fingerprint == user.public_key.fingerprint  # a certificate has its key's fingerprint
+    event = events.create_event(db, signer, "approve", CHANGE_A, approve_fields())
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"*@example.com cert-authority {ca.line}\n")
+    result = events.verify_event(event, TrustStore.from_files(allowed))
+    assert result.ok, result.message
+    assert result.key_type == "ssh-ed25519-cert-v01@openssh.com"
+    # the same CA does not vouch for bob: the certificate names alice only
+    as_bob = events.create_event(db, keys.file_signer(cert_path, "bob@example.com"), "approve", CHANGE_A, approve_fields())
+    assert events.verify_event(as_bob, TrustStore.from_files(allowed)).reason == "unknown principal"
+    # stock OpenSSH agrees
+    proc = ssh_keygen_verify(allowed, "alice@example.com", event.signature, event.payload.encode(), tmp_path)
+    assert proc.returncode == 0, proc.stderr

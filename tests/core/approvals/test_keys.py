@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import signal
 import subprocess
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -99,19 +95,6 @@ def test_rsa_and_ecdsa_key_files_sign_in_process(make_key: MakeKey) -> None:
         assert sshsig.verify(signature, MESSAGE, "reviewer-app").public_key == key.public_key
 
 
-@pytest.fixture
-def ssh_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """A real ssh-agent on a private socket, stopped by its own pid afterwards."""
-    sock = tmp_path / "agent.sock"
-    out = subprocess.run(["ssh-agent", "-s", "-a", str(sock)], capture_output=True, text=True, check=True).stdout
-    pid = int(re.search(r"SSH_AGENT_PID=(\d+)", out).group(1))  # type: ignore[union-attr]
-    monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
-    try:
-        yield {**os.environ, "SSH_AUTH_SOCK": str(sock)}
-    finally:
-        os.kill(pid, signal.SIGTERM)
-
-
 def test_agent_signing_through_ssh_keygen(make_key: MakeKey, ssh_agent: dict[str, str]) -> None:
     key, other = make_key("in-agent"), make_key("not-in-agent")
     assert keys.agent_keys() == []
@@ -127,3 +110,17 @@ def test_agent_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     with pytest.raises(UserError, match="SSH_AUTH_SOCK"):
         keys.agent_keys()
+
+
+@pytest.mark.parametrize(("key_type", "bits", "passphrase"), [("rsa", 2048, ""), ("ecdsa", 256, "pem-secret")])
+def test_pem_key_files_sign_in_process(tmp_path: Path, key_type: str, bits: int, passphrase: str,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / f"{key_type}.pem"
+    subprocess.run(["ssh-keygen", "-q", "-m", "PEM", "-t", key_type, "-b", str(bits), "-N", passphrase, "-f", str(path)],
+                   check=True, capture_output=True)
+    assert b"BEGIN OPENSSH" not in path.read_bytes()
+    monkeypatch.setenv(keys.PASSPHRASE_ENV, passphrase)
+    signer = keys.file_signer(path, "alice@example.com")
+    expected = keys.load_public_key(path.with_name(path.name + ".pub"))
+    assert signer.fingerprint == expected.fingerprint
+    assert sshsig.verify(signer.sign(MESSAGE), MESSAGE, "reviewer-app").public_key == expected

@@ -76,3 +76,10 @@ def test_service_filter_uses_the_stored_analysis(world: AuditWorld, tmp_path: Pa
     out = tmp_path / "none.jsonl"
     result = write_export(world.db, "jsonl", out, ExportFilter(service="no-such-service"), repo=world.repo.path)
     assert result.events == 0
+
+
+def test_progress_is_reported_from_start_to_end(world: AuditWorld, tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    write_export(world.db, "csv", tmp_path / "p.csv", ExportFilter(), repo=world.repo.path,
+                 progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 5), (5, 5)]

@@ -142,3 +142,16 @@ def test_since_until_select_by_time(world: AuditWorld, tmp_path: Path) -> None:
     assert len(out.read_bytes().splitlines()) == 1  # only the closing record
     with pytest.raises(UserError, match="--since 'yesterday'"):
         ExportFilter.from_cli(since="yesterday")
+
+
+def test_event_line_is_exactly_canonical_json() -> None:
+    from reviewer_app.core.export.jsonl import event_line
+    from reviewer_app.core.export.selection import ExportEvent
+
+    event = ExportEvent("sha256:" + "1" * 64, "approve", "sha256:" + "2" * 64, "zoë@example.com",
+                        "2026-01-02T03:04:05Z", None, "SHA256:x", '{"comment":"naïve \\"q\\" \\u2028 \\n"}',
+                        "-----BEGIN SSH SIGNATURE-----\nabc\n-----END SSH SIGNATURE-----\n")
+    record = {"change_id": event.change_id, "created_at": event.created_at, "id": event.id, "payload": event.payload,
+              "principal": event.principal, "signature": event.signature, "type": event.type}
+    expected = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+    assert event_line(event) == expected.encode("utf-8")

@@ -65,3 +65,10 @@ def test_escalated_example_fires_above_base_severity(rule: Rule, example: str) -
     assert found
     assert max(SEVERITY_RANK[f.severity] for f in found) > SEVERITY_RANK[rule.severity]
     assert "Raised to" in found[0].message
+
+
+def test_every_rule_is_in_the_catalogue_of_the_docs() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "risk-rules.md").read_text(encoding="utf-8")
+    assert [r.id for r in RULES.rules if f"| {r.id} |" not in docs] == []

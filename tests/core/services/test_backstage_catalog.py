@@ -190,7 +190,7 @@ def test_catalog_is_read_from_a_revision(git_repo: GitRepo) -> None:
     assert at_head.services["checkout"].tier == 3
     assert "reporting" not in at_head.services
     assert any(w.startswith("services/pricing/rules/catalog-info.yml@HEAD:3: invalid YAML") for w in at_head.warnings)
-    assert "services/pricing/catalog-info.yaml@HEAD: component:default/pricing: spec.dependsOn refers to unknown " \
+    assert "services/pricing/catalog-info.yaml@HEAD: component:default/pricing: dependsOn refers to unknown " \
            "component:default/pricing-rules" in at_head.warnings
 
 

@@ -27,9 +27,9 @@ def test_unknown_dependency_is_named_with_file_entity_and_field(git_repo: GitRep
     services, warnings = _load(git_repo)
 
     assert warnings == [
-        "services/pricing/catalog-info.yaml: component:default/pricing: spec.dependsOn refers to unknown "
+        "services/pricing/catalog-info.yaml: component:default/pricing: dependsOn refers to unknown "
         "component:default/ledger",
-        "services/pricing/catalog-info.yaml: component:default/pricing: spec.consumesApis refers to unknown "
+        "services/pricing/catalog-info.yaml: component:default/pricing: consumesApis refers to unknown "
         "api:default/rates-api",
     ]
     assert services["pricing"].depends_on == ("fx",)  # the valid part of the list is kept
@@ -81,13 +81,13 @@ def test_missing_owner_is_reported_and_codeowners_speaks_for_it(git_repo: GitRep
 
 
 def test_cycles_are_reported_once_with_their_loop(git_repo: GitRepo) -> None:
-    for name, deps in (("a", "[b]"), ("b", "[c]"), ("c", "[a]"), ("d", "[d]"), ("e", "[a]")):
+    for name, deps in (("a", "[b]"), ("b", "[c, a]"), ("c", "[a]"), ("d", "[d]"), ("e", "[a]")):
         git_repo.write(f"{name}/catalog-info.yaml",
                        f"kind: Component\nmetadata: {{name: {name}}}\nspec: {{owner: t, dependsOn: {deps}}}\n")
     _, warnings = _load(git_repo)
 
     assert warnings == [
-        "a/catalog-info.yaml: component:default/a: dependency cycle a -> b -> c -> a",
+        "a/catalog-info.yaml: component:default/a: dependency cycle a -> b -> a (3 services in the cycle)",
         "d/catalog-info.yaml: component:default/d: dependency cycle d -> d",
     ]
 
@@ -148,8 +148,8 @@ def test_declared_api_without_provider_and_undeclared_provided_api(git_repo: Git
     catalog = load_catalog(Workspace(git_repo.path))
 
     assert warnings == [
-        "p/catalog-info.yaml: component:default/producer: spec.providesApis refers to unknown api:default/ghost-api",
-        "p/catalog-info.yaml: component:default/consumer: spec.consumesApis refers to unknown api:default/ghost-api",
+        "p/catalog-info.yaml: component:default/producer: providesApis refers to unknown api:default/ghost-api",
+        "p/catalog-info.yaml: component:default/consumer: consumesApis refers to unknown api:default/ghost-api",
     ]
     # The link itself is still real knowledge: the consumer depends on the producer.
     assert [(e.source, e.target, e.kind) for e in catalog.edges] == [("consumer", "producer", "consumesApi")]

@@ -108,3 +108,17 @@ def test_not_a_repository_is_a_user_error(tmp_path) -> None:
     db = store.open_db(tmp_path / "x.db")
     with pytest.raises(UserError, match="not a git repository"):
         run_sync(db, tmp_path)
+
+
+def test_push_refused_by_a_server_hook_fails_at_once_and_keeps_the_queue(team: Team) -> None:
+    hook = team.remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'ledger refs are closed today' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    alice = team.workstation("alice", "alice@example.com")
+    alice.approve(CHANGE_A)
+    with pytest.raises(RemoteError, match="refused the push of refs/reviewer-app/events/alice@example.com"):
+        run_sync(alice.db, alice.clone.path)
+    assert sync_status(alice.db)["unpushed"] == 1
+    hook.unlink()
+    assert run_sync(alice.db, alice.clone.path).pushed_events == 1
+    assert sync_status(alice.db)["unpushed"] == 0

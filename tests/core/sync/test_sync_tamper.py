@@ -138,3 +138,17 @@ def test_quarantined_event_is_released_once_its_key_is_trusted(team: Team) -> No
     third = run_sync(bob.db, bob.clone.path)
     assert third.imported.released == 1 and event.id in bob.event_ids()
     assert bob.db.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0] == 0
+
+
+def test_deleted_ref_is_reported_and_republished_by_its_signer(team: Team) -> None:
+    alice, made = _three_approvals(team)
+    bob = team.workstation("bob", "bob@example.com")
+    run_sync(bob.db, bob.clone.path)
+    ref = signer_ref("alice@example.com")
+    subprocess.run(["git", "-C", str(team.remote), "update-ref", "-d", ref], check=True)
+    report = run_sync(bob.db, bob.clone.path)
+    assert any("was deleted on 'origin'" in p for p in report.problems)
+    assert bob.event_ids() == {e.id for e in made}
+    assert not run_sync(bob.db, bob.clone.path).problems  # reported once
+    republished = run_sync(alice.db, alice.clone.path)  # alice's union puts everything back
+    assert republished.pushed_events == 3 and ref in remote_refs(team.remote)

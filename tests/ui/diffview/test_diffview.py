@@ -290,7 +290,7 @@ def test_clear_empties_everything(view: DiffView, qtbot: QtBot, git_repo: GitRep
     assert len(distinct_colors(image, step=3)) > 1  # the "No change selected" text
 
 
-def test_a_very_long_line_is_highlighted_in_the_worker(view: DiffView, qtbot: QtBot) -> None:
+def test_a_very_long_line_is_highlighted_in_slices_after_the_paint(view: DiffView, qtbot: QtBot) -> None:
     long_line = "var total = items.map(function (x) { return x * 2; });" * 5_000  # 275 kB on one line
     lines = [Line(LineKind.ADDED, None, 1, long_line), Line(LineKind.ADDED, None, 2, "var done = true;")]
     diff = FileDiff(None, "dist/app.min.js", FileStatus.ADDED, hunks=[Hunk(0, 0, 1, 2, "", lines)])
@@ -303,7 +303,7 @@ def test_a_very_long_line_is_highlighted_in_the_worker(view: DiffView, qtbot: Qt
     assert highlighter is not None
     qtbot.waitUntil(lambda: highlighter.tokens(0, 0, 0) is not None, timeout=15_000)
     tokens = highlighter.tokens(0, 0, 0)
-    assert tokens is not None and tokens[-1][1] == len(long_line)
+    assert tokens is not None and tokens[-2] == len(long_line)  # the last token ends the line
     view.canvas.horizontalScrollBar().setValue(view.canvas.horizontalScrollBar().maximum())  # the end is reachable
     assert view.canvas.horizontalScrollBar().maximum() > (len(long_line) - 200) * view.canvas._metrics.char_width
 
@@ -342,3 +342,21 @@ def test_side_by_side_of_a_huge_change_is_built_in_slices(view: DiffView, qtbot:
         assert canvas.rebuilding  # still showing the unified rows meanwhile
         assert canvas.rows is not None and not canvas.rows.side_by_side
     assert canvas.rows is not None and canvas.rows.side_by_side and len(canvas.rows) == 132_120
+
+
+def test_arrow_keys_move_the_current_line_and_ctrl_c_copies_it(view: DiffView, qtbot: QtBot, git_repo: GitRepo) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    view.set_change(sample_change(git_repo), [])
+    canvas = view.canvas
+    canvas.setFocus()
+    target = find_row(canvas, "def run(cmd, *, shell=False):")
+    canvas.go_to_row(target - 1)
+    qtbot.keyClick(canvas, Qt.Key.Key_Down)
+    assert canvas.current_row == target
+    qtbot.keyClick(canvas, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "def run(cmd, *, shell=False):"
+    qtbot.keyClick(canvas, Qt.Key.Key_End)
+    assert canvas.rows is not None and canvas.current_row == len(canvas.rows) - 1
+    qtbot.keyClick(canvas, Qt.Key.Key_Home)
+    assert canvas.current_row == 0 and canvas.top_row() == 0

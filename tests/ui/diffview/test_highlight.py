@@ -5,7 +5,7 @@ from __future__ import annotations
 from pygments.token import Keyword, Name, String
 
 from reviewer_app.core.model import FileDiff, FileStatus, Hunk, Line, LineKind
-from reviewer_app.ui.diffview.highlight import BLOCK_LINES, Highlighter, lexer_alias_for, tokenize_lines
+from reviewer_app.ui.diffview.highlight import BLOCK_LINES, Highlighter, lexer_alias_for, token_spans, tokenize_lines
 from tests.ui.diffview.synthetic import big_change
 
 
@@ -20,7 +20,7 @@ def test_tokens_are_split_back_per_line_even_with_crlf() -> None:
     from pygments.lexers import PythonLexer
 
     lines = ["def f(x):\r", "    return 'a'\r"]
-    tokens = tokenize_lines(PythonLexer(stripnl=False), lines)
+    tokens = [token_spans(line) for line in tokenize_lines(PythonLexer(stripnl=False), lines)]
     assert len(tokens) == 2
     first = {lines[0][s:e]: t for s, e, t in tokens[0]}
     assert first["def"] in Keyword and first["f"] in Name.Function
@@ -38,9 +38,9 @@ def test_removed_lines_are_lexed_from_the_old_text_and_added_from_the_new() -> N
     ]
     highlighter = Highlighter([FileDiff("a.py", "a.py", FileStatus.MODIFIED, hunks=[Hunk(1, 2, 1, 3, "", lines)])])
     removed = highlighter.tokens(0, 0, 1)
-    assert removed is not None and all(t in String for _s, _e, t in removed)
+    assert removed is not None and all(t in String for _s, _e, t in token_spans(removed))
     added = highlighter.tokens(0, 0, 3)
-    assert added is not None and any(t in Keyword for _s, _e, t in added)
+    assert added is not None and any(t in Keyword for _s, _e, t in token_spans(added))
 
 
 def test_only_the_requested_block_of_a_huge_change_is_lexed() -> None:

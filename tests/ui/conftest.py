@@ -1,18 +1,13 @@
-"""Fixtures shared by the GUI tests (imported by name into each test module)."""
+"""Fixtures shared by the GUI tests of this folder (the diff view's tests have their own)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from tests.ui.reviewfixture import ReviewWorkspace, build_review_workspace, queue_patches
-
-# QMessageBox and QDialog fix their size after the window exists; the offscreen platform plugin
-# cannot pass size hints on and warns (xcb, Wayland, macOS and Windows implement it). Only that
-# one message is ignored, only in modules that open dialogs.
-OFFSCREEN_SIZE_HINTS = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,212 @@
+"""Cheap pre-filtering of rule regexes: the literals any match must contain.
+
+Python's ``re`` scans slowly with case-insensitive or alternation-heavy patterns, and most rules
+match nothing in most files. So for every rule pattern we derive, from its parse tree, a set of
+literal strings at least one of which occurs in every possible match (``(?i)\\bDROP\\s+TABLE``
+-> {"drop"} or {"table"}; ``[\\u202A-\\u202E]`` -> "some non-ASCII character"). A fast
+case-sensitive scan for those literals over the case-folded text finds the few places where the
+full pattern can match; the full pattern then runs only on a small window of lines around each.
+
+The derivation is conservative: when it cannot prove a literal is required, the pattern has no
+pre-filter and runs over the whole text, so pre-filtering never changes what a rule finds.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# re's own parser: the one way to see the structure Python will compile (stable within 3.11+).
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parser  # type: ignore[attr-defined]
+
+MIN_LITERAL = 3  # shorter literals ("rm", "0") hit nearly every file and save nothing
+NON_ASCII = "\0non-ascii"  # marker: every match contains a character above U+007F
+REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT} | ({sre.POSSESSIVE_REPEAT} if hasattr(sre, "POSSESSIVE_REPEAT") else set())
+WINDOW_LINES = 2  # lines around a literal hit searched by the full pattern (matches may span lines)
+# Short literals that occur inside countless identifiers ("err" in "stderr", "try" in "registry"):
+# a requirement made of them selects nearly every line, so another one is preferred when there is.
+COMMON_FRAGMENTS = frozenset({
+    "err", "try", "key", "api", "for", "the", "int", "str", "get", "set", "len", "max", "min", "use",
+    "all", "not", "new", "add", "end", "from", "user", "size", "item", "items", "data", "file", "read",
+    "load", "name", "type", "test", "auth", "null", "true", "false", "none", "self", "this", "return",
+})
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    literals: re.Pattern[str] | None  # case-sensitive alternation over case-folded text
+    non_ascii: bool  # only text with a non-ASCII character can match
+
+
+def _sequence_requirement(items: list) -> frozenset[str] | None:
+    """Literals one of which every match of this sequence contains (None: cannot tell)."""
+    candidates: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            literal = "".join(run)
+            # A short run with a non-ASCII character (U+FEFF alone) still proves "not ASCII".
+            short_non_ascii = len(literal) < MIN_LITERAL and not literal.isascii()
+            candidates.append(frozenset({NON_ASCII if short_non_ascii else literal.casefold()}))
+            run.clear()
+
+    for op, value in items:
+        if op is sre.LITERAL:
+            run.append(chr(value))
+            continue
+        flush()
+        found: frozenset[str] | None = None
+        if op is sre.SUBPATTERN:
+            found = _sequence_requirement(list(value[-1]))
+        elif op is sre.BRANCH:
+            branches = [_sequence_requirement(list(branch)) for branch in value[1]]
+            if all(branch is not None for branch in branches):
+                found = frozenset().union(*branches)  # type: ignore[arg-type]
+        elif op in REPEATS and value[0] >= 1:
+            found = _sequence_requirement(list(value[2]))
+        elif hasattr(sre, "ATOMIC_GROUP") and op is sre.ATOMIC_GROUP:
+            found = _sequence_requirement(list(value))
+        elif op is sre.IN and _only_non_ascii(value):
+            found = frozenset({NON_ASCII})
+        if found:
+            candidates.append(found)
+    flush()
+    usable = [c for c in candidates if NON_ASCII in c and len(c) == 1 or all(len(s) >= MIN_LITERAL for s in c)]
+    if not usable:
+        return None
+    # The most selective requirement: fewest alternatives (each one is a chance to hit), then no
+    # common fragment, then the longest shortest literal ("max" beats {"items", "size", ...}).
+    return max(usable, key=lambda c: (-len(c), not (c & COMMON_FRAGMENTS), min(len(s) for s in c)))
+
+
+def _only_non_ascii(items: list) -> bool:
+    for op, value in items:
+        if op is sre.LITERAL and value > 0x7F:
+            continue
+        if op is sre.RANGE and value[0] > 0x7F:
+            continue
+        return False
+    return bool(items)
+
+
+@lru_cache(maxsize=1024)
+def prefilter_for(pattern: re.Pattern[str]) -> Prefilter | None:
+    try:
+        tree = sre_parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # noqa: BLE001 - an unexpected parser shape only means "no pre-filter"
+        return None
+    requirement = _sequence_requirement(list(tree))
+    if requirement is None:
+        return None
+    if requirement == {NON_ASCII}:
+        return Prefilter(None, True)
+    if NON_ASCII in requirement:
+        return None
+    alternation = "|".join(re.escape(s) for s in sorted(requirement, key=lambda s: (-len(s), s)))
+    return Prefilter(re.compile(alternation), False)
+
+
+def candidate_windows(prefilter: Prefilter, text: str, folded: str, starts: list[int]) -> list[tuple[int, int]] | None:
+    """(pos, endpos) ranges of ``text`` that can hold a match; None means "scan everything"."""
+    if prefilter.non_ascii:
+        return None if not text.isascii() else []
+    if prefilter.literals is None or len(folded) != len(text):
+        return None  # case folding changed lengths (e.g. "ß" -> "ss"): offsets would not map back
+    windows: list[tuple[int, int]] = []
+    last_line = len(starts) - 1
+    # When the literals are everywhere, windows would cover most of the text anyway: scanning it
+    # whole is cheaper than walking hit by hit.
+    budget = max(8, len(starts) // 16)
+    search = prefilter.literals.search
+    position = 0
+    while True:
+        hit = search(folded, position)
+        if hit is None:
+            return windows
+        budget -= 1
+        if budget < 0:
+            return None
+        line = bisect.bisect_right(starts, hit.start()) - 1
+        first = max(0, line - WINDOW_LINES)
+        end_line = min(last_line, line + WINDOW_LINES)
+        pos = starts[first]
+        endpos = starts[end_line + 1] - 1 if end_line < last_line else len(text)
+        if windows and pos <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(windows[-1][1], endpos))
+        else:
+            windows.append((pos, endpos))
+        if line >= last_line:
+            return windows
+        position = starts[line + 1]  # further hits on this line add nothing
+
+
+# -- first-character acceleration -----------------------------------------------------------------
+# re scans slowly when it cannot tell which characters a match may start with (case-insensitive
+# patterns, a leading \b). A lookahead ``(?=[...])`` naming those characters lets it skip the
+# rest in C; the matches are unchanged because the set is a proven superset.
+MAX_FIRST_CHARS = 40
+_GLOBAL_FLAGS = re.compile(r"^\(\?[aiLmsux]+\)")
+
+
+def _case_variants(char: str) -> set[str]:
+    from re import _casefix  # type: ignore[attr-defined]  # re's own table of extra case pairs
+
+    variants = {char, char.lower(), char.upper(), char.casefold()}
+    for variant in list(variants):
+        variants.update(chr(c) for c in _casefix._EXTRA_CASES.get(ord(variant), ()))
+    return {v for v in variants if len(v) == 1}
+
+
+def _first_chars(items: list) -> set[str] | None:
+    """Characters every match of the sequence starts with (None: cannot tell)."""
+    for op, value in items:
+        if op is sre.AT:
+            continue  # zero-width (\b, ^): look at what follows
+        if op is sre.LITERAL:
+            return _case_variants(chr(value))
+        if op is sre.IN:
+            chars: set[str] = set()
+            for item_op, item in value:
+                if item_op is sre.LITERAL:
+                    chars |= _case_variants(chr(item))
+                elif item_op is sre.RANGE and item[1] - item[0] < MAX_FIRST_CHARS:
+                    for code in range(item[0], item[1] + 1):
+                        chars |= _case_variants(chr(code))
+                else:
+                    return None  # negated sets, categories (\w), wide ranges
+            return chars
+        if op is sre.SUBPATTERN:
+            return _first_chars(list(value[-1])) if list(value[-1]) else None
+        if op is sre.BRANCH:
+            found: set[str] = set()
+            for branch in value[1]:
+                first = _first_chars(list(branch)) if list(branch) else None
+                if first is None:
+                    return None
+                found |= first
+            return found
+        if op in REPEATS and value[0] >= 1:
+            return _first_chars(list(value[2]))
+        return None  # optional items, '.', lookarounds, back-references
+    return None
+
+
+@lru_cache(maxsize=1024)
+def accelerated(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` with a first-character lookahead when that is provably safe, else itself."""
+    try:
+        first = _first_chars(list(sre_parser.parse(pattern.pattern, pattern.flags)))
+    except Exception:  # noqa: BLE001 - an unexpected parser shape only means "no acceleration"
+        return pattern
+    if not first or len(first) > MAX_FIRST_CHARS:
+        return pattern
+    body = _GLOBAL_FLAGS.sub("", pattern.pattern, count=1)
+    charset = "".join(sorted(re.escape(c) for c in first))
+    try:
+        return re.compile(f"(?=[{charset}])(?:{body})", pattern.flags)
+    except re.error:
+        return pattern

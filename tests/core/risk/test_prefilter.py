@@ -1,0 +1,76 @@
+"""The literal pre-filter and first-character lookahead never change what a pattern finds."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from reviewer_app.core.risk import load_rules
+from reviewer_app.core.risk.engine import find_hits, prepare
+from reviewer_app.core.risk.prefilter import accelerated, prefilter_for
+from tests.core.risk.diffs import file_from
+
+RULES = load_rules(None)
+FILLER = [
+    "    result = compute(values, retries=3)", "    # the token is read from the environment", "import os",
+    "    if err != nil {", "    except ValueError as exc:", "ALTER TABLE x ADD COLUMN y int;", "  replicas: 3",
+    "    return {\"key\": KEY_NAME}", "", "\tfmt.Println(\"grant\")", "    timeout = settings.TIMEOUT",
+]
+
+
+def naive(pattern: re.Pattern[str], text: str, starts: list[int]) -> list[tuple[int, int]]:
+    """Every match of the plain pattern over the whole text, as (line index, column)."""
+    import bisect
+
+    found = []
+    for match in pattern.finditer(text):
+        index = bisect.bisect_right(starts, match.start()) - 1
+        found.append((index, match.start() - starts[index]))
+    return found
+
+
+def mixed_file(example: str, seed: int) -> str:
+    rng = random.Random(seed)
+    body = [("+" if rng.random() < 0.6 else "-") + rng.choice(FILLER) for _ in range(40)]
+    body.insert(rng.randrange(len(body)), example.strip("\n"))
+    body.insert(rng.randrange(len(body)), example.strip("\n"))
+    return "\n".join(body)
+
+
+@pytest.mark.parametrize("rule", RULES.rules, ids=lambda r: r.id)
+def test_engine_hits_equal_a_plain_scan(rule) -> None:
+    examples = rule.examples.positive + rule.examples.negative + rule.examples.escalated
+    for seed, example in enumerate(examples):
+        view = prepare(file_from(rule.examples.path or "src/x.py", mixed_file(example, seed)))
+        for pattern, side, name in ((rule.added, view.added, "new"), (rule.removed, view.removed, "old")):
+            if pattern is None:
+                continue
+            hits = [(h.index, h.start) for h in find_hits(pattern, side, name)]
+            assert hits == naive(pattern, side.text, side.starts), (rule.id, example)
+
+
+@pytest.mark.parametrize(("pattern", "text"), [
+    (r"(?i)kelvin", "\u212aelvin"),  # re folds KELVIN SIGN to k: the lookahead must allow it
+    (r"(?i)\bstate\b", "\u017ftate"),  # LATIN SMALL LONG S folds to s
+    (r"(a)?bcdef", "xx bcdef"),  # optional first item: the first character is unknown
+    (r"(?i)(?:drop|)table", "TABLE"),  # an empty branch: no required literal
+    (r"x*[\u202a-\u202e]", "abc\u202e"),
+    (r"^\s*resource", "  resource"),
+])
+def test_acceleration_keeps_every_match(pattern: str, text: str) -> None:
+    compiled = re.compile(pattern, re.MULTILINE)
+    expected = [m.span() for m in compiled.finditer(text)]
+    assert expected  # the sample does match
+    assert [m.span() for m in accelerated(compiled).finditer(text)] == expected
+    prefilter = prefilter_for(compiled)
+    if prefilter is not None and prefilter.literals is not None:
+        assert prefilter.literals.search(text.casefold())
+
+
+def test_requirements_of_real_rules_are_selective() -> None:
+    drop = prefilter_for(RULES.by_id("DB-DROP-TABLE").added)
+    assert drop is not None and drop.literals.search("drop table x") and not drop.literals.search("select 1")
+    bidi = prefilter_for(RULES.by_id("TROJAN-SOURCE-BIDI").added)
+    assert bidi is not None and bidi.non_ascii
