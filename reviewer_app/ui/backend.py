@@ -186,7 +186,7 @@ def _graph(workspace_root: Path | None, change: Change) -> dict[str, Any]:
     return services.graph_export(catalog, affected, neighbourhood=2)
 
 
-def load_change_detail(db_path: Path | None, change_id: str, workspace_root: Path | None, me: str,
+def load_change_detail(db_path: Path | None, change_id: str, workspace_root: Path | None,
                        context: Any = None) -> ChangeDetail:
     """Everything the centre and the inspector need for one change: parse, progress, policy, graph."""
     from reviewer_app.core.diffparse import parse_patch

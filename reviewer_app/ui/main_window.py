@@ -167,10 +167,10 @@ class MainWindow(QMainWindow):
         self.queue_loaded.emit()
 
     def load_change(self, change_id: str) -> None:
-        db_path, root, me = self.db_path, self.workspace_root, self.settings.identity
+        db_path, root = self.db_path, self.workspace_root
 
         def work(context: TaskContext) -> ChangeDetail:
-            return backend.load_change_detail(db_path, change_id, root, me, context)
+            return backend.load_change_detail(db_path, change_id, root, context)
 
         self.status.showMessage(f"Loading {change_id[:19]}…")
         self.runner.submit("detail", work, self._show_detail, self.show_error)

@@ -244,10 +244,21 @@ def rule_hits(rule: Rule, view: FileView) -> list[Hit]:
         hits.extend(added_hits)
     if rule.removed is not None and view.removed.lines:
         removed_hits = find_hits(rule.removed, view.removed, "old", limit)
+        if removed_hits and rule.max_pure_removal:
+            removed_hits = drop_deleted_blocks(rule, view, removed_hits)
         if removed_hits and (rule.net_removed or rule.ignore_moved):
             removed_hits = drop_kept(rule, view, removed_hits)
         hits.extend(removed_hits)
     return hits
+
+
+def drop_deleted_blocks(rule: Rule, view: FileView, removed_hits: list[Hit]) -> list[Hit]:
+    """Removed hits in hunks that only delete, and delete a lot: the code went with its safety net."""
+    pure_deletions = {
+        index for index, hunk in enumerate(view.diff.hunks)
+        if hunk.removed > rule.max_pure_removal and hunk.added == 0
+    }
+    return [hit for hit in removed_hits if view.removed.hunks[hit.index] not in pure_deletions]
 
 
 def drop_kept(rule: Rule, view: FileView, removed_hits: list[Hit]) -> list[Hit]:

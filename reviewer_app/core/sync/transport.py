@@ -28,7 +28,8 @@ class RemoteError(UserError):
 
 
 # Refusals that mean "someone moved the ref meanwhile": fetch, rebuild the union, push again.
-_RETRYABLE = ("fetch first", "non-fast-forward", "cannot lock ref", "failed to lock", "incorrect old value", "stale info")
+_RETRYABLE = ("fetch first", "non-fast-forward", "cannot lock ref", "failed to lock", "failed to update ref",
+              "incorrect old value", "stale info", "already exists")
 
 
 @dataclass

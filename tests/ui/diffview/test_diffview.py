@@ -360,3 +360,29 @@ def test_arrow_keys_move_the_current_line_and_ctrl_c_copies_it(view: DiffView, q
     assert canvas.rows is not None and canvas.current_row == len(canvas.rows) - 1
     qtbot.keyClick(canvas, Qt.Key.Key_Home)
     assert canvas.current_row == 0 and canvas.top_row() == 0
+
+
+def test_a_real_tooltip_event_shows_the_finding(view: DiffView, qtbot: QtBot, git_repo: GitRepo) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    view.set_change(sample_change(git_repo), [SHELL])
+    canvas = view.canvas
+    point = row_point(canvas, find_row(canvas, "    return subprocess.run(cmd, shell=True)"), int(2 * canvas._metrics.number_width) + 4)
+    QApplication.sendEvent(canvas.viewport(), QHelpEvent(QEvent.Type.ToolTip, point, canvas.viewport().mapToGlobal(point)))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=2_000)
+    assert "shell-true" in QToolTip.text() and "CWE" not in QToolTip.text() and "cwe.mitre.org" in QToolTip.text()
+    QToolTip.hideText()
+
+
+def test_review_keys_work_from_the_file_list_too(view: DiffView, qtbot: QtBot, git_repo: GitRepo) -> None:
+    change = sample_change(git_repo)
+    view.set_change(change, [SHELL])
+    view.file_list.setFocus()
+    with qtbot.waitSignal(view.finding_activated) as signal:
+        qtbot.keyClick(view.file_list, "n")
+    assert signal.args == [SHELL["id"]]
+    clicked = view.file_list.topLevelItem(3)
+    view.file_list.itemClicked.emit(clicked, 0)  # a click on a file in the list scrolls the diff to it
+    assert view.canvas.current_file == 3 and view.canvas.top_row() == view.canvas.rows.file_rows[3]

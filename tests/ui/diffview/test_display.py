@@ -30,4 +30,4 @@ def test_tabs_expand_to_tab_stops_and_crlf_shows_quietly() -> None:
     shown = display_text("\tx\ty\r")
     assert shown.text == "        x       y␍"
     assert shown.column(1) == 8 and shown.column(3) == 16
-    assert shown.markers == [] and shown.symbols == [(16, 17)]
+    assert shown.markers == [] and shown.symbols == [(17, 18)]
