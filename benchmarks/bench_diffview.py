@@ -1,6 +1,6 @@
 """Benchmark: the diff view on a 150k-line, ~6 MB diff, side by side with QPlainTextEdit baselines.
 
-Run:  QT_QPA_PLATFORM=offscreen python benchmarks/bench_diffview.py [--pages N] [--lines N]
+Run:  QT_QPA_PLATFORM=offscreen python benchmarks/bench_diffview.py [--pages N] [--lines N] [--gc-freeze]
 
 Everything runs in one process, one after the other, offscreen; a QTimer firing every 5 ms
 measures the longest gap of the event loop (a "stall": the time the app could not react).
@@ -318,6 +318,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=150_000, help="diff lines (default 150000)")
     parser.add_argument("--pages", type=int, default=None, help="pages to scroll (default: to the end)")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() after parsing, as an app can after loading a change: the parsed model "
+                             "then no longer costs every full garbage collection")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv)
 
@@ -327,6 +330,9 @@ def main() -> int:
     parse_time = time.perf_counter() - started
     findings = findings_for(change)
     text = patch.decode()
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()
     diff_lines = text.count("\n")
     print(f"diff: {diff_lines:,} lines, {len(patch) / 1e6:.1f} MB, {len(change.files)} files, "
           f"{len(findings)} findings; parse_patch {parse_time:.2f} s (not included below)")

@@ -6,8 +6,6 @@ Qt is imported inside the handler only, so the rest of the CLI (and the CI gate)
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
 from reviewer_app.errors import UserError
@@ -30,24 +28,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gui.set_defaults(handler=run_gui_command)
 
 
-def _has_display() -> bool:
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
-
-
 def run_gui_command(args: argparse.Namespace) -> int:
     workspace = Path(args.workspace).expanduser() if args.workspace else None
     if workspace is not None and not workspace.is_dir():
         raise UserError(f"{args.workspace}: no such directory (given with --workspace)")
     screenshot = Path(args.screenshot).expanduser() if args.screenshot else None
-    if not _has_display():
-        if screenshot is None:
-            raise UserError("gui: no display (DISPLAY/WAYLAND_DISPLAY unset); use --screenshot FILE to render "
-                            "the window to an image, or set QT_QPA_PLATFORM")
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt loads: render without a screen
     from reviewer_app.core.store import resolve_db_path
+    from reviewer_app.ui.display import choose_platform  # Qt-free: decides the platform before Qt loads
 
+    choose_platform(screenshot is not None)
     db_path = resolve_db_path(args.db)
     # Qt is loaded only here, when a window is really about to be made.
     from reviewer_app.ui.app import run_gui

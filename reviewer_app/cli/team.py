@@ -10,8 +10,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewer_app.errors import UserError
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 EXPORT_FORMATS = ["jsonl", "csv", "html", "pdf", "intoto", "bundle"]
 
@@ -22,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Fetch refs/reviewer-app/* from the remote, verify and import new events (those that fail "
                     "are set aside and reported), then push this machine's signers' refs (fast-forward only). "
                     "Works offline: unpushed events wait for the next sync.",
+        epilog="Exit status: 0 done; 1 done, but events were set aside or a ref was rewritten (see the WARNING "
+               "lines); 2 the remote could not be reached or refused the push (nothing is lost).",
     )
     sync.add_argument("--repo", metavar="DIR", help="the team's repository (default: the one around the current folder)")
     sync.add_argument("--remote", metavar="NAME|URL", default="origin", help="remote name or URL (default: origin)")
@@ -87,11 +93,20 @@ def run_sync_command(args: argparse.Namespace) -> int:
         }, indent=2, sort_keys=True))
     else:
         print(report.summary())
-        for note in notes:
-            print(f"note: {note}", file=sys.stderr)
-        for problem in problems:
-            print(f"WARNING: {problem}", file=sys.stderr)
+        _print_capped("note", notes)
+        _print_capped("WARNING", problems)
     return 1 if problems else 0
+
+
+# Ten thousand set-aside events (say, allowed_signers missing at HEAD) must not flood the terminal.
+_MAX_LINES = 20
+
+
+def _print_capped(label: str, lines: list[str]) -> None:
+    for line in lines[:_MAX_LINES]:
+        print(f"{label}: {line}", file=sys.stderr)
+    if len(lines) > _MAX_LINES:
+        print(f"{label}: ... and {len(lines) - _MAX_LINES} more (use --format json for the full list)", file=sys.stderr)
 
 
 def run_export_command(args: argparse.Namespace) -> int:
@@ -99,12 +114,25 @@ def run_export_command(args: argparse.Namespace) -> int:
     from reviewer_app.core.export import ExportFilter, write_export
 
     db = store.open_db(args.db)
-    change = store.resolve_change_id(db, args.change) if args.change else None
+    change = _change_argument(db, args.change) if args.change else None
     selection = ExportFilter.from_cli(since=args.since, until=args.until, service=args.service, change_id=change)
     result = write_export(db, args.format, Path(args.output) if args.output != "-" else None, selection,
                           repo=Path(args.repo) if args.repo else None)
     print(result.summary(), file=sys.stderr)
     return 0
+
+
+def _change_argument(db: "sqlite_utils.Database", given: str) -> str:
+    """A unique prefix of a queued change, or any full change id (events may name changes whose patch never arrived)."""
+    from reviewer_app.core import store
+
+    full = given if given.startswith("sha256:") else f"sha256:{given}"
+    try:
+        return store.resolve_change_id(db, given)
+    except UserError:
+        if len(full) == len("sha256:") + 64 and all(c in "0123456789abcdef" for c in full[len("sha256:"):]):
+            return full
+        raise
 
 
 def run_verify_command(args: argparse.Namespace) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from reviewer_app.errors import UserError
+from reviewer_app.ui.display import choose_platform
 from reviewer_app.ui.main_window import MainWindow
 from reviewer_app.ui.settings import Settings, load_settings
 from reviewer_app.ui.theme import apply_theme
@@ -136,12 +136,6 @@ def run_gui(workspace: Path | None, db_path: Path | None, select: str | None = N
     return int(app.exec())
 
 
-def has_display() -> bool:
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``reviewer-app-gui``: the window on its own (same options as ``reviewer-app gui``)."""
     parser = argparse.ArgumentParser(prog="reviewer-app-gui", description="The Reviewer desktop app.")
@@ -152,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tab", choices=TABS, default="findings")
     args = parser.parse_args(argv)
     try:
+        choose_platform(args.screenshot is not None)  # before the QApplication exists
         return run_gui(Path(args.workspace) if args.workspace else None, Path(args.db) if args.db else None,
                        args.select, Path(args.screenshot) if args.screenshot else None, args.tab)
     except UserError as exc:

@@ -273,16 +273,19 @@ def ingest_bytes(db_path: Path | None, data: bytes, source: str, workspace_root:
 
 
 def _submit_all(db_path: Path | None, changes: list[Change], workspace_root: Path | None, context: Any) -> list[str]:
+    from reviewer_app.core import risk, services
     from reviewer_app.core.analysis import submit_change
 
     workspace = Workspace(root=workspace_root)
+    # Loaded once for every change of an mbox, not once per change.
+    rules, catalog = risk.load_rules(workspace), services.load_catalog(workspace)
     db = store.open_db(db_path)
     try:
         ids = []
         for number, change in enumerate(changes):
             if context is not None:
                 context.progress(number, len(changes), change.title)
-            change_id, _created = submit_change(db, change, workspace)
+            change_id, _created = submit_change(db, change, workspace, rules=rules, catalog=catalog)
             ids.append(change_id)
         return ids
     finally:

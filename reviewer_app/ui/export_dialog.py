@@ -185,6 +185,3 @@ class ExportDialog(QDialog):
 
 def known_services(rows: list[Any]) -> list[str]:
     return sorted({name for row in rows for name in getattr(row, "services", [])})
-
-
-

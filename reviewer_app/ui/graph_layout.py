@@ -112,7 +112,7 @@ def chain_edges(chain: list[str], graph: dict[str, Any]) -> set[tuple[str, str]]
     """The exported edges joining consecutive services of a ``via`` chain (either direction)."""
     names = {str(n.get("name")): str(n.get("id")) for n in graph.get("nodes") or []}
     ids = [names.get(step, step) for step in chain]
-    wanted = {frozenset(pair) for pair in zip(ids, ids[1:])}
+    wanted = {frozenset(pair) for pair in zip(ids, ids[1:], strict=False)}  # consecutive steps
     found = set()
     for edge in graph.get("edges") or []:
         pair = (str(edge.get("source")), str(edge.get("target")))

@@ -65,3 +65,20 @@ def test_gui_entry_point_renders_too(queued_db, review_workspace, tmp_path, conf
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert QImage(str(shot)).width() == 1600
+
+
+def test_the_platform_choice_happens_before_qt(monkeypatch) -> None:
+    from reviewer_app.errors import UserError
+    from reviewer_app.ui.display import NO_DISPLAY, choose_platform
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(UserError) as error:
+        choose_platform(screenshot=False)
+    assert str(error.value) == NO_DISPLAY
+    choose_platform(screenshot=True)
+    assert os.environ["QT_QPA_PLATFORM"] == "offscreen"
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    choose_platform(screenshot=True)  # a display exists: its platform is left alone
+    assert os.environ["QT_QPA_PLATFORM"] == "xcb"

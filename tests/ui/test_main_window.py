@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest  # noqa: F401
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -12,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from reviewer_app.ui.inspector import Inspector
 from reviewer_app.ui.queue_model import COL_APPROVALS, COL_RISK, COL_SERVICES, COL_STATUS
 from reviewer_app.ui.settings import load_settings
+from tests.gitrepo import GitRepo
 from tests.ui.marks import OFFSCREEN_SIZE_HINTS
 
 pytestmark = OFFSCREEN_SIZE_HINTS
@@ -106,22 +106,16 @@ def test_a_bad_patch_dropped_on_the_window_shows_an_error_not_a_crash(make_windo
 
 def test_a_good_patch_dropped_is_queued_and_selected(make_window, review_workspace, tmp_path, qtbot) -> None:
     window = make_window()
-    repo = review_workspace.repo
-    import subprocess
-
-    patch = tmp_path / "web.patch"
-    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", "web-copy", "main"], check=True)
+    repo = GitRepo(review_workspace.repo)
+    repo.git("checkout", "-q", "-b", "web-copy", "main")
     try:
-        (repo / "web" / "index.html").write_text("<h1>Shop!</h1>\n")
-        subprocess.run(["git", "-C", str(repo), "commit", "-qam", "Louder heading"], check=True,
-                       env={"GIT_AUTHOR_NAME": "Dana Dev", "GIT_AUTHOR_EMAIL": "dana@example.com",
-                            "GIT_COMMITTER_NAME": "Dana Dev", "GIT_COMMITTER_EMAIL": "dana@example.com",
-                            "PATH": "/usr/bin:/bin"})
-        patch.write_bytes(subprocess.run(["git", "-C", str(repo), "format-patch", "--stdout", "-1"],
-                                         capture_output=True, check=True).stdout)
+        repo.write("web/index.html", "<h1>Shop!</h1>\n", dedent=False)
+        repo.commit("Louder heading")
+        patch = tmp_path / "web.patch"
+        patch.write_bytes(repo.format_patch())
     finally:
-        subprocess.run(["git", "-C", str(repo), "checkout", "-q", "main"], check=True)
-        subprocess.run(["git", "-C", str(repo), "branch", "-q", "-D", "web-copy"], check=True)
+        repo.git("checkout", "-q", "main")
+        repo.git("branch", "-q", "-D", "web-copy")
     with qtbot.waitSignal(window.changes_added, timeout=10000) as added:
         _drop(window, patch)
     new_id = added.args[0][0]
@@ -170,3 +164,26 @@ def test_the_workspace_is_remembered_for_the_next_start(make_window, review_work
     window = make_window(load=False)
     window.close()
     assert load_settings().workspace == str(review_workspace.repo)
+
+
+def test_closing_cancels_running_work_and_waits_for_it(make_window, qtbot) -> None:
+    import threading
+    import time
+
+    window = make_window()
+    started, ended = threading.Event(), threading.Event()
+
+    def long_work(context) -> None:
+        started.set()
+        try:
+            while True:  # a long export, say: it checks its cancel flag between steps
+                context.check()
+                time.sleep(0.01)
+        finally:
+            ended.set()
+
+    window.runner.submit("export", long_work, lambda _r: None)
+    assert started.wait(5)
+    window.close()  # raises the flags, then waits: no thread outlives the window
+    assert ended.is_set()
+    assert not window.runner.is_busy()

@@ -2,7 +2,9 @@
 
 This is the one place in the core that imports Qt, and only inside the function: the core and the
 CLI must run without Qt (CI images often lack its libraries), and only a PDF export needs it.
-Qt needs a QGuiApplication for fonts; with no display we ask for the offscreen platform.
+Qt needs an application object for fonts; with no display we ask for the offscreen platform. A
+QApplication (not the lighter QGuiApplication) is created, so that a GUI started later in the same
+process (the desktop app, the test suite) can still have the QApplication its widgets need.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ def write_pdf(report: AuditReport, output: Path) -> None:
         # Imported here, not at module level: see the module docstring.
         from PySide6.QtCore import QMarginsF
         from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+        from PySide6.QtWidgets import QApplication
     except ImportError as exc:
         raise UserError(f"{output}: PDF export needs PySide6 (Qt), which cannot be loaded here: {exc}") from exc
 
-    app = QGuiApplication.instance() or QGuiApplication(["reviewer-app"])
+    app = QGuiApplication.instance() or QApplication(["reviewer-app"])
     writer = QPdfWriter(str(output))
     writer.setTitle("Reviewer audit report")
     writer.setCreator("reviewer-app")
@@ -37,7 +40,8 @@ def write_pdf(report: AuditReport, output: Path) -> None:
     # No page size on the document: print_() then lays it out for the writer's resolution (fonts at
     # their point size), paginates, adds 2 cm margins inside the page layout's and numbers the pages.
     document.print_(writer)
-    del writer  # the file is finished when the writer goes away
-    del app
+    # Destroy both now, in this thread: the file is finished when the writer goes away, and the
+    # document's layout timers must not outlive a worker thread's event dispatcher.
+    del writer, document, app
     if not output.exists() or output.stat().st_size == 0:
         raise UserError(f"{output}: Qt wrote no PDF")

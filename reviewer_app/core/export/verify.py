@@ -55,15 +55,16 @@ def verify_export(path: Path, allowed_signers: Path | None = None, revoked: Path
         return verify_bundle(data, str(path), given_trust)
     if given_trust is None:
         raise UserError(f"{path}: give --allowed-signers FILE to check the signatures (bundles carry their own)")
-    first = data.split(b"\n", 1)[0]
-    try:
-        is_intoto = json.loads(first).get("_type") == STATEMENT_TYPE
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-        is_intoto = False
-    if is_intoto:
-        return verify_intoto(data, str(path), given_trust)
     if not data.strip():
         raise UserError(f"{path}: empty file, not an export")
+    try:
+        first = json.loads(data.split(b"\n", 1)[0].decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}:1: not a reviewer-app export (jsonl, in-toto or bundle): {exc}") from exc
+    if not isinstance(first, dict):
+        raise UserError(f"{path}:1: not a reviewer-app export (a JSON object per line expected)")
+    if first.get("_type") == STATEMENT_TYPE:
+        return verify_intoto(data, str(path), given_trust)
     return verify_jsonl(data, str(path), given_trust)
 
 

@@ -12,6 +12,7 @@ the engine never loops rules over lines in Python. Per file it:
 from __future__ import annotations
 
 import bisect
+import difflib
 import math
 import re
 from collections import Counter
@@ -246,9 +247,14 @@ def rule_hits(rule: Rule, view: FileView) -> list[Hit]:
         removed_hits = find_hits(rule.removed, view.removed, "old", limit)
         if removed_hits and rule.max_pure_removal:
             removed_hits = drop_deleted_blocks(rule, view, removed_hits)
+        if removed_hits and rule.guarded_code_kept:
+            removed_hits = drop_rewritten_blocks(rule, view, removed_hits)
         if removed_hits and (rule.net_removed or rule.ignore_moved):
             removed_hits = drop_kept(rule, view, removed_hits)
         hits.extend(removed_hits)
+    if rule.ignore_lines is not None and hits:
+        ignored = rule.ignore_lines.search
+        hits = [hit for hit in hits if not ignored(view.side(hit.side).lines[hit.index].text)]
     return hits
 
 
@@ -259,6 +265,47 @@ def drop_deleted_blocks(rule: Rule, view: FileView, removed_hits: list[Hit]) -> 
         if hunk.removed > rule.max_pure_removal and hunk.added == 0
     }
     return [hit for hit in removed_hits if view.removed.hunks[hit.index] not in pure_deletions]
+
+
+SIMILAR = 0.75  # difflib ratio above which a removed line counts as kept (lightly edited)
+SMALL_REMOVAL = 4  # a hunk removing this few lines removes a guard, not the code it guarded
+TRIVIAL_LINES = frozenset({"", "{", "}", "};", "})", "pass", "else:", "finally:", "} else {", "end"})
+
+
+def drop_rewritten_blocks(rule: Rule, view: FileView, removed_hits: list[Hit]) -> list[Hit]:
+    """Removed guards count only where the guarded code stays (``guarded_code_kept``).
+
+    A hunk qualifies when it removes at most SMALL_REMOVAL lines, or when at least half of its
+    other removed lines come back, re-indented or lightly edited, among its added lines (a
+    try/except unwrapped, ``if err != nil`` dropped around a call that stays).
+    A block that is rewritten wholesale takes its old error handling with it: that is a
+    redesign for the reviewer to read, not a safety net quietly dropped.
+    """
+    assert rule.removed is not None
+    kept_hunks: set[int] = set()
+    for index in {view.removed.hunks[hit.index] for hit in removed_hits}:
+        lines = view.diff.hunks[index].lines
+        removed = [line.text.strip() for line in lines if line.kind is LineKind.REMOVED]
+        if len(removed) <= SMALL_REMOVAL:
+            kept_hunks.add(index)
+            continue
+        others = [text for text in removed if text not in TRIVIAL_LINES and not rule.removed.search(text)]
+        added = [line.text.strip() for line in lines if line.kind is LineKind.ADDED]
+        if not others or 2 * sum(1 for text in others if _comes_back(text, added)) >= len(others):
+            kept_hunks.add(index)
+    return [hit for hit in removed_hits if view.removed.hunks[hit.index] in kept_hunks]
+
+
+def _comes_back(text: str, added: list[str]) -> bool:
+    """The removed line reappears among the added ones, as is or lightly edited (err -> _)."""
+    if text in added:
+        return True
+    matcher = difflib.SequenceMatcher(None, text, autojunk=False)
+    for candidate in added[:200]:  # bounded: only hunks with a removed guard get here
+        matcher.set_seq2(candidate)
+        if matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR and matcher.ratio() >= SIMILAR:
+            return True
+    return False
 
 
 def drop_kept(rule: Rule, view: FileView, removed_hits: list[Hit]) -> list[Hit]:

@@ -4,8 +4,8 @@ Python's ``re`` scans slowly with case-insensitive or alternation-heavy patterns
 match nothing in most files. So for every rule pattern we derive, from its parse tree, a set of
 literal strings at least one of which occurs in every possible match (``(?i)\\bDROP\\s+TABLE``
 -> {"drop"} or {"table"}; ``[\\u202A-\\u202E]`` -> "some non-ASCII character"). A fast
-case-sensitive scan for those literals over the case-folded text finds the few places where the
-full pattern can match; the full pattern then runs only on a small window of lines around each.
+``str.find`` of those literals in the case-folded text finds the few places where the full
+pattern can match; the full pattern then runs only on a small window of lines around each.
 
 The derivation is conservative: when it cannot prove a literal is required, the pattern has no
 pre-filter and runs over the whole text, so pre-filtering never changes what a rule finds.
@@ -37,7 +37,7 @@ COMMON_FRAGMENTS = frozenset({
 
 @dataclass(frozen=True)
 class Prefilter:
-    literals: re.Pattern[str] | None  # case-sensitive alternation over case-folded text
+    literals: tuple[str, ...]  # case-folded; every match contains one of them (empty: see non_ascii)
     non_ascii: bool  # only text with a non-ASCII character can match
 
 
@@ -103,34 +103,39 @@ def prefilter_for(pattern: re.Pattern[str]) -> Prefilter | None:
     if requirement is None:
         return None
     if requirement == {NON_ASCII}:
-        return Prefilter(None, True)
+        return Prefilter((), True)
     if NON_ASCII in requirement:
         return None
-    alternation = "|".join(re.escape(s) for s in sorted(requirement, key=lambda s: (-len(s), s)))
-    return Prefilter(re.compile(alternation), False)
+    return Prefilter(tuple(sorted(requirement, key=lambda s: (-len(s), s))), False)
 
 
 def candidate_windows(prefilter: Prefilter, text: str, folded: str, starts: list[int]) -> list[tuple[int, int]] | None:
-    """(pos, endpos) ranges of ``text`` that can hold a match; None means "scan everything"."""
+    """(pos, endpos) ranges of ``text`` that can hold a match; None means "scan everything".
+
+    Each literal is looked up with ``str.find`` (memchr speed), jumping to the next line after a
+    hit: a literal that is absent, the usual case, costs one pass at a few GB/s.
+    """
     if prefilter.non_ascii:
         return None if not text.isascii() else []
-    if prefilter.literals is None or len(folded) != len(text):
+    if not prefilter.literals or len(folded) != len(text):
         return None  # case folding changed lengths (e.g. "ß" -> "ss"): offsets would not map back
-    windows: list[tuple[int, int]] = []
     last_line = len(starts) - 1
     # When the literals are everywhere, windows would cover most of the text anyway: scanning it
     # whole is cheaper than walking hit by hit.
     budget = max(8, len(starts) // 16)
-    search = prefilter.literals.search
-    position = 0
-    while True:
-        hit = search(folded, position)
-        if hit is None:
-            return windows
-        budget -= 1
-        if budget < 0:
-            return None
-        line = bisect.bisect_right(starts, hit.start()) - 1
+    hit_lines: set[int] = set()
+    for literal in prefilter.literals:
+        position = folded.find(literal)
+        while position != -1:
+            line = bisect.bisect_right(starts, position) - 1
+            hit_lines.add(line)
+            if len(hit_lines) > budget:
+                return None
+            if line >= last_line:
+                break
+            position = folded.find(literal, starts[line + 1])  # more hits on this line add nothing
+    windows: list[tuple[int, int]] = []
+    for line in sorted(hit_lines):
         first = max(0, line - WINDOW_LINES)
         end_line = min(last_line, line + WINDOW_LINES)
         pos = starts[first]
@@ -139,9 +144,7 @@ def candidate_windows(prefilter: Prefilter, text: str, folded: str, starts: list
             windows[-1] = (windows[-1][0], max(windows[-1][1], endpos))
         else:
             windows.append((pos, endpos))
-        if line >= last_line:
-            return windows
-        position = starts[line + 1]  # further hits on this line add nothing
+    return windows
 
 
 # -- first-character acceleration -----------------------------------------------------------------

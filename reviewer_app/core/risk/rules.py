@@ -26,7 +26,7 @@ RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 # Every key a rule table may carry; anything else is a typo worth stopping for.
 RULE_FIELDS = frozenset({
     "id", "title", "severity", "scope", "paths", "exclude", "added", "removed", "net_removed",
-    "ignore_moved", "max_pure_removal", "file_status", "any_change", "file_lacks", "entropy_group", "min_entropy",
+    "ignore_moved", "ignore_lines", "max_pure_removal", "guarded_code_kept", "file_status", "any_change", "file_lacks", "entropy_group", "min_entropy",
     "min_entropy_hex", "escalate", "message", "reference", "examples",
 })
 ESCALATION_FIELDS = frozenset({"severity", "line", "added", "removed", "because"})
@@ -84,7 +84,9 @@ class Rule:
     removed: re.Pattern[str] | None = None
     net_removed: bool = False  # removed-pattern hits must outnumber its hits on added lines of the hunk
     ignore_moved: bool = False  # a removed hit whose text reappears on an added line is a move
+    ignore_lines: re.Pattern[str] | None = None  # a hit on a line matching this does not count
     max_pure_removal: int = 0  # removed hits in a hunk that only removes more lines than this are ignored
+    guarded_code_kept: bool = False  # a removed guard counts only when the code around it stays
     file_status: tuple[str, ...] = ()  # fires when the file has one of these statuses
     any_change: bool = False  # fires on any change to a matching path
     file_lacks: re.Pattern[str] | None = None  # suppressed when the file's new text shows this guard
@@ -112,7 +114,8 @@ class Rule:
             "message": self.message, "reference": self.reference, "paths": list(self.paths),
             "exclude": list(self.exclude), "added": _source(self.added), "removed": _source(self.removed),
             "net_removed": self.net_removed, "ignore_moved": self.ignore_moved,
-            "max_pure_removal": self.max_pure_removal,
+            "ignore_lines": _source(self.ignore_lines),
+            "max_pure_removal": self.max_pure_removal, "guarded_code_kept": self.guarded_code_kept,
             "file_status": list(self.file_status), "any_change": self.any_change,
             "file_lacks": _source(self.file_lacks), "entropy_group": self.entropy_group,
             "min_entropy": self.min_entropy, "min_entropy_hex": self.min_entropy_hex,
@@ -179,7 +182,9 @@ class RuleParser:
             removed=self.regex("removed"),
             net_removed=self.boolean("net_removed"),
             ignore_moved=self.boolean("ignore_moved"),
+            ignore_lines=self.regex("ignore_lines"),
             max_pure_removal=self.count("max_pure_removal"),
+            guarded_code_kept=self.boolean("guarded_code_kept"),
             file_status=self.choices("file_status", FILE_STATUSES),
             any_change=self.boolean("any_change"),
             file_lacks=self.regex("file_lacks"),
@@ -200,6 +205,8 @@ class RuleParser:
             raise self.fail("net_removed", "needs a 'removed' pattern to count")
         if rule.max_pure_removal and rule.removed is None:
             raise self.fail("max_pure_removal", "needs a 'removed' pattern")
+        if rule.guarded_code_kept and rule.removed is None:
+            raise self.fail("guarded_code_kept", "needs a 'removed' pattern")
         if rule.entropy_group is not None and rule.added is None:
             raise self.fail("entropy_group", "needs an 'added' pattern with that group")
         if isinstance(rule.entropy_group, str) and rule.added is not None and rule.entropy_group not in rule.added.groupindex:

@@ -163,6 +163,7 @@ def _import_events(
     blobs = gitobjects.read_blobs(repo, [c.blob for c in candidates])
     accepted: list[Any] = []
     parsed: dict[str, dict[str, Any]] = {}
+    signer_by_ref: dict[str, str | None] = {}
     rejected: list[tuple[str, str, str, str | None, str | None]] = []  # id, ref, reason, payload, signature
     for candidate in candidates:
         data = blobs.get(candidate.blob)
@@ -185,7 +186,9 @@ def _import_events(
             rejected.append((event.id, candidate.ref, f"signature not accepted: {verdict.message}", payload, signature))
             continue
         fields = json.loads(payload)
-        signer = signer_of_ref(candidate.ref)
+        if candidate.ref not in signer_by_ref:
+            signer_by_ref[candidate.ref] = signer_of_ref(candidate.ref)
+        signer = signer_by_ref[candidate.ref]
         if signer is not None and signer != fields["principal"]:
             report.warnings.append(f"{candidate.ref}: holds an event signed by {fields['principal']} ({event.id[:19]})")
         accepted.append(event)

@@ -6,35 +6,38 @@ asks it for the ~50 visible rows, whose tokens (``highlight``), word differences
 and findings (``findings``) are computed or looked up right then and cached. The vertical scroll
 bar counts rows, the horizontal one pixels. Layouts that cost time (side by side, ignore
 whitespace) are built in slices between event-loop turns while the previous index stays on
-screen; lexing that would blow a paint's budget goes to a worker thread.
+screen, and rebuilds asked for in one turn (say, the host restoring "viewed" on 100 files)
+coalesce into one. Lexing that would blow a paint's budget is done in slices after the paint.
 """
 
 from __future__ import annotations
 
 import time
 import unicodedata
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
 from operator import attrgetter
 
-from PySide6.QtCore import QEvent, QPoint, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetricsF, QGuiApplication, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QGuiApplication, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
 from reviewer_app.core.model import Change, FileDiff, LineKind
 from reviewer_app.ui.diffview.display import display_text
 from reviewer_app.ui.diffview.findings import FILE_LEVEL, Finding, FindingIndex
 from reviewer_app.ui.diffview.generated import generated_files
-from reviewer_app.ui.diffview.highlight import Highlighter, LineTokens
-from reviewer_app.ui.diffview.painter import Metrics, RowPainter, TextPart, make_metrics
-from reviewer_app.ui.diffview.rows import NO_LINE, Row, RowIndex, RowKind, body_size, file_title
-from reviewer_app.ui.diffview.style import diff_colors, monospace_font, paint_severity_marker
+from reviewer_app.ui.diffview.highlight import Highlighter
+from reviewer_app.ui.diffview.navigation import (
+    OrderedFindings, finding_row, next_hunk_row, ordered_findings, previous_hunk_row, step_finding,
+)
+from reviewer_app.ui.diffview.painter import Metrics, RowPainter, make_metrics
+from reviewer_app.ui.diffview.rows import NO_LINE, Row, RowIndex, RowKind, file_title
+from reviewer_app.ui.diffview.scene import Scene, SceneDrawer, collapsed_text, row_findings, text_area
+from reviewer_app.ui.diffview.style import diff_colors, monospace_font
 from reviewer_app.ui.diffview.worddiff import WordDiffs
 
 REBUILD_SLICE_S = 0.02  # one slice of a sliced rebuild: the event loop runs between slices
 LEX_SLICE_S = 0.008  # one slice of background lexing
-VIEWED_LABEL = ("☐ Viewed", "☑ Viewed")
 
 Anchor = tuple[int, int, int, RowKind] | None  # file, hunk, line, kind of the current row
 
@@ -98,7 +101,6 @@ class DiffCanvas(QAbstractScrollArea):
         self._rebuild_timer.timeout.connect(self._continue_rebuild)
         self._side_by_side = False
         self._ignore_whitespace = False
-        self._generation = 0
         self._reset()
         self._update_style()
         self._ready = True
@@ -106,19 +108,20 @@ class DiffCanvas(QAbstractScrollArea):
     # --- state ------------------------------------------------------------------------------
 
     def _reset(self) -> None:
-        self._generation += 1
         self._rebuild_timer.stop()
         self._lex_timer.stop()
         self._change: Change | None = None
         self._files: list[FileDiff] = []
         self._rows: RowIndex | None = None
         self._pending: RowIndex | None = None
+        self._rebuild_wanted = False
+        self._path_index: dict[str, int] = {}
         self._after_rebuild: list[Callable[[], None]] = []
         self._layout_cache: dict = {}
         self._highlighter: Highlighter | None = None
         self._words = WordDiffs([])
         self._findings = FindingIndex([], [])
-        self._finding_order: list[tuple[int, int, Finding]] | None = None
+        self._finding_order: OrderedFindings | None = None
         self._generated: set[int] = set()
         self._collapsed: set[int] = set()
         self._viewed: set[int] = set()
@@ -132,11 +135,7 @@ class DiffCanvas(QAbstractScrollArea):
         font = QFont(self.font())
         colors = diff_colors(self.palette())
         self._metrics: Metrics = make_metrics(font, _line_number_bound(self._files))
-        self._painter = RowPainter(font, colors, self._metrics)
-        header_font = QFont(font)
-        header_font.setBold(True)
-        self._header_font = header_font
-        self._viewed_width = QFontMetricsF(font).horizontalAdvance(VIEWED_LABEL[1]) + 3 * self._metrics.char_width
+        self._drawer = SceneDrawer(RowPainter(font, colors, self._metrics))
         self._update_scrollbars()
 
     def set_change(self, change: Change, findings: list[dict], generated_paths: Iterable[str] = frozenset()) -> None:
@@ -144,6 +143,12 @@ class DiffCanvas(QAbstractScrollArea):
         self._reset()
         self._change = change
         self._files = change.files
+        for index, diff in enumerate(change.files):  # new paths win over old ones (renames)
+            if diff.new_path is not None:
+                self._path_index.setdefault(diff.new_path, index)
+        for index, diff in enumerate(change.files):
+            if diff.old_path is not None:
+                self._path_index.setdefault(diff.old_path, index)
         self._findings = finding_index
         self._generated = generated_files(change.files, generated_paths)
         self._collapsed = set(self._generated)
@@ -209,7 +214,8 @@ class DiffCanvas(QAbstractScrollArea):
 
     @property
     def rebuilding(self) -> bool:
-        return self._pending is not None
+        """True while the rows on screen are about to be replaced (a rebuild is asked for or in slices)."""
+        return self._rebuild_wanted or self._pending is not None
 
     def is_viewed(self, file_index: int) -> bool:
         return file_index in self._viewed
@@ -228,10 +234,7 @@ class DiffCanvas(QAbstractScrollArea):
         return self._file_stats[file_index]
 
     def file_index_of(self, path: str) -> int | None:
-        for index, diff in enumerate(self._files):
-            if path in (diff.new_path, diff.old_path):
-                return index
-        return None
+        return self._path_index.get(path)
 
     def visible_rows(self) -> int:
         return max(1, self.viewport().height() // self._metrics.line_height)
@@ -289,20 +292,25 @@ class DiffCanvas(QAbstractScrollArea):
     # --- the row index: install, rebuild in slices ------------------------------------------
 
     def _rebuild(self, then: Callable[[], None] | None = None) -> None:
+        """Ask for new rows (modes, collapsing changed); built from the event loop, once per turn."""
         if self._change is None:
             return
         if then is not None:
             self._after_rebuild.append(then)
-        self._pending = RowIndex(
-            self._files,
-            side_by_side=self._side_by_side,
-            ignore_whitespace=self._ignore_whitespace,
-            collapsed=self._collapsed,
-            layout_cache=self._layout_cache,
-        )
-        self._continue_rebuild()
+        self._pending = None  # a rebuild in slices is superseded (its layouts stay in the cache)
+        self._rebuild_wanted = True
+        self._rebuild_timer.start()
 
     def _continue_rebuild(self) -> None:
+        if self._rebuild_wanted:
+            self._rebuild_wanted = False
+            self._pending = RowIndex(
+                self._files,
+                side_by_side=self._side_by_side,
+                ignore_whitespace=self._ignore_whitespace,
+                collapsed=self._collapsed,
+                layout_cache=self._layout_cache,
+            )
         pending = self._pending
         if pending is None:
             return
@@ -317,9 +325,10 @@ class DiffCanvas(QAbstractScrollArea):
         self.layout_ready.emit()
 
     def wait_for_layout(self) -> None:
-        """Finish a sliced rebuild now (tests and callers that need the final rows)."""
-        while self._pending is not None:
-            self._pending.build()
+        """Build the asked-for rows now (tests, and callers that need the final rows at once)."""
+        while self.rebuilding:
+            if self._pending is not None:
+                self._pending.build()
             self._continue_rebuild()
 
     def _anchor(self) -> Anchor:
@@ -357,11 +366,7 @@ class DiffCanvas(QAbstractScrollArea):
 
     def _text_area(self) -> tuple[float, float]:
         """x where text starts and the width text gets (per half in side-by-side mode)."""
-        m = self._metrics
-        width = self.viewport().width()
-        if self._rows is not None and self._rows.side_by_side:
-            return m.gutter_width, width / 2 - m.gutter_width
-        return m.number_width + m.gutter_width, width - m.number_width - m.gutter_width
+        return text_area(self._metrics, self.viewport().width(), self._rows is not None and self._rows.side_by_side)
 
     def _update_scrollbars(self) -> None:
         rows = len(self._rows) if self._rows is not None else 0
@@ -442,20 +447,14 @@ class DiffCanvas(QAbstractScrollArea):
         self.go_to_row(self._rows.file_rows[target], "top")
 
     def next_hunk(self) -> None:
-        if self._rows is None:
-            return
-        hunks = self._rows.hunk_rows
-        position = bisect_right(hunks, self._current_row)
-        if position < len(hunks):
-            self.go_to_row(hunks[position], "top")
+        target = next_hunk_row(self._rows, self._current_row) if self._rows is not None else None
+        if target is not None:
+            self.go_to_row(target, "top")
 
     def previous_hunk(self) -> None:
-        if self._rows is None:
-            return
-        hunks = self._rows.hunk_rows
-        position = bisect_left(hunks, self._current_row)
-        if position > 0:
-            self.go_to_row(hunks[position - 1], "top")
+        target = previous_hunk_row(self._rows, self._current_row) if self._rows is not None else None
+        if target is not None:
+            self.go_to_row(target, "top")
 
     def show_file(self, path: str) -> bool:
         file_index = self.file_index_of(path)
@@ -466,43 +465,16 @@ class DiffCanvas(QAbstractScrollArea):
 
     def finding_row(self, finding: Finding) -> int | None:
         """The row showing a finding now: its line, else its file's header (collapsed, file-level)."""
-        if self._rows is None or finding.file_index == FILE_LEVEL:
-            return None
-        if finding.hunk_index != FILE_LEVEL:
-            row = self._rows.line_row(finding.file_index, finding.hunk_index, finding.line_index)
-            if row is not None:
-                return row
-        return self._rows.file_rows[finding.file_index]
-
-    def _ordered_findings(self) -> list[tuple[int, int, Finding]]:
-        if self._finding_order is None:
-            order = []
-            for sequence, finding in enumerate(self._findings.findings):
-                row = self.finding_row(finding)
-                if row is not None:
-                    order.append((row, sequence, finding))
-            order.sort(key=lambda item: (item[0], item[2].rank, item[1]))
-            self._finding_order = order
-        return self._finding_order
+        return finding_row(self._rows, finding) if self._rows is not None else None
 
     def _step_finding(self, forward: bool) -> None:
-        order = self._ordered_findings()
-        if not order:
+        if self._rows is None:
             return
-        position = None
-        if self._current_finding is not None:
-            for index, (row, _sequence, finding) in enumerate(order):
-                if finding.id == self._current_finding and row == self._current_row:
-                    position = index
-                    break
-        if position is not None:
-            target = position + (1 if forward else -1)
-        elif forward:
-            target = next((index for index, item in enumerate(order) if item[0] > self._current_row), len(order))
-        else:
-            target = max((index for index, item in enumerate(order) if item[0] < self._current_row), default=-1)
-        if 0 <= target < len(order):
-            self._activate(order[target][2], emit=True)
+        if self._finding_order is None:
+            self._finding_order = ordered_findings(self._rows, self._findings.findings)
+        target = step_finding(self._finding_order, self._current_row, self._current_finding, forward)
+        if target is not None:
+            self._activate(target, emit=True)
 
     def next_finding(self) -> None:
         self._step_finding(True)
@@ -542,7 +514,7 @@ class DiffCanvas(QAbstractScrollArea):
             painter.end()
 
     def _paint(self, painter: QPainter, event: QPaintEvent) -> None:
-        colors = self._painter.colors
+        colors = self._drawer.colors
         painter.fillRect(event.rect(), colors.base)
         rows = self._rows
         if rows is None or not len(rows):
@@ -556,11 +528,14 @@ class DiffCanvas(QAbstractScrollArea):
         top = self.top_row()
         first = top + event.rect().top() // height
         last = min(len(rows), top + event.rect().bottom() // height + 1)
+        scene = self.scene()
+        widest = 0
         for row_number in range(first, last):
             y = (row_number - top) * height
-            self._paint_row(painter, rows.row(row_number), y)
+            widest = max(widest, self._drawer.paint_row(painter, scene, rows.row(row_number), y))
             if row_number == self._current_row:
-                self._paint_current(painter, y)
+                self._drawer.paint_current(painter, scene, y)
+        self._note_width(widest)
         if self._highlighter is not None:
             self._highlighter.end_paint()
             self._lex_timer.start()  # lex the rest, then the neighbours, in slices after this paint
@@ -593,198 +568,26 @@ class DiffCanvas(QAbstractScrollArea):
                         queued = highlighter.prefetch(row.file_index, row.hunk_index, index) or queued
         return queued
 
-    def _paint_row(self, painter: QPainter, row: Row, y: int) -> None:
-        if row.kind is RowKind.LINE:
-            if self._rows is not None and self._rows.side_by_side:
-                self._paint_pair(painter, row, y)
-            else:
-                self._paint_unified(painter, row, y)
-        elif row.kind is RowKind.FILE:
-            self._paint_file_header(painter, row.file_index, y)
-        elif row.kind is RowKind.HUNK:
-            self._paint_hunk_header(painter, row, y)
-        elif row.kind is RowKind.NOTE:
-            self._paint_note(painter, row.note, y)
-        else:
-            self._paint_collapsed(painter, row.file_index, y)
-
-    def _row_rect(self, y: int, left: float = 0.0, width: float | None = None) -> QRectF:
-        return QRectF(left, y, self.viewport().width() if width is None else width, self._metrics.line_height)
-
-    def _paint_current(self, painter: QPainter, y: int) -> None:
-        color = self._painter.colors.current
-        painter.fillRect(QRectF(0, y, 3, self._metrics.line_height), color)
-        painter.setPen(color)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(self._row_rect(y).adjusted(0, 0, -1, -1))
-
-    def _paint_file_header(self, painter: QPainter, file_index: int, y: int) -> None:
-        m, colors = self._metrics, self._painter.colors
-        diff = self._files[file_index]
-        rect = self._row_rect(y)
-        painter.fillRect(rect, colors.file_header)
-        painter.setPen(colors.muted)
-        painter.drawLine(rect.topLeft(), rect.topRight())
-        arrow = ("▸" if file_index in self._collapsed else "▾") if diff.hunks else "•"
-        painter.setFont(self._header_font)
-        painter.setPen(colors.text)
-        x = m.char_width
-        title = f"{arrow} {file_title(diff)}"
-        painter.drawText(QRectF(x, y, rect.width(), m.line_height), Qt.AlignmentFlag.AlignVCenter, title)
-        x += QFontMetricsF(self._header_font).horizontalAdvance(title) + 2 * m.char_width
-        added, removed = self.file_stats(file_index)
-        details = [diff.status.value, f"+{added} −{removed}"]
-        if file_index in self._generated:
-            details.append("generated")
-        painter.setFont(self._painter.font)
-        painter.setPen(colors.muted)
-        summary = "  ".join(details)
-        painter.drawText(QRectF(x, y, rect.width(), m.line_height), Qt.AlignmentFlag.AlignVCenter, summary)
-        x += QFontMetricsF(self._painter.font).horizontalAdvance(summary) + 2 * m.char_width
-        count = self._findings.count_per_file[file_index] if file_index < len(self._findings.count_per_file) else 0
-        if count:
-            worst = self._findings.worst_per_file[file_index] or "low"
-            size = m.line_height - 3
-            paint_severity_marker(painter, QRectF(x, y + 1.5, size, size), worst, worst[0].upper(), self._painter.marker_font)
-            painter.setPen(colors.text)
-            painter.drawText(QRectF(x + size + m.char_width / 2, y, rect.width(), m.line_height), Qt.AlignmentFlag.AlignVCenter,
-                             f"{count} finding{'s' if count != 1 else ''}")
-        viewed_rect = QRectF(rect.width() - self._viewed_width, y + 1, self._viewed_width, m.line_height - 1)
-        painter.fillRect(viewed_rect, colors.file_header)
-        painter.setPen(colors.text)
-        painter.drawText(viewed_rect, Qt.AlignmentFlag.AlignCenter, VIEWED_LABEL[file_index in self._viewed])
-
-    def _paint_hunk_header(self, painter: QPainter, row: Row, y: int) -> None:
-        m, colors = self._metrics, self._painter.colors
-        hunk = self._files[row.file_index].hunks[row.hunk_index]
-        painter.fillRect(self._row_rect(y), colors.hunk_header)
-        painter.setPen(colors.muted)
-        painter.setFont(self._painter.font)
-        section = f" {hunk.section}" if hunk.section else ""
-        text = f"@@ -{hunk.old_start},{hunk.old_count} +{hunk.new_start},{hunk.new_count} @@{section}"
-        painter.drawText(QRectF(m.char_width, y, self.viewport().width(), m.line_height), Qt.AlignmentFlag.AlignVCenter, display_text(text).text)
-
-    def _paint_note(self, painter: QPainter, note: str, y: int) -> None:
-        m, colors = self._metrics, self._painter.colors
-        font = self._painter.variant(False, True)
-        painter.setFont(font)
-        painter.setPen(colors.muted)
-        painter.drawText(QRectF(3 * m.char_width, y, self.viewport().width(), m.line_height), Qt.AlignmentFlag.AlignVCenter, note)
-
-    def collapsed_text(self, file_index: int) -> str:
-        diff = self._files[file_index]
-        if file_index in self._viewed:
-            reason = "Viewed"
-        elif file_index in self._generated:
-            reason = "Generated file"
-        else:
-            reason = "Collapsed"
-        return f"▸ {reason} · {body_size(diff):,} lines hidden · click to expand"
-
-    def _paint_collapsed(self, painter: QPainter, file_index: int, y: int) -> None:
-        self._paint_note(painter, self.collapsed_text(file_index), y)
-
-    def _text_part(self, row: Row, line_index: int, findings: list[Finding], word_ranges: list[tuple[int, int]]) -> TextPart:
-        hunk = self._files[row.file_index].hunks[row.hunk_index]
-        tokens: LineTokens | None = None
-        if self._highlighter is not None:
-            tokens = self._highlighter.tokens(row.file_index, row.hunk_index, line_index)
-        spans = [finding for finding in findings if finding.line_index == line_index]
-        return TextPart(hunk.lines[line_index], tokens, word_ranges, spans)
-
-    def row_findings(self, row: Row, side: str | None = None) -> list[Finding]:
-        """Findings on the line(s) of a row; ``side`` "old"/"new" keeps one half's (side by side)."""
-        if row.kind is RowKind.FILE:
-            return self._findings.file_level(row.file_index)
-        if row.kind is not RowKind.LINE:
-            return []
-        found: list[Finding] = []
-        for index in dict.fromkeys((row.old_index, row.new_index)):
-            if index != NO_LINE:
-                found.extend(self._findings.at_line(row.file_index, row.hunk_index, index))
-        if side is not None:
-            found = [finding for finding in found if self._finding_side(row, finding) == side]
-        return found
-
-    def _finding_side(self, row: Row, finding: Finding) -> str:
-        """Which half shows a finding: its declared side for context lines, else the line's side."""
-        if row.old_index != row.new_index:
-            return "old" if finding.line_index == row.old_index else "new"
-        return finding.side
-
-    def _paint_unified(self, painter: QPainter, row: Row, y: int) -> None:
-        m, colors = self._metrics, self._painter.colors
-        hunk = self._files[row.file_index].hunks[row.hunk_index]
-        if row.changed:
-            shown = row.old_index if row.old_index != NO_LINE else row.new_index
-        else:
-            shown = row.new_index
-        line = hunk.lines[shown]
-        kind = line.kind if row.changed else LineKind.CONTEXT
-        background = colors.removed if kind is LineKind.REMOVED else colors.added if kind is LineKind.ADDED else colors.base
-        painter.fillRect(self._row_rect(y), background)
-        painter.fillRect(QRectF(0, y, 2 * m.number_width, m.line_height), colors.gutter if kind is LineKind.CONTEXT else background.darker(104))
-        old_line = row.old_line(hunk)
-        new_line = row.new_line(hunk)
-        self._painter.paint_number(painter, 0, y, old_line.old_no if old_line is not None else None)
-        self._painter.paint_number(painter, m.number_width, y, new_line.new_no if new_line is not None else None)
-        findings = self.row_findings(row)
-        self._painter.paint_marker(painter, 2 * m.number_width, y, findings)
-        text_x, _width = self._text_area()
-        painter.setPen(colors.muted)
-        painter.setFont(self._painter.font)
-        painter.drawText(QRectF(text_x - m.prefix_width, y, m.prefix_width, m.line_height), Qt.AlignmentFlag.AlignCenter,
-                         kind.value if kind is not LineKind.CONTEXT else "")
-        word_ranges = self._words.ranges(row.file_index, row.hunk_index, shown, kind is LineKind.REMOVED) if row.changed else []
-        part = self._text_part(row, shown, findings, word_ranges)
-        right = float(self.viewport().width())
-        painter.save()
-        painter.setClipRect(QRectF(text_x, y, right - text_x, m.line_height))
-        self._note_width(self._painter.paint_line_text(painter, part, text_x - self.horizontalScrollBar().value(), y, text_x, right))
-        painter.restore()
-
     def _note_width(self, columns: int) -> None:
         """Grow the horizontal range when a painted line is wider than estimated (markers widen text)."""
         if columns > self._longest:
             self._longest = columns
             QTimer.singleShot(0, self._update_scrollbars)  # not from inside paintEvent
 
-    def _paint_pair(self, painter: QPainter, row: Row, y: int) -> None:
-        m, colors = self._metrics, self._painter.colors
-        hunk = self._files[row.file_index].hunks[row.hunk_index]
-        half = self.viewport().width() / 2
-        old_ranges: list[tuple[int, int]] = []
-        new_ranges: list[tuple[int, int]] = []
-        if row.changed and row.old_index != NO_LINE and row.new_index != NO_LINE:
-            old_ranges, new_ranges = self._words.pair(row.file_index, row.hunk_index, row.old_index, row.new_index)
-        sides = (
-            ("old", row.old_index, 0.0, colors.removed, old_ranges),
-            ("new", row.new_index, half, colors.added, new_ranges),
+    def scene(self) -> Scene:
+        """A snapshot of what a paint or a hit test needs."""
+        return Scene(
+            files=self._files, findings=self._findings, highlighter=self._highlighter, words=self._words,
+            collapsed=self._collapsed, viewed=self._viewed, generated=self._generated, stats=self._file_stats,
+            width=self.viewport().width(), scroll_x=self.horizontalScrollBar().value(),
+            side_by_side=self._rows is not None and self._rows.side_by_side,
         )
-        for side, index, left, changed_color, ranges in sides:
-            if index == NO_LINE:
-                painter.fillRect(QRectF(left, y, half, m.line_height), colors.empty_side)
-                continue
-            line = hunk.lines[index]
-            background = changed_color if row.changed else colors.base
-            painter.fillRect(QRectF(left, y, half, m.line_height), background)
-            painter.fillRect(QRectF(left, y, m.number_width, m.line_height), colors.gutter if not row.changed else background.darker(104))
-            self._painter.paint_number(painter, left, y, line.old_no if side == "old" else line.new_no)
-            findings = self.row_findings(row, side)
-            self._painter.paint_marker(painter, left + m.number_width, y, findings)
-            text_x = left + m.gutter_width
-            if row.changed:
-                painter.setPen(colors.muted)
-                painter.setFont(self._painter.font)
-                painter.drawText(QRectF(text_x - m.prefix_width, y, m.prefix_width, m.line_height), Qt.AlignmentFlag.AlignCenter,
-                                 "-" if side == "old" else "+")
-            part = self._text_part(row, index, findings, ranges)
-            painter.save()
-            painter.setClipRect(QRectF(text_x, y, left + half - text_x, m.line_height))
-            self._note_width(self._painter.paint_line_text(painter, part, text_x - self.horizontalScrollBar().value(), y, text_x, left + half))
-            painter.restore()
-        painter.setPen(colors.muted)
-        painter.drawLine(int(half), y, int(half), y + m.line_height)
+
+    def row_findings(self, row: Row, side: str | None = None) -> list[Finding]:
+        return row_findings(self._findings, row, side)
+
+    def collapsed_text(self, file_index: int) -> str:
+        return collapsed_text(self.scene(), file_index)
 
     # --- mouse, tooltips, keyboard --------------------------------------------------------------
 
@@ -805,7 +608,7 @@ class DiffCanvas(QAbstractScrollArea):
         row = self._rows.row(row_number)
         self._set_current_row(row_number)
         if row.kind is RowKind.FILE:
-            if position.x() >= self.viewport().width() - self._viewed_width:
+            if position.x() >= self.viewport().width() - self._drawer.viewed_width:
                 self.toggle_viewed_current()
             elif self._files[row.file_index].hunks:
                 self.set_collapsed(row.file_index, row.file_index not in self._collapsed)
@@ -839,8 +642,8 @@ class DiffCanvas(QAbstractScrollArea):
             if finding.start is None:
                 continue
             shown = display_text(hunk.lines[finding.line_index].text)
-            start = self._painter.advance(shown, shown.column(finding.start))
-            end = self._painter.advance(shown, shown.column(finding.end if finding.end and finding.end > finding.start else finding.start + 1))
+            start = self._drawer.pieces.advance(shown, shown.column(finding.start))
+            end = self._drawer.pieces.advance(shown, shown.column(finding.end if finding.end and finding.end > finding.start else finding.start + 1))
             if start <= column_x < end:
                 hits.append(finding)
         return hits

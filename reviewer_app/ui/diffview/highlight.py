@@ -15,7 +15,9 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import time
+from array import array
 from collections import OrderedDict
+from collections.abc import Sequence
 from functools import lru_cache
 
 from pygments.lexer import Lexer
@@ -26,16 +28,15 @@ from pygments.util import ClassNotFound
 from reviewer_app.core.model import FileDiff, Hunk, LineKind
 
 BLOCK_LINES = 32  # ~3 ms of lexing for dense code: several blocks fit one paint
-BLOCK_CHARS = 8_000  # a block with more text than this is always lexed in slices
+BLOCK_CHARS = 4_000  # a block with more text than this is always lexed in slices
 PAINT_BUDGET_S = 0.025  # lexing done inside one paint; the rest is lexed in slices right after
-CACHE_BLOCKS = 2_000  # LRU bound: ~64k lines of tokens
+SECONDS_PER_CHAR = 3e-6  # pygments' Python lexer here (~10k lines/s): a block is lexed in a paint only if it fits
+CACHE_BLOCKS = 4_000  # LRU bound: ~128k lines of tokens, a few MB
 
 OLD, NEW = 0, 1
 
 # Per line, flattened (start column, end column, token type id) triples in Line.text columns.
-# A tuple of ints is not followed by Python's cyclic garbage collector (lists of tuples of
-# objects would be: a few million of them made full collections stall the UI for ~0.3 s).
-LineTokens = tuple[int, ...]
+LineTokens = Sequence[int]
 BlockKey = tuple[int, int, int, int]  # file, hunk, side, block
 
 TOKEN_TYPES: list[_TokenType] = []  # token type id -> pygments token type
@@ -103,6 +104,30 @@ def _lexer(alias: str) -> Lexer | None:
         return None
 
 
+class TokenBlock:
+    """The tokens of a block of lines, packed in two arrays.
+
+    Two objects per block instead of one list per line and one tuple per token: arrays are
+    invisible to Python's cyclic garbage collector, and a cache holding millions of small
+    objects made its full collections stall the UI (~0.2 s each) while scrolling a big change.
+    """
+
+    __slots__ = ("_data", "_offsets")
+
+    def __init__(self, spans: list[list[int]]) -> None:
+        self._data = array("I")
+        self._offsets = array("I", [0])
+        for line in spans:
+            self._data.extend(line)
+            self._offsets.append(len(self._data))
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, line: int) -> LineTokens:
+        return self._data[self._offsets[line]:self._offsets[line + 1]]
+
+
 class _LexJob:
     """Lexing of one block that can stop at a deadline and resume later (pygments yields tokens lazily)."""
 
@@ -143,11 +168,11 @@ class _LexJob:
 
 
     @property
-    def result(self) -> list[LineTokens]:
-        return [tuple(spans) for spans in self._spans]
+    def result(self) -> TokenBlock:
+        return TokenBlock(self._spans)
 
 
-def tokenize_lines(lexer: Lexer, lines: list[str]) -> list[LineTokens]:
+def tokenize_lines(lexer: Lexer, lines: list[str]) -> TokenBlock:
     """Lex ``lines`` as one text and split the tokens back per line."""
     job = _LexJob(lexer, lines)
     job.advance(float("inf"))
@@ -191,7 +216,7 @@ class Highlighter:
         self._files = files
         self._aliases: dict[int, str | None] = {}
         self._sides: dict[tuple[int, int], _HunkSides] = {}
-        self._cache: OrderedDict[BlockKey, list[LineTokens]] = OrderedDict()
+        self._cache: OrderedDict[BlockKey, TokenBlock] = OrderedDict()
         self._queue: OrderedDict[BlockKey, _LexJob | None] = OrderedDict()  # None: not started
         self._wanted: set[BlockKey] = set()
         self._visible: set[BlockKey] = set()  # queued blocks the last paint showed unhighlighted
@@ -259,7 +284,8 @@ class Highlighter:
         self._wanted.add(key)
         if key not in self._queue:
             texts = self._block_texts(key)
-            if sum(map(len, texts)) <= BLOCK_CHARS and time.perf_counter() < self._deadline:
+            chars = sum(map(len, texts))
+            if chars <= BLOCK_CHARS and time.perf_counter() + chars * SECONDS_PER_CHAR < self._deadline:
                 lexer = self.lexer_for_file(file_index)
                 assert lexer is not None
                 self.store(key, tokenize_lines(lexer, texts))
@@ -281,7 +307,7 @@ class Highlighter:
         self._wanted.add(key)
         return True
 
-    def store(self, key: BlockKey, block: list[LineTokens]) -> None:
+    def store(self, key: BlockKey, block: TokenBlock) -> None:
         self.lexed_lines += len(block)
         self._cache[key] = block
         self._cache.move_to_end(key)

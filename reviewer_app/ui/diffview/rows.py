@@ -22,6 +22,7 @@ from itertools import zip_longest
 from reviewer_app.core.model import FileDiff, FileStatus, Hunk, Line, LineKind
 
 NO_LINE = -1
+MAX_ALIGNED_PAIRS = 1_000_000  # beyond this, difflib's alignment of a change block may take seconds
 
 # (old line index, new line index, changed): indices into Hunk.lines, NO_LINE for an empty side.
 LayoutEntry = tuple[int, int, bool]
@@ -105,6 +106,10 @@ def _whitespace_matches(lines: list[Line], removed: list[int], added: list[int])
         return [("equal", removed, added)]
     if set(old).isdisjoint(new):  # the common case: real edits, no alignment needed
         return [("replace", removed, added)]
+    if len(old) * len(new) > MAX_ALIGNED_PAIRS:  # a huge block: compare line by line, in order
+        return [("equal" if a == b else "replace", [i], [j]) for a, b, i, j in zip(old, new, removed, added)] + [
+            ("replace", removed[len(new):], added[len(old):])
+        ]
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     return [(tag, removed[i1:i2], added[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 
 from reviewer_app.core.model import FileDiff
 from reviewer_app.ui.diffview.rows import change_blocks
 
-Ranges = list[tuple[int, int]]  # (start, end) columns in Line.text, end exclusive
+Ranges = Sequence[tuple[int, int]]  # (start, end) columns in Line.text, end exclusive
 
 _WORD = re.compile(r"\w+|\s+|[^\w\s]")
 MIN_SIMILARITY = 0.3  # below this the pair is shown as wholly changed
@@ -38,24 +39,24 @@ def _prefix_suffix(old: str, new: str) -> tuple[Ranges, Ranges]:
     suffix = 0
     while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
         suffix += 1
-    old_range = [(prefix, len(old) - suffix)] if prefix < len(old) - suffix else []
-    new_range = [(prefix, len(new) - suffix)] if prefix < len(new) - suffix else []
+    old_range = ((prefix, len(old) - suffix),) if prefix < len(old) - suffix else ()
+    new_range = ((prefix, len(new) - suffix),) if prefix < len(new) - suffix else ()
     return old_range, new_range
 
 
 def word_ranges(old: str, new: str) -> tuple[Ranges, Ranges]:
     """Changed column ranges of ``old`` and ``new``; empty when identical or wholly different."""
     if old == new:
-        return [], []
+        return (), ()
     if len(old) + len(new) > MAX_PAIR_CHARS:
         return _prefix_suffix(old, new)
     old_words, old_starts = _words(old)
     new_words, new_starts = _words(new)
     matcher = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
     if matcher.ratio() < MIN_SIMILARITY:
-        return [], []
-    old_ranges: Ranges = []
-    new_ranges: Ranges = []
+        return (), ()
+    old_ranges: list[tuple[int, int]] = []
+    new_ranges: list[tuple[int, int]] = []
     old_starts.append(len(old))
     new_starts.append(len(new))
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -65,13 +66,14 @@ def word_ranges(old: str, new: str) -> tuple[Ranges, Ranges]:
             _merge(old_ranges, old_starts[i1], old_starts[i2])
         if j1 < j2:
             _merge(new_ranges, new_starts[j1], new_starts[j2])
-    return old_ranges, new_ranges
+    # Tuples, not lists: cached by the thousand, and tuples of ints cost the garbage collector nothing.
+    return tuple(old_ranges), tuple(new_ranges)
 
 
 MERGE_GAP = 1  # "os.system" vs "subprocess.run": one mark, not two split by the unchanged "."
 
 
-def _merge(ranges: Ranges, start: int, end: int) -> None:
+def _merge(ranges: list[tuple[int, int]], start: int, end: int) -> None:
     if ranges and start - ranges[-1][1] <= MERGE_GAP:
         ranges[-1] = (ranges[-1][0], end)
     else:
@@ -113,7 +115,7 @@ class WordDiffs:
         """Changed ranges of one removed or added line against its partner (unified view)."""
         other = self.partner(file_index, hunk_index, line_index)
         if other is None:
-            return []
+            return ()
         if removed:
             return self.pair(file_index, hunk_index, line_index, other)[0]
         return self.pair(file_index, hunk_index, other, line_index)[1]

@@ -124,3 +124,28 @@ def test_write_bundle_round_trips(tmp_path: Path) -> None:
     write_bundle({"b.txt": b"2", "a.txt": b"1"}, out)
     files = read_bundle(out.getvalue(), "mem")
     assert files["a.txt"] == b"1" and files["b.txt"] == b"2" and "manifest.json" in files
+
+
+def test_cli_export_of_one_change_by_prefix_and_by_unknown_full_id(world: AuditWorld, tmp_path: Path) -> None:
+    out = tmp_path / "one.jsonl"
+    prefix = world.other_change_id.removeprefix("sha256:")[:10]
+    proc = subprocess.run([sys.executable, "-m", "reviewer_app", "--db", str(world.db_path), "export", "--format",
+                           "jsonl", "--output", str(out), "--change", prefix], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert len(out.read_bytes().splitlines()) == 4  # approve, reject, revoke + closing
+    unknown = "sha256:" + "9" * 64
+    proc = subprocess.run([sys.executable, "-m", "reviewer_app", "--db", str(world.db_path), "export", "--format",
+                           "jsonl", "--output", str(out), "--change", unknown], capture_output=True, text=True)
+    assert proc.returncode == 0 and len(out.read_bytes().splitlines()) == 1
+    proc = subprocess.run([sys.executable, "-m", "reviewer_app", "--db", str(world.db_path), "export", "--format",
+                           "jsonl", "--output", str(out), "--change", "zz"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "no such change" in proc.stderr
+
+
+def test_cli_text_export_to_stdout(world: AuditWorld) -> None:
+    proc = subprocess.run([sys.executable, "-m", "reviewer_app", "--db", str(world.db_path), "export", "--format",
+                           "jsonl", "--output", "-"], capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 6 and json.loads(lines[-1])["record"] == "reviewer-app/export-close"
+    assert b"to stdout" in proc.stderr

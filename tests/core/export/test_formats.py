@@ -83,3 +83,32 @@ def test_progress_is_reported_from_start_to_end(world: AuditWorld, tmp_path: Pat
     write_export(world.db, "csv", tmp_path / "p.csv", ExportFilter(), repo=world.repo.path,
                  progress=lambda done, total: seen.append((done, total)))
     assert seen == [(0, 5), (5, 5)]
+
+
+def test_report_shows_findings_and_which_ones_approvers_acknowledged(world: AuditWorld, tmp_path: Path) -> None:
+    from reviewer_app.core.analysis import submit_change
+    from reviewer_app.core.diffparse import parse_patch
+    from reviewer_app.core.workspace import Workspace
+
+    repo = world.repo
+    repo.write("web/client.py", "import requests\ndef fetch(url):\n    return requests.get(url, timeout=5)\n")
+    repo.commit("client")
+    repo.git("checkout", "-q", "-b", "risky")
+    repo.write("web/client.py", "import requests\ndef fetch(url):\n    return requests.get(url, verify=False)\n")
+    repo.commit("Skip TLS checks\n\nCo-Authored-By: Claude <noreply@anthropic.com>")
+    [change] = parse_patch(repo.format_patch(), "risky.patch")
+    change_id, _ = submit_change(world.db, change, Workspace(repo.path))
+    from reviewer_app.core import store
+
+    findings = [f["id"] for f in store.get_analysis(world.db, change_id)["risk"]["findings"]]
+    assert len(findings) >= 2
+    world.sign("alice@example.com", "approve", change_id, acks=findings[:1], comment="one only")
+    out = tmp_path / "risky.html"
+    write_export(world.db, "html", out, ExportFilter(change_id=change_id), repo=repo.path)
+    page = out.read_text(encoding="utf-8")
+    assert "Skip TLS checks" in page and "AI-assisted</b></td><td>yes (Claude" in page
+    assert f"<td class=\"id\">{findings[0]}</td>" in page
+    rows = {line.split("</td>")[0].split(">")[-1]: line for line in page.splitlines() if 'class="id"' in line
+            and "@" in line and "</td><td>" in line}
+    assert rows[findings[0]].endswith("<td>yes</td></tr>") and rows[findings[1]].endswith("<td>no</td></tr>")
+    assert "NOT APPROVED" in page and "unacknowledged findings" in page

@@ -155,3 +155,14 @@ def test_event_line_is_exactly_canonical_json() -> None:
               "principal": event.principal, "signature": event.signature, "type": event.type}
     expected = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
     assert event_line(event) == expected.encode("utf-8")
+
+
+def test_a_file_that_is_no_export_at_all_is_a_user_error(world: AuditWorld, tmp_path: Path) -> None:
+    csv_file = tmp_path / "audit.csv"
+    write_export(world.db, "csv", csv_file, ExportFilter(), repo=world.repo.path)
+    with pytest.raises(UserError, match="audit.csv:1: not a reviewer-app export"):
+        verify_export(csv_file, _signers(world))
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    with pytest.raises(UserError, match="empty file"):
+        verify_export(empty, _signers(world))

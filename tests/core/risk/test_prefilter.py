@@ -65,12 +65,13 @@ def test_acceleration_keeps_every_match(pattern: str, text: str) -> None:
     assert expected  # the sample does match
     assert [m.span() for m in accelerated(compiled).finditer(text)] == expected
     prefilter = prefilter_for(compiled)
-    if prefilter is not None and prefilter.literals is not None:
-        assert prefilter.literals.search(text.casefold())
+    if prefilter is not None and prefilter.literals:
+        assert any(literal in text.casefold() for literal in prefilter.literals)
 
 
 def test_requirements_of_real_rules_are_selective() -> None:
     drop = prefilter_for(RULES.by_id("DB-DROP-TABLE").added)
-    assert drop is not None and drop.literals.search("drop table x") and not drop.literals.search("select 1")
+    assert drop is not None and any(lit in "drop table x" for lit in drop.literals)
+    assert not any(lit in "select 1" for lit in drop.literals)
     bidi = prefilter_for(RULES.by_id("TROJAN-SOURCE-BIDI").added)
     assert bidi is not None and bidi.non_ascii

@@ -56,7 +56,6 @@ class Team:
     remote: Path
     seed: GitRepo
     identities: dict[str, Identity] = field(default_factory=dict)
-    _count: int = 0
 
     def workstation(self, name: str, email: str | None, git_email: str | None = "same") -> Workstation:
         path = self.root / name

@@ -122,3 +122,36 @@ def test_push_refused_by_a_server_hook_fails_at_once_and_keeps_the_queue(team: T
     hook.unlink()
     assert run_sync(alice.db, alice.clone.path).pushed_events == 1
     assert sync_status(alice.db)["unpushed"] == 0
+
+
+def test_authentication_failure_is_one_clear_line(team: Team) -> None:
+    """A real HTTP remote that demands credentials (git is never allowed to prompt)."""
+    import http.server
+    import threading
+
+    class DemandCredentials(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="team"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DemandCredentials)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        alice = team.workstation("alice", "alice@example.com")
+        alice.approve(CHANGE_A)
+        url = f"http://127.0.0.1:{server.server_address[1]}/team.git"
+        with pytest.raises(RemoteError) as failure:
+            run_sync(alice.db, alice.clone.path, url)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    message = str(failure.value)
+    assert "(authentication failed)" in message and "\n" not in message
+    assert sync_status(alice.db)["unpushed"] == 1

@@ -71,3 +71,16 @@ def test_cli_reports_set_aside_events_with_exit_1(team: Team) -> None:
     out, err = process.communicate(timeout=60)
     assert process.returncode == 1
     assert "1 events set aside" in out and "WARNING: set aside" in err and "unknown principal" in err
+
+
+def test_two_syncs_of_the_same_clone_and_database_at_once(team: Team) -> None:
+    """The window's periodic sync and a terminal sync may overlap on one machine."""
+    alice = team.workstation("alice", "alice@example.com")
+    made = {alice.approve(CHANGE, f"#{n}").id for n in range(3)}
+    processes = [_cli(alice.db_path, "sync", "--repo", str(alice.clone.path)) for _ in range(2)]
+    results = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], results
+    bob = team.workstation("bob", "bob@example.com")
+    run_sync(bob.db, bob.clone.path)
+    assert bob.event_ids() == made
+    assert alice.db.execute("SELECT COUNT(*) FROM events WHERE pushed = 0").fetchone()[0] == 0

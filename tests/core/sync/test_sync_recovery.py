@@ -110,3 +110,23 @@ def test_interrupted_before_push_leaves_only_unreferenced_objects(team: Team) ->
     bob = team.workstation("bob", "bob@example.com")
     run_sync(bob.db, bob.clone.path)
     assert event.id in bob.event_ids()
+
+
+def test_export_after_a_fork_on_two_machines_verifies_intact(team: Team, tmp_path) -> None:
+    """One person signed on two machines between syncs: the chain forks, which is not tampering."""
+    from reviewer_app.core.export import ExportFilter, write_export
+    from reviewer_app.core.export.verify import verify_export
+
+    laptop = team.workstation("laptop", "alice@example.com")
+    desktop = team.workstation("desktop", "alice@example.com")
+    for n in range(2):
+        laptop.approve(CHANGE, f"laptop {n}")
+        desktop.approve(CHANGE, f"desktop {n}")
+    run_sync(laptop.db, laptop.clone.path)
+    report = run_sync(desktop.db, desktop.clone.path)
+    assert report.problems == [] and any("chain fork" in w for w in report.imported.warnings)
+    desktop.approve(CHANGE, "after the merge")
+    out = tmp_path / "audit.jsonl"
+    write_export(desktop.db, "jsonl", out, ExportFilter())
+    result = verify_export(out, team.seed.path / ".reviewer" / "allowed_signers")
+    assert result.problems == [] and len(out.read_bytes().splitlines()) == 6

@@ -9,8 +9,7 @@ import subprocess
 from pathlib import Path
 
 from reviewer_app.core import events
-from reviewer_app.core.sync import run_sync
-from reviewer_app.core.sync import gitobjects, ledger
+from reviewer_app.core.sync import gitobjects, ledger, run_sync
 from reviewer_app.core.sync.refs import signer_ref
 from tests.core.sync.conftest import Team, Workstation, remote_refs
 

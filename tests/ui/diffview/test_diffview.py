@@ -6,7 +6,7 @@ import time
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from reviewer_app.core.model import Change, FileDiff, FileStatus, Hunk, Line, LineKind
@@ -85,7 +85,7 @@ def test_small_change_renders_rows_and_pixels(view: DiffView, git_repo: GitRepo)
     assert find_row(canvas, "    return subprocess.run(cmd, shell=True)") > 0
     image = canvas.viewport().grab().toImage()
     assert len(distinct_colors(image)) > 20  # text, diff backgrounds, markers: far from blank
-    added_color = canvas._painter.colors.added.rgb()
+    added_color = canvas._drawer.colors.added.rgb()
     assert any(image.pixel(x, y) == added_color for x in range(0, image.width(), 5) for y in range(0, image.height(), 3))
     assert view.file_list.topLevelItemCount() == len(change.files)
     assert view.progress_label.text() == f"Viewed 0 of {len(change.files)} files"
@@ -208,6 +208,8 @@ def test_generated_files_start_collapsed_and_expand_on_click(view: DiffView, qtb
 
     qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=row_point(canvas, collapsed_row, 200))
     assert not canvas.is_collapsed(marked)
+    with qtbot.waitSignal(canvas.layout_ready):  # the rows follow on the next event-loop turn
+        pass
     assert canvas.rows.row(canvas.rows.file_rows[marked] + 1).kind is RowKind.HUNK
 
 
@@ -238,7 +240,7 @@ def test_trojan_source_line_shows_its_invisible_characters(view: DiffView, git_r
     assert "⟨U+202E⟩ RIGHT-TO-LEFT OVERRIDE" in tooltip and "⟨U+2066⟩ LEFT-TO-RIGHT ISOLATE" in tooltip
     assert "⟨U+2069⟩ POP DIRECTIONAL ISOLATE" in tooltip
     image = canvas.viewport().grab().toImage()
-    box = canvas._painter.colors.marker_box.rgb()
+    box = canvas._drawer.colors.marker_box.rgb()
     y = (row - canvas.top_row()) * canvas._metrics.line_height + canvas._metrics.line_height // 2
     assert any(image.pixel(x, y) == box for x in range(text_x, image.width()))  # the marker boxes are painted
 
@@ -362,6 +364,8 @@ def test_arrow_keys_move_the_current_line_and_ctrl_c_copies_it(view: DiffView, q
     assert canvas.current_row == 0 and canvas.top_row() == 0
 
 
+# QToolTip raises its window; the offscreen plugin cannot and says so (harmless, this test only).
+@pytest.mark.qt_log_ignore("This plugin does not support raise", "This plugin does not support propagateSizeHints")
 def test_a_real_tooltip_event_shows_the_finding(view: DiffView, qtbot: QtBot, git_repo: GitRepo) -> None:
     from PySide6.QtCore import QEvent
     from PySide6.QtGui import QHelpEvent
@@ -372,7 +376,7 @@ def test_a_real_tooltip_event_shows_the_finding(view: DiffView, qtbot: QtBot, gi
     point = row_point(canvas, find_row(canvas, "    return subprocess.run(cmd, shell=True)"), int(2 * canvas._metrics.number_width) + 4)
     QApplication.sendEvent(canvas.viewport(), QHelpEvent(QEvent.Type.ToolTip, point, canvas.viewport().mapToGlobal(point)))
     qtbot.waitUntil(QToolTip.isVisible, timeout=2_000)
-    assert "shell-true" in QToolTip.text() and "CWE" not in QToolTip.text() and "cwe.mitre.org" in QToolTip.text()
+    assert QToolTip.text() == f"H high · shell-true\n{SHELL['message']}\nReference: {SHELL['reference']}"
     QToolTip.hideText()
 
 
@@ -385,4 +389,24 @@ def test_review_keys_work_from_the_file_list_too(view: DiffView, qtbot: QtBot, g
     assert signal.args == [SHELL["id"]]
     clicked = view.file_list.topLevelItem(3)
     view.file_list.itemClicked.emit(clicked, 0)  # a click on a file in the list scrolls the diff to it
-    assert view.canvas.current_file == 3 and view.canvas.top_row() == view.canvas.rows.file_rows[3]
+    canvas = view.canvas
+    assert canvas.rows is not None
+    assert canvas.current_file == 3 and canvas.current_row == canvas.rows.file_rows[3]
+    assert canvas.top_row() <= canvas.current_row < canvas.top_row() + canvas.visible_rows()
+
+
+def test_restoring_viewed_on_every_file_rebuilds_the_rows_once(view: DiffView, qtbot: QtBot) -> None:
+    change = big_change()
+    view.set_change(change, [])
+    canvas = view.canvas
+    ready: list[bool] = []
+    canvas.layout_ready.connect(lambda: ready.append(True))
+    progress: list[tuple[int, int]] = []
+    view.progress_changed.connect(lambda done, total: progress.append((done, total)))
+    started = time.perf_counter()
+    for diff in change.files:  # what the host does with the saved review progress
+        view.set_viewed(diff.path, True)
+    qtbot.waitUntil(lambda: bool(ready))
+    assert time.perf_counter() - started < 5.0  # ~0.1 s here
+    assert ready == [True] and progress[-1] == (120, 120)
+    assert canvas.rows is not None and len(canvas.rows) == 240  # a header and a "viewed, hidden" row per file

@@ -112,3 +112,15 @@ def test_plain_index_of_150k_lines_is_built_without_touching_every_line() -> Non
     last = rows.row(len(rows) - 1)
     assert (last.file_index, last.hunk_index, last.kind) == (119, 49, RowKind.LINE)
     assert elapsed < 0.5  # ~15 ms here; generous for a loaded machine
+
+
+def test_ignore_whitespace_on_a_huge_block_compares_line_by_line_quickly() -> None:
+    old = [f"-    value_{n} = {n}" for n in range(3000)]
+    new = [f"+  value_{n}  =  {n}" if n % 2 else f"+value_{n} = {n + 1}" for n in range(3000)]
+    hunk = _hunk(*old, *new)
+    started = time.perf_counter()
+    layout = hunk_layout(hunk.lines, side_by_side=True, ignore_whitespace=True)
+    assert time.perf_counter() - started < 2.0
+    assert layout[1] == (1, 3001, False)  # odd lines only changed their spacing
+    assert layout[0] == (0, 3000, True)
+    assert len(layout) == 3000

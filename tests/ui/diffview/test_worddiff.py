@@ -14,13 +14,13 @@ def test_changed_words_are_marked_on_both_sides() -> None:
 
 
 def test_unrelated_lines_get_no_word_marks() -> None:
-    assert word_ranges("import os", "class Foo(Bar): pass  # totally different") == ([], [])
+    assert word_ranges("import os", "class Foo(Bar): pass  # totally different") == ((), ())
 
 
 def test_very_long_pairs_fall_back_to_prefix_and_suffix() -> None:
     old = "a" * 5000 + "X" + "b" * 5000
     new = "a" * 5000 + "YY" + "b" * 5000
-    assert word_ranges(old, new) == ([(5000, 5001)], [(5000, 5002)])
+    assert word_ranges(old, new) == (((5000, 5001),), ((5000, 5002),))
 
 
 def test_pairs_follow_the_change_block_order_and_are_cached() -> None:
@@ -33,6 +33,6 @@ def test_pairs_follow_the_change_block_order_and_are_cached() -> None:
     ]
     words = WordDiffs([FileDiff("a.py", "a.py", FileStatus.MODIFIED, hunks=[Hunk(1, 2, 1, 3, "", lines)])])
     assert words.partner(0, 0, 1) == 3 and words.partner(0, 0, 4) is None
-    assert words.ranges(0, 0, 3, removed=False) == [(12, 14)]
-    assert words.ranges(0, 0, 1, removed=True) == [(12, 13)]
+    assert words.ranges(0, 0, 3, removed=False) == ((12, 14),)
+    assert words.ranges(0, 0, 1, removed=True) == ((12, 13),)
     assert words.pair(0, 0, 1, 3) is words.pair(0, 0, 1, 3)
