@@ -111,11 +111,17 @@ class StallMeter(QObject):
         self._timer.timeout.connect(self._tick)
         self._last = 0.0
         self.longest = 0.0
+        self.gaps: list[float] = []
 
     def start(self) -> None:
         self.longest = 0.0
+        self.gaps = []
         self._last = time.perf_counter()
         self._timer.start()
+
+    def over(self, limit: float) -> int:
+        """How many gaps exceeded ``limit`` seconds (one outlier on a shared machine is noise; many are not)."""
+        return sum(1 for gap in self.gaps if gap > limit)
 
     def stop(self) -> None:
         self._tick()
@@ -123,6 +129,7 @@ class StallMeter(QObject):
 
     def _tick(self) -> None:
         now = time.perf_counter()
+        self.gaps.append(now - self._last)
         self.longest = max(self.longest, now - self._last)
         self._last = now
 
@@ -210,8 +217,11 @@ def measure_load(app: QApplication, viewport: QWidget, load: Callable[[], None],
     return first_paint, meter.longest
 
 
-def measure_scroll(app: QApplication, scroll_area, pages: int | None) -> tuple[float, float, int]:
-    """Page down (one page per event-loop turn, each painted) to the end: (longest stall, s/page, pages)."""
+def measure_scroll(app: QApplication, scroll_area, pages: int | None) -> tuple[float, float, int, int]:
+    """Page down (one page per event-loop turn, each painted) to the end.
+
+    Returns (longest stall, seconds per page, pages, stalls over 100 ms).
+    """
     bar = scroll_area.verticalScrollBar()
     bar.setValue(0)
     meter = StallMeter()
@@ -233,7 +243,7 @@ def measure_scroll(app: QApplication, scroll_area, pages: int | None) -> tuple[f
     spin_until(app, lambda: len(done) > 1)
     elapsed = time.perf_counter() - started
     meter.stop()
-    return meter.longest, elapsed / max(1, done[0]), done[0]
+    return meter.longest, elapsed / max(1, done[0]), done[0], meter.over(0.1)
 
 
 class _PlusMinusHighlighter(QSyntaxHighlighter):
@@ -265,12 +275,12 @@ def bench_plain_text(app: QApplication, text: str, pages: int | None, highlighte
     spin_until(app, lambda: True)
     GC.take()
     first_paint, load_stall = measure_load(app, editor.viewport(), lambda: editor.setPlainText(text))
-    scroll_stall, per_page, count = measure_scroll(app, editor, pages)
+    scroll_stall, per_page, count, over = measure_scroll(app, editor, pages)
     gc_pause = GC.take()
     editor.close()
     editor.deleteLater()
     return {"first_paint": first_paint, "load_stall": load_stall, "scroll_stall": scroll_stall, "per_page": per_page,
-            "pages": count, "gc_pause": gc_pause}
+            "pages": count, "over": over, "gc_pause": gc_pause}
 
 
 def bench_diff_view(app: QApplication, change: Change, findings: list[dict], pages: int | None) -> dict[str, float]:
@@ -281,7 +291,7 @@ def bench_diff_view(app: QApplication, change: Change, findings: list[dict], pag
     canvas = view.canvas
     GC.take()
     first_paint, load_stall = measure_load(app, canvas.viewport(), lambda: view.set_change(change, findings))
-    scroll_stall, per_page, count = measure_scroll(app, canvas, pages)
+    scroll_stall, per_page, count, over = measure_scroll(app, canvas, pages)
     gc_pause = GC.take()
     highlighter = canvas.highlighter
     lexed = highlighter.lexed_lines if highlighter is not None else 0
@@ -309,7 +319,7 @@ def bench_diff_view(app: QApplication, change: Change, findings: list[dict], pag
     view.deleteLater()
     return {
         "first_paint": first_paint, "load_stall": load_stall, "scroll_stall": scroll_stall, "per_page": per_page,
-        "pages": count, "gc_pause": gc_pause, "jump_last_finding": jump[0], "side_by_side_ready": side_by_side_ready,
+        "pages": count, "over": over, "gc_pause": gc_pause, "jump_last_finding": jump[0], "side_by_side_ready": side_by_side_ready,
         "side_by_side_stall": side_by_side_stall, "lexed_lines": lexed,
     }
 
@@ -344,11 +354,11 @@ def main() -> int:
         "DiffView (this)": bench_diff_view(app, change, findings, args.pages),
     }
     print()
-    print(f"{'widget':34} {'first paint':>12} {'load stall':>11} {'scroll stall':>13} {'ms/page':>8} {'pages':>6} {'gc pause':>9}")
+    print(f"{'widget':34} {'first paint':>12} {'load stall':>11} {'scroll stall':>13} {'ms/page':>8} {'pages':>6} {'>100ms':>6} {'gc pause':>9}")
     for name, figures in results.items():
         print(f"{name:34} {figures['first_paint'] * 1000:10.0f}ms {figures['load_stall'] * 1000:9.0f}ms "
               f"{figures['scroll_stall'] * 1000:11.0f}ms {figures['per_page'] * 1000:8.1f} {int(figures['pages']):6d} "
-              f"{figures['gc_pause'] * 1000:7.0f}ms")
+              f"{int(figures['over']):6d} {figures['gc_pause'] * 1000:7.0f}ms")
     ours = results["DiffView (this)"]
     baseline = results["QPlainTextEdit.setPlainText"]
     print()

@@ -16,12 +16,14 @@ checked at that time; ``valid-before`` and revocation are what bound a stolen ke
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from reviewer_app.core import sshsig
 from reviewer_app.core.store import utc_now
@@ -51,7 +53,15 @@ def event_id(payload: str) -> str:
 
 
 def parse_timestamp(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    """``2026-11-29T23:59:01Z`` as an aware UTC datetime; ValueError for any other shape or an impossible date.
+
+    fromisoformat is about 10x faster than strptime (it runs for every event verified), but it also
+    accepts other ISO 8601 shapes (offsets, fractions, a space instead of ``T``): the pattern keeps
+    the one format events use. Python 3.11 reads the trailing ``Z`` as UTC.
+    """
+    if not isinstance(value, str) or not _TIMESTAMP.match(value):
+        raise ValueError(f"not a UTC timestamp like 2026-11-29T23:59:01Z: {value!r}")
+    return datetime.fromisoformat(value)
 
 
 @dataclass(frozen=True)
@@ -66,15 +76,29 @@ class SignedEvent:
 
         This checks shape only; whether the signature holds and the key is trusted is verify_event's job.
         """
-        validate_payload(payload)
+        event = cls(id=event_id(payload) if isinstance(payload, str) else "", payload=payload, signature=signature)
+        event._validated  # noqa: B018 -- raises UserError for a malformed payload, and caches the parse
         if not isinstance(signature, str) or sshsig.ARMOR_BEGIN not in signature:
-            raise UserError(f"event {event_id(payload)}: signature is not an armored SSH signature")
-        return cls(id=event_id(payload), payload=payload, signature=signature)
+            raise UserError(f"event {event.id}: signature is not an armored SSH signature")
+        return event
+
+    # The caches below live in the instance __dict__, which cached_property writes directly (the
+    # frozen __setattr__ is not involved); the dataclass's __eq__ and __hash__ use only the three
+    # fields, so a parsed event still equals and hashes like an unparsed one.
 
     @cached_property
     def _parsed(self) -> dict[str, Any]:
-        # Parsed once per object: chain ordering reads prev/created_at of thousands of events.
-        return json.loads(self.payload)
+        # Parsed once per object: chain ordering and check_chain read prev/created_at/principal of
+        # thousands of events. Reuses the validated parse when validation already ran.
+        validated = self.__dict__.get("_validated")
+        return validated if validated is not None else json.loads(self.payload)
+
+    @cached_property
+    def _validated(self) -> dict[str, Any]:
+        """The payload checked by validate_payload (UserError otherwise, not cached); validated once per object."""
+        data = validate_payload(self.payload)
+        self.__dict__.setdefault("_parsed", data)  # one parse serves both: the same dict, never handed out
+        return data
 
     @property
     def data(self) -> dict[str, Any]:
@@ -164,17 +188,17 @@ def create_event(db: "sqlite_utils.Database", signer: "Signer", type: str, chang
         # re-read under the write lock and, if another process appended meanwhile, we sign again.
         prev = _chain_tip(db, signer.principal)
         payload = canonical_json({**data, "prev": prev})
-        validate_payload(payload)
+        validate_payload(payload)  # before signing: a malformed field must not cost a hardware-token touch
         event = SignedEvent(id=event_id(payload), payload=payload, signature=signer.sign(payload.encode("utf-8")))
         if db.conn.in_transaction:  # the caller's transaction already holds the tip steady
-            _insert(db, event, validate_payload(payload), origin="local", pushed=False)
+            _insert(db, event, origin="local", pushed=False)
             return event
         db.execute("BEGIN IMMEDIATE")
         try:
             if _chain_tip(db, signer.principal) != prev:
                 db.execute("ROLLBACK")
                 continue
-            _insert(db, event, validate_payload(payload), origin="local", pushed=False)
+            _insert(db, event, origin="local", pushed=False)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -191,22 +215,69 @@ def _chain_tip(db: "sqlite_utils.Database", principal: str) -> str | None:
     return chain[-1].id if chain else None
 
 
+ORIGINS = ("local", "sync")
+
+# The one place that maps a payload to the events table's columns.
+_INSERT_EVENT = (
+    "INSERT OR IGNORE INTO events (id, type, change_id, principal, fingerprint, created_at, prev, payload, "
+    "signature, origin, pushed, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def append_event(db: "sqlite_utils.Database", event: SignedEvent, origin: str = "local", pushed: bool = False) -> bool:
     """Append to the log; False when the event is already there. Columns are derived from the payload."""
-    data = validate_payload(event.payload)
+    return append_events(db, [event], origin, pushed) == 1
+
+
+def append_events(db: "sqlite_utils.Database", events: Iterable[SignedEvent], origin: str, pushed: bool) -> int:
+    """Append many events in one transaction; returns how many were new (ids already stored are left as they are).
+
+    Every payload is checked and every id matched to its payload before anything is written, so a
+    malformed event (UserError naming it) leaves the log untouched. Inside a transaction the caller
+    opened, the rows join it; otherwise this opens its own (all or nothing, one commit).
+    """
+    if origin not in ORIGINS:
+        raise UserError(f"unknown event origin {origin!r} (expected one of {', '.join(ORIGINS)})")
+    now = utc_now()
+    rows = [_row(event, origin, pushed, now) for event in events]
+    if not rows:
+        return 0
+    with _write_transaction(db):
+        before = db.conn.total_changes
+        db.conn.executemany(_INSERT_EVENT, rows)
+        return db.conn.total_changes - before
+
+
+def _row(event: SignedEvent, origin: str, pushed: bool, imported_at: str) -> tuple[Any, ...]:
+    data = event._validated
     if event.id != event_id(event.payload):
         raise UserError(f"event {event.id}: id does not match its payload (expected {event_id(event.payload)})")
-    with db.conn:
-        return _insert(db, event, data, origin, pushed)
+    return (event.id, data["type"], data["change_id"], data["principal"], data["key"], data["created_at"],
+            data["prev"], event.payload, event.signature, origin, int(pushed), imported_at)
 
 
-def _insert(db: "sqlite_utils.Database", event: SignedEvent, data: dict[str, Any], origin: str, pushed: bool) -> bool:
-    row = (event.id, data["type"], data["change_id"], data["principal"], data["key"], data["created_at"],
-           data["prev"], event.payload, event.signature, origin, int(pushed), utc_now())
-    cursor = db.execute(
-        "INSERT OR IGNORE INTO events (id, type, change_id, principal, fingerprint, created_at, prev, payload, "
-        "signature, origin, pushed, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-    return cursor.rowcount == 1
+def _insert(db: "sqlite_utils.Database", event: SignedEvent, origin: str, pushed: bool) -> bool:
+    """One row, in the transaction the caller holds."""
+    return db.conn.execute(_INSERT_EVENT, _row(event, origin, pushed, utc_now())).rowcount == 1
+
+
+@contextmanager
+def _write_transaction(db: "sqlite_utils.Database") -> Iterator[None]:
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on any exception), or nothing when the caller's transaction is open.
+
+    The connection is in autocommit mode (``isolation_level=None``): there ``with db.conn:`` opens no
+    transaction at all, and on leaving it COMMITs (or rolls back) a transaction the caller began.
+    """
+    if db.conn.in_transaction:
+        yield
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
 
 
 # --- queries -------------------------------------------------------------------------------------
@@ -222,26 +293,60 @@ def events_for_change(db: "sqlite_utils.Database", change_id: str) -> list[Signe
 
 
 def events_of_principal(db: "sqlite_utils.Database", principal: str) -> list[SignedEvent]:
-    """One principal's events in chain order (following ``prev``); breaks fall back to time order."""
+    """One principal's events in chain order: each after its ``prev``, otherwise by created_at and id."""
     return chain_order(_rows(db, "principal = ?", [principal]))
 
 
-def chain_order(events: list[SignedEvent]) -> list[SignedEvent]:
-    """Sort by the ``prev`` links from the root; events off the main line follow in time order."""
-    by_prev: dict[str | None, list[SignedEvent]] = {}
-    for event in events:  # events arrive in (created_at, rowid) order, so forks list oldest first
-        by_prev.setdefault(event.prev, []).append(event)
-    ordered: list[SignedEvent] = []
-    seen: set[str] = set()
-    cursor: str | None = None
-    while by_prev.get(cursor):
-        step = next((e for e in by_prev[cursor] if e.id not in seen), None)
-        if step is None:
-            break
-        ordered.append(step)
-        seen.add(step.id)
-        cursor = step.id
-    ordered.extend(e for e in events if e.id not in seen)
+class ChainLink(Protocol):
+    """What chain_order and check_chain read of an event (SignedEvent, or a row of the index)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def principal(self) -> str: ...
+
+    @property
+    def created_at(self) -> str: ...
+
+    @property
+    def prev(self) -> str | None: ...
+
+
+Link = TypeVar("Link", bound=ChainLink)
+
+
+def chain_order(events: Sequence[Link]) -> list[Link]:
+    """Every event after the event its ``prev`` names (topological order); ties by created_at, then id.
+
+    The result depends only on the events, not on the order given (e.g. the index's insertion
+    order): a fork (one person signing on two machines between syncs) then reads as a fork, each
+    branch after the event it grew from, and never as "reordered". Events whose ``prev`` is absent
+    (missing, or the chain start) are roots. A cycle cannot be signed honestly (ids are hashes of
+    payloads naming ``prev``), but nothing is ever dropped: its events follow, by created_at and id.
+    """
+    present = {event.id for event in events}
+    followers: dict[str, list[int]] = {}  # prev id -> positions of the events that name it
+    ready: list[tuple[str, str, int]] = []  # (created_at, id, position): the position only breaks exact duplicates
+    for position, event in enumerate(events):
+        prev = event.prev
+        if prev is not None and prev in present and prev != event.id:
+            followers.setdefault(prev, []).append(position)
+        else:
+            ready.append((event.created_at, event.id, position))
+    heapq.heapify(ready)
+    ordered: list[Link] = []
+    placed = [False] * len(events)
+    while ready:
+        _, event_id_, position = heapq.heappop(ready)
+        placed[position] = True
+        ordered.append(events[position])
+        for follower in followers.pop(event_id_, ()):
+            if not placed[follower]:
+                heapq.heappush(ready, (events[follower].created_at, events[follower].id, follower))
+    if len(ordered) < len(events):
+        stranded = sorted((e.created_at, e.id, p) for p, e in enumerate(events) if not placed[p])
+        ordered.extend(events[p] for _, _, p in stranded)
     return ordered
 
 
@@ -269,7 +374,9 @@ def count_unpushed(db: "sqlite_utils.Database") -> int:
 
 
 def mark_pushed(db: "sqlite_utils.Database", ids: list[str]) -> None:
-    with db.conn:
+    if not ids:
+        return
+    with _write_transaction(db):  # one commit for all, not one per row
         db.conn.executemany("UPDATE events SET pushed = 1 WHERE id = ?", [(i,) for i in ids])
 
 
@@ -298,7 +405,7 @@ class Verification:
 def verify_event(event: SignedEvent, trust: "TrustStore", namespace: str = NAMESPACE) -> Verification:
     """Does the signature hold over the payload, by a key that ``trust`` allows for the principal then?"""
     try:
-        data = validate_payload(event.payload)
+        data = event._validated
     except UserError as exc:
         return Verification(False, "bad signature", None, None, None, f"malformed payload: {exc.message}")
     principal, claimed = data["principal"], data["key"]
@@ -316,7 +423,7 @@ def verify_event(event: SignedEvent, trust: "TrustStore", namespace: str = NAMES
     return Verification(decision.ok, decision.reason, principal, key.fingerprint, key.key_type, decision.detail)
 
 
-def check_chain(events_of_one_principal: list[SignedEvent]) -> list[str]:
+def check_chain(events_of_one_principal: Sequence[ChainLink]) -> list[str]:
     """Problems in one principal's chain as given (in chain order): missing, inserted or reordered links, forks."""
     problems: list[str] = []
     position = {e.id: i for i, e in enumerate(events_of_one_principal)}

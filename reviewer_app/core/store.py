@@ -202,11 +202,13 @@ def save_change(db: sqlite_utils.Database, analysis: dict[str, Any], patch: byte
         "analysis": json.dumps(analysis, sort_keys=True),
         "patch": patch,
     }
-    with db.conn:
-        cursor = db.execute(
-            f"INSERT OR IGNORE INTO changes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-            list(row.values()),
-        )
+    # One statement, atomic on its own in autocommit mode (isolation_level=None). Not ``with db.conn:``:
+    # that opens no transaction there, and on leaving it would COMMIT (or on an error roll back) a
+    # transaction the caller began, e.g. the sync importer's.
+    cursor = db.conn.execute(
+        f"INSERT OR IGNORE INTO changes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+        list(row.values()),
+    )
     return cursor.rowcount == 1
 
 

@@ -3,20 +3,17 @@
 Speed matters (a 150k-line diff must be assessed in about the time it takes to parse it), so
 the engine never loops rules over lines in Python. Per file it:
   1. decides once per distinct set of path globs which rules apply (pathspec, cached per path);
-  2. joins the file's added lines (and, separately, its removed lines) into one text;
+  2. joins the file's added lines (and, separately, its removed lines) into one text (hits.py);
   3. finds, with a fast literal scan, the few places each applicable rule can match at all
      (prefilter.py), and runs the rule's compiled regex only there (in C, ``re.finditer``);
-  4. maps the few match offsets back to lines with a binary search.
+  4. maps the few match offsets back to lines with a binary search, filters removed-line hits
+     that are moves or rewrites (removals.py), and turns what is left into findings.
 """
 
 from __future__ import annotations
 
-import bisect
-import difflib
 import math
-import re
 from collections import Counter
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
 
@@ -24,89 +21,11 @@ import pathspec
 
 from reviewer_app.core.model import Change, FileDiff, FileStatus, Line, LineKind
 from reviewer_app.core.risk.findings import Finding
-from reviewer_app.core.risk.prefilter import accelerated, candidate_windows, prefilter_for
+from reviewer_app.core.risk.hits import FileView, Hit, find_hits, prepare
+from reviewer_app.core.risk.removals import drop_deleted_blocks, drop_kept, drop_rewritten_blocks
 from reviewer_app.core.risk.rules import SEVERITY_RANK, Rule, RuleSet, max_severity
 
 HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-
-
-@dataclass(slots=True)
-class SideText:
-    """One side (added or removed lines) of one file, joined so a regex scans it in one call."""
-
-    lines: list[Line] = field(default_factory=list)
-    hunks: list[int] = field(default_factory=list)  # index of the hunk each line belongs to
-    order: list[int] = field(default_factory=list)  # position of the line among all the file's lines
-    starts: list[int] = field(default_factory=list)  # offset of each line in ``text``
-    text: str = ""
-    _folded: str | None = None
-
-    @property
-    def folded(self) -> str:
-        """The text case-folded once, for the literal pre-filters of every rule."""
-        if self._folded is None:
-            self._folded = self.text.casefold()
-        return self._folded
-
-
-@dataclass(slots=True)
-class Hit:
-    side: str  # "new" (added line) or "old" (removed line)
-    index: int  # index into SideText.lines
-    start: int
-    end: int
-    matched: str
-
-
-@dataclass(slots=True)
-class FileView:
-    """A file's diff prepared for matching: both sides joined, the new-side text for guards."""
-
-    diff: FileDiff
-    added: SideText
-    removed: SideText
-    _new_text: str | None = None
-
-    @property
-    def new_text(self) -> str:
-        """Added and context lines: the part of the new file the diff shows (for 'file_lacks')."""
-        if self._new_text is None:
-            self._new_text = "\n".join(
-                line.text for hunk in self.diff.hunks for line in hunk.lines if line.kind is not LineKind.REMOVED
-            )
-        return self._new_text
-
-    def side(self, name: str) -> SideText:
-        return self.added if name == "new" else self.removed
-
-
-def prepare(diff: FileDiff) -> FileView:
-    added, removed = SideText(), SideText()
-    added_texts: list[str] = []
-    removed_texts: list[str] = []
-    position = 0
-    for hunk_index, hunk in enumerate(diff.hunks):
-        for line in hunk.lines:
-            kind = line.kind
-            if kind is LineKind.ADDED:
-                added.lines.append(line)
-                added.hunks.append(hunk_index)
-                added.order.append(position)
-                added_texts.append(line.text)
-            elif kind is LineKind.REMOVED:
-                removed.lines.append(line)
-                removed.hunks.append(hunk_index)
-                removed.order.append(position)
-                removed_texts.append(line.text)
-            position += 1
-    for side, texts in ((added, added_texts), (removed, removed_texts)):
-        side.text = "\n".join(texts)
-        offset = 0
-        starts = side.starts
-        for text in texts:
-            starts.append(offset)
-            offset += len(text) + 1
-    return FileView(diff, added, removed)
 
 
 def shannon_entropy(text: str) -> float:
@@ -115,40 +34,6 @@ def shannon_entropy(text: str) -> float:
         return 0.0
     total = len(text)
     return -sum(count / total * math.log2(count / total) for count in Counter(text).values())
-
-
-def find_hits(pattern: re.Pattern[str], side_text: SideText, side: str, limit: int = 0) -> list[Hit]:
-    """Matches of ``pattern`` in one side of a file, located by line (at most ``limit`` if set)."""
-    if not side_text.lines:
-        return []
-    found: list[Hit] = []
-    starts = side_text.starts
-    text = side_text.text
-    prefilter = prefilter_for(pattern)
-    windows = None if prefilter is None else candidate_windows(prefilter, text, side_text.folded, starts)
-    fast = accelerated(pattern)
-    for pos, endpos in [(0, len(text))] if windows is None else windows:
-        if _collect(fast, side_text, side, pos, endpos, found, limit):
-            break
-    return found
-
-
-def _collect(pattern: re.Pattern[str], side_text: SideText, side: str, pos: int, endpos: int,
-             found: list[Hit], limit: int) -> bool:
-    """Append the matches in text[pos:endpos]; True when ``limit`` is reached."""
-    starts = side_text.starts
-    for match in pattern.finditer(side_text.text, pos, endpos):
-        index = bisect.bisect_right(starts, match.start()) - 1
-        line_start = starts[index]
-        line_length = len(side_text.lines[index].text)
-        start = min(match.start() - line_start, line_length)
-        # A pattern may run on past the end of the line (\s matches the joining newline): the
-        # span shown to the reviewer stops at the end of the line where the match begins.
-        end = max(start, min(match.end() - line_start, line_length))
-        found.append(Hit(side, index, start, end, match.group(0)))
-        if limit and len(found) >= limit:
-            return True
-    return False
 
 
 @lru_cache(maxsize=512)
@@ -256,77 +141,6 @@ def rule_hits(rule: Rule, view: FileView) -> list[Hit]:
         ignored = rule.ignore_lines.search
         hits = [hit for hit in hits if not ignored(view.side(hit.side).lines[hit.index].text)]
     return hits
-
-
-def drop_deleted_blocks(rule: Rule, view: FileView, removed_hits: list[Hit]) -> list[Hit]:
-    """Removed hits in hunks that only delete, and delete a lot: the code went with its safety net."""
-    pure_deletions = {
-        index for index, hunk in enumerate(view.diff.hunks)
-        if hunk.removed > rule.max_pure_removal and hunk.added == 0
-    }
-    return [hit for hit in removed_hits if view.removed.hunks[hit.index] not in pure_deletions]
-
-
-SIMILAR = 0.75  # difflib ratio above which a removed line counts as kept (lightly edited)
-SMALL_REMOVAL = 4  # a hunk removing this few lines removes a guard, not the code it guarded
-TRIVIAL_LINES = frozenset({"", "{", "}", "};", "})", "pass", "else:", "finally:", "} else {", "end"})
-
-
-def drop_rewritten_blocks(rule: Rule, view: FileView, removed_hits: list[Hit]) -> list[Hit]:
-    """Removed guards count only where the guarded code stays (``guarded_code_kept``).
-
-    A hunk qualifies when it removes at most SMALL_REMOVAL lines, or when at least half of its
-    other removed lines come back, re-indented or lightly edited, among its added lines (a
-    try/except unwrapped, ``if err != nil`` dropped around a call that stays).
-    A block that is rewritten wholesale takes its old error handling with it: that is a
-    redesign for the reviewer to read, not a safety net quietly dropped.
-    """
-    assert rule.removed is not None
-    kept_hunks: set[int] = set()
-    for index in {view.removed.hunks[hit.index] for hit in removed_hits}:
-        lines = view.diff.hunks[index].lines
-        removed = [line.text.strip() for line in lines if line.kind is LineKind.REMOVED]
-        if len(removed) <= SMALL_REMOVAL:
-            kept_hunks.add(index)
-            continue
-        others = [text for text in removed if text not in TRIVIAL_LINES and not rule.removed.search(text)]
-        added = [line.text.strip() for line in lines if line.kind is LineKind.ADDED]
-        if not others or 2 * sum(1 for text in others if _comes_back(text, added)) >= len(others):
-            kept_hunks.add(index)
-    return [hit for hit in removed_hits if view.removed.hunks[hit.index] in kept_hunks]
-
-
-def _comes_back(text: str, added: list[str]) -> bool:
-    """The removed line reappears among the added ones, as is or lightly edited (err -> _)."""
-    if text in added:
-        return True
-    matcher = difflib.SequenceMatcher(None, text, autojunk=False)
-    for candidate in added[:200]:  # bounded: only hunks with a removed guard get here
-        matcher.set_seq2(candidate)
-        if matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR and matcher.ratio() >= SIMILAR:
-            return True
-    return False
-
-
-def drop_kept(rule: Rule, view: FileView, removed_hits: list[Hit]) -> list[Hit]:
-    """Removed hits that are really moves (``ignore_moved``) or offset by additions (``net_removed``)."""
-    assert rule.removed is not None
-    on_added = find_hits(rule.removed, view.added, "new")
-    if rule.ignore_moved:
-        kept = {_normalize(hit.matched) for hit in on_added}
-        removed_hits = [hit for hit in removed_hits if _normalize(hit.matched) not in kept]
-    if rule.net_removed:
-        added_per_hunk = Counter(view.added.hunks[hit.index] for hit in on_added)
-        removed_per_hunk = Counter(view.removed.hunks[hit.index] for hit in removed_hits)
-        removed_hits = [
-            hit for hit in removed_hits
-            if removed_per_hunk[view.removed.hunks[hit.index]] > added_per_hunk[view.removed.hunks[hit.index]]
-        ]
-    return removed_hits
-
-
-def _normalize(text: str) -> str:
-    return " ".join(text.split())
 
 
 def secret_is_random(rule: Rule, hit: Hit, view: FileView) -> bool:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pathspec
@@ -102,11 +103,6 @@ class Rule:
         """Rules with equal include/exclude globs share one path decision per file."""
         return (self.paths, self.exclude)
 
-    def path_spec(self) -> tuple[pathspec.GitIgnoreSpec, pathspec.GitIgnoreSpec | None]:
-        include = pathspec.GitIgnoreSpec.from_lines(self.paths)
-        exclude = pathspec.GitIgnoreSpec.from_lines(self.exclude) if self.exclude else None
-        return include, exclude
-
     def canonical(self) -> dict[str, Any]:
         """Everything that changes what the rule reports (examples and origin do not)."""
         return {
@@ -130,7 +126,7 @@ class RuleSet:
     rules: tuple[Rule, ...]
     sources: tuple[str, ...] = ()  # the files read, for messages and docs
 
-    @property
+    @cached_property  # hashed once per rule set, not once per assessed change
     def pack_hash(self) -> str:
         canonical = json.dumps([r.canonical() for r in self.rules], sort_keys=True, separators=(",", ":"),
                                ensure_ascii=False)

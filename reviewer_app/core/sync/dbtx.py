@@ -8,12 +8,11 @@ it was, and the next sync imports them again) and must not pay one commit per ro
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Iterable, Iterator
 
 import sqlite_utils
 
-from reviewer_app.core.events import SignedEvent
-from reviewer_app.core.store import utc_now
+from reviewer_app.core.events import SignedEvent, append_events
 
 
 @contextmanager
@@ -28,26 +27,12 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
     db.conn.execute("COMMIT")
 
 
-def insert_events(db: sqlite_utils.Database, events: list[SignedEvent], origin: str, pushed: bool,
-                  parsed: dict[str, dict[str, Any]] | None = None) -> int:
-    """Insert verified events (columns derived from the payload, as events.append_event does); returns how many were new.
+def insert_events(db: sqlite_utils.Database, events: Iterable[SignedEvent], origin: str, pushed: bool) -> int:
+    """Insert verified events; returns how many were new. Existing ids are left untouched: events are immutable.
 
-    Call inside :func:`transaction`. Existing ids are left untouched: events are immutable.
-    ``parsed`` may hold the payloads already parsed by the caller, by event id.
+    The column mapping is events.append_events'; inside :func:`transaction` the rows join it.
     """
-    now = utc_now()
-    rows = []
-    for event in events:
-        data = parsed[event.id] if parsed is not None and event.id in parsed else event.data
-        rows.append((event.id, data["type"], data["change_id"], data["principal"], data["key"], data["created_at"],
-                     data["prev"], event.payload, event.signature, origin, int(pushed), now))
-    before = db.conn.total_changes
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO events (id, type, change_id, principal, fingerprint, created_at, prev, payload, "
-        "signature, origin, pushed, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    return db.conn.total_changes - before
+    return append_events(db, events, origin, pushed)
 
 
 def mark_pushed(db: sqlite_utils.Database, event_ids: list[str]) -> None:

@@ -13,7 +13,6 @@ change that was approved.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -25,7 +24,6 @@ from reviewer_app.core import store
 from reviewer_app.core.sync import gitobjects, ledger
 from reviewer_app.core.sync.refs import LEDGER_PREFIX, signer_of_ref, tracking_prefix
 from reviewer_app.core.sync.dbtx import insert_events, transaction
-from reviewer_app.core.sync.ordering import chain_sorted
 from reviewer_app.core.workspace import Workspace
 from reviewer_app.errors import UserError
 
@@ -161,8 +159,7 @@ def _import_events(
     *, replace_synced: bool = False,
 ) -> set[str]:
     blobs = gitobjects.read_blobs(repo, [c.blob for c in candidates])
-    accepted: list[Any] = []
-    parsed: dict[str, dict[str, Any]] = {}
+    accepted: list[event_log.SignedEvent] = []
     signer_by_ref: dict[str, str | None] = {}
     rejected: list[tuple[str, str, str, str | None, str | None]] = []  # id, ref, reason, payload, signature
     for candidate in candidates:
@@ -175,7 +172,7 @@ def _import_events(
         except ValueError as exc:
             rejected.append((candidate.content_id, candidate.ref, f"unreadable event file: {exc}", None, None))
             continue
-        # verify_event checks the payload's shape too; the payload is parsed once more here, not per field.
+        # verify_event checks the payload's shape and caches the parse: the fields below cost no more parsing.
         event = event_log.SignedEvent(id=event_log.event_id(payload), payload=payload, signature=signature)
         if event.id != candidate.content_id:
             rejected.append((candidate.content_id, candidate.ref,
@@ -185,22 +182,19 @@ def _import_events(
         if not verdict.ok:
             rejected.append((event.id, candidate.ref, f"signature not accepted: {verdict.message}", payload, signature))
             continue
-        fields = json.loads(payload)
         if candidate.ref not in signer_by_ref:
             signer_by_ref[candidate.ref] = signer_of_ref(candidate.ref)
         signer = signer_by_ref[candidate.ref]
-        if signer is not None and signer != fields["principal"]:
-            report.warnings.append(f"{candidate.ref}: holds an event signed by {fields['principal']} ({event.id[:19]})")
+        if signer is not None and signer != event.principal:
+            report.warnings.append(f"{candidate.ref}: holds an event signed by {event.principal} ({event.id[:19]})")
         accepted.append(event)
-        parsed[event.id] = fields
-    accepted = _in_chain_order(accepted, parsed)
     now = store.utc_now()
     with transaction(db):
         if replace_synced:  # rebuild: what came from the refs is replaced by what verifies now
             db.execute("DELETE FROM quarantine")
             db.conn.executemany("DELETE FROM events WHERE id = ? AND origin = 'sync'",
                                 [(c.content_id,) for c in candidates])
-        report.events_imported += insert_events(db, accepted, origin="sync", pushed=True, parsed=parsed)
+        report.events_imported += insert_events(db, accepted, origin="sync", pushed=True)
         db.conn.executemany("DELETE FROM quarantine WHERE id = ?", [(event.id,) for event in accepted])
         db.conn.executemany(
             "INSERT OR REPLACE INTO quarantine (id, ref, reason, payload, signature, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -215,7 +209,7 @@ def _release_quarantined(db: sqlite_utils.Database, trust: Any, report: ImportRe
     rows = db.execute(
         "SELECT id, ref, payload, signature FROM quarantine WHERE payload IS NOT NULL AND signature IS NOT NULL"
     ).fetchall()
-    released: list[Any] = []
+    released: list[event_log.SignedEvent] = []
     for content_id, _ref, payload, signature in rows:
         try:
             event = event_log.SignedEvent.from_parts(payload, signature)
@@ -225,7 +219,6 @@ def _release_quarantined(db: sqlite_utils.Database, trust: Any, report: ImportRe
             released.append(event)
     if not released:
         return set()
-    released = _in_chain_order(released)
     with transaction(db):
         insert_events(db, released, origin="sync", pushed=True)
         db.conn.executemany("DELETE FROM quarantine WHERE id = ?", [(event.id,) for event in released])
@@ -276,12 +269,6 @@ def forget_tips(db: sqlite_utils.Database, remote: str, refs: list[str]) -> None
             db.conn.executemany("DELETE FROM sync_refs WHERE remote = ? AND ref = ?", [(remote, ref) for ref in refs])
 
 
-def _in_chain_order(batch: list[Any], parsed: dict[str, dict[str, Any]] | None = None) -> list[Any]:
-    """Insert each event after its predecessor, so the index's row order follows the chain."""
-    datas = parsed if parsed is not None else {event.id: event.data for event in batch}
-    return chain_sorted(batch, {i: d["prev"] for i, d in datas.items()}, {i: d["created_at"] for i, d in datas.items()})
-
-
 @dataclass(frozen=True)
 class _ChainLink:
     """The four fields check_chain reads, from the index's columns: parsing 10,000 payloads six
@@ -293,11 +280,10 @@ class _ChainLink:
     prev: str | None
 
 
-def _chain_of(db: sqlite_utils.Database, principal: str) -> list[Any]:
-    rows = db.execute(
-        "SELECT id, principal, created_at, prev FROM events WHERE principal = ? ORDER BY created_at, rowid", [principal]
-    ).fetchall()
-    return event_log.chain_order([_ChainLink(*row) for row in rows])  # type: ignore[arg-type]
+def _chain_of(db: sqlite_utils.Database, principal: str) -> list[_ChainLink]:
+    # chain_order does not depend on the row order, so no ORDER BY: events_principal serves the lookup.
+    rows = db.execute("SELECT id, principal, created_at, prev FROM events WHERE principal = ?", [principal]).fetchall()
+    return event_log.chain_order([_ChainLink(*row) for row in rows])
 
 
 def record_tips(db: sqlite_utils.Database, remote: str, tips: Iterable[tuple[str, str]]) -> None:

@@ -526,8 +526,10 @@ class DiffCanvas(QAbstractScrollArea):
             self._highlighter.begin_paint()
         height = self._metrics.line_height
         top = self.top_row()
-        first = top + event.rect().top() // height
-        last = min(len(rows), top + event.rect().bottom() // height + 1)
+        # Every visible row, even for a partial update: the paint also tells the highlighter
+        # which blocks are still wanted (Qt clips the drawing to the updated region anyway).
+        first = top
+        last = min(len(rows), top + self.viewport().height() // height + 1)
         scene = self.scene()
         widest = 0
         for row_number in range(first, last):

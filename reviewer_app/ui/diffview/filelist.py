@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from reviewer_app.ui.diffview.canvas import DiffCanvas
+from reviewer_app.ui.diffview.display import display_text
 from reviewer_app.ui.diffview.findings import SEVERITY_LETTER
 from reviewer_app.ui.diffview.rows import file_title
 
@@ -50,7 +51,7 @@ class FileList(QTreeWidget):
             findings = self._canvas.findings
             for index, diff in enumerate(change.files):
                 item = QTreeWidgetItem()
-                title = file_title(diff)
+                title = display_text(file_title(diff)).text  # a bidi control in a path is shown, not obeyed
                 item.setText(PATH, title + ("  (generated)" if self._canvas.is_generated(index) else ""))
                 item.setToolTip(PATH, f"{title}\n{diff.status.value}")
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -271,3 +272,225 @@ def test_event_signed_with_a_certificate(db, make_key: MakeKey, tmp_path: Path) 
     # stock OpenSSH agrees
     proc = ssh_keygen_verify(allowed, "alice@example.com", event.signature, event.payload.encode(), tmp_path)
     assert proc.returncode == 0, proc.stderr
+
+
+# --- chain order over forks, the parse cache, batch appends, timestamps ------------------------------
+
+def _fork_on_two_machines(tmp_path: Path, alice: KeyPair, second: str = "2026-11-29T10:05:00Z"
+                          ) -> tuple[SignedEvent, list[SignedEvent], list[SignedEvent]]:
+    """alice signs a root, then three events on her desktop and three on her laptop, all in one second."""
+    signer = keys.file_signer(alice.path, "alice@example.com")
+    desktop, laptop = store.open_db(tmp_path / "desktop.db"), store.open_db(tmp_path / "laptop.db")
+    root = events.create_event(desktop, signer, "approve", CHANGE_A, approve_fields(), clock=lambda: second)
+    events.append_event(laptop, root, origin="sync", pushed=True)
+    on_desktop = [events.create_event(desktop, signer, "reject", CHANGE_A, {"comment": f"desktop {n}"}, clock=lambda: second)
+                  for n in range(3)]
+    on_laptop = [events.create_event(laptop, signer, "reject", CHANGE_B, {"comment": f"laptop {n}"}, clock=lambda: second)
+                 for n in range(3)]
+    return root, on_desktop, on_laptop
+
+
+def _assert_each_after_its_prev(ordered: list[SignedEvent]) -> None:
+    position = {event.id: index for index, event in enumerate(ordered)}
+    for index, event in enumerate(ordered):
+        assert event.prev is None or position[event.prev] < index, f"{event.id} placed before its prev"
+
+
+def test_a_fork_reads_as_a_fork_whatever_the_insertion_order(alice: KeyPair, tmp_path: Path) -> None:
+    root, on_desktop, on_laptop = _fork_on_two_machines(tmp_path, alice)
+    assert on_desktop[0].prev == root.id == on_laptop[0].prev
+    # The union arrives children first (as a sync may insert them): row order says nothing about the chain.
+    union = store.open_db(tmp_path / "union.db")
+    assert events.append_events(union, [*reversed(on_laptop), *reversed(on_desktop), root], origin="sync", pushed=True) == 7
+    ordered = events.events_of_principal(union, "alice@example.com")
+    assert len(ordered) == 7 and ordered[0] == root
+    _assert_each_after_its_prev(ordered)
+    # Both branches start in the same second: the one with the smaller id comes first.
+    assert ordered[1] == min(on_desktop[0], on_laptop[0], key=lambda e: e.id)
+    problems = events.check_chain(ordered)
+    assert not any("reordered" in p or "missing" in p or "back in time" in p for p in problems), problems
+    assert [p for p in problems if p.startswith("fork: ")] == [
+        f"fork: 2 events share the previous event {root.id}: {ordered[1].id}, "
+        f"{(on_laptop[0] if ordered[1] == on_desktop[0] else on_desktop[0]).id}"
+    ]
+
+
+def test_chain_order_does_not_depend_on_the_order_given(alice: KeyPair, tmp_path: Path) -> None:
+    import random
+
+    root, on_desktop, on_laptop = _fork_on_two_machines(tmp_path, alice)
+    everything = [root, *on_desktop, *on_laptop]
+    expected = events.chain_order(everything)
+    shuffler = random.Random(7)
+    for _ in range(20):
+        shuffled = everything[:]
+        shuffler.shuffle(shuffled)
+        assert events.chain_order(shuffled) == expected
+    _assert_each_after_its_prev(expected)
+
+
+def test_chain_order_ties_by_created_at_then_id_and_keeps_strays(alice: KeyPair, tmp_path: Path) -> None:
+    signer = keys.file_signer(alice.path, "alice@example.com")
+    # Three separate roots (three empty databases): later seconds go later, whatever the ids.
+    roots = [events.create_event(store.open_db(tmp_path / f"m{n}.db"), signer, "reject", CHANGE_A, {"comment": str(n)},
+                                 clock=lambda n=n: f"2026-11-29T10:0{n // 2}:00Z") for n in range(4)]
+    ordered = events.chain_order(list(reversed(roots)))
+    assert [e.created_at for e in ordered] == sorted(e.created_at for e in roots)
+    assert ordered[:2] == sorted(roots[:2], key=lambda e: e.id) and ordered[2:] == sorted(roots[2:], key=lambda e: e.id)
+
+    # An event whose prev is missing is a root of its own, placed by time; nothing is dropped.
+    clock = ticking_clock()
+    chain_db = store.open_db(tmp_path / "chain.db")
+    chain = [events.create_event(chain_db, signer, "reject", CHANGE_B, {"comment": str(n)}, clock=lambda: next(clock))
+             for n in range(4)]
+    gapped = events.chain_order([chain[3], chain[1], chain[0]])
+    assert gapped == [chain[0], chain[1], chain[3]]
+    assert any("is missing" in p for p in events.check_chain(gapped))
+
+
+@dataclass(frozen=True)
+class _Link:
+    """Index columns (as the sync importer reads them): chain_order works on any ChainLink."""
+
+    id: str
+    principal: str
+    created_at: str
+    prev: str | None
+
+
+def test_chain_order_survives_a_cycle_and_duplicates() -> None:
+    # A cycle cannot be signed (ids hash the payload naming prev), but a corrupted index could hold one.
+    a = _Link("sha256:" + "1" * 64, "a@x", "2026-11-29T10:00:00Z", "sha256:" + "2" * 64)
+    b = _Link("sha256:" + "2" * 64, "a@x", "2026-11-29T10:01:00Z", "sha256:" + "1" * 64)
+    start = _Link("sha256:" + "3" * 64, "a@x", "2026-11-29T09:00:00Z", None)
+    assert events.chain_order([b, a, start]) == [start, a, b]
+    assert events.chain_order([start, start]) == [start, start]
+
+
+class _CountingJson:
+    """The json module, counting payload parses (events.json is swapped for it in one test)."""
+
+    def __init__(self) -> None:
+        self.loads_calls = 0
+
+    def loads(self, text: str) -> Any:
+        self.loads_calls += 1
+        return json.loads(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json, name)
+
+
+def test_payload_is_parsed_once_per_event_and_equality_ignores_the_cache(
+        db, alice: KeyPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    signer = keys.file_signer(alice.path, "alice@example.com")
+    clock = ticking_clock()
+    for _ in range(5):
+        events.create_event(db, signer, "approve", CHANGE_A, approve_fields(), clock=lambda: next(clock))
+    counting = _CountingJson()
+    monkeypatch.setattr(events, "json", counting)
+    chain = events.events_of_principal(db, "alice@example.com")
+    assert events.check_chain(chain) == []
+    assert [e.type for e in chain] == ["approve"] * 5 and all(e.prev or e is chain[0] for e in chain)
+    assert counting.loads_calls == 5  # one parse per event, however many fields are read
+    trust = TrustStore.from_files(_allowed(alice, tmp_path))
+    assert all(events.verify_event(e, trust).ok for e in chain)
+    assert counting.loads_calls == 10  # verification validates once more (strictly), and caches that too
+    assert all(events.verify_event(e, trust).ok for e in chain)
+    assert counting.loads_calls == 10
+
+    parsed, fresh = chain[0], SignedEvent(chain[0].id, chain[0].payload, chain[0].signature)
+    assert "_parsed" in vars(parsed) and "_parsed" not in vars(fresh)
+    assert parsed == fresh and hash(parsed) == hash(fresh) and len({parsed, fresh}) == 1
+    assert parsed != SignedEvent(parsed.id, parsed.payload, chain[1].signature)
+    copy = parsed.data
+    copy["comment"] = "changed"
+    assert parsed.data["comment"] == "looks right"  # data hands out copies; the cache stays as signed
+
+
+def _allowed(key: KeyPair, folder: Path) -> Path:
+    allowed = folder / "allowed_signers"
+    allowed.write_text(f"alice@example.com {key.line}\n")
+    return allowed
+
+
+def _statements(db) -> list[str]:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+    db.conn.set_trace_callback(lambda sql: seen.append(sql.split()[0].upper()))
+    return seen
+
+
+def test_append_events_writes_a_batch_in_one_transaction(db, alice: KeyPair, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    source = store.open_db(tmp_path / "source.db")
+    signer = keys.file_signer(alice.path, "alice@example.com")
+    clock = ticking_clock()
+    made = [events.create_event(source, signer, "approve", CHANGE_A, approve_fields(), clock=lambda: next(clock))
+            for _ in range(30)]
+    statements = _statements(db)
+    assert events.append_events(db, iter(made[:20]), origin="sync", pushed=True) == 20  # any iterable
+    assert statements.count("BEGIN") == 1 and statements.count("COMMIT") == 1 and statements.count("INSERT") == 20
+    # Duplicates are no-ops: only the new ten count.
+    assert events.append_events(db, made, origin="sync", pushed=True) == 10
+    assert events.append_events(db, made, origin="sync", pushed=True) == 0
+    assert events.append_events(db, [], origin="sync", pushed=True) == 0
+    db.conn.set_trace_callback(None)
+    # What another connection sees is committed, with the columns derived from the payloads.
+    other = store.open_db(tmp_path / "events.db")
+    rows = other.execute("SELECT id, type, change_id, principal, fingerprint, created_at, prev, origin, pushed "
+                         "FROM events ORDER BY created_at").fetchall()
+    assert [r[0] for r in rows] == [e.id for e in made]
+    assert rows[1] == (made[1].id, "approve", CHANGE_A, "alice@example.com", alice.public_key.fingerprint,
+                       "2026-11-29T10:01:00Z", made[0].id, "sync", 1)
+    assert events.events_of_principal(other, "alice@example.com") == made
+
+
+def test_append_events_is_all_or_nothing(db, alice: KeyPair, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    source = store.open_db(tmp_path / "source.db")
+    signer = keys.file_signer(alice.path, "alice@example.com")
+    good = [events.create_event(source, signer, "reject", CHANGE_A, {"comment": str(n)}) for n in range(3)]
+    malformed = SignedEvent(events.event_id('{"v":1}'), '{"v":1}', good[0].signature)
+    with pytest.raises(UserError) as exc:
+        events.append_events(db, [*good, malformed], origin="sync", pushed=True)
+    assert exc.value.message.startswith(f"event {malformed.id}: field 'type'")
+    wrong_id = SignedEvent("sha256:" + "f" * 64, good[1].payload, good[1].signature)
+    with pytest.raises(UserError, match="id does not match its payload"):
+        events.append_events(db, [good[0], wrong_id], origin="sync", pushed=True)
+    with pytest.raises(UserError, match="unknown event origin 'elsewhere'"):
+        events.append_events(db, good, origin="elsewhere", pushed=True)
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+
+    # Inside the caller's transaction the rows join it: rolled back with it, not committed on their own.
+    db.execute("BEGIN IMMEDIATE")
+    assert events.append_events(db, good, origin="sync", pushed=True) == 3
+    assert events.append_event(db, good[0], origin="sync") is False
+    assert db.conn.in_transaction
+    db.execute("ROLLBACK")
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+    assert events.append_events(db, good, origin="local", pushed=False) == 3
+    statements = _statements(db)
+    events.mark_pushed(db, [e.id for e in good])
+    assert statements.count("BEGIN") == 1 and statements.count("COMMIT") == 1
+    assert events.count_unpushed(db) == 0
+
+
+@pytest.mark.parametrize("value", [
+    "2026-11-29T10:00:00+00:00", "2026-11-29 10:00:00Z", "2026-11-29T10:00:00.5Z", "20261129T100000Z",
+    "2026-11-29T10:00:00z", "2026-11-29T10:00Z", "2026-02-30T10:00:00Z", "2026-11-29T24:00:00Z", "", " 2026-11-29T10:00:00Z",
+])
+def test_parse_timestamp_refuses_every_other_shape(value: str) -> None:
+    with pytest.raises(ValueError):
+        events.parse_timestamp(value)
+
+
+def test_parse_timestamp_reads_utc_and_verification_rejects_impossible_dates(db, alice: KeyPair, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timezone
+
+    assert events.parse_timestamp("2028-02-29T23:59:01Z") == datetime(2028, 2, 29, 23, 59, 1, tzinfo=timezone.utc)
+    signer = keys.file_signer(alice.path, "alice@example.com")
+    good = events.create_event(db, signer, "approve", CHANGE_A, approve_fields())
+    data = good.data
+    data["created_at"] = "2027-02-29T10:00:00Z"  # 2027 is no leap year
+    payload = events.canonical_json(data)
+    impossible = SignedEvent(events.event_id(payload), payload, signer.sign(payload.encode()))
+    result = events.verify_event(impossible, TrustStore.from_files(_allowed(alice, tmp_path)))
+    assert (result.ok, result.reason) == (False, "bad signature") and "not a real date" in (result.detail or "")

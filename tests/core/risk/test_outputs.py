@@ -65,3 +65,11 @@ def test_sarif_of_several_changes_and_none() -> None:
     sarif = to_sarif([(change, report), (change, report)], RULES)
     assert len(sarif["runs"][0]["results"]) == 2 * len(report.findings)
     assert to_sarif([], RULES)["runs"][0]["results"] == []
+
+
+def test_text_of_a_clean_change() -> None:
+    change = change_of(file_from("app/util.py", "+x = 1"))
+    text = render_text(assess(change, None, RULES))
+    assert text.splitlines()[:3] == [
+        "Risk: LOW (0/100)", "  - No rule fired on its 1 changed line in 1 file.", "No findings.",
+    ]

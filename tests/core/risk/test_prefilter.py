@@ -8,7 +8,7 @@ import re
 import pytest
 
 from reviewer_app.core.risk import load_rules
-from reviewer_app.core.risk.engine import find_hits, prepare
+from reviewer_app.core.risk.hits import find_hits, prepare
 from reviewer_app.core.risk.prefilter import accelerated, prefilter_for
 from tests.core.risk.diffs import file_from
 

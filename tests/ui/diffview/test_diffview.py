@@ -410,3 +410,30 @@ def test_restoring_viewed_on_every_file_rebuilds_the_rows_once(view: DiffView, q
     assert time.perf_counter() - started < 5.0  # ~0.1 s here
     assert ready == [True] and progress[-1] == (120, 120)
     assert canvas.rows is not None and len(canvas.rows) == 240  # a header and a "viewed, hidden" row per file
+
+
+def test_the_viewed_box_of_a_file_header_and_a_trojan_path(view: DiffView, qtbot: QtBot) -> None:
+    sneaky = "src/admin\u202e_txt.py"  # renders as "src/adminyp.txt_" without the marker
+    lines = [Line(LineKind.ADDED, None, 1, "x = 1")]
+    diff = FileDiff(None, sneaky, FileStatus.ADDED, hunks=[Hunk(0, 0, 1, 1, "", lines)])
+    change = Change("t", "t", None, None, None, None, [diff])  # type: ignore[arg-type]
+    view.set_change(change, [])
+    assert view.file_list.topLevelItem(0).text(0) == "src/admin⟨U+202E⟩_txt.py"
+    canvas = view.canvas
+    with qtbot.waitSignal(view.file_viewed_changed) as signal:
+        qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=row_point(canvas, 0, canvas.viewport().width() - 20))
+    assert signal.args == [sneaky, True]
+
+
+def test_a_dark_palette_gives_dark_diff_colours(view: DiffView, git_repo: GitRepo) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    for role, color in ((QPalette.ColorRole.Window, "#2b2b2b"), (QPalette.ColorRole.Base, "#1f1f1f"), (QPalette.ColorRole.Text, "#e6e6e6")):
+        palette.setColor(role, QColor(color))
+    view.setPalette(palette)
+    view.set_change(sample_change(git_repo), [])
+    colors = view.canvas._drawer.colors
+    assert colors.dark and colors.added.lightness() < 100 and colors.base.lightness() < 100
+    image = view.canvas.viewport().grab().toImage()
+    assert QColor(image.pixel(image.width() - 5, image.height() - 5)).lightness() < 100
