@@ -76,6 +76,12 @@ class ApprovalState:
         return f"{self.have} of {self.need} required approvals. Still missing: " + "; ".join(self.missing or ["?"])
 
 
+def change_authors(analysis: dict[str, Any]) -> set[str]:
+    """The author and co-authors, lower-cased: their approvals never count."""
+    author = ((analysis.get("author") or {}).get("email") or "").lower()
+    return {a.lower() for a in [author, *(analysis.get("co_authors") or [])] if a}
+
+
 def findings_to_acknowledge(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every high and critical finding: each must be ticked before an approval can be signed."""
     return [f for f in findings if str(f.get("severity", "")).lower() in ACK_SEVERITIES]
@@ -258,9 +264,7 @@ def sign_decision(db_path: Path | None, change_id: str, decision: str, acks: lis
         missing = sorted(required - set(acks))
         if missing:
             raise UserError(f"acknowledge every high and critical finding first; missing: {', '.join(missing)}")
-    authors = {a.lower() for a in [(analysis.get("author") or {}).get("email") or "",
-                                    *(analysis.get("co_authors") or [])] if a}
-    if principal.lower() in authors:
+    if principal.lower() in change_authors(analysis):
         raise UserError(f"{change_id}: {principal} is an author of this change; an author's approval never "
                         "counts — ask another reviewer")
     prompt = (lambda _text: passphrase) if passphrase is not None else None

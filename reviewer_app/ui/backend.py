@@ -111,14 +111,17 @@ def _most_critical(refs: list[ServiceRef]) -> tuple[str | None, int | None]:
 
 # --- the queue -----------------------------------------------------------------------------------
 
-def queue_status(state: approvals.ApprovalState, me: str) -> str:
+def queue_status(state: approvals.ApprovalState, me: str, authors: set[str] = frozenset()) -> str:
+    """Rejected and approved first; then "waiting for others" when I approved or wrote the change."""
     if state.rejected:
         return STATUS_REJECTED
     if state.satisfied:
         return STATUS_APPROVED
-    if me and me.lower() in {p.lower() for p in state.approved_by}:
+    mine = me.lower()
+    if mine and (mine in {p.lower() for p in state.approved_by} or mine in authors):
         return STATUS_WAITING
     return STATUS_NEEDS_ME
+
 
 
 def load_queue(db_path: Path | None, workspace_root: Path | None, me: str) -> list[QueueRow]:
@@ -133,13 +136,14 @@ def load_queue(db_path: Path | None, workspace_root: Path | None, me: str) -> li
             if tier is None:
                 tier = _as_int((analysis.get("services") or {}).get("max_tier"))
             state = approvals.approval_state(db, item["change_id"], analysis, workspace_root, config_cache)
+            status = queue_status(state, me, approvals.change_authors(analysis))
             rows.append(QueueRow(
                 change_id=item["change_id"], title=item["title"], author_name=item["author_name"],
                 author_email=item["author_email"], ai_assisted=bool(item["ai_assisted"]),
                 ai_tools=list(item["ai_tools"] or []), risk_level=item["risk_level"], risk_score=item["risk_score"],
                 services=[ref.name for ref in refs], critical_service=critical, max_tier=tier,
                 approvals_have=state.have, approvals_need=state.need, approvals_detail=state.summary(),
-                submitted_at=item["submitted_at"], status=queue_status(state, me), source=item["source"],
+                submitted_at=item["submitted_at"], status=status, source=item["source"],
             ))
         return rows
     finally:

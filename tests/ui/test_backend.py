@@ -94,3 +94,9 @@ def test_a_broken_policy_fails_closed(queued_db, review_workspace, tmp_path) -> 
     assert not detail.approval.satisfied
     row = next(r for r in backend.load_queue(db_path, copy, "") if r.change_id == risky_id)
     assert row.approvals_detail.startswith("policy error: .reviewer/policy.toml")
+
+
+def test_my_own_change_waits_for_others(queued_db, review_workspace) -> None:
+    db_path, (risky_id, docs_id) = queued_db
+    assert statuses(db_path, review_workspace, "dana@example.com")[risky_id][0] == "waiting for others"
+    assert statuses(db_path, review_workspace, "DANA@example.com")[docs_id][0] == "waiting for others"

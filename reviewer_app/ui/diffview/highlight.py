@@ -15,10 +15,10 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import time
-from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 from pygments.lexer import Lexer
 from pygments.lexers import get_all_lexers, get_lexer_by_name
@@ -104,28 +104,28 @@ def _lexer(alias: str) -> Lexer | None:
         return None
 
 
-class TokenBlock:
-    """The tokens of a block of lines, packed in two arrays.
+class TokenBlock(tuple):
+    """The tokens of a block of lines: ``(data, offsets)``, two flat tuples of ints.
 
-    Two objects per block instead of one list per line and one tuple per token: arrays are
-    invisible to Python's cyclic garbage collector, and a cache holding millions of small
-    objects made its full collections stall the UI (~0.2 s each) while scrolling a big change.
+    Only ints inside tuples: the cyclic garbage collector stops tracking such tuples after one
+    look, so a full cache adds nothing to its full passes (lists of per-line lists of tuples made
+    those passes, and the UI, stall while scrolling a big change).
     """
 
-    __slots__ = ("_data", "_offsets")
+    __slots__ = ()
 
-    def __init__(self, spans: list[list[int]]) -> None:
-        self._data = array("I")
-        self._offsets = array("I", [0])
+    def __new__(cls, spans: list[list[int]]) -> TokenBlock:
+        offsets = [0]
         for line in spans:
-            self._data.extend(line)
-            self._offsets.append(len(self._data))
+            offsets.append(offsets[-1] + len(line))
+        return super().__new__(cls, (tuple(value for line in spans for value in line), tuple(offsets)))
 
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
+    def line_count(self) -> int:
+        return len(self[1]) - 1
 
-    def __getitem__(self, line: int) -> LineTokens:
-        return self._data[self._offsets[line]:self._offsets[line + 1]]
+    def line(self, index: int) -> LineTokens:
+        data, offsets = self
+        return data[offsets[index]:offsets[index + 1]]
 
 
 class _LexJob:
@@ -179,28 +179,32 @@ def tokenize_lines(lexer: Lexer, lines: list[str]) -> TokenBlock:
     return job.result
 
 
-class _HunkSides:
-    """Which lines of a hunk belong to the old and new texts, and where in them."""
+class _HunkSides(NamedTuple):
+    """Which lines of a hunk belong to the old and new texts, and where in them.
 
-    __slots__ = ("members", "position")
+    A tuple of tuples of ints: invisible to the cyclic garbage collector once it has seen it.
+    """
 
-    def __init__(self, hunk: Hunk) -> None:
-        old: list[int] = []
-        new: list[int] = []
-        position: list[int] = []
-        for index, line in enumerate(hunk.lines):
-            if line.kind is LineKind.ADDED:
-                position.append(len(new))
-                new.append(index)
-            elif line.kind is LineKind.REMOVED:
-                position.append(len(old))
-                old.append(index)
-            else:
-                position.append(len(new))  # context lines are read from the new text
-                old.append(index)
-                new.append(index)
-        self.members = (old, new)
-        self.position = position
+    members: tuple[tuple[int, ...], tuple[int, ...]]  # line indices of the old text, of the new text
+    position: tuple[int, ...]  # per hunk line: its place in the text it is read from
+
+
+def _hunk_sides(hunk: Hunk) -> _HunkSides:
+    old: list[int] = []
+    new: list[int] = []
+    position: list[int] = []
+    for index, line in enumerate(hunk.lines):
+        if line.kind is LineKind.ADDED:
+            position.append(len(new))
+            new.append(index)
+        elif line.kind is LineKind.REMOVED:
+            position.append(len(old))
+            old.append(index)
+        else:
+            position.append(len(new))  # context lines are read from the new text
+            old.append(index)
+            new.append(index)
+    return _HunkSides((tuple(old), tuple(new)), tuple(position))
 
 
 class Highlighter:
@@ -280,7 +284,7 @@ class Highlighter:
         block = self._cache.get(key)
         if block is not None:
             self._cache.move_to_end(key)
-            return block[position % BLOCK_LINES]
+            return block.line(position % BLOCK_LINES)
         self._wanted.add(key)
         if key not in self._queue:
             texts = self._block_texts(key)
@@ -289,7 +293,7 @@ class Highlighter:
                 lexer = self.lexer_for_file(file_index)
                 assert lexer is not None
                 self.store(key, tokenize_lines(lexer, texts))
-                return self._cache[key][position % BLOCK_LINES]
+                return self._cache[key].line(position % BLOCK_LINES)
             self._queue[key] = None
         self._visible.add(key)
         return None
@@ -308,7 +312,7 @@ class Highlighter:
         return True
 
     def store(self, key: BlockKey, block: TokenBlock) -> None:
-        self.lexed_lines += len(block)
+        self.lexed_lines += block.line_count()
         self._cache[key] = block
         self._cache.move_to_end(key)
         while len(self._cache) > CACHE_BLOCKS:
@@ -317,7 +321,7 @@ class Highlighter:
     def _hunk_sides(self, file_index: int, hunk_index: int) -> _HunkSides:
         sides = self._sides.get((file_index, hunk_index))
         if sides is None:
-            sides = _HunkSides(self._files[file_index].hunks[hunk_index])
+            sides = _hunk_sides(self._files[file_index].hunks[hunk_index])
             self._sides[(file_index, hunk_index)] = sides
         return sides
 

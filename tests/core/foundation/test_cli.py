@@ -122,3 +122,19 @@ def test_usage_errors_are_one_line_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
     proc = run_cli("analyze", tmp_path / "missing.patch", cwd=tmp_path)
     assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_catalog_check_reports_problems_and_graph_prints_nodes(git_repo: GitRepo) -> None:
+    git_repo.write("svc/pay/catalog-info.yaml", """
+        apiVersion: backstage.io/v1alpha1
+        kind: Component
+        metadata: {name: pay, annotations: {reviewer-app/tier: "0"}}
+        spec: {type: service, owner: team-pay, dependsOn: [component:ledger]}
+        """)
+    git_repo.commit("catalog")
+    check = run_cli("catalog", "check", "--repo", git_repo.path)
+    assert check.returncode == 1
+    assert "ledger" in check.stdout and "1 services" in check.stdout
+    graph = run_cli("catalog", "graph", "--repo", git_repo.path)
+    assert graph.returncode == 0
+    assert [n["name"] for n in json.loads(graph.stdout)["nodes"]] == ["pay"]

@@ -20,7 +20,8 @@ def test_tokens_are_split_back_per_line_even_with_crlf() -> None:
     from pygments.lexers import PythonLexer
 
     lines = ["def f(x):\r", "    return 'a'\r"]
-    tokens = [token_spans(line) for line in tokenize_lines(PythonLexer(stripnl=False), lines)]
+    block = tokenize_lines(PythonLexer(stripnl=False), lines)
+    tokens = [token_spans(block.line(index)) for index in range(block.line_count())]
     assert len(tokens) == 2
     first = {lines[0][s:e]: t for s, e, t in tokens[0]}
     assert first["def"] in Keyword and first["f"] in Name.Function
