@@ -169,11 +169,14 @@ class _DecisionContext:
 def _identity(args: argparse.Namespace, workspace: Any) -> str:
     from reviewer_app.core.ingest import git_author_email
 
-    identity = args.identity or git_author_email(workspace.root)
-    if not identity:
+    given = args.identity or git_author_email(workspace.root)
+    if not given:
         raise UserError("no signing identity: give --as EMAIL or set `git config user.email` in the repository")
-    if "@" not in identity:
-        raise UserError(f"--as {identity}: the identity must be an email address")
+    # The gate counts only lower-case principals (the roster ignores case, OpenSSH's matching does not),
+    # so "Alice@Example.com" from git config is signed as alice@example.com rather than never counting.
+    identity = given.strip().lower()
+    if "@" not in identity or any(c.isspace() for c in identity):
+        raise UserError(f"--as {given}: the identity must be an email address")
     return identity
 
 

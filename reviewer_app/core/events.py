@@ -102,8 +102,8 @@ class SignedEvent:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The payload as a dict (a copy: the event itself never changes)."""
-        return dict(self._parsed)
+        """The payload as a dict (a deep copy: the cached parse, like the event itself, never changes)."""
+        return _json_copy(self._parsed)
 
     @property
     def type(self) -> str:
@@ -128,6 +128,15 @@ class SignedEvent:
     @property
     def prev(self) -> str | None:
         return self._parsed["prev"]
+
+
+def _json_copy(value: Any) -> Any:
+    # Payloads hold lists (acks) inside the object: a shallow copy would let a caller edit the cache.
+    if isinstance(value, dict):
+        return {key: _json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(item) for item in value]
+    return value
 
 
 def validate_payload(payload: str) -> dict[str, Any]:
@@ -327,27 +336,50 @@ def chain_order(events: Sequence[Link]) -> list[Link]:
     """
     present = {event.id for event in events}
     followers: dict[str, list[int]] = {}  # prev id -> positions of the events that name it
-    ready: list[tuple[str, str, int]] = []  # (created_at, id, position): the position only breaks exact duplicates
+    roots: list[int] = []
     for position, event in enumerate(events):
         prev = event.prev
         if prev is not None and prev in present and prev != event.id:
             followers.setdefault(prev, []).append(position)
         else:
-            ready.append((event.created_at, event.id, position))
+            roots.append(position)
+    if len(roots) == 1 and all(len(after) == 1 for after in followers.values()):
+        placed = _single_line(events, roots[0], followers)  # the usual case: no fork, no stray
+    else:
+        placed = _by_time_among_ready(events, roots, followers)
+    if len(placed) < len(events):
+        done = set(placed)
+        placed.extend(sorted((p for p in range(len(events)) if p not in done),
+                             key=lambda p: (events[p].created_at, events[p].id, p)))
+    return [events[position] for position in placed]
+
+
+def _single_line(events: Sequence[Link], root: int, followers: dict[str, list[int]]) -> list[int]:
+    """One root and at most one follower each: the only topological order, walked without a heap."""
+    placed = [root]
+    after = followers.get(events[root].id)
+    while after and len(placed) < len(events):
+        placed.append(after[0])
+        after = followers.get(events[after[0]].id)
+    return placed
+
+
+def _by_time_among_ready(events: Sequence[Link], roots: list[int], followers: dict[str, list[int]]) -> list[int]:
+    """Kahn's algorithm: of the events whose prev is placed, the earliest (created_at, id) goes next."""
+    # The position in the key only separates exact duplicates, so events are never compared.
+    ready = [(events[p].created_at, events[p].id, p) for p in roots]
     heapq.heapify(ready)
-    ordered: list[Link] = []
-    placed = [False] * len(events)
+    placed: list[int] = []
+    seen: set[str] = set()
     while ready:
         _, event_id_, position = heapq.heappop(ready)
-        placed[position] = True
-        ordered.append(events[position])
-        for follower in followers.pop(event_id_, ()):
-            if not placed[follower]:
-                heapq.heappush(ready, (events[follower].created_at, events[follower].id, follower))
-    if len(ordered) < len(events):
-        stranded = sorted((e.created_at, e.id, p) for p, e in enumerate(events) if not placed[p])
-        ordered.extend(events[p] for _, _, p in stranded)
-    return ordered
+        placed.append(position)
+        if event_id_ in seen:  # a duplicate: its followers were released by the first copy
+            continue
+        seen.add(event_id_)
+        for follower in followers.get(event_id_, ()):
+            heapq.heappush(ready, (events[follower].created_at, events[follower].id, follower))
+    return placed
 
 
 def all_events(db: "sqlite_utils.Database", since: str | None = None, until: str | None = None) -> Iterator[SignedEvent]:
@@ -416,11 +448,12 @@ def verify_event(event: SignedEvent, trust: "TrustStore", namespace: str = NAMES
     except sshsig.SignatureError as exc:
         return Verification(False, exc.reason, principal, claimed, None, exc.detail)
     key = sig.public_key
-    if key.fingerprint != claimed:
-        return Verification(False, "bad signature", principal, key.fingerprint, key.key_type,
-                            f"signed by {key.fingerprint}, but the payload names key {claimed}")
+    fingerprint = key.fingerprint  # computed (hashed) on each access: read once
+    if fingerprint != claimed:
+        return Verification(False, "bad signature", principal, fingerprint, key.key_type,
+                            f"signed by {fingerprint}, but the payload names key {claimed}")
     decision = trust.check(principal, key, namespace, parse_timestamp(data["created_at"]))
-    return Verification(decision.ok, decision.reason, principal, key.fingerprint, key.key_type, decision.detail)
+    return Verification(decision.ok, decision.reason, principal, fingerprint, key.key_type, decision.detail)
 
 
 def check_chain(events_of_one_principal: Sequence[ChainLink]) -> list[str]:

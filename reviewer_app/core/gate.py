@@ -8,24 +8,29 @@ are read and verified. Any doubt means "not approved" (the CLI turns errors into
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from reviewer_app.core import events as event_log
 from reviewer_app.core import policy as approval_policy
-from reviewer_app.core.allowed_signers import TrustStore
+from reviewer_app.core.allowed_signers import UNKNOWN_PRINCIPAL, TrustStore
 from reviewer_app.core.gitcmd import run_git
 from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:
     import sqlite_utils
 
+    from reviewer_app.core.model import Change, FileDiff
+
 DECISIONS = ("approve", "reject", "revoke")
 BLOCKING_SEVERITIES = ("high", "critical")  # findings an approver must acknowledge by id
 OTHER_CHANGE = "other change id"
 WITHDRAWN = "withdrawn"
 UNACKNOWLEDGED = "unacknowledged findings"
+# Every Co-authored-by trailer, whatever else its line says (an AI tool's name does not make the person vanish).
+_CO_AUTHOR_TRAILER = re.compile(r"(?im)^[ \t]*Co-authored-by:[^\n<]*<([^>\n]+)>")
 
 
 @dataclass
@@ -91,6 +96,11 @@ def run_gate(db: "sqlite_utils.Database", repo: Path | None, spec: str, base: st
     workspace = Workspace(repo, revision=base_commit)
     policy = approval_policy.load_policy(workspace)
     trust = TrustStore.load(workspace)
+    if not trust.signers:
+        # Nobody could ever sign: a misconfigured base, not a verdict on the change.
+        where = "does not exist" if trust.missing else "lists no key"
+        raise UserError(f"{trust.source}: no trusted signers ({trust.source} {where}), so nothing can be approved; "
+                        "add the reviewers' public keys in the base branch (see docs/approvals.md)")
     changes = load_changes(spec, repo, stdin)
     if not changes:
         raise UserError(f"{spec}: no change found to judge")
@@ -98,7 +108,10 @@ def run_gate(db: "sqlite_utils.Database", repo: Path | None, spec: str, base: st
     catalog = services.load_catalog(workspace)
     verdicts = []
     for change in changes:
+        check_content_bound(change)
         analysis = analyze(change, workspace, rules=rules, catalog=catalog).to_dict()
+        if approval_policy.touches_config(analysis):
+            check_config_preimage(repo, base_commit, change)
         verdicts.append(judge(db, analysis, policy, trust))
     return GateReport(base=base_commit, verdicts=verdicts)
 
@@ -117,12 +130,112 @@ def resolve_base(repo: Path, spec: str, base: str | None) -> str:
     return proc.stdout.decode().strip()
 
 
+_FULL_BLOB_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+
+
+def check_content_bound(change: "Change") -> None:
+    """Refuse a binary file whose content the change id does not pin down.
+
+    A binary file has no lines: its blob ids stand in for its content. Without an ``index`` line, or
+    with abbreviated ids (plain ``git diff``), two different files would share one change id, so an
+    approval would not say which content it approved.
+    """
+    for file in change.files:
+        if not file.binary:
+            continue
+        ids = (file.old_blob or "", file.new_blob or "")
+        if not all(_FULL_BLOB_ID.match(blob.lower()) for blob in ids):
+            shown = "..".join(blob or "?" for blob in ids)
+            raise UserError(f"{change.source}: {file.path}: a binary file without full blob ids (index {shown}); "
+                            "its content is not bound by the change id: make the patch with "
+                            "`git diff --binary` or `git format-patch` (or gate the git range)")
+
+
+def check_config_preimage(repo: Path, base_commit: str, change: "Change") -> None:
+    """A change to ``.reviewer/`` is judged by the base's configuration only if the base holds what the
+    change edits. Otherwise the base is not this change's base (``--base`` naming the head, or a branch
+    that already carries the edit) and the configuration judging it may be the change's own: fail closed.
+    """
+    for file in change.files:
+        if not any(p is not None and approval_policy.is_config_path(p) for p in (file.old_path, file.new_path)):
+            continue
+        problem = _preimage_problem(repo, base_commit, file)
+        if problem:
+            raise UserError(f"{file.path}: this change edits .reviewer/, but the base {base_commit[:12]} {problem}; "
+                            "the configuration that judges it must come from the change's own base "
+                            "(name it with --git BASE..HEAD or --base)")
+
+
+def _preimage_problem(repo: Path, base_commit: str, file: "FileDiff") -> str | None:
+    if file.old_path is None:  # an added file: the base must not have it already
+        if _base_blob(repo, base_commit, file.new_path or "") is not None:
+            return f"already has {file.new_path}"
+        return None
+    blob = _base_blob(repo, base_commit, file.old_path)
+    if blob is None:
+        return f"has no {file.old_path}"
+    if file.old_blob:
+        if not blob.startswith(file.old_blob.lower()):
+            return f"holds another version of {file.old_path} (blob {blob[:12]}, the change edits {file.old_blob[:12]})"
+        return None
+    # No index line (a plain diff -u): every hunk's old side must be in the base's file.
+    data = run_git(repo, "cat-file", "blob", blob).stdout
+    base_lines = data.split(b"\n")
+    for hunk in file.hunks:
+        old_side = [line.raw if line.raw is not None else line.text.encode("utf-8", "surrogateescape")
+                    for line in hunk.lines if line.kind.value != "+"]
+        if old_side and not _contains(base_lines, old_side):
+            return f"does not hold the lines the change edits in {file.old_path}"
+    return None
+
+
+def _base_blob(repo: Path, base_commit: str, path: str) -> str | None:
+    proc = run_git(repo, "rev-parse", "--verify", "--quiet", f"{base_commit}:{path}", check=False)
+    return proc.stdout.decode().strip().lower() if proc.returncode == 0 else None
+
+
+def _contains(lines: list[bytes], block: list[bytes]) -> bool:
+    width = len(block)
+    return any(lines[i:i + width] == block for i in range(len(lines) - width + 1))
+
+
+def co_authors_of(analysis: dict[str, Any]) -> list[str]:
+    """The analysis's co-authors plus the address of every Co-authored-by trailer in the message.
+
+    The analysis leaves out trailers it took for an AI tool's; but a line such as
+    ``Co-authored-by: copilot-swe-agent[bot] Bob <bob@example.com>`` names bob too. Excluding an
+    address too many only ever removes an approval.
+    """
+    found = [str(a).strip().lower() for a in analysis.get("co_authors") or [] if a]
+    for match in _CO_AUTHOR_TRAILER.finditer(str(analysis.get("message") or "")):
+        address = match.group(1).strip().lower()
+        if address not in found:
+            found.append(address)
+    return found
+
+
+def author_keys(analysis: dict[str, Any], trust: TrustStore) -> dict[str, str]:
+    """Fingerprint -> author, for every key allowed_signers lets an author or co-author sign with.
+
+    An approval made with the author's own key is the author's, even under a second roster email.
+    """
+    people = [((analysis.get("author") or {}).get("email") or ""), *(analysis.get("co_authors") or [])]
+    found: dict[str, str] = {}
+    for email in people:
+        email = str(email).strip().lower()
+        if email:
+            for key in trust.keys_for(email, event_log.NAMESPACE):
+                found.setdefault(key.fingerprint, email)
+    return found
+
+
 def judge(db: "sqlite_utils.Database", analysis: dict[str, Any], policy: approval_policy.Policy,
           trust: TrustStore) -> ChangeVerdict:
     """The verdict for one analysed change from the events filed under its id."""
     change_id = analysis["change_id"]
+    analysis = {**analysis, "co_authors": co_authors_of(analysis)}
     approvers, rejected, rejections = standing_approvals(db, change_id, trust, analysis)
-    evaluation = approval_policy.evaluate(analysis, policy, approvers)
+    evaluation = approval_policy.evaluate(analysis, policy, approvers, author_keys(analysis, trust))
     for approver, reason, detail in evaluation.not_counted:
         rejected.append(RejectedEvent(approver.event_id, approver.principal, reason, detail))
     services = analysis.get("services") or {}
@@ -167,7 +280,14 @@ def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: Trust
             rejected.append(RejectedEvent(event.id, data["principal"], verification.reason or "bad signature",
                                           verification.detail or ""))
             continue
-        by_principal.setdefault(data["principal"].strip().lower(), []).append(event)
+        if not is_canonical_principal(data["principal"]):
+            # OpenSSH matches principals case-sensitively, the roster does not: "Alice@example.com"
+            # would slip past a `!alice@example.com` exclusion and then count as alice.
+            rejected.append(RejectedEvent(event.id, data["principal"], UNKNOWN_PRINCIPAL,
+                                          f"{data['principal']!r}: an approval must name its principal in lower case "
+                                          "without spaces, as the roster does"))
+            continue
+        by_principal.setdefault(data["principal"], []).append(event)
 
     needed_acks = set(blocking_findings(analysis))
     approvers: list[approval_policy.Approver] = []
@@ -188,8 +308,13 @@ def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: Trust
             rejected.append(RejectedEvent(last.id, last.principal, UNACKNOWLEDGED,
                                           f"the approval does not acknowledge {', '.join(missing)}"))
             continue
-        approvers.append(approval_policy.Approver(last.principal, last.id))
+        approvers.append(approval_policy.Approver(last.principal, last.id, last.fingerprint))
     return approvers, rejected, rejections
+
+
+def is_canonical_principal(principal: str) -> bool:
+    """Lower case, no whitespace anywhere: the one spelling under which allowed_signers and the roster agree."""
+    return principal == principal.lower() and not any(c.isspace() for c in principal)
 
 
 def _in_signing_order(db: "sqlite_utils.Database", decisions: list[event_log.SignedEvent]) -> list[event_log.SignedEvent]:

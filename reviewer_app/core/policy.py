@@ -47,9 +47,14 @@ UNKNOWN_AUTHOR_LEVEL = "junior"
 # Without a [defaults] table a change no rule matches still needs one senior approval (fail closed).
 FALLBACK_DEFAULTS = {"approvals": 1, "min_level": "senior"}
 CONDITIONS = ("ai_assisted", "author_level", "risk_at_least", "tier_at_most", "paths")
+# More approvals than any team has people is a typo (10 for 1?), and it would block every change forever.
+MAX_APPROVALS = 100
+# A change to .reviewer/ rewrites who judges what: whatever the policy says, it needs at least CONFIG_FLOOR.
+CONFIG_FLOOR_RULE = "Change to .reviewer/ (built in)"
 
 # Reasons an approval does not count (shared with the gate's JSON).
 AUTHOR = "author or co-author"
+SAME_KEY = "same key"
 AGENT_REASON = "agent"
 LEVEL_TOO_LOW = "level too low"
 NOT_OWNER = "not an owner of an affected service"
@@ -74,6 +79,9 @@ class Requirement:
     approvals: int
     min_level: str
     owner_of_affected: bool = False
+
+
+CONFIG_FLOOR = Requirement(approvals=1, min_level="senior")
 
 
 @dataclass(frozen=True)
@@ -124,7 +132,8 @@ def parse_policy(text: str, source: str) -> Policy:
     _expect(isinstance(defaults_table, dict), source, "defaults", "must be a table")
     _only_keys(defaults_table, ("approvals", "min_level"), "defaults", source)
     defaults = Requirement(
-        approvals=_count(defaults_table.get("approvals", FALLBACK_DEFAULTS["approvals"]), source, "defaults.approvals", 0),
+        approvals=_count(defaults_table.get("approvals", FALLBACK_DEFAULTS["approvals"]), source, "defaults.approvals", 0,
+                         MAX_APPROVALS),
         min_level=_level(defaults_table.get("min_level", FALLBACK_DEFAULTS["min_level"]), source, "defaults.min_level"),
     )
     rules_list = data.get("rules", [])
@@ -169,7 +178,7 @@ def _parse_rule(rule: Any, source: str, where: str) -> Rule:
     owner = require.get("owner_of_affected", False)
     _expect(isinstance(owner, bool), source, f"{where}.require.owner_of_affected", "must be true or false")
     return Rule(name=name, when=dict(when), require=Requirement(
-        approvals=_count(require.get("approvals", 1), source, f"{where}.require.approvals", 1),
+        approvals=_count(require.get("approvals", 1), source, f"{where}.require.approvals", 1, MAX_APPROVALS),
         min_level=_level(require.get("min_level", "senior"), source, f"{where}.require.min_level"),
         owner_of_affected=owner,
     ))
@@ -206,9 +215,11 @@ def _only_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str, sour
             raise UserError(f"{source}: {place}: unknown key (known: {', '.join(allowed)})")
 
 
-def _count(value: Any, source: str, where: str, minimum: int) -> int:
+def _count(value: Any, source: str, where: str, minimum: int, maximum: int | None = None) -> int:
     # bool is an int in Python; `approvals = true` must not mean one approval
     _expect(type(value) is int and value >= minimum, source, where, f"must be a whole number >= {minimum} (got {value!r})")
+    if maximum is not None:
+        _expect(value <= maximum, source, where, f"must be at most {maximum} (got {value!r})")
     return value
 
 
@@ -220,7 +231,25 @@ def _level(value: Any, source: str, where: str) -> str:
 # --- what a change needs ------------------------------------------------------------------------
 
 def touches_config(analysis: dict[str, Any]) -> bool:
-    return any(str(path).startswith(CONFIG_PREFIX) for path in _paths(analysis))
+    return any(is_config_path(str(path)) for path in _paths(analysis))
+
+
+def is_config_path(path: str) -> bool:
+    """Is ``path`` inside ``.reviewer/``, however a hand-made patch spells it?
+
+    ``./.reviewer/x``, ``a//.reviewer/../.reviewer/x`` or ``.Reviewer/x`` (the same folder on a
+    case-insensitive checkout) must not pass for ordinary paths: when in doubt, it is configuration.
+    """
+    parts: list[str] = []
+    for part in path.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return bool(parts) and parts[0].strip().casefold() == CONFIG_PREFIX.rstrip("/")
 
 
 def effective_risk_level(analysis: dict[str, Any]) -> str:
@@ -263,7 +292,14 @@ def rule_matches(rule: Rule, analysis: dict[str, Any], policy: Policy) -> bool:
 def applicable_requirements(analysis: dict[str, Any], policy: Policy) -> list[tuple[str, Requirement]]:
     """(rule name, requirement) for every matching rule, or the defaults when none matches."""
     matched = [(rule.name, rule.require) for rule in policy.rules if rule_matches(rule, analysis, policy)]
-    return matched or [("defaults", policy.defaults)]
+    applicable = matched or [("defaults", policy.defaults)]
+    if touches_config(analysis) and not any(
+            req.approvals >= 1 and RANKED_LEVELS.index(req.min_level) >= RANKED_LEVELS.index(CONFIG_FLOOR.min_level)
+            for _, req in applicable):
+        # A policy without a rule for critical changes (or with `approvals = 0` defaults) must not let a
+        # change rewrite the policy, the signers or the revocations with no senior looking at it.
+        applicable.append((CONFIG_FLOOR_RULE, CONFIG_FLOOR))
+    return applicable
 
 
 def requirements_for(analysis_dict: dict[str, Any], policy: Policy) -> list[dict[str, Any]]:
@@ -280,6 +316,7 @@ class Approver:
 
     principal: str
     event_id: str
+    key: str | None = None  # the signing key's fingerprint: one key is one person, whatever email it signs as
 
 
 @dataclass
@@ -330,9 +367,16 @@ def _team_key(name: str) -> str:
     return name.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
 
 
-def evaluate(analysis: dict[str, Any], policy: Policy, approvers: list[Approver]) -> Evaluation:
-    """Which requirements the approvers meet, and why each approver that counts for none does not."""
+def evaluate(analysis: dict[str, Any], policy: Policy, approvers: list[Approver],
+             author_keys: dict[str, str] | None = None) -> Evaluation:
+    """Which requirements the approvers meet, and why each approver that counts for none does not.
+
+    ``author_keys`` maps the fingerprints of keys allowed_signers lists for an author or co-author to
+    that person: an approval made with one of them is the author's, whatever email it claims.
+    """
     excluded = {e.lower() for e in _authors(analysis)}
+    author_keys = author_keys or {}
+    counted_keys: dict[str, str] = {}  # fingerprint -> the principal it already counts as
     owners = affected_owners(analysis)
     requirements = applicable_requirements(analysis, policy)
     results = [RequirementResult(name, req.approvals, req.min_level, req.owner_of_affected, []) for name, req in requirements]
@@ -346,6 +390,14 @@ def evaluate(analysis: dict[str, Any], policy: Policy, approvers: list[Approver]
         person = policy.person(key)
         if key in excluded:
             not_counted.append((approver, AUTHOR, f"{approver.principal} wrote this change"))
+            continue
+        if approver.key is not None and approver.key in author_keys:
+            not_counted.append((approver, AUTHOR, f"{approver.principal} signed with {approver.key}, the key of "
+                                                  f"{author_keys[approver.key]}, who wrote this change"))
+            continue
+        if approver.key is not None and approver.key in counted_keys:
+            not_counted.append((approver, SAME_KEY, f"{approver.principal} signed with {approver.key}, the key "
+                                                    f"{counted_keys[approver.key]} already counts with: one person"))
             continue
         if person is None:
             not_counted.append((approver, LEVEL_TOO_LOW, f"{approver.principal} is not in the roster of {policy.source}"))
@@ -363,6 +415,8 @@ def evaluate(analysis: dict[str, Any], policy: Policy, approvers: list[Approver]
             else:
                 result.approvers.append(approver.principal)
                 counted = True
+        if counted and approver.key is not None:
+            counted_keys[approver.key] = approver.principal
         if not counted and reasons:
             not_counted.append((approver, *reasons[0]))
     return Evaluation(results, not_counted)

@@ -88,6 +88,7 @@ class DiffCanvas(QAbstractScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.viewport().setAutoFillBackground(False)
+        self.viewport().setMouseTracking(True)  # for the pointing-hand cursor over clickable parts
         self.setFont(monospace_font())
         self.setAccessibleName("Diff")
         self.setAccessibleDescription("The change's files, hunks and lines; press ? for the keyboard shortcuts")
@@ -139,7 +140,7 @@ class DiffCanvas(QAbstractScrollArea):
         self._update_scrollbars()
 
     def set_change(self, change: Change, findings: list[dict], generated_paths: Iterable[str] = frozenset()) -> None:
-        finding_index = FindingIndex(change.files, findings)  # validates first: a bad finding changes nothing
+        finding_index = FindingIndex(change.files, findings or [])  # validates first: a bad finding changes nothing
         self._reset()
         self._change = change
         self._files = change.files
@@ -150,7 +151,7 @@ class DiffCanvas(QAbstractScrollArea):
             if diff.old_path is not None:
                 self._path_index.setdefault(diff.old_path, index)
         self._findings = finding_index
-        self._generated = generated_files(change.files, generated_paths)
+        self._generated = generated_files(change.files, generated_paths or ())
         self._collapsed = set(self._generated)
         self._highlighter = Highlighter(change.files)
         self._words = WordDiffs(change.files)
@@ -599,6 +600,21 @@ class DiffCanvas(QAbstractScrollArea):
         row = self.top_row() + y // self._metrics.line_height
         return row if 0 <= row < len(self._rows) else None
 
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        # A pointing hand over what a click acts on: file headers, collapsed bodies, finding markers.
+        position = event.position().toPoint()
+        row_number = self.row_at(position.y())
+        clickable = False
+        if row_number is not None and self._rows is not None:
+            row = self._rows.row(row_number)
+            clickable = row.kind in (RowKind.FILE, RowKind.COLLAPSED) or (
+                row.kind is RowKind.LINE and bool(self._findings_at_x(row, position.x(), gutter_only=True))
+            )
+        shape = Qt.CursorShape.PointingHandCursor if clickable else Qt.CursorShape.ArrowCursor
+        if self.viewport().cursor().shape() != shape:
+            self.viewport().setCursor(shape)
+        super().mouseMoveEvent(event)
+
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() != Qt.MouseButton.LeftButton or self._rows is None:
             super().mousePressEvent(event)
@@ -641,11 +657,11 @@ class DiffCanvas(QAbstractScrollArea):
         hunk = self._files[row.file_index].hunks[row.hunk_index]
         hits = []
         for finding in findings:
-            if finding.start is None:
+            if not finding.has_span:
                 continue
             shown = display_text(hunk.lines[finding.line_index].text)
-            start = self._drawer.pieces.advance(shown, shown.column(finding.start))
-            end = self._drawer.pieces.advance(shown, shown.column(finding.end if finding.end and finding.end > finding.start else finding.start + 1))
+            start = self._drawer.pieces.advance(shown, shown.column(finding.start))  # type: ignore[arg-type]
+            end = self._drawer.pieces.advance(shown, shown.column(finding.end))  # type: ignore[arg-type]
             if start <= column_x < end:
                 hits.append(finding)
         return hits

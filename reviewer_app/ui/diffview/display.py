@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 TAB_WIDTH = 8  # git's and the terminal's default tab stop
 
@@ -48,8 +50,14 @@ class DisplayText:
     columns: list[int] | None
     # (start, end) display ranges of markers, to draw them distinctly
     markers: list[tuple[int, int]]
-    # (start, end) display ranges of quiet symbols (the "␍" of a CRLF line), drawn muted
+    # (start, end) display ranges of quiet symbols (the "↵" ending a CRLF line), drawn muted
     symbols: list[tuple[int, int]] = field(default_factory=list)
+
+    def source_column(self, display_column: int) -> int:
+        """The source column shown at a display column (inside a marker or tab: the character's own)."""
+        if self.columns is None:
+            return display_column
+        return max(0, bisect_right(self.columns, display_column) - 1)
 
     def column(self, source_column: int) -> int:
         if self.columns is None:
@@ -65,6 +73,13 @@ def display_text(source: str) -> DisplayText:
     """Expand tabs to TAB_WIDTH stops and replace suspicious characters by ``⟨U+XXXX⟩`` markers."""
     if source.isascii() and "\t" not in source and _ASCII_CONTROL.search(source) is None:
         return DisplayText(source, None, [])
+    return _mapped_display_text(source)
+
+
+@lru_cache(maxsize=1024)
+def _mapped_display_text(source: str) -> DisplayText:
+    # A character-by-character pass: cached, because a long minified line is painted again at
+    # every scroll step (str caches its hash, so the lookup is cheap even for a megabyte).
     parts: list[str] = []
     columns: list[int] = []
     markers: list[tuple[int, int]] = []
@@ -76,7 +91,7 @@ def display_text(source: str) -> DisplayText:
         if char == "\t":
             piece = " " * (TAB_WIDTH - width % TAB_WIDTH)
         elif char == "\r" and position == last:  # CRLF line ending: not a trick, a quiet symbol
-            piece = "␍"
+            piece = "↵"  # "␍" (U+240D) is missing from common monospace fonts
             symbols.append((width, width + 1))
         elif (char.isascii() and (char < " " or char == "\x7f")) or (not char.isascii() and is_suspicious(char)):
             piece = marker(char)

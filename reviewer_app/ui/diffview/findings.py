@@ -35,6 +35,11 @@ class Finding:
     line_index: int = FILE_LEVEL
 
     @property
+    def has_span(self) -> bool:
+        """Whether the finding names columns to underline (the risk engine sends 0, 0 for none)."""
+        return self.start is not None and self.end is not None and self.end > self.start
+
+    @property
     def letter(self) -> str:
         return SEVERITY_LETTER[self.severity]
 

@@ -18,7 +18,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import NamedTuple
 
 from pygments.lexer import Lexer
 from pygments.lexers import get_all_lexers, get_lexer_by_name
@@ -104,28 +103,27 @@ def _lexer(alias: str) -> Lexer | None:
         return None
 
 
-class TokenBlock(tuple):
-    """The tokens of a block of lines: ``(data, offsets)``, two flat tuples of ints.
+# The tokens of a block of lines: (data, offsets), two flat tuples of ints; line i's tokens are
+# data[offsets[i]:offsets[i + 1]]. Plain tuples of ints only: the cyclic garbage collector stops
+# tracking them after one look, so a full cache adds nothing to its full passes (per-line lists
+# of tuples did, and those passes stalled the UI ~0.1 s at a time while scrolling a big change).
+TokenBlock = tuple[tuple[int, ...], tuple[int, ...]]
 
-    Only ints inside tuples: the cyclic garbage collector stops tracking such tuples after one
-    look, so a full cache adds nothing to its full passes (lists of per-line lists of tuples made
-    those passes, and the UI, stall while scrolling a big change).
-    """
 
-    __slots__ = ()
+def pack_block(spans: list[list[int]]) -> TokenBlock:
+    offsets = [0]
+    for line in spans:
+        offsets.append(offsets[-1] + len(line))
+    return (tuple(value for line in spans for value in line), tuple(offsets))
 
-    def __new__(cls, spans: list[list[int]]) -> TokenBlock:
-        offsets = [0]
-        for line in spans:
-            offsets.append(offsets[-1] + len(line))
-        return super().__new__(cls, (tuple(value for line in spans for value in line), tuple(offsets)))
 
-    def line_count(self) -> int:
-        return len(self[1]) - 1
+def block_line(block: TokenBlock, index: int) -> LineTokens:
+    data, offsets = block
+    return data[offsets[index]:offsets[index + 1]]
 
-    def line(self, index: int) -> LineTokens:
-        data, offsets = self
-        return data[offsets[index]:offsets[index + 1]]
+
+def block_lines(block: TokenBlock) -> int:
+    return len(block[1]) - 1
 
 
 class _LexJob:
@@ -169,7 +167,7 @@ class _LexJob:
 
     @property
     def result(self) -> TokenBlock:
-        return TokenBlock(self._spans)
+        return pack_block(self._spans)
 
 
 def tokenize_lines(lexer: Lexer, lines: list[str]) -> TokenBlock:
@@ -179,14 +177,10 @@ def tokenize_lines(lexer: Lexer, lines: list[str]) -> TokenBlock:
     return job.result
 
 
-class _HunkSides(NamedTuple):
-    """Which lines of a hunk belong to the old and new texts, and where in them.
-
-    A tuple of tuples of ints: invisible to the cyclic garbage collector once it has seen it.
-    """
-
-    members: tuple[tuple[int, ...], tuple[int, ...]]  # line indices of the old text, of the new text
-    position: tuple[int, ...]  # per hunk line: its place in the text it is read from
+# Which lines of a hunk belong to the old and new texts, and where in them:
+# ((old text's line indices, new text's line indices), per hunk line its place in its text).
+# Plain tuples of ints, for the garbage collector's sake (see TokenBlock).
+_HunkSides = tuple[tuple[tuple[int, ...], tuple[int, ...]], tuple[int, ...]]
 
 
 def _hunk_sides(hunk: Hunk) -> _HunkSides:
@@ -204,7 +198,7 @@ def _hunk_sides(hunk: Hunk) -> _HunkSides:
             position.append(len(new))  # context lines are read from the new text
             old.append(index)
             new.append(index)
-    return _HunkSides((tuple(old), tuple(new)), tuple(position))
+    return ((tuple(old), tuple(new)), tuple(position))
 
 
 class Highlighter:
@@ -279,12 +273,12 @@ class Highlighter:
         sides = self._hunk_sides(file_index, hunk_index)
         hunk = self._files[file_index].hunks[hunk_index]
         side = OLD if hunk.lines[line_index].kind is LineKind.REMOVED else NEW
-        position = sides.position[line_index]
+        position = sides[1][line_index]
         key = (file_index, hunk_index, side, position // BLOCK_LINES)
         block = self._cache.get(key)
         if block is not None:
             self._cache.move_to_end(key)
-            return block.line(position % BLOCK_LINES)
+            return block_line(block, position % BLOCK_LINES)
         self._wanted.add(key)
         if key not in self._queue:
             texts = self._block_texts(key)
@@ -293,7 +287,7 @@ class Highlighter:
                 lexer = self.lexer_for_file(file_index)
                 assert lexer is not None
                 self.store(key, tokenize_lines(lexer, texts))
-                return self._cache[key].line(position % BLOCK_LINES)
+                return block_line(self._cache[key], position % BLOCK_LINES)
             self._queue[key] = None
         self._visible.add(key)
         return None
@@ -304,7 +298,7 @@ class Highlighter:
             return False
         sides = self._hunk_sides(file_index, hunk_index)
         side = OLD if self._files[file_index].hunks[hunk_index].lines[line_index].kind is LineKind.REMOVED else NEW
-        key = (file_index, hunk_index, side, sides.position[line_index] // BLOCK_LINES)
+        key = (file_index, hunk_index, side, sides[1][line_index] // BLOCK_LINES)
         if key in self._cache or key in self._queue:
             return False
         self._queue[key] = None
@@ -312,7 +306,7 @@ class Highlighter:
         return True
 
     def store(self, key: BlockKey, block: TokenBlock) -> None:
-        self.lexed_lines += block.line_count()
+        self.lexed_lines += block_lines(block)
         self._cache[key] = block
         self._cache.move_to_end(key)
         while len(self._cache) > CACHE_BLOCKS:
@@ -327,7 +321,7 @@ class Highlighter:
 
     def _block_texts(self, key: BlockKey) -> list[str]:
         file_index, hunk_index, side, block = key
-        members = self._hunk_sides(file_index, hunk_index).members[side]
+        members = self._hunk_sides(file_index, hunk_index)[0][side]
         lines = self._files[file_index].hunks[hunk_index].lines
         chosen = members[block * BLOCK_LINES:(block + 1) * BLOCK_LINES]
         return [lines[index].text for index in chosen]

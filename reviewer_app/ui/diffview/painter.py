@@ -53,9 +53,41 @@ def make_metrics(font: QFont, max_line_number: int) -> Metrics:
 
 
 NO_NEWLINE = "⊘ no newline at end of file"
+# Past this many columns a line is laid out on the monospace grid even if it has wide or
+# combining characters: measuring a long prefix at every paint would stall (minified files).
+GRID_ONLY_COLUMNS = 2_000
 
 
-def _cut(runs: list[tuple[int, int, QColor, bool, bool]], holes: list[tuple[int, int]]) -> list[tuple[int, int, QColor, bool, bool]]:
+def on_grid(shown: DisplayText) -> bool:
+    """Whether columns map to x by arithmetic (ASCII, or too long to measure at every paint)."""
+    return shown.text.isascii() or len(shown.text) > GRID_ONLY_COLUMNS
+
+
+def token_range(tokens: LineTokens, first_column: int, last_column: int) -> tuple[int, int]:
+    """Tokens (as triple indices) overlapping source columns [first_column, last_column).
+
+    A binary search: a minified line has hundreds of thousands of tokens, a screen shows ~100.
+    """
+    count = len(tokens) // 3
+    low, high = 0, count
+    while low < high:  # the first token ending after first_column
+        middle = (low + high) // 2
+        if tokens[middle * 3 + 1] <= first_column:
+            low = middle + 1
+        else:
+            high = middle
+    start = low
+    high = count
+    while low < high:  # the first token starting at or after last_column
+        middle = (low + high) // 2
+        if tokens[middle * 3] < last_column:
+            low = middle + 1
+        else:
+            high = middle
+    return start, low
+
+
+def cut_ranges(runs: list[tuple[int, int, QColor, bool, bool]], holes: list[tuple[int, int]]) -> list[tuple[int, int, QColor, bool, bool]]:
     """The runs minus the (sorted) hole ranges: markers are not drawn twice in two colours."""
     result = []
     for start, end, *style in runs:
@@ -108,19 +140,10 @@ class RowPainter:
     # --- geometry of text ---------------------------------------------------------------
 
     def advance(self, shown: DisplayText, column: int) -> float:
-        """x offset of a display column (exact for any glyph; arithmetic for ASCII)."""
-        if shown.text.isascii():
+        """x offset of a display column: measured for wide or combining glyphs, arithmetic on a grid."""
+        if on_grid(shown):
             return column * self.metrics.char_width
         return self.font_metrics.horizontalAdvance(shown.text[:column])
-
-    def column_at(self, shown: DisplayText, x: float) -> int:
-        """The display column under x (relative to the text start)."""
-        if shown.text.isascii():
-            return int(x // self.metrics.char_width)
-        for column in range(len(shown.text) + 1):
-            if self.advance(shown, column) > x:
-                return max(0, column - 1)
-        return len(shown.text)
 
     # --- pieces ---------------------------------------------------------------------------
 
@@ -157,9 +180,8 @@ class RowPainter:
         m = self.metrics
         shown = display_text(part.line.text)
         text = shown.text
-        ascii_text = text.isascii()
-        # Only the visible columns of a long ASCII line are drawn: a megabyte line costs nothing.
-        if ascii_text:
+        # Only the visible columns of a line on the grid are drawn: a megabyte line costs nothing.
+        if on_grid(shown):
             first_visible = max(0, int((clip_left - x0) // m.char_width) - 1)
             last_visible = int((clip_right - x0) // m.char_width) + 2
         else:
@@ -170,14 +192,15 @@ class RowPainter:
             right = x0 + self.advance(shown, shown.column(end))
             if right > clip_left and left < clip_right:
                 painter.fillRect(QRectF(left, top, right - left, m.line_height), self._word_color(part))
-        for start, end in shown.markers:
+        visible_markers = [(start, end) for start, end in shown.markers if end > first_visible and start < last_visible]
+        for start, end in visible_markers:
             left = x0 + self.advance(shown, start)
             right = x0 + self.advance(shown, end)
             painter.fillRect(QRectF(left, top + 1, right - left, m.line_height - 2), self.colors.marker_box)
         baseline = top + m.ascent
-        runs = self._runs(part.tokens, shown, len(text))
-        if shown.markers or shown.symbols:
-            runs = _cut(runs, sorted(shown.markers + shown.symbols))  # drawn below in their own colour
+        runs = self._runs(part.tokens, shown, first_visible, last_visible)
+        if visible_markers or shown.symbols:
+            runs = cut_ranges(runs, sorted(visible_markers + shown.symbols))  # drawn below in their own colour
         for start, end, color, bold, italic in runs:
             start = max(start, first_visible)
             end = min(end, last_visible)
@@ -187,20 +210,20 @@ class RowPainter:
             painter.setPen(color)
             painter.drawText(x0 + self.advance(shown, start), baseline, text[start:end])
         painter.setFont(self.font)
-        for ranges, color in ((shown.markers, self.colors.marker_text), (shown.symbols, self.colors.muted)):
+        for ranges, color in ((visible_markers, self.colors.marker_text), (shown.symbols, self.colors.muted)):
             painter.setPen(color)
             for start, end in ranges:
-                painter.drawText(x0 + self.advance(shown, start), baseline, text[start:end])
+                if end > first_visible and start < last_visible:
+                    painter.drawText(x0 + self.advance(shown, start), baseline, text[start:end])
         if part.line.no_newline:
             painter.setFont(self.variant(False, True))
             painter.setPen(self.colors.muted)
             painter.drawText(x0 + self.advance(shown, len(text)) + m.char_width, baseline, NO_NEWLINE)
         for finding in part.findings:
-            if finding.start is None:
+            if not finding.has_span:
                 continue
-            end_column = finding.end if finding.end is not None and finding.end > finding.start else finding.start + 1
-            left = x0 + self.advance(shown, shown.column(finding.start))
-            right = x0 + self.advance(shown, shown.column(end_column))
+            left = x0 + self.advance(shown, shown.column(finding.start))  # type: ignore[arg-type]
+            right = x0 + self.advance(shown, shown.column(finding.end))  # type: ignore[arg-type]
             if right <= clip_left or left >= clip_right:
                 continue
             pen = QPen(QColor(SEVERITY_COLOR[finding.severity]))
@@ -213,16 +236,16 @@ class RowPainter:
     def _word_color(self, part: TextPart) -> QColor:
         return self.colors.removed_word if part.line.kind is LineKind.REMOVED else self.colors.added_word
 
-    def _runs(self, tokens: LineTokens | None, shown: DisplayText, length: int) -> list[tuple[int, int, QColor, bool, bool]]:
-        """Display-column runs with their colour and font style (blanks between tokens are left out)."""
+    def _runs(self, tokens: LineTokens | None, shown: DisplayText, first: int, last: int) -> list[tuple[int, int, QColor, bool, bool]]:
+        """Runs of display columns [first, last) with their colour and font style (blanks left out)."""
         default = self.colors.text
         if not tokens:
-            return [(0, length, default, False, False)]
+            return [(first, min(last, len(shown.text)), default, False, False)]
         runs: list[tuple[int, int, QColor, bool, bool]] = []
-        covered = 0
         column = shown.column
         token_format = self.formats.format_of_id
-        for index in range(0, len(tokens), 3):
+        start_token, end_token = token_range(tokens, shown.source_column(first), shown.source_column(last) + 1)
+        for index in range(start_token * 3, end_token * 3, 3):
             display_start, display_end = column(tokens[index]), column(tokens[index + 1])
             found = token_format(tokens[index + 2])
             color = found.color or default

@@ -405,7 +405,10 @@ def test_payload_is_parsed_once_per_event_and_equality_ignores_the_cache(
     assert parsed != SignedEvent(parsed.id, parsed.payload, chain[1].signature)
     copy = parsed.data
     copy["comment"] = "changed"
-    assert parsed.data["comment"] == "looks right"  # data hands out copies; the cache stays as signed
+    copy["acks"].append("forged@x:new:9")
+    # data hands out deep copies; the cache stays as signed
+    assert parsed.data["comment"] == "looks right" and parsed.data["acks"] == ["a@x:new:1", "b@x:new:2"]
+    assert parsed.data == json.loads(parsed.payload)
 
 
 def _allowed(key: KeyPair, folder: Path) -> Path:

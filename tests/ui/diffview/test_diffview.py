@@ -437,3 +437,48 @@ def test_a_dark_palette_gives_dark_diff_colours(view: DiffView, git_repo: GitRep
     assert colors.dark and colors.added.lightness() < 100 and colors.base.lightness() < 100
     image = view.canvas.viewport().grab().toImage()
     assert QColor(image.pixel(image.width() - 5, image.height() - 5)).lightness() < 100
+
+
+def test_s_w_and_x_keys_toggle_modes_and_collapse(view: DiffView, qtbot: QtBot, git_repo: GitRepo) -> None:
+    view.set_change(sample_change(git_repo), [])
+    canvas = view.canvas
+    canvas.setFocus()
+    qtbot.keyClick(canvas, "s")
+    qtbot.keyClick(canvas, "w")
+    canvas.wait_for_layout()
+    assert canvas.rows is not None and canvas.rows.side_by_side and canvas.rows.ignore_whitespace
+    assert view.side_by_side_box.isChecked() and view.whitespace_box.isChecked()
+    qtbot.keyClick(canvas, "x")  # the current file (the first) folds
+    assert canvas.is_collapsed(0)
+    canvas.wait_for_layout()
+    assert canvas.rows.row(canvas.rows.file_rows[0] + 1).kind is RowKind.COLLAPSED
+    qtbot.keyClick(canvas, "s")
+    canvas.wait_for_layout()
+    assert not canvas.rows.side_by_side and canvas.is_collapsed(0)
+
+
+def test_a_long_line_with_wide_characters_paints_quickly(view: DiffView) -> None:
+    long_line = "価格 = compute('東京', value)  # 税込み\u200b " * 10_000  # 370k columns, not ASCII
+    lines = [Line(LineKind.ADDED, None, 1, long_line)]
+    diff = FileDiff(None, "prices.py", FileStatus.ADDED, hunks=[Hunk(0, 0, 1, 1, "", lines)])
+    view.set_change(Change("wide", "wide", None, None, None, None, [diff]), [])  # type: ignore[arg-type]
+    canvas = view.canvas
+    canvas.viewport().repaint()
+    bar = canvas.horizontalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    started = time.perf_counter()
+    for _ in range(5):
+        canvas.viewport().repaint()
+    assert (time.perf_counter() - started) / 5 < 0.25  # a few ms here: neither re-measured nor re-mapped
+    assert bar.maximum() > len(long_line) * canvas._metrics.char_width / 2
+
+
+def test_a_bigger_font_gives_taller_rows(view: DiffView, git_repo: GitRepo) -> None:
+    view.set_change(sample_change(git_repo), [])
+    canvas = view.canvas
+    before = canvas._metrics.line_height
+    font = canvas.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    canvas.setFont(font)
+    assert canvas._metrics.line_height > 1.5 * before
+    assert canvas.visible_rows() == canvas.viewport().height() // canvas._metrics.line_height

@@ -28,6 +28,13 @@ def test_zero_width_and_lookalike_spaces_and_controls_are_marked() -> None:
 
 def test_tabs_expand_to_tab_stops_and_crlf_shows_quietly() -> None:
     shown = display_text("\tx\ty\r")
-    assert shown.text == "        x       y␍"
+    assert shown.text == "        x       y↵"
     assert shown.column(1) == 8 and shown.column(3) == 16
     assert shown.markers == [] and shown.symbols == [(17, 18)]
+
+
+def test_display_columns_map_back_to_source_columns() -> None:
+    shown = display_text("a\u202eb\tc")
+    # a | ⟨U+202E⟩ (8 columns) | b | tab to column 16 | c
+    assert [shown.source_column(column) for column in (0, 1, 5, 9, 10, 15, 16)] == [0, 1, 1, 2, 3, 3, 4]
+    assert display_text("plain").source_column(3) == 3

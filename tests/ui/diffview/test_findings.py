@@ -51,3 +51,12 @@ def test_malformed_findings_name_the_finding_and_field(bad: dict, message: str) 
     with pytest.raises(UserError) as raised:
         FindingIndex([], [finding(**bad)])
     assert message in str(raised.value)
+
+
+def test_risk_engine_findings_without_a_span_are_not_underlined(git_repo: GitRepo) -> None:
+    change = sample_change(git_repo)
+    index = FindingIndex(change.files, [finding(start=0, end=0), finding(id="x", start=4, end=10)])
+    assert not index.by_id["shell-true@app/main.py:new:6"].has_span
+    assert index.by_id["x"].has_span
+    change_scope = FindingIndex(change.files, [finding(id="scope", path="", line=0)])
+    assert change_scope.by_id["scope"].file_index == FILE_LEVEL

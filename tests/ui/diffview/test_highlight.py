@@ -5,7 +5,9 @@ from __future__ import annotations
 from pygments.token import Keyword, Name, String
 
 from reviewer_app.core.model import FileDiff, FileStatus, Hunk, Line, LineKind
-from reviewer_app.ui.diffview.highlight import BLOCK_LINES, Highlighter, lexer_alias_for, token_spans, tokenize_lines
+from reviewer_app.ui.diffview.highlight import (
+    BLOCK_LINES, Highlighter, block_line, block_lines, lexer_alias_for, token_spans, tokenize_lines,
+)
 from tests.ui.diffview.synthetic import big_change
 
 
@@ -21,7 +23,7 @@ def test_tokens_are_split_back_per_line_even_with_crlf() -> None:
 
     lines = ["def f(x):\r", "    return 'a'\r"]
     block = tokenize_lines(PythonLexer(stripnl=False), lines)
-    tokens = [token_spans(block.line(index)) for index in range(block.line_count())]
+    tokens = [token_spans(block_line(block, index)) for index in range(block_lines(block))]
     assert len(tokens) == 2
     first = {lines[0][s:e]: t for s, e, t in tokens[0]}
     assert first["def"] in Keyword and first["f"] in Name.Function
