@@ -216,7 +216,7 @@ class _Parser:
         lines = self.lines
         while self.i < end:
             line = lines[self.i].rstrip("\r")
-            if line.startswith("diff --git ") or line.startswith("@@ "):
+            if line.startswith(("diff --git ", "@@ ", "Binary files ", "GIT binary patch")):
                 break
             if line.startswith("--- "):
                 if self.i + 1 >= end or not lines[self.i + 1].startswith("+++ "):
@@ -231,7 +231,7 @@ class _Parser:
             file.hunks = self._hunks(end)
         elif self.i < end and lines[self.i].startswith(("Binary files ", "GIT binary patch")):
             file.binary = True
-            self._skip_binary(end)
+            self._skip_binary(file, end)
         if file.status is FileStatus.MODIFIED:
             if file.old_path is None and file.new_path is not None:
                 file.status = FileStatus.ADDED
@@ -272,8 +272,6 @@ class _Parser:
                 file.old_blob, file.new_blob = match.group(1).lower(), match.group(2).lower()
                 if match.group(3) and not file.old_mode:
                     file.old_mode = file.new_mode = match.group(3)
-        elif line.startswith(("Binary files ", "GIT binary patch")):
-            file.binary = True
 
     def _paths_from_diff_git(self, rest: str) -> tuple[str | None, str | None]:
         if rest.startswith('"'):
@@ -397,9 +395,19 @@ class _Parser:
             hunks.append(hunk)
         return hunks
 
-    def _skip_binary(self, end: int) -> None:
+    def _skip_binary(self, file: FileDiff, end: int) -> None:
+        """Skip the base85 data; a "literal N" block gives a size (forward block first: the new side)."""
         self.i += 1
+        blocks = 0
         while self.i < end and not self.lines[self.i].startswith(("diff --git ", "-- ")):
+            line = self.lines[self.i].rstrip("\r")
+            if line.startswith(("literal ", "delta ")):
+                blocks += 1
+                size = int(line.split(" ", 1)[1]) if line.startswith("literal ") and line[8:].isdigit() else None
+                if blocks == 1:
+                    file.new_size = size
+                elif blocks == 2:
+                    file.old_size = size
             self.i += 1
 
 

@@ -71,6 +71,9 @@ class FileDiff:
     old_blob: str | None = None  # from the "index" line; used in the change id for binary files only
     new_blob: str | None = None
     similarity: int | None = None  # rename/copy similarity in percent
+    # Sizes in bytes of a binary file's new and old content, from "GIT binary patch" literal blocks.
+    old_size: int | None = None
+    new_size: int | None = None
     hunks: list[Hunk] = field(default_factory=list)
 
     @property

@@ -138,3 +138,13 @@ def test_truncated_hunk_error_names_the_line() -> None:
     with pytest.raises(UserError) as info:
         parse_patch(b"--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n a\n-b\n", "cut.patch")
     assert str(info.value).startswith("cut.patch:5:")
+
+
+def test_binary_patch_literal_blocks_give_sizes(git_repo: GitRepo) -> None:
+    git_repo.write("img.bin", b"\x00" * 100)
+    git_repo.commit("init")
+    git_repo.write("img.bin", b"\x00\x01" * 300)
+    git_repo.commit("bigger")
+    [change] = parse_patch(git_repo.format_patch(), "bin.patch")
+    [file] = change.files
+    assert file.binary and file.new_size == 600 and file.old_size == 100
