@@ -155,7 +155,9 @@ class _DecisionContext:
         return _reanalyse(self.db, self.change_id, self.workspace)
 
     def refuse_authors(self, analysis: dict[str, Any]) -> None:
-        authors = {a.lower() for a in [(analysis.get("author") or {}).get("email") or "", *(analysis.get("co_authors") or [])] if a}
+        from reviewer_app.core.gate import co_authors_of  # the gate's own list: trailers, committers
+
+        authors = {a.lower() for a in [(analysis.get("author") or {}).get("email") or "", *co_authors_of(analysis)] if a}
         if self.signer.principal.lower() in authors:
             raise UserError(f"{self.change_id}: {self.signer.principal} is an author of this change; "
                             "an author's approval never counts — ask another reviewer")

@@ -4,18 +4,27 @@ Nothing is taken from the change's own head or from the queue's stored analysis:
 provenance, risk and services are recomputed from the diff; the policy, allowed signers and
 revocations are read from the base revision; only the events filed under exactly this change id
 are read and verified. Any doubt means "not approved" (the CLI turns errors into exit 2).
+
+Before judging, a change must be one an approval can bind to: paths as git writes them, binary files
+with full blob ids, and, when it edits ``.reviewer/``, a base that holds what it edits (otherwise the
+configuration judging it could be its own). Content the risk rules cannot see (text shown as binary,
+submodule bumps) is judged critical. An approval counts once per person and per key; never for an
+author, co-author or committer (by email, or by a key allowed_signers lists for them); only under a
+lower-case principal; not when dated in the future or when the signer's chain in the database has
+a hole (a deleted revoke).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from reviewer_app.core import events as event_log
 from reviewer_app.core import policy as approval_policy
-from reviewer_app.core.allowed_signers import UNKNOWN_PRINCIPAL, TrustStore
+from reviewer_app.core.allowed_signers import NOT_VALID_AT_SIGNING, UNKNOWN_PRINCIPAL, TrustStore
 from reviewer_app.core.gitcmd import run_git
 from reviewer_app.errors import UserError
 
@@ -28,7 +37,11 @@ DECISIONS = ("approve", "reject", "revoke")
 BLOCKING_SEVERITIES = ("high", "critical")  # findings an approver must acknowledge by id
 OTHER_CHANGE = "other change id"
 WITHDRAWN = "withdrawn"
+BROKEN_CHAIN = "broken chain"
 UNACKNOWLEDGED = "unacknowledged findings"
+# How far a signer's clock may run ahead. A decision dated later than that would sort after any real
+# revoke or reject made until then (decisions are ordered by their claimed time), so it is refused.
+MAX_CLOCK_SKEW = timedelta(minutes=15)
 # Every Co-authored-by trailer, whatever else its line says (an AI tool's name does not make the person vanish).
 _CO_AUTHOR_TRAILER = re.compile(r"(?im)^[ \t]*Co-authored-by:[^\n<]*<([^>\n]+)>")
 
@@ -108,10 +121,14 @@ def run_gate(db: "sqlite_utils.Database", repo: Path | None, spec: str, base: st
     catalog = services.load_catalog(workspace)
     verdicts = []
     for change in changes:
+        check_canonical_paths(change)
         check_content_bound(change)
         analysis = analyze(change, workspace, rules=rules, catalog=catalog).to_dict()
         if approval_policy.touches_config(analysis):
             check_config_preimage(repo, base_commit, change)
+        hidden = hidden_content(repo, change)
+        if hidden:
+            analysis[approval_policy.HIDDEN_CONTENT] = hidden
         verdicts.append(judge(db, analysis, policy, trust))
     return GateReport(base=base_commit, verdicts=verdicts)
 
@@ -128,6 +145,62 @@ def resolve_base(repo: Path, spec: str, base: str | None) -> str:
         what = "--base" if base else ("the repository's HEAD (it has no commits?)" if name == "HEAD" else "the range's base")
         raise UserError(f"{name}: not a commit in {repo} ({what}); the policy is read from the base revision")
     return proc.stdout.decode().strip()
+
+
+def check_canonical_paths(change: "Change") -> None:
+    """Refuse paths git would not write: ``git apply`` writes ``payments//charge.py`` to
+    ``payments/charge.py``, and every matcher (policy paths, risk globs, CODEOWNERS, the catalog,
+    ``.reviewer/`` detection) would have to normalise it the same way to judge the right file."""
+    for file in change.files:
+        for path in (file.old_path, file.new_path):
+            if path is None:
+                continue
+            parts = path.split("/")
+            if "\\" in path or any(part in ("", ".", "..") for part in parts):
+                raise UserError(f"{change.source}: {path!r}: not a canonical repository path (empty, '.' or '..' "
+                                "parts, or a backslash); git never writes such a path, so the patch was made by hand: "
+                                "gate the git range or a patch made by git")
+
+
+# git calls a file binary when a NUL byte is in its first 8000 bytes (xdiff's buffer_is_binary).
+BINARY_SNIFF_BYTES = 8000
+
+
+SUBMODULE_MODE = "160000"
+
+
+def hidden_content(repo: Path, change: "Change") -> list[str]:
+    """Paths whose content the risk rules cannot see: text shown as binary, or a submodule bump.
+
+    ``.gitattributes`` saying ``*.sh -diff`` (in the change itself: git reads it from the checkout) or
+    a hand-made ``GIT binary patch`` turns a script into "binary", so no rule sees a line of it; a
+    submodule's new commit can hold any code at all. Such a change is judged critical
+    (policy.HIDDEN_CONTENT). Real binaries (a NUL byte early on, as git itself decides) are not hidden.
+    """
+    from reviewer_app.core.export.verify import binary_contents  # only patches with binary files pay for it
+
+    hidden: list[str] = []
+    carried: dict[str, bytes] | None = None
+    for file in change.files:
+        if SUBMODULE_MODE in (file.old_mode, file.new_mode):
+            hidden.append(file.path)
+            continue
+        if not file.binary:
+            continue
+        sides = [blob.lower() for blob in (file.old_blob, file.new_blob) if blob and blob.strip("0")]
+        contents = []
+        for blob in sides:
+            proc = run_git(repo, "cat-file", "blob", blob, check=False)
+            if proc.returncode == 0:
+                contents.append(proc.stdout)
+                continue
+            if carried is None:
+                carried = binary_contents(change.raw)
+            if blob in carried:
+                contents.append(carried[blob])
+        if not contents or any(b"\0" not in data[:BINARY_SNIFF_BYTES] for data in contents):
+            hidden.append(file.path)
+    return hidden
 
 
 _FULL_BLOB_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -200,16 +273,21 @@ def _contains(lines: list[bytes], block: list[bytes]) -> bool:
 
 
 def co_authors_of(analysis: dict[str, Any]) -> list[str]:
-    """The analysis's co-authors plus the address of every Co-authored-by trailer in the message.
+    """The analysis's co-authors, the committers, and the address of every Co-authored-by trailer.
 
     The analysis leaves out trailers it took for an AI tool's; but a line such as
-    ``Co-authored-by: copilot-swe-agent[bot] Bob <bob@example.com>`` names bob too. Excluding an
-    address too many only ever removes an approval.
+    ``Co-authored-by: copilot-swe-agent[bot] Bob <bob@example.com>`` names bob too. A committer
+    who is not the author may have amended the content (``git commit --amend`` keeps the author).
+    Excluding an address too many only ever removes an approval.
     """
     found = [str(a).strip().lower() for a in analysis.get("co_authors") or [] if a]
-    for match in _CO_AUTHOR_TRAILER.finditer(str(analysis.get("message") or "")):
-        address = match.group(1).strip().lower()
-        if address not in found:
+    people = [analysis.get("committer"), *[c.get("committer") for c in analysis.get("commits") or [] if isinstance(c, dict)]]
+    addresses = [str(p.get("email") or "") for p in people if isinstance(p, dict)]
+    addresses += [m.group(1) for m in _CO_AUTHOR_TRAILER.finditer(str(analysis.get("message") or ""))]
+    author = str((analysis.get("author") or {}).get("email") or "").strip().lower()
+    for address in addresses:
+        address = address.strip().lower()
+        if address and address != author and address not in found:
             found.append(address)
     return found
 
@@ -248,6 +326,7 @@ def judge(db: "sqlite_utils.Database", analysis: dict[str, Any], policy: approva
         "co_authors": list(analysis.get("co_authors") or []),
         "rule_pack": (analysis.get("risk") or {}).get("rule_pack"),
         "touches_config": approval_policy.touches_config(analysis),
+        "hidden_content": list(analysis.get(approval_policy.HIDDEN_CONTENT) or []),
     }
     return ChangeVerdict(change_id, analysis.get("title") or "", evaluation.requirements, rejected, summary, rejections)
 
@@ -258,9 +337,11 @@ def blocking_findings(analysis: dict[str, Any]) -> list[str]:
     return sorted({f["id"] for f in findings if f.get("severity") in BLOCKING_SEVERITIES})
 
 
-def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: TrustStore, analysis: dict[str, Any]
+def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: TrustStore, analysis: dict[str, Any],
+                       now: datetime | None = None
                        ) -> tuple[list[approval_policy.Approver], list[RejectedEvent], list[dict[str, Any]]]:
     """Verified approvals of ``change_id`` that no later reject/revoke by the same person withdrew."""
+    latest_allowed = (now or datetime.now(timezone.utc)) + MAX_CLOCK_SKEW
     rejected: list[RejectedEvent] = []
     by_principal: dict[str, list[event_log.SignedEvent]] = {}
     for event in event_log.events_for_change(db, change_id):
@@ -287,6 +368,11 @@ def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: Trust
                                           f"{data['principal']!r}: an approval must name its principal in lower case "
                                           "without spaces, as the roster does"))
             continue
+        if event_log.parse_timestamp(data["created_at"]) > latest_allowed:
+            rejected.append(RejectedEvent(event.id, data["principal"], NOT_VALID_AT_SIGNING,
+                                          f"dated {data['created_at']}, in the future: a decision cannot be dated "
+                                          "ahead of the decisions that may still follow it"))
+            continue
         by_principal.setdefault(data["principal"], []).append(event)
 
     needed_acks = set(blocking_findings(analysis))
@@ -308,8 +394,50 @@ def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: Trust
             rejected.append(RejectedEvent(last.id, last.principal, UNACKNOWLEDGED,
                                           f"the approval does not acknowledge {', '.join(missing)}"))
             continue
+        author = certified_author(last, analysis)
+        if author:
+            rejected.append(RejectedEvent(last.id, last.principal, approval_policy.AUTHOR,
+                                          f"signed with a certificate that also names {author}, who wrote this change"))
+            continue
+        gap = chain_gap(db, last.principal)
+        if gap:
+            rejected.append(RejectedEvent(last.id, last.principal, BROKEN_CHAIN, gap))
+            continue
         approvers.append(approval_policy.Approver(last.principal, last.id, last.fingerprint))
     return approvers, rejected, rejections
+
+
+def certified_author(event: event_log.SignedEvent, analysis: dict[str, Any]) -> str | None:
+    """The author or co-author a certificate signing ``event`` also names (one person, several emails)."""
+    from reviewer_app.core import sshsig
+
+    try:
+        key = sshsig.SshSignature.parse(event.signature).public_key
+        if not key.is_certificate:
+            return None
+        named = {p.strip().lower() for p in sshsig.Certificate.parse(key).principals}
+    except sshsig.SignatureError:
+        return None  # cannot happen for a verified event; nothing to add then
+    authors = [((analysis.get("author") or {}).get("email") or ""), *(analysis.get("co_authors") or [])]
+    return next((a for a in (str(a).strip().lower() for a in authors) if a and a in named), None)
+
+
+def chain_gap(db: "sqlite_utils.Database", principal: str) -> str | None:
+    """Why ``principal``'s chain in the database has a hole, or None.
+
+    Each event names the signer's previous one, so a deleted event in the middle of a chain (a
+    ``revoke`` removed to bring an approval back, locally or by rewriting the signer's ledger ref)
+    leaves a successor whose previous event is missing. Then none of that signer's approvals count.
+    Only ids and links are read (the index's columns, written from the verified payloads).
+    """
+    # One pass in SQLite over the signer's rows (events_principal), each link looked up by primary key.
+    row = db.execute("SELECT e.id, e.prev FROM events AS e WHERE e.principal = ? AND e.prev IS NOT NULL "
+                     "AND NOT EXISTS (SELECT 1 FROM events AS p WHERE p.id = e.prev) LIMIT 1", [principal]).fetchone()
+    if row is None:
+        return None
+    return (f"{principal}'s event {row[0]} follows {row[1]}, which the database does not hold: an event was "
+            "removed, so a later decision (a revoke or reject) may be missing; run the gate with --fetch "
+            "(or sync) to read every event from the team's ledger")
 
 
 def is_canonical_principal(principal: str) -> bool:
@@ -328,25 +456,40 @@ def _in_signing_order(db: "sqlite_utils.Database", decisions: list[event_log.Sig
 
 # --- text output ----------------------------------------------------------------------------------
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(value: object) -> str:
+    """Text from the change or the events, safe for a CI log: a title holding a newline or an ANSI escape
+    must not print a line that looks like the verdict (``\\x1b[2K\\rAPPROVED``)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        str(value))
+
+
 def render_text(report: GateReport) -> str:
     lines = []
+    show = _printable
     for verdict in report.verdicts:
         s = verdict.summary
-        lines.append(f"{'APPROVED' if verdict.approved else 'NOT APPROVED'}  {verdict.change_id}  {verdict.title}")
+        lines.append(f"{'APPROVED' if verdict.approved else 'NOT APPROVED'}  {verdict.change_id}  {show(verdict.title)}")
         facts = [f"risk {s['risk_level']}" + (f" (judged as {s['judged_as']})" if s["judged_as"] != s["risk_level"] else ""),
                  f"max tier {s['max_tier'] if s['max_tier'] is not None else '-'}"]
         if s["ai_assisted"]:
             facts.append("AI-assisted")
+        if s.get("hidden_content"):
+            facts.append("unseen by the risk rules (text shown as binary, or a submodule): "
+                         + ", ".join(show(p) for p in s["hidden_content"]))
         lines.append("  " + ", ".join(facts) + f"; policy from {report.base[:12]}")
         for req in verdict.requirements:
             owner = ", owner of an affected service" if req.owner_of_affected else ""
-            who = f" ({', '.join(req.approvers)})" if req.approvers else ""
-            lines.append(f"  [{'ok' if req.met else 'UNMET'}] {req.rule}: {req.have}/{req.needed} "
+            who = f" ({', '.join(show(a) for a in req.approvers)})" if req.approvers else ""
+            lines.append(f"  [{'ok' if req.met else 'UNMET'}] {show(req.rule)}: {req.have}/{req.needed} "
                          f"approval(s) at level {req.min_level} or above{owner}{who}")
         for item in verdict.rejections:
-            lines.append(f"  rejected by {item['principal']}: {item['comment']}")
+            lines.append(f"  rejected by {show(item['principal'])}: {show(item['comment'])}")
         for item in verdict.rejected:
-            lines.append(f"  not counted: {item.principal or '?'} {item.event[:19]}…: {item.reason}: {item.detail}")
+            lines.append(f"  not counted: {show(item.principal or '?')} {show(item.event[:19])}…: {item.reason}: "
+                         f"{show(item.detail)}")
     if len(report.verdicts) > 1:
         lines.append(f"{'APPROVED' if report.approved else 'NOT APPROVED'}: {sum(v.approved for v in report.verdicts)}"
                      f"/{len(report.verdicts)} changes approved")

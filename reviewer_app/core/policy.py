@@ -47,6 +47,8 @@ UNKNOWN_AUTHOR_LEVEL = "junior"
 # Without a [defaults] table a change no rule matches still needs one senior approval (fail closed).
 FALLBACK_DEFAULTS = {"approvals": 1, "min_level": "senior"}
 CONDITIONS = ("ai_assisted", "author_level", "risk_at_least", "tier_at_most", "paths")
+# Set by the gate on an analysis: paths whose content no risk rule could see (text shown as binary, submodules).
+HIDDEN_CONTENT = "hidden_content"
 # More approvals than any team has people is a typo (10 for 1?), and it would block every change forever.
 MAX_APPROVALS = 100
 # A change to .reviewer/ rewrites who judges what: whatever the policy says, it needs at least CONFIG_FLOOR.
@@ -253,8 +255,9 @@ def is_config_path(path: str) -> bool:
 
 
 def effective_risk_level(analysis: dict[str, Any]) -> str:
-    """The risk level rules see: critical for changes to .reviewer/ (they change who judges what)."""
-    if touches_config(analysis):
+    """The risk level rules see: critical for changes to .reviewer/ (they change who judges what) and for
+    changes whose text the risk rules could not read (shown as binary)."""
+    if touches_config(analysis) or analysis.get(HIDDEN_CONTENT):
         return "critical"
     level = (analysis.get("risk") or {}).get("level") or "low"
     return level if level in RISK_LEVELS else "critical"  # an unknown level is the worst case

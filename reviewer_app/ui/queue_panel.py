@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
 
 from reviewer_app.ui.backend import QueueRow
-from reviewer_app.ui.queue_model import CHANGE_ID_ROLE, COL_RISK, COLUMNS, QueueFilterProxy, QueueModel
+from reviewer_app.ui.queue_model import (
+    CHANGE_ID_ROLE,
+    COL_APPROVALS,
+    COL_RISK,
+    COL_STATUS,
+    COL_TITLE,
+    COLUMNS,
+    QueueFilterProxy,
+    QueueModel,
+)
 
 DEFAULT_WIDTHS = (104, 230, 72, 128, 170, 170, 56)  # in COLUMNS order
+MIN_TITLE_WIDTH = 120
 
 
 class QueuePanel(QWidget):
@@ -47,6 +57,7 @@ class QueuePanel(QWidget):
         layout.addWidget(self.count)
         self.search.textChanged.connect(self._on_search)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
+        self.table.viewport().installEventFilter(self)
         self._last_emitted: str | None = None
 
     # --- data ----------------------------------------------------------------------------------
@@ -114,11 +125,24 @@ class QueuePanel(QWidget):
         self.proxy.set_search(text)
         self._update_count()
 
+    # --- layout --------------------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_title()
+        return super().eventFilter(watched, event)
+
+    def fit_title(self) -> None:
+        """The title takes what risk, approvals and status leave, so those stay in sight in a
+        narrow pane; the remaining columns are a horizontal scroll away."""
+        others = sum(self.table.columnWidth(column) for column in (COL_RISK, COL_APPROVALS, COL_STATUS))
+        self.table.setColumnWidth(COL_TITLE, max(MIN_TITLE_WIDTH, self.table.viewport().width() - others))
+
     # --- layout persistence ----------------------------------------------------------------------
     def column_widths(self) -> list[int]:
         return [self.table.columnWidth(column) for column in range(len(COLUMNS))]
 
     def set_column_widths(self, widths: list[int]) -> None:
         for column, width in enumerate(widths[: len(COLUMNS)]):
-            if isinstance(width, int) and 20 <= width <= 2000:
-                self.table.setColumnWidth(column, width)
+            if column != COL_TITLE and isinstance(width, int) and 20 <= width <= 2000:
+                self.table.setColumnWidth(column, width)  # the title fits the pane instead
+        self.fit_title()

@@ -9,7 +9,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from reviewer_app.ui.inspector import Inspector
-from reviewer_app.ui.queue_model import COL_APPROVALS, COL_RISK, COL_SERVICES, COL_STATUS
+from reviewer_app.ui.queue_model import COL_APPROVALS, COL_RISK, COL_SERVICES, COL_STATUS, COL_TITLE
 from reviewer_app.ui.settings import load_settings
 from tests.gitrepo import GitRepo
 from tests.ui.marks import OFFSCREEN_SIZE_HINTS
@@ -187,3 +187,18 @@ def test_closing_cancels_running_work_and_waits_for_it(make_window, qtbot) -> No
     window.close()  # raises the flags, then waits: no thread outlives the window
     assert ended.is_set()
     assert not window.runner.is_busy()
+
+
+def test_everything_important_is_in_sight_at_1280x800_and_1920x1080(make_window, qtbot) -> None:
+    window = make_window()
+    for width, height in ((1280, 800), (1920, 1080)):
+        window.resize(width, height)
+        qtbot.waitUntil(lambda w=width: window.width() == w, timeout=5000)
+        bar = window.inspector.tabBar()
+        assert all(bar.tabRect(n).right() <= bar.width() for n in range(bar.count())), width
+        table = window.queue.table
+        qtbot.waitUntil(lambda: table.columnViewportPosition(COL_APPROVALS) + table.columnWidth(COL_APPROVALS)
+                        <= table.viewport().width(), timeout=5000)  # risk, title, approvals without scrolling
+        assert table.columnWidth(COL_TITLE) >= 120
+        sizes = window.splitter.sizes()
+        assert min(sizes) >= 0.2 * width  # no pane squeezed away

@@ -342,17 +342,3 @@ class RowIndex:
             self._inverse[(file_index, hunk_index)] = inverse
         offset = inverse.get(line_index)
         return None if offset is None else body + offset
-
-    def hunk_body(self, file_index: int, hunk_index: int) -> tuple[int, int] | None:
-        """First row and row count of a hunk's body, None when hidden."""
-        body = self._body_row.get((file_index, hunk_index))
-        if body is None:
-            return None
-        layout = self._layouts.get((file_index, hunk_index))
-        count = len(layout) if layout is not None else len(self.files[file_index].hunks[hunk_index].lines)
-        return body, count
-
-
-def longest_line(files: list[FileDiff]) -> int:
-    """Characters in the longest line of the change (sets the horizontal scroll range)."""
-    return max((len(line.text) for diff in files for hunk in diff.hunks for line in hunk.lines), default=0)

@@ -13,6 +13,9 @@ Public API (relied on by the main window):
             finding_activated(str finding_id), current_file_changed(str path)
 ``finding_activated`` is emitted when the reviewer reaches a finding here (n/p, a click on its
 marker), not when the host calls ``show_finding`` (so host and view never echo each other).
+Marking a file viewed folds it (as GitLab does); generated files start folded. Changes of mode
+or folding re-lay the rows on the next event-loop turn (many calls in one turn cost one rebuild;
+``canvas.layout_ready`` tells when, ``canvas.wait_for_layout()`` forces it).
 """
 
 from __future__ import annotations

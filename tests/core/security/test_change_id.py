@@ -36,6 +36,9 @@ DISTINCT = {
     "no newline after the old line": HEAD + "@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n",
     "mode change too": "diff --git a/app.py b/app.py\nold mode 100644\nnew mode 100755\n--- a/app.py\n+++ b/app.py\n"
                        "@@ -1,2 +1,2 @@\n a\n-b\n+c\n",
+    "mode only": "diff --git a/app.py b/app.py\nold mode 100644\nnew mode 100755\n",
+    "mode only, back again": "diff --git a/app.py b/app.py\nold mode 100755\nnew mode 100644\n",
+    "symlink mode only": "diff --git a/app.py b/app.py\nold mode 100644\nnew mode 120000\n",
     "other path": HEAD.replace("app.py", "app2.py") + "@@ -1,2 +1,2 @@\n a\n-b\n+c\n",
     "path with a tab (quoted)": 'diff --git "a/app\\t.py" "b/app\\t.py"\n--- "a/app\\t.py"\n+++ "b/app\\t.py"\n'
                                 "@@ -1,2 +1,2 @@\n a\n-b\n+c\n",

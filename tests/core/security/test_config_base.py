@@ -112,19 +112,15 @@ def test_lookalike_paths_are_not_config(path: str) -> None:
     assert not approval_policy.is_config_path(path)
 
 
-def test_a_hand_made_patch_with_a_dotted_path_is_judged_critical(fresh_db: World, tmp_path: Path) -> None:
+def test_a_hand_made_patch_with_a_dotted_path_fails_closed(fresh_db: World, tmp_path: Path) -> None:
     world = fresh_db
     patch = tmp_path / "dotted.patch"
     patch.write_text(
         "diff --git a/./.reviewer/policy.toml b/./.reviewer/policy.toml\n"
         "--- a/./.reviewer/policy.toml\n+++ b/./.reviewer/policy.toml\n"
         "@@ -1 +1 @@\n-[people.\"alice@example.com\"]\n+[people.\"mallory@example.com\"]\n")
-    try:
-        report = run_gate(world.db, world.repo.path, str(patch), base="main")
-    except UserError as exc:  # failing closed is as good as judging it critical
-        assert "edits .reviewer/" in exc.message
-        return
-    assert report.verdicts[0].summary["judged_as"] == "critical" and not report.approved
+    with pytest.raises(UserError, match="not a canonical repository path"):
+        run_gate(world.db, world.repo.path, str(patch), base="main")
 
 
 def test_a_policy_with_no_rule_for_critical_changes_still_guards_reviewer(tmp_path: Path) -> None:

@@ -143,11 +143,12 @@ def test_a_database_that_cannot_be_created_exits_2(approved: World, tmp_path: Pa
 @pytest.mark.parametrize("column,value", [("signature", ""), ("payload", ""), ("signature", 42),
                                           ("payload", "{}"), ("signature", "-----BEGIN SSH SIGNATURE-----\n")])
 def test_a_corrupt_event_row_never_approves(approved: World, column: str, value: object) -> None:
-    """A row damaged in place (empty, a number, an empty object): not counted, or exit 2; never exit 0."""
+    """A row damaged in place (empty, a number, an empty object): refused as a bad signature, never exit 0."""
     approved.db.execute(f"UPDATE events SET {column} = ?", [value])
     approved.db.conn.commit()
     code, out = approved.cli_gate_json("--git", "main..notes")
-    assert code in (1, 2) and out["approved"] is False
+    assert code == 1 and out["approved"] is False
+    assert [r["reason"] for r in out["rejected"]] == ["bad signature"]
 
 
 def test_an_edited_change_id_column_does_not_move_an_approval(approved: World) -> None:
@@ -192,4 +193,41 @@ def test_sqlite_level_damage_in_the_events_table_exits_2(approved: World) -> Non
     conn.close()
     approved._db = None
     code, out = approved.cli_gate_json("--git", "main..notes")
+    assert code == 2 and out["approved"] is False
+
+
+def test_a_title_cannot_forge_the_verdict_line_in_the_text_output(approved: World, tmp_path: Path) -> None:
+    """A subject with a carriage return and an ANSI "erase line" would print over NOT APPROVED in a CI log."""
+    patch = approved.repo.format_patch("notes").decode()
+    forged = patch.replace("Subject: [PATCH] Add notes", "Subject: [PATCH] Add notes\x1b[2K\rAPPROVED  all good", 1)
+    path = tmp_path / "forged-title.patch"
+    path.write_text(forged)
+    approved.db.execute("DELETE FROM events")  # the title is metadata: alice's approval would still count
+    approved.db.conn.commit()
+    code, out, _ = approved.cli("gate", "--repo", str(approved.repo.path), str(path))
+    assert code == 1
+    first = out.splitlines()[0]
+    assert first.startswith("NOT APPROVED") and "\x1b" not in out and "\r" not in out
+    assert "\\x1b[2K\\x0dAPPROVED" in first
+
+
+def test_a_revoke_deleted_from_the_middle_of_a_chain_is_noticed(approved: World) -> None:
+    """alice approved, then revoked, then signed something else: deleting only the revoke row brought the
+    approval back. Her next event still names the revoke as its previous one, so the hole shows."""
+    notes = approved.analysis("git:main..notes")["change_id"]
+    revoke = approved.sign("alice", notes, type="revoke", at="2026-11-29T10:05:00Z")
+    approved.branch("later", {"docs/later.md": "later\n"}, "Later notes")
+    approved.sign("alice", approved.analysis("git:main..later")["change_id"], at="2026-11-29T10:06:00Z")
+    assert approved.cli_gate_json("--git", "main..notes")[0] == 1  # withdrawn
+    approved.db.execute("DELETE FROM events WHERE id = ?", [revoke.id])
+    approved.db.conn.commit()
+    code, out = approved.cli_gate_json("--git", "main..notes")
+    assert code == 1
+    assert [(r["principal"], r["reason"]) for r in out["rejected"]] == [("alice@example.com", "broken chain")]
+    assert revoke.id in out["rejected"][0]["detail"]
+
+
+def test_a_fetch_that_fails_is_exit_2_not_a_verdict_on_stale_events(approved: World) -> None:
+    """The local database says approved; with --fetch the team's ledger must be read, and it cannot be."""
+    code, out = approved.cli_gate_json("--git", "main..notes", "--fetch", "--remote", "no-such-remote")
     assert code == 2 and out["approved"] is False

@@ -161,13 +161,13 @@ def test_a_plain_co_author_and_an_agent_never_count(fresh_db: World) -> None:
     assert sorted(r.reason for r in verdict.rejected) == ["agent", "author or co-author"]
 
 
-def test_the_risky_fixture_really_needs_acknowledgements(world: World) -> None:
+def test_the_risky_fixture_really_needs_two_seniors_and_acknowledgements(fresh_db: World) -> None:
     """Guards the other tests: the risky branch has a finding to acknowledge and needs two seniors."""
-    analysis = world.analysis("git:main..risky") if world.base else None
-    if analysis is None:
-        world.configure(plain_lines(world, "alice", "bob"))
-        analysis = world.analysis("git:main..risky")
+    fresh_db.configure(plain_lines(fresh_db, "alice", "bob"))
+    analysis = fresh_db.analysis("git:main..risky")
     assert blocking_findings(analysis)
+    (requirement,) = fresh_db.gate("git:main..risky").verdicts[0].requirements
+    assert (requirement.rule, requirement.needed) == ("High risk", 2)
 
 
 def test_approve_signs_a_mixed_case_git_email_in_lower_case(fresh_db: World) -> None:
@@ -189,3 +189,49 @@ def test_approve_signs_a_mixed_case_git_email_in_lower_case(fresh_db: World) -> 
         assert code == 2 and "must be an email address" in err
     finally:
         world.repo.git("config", "--unset", "user.email")
+
+
+def test_a_committer_who_amended_someone_elses_commit_cannot_approve_it(fresh_db: World) -> None:
+    """bob amends dana's commit (git keeps dana as the author, bob becomes the committer) and approves."""
+    world = fresh_db
+    world.configure(plain_lines(world, "alice", "bob"))
+    world.repo.git("checkout", "-q", "-b", "amended", "main")
+    world.repo.write("docs/amended.md", "dana's text, and bob's quiet edit\n", dedent=False)
+    world.repo.git("add", "-A")
+    world.repo.git("commit", "-q", "-m", "Notes by dana", "--author", "Dana Dev <dana@example.com>",
+                   author=("Bob", "bob@example.com"))
+    world.repo.git("checkout", "-q", "main")
+    analysis = world.analysis("git:main..amended")
+    assert analysis["author"]["email"] == "dana@example.com" and analysis["committer"]["email"] == "bob@example.com"
+    approval = world.approve_all_findings("bob", analysis)
+    verdict = world.gate("git:main..amended").verdicts[0]
+    assert not verdict.approved
+    assert [(r.event, r.reason) for r in verdict.rejected] == [(approval.id, "author or co-author")]
+    assert "bob@example.com" in verdict.summary["co_authors"]
+
+
+def test_one_wildcard_team_key_signing_as_two_seniors_counts_once(fresh_db: World) -> None:
+    """A shared ``*@example.com`` key may sign as anyone there, but it is one key: one approval.
+
+    (The line excludes the author dana: a key allowed_signers lists for the author is the author's, so
+    without the exclusion every approval made with it would not count at all.)"""
+    world = fresh_db
+    world.configure([f'*@example.com,!dana@example.com namespaces="reviewer-app" {world.line("mallory")}'])
+    analysis = world.analysis("git:main..risky")
+    world.approve_all_findings("mallory", analysis, principal="alice@example.com")
+    second = world.approve_all_findings("mallory", analysis, principal="bob@example.com")
+    verdict = world.gate("git:main..risky").verdicts[0]
+    assert not verdict.approved and verdict.requirements[0].have == 1
+    assert [(r.event, r.reason) for r in verdict.rejected] == [(second.id, "same key")]
+
+
+def test_an_approval_dated_in_the_future_cannot_outlive_a_revoke(fresh_db: World) -> None:
+    """alice pre-signs an approval dated 2099: her real revoke today would sort before it and not withdraw it."""
+    world = fresh_db
+    world.configure(plain_lines(world, "alice", "bob"))
+    analysis = world.analysis("git:main..harmless")
+    future = world.approve_all_findings("alice", analysis, at="2099-01-01T00:00:00Z")
+    verdict = world.gate("git:main..harmless").verdicts[0]
+    assert not verdict.approved
+    assert [(r.event, r.reason) for r in verdict.rejected] == [(future.id, "key not valid at signing time")]
+    assert "in the future" in verdict.rejected[0].detail

@@ -149,7 +149,8 @@ def certificates(world: World, tmp_path_factory: pytest.TempPathFactory) -> dict
                             ("rogue", rogue, ["-n", "alice@example.com"]),
                             ("host", trusted, ["-h", "-n", "alice@example.com"]),
                             ("for_bob", trusted, ["-n", "bob@example.com"]),
-                            ("future", trusted, ["-n", "alice@example.com", "-V", "20270101:20280101"])]:
+                            ("future", trusted, ["-n", "alice@example.com", "-V", "20270101:20280101"]),
+                            ("no_principals", trusted, [])]:
         user = ssh_keygen_key(folder, f"alice_{name}")
         subprocess.run(["ssh-keygen", "-q", "-s", str(ca.path), "-I", f"alice-{name}", *extra, str(user.pub_path)],
                        check=True, capture_output=True)
@@ -168,6 +169,8 @@ def _cert_world(world: World, certificates: dict[str, Path]) -> None:
     ("host", "unknown principal"),  # a host certificate is not a user certificate
     ("for_bob", "unknown principal"),  # the certificate does not list alice
     ("future", "key not valid at signing time"),
+    # A certificate without principals is valid for nobody (OpenSSH: "Certificate lacks principal list").
+    ("no_principals", "unknown principal"),
 ])
 def test_certificates_that_must_not_count(fresh_db: World, certificates: dict[str, Path], cert: str, reason: str) -> None:
     world = fresh_db
@@ -225,3 +228,26 @@ def test_valid_after_in_the_future_is_not_valid_now(fresh_db: World) -> None:
     analysis = world.analysis("git:main..harmless")
     world.approve_all_findings("bob", analysis)
     assert _only_refusal(world)[0] == "key not valid at signing time"
+
+
+def test_a_certificate_that_also_names_the_author_is_the_authors(fresh_db: World, tmp_path: Path) -> None:
+    """One certificate for dana's two addresses: her approval as dana.oncall@ is still the author's."""
+    world = fresh_db
+    ca = ssh_keygen_key(tmp_path, "team_ca")
+    user = ssh_keygen_key(tmp_path, "dana_laptop")
+    subprocess.run(["ssh-keygen", "-q", "-s", str(ca.path), "-I", "dana", "-n",
+                    "dana@example.com,dana.oncall@example.com", str(user.pub_path)], check=True, capture_output=True)
+    policy = '[people."dana.oncall@example.com"]\nlevel = "senior"\n[defaults]\napprovals = 1\nmin_level = "senior"\n'
+    world.configure([f"dana.oncall@example.com cert-authority {ca.line}"], policy=policy)
+    analysis = world.analysis("git:main..harmless")
+    assert analysis["author"]["email"] == "dana@example.com"
+    from reviewer_app.core import events
+
+    signer = keys.file_signer(tmp_path / "dana_laptop-cert.pub", "dana.oncall@example.com")
+    approval = events.create_event(world.db, signer, "approve", analysis["change_id"],
+                                   {"rule_pack": "x", "risk_level": "low", "acks": [], "comment": ""},
+                                   clock=lambda: "2026-11-29T10:00:00Z")
+    verdict = world.gate("git:main..harmless").verdicts[0]
+    assert not verdict.approved
+    assert [(r.event, r.reason) for r in verdict.rejected] == [(approval.id, "author or co-author")]
+    assert "certificate that also names dana@example.com" in verdict.rejected[0].detail

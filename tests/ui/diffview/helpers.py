@@ -44,15 +44,13 @@ TROJAN = 'access_level = "user"\nif access_level != "user\u202e \u2066// Check i
 def two_commit_change(repo: GitRepo, before: dict[str, str | bytes], after: dict[str, str | bytes | None]) -> Change:
     """Commit ``before``, then ``after`` (None deletes), and parse ``git format-patch`` of the second commit."""
     for path, text in before.items():
-        repo.write(path, text, dedent=False) if isinstance(text, str) else repo.write(path, text)
+        repo.write(path, text, dedent=False)
     repo.commit("base")
     for path, text in after.items():
         if text is None:
             (repo.path / path).unlink()
-        elif isinstance(text, str):
-            repo.write(path, text, dedent=False)
         else:
-            repo.write(path, text)
+            repo.write(path, text, dedent=False)
     repo.commit("change under review")
     changes = parse_patch(repo.format_patch(), "change.patch")
     assert len(changes) == 1
@@ -60,13 +58,14 @@ def two_commit_change(repo: GitRepo, before: dict[str, str | bytes], after: dict
 
 
 def sample_change(repo: GitRepo) -> Change:
-    """Three files: a modified Python file, a binary file, a rename (with a small edit), a Trojan Source line."""
-    before = {
+    """Four files, in git's order: a Trojan Source line (app/auth.py), a modified Python file,
+    a binary file and a rename without content changes."""
+    before: dict[str, str | bytes] = {
         "app/main.py": BEFORE,
+        "app/auth.py": 'access_level = "user"\n',
         "assets/logo.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
         "docs/old_name.md": "".join(f"line {n}\n" for n in range(40)),
     }
-    repo.write("app/auth.py", "access_level = \"user\"\n", dedent=False)
     change = two_commit_change(
         repo,
         before,

@@ -89,6 +89,14 @@ def test_small_change_renders_rows_and_pixels(view: DiffView, git_repo: GitRepo)
     assert any(image.pixel(x, y) == added_color for x in range(0, image.width(), 5) for y in range(0, image.height(), 3))
     assert view.file_list.topLevelItemCount() == len(change.files)
     assert view.progress_label.text() == f"Viewed 0 of {len(change.files)} files"
+    # Syntax colours: Python keywords ("import", "def", "return") in the style's keyword colour.
+    from pygments.token import Keyword
+
+    canvas.finish_highlighting()
+    keyword = canvas._drawer.pieces.formats.format(Keyword).color
+    assert keyword is not None
+    image = canvas.viewport().grab().toImage()
+    assert any(image.pixel(x, y) == keyword.rgb() for x in range(image.width()) for y in range(0, image.height(), 2))
 
 
 def test_keyboard_moves_between_findings_files_and_hunks(view: DiffView, qtbot: QtBot, git_repo: GitRepo) -> None:
@@ -482,3 +490,25 @@ def test_a_bigger_font_gives_taller_rows(view: DiffView, git_repo: GitRepo) -> N
     canvas.setFont(font)
     assert canvas._metrics.line_height > 1.5 * before
     assert canvas.visible_rows() == canvas.viewport().height() // canvas._metrics.line_height
+
+
+def test_a_change_without_files_shows_a_sentence_and_navigation_is_harmless(view: DiffView, qtbot: QtBot) -> None:
+    with qtbot.waitSignal(view.progress_changed) as signal:
+        view.set_change(Change("empty", "empty", None, None, None, None, []), [])  # type: ignore[arg-type]
+    assert signal.args == [0, 0]
+    canvas = view.canvas
+    canvas.setFocus()
+    for key in "npjk[]vxs?":
+        qtbot.keyClick(canvas, key)
+    if view.help_dialog is not None:
+        view.help_dialog.hide()
+    assert canvas.rows is not None and len(canvas.rows) == 0 and view.progress_label.text() == "No files"
+    assert len(distinct_colors(canvas.viewport().grab().toImage(), step=3)) > 1  # "This change has no file differences"
+
+
+def test_the_current_line_is_described_for_screen_readers(view: DiffView, qtbot: QtBot, git_repo: GitRepo) -> None:
+    view.set_change(sample_change(git_repo), [SHELL])
+    canvas = view.canvas
+    canvas.setFocus()
+    qtbot.keyClick(canvas, "n")
+    assert canvas.accessibleDescription() == "app/main.py, line 6 added, 1 finding:     return subprocess.run(cmd, shell=True)"
