@@ -23,6 +23,7 @@ _PINNED_CONFIG = [
     "-c", "diff.suppressBlankEmpty=false",
     "-c", "color.ui=false",
     "-c", "core.autocrlf=false",
+    "-c", f"core.attributesFile={os.devnull}",
 ]
 
 PINNED_DIFF_OPTIONS = [
@@ -56,12 +57,15 @@ def run_git(
     input_bytes: bytes | None = None,
     check: bool = True,
     timeout: float | None = 600,
+    env: dict[str, str] | None = None,
+    global_args: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``git -C repo args...``; raise UserError with git's own message when it fails."""
-    cmd = ["git", "-C", str(repo), *_PINNED_CONFIG, *args]
+    cmd = ["git", "-C", str(repo), *global_args, *_PINNED_CONFIG, *args]
     try:
         proc = subprocess.run(
-            cmd, input=input_bytes, capture_output=True, env=git_env(), timeout=timeout, check=False
+            cmd, input=input_bytes, capture_output=True, env={**git_env(), **(env or {})},
+            timeout=timeout, check=False,
         )
     except FileNotFoundError as exc:  # git itself missing
         raise UserError("git is not installed or not on PATH") from exc
@@ -72,6 +76,25 @@ def run_git(
         first = message[-1] if message else f"exit status {proc.returncode}"
         raise UserError(f"git {args[0] if args else ''} failed in {repo}: {first}")
     return proc
+
+
+def run_git_without_worktree(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run git on ``repo``'s objects with an empty work tree and index.
+
+    Diffs between commits still read ``.gitattributes`` from the checkout: a checkout whose
+    attributes say ``*.sh -diff`` would show a script as "binary" and hide it from the risk rules,
+    and two checkouts of the same commits could yield different change ids. With an empty work
+    tree and index, no checked-out attribute applies.
+    """
+    import tempfile
+
+    git_dir = run_git(repo, "rev-parse", "--absolute-git-dir").stdout.decode("utf-8", "replace").strip()
+    with tempfile.TemporaryDirectory(prefix="reviewer-app-git-") as empty:
+        return run_git(
+            Path(empty), *args,
+            env={"GIT_INDEX_FILE": str(Path(empty) / "index")},
+            global_args=(f"--git-dir={git_dir}", f"--work-tree={empty}"),
+        )
 
 
 def git_text(repo: Path, *args: str) -> str:

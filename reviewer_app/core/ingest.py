@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from reviewer_app.core.diffparse import parse_patch
-from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, git_text, run_git
+from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, git_text, run_git, run_git_without_worktree
 from reviewer_app.core.model import Change, Commit, Person
 from reviewer_app.errors import UserError
 
@@ -70,7 +70,7 @@ def load_git_range(repo: Path, range_text: str) -> Change:
     if merge_base_proc.returncode != 0:
         raise UserError(f"{range_text}: '{match.group(1)}' and '{match.group(3)}' have no common history")
     merge_base = merge_base_proc.stdout.decode().strip()
-    diff = run_git(repo, "diff", *PINNED_DIFF_OPTIONS, merge_base, head, "--").stdout
+    diff = run_git_without_worktree(repo, "diff", *PINNED_DIFF_OPTIONS, merge_base, head, "--").stdout
     source = f"git:{range_text}"
     if not diff.strip():
         raise UserError(f"{range_text}: no changes between {match.group(1)} and {match.group(3)}")

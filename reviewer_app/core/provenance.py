@@ -139,15 +139,34 @@ def _line_at(text: str, offset: int) -> str:
     return text[start: end if end >= 0 else len(text)]
 
 
+# Addresses that coding agents sign their co-author trailers with; nobody else writes from them.
+_AGENT_ADDRESS = re.compile(
+    r"(?i)^(noreply@anthropic\.com|cursoragent@cursor\.com|noreply@aider\.(chat|dev)|(noreply|codex)@openai\.com"
+    r"|[^@\s]*\[bot\]@users\.noreply\.github\.com|\d+\+copilot@users\.noreply\.github\.com)$"
+)
+
+
+def is_agent_address(name: str, address: str) -> bool:
+    """True for a co-author identity that is a coding agent's own, not a person's."""
+    if _AGENT_ADDRESS.match(address.strip()):
+        return True
+    # Gemini's convention uses a google.com address, which people at Google also have: the name decides.
+    return bool(re.match(r"(?i)gemini\b", name.strip())) and address.lower().endswith("google.com")
+
+
 def co_authors(change: Change, provenance: Provenance) -> list[str]:
-    """E-mail addresses of human co-authors (Co-authored-by trailers that are not agent markers)."""
+    """E-mail addresses of human co-authors: every Co-authored-by trailer whose address is not an agent's.
+
+    Decided by the address, not by whether the line also mentions an agent: a trailer such as
+    "Co-authored-by: copilot-swe-agent[bot] Pat <pat@example.com>" still names Pat, who must not
+    approve the change.
+    """
     emails: list[str] = []
     for message in _messages(change):
         for match in _CO_AUTHOR.finditer(message):
-            line = match.group(0).strip()
-            if line in provenance.evidence:
+            name, address = match.group(1), match.group(2).strip().lower()
+            if is_agent_address(name, address):
                 continue
-            address = match.group(2).strip().lower()
             if address not in emails:
                 emails.append(address)
     return emails

@@ -71,3 +71,18 @@ def test_files_and_stdin(tmp_path: Path) -> None:
         load_changes(str(tmp_path / "missing.diff"))
     with pytest.raises(UserError, match="is a directory"):
         load_changes(str(tmp_path))
+
+
+def test_checked_out_attributes_cannot_hide_a_script_as_binary(git_repo: GitRepo) -> None:
+    git_repo.write("ops/run.sh", "echo safe\n")
+    git_repo.commit("init")
+    git_repo.git("checkout", "-q", "-b", "sneaky")
+    git_repo.write(".gitattributes", "*.sh -diff\n")
+    git_repo.write("ops/run.sh", "rm -rf /var/lib/postgresql/data\n")
+    git_repo.commit("tidy")
+    # git itself, in this checkout, hides the script
+    assert "Binary files" in git_repo.git("diff", "main", "sneaky")
+    change = load_git_range(git_repo.path, "main..sneaky")
+    script = next(f for f in change.files if f.path == "ops/run.sh")
+    assert not script.binary
+    assert [line.text for line in script.hunks[0].lines if line.kind.value == "+"] == ["rm -rf /var/lib/postgresql/data"]

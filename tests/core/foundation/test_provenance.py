@@ -77,3 +77,10 @@ def test_human_co_authors_are_listed_and_agents_are_not() -> None:
     change = _change("Fix\n\nCo-authored-by: Pat Pair <Pat@Example.com>\nCo-Authored-By: Claude <noreply@anthropic.com>")
     prov = detect(change)
     assert co_authors(change, prov) == ["pat@example.com"]
+
+
+def test_a_human_address_on_a_line_that_mentions_an_agent_is_still_a_co_author() -> None:
+    change = _change("Fix\n\nCo-authored-by: copilot-swe-agent[bot] Pat <pat@example.com>\n"
+                     "Co-authored-by: Gemini <gemini@google.com>\nCo-authored-by: Gail <gail@google.com>")
+    prov = detect(change)
+    assert co_authors(change, prov) == ["pat@example.com", "gail@google.com"]
