@@ -84,7 +84,12 @@ class TokenFormats:
     def format(self, token_type: _TokenType) -> TokenFormat:
         found = self._cache.get(token_type)
         if found is None:
-            spec = self._style.style_for_token(token_type)
+            # Lexers emit token types a style may not name (YAML's Literal.Scalar.Plain): use the
+            # nearest ancestor the style knows, as pygments' own formatters do.
+            known = token_type
+            while not self._style.styles_token(known) and known.parent is not None:
+                known = known.parent
+            spec = self._style.style_for_token(known)
             color = QColor("#" + spec["color"]) if spec["color"] else None
             found = TokenFormat(color, bool(spec["bold"]), bool(spec["italic"]))
             self._cache[token_type] = found

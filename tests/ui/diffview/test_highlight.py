@@ -55,3 +55,13 @@ def test_only_the_requested_block_of_a_huge_change_is_lexed() -> None:
     assert 0 < highlighter.lexed_lines <= BLOCK_LINES
     assert highlighter.tokens(119, 49, 23) is not None
     assert highlighter.lexed_lines <= BLOCK_LINES  # served from the cache
+
+
+def test_token_types_the_style_does_not_name_fall_back_to_their_parent() -> None:
+    from pygments.token import Literal
+
+    from reviewer_app.ui.diffview.style import TokenFormats
+
+    formats = TokenFormats(dark=False)
+    yaml_scalar = Literal.Scalar.Plain  # emitted by the YAML lexer, unknown to the default style
+    assert formats.format(yaml_scalar) == formats.format(Literal)
