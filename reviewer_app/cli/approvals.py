@@ -116,11 +116,14 @@ def run_reject(args: argparse.Namespace) -> int:
 
 def run_revoke(args: argparse.Namespace) -> int:
     from reviewer_app.core import events
+    from reviewer_app.core.gate import DECISIONS, signing_order
 
     ctx = _DecisionContext.open(args)
     mine = [e for e in events.events_for_change(ctx.db, ctx.change_id)
-            if e.principal.lower() == ctx.signer.principal.lower() and e.type in ("approve", "reject", "revoke")]
-    if not mine or sorted(mine, key=lambda e: e.created_at)[-1].type != "approve":
+            if e.principal.lower() == ctx.signer.principal.lower() and e.type in DECISIONS]
+    # The gate's order (time, then the signer's chain): a same-second approve and reject must not be
+    # settled by whichever row the database happens to return last.
+    if not mine or signing_order(ctx.db, mine)[-1].type != "approve":
         raise UserError(f"{ctx.change_id}: {ctx.signer.principal} has no standing approval to revoke")
     event = events.create_event(ctx.db, ctx.signer, "revoke", ctx.change_id, {"comment": args.comment})
     ctx.report("revoked the approval of", event)

@@ -5,10 +5,9 @@ provenance, risk and services are recomputed from the diff; the policy, allowed 
 revocations are read from the base revision; only the events filed under exactly this change id
 are read and verified. Any doubt means "not approved" (the CLI turns errors into exit 2).
 
-Before judging, a change must be one an approval can bind to: paths as git writes them, binary files
-with full blob ids, and, when it edits ``.reviewer/``, a base that holds what it edits (otherwise the
-configuration judging it could be its own). Content the risk rules cannot see (text shown as binary,
-submodule bumps) is judged critical. An approval counts once per person and per key; never for an
+Before judging, a change must be one an approval can bind to (gate_checks.py: paths as git writes
+them, binary files with full blob ids, and, when it edits ``.reviewer/``, a base that holds what it
+edits). Content the risk rules cannot see (text shown as binary, submodule bumps) is judged critical. An approval counts once per person and per key; never for an
 author, co-author or committer (by email, or by a key allowed_signers lists for them); only under a
 lower-case principal; not when dated in the future or when the signer's chain in the database has
 a hole (a deleted revoke).
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from reviewer_app.core import events as event_log
+from reviewer_app.core import gate_checks
 from reviewer_app.core import policy as approval_policy
 from reviewer_app.core.allowed_signers import NOT_VALID_AT_SIGNING, UNKNOWN_PRINCIPAL, TrustStore
 from reviewer_app.core.gitcmd import run_git
@@ -30,8 +30,6 @@ from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:
     import sqlite_utils
-
-    from reviewer_app.core.model import Change, FileDiff
 
 DECISIONS = ("approve", "reject", "revoke")
 BLOCKING_SEVERITIES = ("high", "critical")  # findings an approver must acknowledge by id
@@ -121,12 +119,12 @@ def run_gate(db: "sqlite_utils.Database", repo: Path | None, spec: str, base: st
     catalog = services.load_catalog(workspace)
     verdicts = []
     for change in changes:
-        check_canonical_paths(change)
-        check_content_bound(change)
+        gate_checks.check_canonical_paths(change)
+        gate_checks.check_content_bound(change)
         analysis = analyze(change, workspace, rules=rules, catalog=catalog).to_dict()
         if approval_policy.touches_config(analysis):
-            check_config_preimage(repo, base_commit, change)
-        hidden = hidden_content(repo, change)
+            gate_checks.check_config_preimage(repo, base_commit, change)
+        hidden = gate_checks.hidden_content(repo, change)
         if hidden:
             analysis[approval_policy.HIDDEN_CONTENT] = hidden
         verdicts.append(judge(db, analysis, policy, trust))
@@ -145,131 +143,6 @@ def resolve_base(repo: Path, spec: str, base: str | None) -> str:
         what = "--base" if base else ("the repository's HEAD (it has no commits?)" if name == "HEAD" else "the range's base")
         raise UserError(f"{name}: not a commit in {repo} ({what}); the policy is read from the base revision")
     return proc.stdout.decode().strip()
-
-
-def check_canonical_paths(change: "Change") -> None:
-    """Refuse paths git would not write: ``git apply`` writes ``payments//charge.py`` to
-    ``payments/charge.py``, and every matcher (policy paths, risk globs, CODEOWNERS, the catalog,
-    ``.reviewer/`` detection) would have to normalise it the same way to judge the right file."""
-    for file in change.files:
-        for path in (file.old_path, file.new_path):
-            if path is None:
-                continue
-            parts = path.split("/")
-            if "\\" in path or any(part in ("", ".", "..") for part in parts):
-                raise UserError(f"{change.source}: {path!r}: not a canonical repository path (empty, '.' or '..' "
-                                "parts, or a backslash); git never writes such a path, so the patch was made by hand: "
-                                "gate the git range or a patch made by git")
-
-
-# git calls a file binary when a NUL byte is in its first 8000 bytes (xdiff's buffer_is_binary).
-BINARY_SNIFF_BYTES = 8000
-
-
-SUBMODULE_MODE = "160000"
-
-
-def hidden_content(repo: Path, change: "Change") -> list[str]:
-    """Paths whose content the risk rules cannot see: text shown as binary, or a submodule bump.
-
-    ``.gitattributes`` saying ``*.sh -diff`` (in the change itself: git reads it from the checkout) or
-    a hand-made ``GIT binary patch`` turns a script into "binary", so no rule sees a line of it; a
-    submodule's new commit can hold any code at all. Such a change is judged critical
-    (policy.HIDDEN_CONTENT). Real binaries (a NUL byte early on, as git itself decides) are not hidden.
-    """
-    from reviewer_app.core.export.verify import binary_contents  # only patches with binary files pay for it
-
-    hidden: list[str] = []
-    carried: dict[str, bytes] | None = None
-    for file in change.files:
-        if SUBMODULE_MODE in (file.old_mode, file.new_mode):
-            hidden.append(file.path)
-            continue
-        if not file.binary:
-            continue
-        sides = [blob.lower() for blob in (file.old_blob, file.new_blob) if blob and blob.strip("0")]
-        contents = []
-        for blob in sides:
-            proc = run_git(repo, "cat-file", "blob", blob, check=False)
-            if proc.returncode == 0:
-                contents.append(proc.stdout)
-                continue
-            if carried is None:
-                carried = binary_contents(change.raw)
-            if blob in carried:
-                contents.append(carried[blob])
-        if not contents or any(b"\0" not in data[:BINARY_SNIFF_BYTES] for data in contents):
-            hidden.append(file.path)
-    return hidden
-
-
-_FULL_BLOB_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-
-
-def check_content_bound(change: "Change") -> None:
-    """Refuse a binary file whose content the change id does not pin down.
-
-    A binary file has no lines: its blob ids stand in for its content. Without an ``index`` line, or
-    with abbreviated ids (plain ``git diff``), two different files would share one change id, so an
-    approval would not say which content it approved.
-    """
-    for file in change.files:
-        if not file.binary:
-            continue
-        ids = (file.old_blob or "", file.new_blob or "")
-        if not all(_FULL_BLOB_ID.match(blob.lower()) for blob in ids):
-            shown = "..".join(blob or "?" for blob in ids)
-            raise UserError(f"{change.source}: {file.path}: a binary file without full blob ids (index {shown}); "
-                            "its content is not bound by the change id: make the patch with "
-                            "`git diff --binary` or `git format-patch` (or gate the git range)")
-
-
-def check_config_preimage(repo: Path, base_commit: str, change: "Change") -> None:
-    """A change to ``.reviewer/`` is judged by the base's configuration only if the base holds what the
-    change edits. Otherwise the base is not this change's base (``--base`` naming the head, or a branch
-    that already carries the edit) and the configuration judging it may be the change's own: fail closed.
-    """
-    for file in change.files:
-        if not any(p is not None and approval_policy.is_config_path(p) for p in (file.old_path, file.new_path)):
-            continue
-        problem = _preimage_problem(repo, base_commit, file)
-        if problem:
-            raise UserError(f"{file.path}: this change edits .reviewer/, but the base {base_commit[:12]} {problem}; "
-                            "the configuration that judges it must come from the change's own base "
-                            "(name it with --git BASE..HEAD or --base)")
-
-
-def _preimage_problem(repo: Path, base_commit: str, file: "FileDiff") -> str | None:
-    if file.old_path is None:  # an added file: the base must not have it already
-        if _base_blob(repo, base_commit, file.new_path or "") is not None:
-            return f"already has {file.new_path}"
-        return None
-    blob = _base_blob(repo, base_commit, file.old_path)
-    if blob is None:
-        return f"has no {file.old_path}"
-    if file.old_blob:
-        if not blob.startswith(file.old_blob.lower()):
-            return f"holds another version of {file.old_path} (blob {blob[:12]}, the change edits {file.old_blob[:12]})"
-        return None
-    # No index line (a plain diff -u): every hunk's old side must be in the base's file.
-    data = run_git(repo, "cat-file", "blob", blob).stdout
-    base_lines = data.split(b"\n")
-    for hunk in file.hunks:
-        old_side = [line.raw if line.raw is not None else line.text.encode("utf-8", "surrogateescape")
-                    for line in hunk.lines if line.kind.value != "+"]
-        if old_side and not _contains(base_lines, old_side):
-            return f"does not hold the lines the change edits in {file.old_path}"
-    return None
-
-
-def _base_blob(repo: Path, base_commit: str, path: str) -> str | None:
-    proc = run_git(repo, "rev-parse", "--verify", "--quiet", f"{base_commit}:{path}", check=False)
-    return proc.stdout.decode().strip().lower() if proc.returncode == 0 else None
-
-
-def _contains(lines: list[bytes], block: list[bytes]) -> bool:
-    width = len(block)
-    return any(lines[i:i + width] == block for i in range(len(lines) - width + 1))
 
 
 def co_authors_of(analysis: dict[str, Any]) -> list[str]:
@@ -379,7 +252,7 @@ def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: Trust
     approvers: list[approval_policy.Approver] = []
     rejections: list[dict[str, Any]] = []
     for decisions in by_principal.values():
-        ordered = _in_signing_order(db, decisions)
+        ordered = signing_order(db, decisions)
         last = ordered[-1]
         for earlier in ordered[:-1]:
             if earlier.type == "approve":
@@ -445,12 +318,18 @@ def is_canonical_principal(principal: str) -> bool:
     return principal == principal.lower() and not any(c.isspace() for c in principal)
 
 
-def _in_signing_order(db: "sqlite_utils.Database", decisions: list[event_log.SignedEvent]) -> list[event_log.SignedEvent]:
-    """One principal's decisions oldest first; same-second ties are settled by the signer's chain."""
+def signing_order(db: "sqlite_utils.Database", decisions: list[event_log.SignedEvent]) -> list[event_log.SignedEvent]:
+    """One principal's decisions oldest first; same-second ties are settled by the signer's chain.
+
+    The last one is the decision that stands. ``revoke`` asks the same question the gate does ("is my
+    approval standing?"), so it uses this too: row order would settle a same-second tie arbitrarily.
+    """
     if len({e.created_at for e in decisions}) == len(decisions):
         return sorted(decisions, key=lambda e: e.created_at)
-    chain = event_log.events_of_principal(db, decisions[0].principal)
-    position = {e.id: i for i, e in enumerate(chain)}
+    position: dict[str, int] = {}
+    for principal in sorted({e.principal for e in decisions}):
+        for i, event in enumerate(event_log.events_of_principal(db, principal)):
+            position.setdefault(event.id, i)
     return sorted(decisions, key=lambda e: (e.created_at, position.get(e.id, -1)))
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -110,12 +111,14 @@ class PublicKey:
     def from_blob(cls, blob: bytes) -> "PublicKey":
         return cls(key_type=WireReader(blob).text(), blob=blob)
 
-    @property
+    # Cached: a sync import reads the fingerprint of every event's key several times, and each read
+    # would hash the blob again (and parse a certificate again). The fields are frozen, so it cannot go stale.
+    @functools.cached_property
     def fingerprint(self) -> str:
         """As ``ssh-keygen -l`` shows it; a certificate has the fingerprint of the key it certifies."""
         return fingerprint(self.plain.blob)
 
-    @property
+    @functools.cached_property
     def plain(self) -> "PublicKey":
         """The key itself: a certificate's certified key, or this key when it is not a certificate."""
         return Certificate.parse(self).key if self.is_certificate else self

@@ -187,7 +187,9 @@ def _graph(workspace_root: Path | None, change: Change) -> dict[str, Any]:
     workspace = Workspace(root=workspace_root)
     catalog = services.load_catalog(workspace)
     affected = services.affected(catalog, change.paths)
-    return services.graph_export(catalog, affected, neighbourhood=2)
+    # One hop around the affected services: enough context to see what sits next to them, few
+    # enough nodes to read in a narrow pane.
+    return services.graph_export(catalog, affected, neighbourhood=1)
 
 
 def load_change_detail(db_path: Path | None, change_id: str, workspace_root: Path | None,

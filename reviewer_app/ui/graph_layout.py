@@ -15,7 +15,7 @@ from typing import Any
 NODE_W, NODE_H = 170.0, 46.0
 H_GAP, V_GAP, LAYER_GAP = 14.0, 12.0, 40.0
 PER_ROW = 2  # the inspector is narrow; a layer of many services wraps downwards
-MAX_UNRELATED = 12  # the "rest" of the catalog is context, not the point: keep it small
+MAX_CONTEXT = 6  # unaffected neighbours are context, not the point: the nearest and most critical few
 
 
 @dataclass
@@ -65,11 +65,21 @@ def hop_distances(graph: dict[str, Any]) -> dict[str, int]:
     return distance
 
 
+def drawn_nodes(graph: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """Every affected service and the ``MAX_CONTEXT`` nearest, most critical others; how many were left out."""
+    distance = hop_distances(graph)
+    nodes = graph.get("nodes") or []
+    affected = [n for n in nodes if node_role(n) != "other"]
+    context = sorted((n for n in nodes if node_role(n) == "other"),
+                     key=lambda n: (distance.get(str(n.get("id")), 99), *_order(n)[1:]))
+    return affected + context[:MAX_CONTEXT], max(0, len(context) - MAX_CONTEXT)
+
+
 def layered_layout(graph: dict[str, Any]) -> list[PlacedNode]:
     distance = hop_distances(graph)
     layers: dict[int, list[dict[str, Any]]] = {}
     unrelated: list[dict[str, Any]] = []
-    for node in graph.get("nodes") or []:
+    for node in drawn_nodes(graph)[0]:
         role = node_role(node)
         hops = distance.get(str(node.get("id")))
         if role == "transitive" and hops is None:
@@ -79,8 +89,7 @@ def layered_layout(graph: dict[str, Any]) -> list[PlacedNode]:
         else:
             layers.setdefault(0 if role == "direct" else max(hops, 1), []).append(node)
     if unrelated:
-        unrelated.sort(key=_order)
-        layers[max(layers, default=-1) + 1] = unrelated[:MAX_UNRELATED]
+        layers[max(layers, default=-1) + 1] = unrelated
     placed: list[PlacedNode] = []
     y = 0.0
     for layer in sorted(layers):

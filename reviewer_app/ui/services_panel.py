@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer_app.ui.backend import ServiceRef
-from reviewer_app.ui.graph_layout import NODE_H, NODE_W, PlacedNode, chain_edges, layered_layout
+from reviewer_app.ui.graph_layout import NODE_H, NODE_W, PlacedNode, chain_edges, drawn_nodes, layered_layout
 
 MIN_SCALE = 0.8  # below this the badges are unreadable: scroll instead of shrinking further
 ROLE_TEXT = {"direct": "DIRECT", "transitive": "DEPENDENT", "other": "context"}
@@ -171,6 +171,12 @@ class ServiceGraphView(QGraphicsView):
             caption.setBrush(QBrush(text))
             caption.setPos(rect.right() + 8, rect.top() + 2)
             self.scene().addItem(caption)
+        left_out = drawn_nodes(self._graph)[1]
+        if left_out:
+            more = QGraphicsSimpleTextItem(f"+{left_out} more unaffected neighbour(s) not drawn")
+            more.setBrush(QBrush(text))
+            more.setPos(0, top + 3 * 28.0)
+            self.scene().addItem(more)
         if not self._placed:
             empty = QGraphicsSimpleTextItem(self._graph.get("error") or "No service catalog for this workspace")
             empty.setBrush(QBrush(text))

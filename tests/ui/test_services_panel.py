@@ -106,3 +106,15 @@ def test_empty_catalog_says_so(qtbot) -> None:
     texts = [item.text() for item in panel.graph_view.scene().items() if hasattr(item, "text")]
     assert ".reviewer/services.toml: invalid TOML" in texts
     assert panel.summary.text() == "No catalogued service is affected."
+
+
+def test_only_the_nearest_context_services_are_drawn() -> None:
+    from reviewer_app.ui.graph_layout import MAX_CONTEXT, drawn_nodes
+
+    nodes = [{"id": "core", "name": "core", "tier": 0, "affected": "direct"}] + [
+        {"id": f"lib{n}", "name": f"lib{n}", "tier": n % 3, "affected": None} for n in range(10)]
+    edges = [{"source": "core", "target": f"lib{n}"} for n in range(10)]
+    kept, left_out = drawn_nodes({"nodes": nodes, "edges": edges})
+    assert left_out == 10 - MAX_CONTEXT
+    assert kept[0]["id"] == "core"
+    assert [n["tier"] for n in kept[1:]] == sorted(n["tier"] for n in kept[1:])  # the most critical kept

@@ -3,9 +3,11 @@
 Speed matters (a 150k-line diff must be assessed in about the time it takes to parse it), so
 the engine never loops rules over lines in Python. Per file it:
   1. decides once per distinct set of path globs which rules apply (pathspec, cached per path);
-  2. joins the file's added lines (and, separately, its removed lines) into one text (hits.py);
+  2. joins each side of the file (added + context lines, removed + context lines) into one text
+     (hits.py; a match stays within its hunk and must cover a changed line);
   3. finds, with a fast literal scan, the few places each applicable rule can match at all
-     (prefilter.py), and runs the rule's compiled regex only there (in C, ``re.finditer``);
+     (prefilter.py), and runs the rule's compiled regex only there (in C, ``re.finditer``): on
+     that line, or on its whole hunk when the regex can match a line break;
   4. maps the few match offsets back to lines with a binary search, filters removed-line hits
      that are moves or rewrites (removals.py), and turns what is left into findings.
 """
@@ -13,6 +15,7 @@ the engine never loops rules over lines in Python. Per file it:
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from functools import lru_cache
 from typing import Iterable
@@ -124,10 +127,8 @@ def rule_hits(rule: Rule, view: FileView) -> list[Hit]:
     # A file-level finding needs one hit, not all of them (a pattern like '\S' hits every character).
     limit = 1 if rule.scope in ("file", "change") and not (rule.net_removed or rule.ignore_moved or rule.entropy_group) else 0
     if rule.added is not None and view.added.lines:
-        added_hits = find_hits(rule.added, view.added, "new", limit)
-        if rule.entropy_group is not None:
-            added_hits = [hit for hit in added_hits if secret_is_random(rule, hit, view)]
-        hits.extend(added_hits)
+        accept = (lambda match: secret_is_random(rule, match)) if rule.entropy_group is not None else None
+        hits.extend(find_hits(rule.added, view.added, "new", limit, accept))
     if rule.removed is not None and view.removed.lines:
         removed_hits = find_hits(rule.removed, view.removed, "old", limit)
         if removed_hits and rule.max_pure_removal:
@@ -143,13 +144,9 @@ def rule_hits(rule: Rule, view: FileView) -> list[Hit]:
     return hits
 
 
-def secret_is_random(rule: Rule, hit: Hit, view: FileView) -> bool:
+def secret_is_random(rule: Rule, match: re.Match[str]) -> bool:
     """Keep a secret-looking match only when its captured value looks random enough."""
-    assert rule.added is not None and rule.entropy_group is not None
-    text = view.added.lines[hit.index].text
-    match = rule.added.search(text, hit.start)
-    if match is None:
-        return False
+    assert rule.entropy_group is not None
     value = match.group(rule.entropy_group) or ""
     threshold = rule.min_entropy_hex if value and set(value) <= HEX_DIGITS and rule.min_entropy_hex else rule.min_entropy
     return shannon_entropy(value) >= threshold
@@ -170,7 +167,7 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit]) -> F
 def file_finding(rule: Rule, view: FileView, hits: list[Hit]) -> Finding:
     # Escalation conditions on "the line" look at every added line of the file (hits may be capped).
     line_texts = [line.text for line in view.added.lines] or [view.side(hit.side).lines[hit.index].text for hit in hits]
-    severity, because = escalated(rule, line_texts, view.added.text, view.removed.text)
+    severity, because = escalated(rule, line_texts, view.added.changed_text, view.removed.changed_text)
     side = "old" if view.diff.status is FileStatus.DELETED else "new"
     return Finding(rule.id, severity, view.diff.path, side, 0, 0, 0, _message(rule, severity, because),
                    rule.reference, rule.scope)

@@ -9,6 +9,10 @@ pattern can match; the full pattern then runs only on a small window of lines ar
 
 The derivation is conservative: when it cannot prove a literal is required, the pattern has no
 pre-filter and runs over the whole text, so pre-filtering never changes what a rule finds.
+
+Where the full pattern runs (hits.py) depends on ``can_span_lines``: a match of a pattern that
+cannot contain a newline lies on the line of its literal, so that line is enough; a match of one
+that can (``DROP\\s+TABLE``) may reach any line of the hunk, so the whole hunk is scanned.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ from re import _parser as sre_parser  # type: ignore[attr-defined]
 MIN_LITERAL = 3  # shorter literals ("rm", "0") hit nearly every file and save nothing
 NON_ASCII = "\0non-ascii"  # marker: every match contains a character above U+007F
 REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT} | ({sre.POSSESSIVE_REPEAT} if hasattr(sre, "POSSESSIVE_REPEAT") else set())
-WINDOW_LINES = 2  # lines around a literal hit searched by the full pattern (matches may span lines)
 # Short literals that occur inside countless identifiers ("err" in "stderr", "try" in "registry"):
 # a requirement made of them selects nearly every line, so another one is preferred when there is.
 COMMON_FRAGMENTS = frozenset({
@@ -109,14 +112,14 @@ def prefilter_for(pattern: re.Pattern[str]) -> Prefilter | None:
     return Prefilter(tuple(sorted(requirement, key=lambda s: (-len(s), s))), False)
 
 
-def candidate_windows(prefilter: Prefilter, text: str, folded: str, starts: list[int]) -> list[tuple[int, int]] | None:
-    """(pos, endpos) ranges of ``text`` that can hold a match; None means "scan everything".
+def literal_lines(prefilter: Prefilter, text: str, folded: str, starts: list[int]) -> set[int] | None:
+    """Indexes of the lines of ``text`` holding a required literal; None means "scan everything".
 
     Each literal is looked up with ``str.find`` (memchr speed), jumping to the next line after a
     hit: a literal that is absent, the usual case, costs one pass at a few GB/s.
     """
     if prefilter.non_ascii:
-        return None if not text.isascii() else []
+        return None if not text.isascii() else set()
     if not prefilter.literals or len(folded) != len(text):
         return None  # case folding changed lengths (e.g. "ß" -> "ss"): offsets would not map back
     last_line = len(starts) - 1
@@ -134,17 +137,107 @@ def candidate_windows(prefilter: Prefilter, text: str, folded: str, starts: list
             if line >= last_line:
                 break
             position = folded.find(literal, starts[line + 1])  # more hits on this line add nothing
-    windows: list[tuple[int, int]] = []
-    for line in sorted(hit_lines):
-        first = max(0, line - WINDOW_LINES)
-        end_line = min(last_line, line + WINDOW_LINES)
-        pos = starts[first]
-        endpos = starts[end_line + 1] - 1 if end_line < last_line else len(text)
-        if windows and pos <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], max(windows[-1][1], endpos))
+    return hit_lines
+
+
+# -- can a match run over a line break? ------------------------------------------------------------
+# Categories by whether they contain "\n" (re's parser emits the plain names; the compiler picks
+# the Unicode/locale variants later, which agree on "\n").
+_NEWLINE_CATEGORIES = {sre.CATEGORY_SPACE, sre.CATEGORY_NOT_DIGIT, sre.CATEGORY_NOT_WORD, sre.CATEGORY_LINEBREAK}
+_LINE_CATEGORIES = {sre.CATEGORY_DIGIT, sre.CATEGORY_WORD, sre.CATEGORY_NOT_SPACE, sre.CATEGORY_NOT_LINEBREAK}
+_NEWLINE = ord("\n")
+# Zero-width items that behave the same on a line as on the whole text. With MULTILINE, ^ and $
+# are line anchors; without it they (like \A and \Z) are anchors of the scanned range, whose
+# result depends on where a scan starts and stops: treated as spanning.
+_LINE_LOCAL_ANCHORS = {sre.AT_BOUNDARY, sre.AT_NON_BOUNDARY}
+_MULTILINE_ANCHORS = {sre.AT_BEGINNING, sre.AT_END}
+
+
+def _set_item_has_newline(op: object, value: object) -> bool | None:
+    """Whether one member of a [...] set matches a newline (None: an item this code does not know)."""
+    if op is sre.LITERAL:
+        return value == _NEWLINE
+    if op is sre.RANGE:
+        low, high = value  # type: ignore[misc]
+        return low <= _NEWLINE <= high
+    if op is sre.CATEGORY:
+        if value in _NEWLINE_CATEGORIES:
+            return True
+        if value in _LINE_CATEGORIES:
+            return False
+    return None
+
+
+def _set_has_newline(items: list) -> bool:
+    negated = bool(items) and items[0][0] is sre.NEGATE
+    verdicts = [_set_item_has_newline(op, value) for op, value in (items[1:] if negated else items)]
+    if None in verdicts:
+        return True  # unknown member: assume the worst
+    return not any(verdicts) if negated else any(verdicts)
+
+
+def _sequence_spans(items: list, flags: int) -> bool:
+    """True when some match of the sequence may contain a newline or depend on the scanned range."""
+    for op, value in items:
+        if op is sre.LITERAL:
+            if value == _NEWLINE:
+                return True
+        elif op is sre.NOT_LITERAL:
+            if value != _NEWLINE:
+                return True
+        elif op is sre.ANY:
+            if flags & sre.SRE_FLAG_DOTALL:
+                return True
+        elif op is sre.IN:
+            if _set_has_newline(value):
+                return True
+        elif op is sre.AT:
+            if value in _LINE_LOCAL_ANCHORS:
+                continue
+            if value in _MULTILINE_ANCHORS and flags & sre.SRE_FLAG_MULTILINE:
+                continue
+            return True
+        elif op is sre.SUBPATTERN:
+            _group, add_flags, del_flags, body = value
+            if _sequence_spans(list(body), (flags | add_flags) & ~del_flags):
+                return True
+        elif op is sre.BRANCH:
+            if any(_sequence_spans(list(branch), flags) for branch in value[1]):
+                return True
+        elif op in REPEATS:
+            if value[1] != 0 and _sequence_spans(list(value[2]), flags):
+                return True
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            # A lookaround reads across a line break even though it consumes nothing.
+            if _sequence_spans(list(value[1]), flags):
+                return True
+        elif hasattr(sre, "ATOMIC_GROUP") and op is sre.ATOMIC_GROUP:
+            if _sequence_spans(list(value), flags):
+                return True
+        elif op is sre.GROUPREF:
+            continue  # repeats what its group matched; the group itself is walked where it stands
+        elif op is sre.GROUPREF_EXISTS:
+            _group, yes, no = value
+            if _sequence_spans(list(yes), flags) or (no is not None and _sequence_spans(list(no), flags)):
+                return True
         else:
-            windows.append((pos, endpos))
-    return windows
+            return True  # an item this code does not know: assume the worst
+    return False
+
+
+@lru_cache(maxsize=1024)
+def can_span_lines(pattern: re.Pattern[str]) -> bool:
+    """Whether a match of ``pattern`` may run over a line break (or depend on where a scan stops).
+
+    A literal newline, ``.`` under DOTALL, a negated literal, ``\\s``/``\\D``/``\\W`` or a set
+    containing a newline (negated sets included), a lookaround that can read one, ``\\A``/``\\Z``
+    and ``^``/``$`` without MULTILINE all say yes, and so does anything this walk does not know.
+    """
+    try:
+        tree = sre_parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # noqa: BLE001 - an unexpected parser shape: assume the worst
+        return True
+    return _sequence_spans(list(tree), tree.state.flags)
 
 
 # -- first-character acceleration -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The literal pre-filter and first-character lookahead never change what a pattern finds."""
+"""The literal pre-filter, the windows and the first-character lookahead never change what a pattern finds."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from reviewer_app.core.model import FileDiff, LineKind
 from reviewer_app.core.risk import load_rules
 from reviewer_app.core.risk.hits import find_hits, prepare
 from reviewer_app.core.risk.prefilter import accelerated, prefilter_for
@@ -20,35 +21,56 @@ FILLER = [
 ]
 
 
-def naive(pattern: re.Pattern[str], text: str, starts: list[int]) -> list[tuple[int, int]]:
-    """Every match of the plain pattern over the whole text, as (line index, column)."""
-    import bisect
-
-    found = []
-    for match in pattern.finditer(text):
-        index = bisect.bisect_right(starts, match.start()) - 1
-        found.append((index, match.start() - starts[index]))
+def naive(pattern: re.Pattern[str], diff: FileDiff, kind: LineKind) -> list[tuple[int, int]]:
+    """The hit semantics spelled out slowly: each hunk on its own, as the side's lines plus context,
+    scanned whole by the plain pattern; a match counts at the first changed line whose text it covers.
+    Returns (index among the side's changed lines, column)."""
+    found: list[tuple[int, int]] = []
+    changed_so_far = 0
+    for hunk in diff.hunks:
+        shown = [line for line in hunk.lines if line.kind in (kind, LineKind.CONTEXT)]
+        rows: list[tuple[int, str, int]] = []  # (offset, text, changed index or -1)
+        offset = 0
+        for line in shown:
+            rows.append((offset, line.text, changed_so_far if line.kind is kind else -1))
+            changed_so_far += line.kind is kind
+            offset += len(line.text) + 1
+        if all(index < 0 for _, _, index in rows):
+            continue
+        for match in pattern.finditer("\n".join(text for _, text, _ in rows)):
+            begin, end = match.span()
+            for line_start, text, index in rows:
+                line_end = line_start + len(text)
+                covered = max(begin, line_start) < min(end, line_end) or (begin == end and line_start <= begin <= line_end)
+                if index >= 0 and covered:
+                    found.append((index, max(0, begin - line_start)))
+                    break
     return found
 
 
-def mixed_file(example: str, seed: int) -> str:
+def mixed_hunks(example: str, seed: int) -> list[str]:
+    """The example twice among noise lines (added, removed and context), cut into a few hunks."""
     rng = random.Random(seed)
-    body = [("+" if rng.random() < 0.6 else "-") + rng.choice(FILLER) for _ in range(40)]
+    body = [rng.choice("++---   ") + rng.choice(FILLER) for _ in range(40)]
     body.insert(rng.randrange(len(body)), example.strip("\n"))
     body.insert(rng.randrange(len(body)), example.strip("\n"))
-    return "\n".join(body)
+    lines = "\n".join(body).split("\n")
+    cuts = sorted(rng.sample(range(1, len(lines)), 3))
+    return ["\n".join(lines[a:b]) for a, b in zip([0, *cuts], [*cuts, len(lines)])]
 
 
 @pytest.mark.parametrize("rule", RULES.rules, ids=lambda r: r.id)
 def test_engine_hits_equal_a_plain_scan(rule) -> None:
     examples = rule.examples.positive + rule.examples.negative + rule.examples.escalated
     for seed, example in enumerate(examples):
-        view = prepare(file_from(rule.examples.path or "src/x.py", mixed_file(example, seed)))
-        for pattern, side, name in ((rule.added, view.added, "new"), (rule.removed, view.removed, "old")):
+        diff = file_from(rule.examples.path or "src/x.py", *mixed_hunks(example, seed))
+        view = prepare(diff)
+        for pattern, side, name, kind in ((rule.added, view.added, "new", LineKind.ADDED),
+                                          (rule.removed, view.removed, "old", LineKind.REMOVED)):
             if pattern is None:
                 continue
             hits = [(h.index, h.start) for h in find_hits(pattern, side, name)]
-            assert hits == naive(pattern, side.text, side.starts), (rule.id, example)
+            assert hits == naive(pattern, diff, kind), (rule.id, example)
 
 
 @pytest.mark.parametrize(("pattern", "text"), [

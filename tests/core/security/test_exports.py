@@ -198,7 +198,7 @@ def test_genuine_binary_patches_pass_the_data_check_and_forged_deltas_do_not(git
     a delta pointing elsewhere does not."""
     import random
 
-    from reviewer_app.core.export.verify import binary_data_problems
+    from reviewer_app.core.binarypatch import binary_data_problems
 
     rng = random.Random(7)
     big = bytes(rng.randrange(256) for _ in range(60_000))
@@ -216,24 +216,24 @@ def test_genuine_binary_patches_pass_the_data_check_and_forged_deltas_do_not(git
     assert binary_data_problems(patch) == []
     # Both of big.bin's blocks are deltas, so the patch alone cannot show its content; given the old
     # content (what the reverse block would be as a literal), a forward delta is applied and checked.
-    from reviewer_app.core.export import verify
+    from reviewer_app.core import binarypatch
 
     lines = patch.decode().split("\n")
     at = lines.index("GIT binary patch", next(i for i, line in enumerate(lines) if line.startswith("diff --git a/big.bin")))
-    forward, _ = verify._binary_block(lines, at + 1)
+    forward, _ = binarypatch.read_block(lines, at + 1)
     assert forward is not None and forward[0] == "delta"
-    assert verify._apply_delta(big, forward[1]) == bytes(changed)
+    assert binarypatch.apply_delta(big, forward[1]) == bytes(changed)
     ids = next(line for line in lines[max(0, at - 3):at] if line.startswith("index ")).split()[1].split("..")
-    assert verify._check_binary(forward, ("literal", big), ids[0], ids[1]) is None
+    assert binarypatch.check_data(forward, ("literal", big), ids[0], ids[1]) is None
     other = bytearray(big)
     other[2000:2010] = b"\xee" * 10
     # old data that is not the named blob, or a delta that builds other content, is named
-    assert "old data does not hash" in (verify._check_binary(forward, ("literal", bytes(other)), ids[0], ids[1]) or "")
-    assert "new data does not hash" in (verify._check_binary(forward, ("literal", big), ids[0], "f" * 40) or "")
+    assert "old data does not hash" in (binarypatch.check_data(forward, ("literal", bytes(other)), ids[0], ids[1]) or "")
+    assert "new data does not hash" in (binarypatch.check_data(forward, ("literal", big), ids[0], "f" * 40) or "")
 
 
 def test_a_message_line_reading_git_binary_patch_is_not_binary_data() -> None:
-    from reviewer_app.core.export.verify import binary_data_problems
+    from reviewer_app.core.binarypatch import binary_data_problems
 
     patch = (b"From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nSubject: [PATCH] x\n\n"
              b"GIT binary patch\nliteral 3\n\n---\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n"

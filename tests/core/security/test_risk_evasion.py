@@ -1,13 +1,12 @@
 """Red team: risky content spelled so the risk engine misses it needs fewer approvals at the gate.
 
-Found: the rule engine's pre-filter runs a rule's regex only within two lines of a literal it
-requires (core/risk/prefilter.py, WINDOW_LINES), but 47 of the 64 built-in patterns can match a
-newline (``\\s+``). ``DROP`` and ``TABLE users;`` three lines apart is a valid SQL statement that the
-full regex finds and the windowed scan does not: the change is judged low risk and needs one
-approval instead of two, with no finding to acknowledge. The risk engine is not this suite's to
-change; the fix is requested from its owner (no windows for patterns that can match a newline,
-keeping the skip when no literal occurs). Until then this test is an expected failure; strict, so
-it turns red the moment the engine is fixed and the marker can go.
+Found: the rule engine's pre-filter ran a rule's regex only within two lines of a literal it
+requires, but 47 of the 64 built-in patterns can match a newline (``\\s+``). ``DROP`` and
+``TABLE users;`` three lines apart is a valid SQL statement that the full regex finds and the
+windowed scan did not: the change was judged low risk and needed one approval instead of two.
+Fixed in core/risk: a pattern that can span lines is scanned over the whole hunk around its
+literal (docs/risk-rules.md, "Where a pattern matches"); tests/core/risk/test_spanning.py covers
+the engine side.
 """
 
 from __future__ import annotations
@@ -37,8 +36,6 @@ def test_a_drop_table_on_one_line_is_critical(world: World) -> None:
     assert [(r.rule, r.needed) for r in verdict.requirements] == [("High risk", 2)]
 
 
-@pytest.mark.xfail(strict=True, reason="risk pre-filter windows miss matches spanning more than two lines "
-                                       "(fix requested from the risk engine's owner)")
 def test_a_drop_table_split_over_lines_is_just_as_critical(world: World, tmp_path: Path) -> None:
     verdict = world.gate("git:main..split").verdicts[0]
     assert verdict.summary["risk_level"] == "critical"
@@ -97,7 +94,7 @@ def test_a_hand_made_binary_patch_of_a_text_file_is_judged_critical(attributes_w
     new_blob = patch.split("index ", 1)[1].split()[0].split("..")[1]
     missing = subprocess.run(["git", "-C", str(world.repo.path), "cat-file", "-e", new_blob], check=False)
     assert missing.returncode != 0  # so the gate must read the content from the patch's own data
-    from reviewer_app.core.export.verify import binary_contents
+    from reviewer_app.core.binarypatch import binary_contents
 
     assert binary_contents(patch.encode())[new_blob] == b"#!/bin/sh\nrm -rf /srv/backups\n"
     path = tmp_path / "hidden.patch"

@@ -1,0 +1,160 @@
+"""Patterns that can match across lines: which ones, and where their matches count.
+
+The red team split ``DROP`` and ``TABLE users;`` over several lines to get past the literal
+pre-filter, which scanned only two lines around a literal. These tests pin the fix and the
+semantics in docs/risk-rules.md ("Where a pattern matches"): a match stays within one hunk, may
+run over its context lines, and counts at the first changed line whose text it covers.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from reviewer_app.core.risk import load_rules
+from reviewer_app.core.risk.engine import evaluate
+from reviewer_app.core.risk.hits import find_hits, prepare
+from reviewer_app.core.risk.prefilter import can_span_lines, prefilter_for
+from tests.core.risk.diffs import file_from, one_file_change
+
+RULES = load_rules(None)
+MIGRATION = "db/migrations/0042_cleanup.sql"
+
+
+@pytest.mark.parametrize(("pattern", "flags"), [
+    (r"DROP\s+TABLE", re.M),  # \s contains the newline
+    (r"a\nb", re.M),
+    (r"(?s)a.b", re.M),  # '.' under DOTALL
+    (r"(?s:a.)b", re.M),  # ... also as a local flag
+    (r"[^;]+;", re.M),  # a negated set without the newline
+    (r"[^\S]", re.M),  # "not non-space" is a space, the newline included
+    (r"x[^a]", re.M),
+    (r"\D", re.M),
+    (r"\W+", re.M),
+    (r"[\x00-\x20]", re.M),  # a range over the newline
+    (r"(foo|bar\s)", re.M),  # one branch is enough
+    (r"(a\s)+", re.M),
+    (r"(?>a\s)", re.M),  # atomic group
+    (r"x(?=\s*y)", re.M),  # a lookahead reads the next line
+    (r"(?<!\n)x", re.M),  # a lookbehind reads the previous one
+    (r"(a)?(?(1)\s|b)", re.M),  # conditional group
+    (r"^foo", 0),  # without MULTILINE ^ and $ anchor the scanned range, not a line
+    (r"foo$", 0),
+    (r"\Afoo", re.M),
+    (r"foo\Z", re.M),
+])
+def test_patterns_that_can_span_lines(pattern: str, flags: int) -> None:
+    assert can_span_lines(re.compile(pattern, flags))
+
+
+@pytest.mark.parametrize("pattern", [
+    r"DROP[ \t]+TABLE",
+    r"a.b",  # '.' stops at the newline
+    r"(?s)(?-s:a.)b",  # DOTALL switched off locally
+    r"[^\n]+x",
+    r"[^\S\n]+x",  # whitespace other than the newline
+    r"[^a\s]",
+    r"\S+\d\w",
+    r"\bfoo\b",
+    r"^\s*foo$".replace(r"\s", r"[ \t]"),  # MULTILINE line anchors
+    r"(a\s){0}b",  # repeated zero times
+    r"(a)\1",
+    r"x(?=[ \t]*y)",
+    r"(?i)kelvin|STATE",
+])
+def test_patterns_that_stay_on_one_line(pattern: str) -> None:
+    compiled = re.compile(pattern, re.M)
+    assert not can_span_lines(compiled)
+    # What the claim means: no match over a text full of line breaks contains one.
+    sample = "a\nb foo\nx\n y kelvin\n\n state aab b\n"
+    assert all("\n" not in match.group(0) for match in compiled.finditer(sample))
+
+
+def test_the_built_in_pack_has_the_spanning_patterns_the_red_team_counted() -> None:
+    patterns = [p for rule in RULES.rules for p in (rule.added, rule.removed) if p is not None]
+    spanning = [p for p in patterns if can_span_lines(p)]
+    assert (len(spanning), len(patterns)) == (47, 64)
+    assert can_span_lines(RULES.by_id("DB-DROP-TABLE").added)
+
+
+def drop_findings(*hunks: str, status: str = "modified") -> list:
+    change = one_file_change(MIGRATION, *hunks, status=status)
+    return [f for f in evaluate(change, RULES.only("DB-DROP-TABLE"))]
+
+
+def test_a_drop_table_split_far_from_its_literal_is_found() -> None:
+    """Many lines, so the literal pre-filter selects windows rather than scanning everything."""
+    lines = [f"+-- step {i}" for i in range(200)]
+    lines[120:120] = ["+DROP", "+", "+", "+", "+", "+   TABLE users;"]
+    [finding] = drop_findings("\n".join(lines), status="added")
+    assert (finding.severity, finding.side, finding.line, finding.start) == ("critical", "new", 10 + 120, 0)
+    assert finding.end == len("DROP")
+
+
+def test_a_match_may_run_over_context_lines_and_counts_at_the_changed_line() -> None:
+    # The change writes "TABLE users;" after an unchanged "DROP": the new file drops the table.
+    [finding] = drop_findings(" SELECT 1;\n DROP\n \n+TABLE users;\n SELECT 2;")
+    assert (finding.side, finding.line, finding.start, finding.end) == ("new", 13, 0, len("TABLE"))
+
+
+def test_a_match_on_context_lines_only_is_not_the_change_s() -> None:
+    assert drop_findings(" DROP\n TABLE users;\n+SELECT 1;") == []
+
+
+def test_an_added_blank_line_inside_an_old_match_does_not_count() -> None:
+    assert drop_findings(" DROP\n+\n TABLE users;") == []
+
+
+def test_a_match_does_not_join_two_hunks() -> None:
+    # The lines between the hunks are not in the diff: "DROP" and "TABLE" are not adjacent.
+    assert drop_findings("+DROP", "+TABLE users;") == []
+    [finding] = drop_findings("+DROP", "+DROP TABLE users;")
+    assert finding.line == 110  # the second hunk starts at line 110
+
+
+def test_removed_side_matches_run_over_context_too() -> None:
+    """A removed ``except:`` body next to an unchanged ``try:`` is matched on the old side."""
+    change = one_file_change("src/app/service.py", " try:\n     charge(card)\n except Exception:\n-    pass\n+    raise")
+    found = evaluate(change, RULES.only("ERR-HANDLING-REMOVED"))
+    # the old side held a swallowed exception, the new side no longer does: nothing removed a guard
+    assert [f for f in found if f.side == "new"] == []
+
+
+def test_an_unchanged_except_completed_by_an_added_pass_swallows_errors() -> None:
+    change = one_file_change("src/app/service.py",
+                             " try:\n     charge(card)\n except Exception:\n-    log.exception('charge failed')\n+    pass")
+    found = evaluate(change, RULES.only("ERR-HANDLING-REMOVED"))
+    assert [(f.side, f.line) for f in found] == [("new", 13)]
+
+
+def test_a_pattern_that_cannot_span_lines_is_not_run_over_two() -> None:
+    pattern = re.compile(r"DROP[ \t]+TABLE", re.M)
+    view = prepare(file_from(MIGRATION, "+DROP\n+TABLE x;\n+DROP  TABLE y;"))
+    assert [(h.index, h.start, h.end) for h in find_hits(pattern, view.added, "new")] == [(2, 0, 11)]
+
+
+def test_limit_and_accept_count_only_hits_on_changed_lines() -> None:
+    pattern = re.compile(r"token\s*=\s*'(?P<value>\w+)'", re.M)
+    view = prepare(file_from("src/app/settings.py",
+                             " token = 'aaaa'\n+token =\n+  'abc123'\n+token = 'bbbb'\n+token = 'x'"))
+    every = find_hits(pattern, view.added, "new")
+    assert [(h.index, h.start) for h in every] == [(0, 0), (2, 0), (3, 0)]
+    assert every[0].matched == "token =\n  'abc123'"
+    [first] = find_hits(pattern, view.added, "new", limit=1)
+    assert first.index == 0
+    longer = find_hits(pattern, view.added, "new", accept=lambda m: len(m.group("value")) > 4)
+    assert [h.index for h in longer] == [0]
+
+
+def test_a_hit_inside_a_window_of_a_big_file_equals_a_whole_scan() -> None:
+    """The pre-filter selects windows (few literal lines) and the result is what a full scan finds."""
+    lines = [f"+SELECT {i};" for i in range(300)]
+    lines[40:40] = ["+drop", "+", "+  table a;"]
+    lines[250:250] = [" DROP", "+TABLE b; DROP", " TABLE c;"]
+    view = prepare(file_from(MIGRATION, "\n".join(lines)))
+    pattern = RULES.by_id("DB-DROP-TABLE").added
+    assert prefilter_for(pattern) is not None
+    hits = find_hits(pattern, view.added, "new")
+    assert [(view.added.lines[h.index].text, h.start) for h in hits] == [("drop", 0), ("TABLE b; DROP", 0),
+                                                                         ("TABLE b; DROP", 9)]
