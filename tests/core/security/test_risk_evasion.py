@@ -62,22 +62,22 @@ def attributes_world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 def test_a_script_hidden_as_binary_by_gitattributes_is_judged_critical(attributes_world: World) -> None:
-    """CI checks out the pull request, so git reads the change's own ``*.sh -diff`` and prints the
-    script as a binary patch: no rule sees ``rm -rf``. The gate judges such content critical."""
+    """CI checks out the pull request, whose own ``*.sh -diff`` makes git print the script as a binary
+    patch. Ranges are diffed without the checkout's attributes, so the rules see ``rm -rf`` anyway."""
     world = attributes_world
     visible = world.gate("git:main..visible").verdicts[0]
     assert visible.summary["risk_level"] == "critical"  # what the script really is
     world.repo.git("checkout", "-q", "hidden")
     try:
+        assert "Binary files" in world.repo.git("diff", "main", "hidden")  # git itself hides it here
         verdict = world.gate("git:main..hidden").verdicts[0]
         code, out, _ = world.cli("gate", "--repo", str(world.repo.path), "--git", "main..hidden")
     finally:
         world.repo.git("checkout", "-q", "main")
-    assert verdict.summary["risk_level"] != "critical"  # the rules did not see rm -rf...
-    assert verdict.summary["hidden_content"] == ["deploy/cleanup.sh"]
-    assert verdict.summary["judged_as"] == "critical"  # ...so it is judged critical anyway
+    assert verdict.summary["risk_level"] == "critical"  # the rules saw rm -rf
+    assert not verdict.summary.get("hidden_content")
     assert [(r.rule, r.needed) for r in verdict.requirements] == [("High risk", 2)]
-    assert code == 1 and "unseen by the risk rules (text shown as binary, or a submodule): deploy/cleanup.sh" in out
+    assert code == 1
 
 
 def test_a_hand_made_binary_patch_of_a_text_file_is_judged_critical(attributes_world: World, tmp_path: Path) -> None:

@@ -260,7 +260,7 @@ def test_binary_and_rename_rows(view: DiffView, git_repo: GitRepo) -> None:
     assert canvas.rows is not None
     notes = {change.files[canvas.rows.row(n).file_index].path: canvas.rows.row(n).note
              for n in range(len(canvas.rows)) if canvas.rows.row(n).kind is RowKind.NOTE}
-    assert notes == {"assets/logo.png": "Binary file changed", "docs/new_name.md": "Renamed without content changes"}
+    assert notes == {"assets/logo.png": "Binary file changed (264 bytes → 264 bytes)", "docs/new_name.md": "Renamed without content changes"}
     renamed = next(i for i, f in enumerate(change.files) if f.status is FileStatus.RENAMED)
     tooltip = canvas.tooltip_at(row_point(canvas, canvas.rows.file_rows[renamed], 100))
     assert tooltip == "docs/old_name.md → docs/new_name.md (100% similar)"
