@@ -11,6 +11,11 @@ What is detected, and how:
 - a cut-off tail: the closing record is missing, or its heads name events that are not there.
 The closing record is not signed: it detects accidents and careless tampering; someone who
 rewrites it must still forge no signature, and the heads can be compared with the team's refs.
+
+In-toto statements are not signed as a whole: each review's signature and fields are checked, but the
+verdict, levels, risk and services beside them are the exporter's summary and are not re-derived
+(the result says so). Bundle patches are checked against their change ids and their binary data
+against the blob ids it claims (core/binarypatch.py).
 """
 
 from __future__ import annotations
@@ -225,6 +230,11 @@ def verify_intoto(data: bytes, source: str, trust: TrustStore) -> VerifyResult:
             if checked and checked[1]["key"] != review.get("key_fingerprint"):
                 result.problems.append(f"{where}: review {checked[0].id}: key_fingerprint differs from the payload")
     result.checked.append(f"{count} statements read, review signatures checked against {trust.source}")
+    # Re-deriving a verdict needs the policy and the change's analysis at its base, which a statement
+    # does not carry; saying so keeps an auditor from reading "intact" as "the verdict holds".
+    result.checked.append("not re-derived: each statement's verdict, levels, risk and services are unsigned "
+                          "summaries written by the exporter; the signed reviews are the evidence "
+                          "(run `reviewer-app gate` on the change to judge it again)")
     return result
 
 

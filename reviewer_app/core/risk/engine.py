@@ -3,11 +3,10 @@
 Speed matters (a 150k-line diff must be assessed in about the time it takes to parse it), so
 the engine never loops rules over lines in Python. Per file it:
   1. decides once per distinct set of path globs which rules apply (pathspec, cached per path);
-  2. joins each side of the file (added + context lines, removed + context lines) into one text
-     (hits.py; a match stays within its hunk and must cover a changed line);
+  2. joins the file's added lines (and, separately, its removed lines) into one text (hits.py);
   3. finds, with a fast literal scan, the few places each applicable rule can match at all
      (prefilter.py), and runs the rule's compiled regex only there (in C, ``re.finditer``): on
-     that line, or on its whole hunk when the regex can match a line break;
+     that line, or over the whole text when the regex can match a line break;
   4. maps the few match offsets back to lines with a binary search, filters removed-line hits
      that are moves or rewrites (removals.py), and turns what is left into findings.
 """
@@ -167,7 +166,7 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit]) -> F
 def file_finding(rule: Rule, view: FileView, hits: list[Hit]) -> Finding:
     # Escalation conditions on "the line" look at every added line of the file (hits may be capped).
     line_texts = [line.text for line in view.added.lines] or [view.side(hit.side).lines[hit.index].text for hit in hits]
-    severity, because = escalated(rule, line_texts, view.added.changed_text, view.removed.changed_text)
+    severity, because = escalated(rule, line_texts, view.added.text, view.removed.text)
     side = "old" if view.diff.status is FileStatus.DELETED else "new"
     return Finding(rule.id, severity, view.diff.path, side, 0, 0, 0, _message(rule, severity, because),
                    rule.reference, rule.scope)

@@ -4,6 +4,13 @@ Signed ``created_at`` times are claims with one-second resolution, so two events
 often share a second; ordering by time alone can put an event before its predecessor. Within a
 batch, an event comes after its ``prev`` (when the batch holds it), otherwise the given order stands
 among events of the same second (the index's insertion order is the best witness we have).
+
+Used for the order of events in an export (export/selection.py), where an event must never come
+before its predecessor (verify-export reports that as "reordered"). It differs from
+``events.chain_order`` only in how it breaks ties between unlinked events of the same second: by the
+position given here, by event id there (a result that depends on the events alone). Neither decides
+which of a signer's decisions stands: the gate and ``revoke`` use ``gate.signing_order`` (claimed
+time, then the signer's chain), never the order rows come back in.
 """
 
 from __future__ import annotations

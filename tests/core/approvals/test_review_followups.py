@@ -3,6 +3,7 @@ command's idea of "standing approval" matching the gate's, and the binary-patch 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import zlib
 from datetime import datetime, timezone
@@ -139,3 +140,32 @@ def test_a_genuine_delta_decodes_to_both_sides() -> None:
     patch = _binary_patch(("delta", delta), ("literal", old), old_id, new_id)
     assert binarypatch.binary_data_problems(patch) == []
     assert binarypatch.binary_contents(patch) == {old_id: old, new_id: new}
+
+
+def test_verify_export_says_an_in_toto_verdict_is_an_unsigned_summary(team: Team, tmp_path: Path) -> None:
+    """The signed reviews are checked; the verdict beside them is the exporter's word, and the result says so."""
+    from reviewer_app.core.export.intoto import PREDICATE_TYPE, STATEMENT_TYPE
+    from reviewer_app.core.export.verify import verify_export
+
+    change_id = "sha256:" + "c" * 64
+    review = _signed(team.signer("alice"), "approve", change_id, None, "fine")
+    statement = {
+        "_type": STATEMENT_TYPE, "predicateType": PREDICATE_TYPE,
+        "subject": [{"name": "x", "digest": {"sha256": "c" * 64}}],
+        "predicate": {"change": {"id": change_id}, "verdict": {"result": "approved", "details": []},
+                      "reviews": [{"event_id": review.id, "type": "approve", "principal": "alice@example.com",
+                                   "level": "senior", "key_fingerprint": team.keys["alice"].public_key.fingerprint,
+                                   "created_at": "2026-11-29T12:00:00Z", "payload": review.payload,
+                                   "signature": review.signature}]},
+    }
+    allowed = team.repo.path / ".reviewer" / "allowed_signers"
+    path = tmp_path / "audit.intoto.jsonl"
+    for verdict in ("approved", "not approved"):  # either way: nothing signed says which
+        statement["predicate"]["verdict"]["result"] = verdict  # type: ignore[index]
+        path.write_text(json.dumps(statement) + "\n")
+        result = verify_export(path, allowed_signers=allowed)
+        assert result.intact, result.problems
+        assert any(line.startswith("not re-derived: each statement's verdict") for line in result.checked)
+    statement["predicate"]["reviews"][0]["principal"] = "bob@example.com"  # type: ignore[index]
+    path.write_text(json.dumps(statement) + "\n")
+    assert any("principal" in p for p in verify_export(path, allowed_signers=allowed).problems)

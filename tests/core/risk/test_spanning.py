@@ -2,8 +2,9 @@
 
 The red team split ``DROP`` and ``TABLE users;`` over several lines to get past the literal
 pre-filter, which scanned only two lines around a literal. These tests pin the fix and the
-semantics in docs/risk-rules.md ("Where a pattern matches"): a match stays within one hunk, may
-run over its context lines, and counts at the first changed line whose text it covers.
+semantics in docs/risk-rules.md ("Where a pattern matches"): a match runs over the changed lines
+of one side of a file as if they were consecutive (unchanged lines between them are skipped, not
+read) and counts at the first line whose text it covers.
 """
 
 from __future__ import annotations
@@ -71,11 +72,17 @@ def test_patterns_that_stay_on_one_line(pattern: str) -> None:
     assert all("\n" not in match.group(0) for match in compiled.finditer(sample))
 
 
-def test_the_built_in_pack_has_the_spanning_patterns_the_red_team_counted() -> None:
+def test_built_in_patterns_judged_one_line_never_match_a_line_break() -> None:
     patterns = [p for rule in RULES.rules for p in (rule.added, rule.removed) if p is not None]
     spanning = [p for p in patterns if can_span_lines(p)]
-    assert (len(spanning), len(patterns)) == (47, 64)
+    assert len(spanning) > len(patterns) // 2  # the red team counted 47 of 64 (most use \s)
     assert can_span_lines(RULES.by_id("DB-DROP-TABLE").added)
+    examples = "\n".join(line[1:] for rule in RULES.rules
+                         for example in rule.examples.positive + rule.examples.negative + rule.examples.escalated
+                         for line in example.strip("\n").split("\n"))
+    for pattern in patterns:
+        if not can_span_lines(pattern):
+            assert all("\n" not in m.group(0) for m in pattern.finditer(examples)), pattern.pattern
 
 
 def drop_findings(*hunks: str, status: str = "modified") -> list:
@@ -92,40 +99,39 @@ def test_a_drop_table_split_far_from_its_literal_is_found() -> None:
     assert finding.end == len("DROP")
 
 
-def test_a_match_may_run_over_context_lines_and_counts_at_the_changed_line() -> None:
-    # The change writes "TABLE users;" after an unchanged "DROP": the new file drops the table.
-    [finding] = drop_findings(" SELECT 1;\n DROP\n \n+TABLE users;\n SELECT 2;")
-    assert (finding.side, finding.line, finding.start, finding.end) == ("new", 13, 0, len("TABLE"))
+def test_unchanged_lines_between_the_parts_do_not_split_a_match() -> None:
+    # Blank lines and a comment the change did not write, shown as context: skipped, not read.
+    [finding] = drop_findings("+DROP\n \n -- keep the audit trail\n+TABLE users;")
+    assert (finding.side, finding.line, finding.start, finding.end) == ("new", 10, 0, len("DROP"))
+
+
+def test_unchanged_lines_between_hunks_do_not_split_a_match_either() -> None:
+    # Seven or more unchanged lines (say a comment block) separate two hunks: still one statement.
+    [finding] = drop_findings("+DROP", "+TABLE users;")
+    assert (finding.line, finding.start) == (10, 0)
 
 
 def test_a_match_on_context_lines_only_is_not_the_change_s() -> None:
     assert drop_findings(" DROP\n TABLE users;\n+SELECT 1;") == []
 
 
-def test_an_added_blank_line_inside_an_old_match_does_not_count() -> None:
-    assert drop_findings(" DROP\n+\n TABLE users;") == []
+def test_context_is_not_read_so_a_half_written_statement_is_not_completed_by_it() -> None:
+    """The documented limit: the change writes only "TABLE users;" after an unchanged "DROP"."""
+    assert drop_findings(" DROP\n+TABLE users;") == []
 
 
-def test_a_match_does_not_join_two_hunks() -> None:
-    # The lines between the hunks are not in the diff: "DROP" and "TABLE" are not adjacent.
-    assert drop_findings("+DROP", "+TABLE users;") == []
-    [finding] = drop_findings("+DROP", "+DROP TABLE users;")
-    assert finding.line == 110  # the second hunk starts at line 110
+def test_a_match_beginning_with_a_line_break_is_reported_where_its_text_is() -> None:
+    pattern = re.compile(r"\s+TABLE\b", re.M)
+    view = prepare(file_from(MIGRATION, "+DROP\n+\n+  TABLE users;"))
+    [hit] = find_hits(pattern, view.added, "new")
+    assert (hit.index, hit.start, hit.end, hit.matched) == (2, 0, len("  TABLE"), "\n\n  TABLE")
 
 
-def test_removed_side_matches_run_over_context_too() -> None:
-    """A removed ``except:`` body next to an unchanged ``try:`` is matched on the old side."""
-    change = one_file_change("src/app/service.py", " try:\n     charge(card)\n except Exception:\n-    pass\n+    raise")
-    found = evaluate(change, RULES.only("ERR-HANDLING-REMOVED"))
-    # the old side held a swallowed exception, the new side no longer does: nothing removed a guard
-    assert [f for f in found if f.side == "new"] == []
-
-
-def test_an_unchanged_except_completed_by_an_added_pass_swallows_errors() -> None:
-    change = one_file_change("src/app/service.py",
-                             " try:\n     charge(card)\n except Exception:\n-    log.exception('charge failed')\n+    pass")
-    found = evaluate(change, RULES.only("ERR-HANDLING-REMOVED"))
-    assert [(f.side, f.line) for f in found] == [("new", 13)]
+def test_removed_lines_are_matched_across_lines_too() -> None:
+    view = prepare(file_from(MIGRATION, "-DROP\n \n-TABLE a;\n+SELECT 1;"))
+    pattern = RULES.by_id("DB-DROP-TABLE").added
+    assert [(h.side, h.index, h.start) for h in find_hits(pattern, view.removed, "old")] == [("old", 0, 0)]
+    assert find_hits(pattern, view.added, "new") == []
 
 
 def test_a_pattern_that_cannot_span_lines_is_not_run_over_two() -> None:
@@ -147,14 +153,15 @@ def test_limit_and_accept_count_only_hits_on_changed_lines() -> None:
     assert [h.index for h in longer] == [0]
 
 
-def test_a_hit_inside_a_window_of_a_big_file_equals_a_whole_scan() -> None:
-    """The pre-filter selects windows (few literal lines) and the result is what a full scan finds."""
+def test_a_split_match_far_from_other_literals_in_a_big_file_equals_a_whole_scan() -> None:
+    """Few literal lines, so the pre-filter is in play; the hits are those of a scan of everything."""
     lines = [f"+SELECT {i};" for i in range(300)]
     lines[40:40] = ["+drop", "+", "+  table a;"]
-    lines[250:250] = [" DROP", "+TABLE b; DROP", " TABLE c;"]
+    lines[250:250] = ["+DROP", " SELECT 0;", "+TABLE b; DROP", " TABLE c;", "+", "+", "+", "+", "+schema d;"]
     view = prepare(file_from(MIGRATION, "\n".join(lines)))
     pattern = RULES.by_id("DB-DROP-TABLE").added
     assert prefilter_for(pattern) is not None
     hits = find_hits(pattern, view.added, "new")
-    assert [(view.added.lines[h.index].text, h.start) for h in hits] == [("drop", 0), ("TABLE b; DROP", 0),
-                                                                         ("TABLE b; DROP", 9)]
+    assert [(view.added.lines[h.index].text, h.start) for h in hits] == [("drop", 0), ("DROP", 0), ("TABLE b; DROP", 9)]
+    plain = [m.start() for m in pattern.finditer(view.added.text)]
+    assert [view.added.starts[h.index] + h.start for h in hits] == plain
