@@ -30,7 +30,7 @@ FORMATS = {  # format -> (file suffix, what it is for)
     "html": (".html", "a readable audit report"),
     "pdf": (".pdf", "the audit report as PDF"),
     "intoto": (".intoto.jsonl", "in-toto attestations"),
-    "bundle": (".zip", "everything, with a manifest, for offline verification"),
+    "bundle": (".tar.gz", "everything, with a manifest, for offline verification"),
 }
 
 

@@ -37,6 +37,28 @@ class ExportResult:
 
 
 Progress = Callable[[int, int], None]  # (events done, events in total), for a GUI's progress bar
+PROGRESS_STEP = 1000
+
+
+class ReportingEvents(list):  # type: ignore[type-arg]
+    """The selected events; iterating them reports progress every PROGRESS_STEP events.
+
+    Every writer's main loop iterates the events, so this gives a long export a moving progress bar
+    without each writer knowing about it. A writer iterating twice never moves the bar backwards.
+    """
+
+    def __init__(self, events: list[ExportEvent], report: Progress) -> None:
+        super().__init__(events)
+        self._report = report
+        self._furthest = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        total = len(self)
+        for index, event in enumerate(super().__iter__(), 1):
+            if index % PROGRESS_STEP == 0 and index > self._furthest:
+                self._furthest = index
+                self._report(index, total)
+            yield event
 
 
 def write_export(db: sqlite_utils.Database, fmt: str, output: Path | None, selection: ExportFilter,
@@ -46,8 +68,8 @@ def write_export(db: sqlite_utils.Database, fmt: str, output: Path | None, selec
         raise UserError(f"--format {fmt}: unknown export format (one of {', '.join(FORMATS)})")
     if output is None and fmt in _BINARY_ONLY:
         raise UserError(f"--format {fmt} writes a binary file: give --output FILE")
-    events = select_events(db, selection)
     report = progress or (lambda done, total: None)
+    events = ReportingEvents(select_events(db, selection), report)
     report(0, len(events))
     writer = _WRITERS[fmt]
     if fmt == "pdf":

@@ -112,3 +112,13 @@ def test_report_shows_findings_and_which_ones_approvers_acknowledged(world: Audi
             and "@" in line and "</td><td>" in line}
     assert rows[findings[0]].endswith("<td>yes</td></tr>") and rows[findings[1]].endswith("<td>no</td></tr>")
     assert "NOT APPROVED" in page and "unacknowledged findings" in page
+
+
+def test_iterating_the_selected_events_reports_progress_and_never_goes_back() -> None:
+    from reviewer_app.core.export import PROGRESS_STEP, ReportingEvents
+
+    seen: list[tuple[int, int]] = []
+    events = ReportingEvents(list(range(2 * PROGRESS_STEP + 5)), lambda done, total: seen.append((done, total)))  # type: ignore[arg-type]
+    assert sum(1 for _ in events) == len(events)
+    assert list(events)[-1] == 2 * PROGRESS_STEP + 4  # a second pass yields everything again
+    assert seen == [(PROGRESS_STEP, 2 * PROGRESS_STEP + 5), (2 * PROGRESS_STEP, 2 * PROGRESS_STEP + 5)]
