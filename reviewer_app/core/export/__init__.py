@@ -175,21 +175,15 @@ def _temporary_beside(output: Path) -> Path:
 
 
 def _atomic_stream(output: Path, write: Callable[[IO[bytes]], int], fmt: str, events: int) -> ExportResult:
-    temporary = _temporary_beside(output)
-    try:
-        with open(temporary, "wb") as out:
-            items = write(out)
-        os.replace(temporary, output)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise UserError(f"{output}: cannot write: {exc.strerror or exc}") from exc
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return ExportResult(fmt, str(output), events, items)
+    def to_file(path: Path) -> int:
+        with open(path, "wb") as out:
+            return write(out)
+
+    return _atomic_path(output, to_file, fmt, events)
 
 
 def _atomic_path(output: Path, write: Callable[[Path], int], fmt: str, events: int) -> ExportResult:
+    """Write to a temporary file beside ``output`` and rename it: a failed export leaves no half file."""
     temporary = _temporary_beside(output)
     try:
         items = write(temporary)
