@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from reviewer_app.core.model import FileDiff, Line, LineKind
-from reviewer_app.core.risk.prefilter import accelerated, can_span_lines, literal_lines, prefilter_for
+from reviewer_app.core.risk.prefilter import UNBOUNDED, accelerated, line_reach, literal_lines, prefilter_for
 
 
 @dataclass(slots=True)
@@ -30,6 +30,7 @@ class SideText:
     starts: list[int] = field(default_factory=list)  # offset of each line in ``text``
     text: str = ""
     _folded: str | None = None
+    _non_blank: list[int] | None = None
 
     @property
     def folded(self) -> str:
@@ -37,6 +38,13 @@ class SideText:
         if self._folded is None:
             self._folded = self.text.casefold()
         return self._folded
+
+    @property
+    def non_blank(self) -> list[int]:
+        """Indexes of the lines with a non-whitespace character (the steps of ``line_reach``)."""
+        if self._non_blank is None:
+            self._non_blank = [index for index, line in enumerate(self.lines) if not line.text.isspace() and line.text]
+        return self._non_blank
 
 
 @dataclass(slots=True)
@@ -118,9 +126,12 @@ def find_hits(pattern: re.Pattern[str], side_text: SideText, side: str, limit: i
 def _windows(pattern: re.Pattern[str], side_text: SideText) -> list[tuple[int, int]]:
     """The (pos, endpos) ranges the full pattern must scan to find every match.
 
-    A pattern that cannot match a line break matches nothing but on the line of its literal. One
-    that can may reach any line of the text from there (``DROP`` and, lines later, ``TABLE``), so
-    a literal anywhere means a scan of everything; no literal at all still means nothing to scan.
+    Every match holds a literal of the pre-filter. A pattern that cannot match a line break
+    matches nothing but on a line with one. One that can reaches at most ``line_reach`` gaps
+    between non-blank lines from its literal (``DROP``, blank lines, ``TABLE``: one gap), so it
+    runs from the k-th non-blank line before each literal line to the k-th after; when nothing
+    bounds its reach (``[^;]*``), it runs over the whole text as soon as a literal occurs.
+    Windows that touch are merged, so no match is cut in two.
     """
     whole = [(0, len(side_text.text))]
     prefilter = prefilter_for(pattern)
@@ -131,15 +142,30 @@ def _windows(pattern: re.Pattern[str], side_text: SideText) -> list[tuple[int, i
         return whole
     if not lines:
         return []
-    if can_span_lines(pattern):
+    reach = line_reach(pattern)
+    if reach == UNBOUNDED:
         return whole
-    windows: list[tuple[int, int]] = []
     starts, text_lines = side_text.starts, side_text.lines
-    for line in sorted(lines):
-        pos = starts[line]
-        endpos = pos + len(text_lines[line].text)
-        if windows and pos <= windows[-1][1] + 1:  # consecutive lines: one scan (no match crosses "\n")
-            windows[-1] = (windows[-1][0], endpos)
+    last = len(text_lines) - 1
+    spans: list[tuple[int, int]] = []  # (first line, last line) of each window
+    if reach:
+        steps = int(reach)
+        non_blank = side_text.non_blank
+        for line in sorted(lines):
+            rank = bisect.bisect_left(non_blank, line)  # non-blank lines before this one
+            first = non_blank[rank - steps] if rank >= steps else 0
+            end = non_blank[rank + steps] if rank + steps < len(non_blank) else last
+            spans.append((first, end))
+    else:
+        spans = [(line, line) for line in sorted(lines)]
+    windows: list[tuple[int, int]] = []
+    for first, end in spans:
+        pos = starts[first]
+        endpos = starts[end] + len(text_lines[end].text)
+        # Touching windows become one scan. For one-line patterns that is only a saving (no match
+        # crosses the line break between them); for the others it keeps a match from being cut.
+        if windows and pos <= windows[-1][1] + 1:
+            windows[-1] = (windows[-1][0], max(windows[-1][1], endpos))
         else:
             windows.append((pos, endpos))
     return windows

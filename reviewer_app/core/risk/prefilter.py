@@ -10,14 +10,16 @@ pattern can match; the full pattern then runs only on a small window of lines ar
 The derivation is conservative: when it cannot prove a literal is required, the pattern has no
 pre-filter and runs over the whole text, so pre-filtering never changes what a rule finds.
 
-Where the full pattern runs (hits.py) depends on ``can_span_lines``: a match of a pattern that
-cannot contain a newline lies on the line of its literal, so that line is enough; a match of one
-that can (``DROP\\s+TABLE``) may reach any line of the hunk, so the whole hunk is scanned.
+Where the full pattern then runs (hits.py) depends on how far a match can reach from its literal:
+``can_span_lines`` false means the literal's line is enough; otherwise ``line_reach`` bounds the
+number of gaps between non-blank lines a match can cross (``DROP\\s+TABLE``: one), or says it is
+unbounded and the whole text is scanned.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -238,6 +240,106 @@ def can_span_lines(pattern: re.Pattern[str]) -> bool:
     except Exception:  # noqa: BLE001 - an unexpected parser shape: assume the worst
         return True
     return _sequence_spans(list(tree), tree.state.flags)
+
+
+# -- how far from its literal can a match reach? -------------------------------------------------
+# A pattern that can span lines is scanned over the whole text around its literal unless this
+# says how far a match can reach. The unit is the gap between two non-blank lines: a whitespace
+# run (``\s*``, ``\n?``) crosses at most one, however many blank lines it swallows, since every
+# line it passes through is blank; any other item that can match a line break crosses one per
+# character it matches. ``DROP\s+TABLE`` reaches 1, ``[^)]*`` and ``.*`` under DOTALL do not stop.
+UNBOUNDED = math.inf
+
+
+def _is_whitespace_set(items: list) -> bool:
+    """A [...] set whose every member is a whitespace character (str.isspace, as re's \\s)."""
+    if not items or items[0][0] is sre.NEGATE:
+        return False
+    for op, value in items:
+        if op is sre.LITERAL and chr(value).isspace():
+            continue
+        if op is sre.CATEGORY and value is sre.CATEGORY_SPACE:
+            continue
+        if op is sre.RANGE and value[1] - value[0] < 64 and all(chr(c).isspace() for c in range(value[0], value[1] + 1)):
+            continue
+        return False
+    return True
+
+
+def _whitespace_only(items: list) -> bool:
+    """Every match of the sequence is whitespace (so it crosses at most one non-blank-line gap)."""
+    for op, value in items:
+        if op is sre.LITERAL and chr(value).isspace():
+            continue
+        if op is sre.IN and _is_whitespace_set(value):
+            continue
+        if op in REPEATS and _whitespace_only(list(value[2])):
+            continue
+        if op is sre.SUBPATTERN and _whitespace_only(list(value[-1])):
+            continue
+        return False
+    return True
+
+
+def _sequence_reach(items: list, flags: int, backrefs: list[bool]) -> float:
+    """Gaps between non-blank lines a match of the sequence can cross (UNBOUNDED: no limit)."""
+    if _whitespace_only(items):
+        return 1 if _sequence_spans(items, flags) else 0
+    total: float = 0
+    for op, value in items:
+        if op in (sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN, sre.AT):
+            reach: float = 1 if _sequence_spans([(op, value)], flags) else 0
+            if op is sre.AT and reach:
+                reach = UNBOUNDED  # \A, \Z, ^/$ without MULTILINE depend on where a scan starts
+        elif op is sre.SUBPATTERN:
+            _group, add_flags, del_flags, body = value
+            reach = _sequence_reach(list(body), (flags | add_flags) & ~del_flags, backrefs)
+        elif op is sre.BRANCH:
+            reach = max(_sequence_reach(list(branch), flags, backrefs) for branch in value[1])
+        elif op in REPEATS:
+            low, high, body = value
+            per_item = _sequence_reach(list(body), flags, backrefs) if high else 0
+            if per_item and _whitespace_only(list(body)):
+                reach = 1
+            elif per_item:
+                reach = UNBOUNDED if high is sre.MAXREPEAT else per_item * high
+            else:
+                reach = 0
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            reach = UNBOUNDED if _sequence_spans(list(value[1]), flags) else 0
+        elif hasattr(sre, "ATOMIC_GROUP") and op is sre.ATOMIC_GROUP:
+            reach = _sequence_reach(list(value), flags, backrefs)
+        elif op is sre.GROUPREF:
+            backrefs.append(True)  # repeats a group's text: as far again as the group can reach
+            reach = 0
+        elif op is sre.GROUPREF_EXISTS:
+            _group, yes, no = value
+            reach = max(_sequence_reach(list(yes), flags, backrefs),
+                        _sequence_reach(list(no), flags, backrefs) if no is not None else 0)
+        else:
+            reach = UNBOUNDED
+        total += reach
+    return total
+
+
+@lru_cache(maxsize=1024)
+def line_reach(pattern: re.Pattern[str]) -> float:
+    """How many gaps between non-blank lines a match of ``pattern`` can cross (0: one line only).
+
+    A match holding a literal on line L then lies within the k-th non-blank lines before and
+    after L (blank lines in between included), which is where hits.py runs the pattern.
+    """
+    if not can_span_lines(pattern):
+        return 0
+    try:
+        tree = sre_parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # noqa: BLE001 - an unexpected parser shape: assume the worst
+        return UNBOUNDED
+    backrefs: list[bool] = []
+    reach = _sequence_reach(list(tree), tree.state.flags, backrefs)
+    if backrefs or not reach:
+        return UNBOUNDED  # a back-reference doubles a spanning group; 0 here would contradict can_span_lines
+    return reach
 
 
 # -- first-character acceleration -----------------------------------------------------------------

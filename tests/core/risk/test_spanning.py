@@ -9,14 +9,15 @@ read) and counts at the first line whose text it covers.
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
 
 from reviewer_app.core.risk import load_rules
 from reviewer_app.core.risk.engine import evaluate
-from reviewer_app.core.risk.hits import find_hits, prepare
-from reviewer_app.core.risk.prefilter import can_span_lines, prefilter_for
+from reviewer_app.core.risk.hits import _windows, find_hits, prepare
+from reviewer_app.core.risk.prefilter import UNBOUNDED, can_span_lines, line_reach, prefilter_for
 from tests.core.risk.diffs import file_from, one_file_change
 
 RULES = load_rules(None)
@@ -140,7 +141,7 @@ def test_a_pattern_that_cannot_span_lines_is_not_run_over_two() -> None:
     assert [(h.index, h.start, h.end) for h in find_hits(pattern, view.added, "new")] == [(2, 0, 11)]
 
 
-def test_limit_and_accept_count_only_hits_on_changed_lines() -> None:
+def test_limit_and_accept_apply_to_matches_over_several_lines() -> None:
     pattern = re.compile(r"token\s*=\s*'(?P<value>\w+)'", re.M)
     view = prepare(file_from("src/app/settings.py",
                              " token = 'aaaa'\n+token =\n+  'abc123'\n+token = 'bbbb'\n+token = 'x'"))
@@ -165,3 +166,44 @@ def test_a_split_match_far_from_other_literals_in_a_big_file_equals_a_whole_scan
     assert [(view.added.lines[h.index].text, h.start) for h in hits] == [("drop", 0), ("DROP", 0), ("TABLE b; DROP", 9)]
     plain = [m.start() for m in pattern.finditer(view.added.text)]
     assert [view.added.starts[h.index] + h.start for h in hits] == plain
+
+
+SPANNING_SAMPLES = [
+    r"(?i)\bDROP\s+TABLE\b",  # one whitespace run: reach 1
+    r"DROP[ \t]*\n?[ \t]*TABLE",  # reach 1 (a whitespace-only sequence)
+    r"DROP(?:\s+\w+){0,2}\s+TABLE",  # reach 3
+    r"(?s)DROP.{0,4}TABLE",  # reach 4
+    r"^\s*DROP\s*$\s*TABLE",
+    r"DROP[^;]*TABLE",  # unbounded: the whole text
+    r"(?i)(drop|alter)\s*(\n\s*--[^\n]*)*\s*table",  # unbounded repeat of a spanning group
+]
+TOKENS = ["DROP", "TABLE users;", "", "   ", "\t", "x = 1", "-- note", "drop", "table t", "ALTER", "DROP TABLE a;"]
+
+
+@pytest.mark.parametrize("pattern", SPANNING_SAMPLES)
+def test_windows_by_reach_find_what_a_whole_scan_finds(pattern: str) -> None:
+    """Random sides with blank and whitespace-only lines, few literal lines (so windows are used)."""
+    from tests.core.risk.test_prefilter import naive
+
+    compiled = re.compile(pattern, re.M)
+    assert prefilter_for(compiled) is not None and can_span_lines(compiled)
+    rng = random.Random(pattern)
+    narrowed = 0
+    for _ in range(60):
+        lines = [rng.choice(["", "   ", "\t", "x = 1", "-- note", "SELECT 1;"]) for _ in range(rng.randrange(40, 300))]
+        for _ in range(rng.randrange(1, 6)):
+            position = rng.randrange(len(lines))
+            lines[position:position] = [rng.choice(TOKENS) for _ in range(rng.randrange(1, 5))]
+        view = prepare(file_from(MIGRATION, "\n".join("+" + line for line in lines)))
+        hits = [(h.index, h.start) for h in find_hits(compiled, view.added, "new")]
+        assert hits == naive(compiled, view.added), (pattern, lines)
+        narrowed += sum(end - pos for pos, end in _windows(compiled, view.added)) < len(view.added.text)
+    assert narrowed > 20 or line_reach(compiled) == UNBOUNDED  # the windows were really put to the test
+
+
+def test_line_reach_counts_gaps_between_non_blank_lines() -> None:
+    reach = {pattern: line_reach(re.compile(pattern, re.M)) for pattern in SPANNING_SAMPLES}
+    assert [reach[p] for p in SPANNING_SAMPLES[:4]] == [1, 1, 3, 4]
+    assert reach[r"DROP[^;]*TABLE"] == UNBOUNDED
+    assert line_reach(re.compile(r"DROP[ \t]+TABLE", re.M)) == 0
+    assert line_reach(re.compile(r"(a\s)\1", re.M)) == UNBOUNDED  # a back-reference repeats a spanning group

@@ -4,9 +4,9 @@ Found: the rule engine's pre-filter ran a rule's regex only within two lines of 
 requires, but 47 of the 64 built-in patterns can match a newline (``\\s+``). ``DROP`` and
 ``TABLE users;`` three lines apart is a valid SQL statement that the full regex finds and the
 windowed scan did not: the change was judged low risk and needed one approval instead of two.
-Fixed in core/risk: a pattern that can span lines is scanned over the whole hunk around its
-literal (docs/risk-rules.md, "Where a pattern matches"); tests/core/risk/test_spanning.py covers
-the engine side.
+Fixed in core/risk: a pattern that can span lines is scanned as far from its literal as a match
+can reach (docs/risk-rules.md, "Where a pattern matches" and "Speed");
+tests/core/risk/test_spanning.py covers the engine side.
 """
 
 from __future__ import annotations
