@@ -49,18 +49,13 @@ def plan_updates(db: sqlite_utils.Database, repo: Path, remote: str, tracking: d
     """For each local signer, the commit that adds what the remote ref lacks (nothing to do: no update)."""
     plan = PublishPlan()
     local_events, unpushed = _local_event_ids_by_signer(db)
-    identity = patch_identity(repo)
-    local_patches = _local_patch_ids(db)
-    if local_patches and identity is None:
-        plan.notes.append("patches not published: set `git config user.email` in this repository to publish them")
-    signers = set(local_events) | ({identity} if identity and local_patches else set())
+    patches_by_signer = _patches_by_carrier(db, repo, local_events, plan.notes)
+    signers = set(local_events) | set(patches_by_signer)
     for signer in sorted(signers):
         tip = tracking.get(tracking_ref(remote, signer))
         remote_files, remote_folders = gitobjects.list_tree_and_folders(repo, tip) if tip else ({}, {})
         wanted_events = {ledger.event_path(event_id): event_id for event_id in local_events.get(signer, [])}
-        wanted_patches = (
-            {ledger.patch_path(change_id): change_id for change_id in local_patches} if signer == identity else {}
-        )
+        wanted_patches = {ledger.patch_path(change_id): change_id for change_id in patches_by_signer.get(signer, [])}
         missing_events = {path: eid for path, eid in wanted_events.items() if path not in remote_files}
         missing_patches = {path: cid for path, cid in wanted_patches.items() if path not in remote_files}
         plan.already_published.extend(
@@ -84,6 +79,34 @@ def plan_updates(db: sqlite_utils.Database, repo: Path, remote: str, tracking: d
             event_ids=list(missing_events.values()), new_events=len(missing_events), new_patches=len(missing_patches),
         ))
     return plan
+
+
+def _patches_by_carrier(db: sqlite_utils.Database, repo: Path, local_events: dict[str, list[str]],
+                        notes: list[str]) -> dict[str, list[str]]:
+    """Which signer's ref carries each locally submitted patch.
+
+    A patch travels with the events that refer to it, so a teammate who receives an approval also
+    receives the diff it approves; patches nobody here has signed for go on the ref of the
+    repository's ``user.email`` (or, without one, of a local signer).
+    """
+    local_patches = set(_local_patch_ids(db))
+    if not local_patches:
+        return {}
+    carried: dict[str, set[str]] = {}
+    for principal, change_id in db.execute(
+        "SELECT DISTINCT principal, change_id FROM events WHERE origin = 'local'"
+    ):
+        if change_id in local_patches:
+            carried.setdefault(principal, set()).add(change_id)
+    orphans = local_patches - set().union(*carried.values())
+    if orphans:
+        identity = patch_identity(repo)
+        carrier = identity.lower() if identity else (min(local_events) if local_events else None)
+        if carrier is None:
+            notes.append("patches not published: set `git config user.email` in this repository to publish them")
+        else:
+            carried.setdefault(carrier, set()).update(orphans)
+    return {signer: sorted(ids) for signer, ids in carried.items()}
 
 
 def _local_event_ids_by_signer(db: sqlite_utils.Database) -> tuple[dict[str, list[str]], set[str]]:

@@ -155,3 +155,22 @@ def test_authentication_failure_is_one_clear_line(team: Team) -> None:
     message = str(failure.value)
     assert "(authentication failed)" in message and "\n" not in message
     assert sync_status(alice.db)["unpushed"] == 1
+
+
+def test_an_approval_carries_its_patch_even_without_a_git_email(team: Team) -> None:
+    from reviewer_app.core import store
+    from reviewer_app.core.analysis import submit_change
+    from reviewer_app.core.diffparse import parse_patch
+    from reviewer_app.core.workspace import Workspace
+
+    # alice signs, but her clone has no user.email: the patch must still reach the team with her approval
+    alice = team.workstation("alice", "alice@example.com", git_email=None)
+    [change] = parse_patch(b"--- a/app/main.py\n+++ b/app/main.py\n@@ -1 +1 @@\n-print('hello')\n+print('hi')\n", "c.patch")
+    change_id, _ = submit_change(alice.db, change, Workspace(alice.clone.path))
+    alice.approve(change_id)
+    report = run_sync(alice.db, alice.clone.path)
+    assert report.pushed_patches == 1
+    bob = team.workstation("bob", "bob@example.com")
+    run_sync(bob.db, bob.clone.path)
+    assert [row["change_id"] for row in store.list_changes(bob.db)] == [change_id]
+    assert store.get_patch(bob.db, change_id) == store.get_patch(alice.db, change_id)
