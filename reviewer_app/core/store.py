@@ -23,7 +23,7 @@ DB_ENV = "REVIEWER_APP_DB"
 APP_NAME = "reviewer-app"
 
 # Each entry is applied once, in order, inside one transaction; never edit a released entry.
-MIGRATIONS: list[str] = [
+MIGRATIONS: list[str | list[str]] = [
     # 1: changes in the queue and the append-only event log
     """
     CREATE TABLE changes (
@@ -92,9 +92,31 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (change_id, path)
     );
     """,
+    # 2: the event log is append-only in the database too. This guards against our own bugs, not
+    # against someone who can edit the file (they can drop triggers): the gate's defence against
+    # that is the signatures and the per-signer chains.
+    [
+        """
+        CREATE TRIGGER events_append_only BEFORE UPDATE ON events
+        WHEN NEW.id IS NOT OLD.id OR NEW.type IS NOT OLD.type OR NEW.change_id IS NOT OLD.change_id
+          OR NEW.principal IS NOT OLD.principal OR NEW.fingerprint IS NOT OLD.fingerprint
+          OR NEW.created_at IS NOT OLD.created_at OR NEW.prev IS NOT OLD.prev
+          OR NEW.payload IS NOT OLD.payload OR NEW.signature IS NOT OLD.signature OR NEW.origin IS NOT OLD.origin
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: only the pushed flag may change'); END
+        """,
+        # Events from the team's refs can be re-imported (sync --rebuild); one signed here exists
+        # nowhere else until it is pushed, so it is never deleted.
+        """
+        CREATE TRIGGER events_keep_local BEFORE DELETE ON events WHEN OLD.origin = 'local'
+        BEGIN SELECT RAISE(ABORT, 'events signed on this machine are never deleted'); END
+        """,
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# For tests that play an attacker who edits the database file directly.
+APPEND_ONLY_TRIGGERS = ("events_append_only", "events_keep_local")
 
 
 def utc_now() -> str:
@@ -165,8 +187,12 @@ def _migrate(conn: sqlite3.Connection, db_path: Path) -> None:
             raise
 
 
-def _statements(script: str) -> Iterator[str]:
-    # executescript() would commit our transaction; split on ';' instead (no ';' inside our DDL strings).
+def _statements(script: str | list[str]) -> Iterator[str]:
+    # executescript() would commit our transaction. A migration is a list of statements, or a script
+    # split on ';' (only for scripts without ';' inside a statement: triggers come as lists).
+    if isinstance(script, list):
+        yield from (statement.strip() for statement in script)
+        return
     for chunk in script.split(";"):
         lines = [line for line in chunk.splitlines() if not line.strip().startswith("--")]
         statement = "\n".join(lines).strip()

@@ -84,3 +84,16 @@ def test_change_id_prefixes_resolve_like_git(tmp_path: Path) -> None:
         store.resolve_change_id(db, "a")
     with pytest.raises(UserError, match="no such change"):
         store.resolve_change_id(db, "ff")
+
+
+def test_the_event_log_is_append_only_in_the_database(tmp_path: Path) -> None:
+    db = store.open_db(tmp_path / "r.db")
+    row = ("sha256:" + "e" * 64, "approve", "sha256:" + "c" * 64, "a@example.com", "SHA256:k", "2026-01-01T00:00:00Z",
+           None, "{}", "sig", "local", 0, "2026-01-01T00:00:00Z")
+    db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    db.execute("UPDATE events SET pushed = 1")  # the one column that may change
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("UPDATE events SET change_id = 'sha256:other'")
+    with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+        db.execute("DELETE FROM events")
+    assert db.execute("SELECT change_id, pushed FROM events").fetchall() == [("sha256:" + "c" * 64, 1)]

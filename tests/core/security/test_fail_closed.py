@@ -13,7 +13,7 @@ import pytest
 
 from reviewer_app.core import store
 
-from .world import STRICT_POLICY, World, make_world, plain_lines
+from .world import STRICT_POLICY, World, make_world, plain_lines, tamper
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
@@ -144,7 +144,7 @@ def test_a_database_that_cannot_be_created_exits_2(approved: World, tmp_path: Pa
                                           ("payload", "{}"), ("signature", "-----BEGIN SSH SIGNATURE-----\n")])
 def test_a_corrupt_event_row_never_approves(approved: World, column: str, value: object) -> None:
     """A row damaged in place (empty, a number, an empty object): refused as a bad signature, never exit 0."""
-    approved.db.execute(f"UPDATE events SET {column} = ?", [value])
+    tamper(approved.db, f"UPDATE events SET {column} = ?", [value])
     approved.db.conn.commit()
     code, out = approved.cli_gate_json("--git", "main..notes")
     assert code == 1 and out["approved"] is False
@@ -155,7 +155,7 @@ def test_an_edited_change_id_column_does_not_move_an_approval(approved: World) -
     """Filing alice's approval of ``notes`` under another change: the payload still names ``notes``."""
     approved.branch("other", {"docs/other.md": "other\n"}, "Other notes")
     other_id = approved.analysis("git:main..other")["change_id"]
-    approved.db.execute("UPDATE events SET change_id = ?", [other_id])
+    tamper(approved.db, "UPDATE events SET change_id = ?", [other_id])
     approved.db.conn.commit()
     code, out = approved.cli_gate_json("--git", "main..other")
     assert code == 1 and [r["reason"] for r in out["rejected"]] == ["other change id"]
@@ -202,7 +202,7 @@ def test_a_title_cannot_forge_the_verdict_line_in_the_text_output(approved: Worl
     forged = patch.replace("Subject: [PATCH] Add notes", "Subject: [PATCH] Add notes\x1b[2K\rAPPROVED  all good", 1)
     path = tmp_path / "forged-title.patch"
     path.write_text(forged)
-    approved.db.execute("DELETE FROM events")  # the title is metadata: alice's approval would still count
+    tamper(approved.db, "DELETE FROM events")  # the title is metadata: alice's approval would still count
     approved.db.conn.commit()
     code, out, _ = approved.cli("gate", "--repo", str(approved.repo.path), str(path))
     assert code == 1
@@ -219,7 +219,7 @@ def test_a_revoke_deleted_from_the_middle_of_a_chain_is_noticed(approved: World)
     approved.branch("later", {"docs/later.md": "later\n"}, "Later notes")
     approved.sign("alice", approved.analysis("git:main..later")["change_id"], at="2026-11-29T10:06:00Z")
     assert approved.cli_gate_json("--git", "main..notes")[0] == 1  # withdrawn
-    approved.db.execute("DELETE FROM events WHERE id = ?", [revoke.id])
+    tamper(approved.db, "DELETE FROM events WHERE id = ?", [revoke.id])
     approved.db.conn.commit()
     code, out = approved.cli_gate_json("--git", "main..notes")
     assert code == 1

@@ -21,7 +21,7 @@ from reviewer_app.core import keys, sshsig
 from reviewer_app.core.gate import blocking_findings
 from tests.core.approvals.conftest import ssh_keygen_key, ssh_keygen_sign, ssh_keygen_verify
 
-from .world import World, approval_payload, make_world, plain_lines, store_event
+from .world import World, approval_payload, make_world, plain_lines, store_event, tamper
 
 HARMLESS = {"docs/notes.md": "Some notes.\n"}
 
@@ -203,7 +203,7 @@ def test_a_good_certificate_counts_and_a_forged_ca_signature_does_not(fresh_db: 
     cert_blob[-3] ^= 0x01
     forged_key = sshsig.PublicKey(parsed.public_key.key_type, bytes(cert_blob))
     forged = sshsig.SshSignature(forged_key, parsed.namespace, parsed.reserved, parsed.hash_algorithm, parsed.signature)
-    world.db.execute("DELETE FROM events")
+    tamper(world.db, "DELETE FROM events")
     store_event(world, good.payload, forged.armored())
     reason, detail = _only_refusal(world)
     assert reason == "bad signature" and "CA signature" in detail

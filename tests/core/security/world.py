@@ -155,3 +155,13 @@ def store_event(world: World, payload: str, signature: str) -> events.SignedEven
     event = events.SignedEvent(events.event_id(payload), payload, signature)
     events.append_event(world.db, event, origin="sync", pushed=True)
     return event
+
+
+def tamper(db: Any, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
+    """Edit the database file the way an attacker with write access would: the append-only
+    triggers are no obstacle to them, so they are dropped first."""
+    from reviewer_app.core import store
+
+    for trigger in store.APPEND_ONLY_TRIGGERS:
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute(sql, list(params))
