@@ -19,14 +19,13 @@ import hashlib
 import heapq
 import json
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from reviewer_app.core import sshsig
-from reviewer_app.core.store import utc_now
+from reviewer_app.core.store import transaction, utc_now
 from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:
@@ -251,7 +250,7 @@ def append_events(db: "sqlite_utils.Database", events: Iterable[SignedEvent], or
     rows = [_row(event, origin, pushed, now) for event in events]
     if not rows:
         return 0
-    with _write_transaction(db):
+    with transaction(db):
         before = db.conn.total_changes
         db.conn.executemany(_INSERT_EVENT, rows)
         return db.conn.total_changes - before
@@ -268,25 +267,6 @@ def _row(event: SignedEvent, origin: str, pushed: bool, imported_at: str) -> tup
 def _insert(db: "sqlite_utils.Database", event: SignedEvent, origin: str, pushed: bool) -> bool:
     """One row, in the transaction the caller holds."""
     return db.conn.execute(_INSERT_EVENT, _row(event, origin, pushed, utc_now())).rowcount == 1
-
-
-@contextmanager
-def _write_transaction(db: "sqlite_utils.Database") -> Iterator[None]:
-    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on any exception), or nothing when the caller's transaction is open.
-
-    The connection is in autocommit mode (``isolation_level=None``): there ``with db.conn:`` opens no
-    transaction at all, and on leaving it COMMITs (or rolls back) a transaction the caller began.
-    """
-    if db.conn.in_transaction:
-        yield
-        return
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
 
 
 # --- queries -------------------------------------------------------------------------------------
@@ -408,7 +388,7 @@ def count_unpushed(db: "sqlite_utils.Database") -> int:
 def mark_pushed(db: "sqlite_utils.Database", ids: list[str]) -> None:
     if not ids:
         return
-    with _write_transaction(db):  # one commit for all, not one per row
+    with transaction(db):  # one commit for all, not one per row
         db.conn.executemany("UPDATE events SET pushed = 1 WHERE id = ?", [(i,) for i in ids])
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 from datetime import datetime, timezone
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -198,6 +199,25 @@ def _statements(script: str | list[str]) -> Iterator[str]:
         statement = "\n".join(lines).strip()
         if statement:
             yield statement
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on any exception), or nothing when the caller's transaction is open.
+
+    The connection is in autocommit mode (``isolation_level=None``): there ``with db.conn:`` opens no
+    transaction at all, and on leaving it COMMITs (or rolls back) a transaction the caller began.
+    """
+    if db.conn.in_transaction:
+        yield
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

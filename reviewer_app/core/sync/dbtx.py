@@ -7,24 +7,12 @@ it was, and the next sync imports them again) and must not pay one commit per ro
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import sqlite_utils
 
 from reviewer_app.core.events import SignedEvent, append_events
-
-
-@contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (including KeyboardInterrupt)."""
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
+from reviewer_app.core.store import transaction  # noqa: F401  (re-exported for the importer)
 
 
 def insert_events(db: sqlite_utils.Database, events: Iterable[SignedEvent], origin: str, pushed: bool) -> int:
