@@ -38,6 +38,14 @@ class GitRepo:
             path.write_text(textwrap.dedent(text) if dedent else text, encoding="utf-8")
         return path
 
+    def write_files(self, files: dict[str, str | bytes | None]) -> None:
+        """Write each file as given (no dedent); None deletes it."""
+        for rel, text in files.items():
+            if text is None:
+                (self.path / rel).unlink()
+            else:
+                self.write(rel, text, dedent=False)
+
     def commit(self, message: str, author: tuple[str, str] = ("Dana Dev", "dana@example.com"), date: str = FIXED_DATE) -> str:
         self.git("add", "-A")
         self.git("commit", "-q", "--allow-empty", "-m", message, author=author, date=date)

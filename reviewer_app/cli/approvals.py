@@ -172,9 +172,9 @@ class _DecisionContext:
 
 
 def _identity(args: argparse.Namespace, workspace: Any) -> str:
-    from reviewer_app.core.ingest import git_author_email
+    from reviewer_app.core.gitcmd import configured_email
 
-    given = args.identity or git_author_email(workspace.root)
+    given = args.identity or configured_email(workspace.root)
     if not given:
         raise UserError("no signing identity: give --as EMAIL or set `git config user.email` in the repository")
     # The gate counts only lower-case principals (the roster ignores case, OpenSSH's matching does not),

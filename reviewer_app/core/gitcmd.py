@@ -97,8 +97,14 @@ def run_git_without_worktree(repo: Path, *args: str) -> subprocess.CompletedProc
         )
 
 
-def git_text(repo: Path, *args: str) -> str:
-    return run_git(repo, *args).stdout.decode("utf-8", "replace").strip()
+def configured_email(repo: Path | None) -> str | None:
+    """The repository's ``git config user.email``, lower-cased: the default identity for signing
+    (the gate counts only lower-case principals) and whose ref carries locally submitted patches."""
+    if repo is None:
+        return None
+    proc = run_git(repo, "config", "--get", "user.email", check=False)
+    value = proc.stdout.decode("utf-8", "replace").strip().lower()
+    return value or None
 
 
 def repository_root(start: Path) -> Path | None:

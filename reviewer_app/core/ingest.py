@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from reviewer_app.core.diffparse import parse_patch
-from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, git_text, run_git, run_git_without_worktree
+from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, run_git, run_git_without_worktree
 from reviewer_app.core.model import Change, Commit, Person
 from reviewer_app.errors import UserError
 
@@ -158,13 +158,4 @@ def _range_patch(change: Change, diff: bytes) -> bytes:
     return (header + (body + "\n" if body else "") + "---\n\n").encode("utf-8") + diff
 
 
-def git_author_email(repo: Path | None) -> str | None:
-    """The repository's configured ``user.email`` (the default identity for signing)."""
-    if repo is None:
-        return None
-    proc = run_git(repo, "config", "user.email", check=False)
-    value = proc.stdout.decode("utf-8", "replace").strip()
-    return value or None
-
-
-__all__ = ["load_changes", "load_git_range", "read_patch_bytes", "git_author_email", "git_text"]
+__all__ = ["load_changes", "load_git_range", "read_patch_bytes"]

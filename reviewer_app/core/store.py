@@ -263,15 +263,14 @@ _LEVEL_ORDER = "CASE risk_level WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN '
 
 def list_changes(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """The queue, most dangerous first: by risk level, then score, then age."""
-    rows = db.execute(
+    cursor = db.execute(
         "SELECT change_id, title, author_name, author_email, author_date, submitted_at, source, base, head, "
         "workspace, ai_assisted, ai_tools, risk_level, risk_score FROM changes "
         f"ORDER BY {_LEVEL_ORDER}, COALESCE(risk_score, 0) DESC, submitted_at, change_id"
-    ).fetchall()
-    keys = ["change_id", "title", "author_name", "author_email", "author_date", "submitted_at", "source", "base",
-            "head", "workspace", "ai_assisted", "ai_tools", "risk_level", "risk_score"]
+    )
+    keys = [column[0] for column in cursor.description]
     result = []
-    for row in rows:
+    for row in cursor.fetchall():
         item = dict(zip(keys, row))
         item["ai_assisted"] = bool(item["ai_assisted"])
         item["ai_tools"] = json.loads(item["ai_tools"])

@@ -15,7 +15,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QLayout, QMainWindow, QMessageBox, QSplitter, QToolBar, QWidget
 
-from reviewer_app.core.ingest import git_author_email
+from reviewer_app.core.gitcmd import configured_email
 from reviewer_app.errors import UserError
 from reviewer_app.ui import backend
 from reviewer_app.ui.backend import ChangeDetail, QueueRow
@@ -82,7 +82,7 @@ class MainWindow(QMainWindow):
         if not self.settings.identity and workspace_root is not None:
             # Like `reviewer-app approve`, default to the workspace's git user.email; it is saved
             # only if the user saves the settings.
-            self.settings.identity = (git_author_email(Path(workspace_root)) or "").lower()
+            self.settings.identity = configured_email(Path(workspace_root)) or ""
         self._show_identity()
         self.status.set_workspace(str(workspace_root) if workspace_root else "")
         self.sync.apply_settings()

@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from reviewer_app.core import store
-from reviewer_app.core.gitcmd import run_git
+from reviewer_app.core.gitcmd import configured_email
 from reviewer_app.core.sync import gitobjects, ledger
 from reviewer_app.core.sync.importer import SYNC_SOURCE_PREFIX
 from reviewer_app.core.sync.refs import signer_ref, tracking_ref
@@ -36,13 +36,6 @@ class PublishPlan:
     updates: list[RefUpdate] = field(default_factory=list)
     already_published: list[str] = field(default_factory=list)  # local event ids the remote already has
     notes: list[str] = field(default_factory=list)
-
-
-def patch_identity(repo: Path) -> str | None:
-    """Whose ref carries this machine's submitted patches: the repository's ``user.email``."""
-    proc = run_git(repo, "config", "--get", "user.email", check=False)
-    email = proc.stdout.decode("utf-8", "replace").strip()
-    return email or None
 
 
 def plan_updates(db: sqlite_utils.Database, repo: Path, remote: str, tracking: dict[str, str]) -> PublishPlan:
@@ -100,8 +93,8 @@ def _patches_by_carrier(db: sqlite_utils.Database, repo: Path, local_events: dic
             carried.setdefault(principal, set()).add(change_id)
     orphans = local_patches - set().union(*carried.values())
     if orphans:
-        identity = patch_identity(repo)
-        carrier = identity.lower() if identity else (min(local_events) if local_events else None)
+        identity = configured_email(repo)
+        carrier = identity or (min(local_events) if local_events else None)
         if carrier is None:
             notes.append("patches not published: set `git config user.email` in this repository to publish them")
         else:

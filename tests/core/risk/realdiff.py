@@ -9,14 +9,9 @@ from tests.gitrepo import GitRepo
 
 def git_change(repo: GitRepo, before: dict[str, str], after: dict[str, str | None]) -> Change:
     """Commit ``before``, apply ``after`` (None deletes a file) and parse ``git diff`` of the result."""
-    for path, text in before.items():
-        repo.write(path, text, dedent=False)
+    repo.write_files(dict(before))
     repo.commit("before")
-    for path, text in after.items():
-        if text is None:
-            (repo.path / path).unlink()
-        else:
-            repo.write(path, text, dedent=False)
+    repo.write_files(after)
     repo.git("add", "-A")
     patch = repo.git("diff", "--cached", "-M", "HEAD").encode("utf-8")
     changes = parse_patch(patch, "test.diff")

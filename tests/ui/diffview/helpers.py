@@ -43,14 +43,9 @@ TROJAN = 'access_level = "user"\nif access_level != "user\u202e \u2066// Check i
 
 def two_commit_change(repo: GitRepo, before: dict[str, str | bytes], after: dict[str, str | bytes | None]) -> Change:
     """Commit ``before``, then ``after`` (None deletes), and parse ``git format-patch`` of the second commit."""
-    for path, text in before.items():
-        repo.write(path, text, dedent=False)
+    repo.write_files(dict(before))
     repo.commit("base")
-    for path, text in after.items():
-        if text is None:
-            (repo.path / path).unlink()
-        else:
-            repo.write(path, text, dedent=False)
+    repo.write_files(after)
     repo.commit("change under review")
     changes = parse_patch(repo.format_patch(), "change.patch")
     assert len(changes) == 1
