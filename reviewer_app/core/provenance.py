@@ -24,23 +24,36 @@ def _m(tool: str, where: str, regex: str) -> _Marker:
     return _Marker(tool, where, re.compile(regex))
 
 
-# Patterns follow the strings the tools emit by default or by documented convention.
+# Patterns follow the strings the tools emit by default or by documented convention; docs/provenance.md
+# lists each with an example, and tests/core/foundation/test_provenance.py checks every one.
+# Leading decoration (an emoji, a bullet) is matched with ``[^\w\n]*``, never ``\W*``: ``\W`` also
+# matches line breaks, so under (?m) the match would begin on the blank line above and the evidence
+# recorded for the reviewer would be that empty line.
+_DECORATION = r"[^\w\n]*"
 MARKERS: tuple[_Marker, ...] = (
     _m("Claude Code", "message", r"(?im)^Co-Authored-By:\s*Claude[^<\n]*<noreply@anthropic\.com>\s*$"),
-    _m("Claude Code", "message", r"(?im)^\W*Generated with \[?Claude Code\]?(\(https://(claude\.ai/code|claude\.com/claude-code)\))?"),
+    _m("Claude Code", "message",
+       rf"(?im)^{_DECORATION}Generated with \[?Claude Code\]?(\(https://(claude\.ai/code|claude\.com/claude-code)\))?"),
     _m("Claude Code", "message", r"(?im)^Claude-Session:\s*https://claude\.ai/code/session_\S+"),
+    _m("Claude Code", "identity", r"(?i)(^|[\s<+])claude\[bot\]"),
+    _m("Claude Code", "message", r"(?im)^Co-authored-by:[^\n]*\bclaude\[bot\]"),
     _m("GitHub Copilot", "identity", r"(?i)(copilot-swe-agent\[bot\]|\b\d+\+Copilot@users\.noreply\.github\.com)"),
     _m("GitHub Copilot", "message", r"(?im)^Co-authored-by:[^\n]*(copilot-swe-agent\[bot\]|\b\d+\+Copilot@users\.noreply\.github\.com)"),
+    _m("GitHub Copilot", "message", r"(?im)^Co-authored-by:\s*(GitHub\s+)?Copilot\s*<[^>\n]+>"),
     _m("GitHub Copilot", "message", r"(?im)^Agent-Logs-Url:\s*https://github\.com/[^/\s]+/[^/\s]+/sessions/\S+"),
+    _m("GitHub Copilot", "message", rf"(?im)^{_DECORATION}(Generated|Made|Written) (with|by) (GitHub )?Copilot\b"),
     _m("Cursor", "message", r"(?im)^Co-authored-by:\s*Cursor\s*<cursoragent@cursor\.com>"),
     _m("Cursor", "message", r"(?im)^Made-with:\s*Cursor\b"),
     _m("Cursor", "identity", r"(?i)<?cursoragent@cursor\.com>?"),
+    _m("Cursor", "identity", r"(?i)(^|[\s<+])cursor\[bot\]"),
     _m("Aider", "identity-name", r"\(aider\)\s*$"),
     _m("Aider", "message", r"(?im)^Co-authored-by:\s*aider \([^)]*\)\s*<noreply@aider\.(chat|dev)>"),
     _m("Aider", "subject", r"^aider: "),
     _m("OpenAI Codex", "identity", r"(?i)chatgpt-codex-connector\[bot\]"),
     _m("OpenAI Codex", "message", r"(?i)(chatgpt-codex-connector\[bot\]|https://chatgpt\.com/codex/tasks/task_[a-z]_[0-9a-f]+)"),
     _m("OpenAI Codex", "message", r"(?im)^Co-authored-by:\s*Codex[^<\n]*<(noreply|codex)@openai\.com>"),
+    _m("ChatGPT", "message", rf"(?im)^{_DECORATION}(Generated|Made|Written|Created) (with|by|using) ChatGPT\b"),
+    _m("ChatGPT", "message", r"(?im)^Co-authored-by:\s*ChatGPT\b[^<\n]*<[^>\n]*>"),
     _m("Devin", "identity", r"(?i)devin-ai-integration\[bot\]"),
     _m("Devin", "message", r"(?im)^Co-authored-by:[^\n]*devin-ai-integration\[bot\]"),
     _m("Jules", "identity", r"(?i)google-labs-jules\[bot\]"),
@@ -50,6 +63,10 @@ MARKERS: tuple[_Marker, ...] = (
     _m("Gemini", "message", r"(?im)^Co-authored-by:\s*Gemini[^<\n]*<[^>]*google\.com>"),
     _m("Amazon Q", "identity", r"(?i)amazon-q-developer\[bot\]"),
     _m("Amazon Q", "message", r"(?im)^Co-authored-by:[^\n]*amazon-q-developer\[bot\]"),
+    _m("OpenHands", "identity", r"(?i)(<|^)openhands@all-hands\.dev>?|openhands-agent"),
+    _m("OpenHands", "message", r"(?im)^Co-authored-by:[^\n]*<openhands@all-hands\.dev>"),
+    _m("Sweep", "identity", r"(?i)sweep-ai\[bot\]"),
+    _m("Sweep", "message", r"(?im)^Co-authored-by:[^\n]*sweep-ai\[bot\]"),
 )
 
 # Generic conventions: the tool is whatever the trailer names.
@@ -109,7 +126,7 @@ def detect(change: Change, override: bool | None = None) -> Provenance:
         if marker.where == "message":
             for message in messages:
                 for match in marker.pattern.finditer(message):
-                    found(marker.tool, _line_at(message, match.start()))
+                    found(marker.tool, _line_at(message, _first_visible(match)))
         elif marker.where == "subject":
             for commit in change.commits or []:
                 if marker.pattern.search(commit.subject):
@@ -133,6 +150,12 @@ def detect(change: Change, override: bool | None = None) -> Provenance:
     return Provenance(override, tools if override else [], evidence, overridden=True)
 
 
+def _first_visible(match: re.Match[str]) -> int:
+    """Where the matched text itself begins, past any line breaks and blanks a pattern took in."""
+    text = match.group(0)
+    return match.start() + (len(text) - len(text.lstrip()) if text.strip() else 0)
+
+
 def _line_at(text: str, offset: int) -> str:
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
@@ -142,7 +165,8 @@ def _line_at(text: str, offset: int) -> str:
 # Addresses that coding agents sign their co-author trailers with; nobody else writes from them.
 _AGENT_ADDRESS = re.compile(
     r"(?i)^(noreply@anthropic\.com|cursoragent@cursor\.com|noreply@aider\.(chat|dev)|(noreply|codex)@openai\.com"
-    r"|[^@\s]*\[bot\]@users\.noreply\.github\.com|\d+\+copilot@users\.noreply\.github\.com)$"
+    r"|[^@\s]*\[bot\]@users\.noreply\.github\.com|\d+\+copilot@users\.noreply\.github\.com"
+    r"|copilot@github\.com|openhands@all-hands\.dev)$"
 )
 
 

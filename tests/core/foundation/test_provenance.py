@@ -84,3 +84,60 @@ def test_a_human_address_on_a_line_that_mentions_an_agent_is_still_a_co_author()
                      "Co-authored-by: Gemini <gemini@google.com>\nCo-authored-by: Gail <gail@google.com>")
     prov = detect(change)
     assert co_authors(change, prov) == ["pat@example.com", "gail@google.com"]
+
+
+# --- every marker documented in docs/provenance.md, and every pattern covered by an example ---------
+
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from reviewer_app.core.provenance import MARKERS  # noqa: E402
+
+_DOC = Path(__file__).resolve().parents[3] / "docs" / "provenance.md"
+_ROW = re.compile(r"^\| (?P<tool>[^|]+?) \| (?P<where>message|identity|identity-name|subject) \| `(?P<example>[^`]+)` \|$")
+
+
+def _documented() -> list[tuple[str, str, str]]:
+    rows = [m.group("tool", "where", "example") for line in _DOC.read_text(encoding="utf-8").splitlines()
+            if (m := _ROW.match(line))]
+    assert len(rows) >= 40, "the table in docs/provenance.md was not read"
+    return rows
+
+
+def _change_for(where: str, example: str) -> Change:
+    if where == "message":
+        return _change(f"Tidy the handler\n\n{example}")
+    if where == "subject":
+        return _change(example)
+    name, _, rest = example.partition(" <")
+    email = rest.rstrip(">") if rest else "dana@example.com"
+    return _change("Tidy the handler", Person(name, email))
+
+
+@pytest.mark.parametrize(("tool", "where", "example"), _documented())
+def test_every_documented_marker_is_detected_with_its_own_line_as_evidence(tool: str, where: str, example: str) -> None:
+    prov = detect(_change_for(where, example))
+    assert prov.ai_assisted is True
+    if not tool.startswith("*"):
+        assert tool in prov.tools
+    else:  # a generic trailer: the tool is what the trailer names
+        assert example.split(":", 1)[1].split("<")[0].strip() in prov.tools
+    assert all(line.strip() for line in prov.evidence), f"an empty evidence line for {example!r}: {prov.evidence}"
+    if where == "message":
+        assert example in prov.evidence
+
+
+def test_every_pattern_in_the_code_has_a_documented_example() -> None:
+    rows = _documented()
+    for marker in MARKERS:
+        kinds = {"identity": ("identity",), "identity-name": ("identity-name",), "message": ("message",),
+                 "subject": ("subject",)}[marker.where]
+        examples = [example for _, where, example in rows if where in kinds]
+        if marker.where == "identity-name":
+            examples = [e.partition(" <")[0] for e in examples]
+        assert any(marker.pattern.search(e) for e in examples), f"no example in docs/provenance.md for {marker}"
+
+
+def test_claude_code_footer_after_a_blank_line_records_the_footer_not_the_blank_line() -> None:
+    prov = detect(_change("Fix the cache\n\nBody text.\n\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n"))
+    assert prov.evidence == ["🤖 Generated with [Claude Code](https://claude.com/claude-code)"]
