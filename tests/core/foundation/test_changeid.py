@@ -97,12 +97,60 @@ def test_index_lines_are_not_part_of_the_id(git_repo: GitRepo) -> None:
 
 
 def test_canonical_form_is_documented_shape() -> None:
-    [change] = parse_patch(b"--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n keep\n-old\n+new\n", "p")
+    [change] = parse_patch(b"--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n keep\n-old\n+new\n"
+                           b"@@ -20,2 +20,2 @@ production:\n keep\n-old\n+new\n", "p")
     assert canonical_bytes(change) == (
-        b"reviewer-app change-id v1\n"
+        b"reviewer-app change-id v2\n"
         b'F ["f.txt","f.txt","modified",null,null,false,null,null]\n'
         b"@@\n keep\n-old\n+new\n"
+        b"@@ production:\n keep\n-old\n+new\n"
     )
+
+
+def test_the_heading_is_part_of_the_id_and_the_line_numbers_are_not() -> None:
+    body = b" keep\n-old\n+new\n"
+    head = b"--- a/f.txt\n+++ b/f.txt\n"
+    staging = _id(head + b"@@ -3,2 +3,2 @@ staging:\n" + body)
+    assert _id(head + b"@@ -30,2 +31,2 @@ staging:\n" + body) == staging
+    assert _id(head + b"@@ -3,2 +3,2 @@ production:\n" + body) != staging
+    assert _id(head + b"@@ -3,2 +3,2 @@\n" + body) != staging
+
+
+def test_distinct_invalid_bytes_in_headings_give_distinct_ids() -> None:
+    """git cuts a heading at 80 bytes, possibly inside a UTF-8 character: the bytes still count."""
+    head, body = b"--- a/f\n+++ b/f\n", b"-a\n+b\n"
+    one = _id(head + b"@@ -1 +1 @@ caf\xe9\n" + body)
+    two = _id(head + b"@@ -1 +1 @@ caf\xe8\n" + body)
+    assert one != two and one != _id(head + b"@@ -1 +1 @@ caf\n" + body)
+
+
+_CLASSES = "".join(f"class C{i}:\n    def m(self):\n        return {i}\n" for i in range(12))
+
+
+def _method_change(repo: GitRepo, attributes: str | None) -> str:
+    if attributes is not None:
+        repo.write(".gitattributes", attributes)
+    repo.write("shapes.py", _CLASSES)
+    repo.commit("base")
+    repo.write("shapes.py", _CLASSES.replace("return 7", "return 70"))
+    return repo.commit("change")
+
+
+def test_a_range_uses_gits_default_heading_whatever_the_checkout_attributes_say(tmp_path: Path) -> None:
+    """``*.py diff=python`` makes git head the hunk with the method, the default rule with the class.
+    The tool's ranges neutralise attributes, so the id is that of a checkout without them."""
+    from tests.gitrepo import init_repo
+
+    with_driver = init_repo(tmp_path / "driver")
+    _method_change(with_driver, "*.py diff=python\n")
+    plain = init_repo(tmp_path / "plain")
+    _method_change(plain, None)
+    driver_diff = with_driver.git("diff", "HEAD~1", "HEAD")
+    plain_diff = plain.git("diff", "HEAD~1", "HEAD")
+    assert "@@ def m(self):" in driver_diff and "@@ class C6:" in plain_diff  # git really differs here
+    ranged = change_id(load_git_range(with_driver.path, "HEAD~1..HEAD"))
+    assert ranged == _id(plain_diff.encode()) == change_id(load_git_range(plain.path, "HEAD~1..HEAD"))
+    assert ranged != _id(driver_diff.encode())
 
 
 def test_distinct_invalid_bytes_give_distinct_ids() -> None:

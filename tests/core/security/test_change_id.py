@@ -13,6 +13,7 @@ import pytest
 
 from reviewer_app.core.changeid import change_id
 from reviewer_app.core.diffparse import parse_patch
+from reviewer_app.core.gate import blocking_findings
 from reviewer_app.errors import UserError
 
 from tests.gitrepo import init_repo
@@ -60,10 +61,12 @@ def test_every_variation_of_content_has_its_own_id() -> None:
 
 
 def test_the_same_content_spelled_two_ways_keeps_its_id() -> None:
-    """Quoting a plain path, or moving the hunk, is not new content (both documented as left out)."""
+    """Quoting a plain path, or shifting the hunk, is not new content (both documented as left out)."""
     quoted = 'diff --git "a/app.py" "b/app.py"\n--- "a/app.py"\n+++ "b/app.py"\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n'
-    moved = HEAD + "@@ -40,2 +41,2 @@ def f():\n a\n-b\n+c\n"
+    moved = HEAD + "@@ -40,2 +41,2 @@\n a\n-b\n+c\n"
     assert _id(quoted) == _id(moved) == _id(DISTINCT["plain"])
+    # ... but the enclosing function or section is where the change lands: it is content.
+    assert _id(HEAD + "@@ -40,2 +41,2 @@ def f():\n a\n-b\n+c\n") != _id(DISTINCT["plain"])
 
 
 def test_rename_and_delete_plus_add_are_different_changes(git_repo) -> None:  # type: ignore[no-untyped-def]
@@ -175,3 +178,70 @@ def test_a_malformed_patch_fails_closed(fresh_db: World, tmp_path: Path) -> None
     assert code == 2 and "long.diff" in out["error"]
     with pytest.raises(UserError):
         parse_patch(patch.read_bytes(), "long.diff")
+
+
+# --- position: an identical hunk in another block of the same file ----------------------------------
+
+_BLOCK = ("  web:\n    image: shop:1.4\n    replicas: 3\n    port: 8080\n    debug: false\n    timeout: 30\n"
+          "    retries: 2\n    log_level: info\n    memory: 512Mi\n")
+DEPLOY = "staging:\n" + _BLOCK + "production:\n" + _BLOCK
+
+
+def _edit_block(text: str, block: str) -> str:
+    """``timeout: 30`` -> ``timeout: 5`` under ``block:`` only; the hunk's lines are the same in both blocks."""
+    head, _, rest = text.partition(block + ":\n")
+    return head + block + ":\n" + rest.replace("timeout: 30", "timeout: 5", 1)
+
+
+@pytest.fixture(scope="module")
+def decoy_world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    made = make_world(tmp_path_factory.mktemp("decoy"), people=("alice", "bob", "dana"))
+    made.repo.write("deploy/web.yaml", DEPLOY, dedent=False)
+    made.configure(plain_lines(made, "alice", "bob"))
+    made.branch("decoy", {"deploy/web.yaml": _edit_block(DEPLOY, "staging")}, "Shorter timeout in staging")
+    made.branch("real", {"deploy/web.yaml": _edit_block(DEPLOY, "production")}, "Shorter timeout in production")
+    return made
+
+
+def _bodies(change_text: str) -> list[str]:
+    """The hunks without their ``@@`` lines: what version 1 of the canonical form hashed."""
+    return [hunk.split("\n", 1)[1] for hunk in change_text.split("\n@@ ")[1:]]
+
+
+def test_an_identical_hunk_in_another_block_gets_another_id(decoy_world: World) -> None:
+    world = decoy_world
+    decoy = world.repo.git("diff", "main", "decoy")
+    real = world.repo.git("diff", "main", "real")
+    # The attack is real: the same lines, only the block around them differs (git's heading says which).
+    assert _bodies(decoy) == _bodies(real) and len(_bodies(real)) == 1
+    assert "@@ staging:" in decoy and "@@ production:" in real
+    assert _id(decoy) != _id(real)
+    assert world.analysis("git:main..decoy")["change_id"] == _id(decoy)
+    assert world.analysis("git:main..real")["change_id"] == _id(real)
+
+
+def test_an_approval_of_the_decoy_does_not_count_for_production(decoy_world: World, tmp_path: Path) -> None:
+    world = decoy_world
+    world.db_path, world._db = tmp_path / "gate.db", None
+    decoy = world.analysis("git:main..decoy")
+    assert not blocking_findings(decoy)  # no finding fires: only the id stands between the two
+    world.sign("alice", decoy["change_id"])
+    world.sign("bob", decoy["change_id"], at="2026-11-29T10:01:00Z")
+    assert world.cli_gate_json("--git", "main..decoy")[0] == 0
+    code, out = world.cli_gate_json("--git", "main..real")
+    assert code == 1 and out["approved"] is False
+
+
+def test_lines_inserted_above_keep_the_id(decoy_world: World, tmp_path: Path) -> None:
+    """A pure shift (upstream added lines above both blocks) keeps the heading and so the id."""
+    world = decoy_world
+    shifted = "# owned by the web team\n# see the runbook\n\n" + DEPLOY
+    repo = init_repo(tmp_path / "shifted")
+    repo.write("deploy/web.yaml", shifted, dedent=False)
+    repo.commit("base")
+    repo.write("deploy/web.yaml", _edit_block(shifted, "production"), dedent=False)
+    repo.commit("Shorter timeout in production")
+    moved = repo.git("diff", "HEAD~1", "HEAD")
+    original = world.repo.git("diff", "main", "real")
+    assert moved.split("@@")[1] != original.split("@@")[1]  # the line numbers really moved
+    assert _id(moved) == _id(original)
