@@ -3,7 +3,8 @@
 Public entry points (the CLI, the gate and the GUI call only these):
 
 - ``run_sync(db, repo, remote="origin", *, publish=True, rebuild=False) -> SyncReport``
-- ``fetch_events(db, repo, remote="origin") -> None``  (CI: fetch and import, never push)
+- ``fetch_events(db, repo, remote="origin", *, trusted=None) -> SyncReport``  (CI: fetch and import every
+  ref's whole history, never push; ``trusted``: the workspace whose allowed signers verify, the gate's base)
 - ``rebuild_index(db, repo, remote="origin") -> SyncReport``
 - ``sync_status(db) -> {"unpushed", "last_sync", "last_error", "last_attempt", "quarantined"}``
 

@@ -49,7 +49,7 @@ class SyncReport:
     def problems(self) -> list[str]:
         """What a reviewer must look at: set-aside events, rewritten refs, broken chains."""
         quarantined = [f"set aside {event_id} from {ref}: {reason}" for event_id, ref, reason in self.imported.quarantined]
-        return [*self.imported.rewritten_refs, *quarantined, *self.imported.chain_problems]
+        return [*self.imported.rewritten_refs, *self.imported.local_rows, *quarantined, *self.imported.chain_problems]
 
     def summary(self) -> str:
         parts = [
@@ -73,19 +73,27 @@ def run_sync(
     *,
     publish: bool = True,
     rebuild: bool = False,
+    full: bool = False,
+    trusted: Workspace | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SyncReport:
-    """Fetch, verify and import, then (``publish``) push the local signers' refs. Logged in ``sync_log``."""
+    """Fetch, verify and import, then (``publish``) push the local signers' refs. Logged in ``sync_log``.
+
+    Events are verified against the allowed signers of ``trusted`` (a workspace at a revision, e.g.
+    the gate's base), by default those committed at HEAD. ``full``: every ref's whole history is
+    read and compared with the index whatever the database remembers (see importer.import_refs).
+    """
     root = _repository(repo)
     report = SyncReport(remote=remote)
     try:
-        workspace, trust = _workspace_and_trust(root, report)
+        workspace, trust = (trusted, TrustStore.load(trusted)) if trusted is not None else _workspace_and_trust(root, report)
         for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
             report.attempts = attempt
             tracking = transport.fetch(root, remote)
             report.fetched_refs = len(tracking)
             report.imported.merge(
-                import_refs(db, root, remote, tracking, trust, workspace, rebuild=rebuild and attempt == 1)
+                import_refs(db, root, remote, tracking, trust, workspace, rebuild=rebuild and attempt == 1,
+                            full=full and attempt == 1)
             )
             if not publish:
                 break
@@ -104,9 +112,16 @@ def run_sync(
     return report
 
 
-def fetch_events(db: sqlite_utils.Database, repo: Path, remote: str = "origin") -> None:
-    """For CI (``gate --fetch``): fetch the ledger refs and import the verified events and patches; no push."""
-    run_sync(db, repo, remote, publish=False)
+def fetch_events(db: sqlite_utils.Database, repo: Path, remote: str = "origin", *,
+                 trusted: Workspace | None = None) -> SyncReport:
+    """For CI (``gate --fetch``): fetch the ledger refs and import the verified events and patches; no push.
+
+    Every ref's whole history is read again whatever the database remembers (its tips, its rows),
+    and rows that disagree with the refs are reported (``problems``) and replaced. ``trusted`` is the
+    workspace whose allowed signers decide what is imported: the gate passes its base revision, so
+    a change that edits allowed_signers at its head cannot decide which events get in.
+    """
+    return run_sync(db, repo, remote, publish=False, full=True, trusted=trusted)
 
 
 def rebuild_index(db: sqlite_utils.Database, repo: Path, remote: str = "origin") -> SyncReport:

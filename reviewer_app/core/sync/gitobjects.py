@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewer_app.core.gitcmd import run_git
@@ -210,3 +211,51 @@ def is_ancestor(repo: Path, older: str, newer: str) -> bool:
     """True when ``newer`` is a fast-forward of ``older``; False when not, or when ``older`` is gone."""
     proc = run_git(repo, "merge-base", "--is-ancestor", older, newer, check=False)
     return proc.returncode == 0
+
+
+@dataclass
+class CommitChanges:
+    """What one ledger commit did to its tree, against each of its parents (the root: against nothing)."""
+
+    commit: str
+    parents: list[str]
+    added: list[tuple[str, str]] = field(default_factory=list)  # (path, blob id) added or written anew
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (path, blob id) deleted or overwritten
+
+
+_NULL_OIDS = {"0" * 40, "0" * 64}
+
+
+def history_changes(repo: Path, tip: str, exclude: str | None = None) -> list[CommitChanges]:
+    """Every commit reachable from ``tip`` (and not from ``exclude``) with its raw tree changes, in one ``git log``.
+
+    Reading each commit's diff rather than each commit's tree costs one process per ref, not one
+    per commit, and only as many lines as the history added. A merge is diffed against each of its
+    parents (``--diff-merges=separate``), so a file one parent holds and the merge drops shows as
+    removed. Paths with unusual bytes are quoted by git (``core.quotePath``) and never match a
+    ledger path, so one line is always one entry.
+    """
+    args = ["log", "--no-abbrev", "--raw", "-r", "--no-renames", "--root", "--diff-merges=separate",
+            "--no-textconv", "--no-ext-diff", "--format=commit %H %P", tip]
+    if exclude:
+        args.append(f"^{exclude}")
+    out = run_git(repo, "-c", "core.quotePath=true", *args, "--").stdout.decode("utf-8", "replace")
+    commits: dict[str, CommitChanges] = {}
+    current: CommitChanges | None = None
+    for line in out.splitlines():
+        if line.startswith("commit "):
+            ids = line[len("commit "):].split()
+            current = commits.get(ids[0])
+            if current is None:
+                current = commits[ids[0]] = CommitChanges(ids[0], ids[1:])
+        elif line.startswith(":") and current is not None:
+            meta, _, path = line.partition("\t")
+            fields = meta[1:].split()
+            if len(fields) != 5:
+                continue
+            old_mode, new_mode, old_blob, new_blob, status = fields
+            if status[0] != "A" and old_blob not in _NULL_OIDS and old_mode != "160000":
+                current.removed.append((path, old_blob))
+            if status[0] != "D" and new_blob not in _NULL_OIDS and new_mode != "160000":
+                current.added.append((path, new_blob))
+    return list(commits.values())

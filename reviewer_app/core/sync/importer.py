@@ -13,6 +13,7 @@ change that was approved.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -39,13 +40,14 @@ class ImportReport:
     released: int = 0  # previously quarantined events that verify now
     rewritten_refs: list[str] = field(default_factory=list)
     chain_problems: list[str] = field(default_factory=list)
+    local_rows: list[str] = field(default_factory=list)  # index rows that disagreed with the ledger
     warnings: list[str] = field(default_factory=list)
 
     def merge(self, other: "ImportReport") -> None:
         self.events_imported += other.events_imported
         self.patches_imported += other.patches_imported
         self.released += other.released
-        for name in ("quarantined", "rewritten_refs", "chain_problems", "warnings"):
+        for name in ("quarantined", "rewritten_refs", "chain_problems", "local_rows", "warnings"):
             mine: list[Any] = getattr(self, name)
             mine.extend(item for item in getattr(other, name) if item not in mine)
 
@@ -66,24 +68,32 @@ def import_refs(
     workspace: Workspace,
     *,
     rebuild: bool = False,
+    full: bool = False,
 ) -> ImportReport:
-    """Import what the fetched ``{tracking ref: commit}`` hold that the index does not know yet.
+    """Import every event and patch the fetched ``{tracking ref: commit}`` hold or ever held.
 
-    Refs whose tip has not moved since the last import are skipped. With ``rebuild`` every ref is
-    read again and every event re-verified: the events that came from the refs are replaced in one
-    transaction, while events signed here (origin local) and events no ref holds any more are kept.
+    A ledger ref is read as a history, not as a tip: the union of what every commit since the last
+    one imported added, so a later commit that drops an event file (a fast-forward removing a
+    revoke) cannot take the event away; such a commit is reported as tampering. Refs whose tip has
+    not moved are skipped, unless ``full`` (the gate: every ref's whole history is read whatever
+    the database remembers, and every row the refs hold is compared with the ref, see
+    :func:`_repair_rows`) or ``rebuild`` (every ref re-read and every event re-verified: the events
+    that came from the refs are replaced in one transaction, while events signed here (origin
+    local) and events no ref holds any more are kept).
     """
     report = ImportReport()
-    changed, vanished = _moved_refs(db, repo, remote, tracking, report, every_ref=rebuild)
-    event_candidates, patch_candidates = _ledger_entries(repo, changed, report)
+    changed, vanished = _moved_refs(db, repo, remote, tracking, report, every_ref=rebuild or full)
+    event_candidates, patch_candidates = _ledger_history(repo, remote, changed, report)
     known = {row[0] for row in db.execute(
         "SELECT id FROM events WHERE origin = 'local'" if rebuild else "SELECT id FROM events")}
-    new_events = [c for c in event_candidates.values() if c.content_id not in known]
-    touched = _import_events(db, repo, new_events, trust, report, replace_synced=rebuild)
+    new_events = [c for c in event_candidates if c.content_id not in known]
+    touched = _import_events(db, repo, new_events, trust, report, replace_synced=rebuild, known=known)
+    if full and not rebuild:
+        touched |= _repair_rows(db, repo, [c for c in event_candidates if c.content_id in known], trust, report)
     touched |= _release_quarantined(db, trust, report)
     if rebuild:
         synced = {row[0] for row in db.execute("SELECT id FROM events WHERE origin = 'sync'")}
-        kept = len(synced - set(event_candidates))
+        kept = len(synced - {c.content_id for c in event_candidates})
         if kept:
             report.warnings.append(f"{kept} events received earlier are no longer on any ref of '{remote}': kept")
         touched |= {row[0] for row in db.execute("SELECT DISTINCT principal FROM events")}
@@ -91,24 +101,35 @@ def import_refs(
     for principal in sorted(touched):
         _classify_chain(principal, event_log.check_chain(_chain_of(db, principal)), report)
     # Recorded last: a crash before this line makes the next sync look at these refs again.
-    record_tips(db, remote, changed.items())
+    record_tips(db, remote, [(ref, tip) for ref, (tip, _) in changed.items()])
     forget_tips(db, remote, vanished)
     return report
 
 
 def _moved_refs(db: sqlite_utils.Database, repo: Path, remote: str, tracking: dict[str, str], report: ImportReport,
-                *, every_ref: bool) -> tuple[dict[str, str], list[str]]:
-    """``({ledger ref: tip} to read, [ledger refs gone from the remote])``; rewrites and deletions reported."""
+                *, every_ref: bool) -> tuple[dict[str, tuple[str, str | None]], list[str]]:
+    """``({ledger ref: (tip, commit already imported or None)} to read, [ledger refs gone from the remote])``.
+
+    The second member of each pair bounds the history to read: the tip imported last time when the
+    new tip descends from it, otherwise None (the whole history). A rewrite (not a fast-forward) and a
+    deleted ref are reported. With ``every_ref`` nothing the database remembers is relied on.
+    """
     prefix = tracking_prefix(remote)
     seen = _seen_tips(db, remote)
-    changed: dict[str, str] = {}
+    changed: dict[str, tuple[str, str | None]] = {}
     for tracking_ref, tip in sorted(tracking.items()):
         ledger_ref = LEDGER_PREFIX + tracking_ref[len(prefix):]
         previous = seen.get(ledger_ref)
+        descends = True
         if previous and previous != tip:
-            _check_append_only(repo, remote, ledger_ref, previous, tip, report)
+            descends = gitobjects.is_ancestor(repo, previous, tip)
+            if not descends:
+                report.rewritten_refs.append(
+                    f"{ledger_ref} on '{remote}' was rewritten: {tip[:12]} does not descend from {previous[:12]} "
+                    "seen before; nothing already imported is lost, and its events are still verified one by one"
+                )
         if every_ref or previous != tip:
-            changed[ledger_ref] = tip
+            changed[ledger_ref] = (tip, previous if previous and descends and not every_ref else None)
     present = {LEDGER_PREFIX + ref[len(prefix):] for ref in tracking}
     vanished = sorted(ref for ref in seen if ref not in present)
     for ledger_ref in vanished:
@@ -119,44 +140,45 @@ def _moved_refs(db: sqlite_utils.Database, repo: Path, remote: str, tracking: di
     return changed, vanished
 
 
-def _ledger_entries(repo: Path, refs: dict[str, str], report: ImportReport
-                    ) -> tuple[dict[str, _Candidate], dict[str, _Candidate]]:
-    """The event files and patch files of these refs' tips, by content id (one ls-tree per ref)."""
-    event_candidates: dict[str, _Candidate] = {}
+def _ledger_history(repo: Path, remote: str, refs: dict[str, tuple[str, str | None]], report: ImportReport
+                    ) -> tuple[list[_Candidate], dict[str, _Candidate]]:
+    """Every event file and patch file any commit of these refs added (one ``git log`` per ref).
+
+    A file a later commit deletes or overwrites still counts: ledgers only grow, so the commit is
+    reported, and the removed version stays a candidate like every other (a revoke dropped by a
+    fast-forward is imported all the same). Two versions of one event path are both candidates: the
+    one whose payload hashes to the name is the event, the other is set aside.
+    """
+    events_found: dict[tuple[str, str], _Candidate] = {}
     patch_candidates: dict[str, _Candidate] = {}
-    for ledger_ref, tip in refs.items():
-        for path, blob in gitobjects.list_tree(repo, tip).items():
-            entry = ledger.classify(path)
-            if entry is None:
-                report.warnings.append(f"{ledger_ref}: ignored unexpected file {path}")
-            elif entry.kind == "event":
-                event_candidates.setdefault(entry.content_id, _Candidate(entry.content_id, ledger_ref, blob))
-            else:
-                patch_candidates.setdefault(entry.content_id, _Candidate(entry.content_id, ledger_ref, blob))
-    return event_candidates, patch_candidates
-
-
-def _check_append_only(
-    repo: Path, remote: str, ledger_ref: str, previous: str, tip: str, report: ImportReport
-) -> None:
-    """Ledger refs only ever grow: a tip that is not a fast-forward, or that drops files, is tampering."""
-    if not gitobjects.is_ancestor(repo, previous, tip):
-        report.rewritten_refs.append(
-            f"{ledger_ref} on '{remote}' was rewritten: {tip[:12]} does not descend from {previous[:12]} seen "
-            "before; nothing already imported is lost, and its events are still verified one by one"
-        )
-        return
-    altered = gitobjects.removed_or_modified_paths(repo, previous, tip)
-    if altered:
-        report.rewritten_refs.append(
-            f"{ledger_ref} on '{remote}': {len(altered)} files were deleted or changed between {previous[:12]} and "
-            f"{tip[:12]} (first: {altered[0]}); ledger refs are append-only, what was imported before stays as it was"
-        )
+    for ledger_ref, (tip, imported) in refs.items():
+        for commit in gitobjects.history_changes(repo, tip, imported):
+            if commit.removed:
+                first = sorted(path for path, _ in commit.removed)[0]
+                report.rewritten_refs.append(
+                    f"{ledger_ref} on '{remote}': {len(commit.removed)} files were deleted or changed by commit "
+                    f"{commit.commit[:12]} (first: {first}); ledger refs are append-only, so this is tampering: "
+                    "the removed events still count"
+                )
+                if len(commit.parents) > 1:
+                    report.rewritten_refs.append(f"{ledger_ref} on '{remote}': {commit.commit[:12]} is a merge; "
+                                                 "ledger commits never merge")
+            for path, blob in [*commit.added, *commit.removed]:
+                entry = ledger.classify(path)
+                if entry is None:
+                    warning = f"{ledger_ref}: ignored unexpected file {path}"
+                    if warning not in report.warnings:
+                        report.warnings.append(warning)
+                elif entry.kind == "event":
+                    events_found.setdefault((entry.content_id, blob), _Candidate(entry.content_id, ledger_ref, blob))
+                else:
+                    patch_candidates.setdefault(entry.content_id, _Candidate(entry.content_id, ledger_ref, blob))
+    return list(events_found.values()), patch_candidates
 
 
 def _import_events(
     db: sqlite_utils.Database, repo: Path, candidates: list[_Candidate], trust: Any, report: ImportReport,
-    *, replace_synced: bool = False,
+    *, replace_synced: bool = False, known: set[str] | None = None,
 ) -> set[str]:
     blobs = gitobjects.read_blobs(repo, [c.blob for c in candidates])
     accepted: list[event_log.SignedEvent] = []
@@ -188,6 +210,10 @@ def _import_events(
         if signer is not None and signer != event.principal:
             report.warnings.append(f"{candidate.ref}: holds an event signed by {event.principal} ({event.id[:19]})")
         accepted.append(event)
+    # Another version of an event path (an edited copy next to the genuine file) is reported, but it
+    # does not go to the quarantine table when the genuine event is in the index: one id, one record.
+    settled = {event.id for event in accepted} | (known or set())
+    stored_rejects = [r for r in rejected if r[0] not in settled]
     now = store.utc_now()
     with transaction(db):
         if replace_synced:  # rebuild: what came from the refs is replaced by what verifies now
@@ -198,10 +224,96 @@ def _import_events(
         db.conn.executemany("DELETE FROM quarantine WHERE id = ?", [(event.id,) for event in accepted])
         db.conn.executemany(
             "INSERT OR REPLACE INTO quarantine (id, ref, reason, payload, signature, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [(content_id, ref, reason, payload, signature, now) for content_id, ref, reason, payload, signature in rejected],
+            [(content_id, ref, reason, payload, signature, now)
+             for content_id, ref, reason, payload, signature in stored_rejects],
         )
     report.quarantined.extend((content_id, ref, reason) for content_id, ref, reason, _, _ in rejected)
     return {event.principal for event in accepted}
+
+
+# The index columns that are copies of payload fields (events.append_events writes them from the payload).
+_DERIVED_COLUMNS = (("type", "type"), ("change_id", "change_id"), ("principal", "principal"),
+                    ("fingerprint", "key"), ("created_at", "created_at"), ("prev", "prev"))
+
+
+def _repair_rows(db: sqlite_utils.Database, repo: Path, candidates: list[_Candidate], trust: Any,
+                 report: ImportReport) -> set[str]:
+    """Compare every index row a ref holds with the ref; a row that disagrees is reported and replaced.
+
+    For the gate (``full``): the database is a cache anyone with the file can edit (triggers can be
+    dropped), so a row whose payload, derived columns or signature differ from the signed file on
+    the ref is not trusted. It is replaced by the ref's version when that verifies; otherwise it is
+    only reported (the gate judges the payload it holds, and never counts an approval from a row
+    that disagrees with it).
+    """
+    if not candidates:
+        return set()
+    blobs = gitobjects.read_blobs(repo, [c.blob for c in candidates])
+    genuine: dict[str, tuple[_Candidate, str, str]] = {}
+    for candidate in candidates:
+        try:
+            payload, signature = ledger.decode_event_file(blobs.get(candidate.blob, b""))
+        except ValueError:
+            continue
+        if event_log.event_id(payload) == candidate.content_id:
+            genuine.setdefault(candidate.content_id, (candidate, payload, signature))
+    rows: dict[str, tuple[Any, ...]] = {}
+    ids = list(genuine)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows.update((row[0], row) for row in db.execute(
+            "SELECT id, type, change_id, principal, fingerprint, created_at, prev, payload, signature, origin "
+            f"FROM events WHERE id IN ({', '.join('?' for _ in chunk)})", chunk))
+    replace: list[tuple[event_log.SignedEvent, str]] = []
+    for content_id, (candidate, payload, signature) in genuine.items():
+        row = rows.get(content_id)
+        if row is None:
+            continue  # deleted meanwhile: the next fetch imports it
+        differs = _row_differences(row, payload, signature, trust)
+        if not differs:
+            continue
+        event = event_log.SignedEvent(content_id, payload, signature)
+        verdict = event_log.verify_event(event, trust)
+        action = "replaced by the ref's signed version" if verdict.ok else \
+            f"not replaced (the ref's version does not verify either: {verdict.message})"
+        report.local_rows.append(f"local row {content_id} disagrees with {candidate.ref} in {', '.join(differs)}: "
+                                 f"{action}")
+        if verdict.ok:
+            replace.append((event, row[9] if row[9] in event_log.ORIGINS else "sync"))
+    touched: set[str] = set()
+    with transaction(db):
+        for event, origin in replace:
+            try:
+                db.conn.execute("DELETE FROM events WHERE id = ?", [event.id])
+            except sqlite3.DatabaseError as exc:  # the append-only triggers refuse: keep the report, not the row
+                report.local_rows.append(f"local row {event.id} could not be replaced: {exc}")
+                continue
+            insert_events(db, [event], origin=origin, pushed=True)
+            touched.add(event.principal)
+    return touched
+
+
+def _row_differences(row: tuple[Any, ...], payload: str, signature: str, trust: Any) -> list[str]:
+    """The columns of an index row that disagree with the signed file on the ref."""
+    differs = []
+    if row[7] != payload:
+        differs.append("payload")
+    try:
+        data = event_log.validate_payload(payload)
+    except UserError:
+        return differs or ["payload"]
+    for position, (column, field_name) in enumerate(_DERIVED_COLUMNS, start=1):
+        if row[position] != data[field_name]:
+            differs.append(column)
+    if row[8] != signature and not differs:
+        # Two signatures over one payload can both be genuine (ECDSA is randomised, a re-signed copy):
+        # only a stored signature that no longer verifies disagrees with the ledger.
+        stored = event_log.SignedEvent(row[0], payload, row[8] if isinstance(row[8], str) else "")
+        if not event_log.verify_event(stored, trust).ok:
+            differs.append("signature")
+    elif row[8] != signature:
+        differs.append("signature")
+    return differs
 
 
 def _release_quarantined(db: sqlite_utils.Database, trust: Any, report: ImportReport) -> set[str]:
