@@ -1,7 +1,8 @@
 """Team commands: ``sync`` (the git-remote ledger), ``export`` (audit formats) and ``verify-export``.
 
 Exit codes: 0 ok; 1 something needs a human (sync: events set aside, a rewritten ref, a broken
-chain; verify-export: the export is not intact); 2 error (remote unreachable, bad input).
+chain; verify-export: the export is not intact, or parts of it are not covered by a signature);
+2 error (remote unreachable, bad input).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:
     import sqlite_utils
+
+    from reviewer_app.core.export.seal import ExportSeal
 
 EXPORT_FORMATS = ["jsonl", "csv", "html", "pdf", "intoto", "bundle"]
 
@@ -51,16 +54,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--change", metavar="ID", help="only this change (full id or unique prefix)")
     export.add_argument("--repo", metavar="DIR",
                         help="repository whose allowed_signers and policy go into bundles and verdicts")
+    export.add_argument("--key", metavar="PATH",
+                        help="sign the export (jsonl, bundle) with this key, so that verify-export can check its "
+                             "completeness, patches and policy; with --agent, the public key of the agent key")
+    export.add_argument("--agent", action="store_true", help="sign with a key held by ssh-agent or a hardware token")
+    export.add_argument("--as", dest="identity", metavar="EMAIL",
+                        help="sign as this principal (default: git config user.email of the repository)")
     export.set_defaults(handler=run_export_command)
 
     verify = subparsers.add_parser(
         "verify-export", help="check an export: every signature, chain link and manifest entry",
-        description="Exit 0 when the export is intact, 1 with the list of what is wrong, 2 when it cannot be read.",
+        description="Exit 0 when the export is intact and everything in it is covered by a signature; 1 with the "
+                    "list of what is wrong (FAIL) or not verified (UNVERIFIED); 2 when it cannot be read. Reads "
+                    "jsonl, in-toto and bundle exports (csv, html and pdf carry no signatures).",
     )
     verify.add_argument("file", metavar="FILE", help="a jsonl export, an in-toto export or a bundle")
     verify.add_argument("--allowed-signers", metavar="FILE",
                         help="trust these signers (default for bundles: the bundle's own allowed_signers)")
-    verify.add_argument("--revoked", metavar="FILE", help="revoked keys to apply with --allowed-signers")
+    verify.add_argument("--revoked", metavar="FILE",
+                        help="revoked keys to apply with --allowed-signers (a bundle's own revoked_keys apply too)")
     verify.set_defaults(handler=run_verify_command)
 
 
@@ -116,10 +128,29 @@ def run_export_command(args: argparse.Namespace) -> int:
     db = store.open_db(args.db)
     change = _change_argument(db, args.change) if args.change else None
     selection = ExportFilter.from_cli(since=args.since, until=args.until, service=args.service, change_id=change)
+    seal = _export_seal(args)
     result = write_export(db, args.format, Path(args.output) if args.output != "-" else None, selection,
-                          repo=Path(args.repo) if args.repo else None)
-    print(result.summary(), file=sys.stderr)
+                          repo=Path(args.repo) if args.repo else None, seal=seal)
+    print(result.summary() + (f", signed by {seal.signer.principal} ({seal.signer.fingerprint})" if seal else ""),
+          file=sys.stderr)
     return 0
+
+
+def _export_seal(args: argparse.Namespace) -> "ExportSeal | None":
+    """The exporter's signer, found and trust-checked exactly as for approve (same options, same key)."""
+    from reviewer_app.cli.approvals import _identity, _trusted_signer
+    from reviewer_app.core.export import SEALABLE
+    from reviewer_app.core.export.seal import ExportSeal
+    from reviewer_app.core.workspace import Workspace
+
+    if not (args.key or args.agent):
+        if args.identity:
+            raise UserError("--as names who signs the export: give --key PATH or --agent too")
+        return None
+    if args.format not in SEALABLE:
+        raise UserError(f"--format {args.format}: only {' and '.join(SEALABLE)} exports can be signed (--key)")
+    workspace = Workspace.discover(args.repo)
+    return ExportSeal(_trusted_signer(args, _identity(args, workspace), workspace))
 
 
 def _change_argument(db: "sqlite_utils.Database", given: str) -> str:
@@ -144,10 +175,17 @@ def run_verify_command(args: argparse.Namespace) -> int:
                            Path(args.revoked) if args.revoked else None)
     for line in result.checked:
         print(line)
+    for line in result.unverified:
+        print(f"UNVERIFIED: {line}")
+    for problem in result.problems:
+        print(f"FAIL: {problem}")
     if result.problems:
-        for problem in result.problems:
-            print(f"FAIL: {problem}")
         print(f"{args.file}: NOT intact: {len(result.problems)} problems")
         return 1
-    print(f"{args.file}: intact")
+    if result.unverified:
+        # Nothing was found wrong, but nothing signed backs these parts: an auditor must not read it as "intact".
+        print(f"{args.file}: NOT verified: no tampering found, but {len(result.unverified)} parts are unverified "
+              "(see the UNVERIFIED lines)")
+        return 1
+    print(f"{args.file}: intact and verified")
     return 0

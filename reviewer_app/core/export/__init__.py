@@ -1,12 +1,15 @@
 """Exports of the signed audit trail: jsonl, csv, html, pdf, in-toto and a verifiable bundle.
 
-``write_export(db, format, output, selection, repo=None) -> ExportResult`` is the one entry point;
-``verify.verify_export(path, allowed_signers=None, revoked=None) -> VerifyResult`` checks one.
+``write_export(db, format, output, selection, repo=None, progress=None, seal=None) -> ExportResult`` is
+the one entry point (``seal``: the exporter's signature over a jsonl closing record or a bundle
+manifest, see seal.py); ``verify.verify_export(path, allowed_signers=None, revoked=None) -> VerifyResult``
+checks one.
 Files are written to a temporary name and renamed, so a failed export never leaves half a file.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import sys
@@ -18,11 +21,13 @@ from typing import IO, Callable
 import sqlite_utils
 
 from reviewer_app.core import store
+from reviewer_app.core.export.seal import ExportSeal
 from reviewer_app.core.export.selection import ExportEvent, ExportFilter, select_events
 from reviewer_app.errors import UserError
 
 FORMATS = ("jsonl", "csv", "html", "pdf", "intoto", "bundle")
 _BINARY_ONLY = ("pdf", "bundle")
+SEALABLE = ("jsonl", "bundle")  # the formats whose every claim a signature can cover
 
 
 @dataclass
@@ -62,16 +67,21 @@ class ReportingEvents(list):  # type: ignore[type-arg]
 
 
 def write_export(db: sqlite_utils.Database, fmt: str, output: Path | None, selection: ExportFilter,
-                 repo: Path | None = None, progress: Progress | None = None) -> ExportResult:
+                 repo: Path | None = None, progress: Progress | None = None,
+                 seal: ExportSeal | None = None) -> ExportResult:
     """Write the selected events as ``fmt`` to ``output`` (None: stdout, text formats only)."""
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt}: unknown export format (one of {', '.join(FORMATS)})")
+    if seal is not None and fmt not in SEALABLE:
+        raise UserError(f"--format {fmt}: only {' and '.join(SEALABLE)} exports can be signed (--key)")
     if output is None and fmt in _BINARY_ONLY:
         raise UserError(f"--format {fmt} writes a binary file: give --output FILE")
     report = progress or (lambda done, total: None)
     events = ReportingEvents(select_events(db, selection), report)
     report(0, len(events))
     writer = _WRITERS[fmt]
+    if fmt in SEALABLE:
+        writer = functools.partial(writer, seal=seal)
     if fmt == "pdf":
         assert output is not None
         result = _atomic_path(output, lambda path: _pdf(db, events, selection, repo, path), fmt, len(events))
@@ -88,10 +98,10 @@ def write_export(db: sqlite_utils.Database, fmt: str, output: Path | None, selec
 
 
 def _jsonl(db: sqlite_utils.Database, events: list[ExportEvent], selection: ExportFilter, repo: Path | None,
-           out: IO[bytes]) -> int:
+           out: IO[bytes], seal: ExportSeal | None = None) -> int:
     from reviewer_app.core.export.jsonl import write_jsonl
 
-    return write_jsonl(events, out, selection) + 1
+    return write_jsonl(events, out, selection, seal) + 1
 
 
 def _csv(db: sqlite_utils.Database, events: list[ExportEvent], selection: ExportFilter, repo: Path | None,
@@ -122,7 +132,7 @@ def _intoto(db: sqlite_utils.Database, events: list[ExportEvent], selection: Exp
 
 
 def _bundle(db: sqlite_utils.Database, events: list[ExportEvent], selection: ExportFilter, repo: Path | None,
-            out: IO[bytes]) -> int:
+            out: IO[bytes], seal: ExportSeal | None = None) -> int:
     from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH, REVOKED_KEYS_PATH
     from reviewer_app.core.export import bundle
     from reviewer_app.core.export.jsonl import write_jsonl
@@ -141,14 +151,14 @@ def _bundle(db: sqlite_utils.Database, events: list[ExportEvent], selection: Exp
         if content is not None:
             files[name] = content
     events_file = io.BytesIO()
-    write_jsonl(events, events_file, selection)
+    write_jsonl(events, events_file, selection)  # the manifest's seal covers its closing record
     files[bundle.EVENTS] = events_file.getvalue()
     for change_id in sorted({event.change_id for event in events}):
         patch = store.get_patch(db, change_id)
         if patch is not None:
             files[f"{bundle.PATCH_DIR}{change_id.removeprefix('sha256:')}.patch"] = patch
-    bundle.write_bundle(files, out)
-    return len(files) + 1
+    bundle.write_bundle(files, out, workspace.revision, seal)
+    return len(files) + (2 if seal else 1)
 
 
 def _pdf(db: sqlite_utils.Database, events: list[ExportEvent], selection: ExportFilter, repo: Path | None,

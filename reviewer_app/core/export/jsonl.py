@@ -7,11 +7,15 @@ Event line (keys sorted, no whitespace, UTF-8)::
 ``payload`` is the exact signed string and ``signature`` the armored SSHSIG, so one line checks with
 a stock ``ssh-keygen -Y verify`` (see docs/audit.md). The last line is the closing record::
 
-    {"record": "reviewer-app/export-close", "version": 1, "events": N, "complete": bool,
+    {"record": "reviewer-app/export-close", "version": 2, "events": N, "complete": bool,
      "filter": {...}, "heads": {principal: {"first": id, "last": id, "count": n}},
      "sha256": <hex of every byte before this line>}
 
-Cutting off the end of the file (a signer's last events) loses or contradicts the closing record.
+``complete`` is true exactly when ``filter`` is empty. Exported with ``--key``, the record also names
+``exporter`` {principal, key} and ``exported_at`` and carries ``signature``: the exporter's SSHSIG over
+the record's canonical JSON without it (core/export/seal.py). Unsealed, the record only catches
+accidents: whoever rewrites the file can rewrite it too, and verify-export reports it as unverified.
+Version 1 (before the seal) had the same fields and no seal.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ import json
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  # the C version when available
 from typing import IO, Any, Iterable
 
+from reviewer_app.core.export.seal import ExportSeal, seal_record
 from reviewer_app.core.export.selection import ExportEvent, ExportFilter
 
 CLOSE_RECORD = "reviewer-app/export-close"
-CLOSE_VERSION = 1
+CLOSE_VERSION = 2
+CLOSE_VERSIONS = (1, 2)  # what verify-export reads
 EVENT_KEYS = ("change_id", "created_at", "id", "payload", "principal", "signature", "type")
 
 
@@ -44,8 +50,9 @@ def closing_record(digest: str, heads: dict[str, dict[str, Any]], count: int, se
             "filter": selection.to_dict(), "heads": heads, "sha256": digest}
 
 
-def write_jsonl(events: Iterable[ExportEvent], out: IO[bytes], selection: ExportFilter) -> int:
-    """Write the event lines and the closing record; returns the number of events."""
+def write_jsonl(events: Iterable[ExportEvent], out: IO[bytes], selection: ExportFilter,
+                seal: ExportSeal | None = None) -> int:
+    """Write the event lines and the closing record (sealed when ``seal`` is given); returns the number of events."""
     digest = hashlib.sha256()
     heads: dict[str, dict[str, Any]] = {}
     count = 0
@@ -63,5 +70,7 @@ def write_jsonl(events: Iterable[ExportEvent], out: IO[bytes], selection: Export
         count += 1
     out.write(b"".join(buffer))
     close = closing_record(digest.hexdigest(), dict(sorted(heads.items())), count, selection)
+    if seal is not None:
+        close = seal_record(close, seal)
     out.write((json.dumps(close, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8"))
     return count

@@ -1,82 +1,111 @@
 """Checking an export without the database: every signature, every chain link, every manifest entry.
 
+A result has three parts: what was checked, the problems (tampering: the export is NOT intact), and
+what could not be verified (the export may be honest, but nothing signed says so). The CLI exits 0
+only when there are neither problems nor unverified parts.
+
 What is detected, and how:
 - an edited byte: in a payload or signature the signature fails; in the other fields of a line
   they no longer match the signed payload; anywhere, the closing record's sha256 no longer holds;
 - a deleted event: the next event of that signer names a previous event that is not there
-  (complete exports), and the closing record's per-signer count and head disagree;
+  (complete exports, and exports filtered by time: see _check_chains), and the closing record's
+  per-signer count and head disagree;
 - an inserted event: it needs a valid signature by a trusted key, a duplicate id shows, and the
   counts of the closing record disagree;
 - reordered events: an event before the event it names as previous; the sha256 changes;
-- a cut-off tail: the closing record is missing, or its heads name events that are not there.
-The closing record is not signed: it detects accidents and careless tampering; someone who
-rewrites it must still forge no signature, and the heads can be compared with the team's refs.
+- a cut-off tail: the closing record is missing, or its heads name events that are not there;
+- a closing record claiming to be incomplete without naming a filter, or naming a filter its events
+  do not keep to.
+The closing record is signed only when the exporter sealed the export (``export --key``, seal.py).
+Unsealed, someone who rewrites the file can rewrite it consistently (drop a signer's last events and
+fix the heads, or claim a filter): verify-export then reports the completeness as unverified.
 
 In-toto statements are not signed as a whole: each review's signature and fields are checked, but the
 verdict, levels, risk and services beside them are the exporter's summary and are not re-derived
-(the result says so). Bundle patches are checked against their change ids and their binary data
-against the blob ids it claims (core/binarypatch.py).
+(the result says so). Bundles: bundle_verify.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reviewer_app.core import events as event_log
 from reviewer_app.core.allowed_signers import TrustStore
-from reviewer_app.core.binarypatch import binary_data_problems
-from reviewer_app.core.export import bundle as bundle_format
 from reviewer_app.core.export.intoto import PREDICATE_TYPE, STATEMENT_TYPE
-from reviewer_app.core.export.jsonl import CLOSE_RECORD, EVENT_KEYS
+from reviewer_app.core.export.jsonl import CLOSE_RECORD, CLOSE_VERSIONS, EVENT_KEYS
+from reviewer_app.core.export.seal import SIGNATURE_FIELD, check_seal, describe_exporter, record_statement
+from reviewer_app.core.export.verify_trust import describe_revocations, given_trust, own_revocations
 from reviewer_app.errors import UserError
 
 _GZIP_MAGIC = b"\x1f\x8b"
+VERIFIABLE = "jsonl, in-toto (.intoto.jsonl) and bundle (.tar.gz)"
+# Exports that carry no signatures: a clear refusal rather than "not JSON".
+_UNVERIFIABLE = ((b"%PDF", "a PDF report"), (b"<!doctype", "an HTML report"), (b"<html", "an HTML report"),
+                 (b"created_at,type,", "a CSV export"), (b"\xef\xbb\xbfcreated_at,type,", "a CSV export"))
+FILTER_KEYS = ("since", "until", "service", "change")
 
 
 @dataclass
 class VerifyResult:
     checked: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # tampering: the export is not intact
+    unverified: list[str] = field(default_factory=list)  # claims nothing signed backs
 
     @property
     def intact(self) -> bool:
         return not self.problems
 
+    @property
+    def verified(self) -> bool:
+        """Intact, and everything a verdict or an auditor's reading depends on is covered by a signature."""
+        return self.intact and not self.unverified
+
 
 def verify_export(path: Path, allowed_signers: Path | None = None, revoked: Path | None = None) -> VerifyResult:
     """Verify a jsonl export, an in-toto export or a bundle (detected from the content)."""
+    from reviewer_app.core.export.bundle_verify import verify_bundle
+
+    if revoked is not None and allowed_signers is None:
+        raise UserError("--revoked needs --allowed-signers")
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    given_trust = TrustStore.from_files(allowed_signers, revoked) if allowed_signers else None
-    if given_trust is not None and given_trust.missing:
-        raise UserError(f"{allowed_signers}: no such allowed_signers file")
+    trust = given_trust(allowed_signers, revoked) if allowed_signers else None
     if data.startswith(_GZIP_MAGIC):
-        return verify_bundle(data, str(path), given_trust)
-    if given_trust is None:
+        return verify_bundle(data, str(path), trust)
+    start = data.lstrip()[:32].lower()
+    for magic, what in _UNVERIFIABLE:
+        if start.startswith(magic):
+            raise UserError(f"{path}: {what} cannot be verified: it carries no signatures; verify-export reads "
+                            f"{VERIFIABLE} exports")
+    if trust is None:
         raise UserError(f"{path}: give --allowed-signers FILE to check the signatures (bundles carry their own)")
     if not data.strip():
         raise UserError(f"{path}: empty file, not an export")
     try:
         first = json.loads(data.split(b"\n", 1)[0].decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}:1: not a reviewer-app export (jsonl, in-toto or bundle): {exc}") from exc
+        raise UserError(f"{path}:1: not a reviewer-app export ({VERIFIABLE} can be verified): {exc}") from exc
     if not isinstance(first, dict):
         raise UserError(f"{path}:1: not a reviewer-app export (a JSON object per line expected)")
     if first.get("_type") == STATEMENT_TYPE:
-        return verify_intoto(data, str(path), given_trust)
-    return verify_jsonl(data, str(path), given_trust)
+        result = verify_intoto(data, str(path), trust)
+    else:
+        result = verify_jsonl(data, str(path), trust)
+    revocations = own_revocations(trust)
+    result.checked.append(describe_revocations([revocations] if revocations else []))
+    return result
 
 
 # --- jsonl ---------------------------------------------------------------------------------------
 
-def verify_jsonl(data: bytes, source: str, trust: TrustStore) -> VerifyResult:
+def verify_jsonl(data: bytes, source: str, trust: TrustStore, sealed_elsewhere: bool = False) -> VerifyResult:
+    """Verify a jsonl export; ``sealed_elsewhere``: a bundle's signed manifest covers these bytes."""
     result = VerifyResult()
     problems = result.problems
     if not data.endswith(b"\n"):
@@ -111,12 +140,17 @@ def verify_jsonl(data: bytes, source: str, trust: TrustStore) -> VerifyResult:
         if checked:
             events.append((number, *checked))
 
-    _check_chains(events, source, closing, problems)
-    if closing is None:
-        problems.append(f"{source}: no closing record: the export was cut off (events may be missing at the end)")
-    else:
-        _check_closing(closing, data[: offsets[closing_line - 1]], events, f"{source}:{closing_line}", problems)
     result.checked.append(f"{len(events)} events read, signatures checked against {trust.source}")
+    if closing is None:
+        _check_chains(events, source, {}, problems)
+        problems.append(f"{source}: no closing record: the export was cut off (events may be missing at the end)")
+        return result
+    where = f"{source}:{closing_line}"
+    selection = _check_claims(closing, where, problems)
+    _check_chains(events, source, selection, problems)
+    _check_filter(events, source, selection, problems)
+    _check_closing(closing, data[: offsets[closing_line - 1]], events, where, problems)
+    _check_closing_seal(closing, where, trust, sealed_elsewhere, result)
     return result
 
 
@@ -148,15 +182,72 @@ def _check_event_line(record: dict[str, Any], where: str, trust: TrustStore, pro
     return event, data
 
 
-def _check_chains(events: list[tuple[int, Any, dict[str, Any]]], source: str, closing: dict[str, Any] | None,
+def _check_claims(closing: dict[str, Any], where: str, problems: list[str]) -> dict[str, str] | None:
+    """The filter the closing record claims, checked for shape and against its ``complete`` flag.
+
+    None when the claims cannot be read (then no chain gap is excused). An export without a filter
+    is complete: a record saying "incomplete" without naming a filter was rewritten to hide deleted
+    events from the chain check, and is refused.
+    """
+    version, complete, selection = closing.get("version"), closing.get("complete"), closing.get("filter")
+    if version not in CLOSE_VERSIONS:
+        problems.append(f"{where}: closing record version {version!r} is not one this program reads "
+                        f"({', '.join(map(str, CLOSE_VERSIONS))})")
+    if not isinstance(complete, bool):
+        problems.append(f"{where}: 'complete' must be true or false, not {complete!r}")
+        return None
+    if not isinstance(selection, dict) or not all(isinstance(v, str) and v for v in selection.values()):
+        problems.append(f"{where}: 'filter' must be an object of non-empty strings, not {selection!r}")
+        return None
+    unknown = sorted(set(selection) - set(FILTER_KEYS))
+    if unknown:
+        problems.append(f"{where}: the filter names {', '.join(unknown)}, which no export applies "
+                        f"(known: {', '.join(FILTER_KEYS)})")
+        return None
+    if not complete and not selection:
+        problems.append(f"{where}: the closing record says the export is incomplete but names no filter: an export "
+                        "without a filter holds every event, so this record was rewritten (events removed?)")
+        return None
+    if complete and selection:
+        problems.append(f"{where}: the closing record says the export is complete but names the filter {selection}")
+        return None
+    return dict(selection)
+
+
+def _check_filter(events: list[tuple[int, Any, dict[str, Any]]], source: str, selection: dict[str, str] | None,
                   problems: list[str]) -> None:
-    complete = bool(closing and closing.get("complete"))
+    """Every event must be one the claimed filter keeps (the service filter needs analyses: not checkable here)."""
+    if not selection:
+        return
+    since, until, change = selection.get("since"), selection.get("until"), selection.get("change")
+    for number, event, data in events:
+        created = data["created_at"]
+        if (since and created < since) or (until and created >= until) or (change and data["change_id"] != change):
+            problems.append(f"{source}:{number}: event {event.id} ({created}, {data['change_id']}) is outside the "
+                            f"filter the closing record claims ({selection})")
+
+
+def _check_chains(events: list[tuple[int, Any, dict[str, Any]]], source: str, selection: dict[str, str] | None,
+                  problems: list[str]) -> None:
+    """Duplicates, order, and gaps in each signer's chain that the claimed filter does not explain.
+
+    - No filter, or only ``until``: every earlier event of a chain is in the file (a chain's times
+      never go back), so every ``prev`` must be there.
+    - ``since`` (with or without ``until``): a signer's events in a time window are one stretch of
+      the chain, so at most one event before it is absent (forks share it); a second gap is a deletion.
+    - ``change`` or ``service``: other changes' events are legitimately absent; no gap is checkable.
+    ``selection`` None (unreadable claims): treated as no filter, so no gap is excused.
+    """
     position: dict[str, int] = {}
     for number, event, _ in events:
         if event.id in position:
             problems.append(f"{source}:{number}: event {event.id} appears twice (first on line {position[event.id]})")
         else:
             position[event.id] = number
+    keys = set(selection or {})
+    every_prev = keys <= {"until"}
+    one_gap = not every_prev and keys <= {"since", "until"}
+    missing: dict[str, dict[str, int]] = {}
     for number, event, data in events:
         prev = data["prev"]
         if prev is None:
@@ -165,9 +256,17 @@ def _check_chains(events: list[tuple[int, Any, dict[str, Any]]], source: str, cl
             if position[prev] > number:
                 problems.append(f"{source}:{number}: event {event.id} comes before its previous event {prev} "
                                 f"(line {position[prev]}): reordered")
-        elif complete:
+        elif every_prev:
+            kind = "complete export" if not keys else "export (filtered only by --until, so every earlier event is in)"
             problems.append(f"{source}:{number}: the previous event {prev} of {data['principal']} is not in this "
-                            "complete export: deleted")
+                            f"{kind}: deleted")
+        elif one_gap:
+            missing.setdefault(data["principal"], {}).setdefault(prev, number)
+    for principal, gaps in sorted(missing.items()):
+        if len(gaps) > 1:
+            listed = ", ".join(f"{prev} (named on line {line})" for prev, line in gaps.items())
+            problems.append(f"{source}: {principal}'s chain has {len(gaps)} gaps inside the claimed time window, "
+                            f"where only its start may be missing: {listed}: events deleted")
 
 
 def _check_closing(closing: dict[str, Any], body: bytes, events: list[tuple[int, Any, dict[str, Any]]],
@@ -188,13 +287,39 @@ def _check_closing(closing: dict[str, Any], body: bytes, events: list[tuple[int,
         if want is None:
             problems.append(f"{where}: {principal} has events but is not in the closing record: inserted")
         elif have is None:
-            problems.append(f"{where}: all {want.get('count')} events of {principal} are missing")
+            problems.append(f"{where}: all {want.get('count') if isinstance(want, dict) else want} events of "
+                            f"{principal} are missing")
         elif want != have:
             problems.append(
                 f"{where}: {principal}: the closing record says {want.get('count')} events from {want.get('first')} "
                 f"to {want.get('last')}, the file has {have['count']} from {have['first']} to {have['last']}: "
                 "events were cut off, removed or added"
+                if isinstance(want, dict) else f"{where}: {principal}: unreadable head {want!r}"
             )
+
+
+def _check_closing_seal(closing: dict[str, Any], where: str, trust: TrustStore, sealed_elsewhere: bool,
+                        result: VerifyResult) -> None:
+    """The exporter's signature over the closing record, or a plain statement of what that leaves open."""
+    complete = closing.get("complete")
+    claim = "complete" if complete is True else f"filtered by {closing.get('filter')}"
+    if SIGNATURE_FIELD in closing:
+        found = check_seal(record_statement(closing), closing[SIGNATURE_FIELD], closing, trust, where)
+        result.problems += found
+        if not found:
+            result.checked.append(f"closing record signed by the exporter {describe_exporter(closing)}: "
+                                  f"the claim '{claim}', the counts and the heads are theirs")
+        return
+    if "exporter" in closing:
+        result.problems.append(f"{where}: the closing record names an exporter but carries no signature: removed")
+        return
+    if sealed_elsewhere:
+        return
+    what = "format 1 export" if closing.get("version") == 1 else "unsigned export (made without --key)"
+    result.unverified.append(
+        f"{where}: {what}: the closing record is not signed, so its claim '{claim}' and its heads are unverified: "
+        "a signer's last events (or, under a filter, any event) may have been removed and the record rewritten; "
+        "compare the heads with the signers' refs on the team's remote, or ask for an export signed with --key")
 
 
 # --- in-toto -------------------------------------------------------------------------------------
@@ -238,85 +363,8 @@ def verify_intoto(data: bytes, source: str, trust: TrustStore) -> VerifyResult:
     return result
 
 
-# --- bundle --------------------------------------------------------------------------------------
+# Bundles are read by bundle_verify; the name stays importable from here.
+def verify_bundle(data: bytes, source: str, given: TrustStore | None) -> VerifyResult:
+    from reviewer_app.core.export.bundle_verify import verify_bundle as verify
 
-def verify_bundle(data: bytes, source: str, given_trust: TrustStore | None) -> VerifyResult:
-    try:
-        files = bundle_format.read_bundle(data, source)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-    result = VerifyResult()
-    manifest_data = files.get(bundle_format.MANIFEST)
-    if manifest_data is None:
-        raise UserError(f"{source}: no {bundle_format.MANIFEST}: not a reviewer-app bundle")
-    try:
-        manifest = json.loads(manifest_data.decode("utf-8"))
-        listed: dict[str, str] = dict(manifest["files"])
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise UserError(f"{source}:{bundle_format.MANIFEST}: unreadable manifest ({exc})") from exc
-    for name, expected in sorted(listed.items()):
-        content = files.get(name)
-        if content is None:
-            result.problems.append(f"{source}: {name} is listed in the manifest but missing")
-        elif hashlib.sha256(content).hexdigest() != expected:
-            result.problems.append(f"{source}: {name} does not match its sha256 in the manifest: changed")
-    for name in sorted(set(files) - set(listed) - {bundle_format.MANIFEST}):
-        result.problems.append(f"{source}: {name} is not listed in the manifest: added")
-    result.checked.append(f"manifest: {len(listed)} files listed")
-
-    trust = given_trust or _trust_from_bundle(files, source)
-    if given_trust is None:
-        # The bundle vouches for itself here: whoever rewrote it could have swapped in their own keys.
-        digest = hashlib.sha256(files.get(bundle_format.ALLOWED_SIGNERS, b"")).hexdigest()
-        keys = ", ".join(sorted({s.key.fingerprint for s in trust.signers})) or "no keys"
-        result.checked.append(
-            f"signatures checked against the bundle's own allowed_signers (sha256 {digest}; {keys}): this shows "
-            "the events match the keys inside the bundle, not that those are your team's keys; "
-            "give --allowed-signers FILE (your copy of .reviewer/allowed_signers) to check against them")
-    events_data = files.get(bundle_format.EVENTS)
-    if events_data is None:
-        result.problems.append(f"{source}: no {bundle_format.EVENTS}")
-    else:
-        inner = verify_jsonl(events_data, f"{source}:{bundle_format.EVENTS}", trust)
-        result.checked += inner.checked
-        result.problems += inner.problems
-    _check_patches(files, source, result)
-    return result
-
-
-def _trust_from_bundle(files: dict[str, bytes], source: str) -> TrustStore:
-    signers = files.get(bundle_format.ALLOWED_SIGNERS)
-    if signers is None:
-        raise UserError(f"{source}: the bundle has no allowed_signers; give --allowed-signers FILE")
-    with tempfile.TemporaryDirectory(prefix="reviewer-app-verify-") as folder:
-        signers_path = Path(folder) / bundle_format.ALLOWED_SIGNERS
-        signers_path.write_bytes(signers)
-        revoked_path = None
-        if bundle_format.REVOKED_KEYS in files:
-            revoked_path = Path(folder) / bundle_format.REVOKED_KEYS
-            revoked_path.write_bytes(files[bundle_format.REVOKED_KEYS])
-        trust = TrustStore.from_files(signers_path, revoked_path)
-    trust.source = f"{source}:{bundle_format.ALLOWED_SIGNERS}"
-    return trust
-
-
-def _check_patches(files: dict[str, bytes], source: str, result: VerifyResult) -> None:
-    """Each patch must still hash to the change id it is named by (what the approvals are bound to)."""
-    from reviewer_app.core.changeid import change_id
-    from reviewer_app.core.diffparse import parse_patch
-
-    patches = sorted(name for name in files if name.startswith(bundle_format.PATCH_DIR))
-    for name in patches:
-        expected = "sha256:" + name[len(bundle_format.PATCH_DIR):].removesuffix(".patch")
-        try:
-            changes = parse_patch(files[name], f"{source}:{name}")
-        except UserError as exc:
-            result.problems.append(f"{source}: {name} does not parse: {exc.message}")
-            continue
-        if len(changes) != 1 or change_id(changes[0]) != expected:
-            result.problems.append(f"{source}: {name} does not hash to its change id: changed")
-            continue
-        # The change id hashes a binary file's blob ids, not the data the patch carries for it.
-        for path, problem in binary_data_problems(files[name]):
-            result.problems.append(f"{source}: {name}: {path}: {problem}")
-    result.checked.append(f"{len(patches)} patches match their change ids")
+    return verify(data, source, given)

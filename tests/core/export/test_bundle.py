@@ -83,18 +83,29 @@ def test_cli_export_and_verify_exit_codes(world: AuditWorld, tmp_path: Path) -> 
         return subprocess.run([sys.executable, "-m", "reviewer_app", "--db", str(world.db_path), *args],
                               capture_output=True, text=True, timeout=120)
 
+    signers = str(world.repo.path / ".reviewer" / "allowed_signers")
+    alice = world.people["alice@example.com"]
     bundle = tmp_path / "audit.tar.gz"
-    made = cli("export", "--format", "bundle", "--output", str(bundle), "--repo", str(world.repo.path))
+    made = cli("export", "--format", "bundle", "--output", str(bundle), "--repo", str(world.repo.path),
+               "--key", str(alice.key), "--as", alice.email)
     assert made.returncode == 0, made.stderr
-    assert "exported 5 events as bundle" in made.stderr
-    ok = cli("verify-export", str(bundle))
-    assert ok.returncode == 0 and ok.stdout.strip().endswith("intact")
+    assert "exported 5 events as bundle" in made.stderr and "signed by alice@example.com" in made.stderr
+    ok = cli("verify-export", str(bundle), "--allowed-signers", signers)
+    assert ok.returncode == 0 and ok.stdout.strip().endswith("intact and verified"), ok.stdout
+    assert "manifest signed by the exporter alice@example.com" in ok.stdout
+    # Checked only against the keys the bundle carries, nothing says they are the team's: not verified.
+    own = cli("verify-export", str(bundle))
+    assert own.returncode == 1 and "UNVERIFIED:" in own.stdout and "NOT verified" in own.stdout, own.stdout
+    assert "FAIL:" not in own.stdout
+    unsigned = tmp_path / "unsigned.tar.gz"
+    assert cli("export", "--format", "bundle", "--output", str(unsigned), "--repo", str(world.repo.path)).returncode == 0
+    plain = cli("verify-export", str(unsigned), "--allowed-signers", signers)
+    assert plain.returncode == 1 and "unsigned bundle (exported without --key)" in plain.stdout, plain.stdout
 
     jsonl = tmp_path / "audit.jsonl"
     assert cli("export", "--format", "jsonl", "--output", str(jsonl), "--repo", str(world.repo.path)).returncode == 0
     lines = jsonl.read_bytes().splitlines(keepends=True)
     jsonl.write_bytes(b"".join([lines[0], *lines[2:]]))
-    signers = str(world.repo.path / ".reviewer" / "allowed_signers")
     bad = cli("verify-export", str(jsonl), "--allowed-signers", signers)
     assert bad.returncode == 1 and "NOT intact" in bad.stdout and "FAIL:" in bad.stdout
 

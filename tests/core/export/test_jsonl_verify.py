@@ -132,8 +132,11 @@ def test_unreadable_input_is_a_user_error(world: AuditWorld, tmp_path: Path) -> 
     out = _export(world, tmp_path)
     with pytest.raises(UserError, match="--allowed-signers"):
         verify_export(out, None)
-    with pytest.raises(UserError, match="no such allowed_signers"):
+    with pytest.raises(UserError, match="nope: no such file \\(given with --allowed-signers\\)"):
         verify_export(out, tmp_path / "nope")
+    # A revocation list that is not there is an error too: silently applying none would trust revoked keys.
+    with pytest.raises(UserError, match="gone: no such file \\(given with --revoked\\)"):
+        verify_export(out, _signers(world), tmp_path / "gone")
 
 
 def test_since_until_select_by_time(world: AuditWorld, tmp_path: Path) -> None:
@@ -160,8 +163,16 @@ def test_event_line_is_exactly_canonical_json() -> None:
 def test_a_file_that_is_no_export_at_all_is_a_user_error(world: AuditWorld, tmp_path: Path) -> None:
     csv_file = tmp_path / "audit.csv"
     write_export(world.db, "csv", csv_file, ExportFilter(), repo=world.repo.path)
-    with pytest.raises(UserError, match="audit.csv:1: not a reviewer-app export"):
+    with pytest.raises(UserError, match="audit.csv: a CSV export cannot be verified: .*jsonl, in-toto .* bundle"):
         verify_export(csv_file, _signers(world))
+    html_file = tmp_path / "audit.html"
+    write_export(world.db, "html", html_file, ExportFilter(), repo=world.repo.path)
+    with pytest.raises(UserError, match="audit.html: an HTML report cannot be verified"):
+        verify_export(html_file)  # refused for what it is, before asking for --allowed-signers
+    other = tmp_path / "notes.txt"
+    other.write_bytes(b"just some notes\n")
+    with pytest.raises(UserError, match="notes.txt:1: not a reviewer-app export"):
+        verify_export(other, _signers(world))
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     with pytest.raises(UserError, match="empty file"):

@@ -1,9 +1,12 @@
 """Red team: exports that verify-export must not call intact after tampering.
 
-Documented limits (docs/audit.md), shown here rather than hidden: the closing record, the bundle
-manifest and the in-toto statements are not signed, so a consistent rewrite of them can drop events;
-and a bundle verified with its *own* allowed_signers proves nothing against someone who rewrote
-the bundle: verify-export says so, and with the team's allowed_signers the forgery shows.
+Documented limits (docs/audit.md), shown here rather than hidden: unless the exporter signed the
+export (``export --key``), the closing record and the bundle manifest are not signed, so a
+consistent rewrite of them can drop events: verify-export reports those parts as unverified; the
+in-toto statements are unsigned summaries around signed reviews. A bundle verified with its *own*
+allowed_signers proves nothing against someone who rewrote the bundle: verify-export reports the
+trust as unverified, and with the team's allowed_signers the forgery shows. The attacks on signed
+exports are in test_export_tampering.py.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ def _rewrite_bundle(path: Path, change: "dict[str, bytes | None]") -> None:
     """Rewrite members and recompute the (unsigned) manifest, as a careful attacker would."""
     files = bundle_format.read_bundle(path.read_bytes(), str(path))
     files.pop(bundle_format.MANIFEST)
+    files.pop(bundle_format.MANIFEST_SIG, None)
     for name, data in change.items():
         if data is None:
             files.pop(name, None)
@@ -87,7 +91,8 @@ def test_a_bundle_verified_with_its_own_signers_says_so(world: World, tmp_path: 
         bundle_format.ALLOWED_SIGNERS: f"alice@example.com {mallory.line}\nbob@example.com {world.line('bob')}\n".encode(),
     })
     own = verify_export(bundle)
-    assert any("the bundle's own allowed_signers" in line for line in own.checked), own.checked
+    assert any("the bundle's own allowed_signers" in line for line in own.unverified), own.unverified
+    assert not own.verified
     with_team = verify_export(bundle, allowed_signers=honest_signers)
     assert not with_team.intact
     assert any(forged.id in problem and "not listed" in problem for problem in with_team.problems), with_team.problems
