@@ -17,6 +17,16 @@ have_lib 'libfontconfig.so.1' || need_pkgs+=(libfontconfig1)
 have_lib 'libdbus-1.so.3' || need_pkgs+=(libdbus-1-3)
 # Without any font Qt renders text as empty boxes, silently.
 fc-list 2>/dev/null | grep -qi . || need_pkgs+=(fonts-dejavu-core)
+# With a display, the X11 libraries Qt 6.5+ needs for its xcb platform plugin (without one of them
+# `gui` would stop at Qt's "could not load the Qt platform plugin xcb"; `gui` names what is missing).
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  for pair in libxcb-cursor.so.0:libxcb-cursor0 libxcb-icccm.so.4:libxcb-icccm4 libxcb-keysyms.so.1:libxcb-keysyms1 \
+              libxcb-image.so.0:libxcb-image0 libxcb-render-util.so.0:libxcb-render-util0 libxcb-shape.so.0:libxcb-shape0 \
+              libxcb-randr.so.0:libxcb-randr0 libxcb-xkb.so.1:libxcb-xkb1 libxkbcommon-x11.so.0:libxkbcommon-x11-0 \
+              libxcb-xinerama.so.0:libxcb-xinerama0 libX11-xcb.so.1:libx11-xcb1; do
+    have_lib "${pair%%:*}" || need_pkgs+=("${pair##*:}")
+  done
+fi
 command -v git >/dev/null || need_pkgs+=(git)
 command -v ssh-keygen >/dev/null || need_pkgs+=(openssh-client)
 

@@ -25,6 +25,8 @@ from reviewer_app.ui.settings import Settings, load_settings
 from reviewer_app.ui.theme import apply_theme
 
 SCREENSHOT_SIZE = QSize(1600, 1000)
+FIRST_START_SHARE = 0.85  # of the screen's available area: a review tool wants the room for the diff
+MIN_WINDOW = (640, 400)
 TABS = ("findings", "services", "provenance", "approvals")  # the inspector tab to show
 SCREENSHOT_TIMEOUT_MS = 60_000
 
@@ -48,6 +50,30 @@ def application() -> QApplication:
     app.setApplicationDisplayName("Reviewer")
     app.setOrganizationName("reviewer-app")
     return app
+
+
+def initial_geometry(screen: tuple[int, int, int, int], saved: list[int]) -> tuple[int, int, int, int]:
+    """Where the window opens: as it was left, if that still fits on this screen; else 85% of it, centred.
+
+    ``screen`` is the available area (x, y, width, height) without panels and docks.
+    """
+    sx, sy, sw, sh = screen
+    if len(saved) == 4:
+        x, y, w, h = saved
+        fits = MIN_WINDOW[0] <= w <= sw and MIN_WINDOW[1] <= h <= sh
+        on_screen = sx <= x <= sx + sw - MIN_WINDOW[0] // 2 and sy <= y <= sy + sh - MIN_WINDOW[1] // 2
+        if fits and on_screen:
+            return x, y, w, h
+    w, h = max(MIN_WINDOW[0], int(sw * FIRST_START_SHARE)), max(MIN_WINDOW[1], int(sh * FIRST_START_SHARE))
+    return sx + (sw - w) // 2, sy + (sh - h) // 2, w, h
+
+
+def place_window(window: MainWindow, settings: Settings) -> None:
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    area = screen.availableGeometry() if screen is not None else None
+    rect = (area.x(), area.y(), area.width(), area.height()) if area is not None else (0, 0, 1600, 1000)
+    x, y, w, h = initial_geometry(rect, list(settings.window))
+    window.setGeometry(x, y, w, h)
 
 
 def create_window(workspace: Path | None, db_path: Path | None, settings: Settings | None = None) -> MainWindow:
@@ -129,7 +155,7 @@ def run_gui(workspace: Path | None, db_path: Path | None, select: str | None = N
         finally:
             window.close()
         return 0
-    window.resize(1280, 800)
+    place_window(window, settings)
     window.inspector.setCurrentIndex(TABS.index(tab))
     window.show()
     window.refresh_queue(select=select)

@@ -28,7 +28,17 @@ from reviewer_app.ui.status import StatusBar
 from reviewer_app.ui.sync_controller import SyncController
 from reviewer_app.ui.tasks import TaskContext, TaskRunner
 
-SPLITTER_SHARES = (0.27, 0.44, 0.29)  # queue, diff, inspector: of the window's width at first start
+# Queue, diff, inspector: shares of the window's width at first start. On a wide window the diff gets
+# the most: with the file list inside it (DiffView.FILE_LIST_SHARE), its text column is wider than the
+# queue, the file list and the inspector together (a 1920-pixel screen at 85%: about 830 against 800
+# pixels). Below WIDE_WINDOW the queue's columns and the inspector's four tabs need their room first.
+SPLITTER_SHARES = (0.20, 0.60, 0.20)
+NARROW_SPLITTER_SHARES = (0.25, 0.46, 0.29)
+WIDE_WINDOW = 1500
+
+
+def splitter_shares(width: int) -> tuple[float, float, float]:
+    return SPLITTER_SHARES if width >= WIDE_WINDOW else NARROW_SPLITTER_SHARES
 
 
 class MainWindow(QMainWindow):
@@ -109,7 +119,8 @@ class MainWindow(QMainWindow):
         self.reject_action = a("Reject…", "Ctrl+Shift+Return", self.open_reject_dialog, "reject")
         self.next_change_action = a("Next change", "Alt+Down", lambda: self.queue.move(1))
         self.previous_change_action = a("Previous change", "Alt+Up", lambda: self.queue.move(-1))
-        self.search_action = a("Search the queue", QKeySequence.StandardKey.Find, self._focus_search)
+        self.find_in_diff_action = a("Find in the diff…", QKeySequence.StandardKey.Find, self.diff.open_find)
+        self.search_action = a("Search the queue", "Ctrl+Shift+F", self._focus_search)
         self.next_finding_action = a("Next finding", "F8", self.diff.next_finding)
         self.previous_finding_action = a("Previous finding", "Shift+F8", self.diff.previous_finding)
         self.focus_next_pane_action = a("Next pane", "F6", lambda: self.cycle_focus(1))
@@ -128,7 +139,7 @@ class MainWindow(QMainWindow):
                        self.previous_change_action, self.next_finding_action, self.previous_finding_action):
             review_menu.addSeparator() if action is None else review_menu.addAction(action)
         view_menu = menu.addMenu("&View")
-        for action in (self.search_action, self.focus_next_pane_action, None, *self.tab_actions):
+        for action in (self.find_in_diff_action, self.search_action, self.focus_next_pane_action, None, *self.tab_actions):
             view_menu.addSeparator() if action is None else view_menu.addAction(action)
         menu.addMenu("&Help").addAction(self.shortcuts_action)
         toolbar = QToolBar("Main", self)
@@ -378,6 +389,9 @@ class MainWindow(QMainWindow):
         services = self.settings.splitters.get("services")
         if services and len(services) == 2:
             self.inspector.services.splitter.setSizes(services)
+        diff = self.settings.splitters.get("diff")
+        if diff and len(diff) == 2 and all(s > 0 for s in diff):
+            self.diff.splitter.setSizes(diff)
         widths = self.settings.columns.get("queue")
         if widths:
             self.queue.set_column_widths(widths)
@@ -386,7 +400,7 @@ class MainWindow(QMainWindow):
         super().resizeEvent(event)
         if not self._saved_splitter:  # until the user (or a saved layout) sets it, share the width
             width = max(self.splitter.width(), self.width())
-            self.splitter.setSizes([int(width * share) for share in SPLITTER_SHARES])
+            self.splitter.setSizes([int(width * share) for share in splitter_shares(width)])
 
     def _on_splitter_moved(self, _pos: int, _index: int) -> None:
         self._saved_splitter = True  # the user chose: stop sharing the width automatically
@@ -395,9 +409,12 @@ class MainWindow(QMainWindow):
         splitters = dict(self.settings.splitters)
         splitters["main"] = self.splitter.sizes()
         splitters["services"] = self.inspector.services.splitter.sizes()
+        splitters["diff"] = self.diff.splitter.sizes()
         columns = dict(self.settings.columns)
         columns["queue"] = self.queue.column_widths()
-        return replace(self.settings, splitters=splitters, columns=columns)
+        geometry = self.normalGeometry() if self.isMaximized() else self.geometry()
+        window = [geometry.x(), geometry.y(), geometry.width(), geometry.height()]
+        return replace(self.settings, splitters=splitters, columns=columns, window=window)
 
     def save_layout(self) -> None:
         if not self.persist_layout:

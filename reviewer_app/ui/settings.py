@@ -46,6 +46,7 @@ class Settings:
     # Window layout, remembered between runs: splitter name -> sizes, table name -> column widths.
     splitters: dict[str, list[int]] = field(default_factory=dict)
     columns: dict[str, list[int]] = field(default_factory=dict)
+    window: list[int] = field(default_factory=list)  # x, y, width, height of the main window; empty: first start
 
     def validate(self, source: str = SETTINGS_FILE) -> None:
         if self.theme not in THEMES:

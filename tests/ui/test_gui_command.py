@@ -82,3 +82,34 @@ def test_the_platform_choice_happens_before_qt(monkeypatch) -> None:
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
     choose_platform(screenshot=True)  # a display exists: its platform is left alone
     assert os.environ["QT_QPA_PLATFORM"] == "xcb"
+
+
+def test_gui_on_an_x_display_names_the_missing_xcb_packages_instead_of_aborting(tmp_path) -> None:
+    """Qt's own abort ("could not load the Qt platform plugin xcb") cannot be caught: check first."""
+    import os
+    import subprocess
+    import sys
+
+    from reviewer_app.ui.display import XCB_PACKAGES, missing_xcb_libraries
+
+    missing = missing_xcb_libraries()
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env.update(DISPLAY=":97", REVIEWER_APP_CONFIG_DIR=str(tmp_path / "cfg"))
+    proc = subprocess.run([sys.executable, "-m", "reviewer_app", "--db", str(tmp_path / "r.db"), "gui"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    if missing:
+        assert proc.returncode == 2, proc.stderr
+        line = proc.stderr.strip()
+        assert "\n" not in line and "Traceback" not in line
+        for name in missing:
+            assert XCB_PACKAGES.get(name, name) in line
+    else:  # every library is there: Qt gets as far as the (absent) X server and fails on its own terms
+        assert "not found" not in proc.stderr
+
+
+def test_the_message_maps_libraries_to_debian_packages() -> None:
+    from reviewer_app.ui.display import xcb_problem
+
+    assert xcb_problem([]) is None
+    text = xcb_problem(["libxcb-icccm.so.4", "libxcb-keysyms.so.1"])
+    assert text is not None and "apt-get install libxcb-icccm4 libxcb-keysyms1" in text

@@ -32,6 +32,7 @@ from reviewer_app.ui.diffview.navigation import (
 )
 from reviewer_app.ui.diffview.painter import Metrics, RowPainter, make_metrics
 from reviewer_app.ui.diffview.rows import NO_LINE, Row, RowIndex, RowKind, file_title
+from reviewer_app.ui.diffview.search import DiffSearch, Position, SearchResult
 from reviewer_app.ui.diffview.scene import Scene, SceneDrawer, collapsed_text, row_findings, text_area
 from reviewer_app.ui.diffview.style import diff_colors, monospace_font
 from reviewer_app.ui.diffview.worddiff import WordDiffs
@@ -131,6 +132,8 @@ class DiffCanvas(QAbstractScrollArea):
         self._current_file = NO_LINE
         self._current_finding: str | None = None
         self._longest = 0
+        self._search: DiffSearch | None = None
+        self._search_at: Position | None = None  # the match the last search landed on
 
     def _update_style(self) -> None:
         font = QFont(self.font())
@@ -527,6 +530,47 @@ class DiffCanvas(QAbstractScrollArea):
             self.set_collapsed(finding.file_index, False, then=land)  # opening a generated/viewed file
         else:
             land()
+
+    # --- searching the text (Ctrl+F) -----------------------------------------------------------
+
+    def current_position(self) -> Position:
+        """Where the reader is, in the diff's reading order (file, hunk, line)."""
+        if self._rows is None or not len(self._rows):
+            return (-1, -1, -1)
+        row = self._rows.row(self._current_row)
+        if row.kind is RowKind.LINE:
+            return (row.file_index, row.hunk_index, row.new_index if row.new_index != NO_LINE else row.old_index)
+        if row.kind is RowKind.HUNK:
+            return (row.file_index, row.hunk_index, -1)
+        return (row.file_index, -1, -1)
+
+    def find(self, query: str, forward: bool = True, case_sensitive: bool = False) -> SearchResult | None:
+        """Go to the next (or previous) line holding ``query``, across files; opens a collapsed file."""
+        if self._change is None or not query:
+            return None
+        if self._search is None or not self._search.matches_query(query, case_sensitive):
+            self._search = DiffSearch(self._files, query, case_sensitive)
+            self._search_at = None
+        position = self.current_position()
+        if self._search_at is not None and self._search_at[:2] == position[:2]:
+            position = self._search_at  # a side-by-side row shows two lines: step from the match itself
+        result = self._search.step(position, forward)
+        if result is None:
+            return None
+        self._search_at = result.position
+        file_index, hunk_index, line_index = result.position
+
+        def land() -> None:
+            if self._rows is None:
+                return
+            row = self._rows.line_row(file_index, hunk_index, line_index)
+            self.go_to_row(row if row is not None else self._rows.file_rows[file_index], "center")
+
+        if file_index in self._collapsed:
+            self.set_collapsed(file_index, False, then=land)
+        else:
+            land()
+        return result
 
     # --- painting ------------------------------------------------------------------------------
 

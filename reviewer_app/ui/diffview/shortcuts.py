@@ -23,6 +23,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("s", "Side by side / unified"),
     ("w", "Ignore whitespace changes (on/off)"),
     ("?", "This list of shortcuts"),
+    ("Ctrl+F", "Find in the diff, across files (Enter or F3: next, Shift+Enter or Shift+F3: previous, Esc: close)"),
     ("↑ ↓ PgUp PgDn Home End", "Move the current line"),
     ("← →", "Scroll long lines sideways"),
     ("Ctrl+C", "Copy the current line"),

@@ -23,16 +23,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from reviewer_app.core.model import Change
 from reviewer_app.ui.diffview.canvas import DiffCanvas
 from reviewer_app.ui.diffview.filelist import FileList
+from reviewer_app.ui.diffview.findbar import FindBar
 from reviewer_app.ui.diffview.shortcuts import SHORTCUTS, ShortcutDialog
 
 
 class DiffView(QWidget):
+    FILE_LIST_SHARE = 0.15  # of the view's width at first start; the rest is the diff text
     file_viewed_changed = Signal(str, bool)
     progress_changed = Signal(int, int)
     finding_activated = Signal(str)
@@ -49,6 +51,8 @@ class DiffView(QWidget):
         self.help_button.setText("?")
         self.help_button.setToolTip("Keyboard shortcuts (?)")
         self._help_dialog: ShortcutDialog | None = None
+        self.find_bar = FindBar(self)
+        self._build_find_actions()
         self._build_layout()
         self._connect()
         self.setFocusProxy(self.canvas)
@@ -70,13 +74,14 @@ class DiffView(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addLayout(strip)
+        right_layout.addWidget(self.find_bar)
         right_layout.addWidget(self.canvas, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([260, 740])
+        splitter.setSizes([int(1000 * self.FILE_LIST_SHARE), int(1000 * (1 - self.FILE_LIST_SHARE))])
         self.splitter = splitter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -98,6 +103,31 @@ class DiffView(QWidget):
         self.side_by_side_box.toggled.connect(canvas.set_side_by_side)
         self.whitespace_box.toggled.connect(canvas.set_ignore_whitespace)
         self.help_button.clicked.connect(self.show_shortcut_help)
+        self.find_bar.find_requested.connect(self.find)
+        self.find_bar.closed.connect(lambda: self.canvas.setFocus(Qt.FocusReason.OtherFocusReason))
+
+    def _build_find_actions(self) -> None:
+        """F3 / Shift+F3 step through matches wherever the focus is in the view; Ctrl+F (open_find) is the
+        main window's action, so that it reaches the diff from any pane without two actions sharing a key."""
+        def action(shortcut: QKeySequence | QKeySequence.StandardKey, slot: object) -> QAction:
+            act = QAction(self)
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.find_next_action = action(QKeySequence.StandardKey.FindNext, lambda: self.find_bar.request(forward=True))
+        self.find_previous_action = action(QKeySequence.StandardKey.FindPrevious,
+                                           lambda: self.find_bar.request(forward=False))
+
+    def open_find(self) -> None:
+        """Show the find bar with the keyboard in it (the selected word is kept for Enter to repeat)."""
+        self.find_bar.open_bar()
+
+    def find(self, query: str, forward: bool = True, case_sensitive: bool = False) -> None:
+        result = self.canvas.find(query, forward, case_sensitive)
+        self.find_bar.show_result(result.ordinal if result else 0, result.total if result else 0)
 
     # --- the public API ------------------------------------------------------------------------
 
