@@ -132,17 +132,21 @@ def run_gate(db: "sqlite_utils.Database", repo: Path | None, spec: str, base: st
 
 
 def resolve_base(repo: Path, spec: str, base: str | None) -> str:
-    """``--base``, else BASE of a ``git:BASE..HEAD`` range, else the repository's HEAD; as a full commit id."""
-    if base is None and spec.startswith("git:"):
+    """``--base``, else BASE of a ``git:BASE..HEAD`` range, else the repository's HEAD; as a full commit id.
+
+    Resolved by core/revisions, never by git's guess: a pushed tag named like the base branch
+    (``origin/main``) would otherwise choose the policy; an ambiguous name is an error naming the refs.
+    """
+    from reviewer_app.core.revisions import resolve_commit
+
+    if base is not None:
+        context = f"--base {base}"
+    elif spec.startswith("git:"):
         base = spec[len("git:"):].split("..", 1)[0] or None
-    name = base or "HEAD"
-    if name.startswith("-"):
-        raise UserError(f"{name}: a base revision may not start with '-'")
-    proc = run_git(repo, "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", check=False)
-    if proc.returncode != 0:
-        what = "--base" if base else ("the repository's HEAD (it has no commits?)" if name == "HEAD" else "the range's base")
-        raise UserError(f"{name}: not a commit in {repo} ({what}); the policy is read from the base revision")
-    return proc.stdout.decode().strip()
+        context = f"{spec[len('git:'):]} (the policy is read from the range's base)"
+    else:
+        context = None  # HEAD: the message says so
+    return resolve_commit(repo, base or "HEAD", context=context)
 
 
 def co_authors_of(analysis: dict[str, Any]) -> list[str]:

@@ -16,6 +16,7 @@ from typing import BinaryIO
 from reviewer_app.core.diffparse import parse_patch
 from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, run_git, run_git_without_worktree
 from reviewer_app.core.model import Change, Commit, Person
+from reviewer_app.core.revisions import resolve_commit
 from reviewer_app.errors import UserError
 
 GIT_PREFIX = "git:"
@@ -51,12 +52,9 @@ def load_changes(spec: str, repo: Path | None = None, stdin: BinaryIO | None = N
 
 
 def _verify_commit(repo: Path, rev: str, range_text: str) -> str:
-    if rev.startswith("-"):
-        raise UserError(f"{range_text}: revision may not start with '-'")
-    proc = run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False)
-    if proc.returncode != 0:
-        raise UserError(f"{range_text}: unknown revision '{rev}' in {repo}")
-    return proc.stdout.decode().strip()
+    """The one commit ``rev`` names: a full ref, an unambiguous short name, HEAD or a commit id
+    (core/revisions: git's own guess would let a pushed tag shadow a branch)."""
+    return resolve_commit(repo, rev, context=range_text)
 
 
 def load_git_range(repo: Path, range_text: str) -> Change:
