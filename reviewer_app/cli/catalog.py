@@ -25,9 +25,13 @@ def run_catalog(args: argparse.Namespace) -> int:
     from reviewer_app.core.workspace import Workspace
     from reviewer_app.errors import UserError
 
-    workspace = Workspace.discover(args.repo, revision=args.revision)
+    workspace = Workspace.discover(args.repo)
     if workspace.root is None:
         raise UserError("catalog: not inside a git repository; give --repo DIR")
+    if args.revision:
+        from reviewer_app.core.revisions import resolve_commit  # one ref or commit, never git's guess
+
+        workspace = Workspace(workspace.root, revision=resolve_commit(workspace.root, args.revision, "--revision"))
     catalog = services.load_catalog(workspace)
     if args.action == "graph":
         json.dump(services.graph_export(catalog), sys.stdout, indent=2, sort_keys=True)

@@ -108,10 +108,12 @@ def test_base_option_takes_the_same_path(clone: Clone, tmp_path: Path) -> None:
         resolve_base(clone.repo.path, str(patch), "origin/main")
 
 
-def test_analyze_and_submit_take_the_same_path(clone: Clone, tmp_path: Path) -> None:
+def test_analyze_submit_and_catalog_take_the_same_path(clone: Clone, tmp_path: Path) -> None:
     for command in ("analyze", "submit"):
         proc = run_cli(command, "--repo", clone.repo.path, "--git", "origin/main..HEAD", db=tmp_path / "a.db")
         assert proc.returncode == 2 and "refs/tags/origin/main" in proc.stderr, proc.stderr
+    proc = run_cli("catalog", "check", "--repo", clone.repo.path, "--revision", "origin/main")
+    assert proc.returncode == 2 and "--revision: 'origin/main' is ambiguous" in proc.stderr, proc.stderr
     assert load_git_range(clone.repo.path, "refs/remotes/origin/main..HEAD").base == clone.main
 
 
