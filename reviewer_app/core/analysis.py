@@ -84,7 +84,10 @@ def analyze(change: Change, workspace: Workspace, ai_override: bool | None = Non
     catalog = catalog if catalog is not None else service_catalog.load_catalog(workspace)
     affected = service_catalog.affected(catalog, change.paths)
     rules = rules if rules is not None else risk_engine.load_rules(workspace)
-    report = risk_engine.assess(change, provenance, rules, services=affected.to_dict())
+    from reviewer_app.core.risk.structure.texts import repository
+
+    with repository(workspace.root):  # whole file texts for the structured analysers, read by blob id
+        report = risk_engine.assess(change, provenance, rules, services=affected.to_dict())
     result = Analysis(change, compute_change_id(change), provenance, humans, affected, report)
     result.policy = _policy_requirements(result, workspace)
     return result

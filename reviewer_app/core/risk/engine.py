@@ -22,6 +22,7 @@ from typing import Iterable
 import pathspec
 
 from reviewer_app.core.model import Change, FileDiff, FileStatus, Line, LineKind
+from reviewer_app.core.risk import structure
 from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.hits import FileView, Hit, find_hits, prepare
 from reviewer_app.core.risk.removals import drop_deleted_blocks, drop_kept, drop_rewritten_blocks
@@ -66,9 +67,11 @@ def evaluate(change: Change, rules: RuleSet) -> list[Finding]:
     path_filter = PathFilter(rules.rules)
     findings: dict[str, Finding] = {}
     change_scope_done: set[str] = set()
+    # Parsers where they exist (structure/): their findings join, the line rules they cover step aside.
+    structured = structure.analyse(change, rules)
     for file_index, diff in enumerate(change.files):
         paths = tuple(dict.fromkeys(p for p in (diff.new_path, diff.old_path) if p))
-        applicable = path_filter.rules_for(paths)
+        applicable = structured.line_rules(diff, path_filter.rules_for(paths))
         if not applicable:
             continue
         view = prepare(diff)
@@ -81,6 +84,7 @@ def evaluate(change: Change, rules: RuleSet) -> list[Finding]:
                 previous = findings.get(finding.id)
                 if previous is None or SEVERITY_RANK[finding.severity] > SEVERITY_RANK[previous.severity]:
                     findings[finding.id] = finding
+    structured.merge_into(findings, rules)
     order = {diff.path: index for index, diff in enumerate(change.files)}
     return sorted(findings.values(), key=lambda f: (order.get(f.path, len(order)), f.path, f.line, f.side, f.rule))
 

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Iterator, Mapping
 
 import pathspec
 
@@ -28,14 +28,74 @@ RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 RULE_FIELDS = frozenset({
     "id", "title", "severity", "scope", "paths", "exclude", "added", "removed", "net_removed",
     "ignore_moved", "ignore_lines", "max_pure_removal", "guarded_code_kept", "file_status", "any_change", "file_lacks", "entropy_group", "min_entropy",
-    "min_entropy_hex", "escalate", "message", "reference", "examples",
+    "min_entropy_hex", "escalate", "message", "reference", "examples", "structured",
+    "in_comments", "role_floor", "for_roles", "commented_out", "preexisting_severity", "subject_group",
 })
+# File roles (roles.py) a rule may be meant for: its findings there keep their full severity.
+ROLE_NAMES = ("documentation", "example", "test", "vendored", "generated", "deleted")
+# Formats whose structured analyser (core/risk/structure) covers a rule's concern: the engine
+# skips the rule on a file that parsed as one of them (docs/risk-rules.md, "Structured analysis").
+STRUCTURED_FORMATS = ("terraform", "kubernetes", "actions", "sql")
 ESCALATION_FIELDS = frozenset({"severity", "line", "added", "removed", "because"})
 EXAMPLE_FIELDS = frozenset({"path", "status", "positive", "negative", "escalated"})
 
 
 def max_severity(a: str, b: str) -> str:
     return a if SEVERITY_RANK[a] >= SEVERITY_RANK[b] else b
+
+
+_INLINE_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
+_FLAG_LETTERS = {"a": re.ASCII, "i": re.IGNORECASE, "L": re.LOCALE, "m": re.MULTILINE, "s": re.DOTALL,
+                 "u": re.UNICODE, "x": re.VERBOSE}
+
+
+class LazyPattern:
+    """A rule regex compiled on first use.
+
+    Compiling the 60-rule built-in pack took about a third of a one-line ``analyze``; most
+    rules never run on a given change (their paths do not apply, or their literal pre-filter
+    finds nothing, which needs only the source). ``pattern`` and ``flags`` are those the compiled
+    pattern has (global inline flags included), so the pre-filter reads them without compiling.
+    """
+
+    __slots__ = ("pattern", "flags", "_compiled")
+
+    def __init__(self, source: str, flags: int = re.MULTILINE) -> None:
+        self.pattern = source
+        inline = _INLINE_FLAGS.match(source)
+        for letter in inline.group(1) if inline else "":
+            flags |= _FLAG_LETTERS[letter]
+        self.flags = flags if flags & re.ASCII else flags | re.UNICODE
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled
+
+    def search(self, text: str, pos: int = 0, endpos: int = 2**62) -> re.Match[str] | None:
+        return self.compiled.search(text, pos, endpos)
+
+    def finditer(self, text: str, pos: int = 0, endpos: int = 2**62) -> Iterator[re.Match[str]]:
+        return self.compiled.finditer(text, pos, endpos)
+
+    @property
+    def groupindex(self) -> Mapping[str, int]:
+        return self.compiled.groupindex
+
+    @property
+    def groups(self) -> int:
+        return self.compiled.groups
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LazyPattern) and (self.pattern, self.flags) == (other.pattern, other.flags)
+
+    def __hash__(self) -> int:
+        return hash((self.pattern, self.flags))
+
+    def __repr__(self) -> str:
+        return f"LazyPattern({self.pattern!r})"
 
 
 @dataclass(frozen=True)
@@ -49,9 +109,9 @@ class Escalation:
 
     severity: str
     because: str
-    line: re.Pattern[str] | None = None
-    added: re.Pattern[str] | None = None
-    removed: re.Pattern[str] | None = None
+    line: LazyPattern | None = None
+    added: LazyPattern | None = None
+    removed: LazyPattern | None = None
 
     def canonical(self) -> dict[str, Any]:
         return {
@@ -81,21 +141,31 @@ class Rule:
     reference: str
     paths: tuple[str, ...] = ("**",)
     exclude: tuple[str, ...] = ()
-    added: re.Pattern[str] | None = None
-    removed: re.Pattern[str] | None = None
+    added: LazyPattern | None = None
+    removed: LazyPattern | None = None
     net_removed: bool = False  # removed-pattern hits must outnumber its hits on added lines of the hunk
     ignore_moved: bool = False  # a removed hit whose text reappears on an added line is a move
-    ignore_lines: re.Pattern[str] | None = None  # a hit on a line matching this does not count
+    ignore_lines: LazyPattern | None = None  # a hit on a line matching this does not count
     max_pure_removal: int = 0  # removed hits in a hunk that only removes more lines than this are ignored
     guarded_code_kept: bool = False  # a removed guard counts only when the code around it stays
     file_status: tuple[str, ...] = ()  # fires when the file has one of these statuses
     any_change: bool = False  # fires on any change to a matching path
-    file_lacks: re.Pattern[str] | None = None  # suppressed when the file's new text shows this guard
+    file_lacks: LazyPattern | None = None  # suppressed when the file's new text shows this guard
     entropy_group: int | str | None = None  # the regex group whose Shannon entropy is checked
     min_entropy: float = 0.0
     min_entropy_hex: float = 0.0
     escalate: tuple[Escalation, ...] = ()
     examples: Examples = field(default_factory=Examples)
+    structured: tuple[str, ...] = ()  # formats whose structured analyser replaces this rule
+    # A hit inside a comment counts only with in_comments (secrets, suppressions, Trojan Source).
+    in_comments: bool = False
+    # File roles (documentation, example, test, ...) lower a finding, never below this floor.
+    role_floor: str = "low"
+    for_roles: tuple[str, ...] = ()  # roles the rule is meant for: no lowering there
+    commented_out: bool = False  # fires where removed code comes back as a comment (one finding per hunk)
+    # An added hit whose paired removed line already matched (same subject_group value) is lowered.
+    preexisting_severity: str = ""
+    subject_group: str = ""
     origin: str = "built-in"  # "built-in" or the team file that defined or changed it
 
     @property
@@ -116,6 +186,16 @@ class Rule:
             "file_lacks": _source(self.file_lacks), "entropy_group": self.entropy_group,
             "min_entropy": self.min_entropy, "min_entropy_hex": self.min_entropy_hex,
             "escalate": [e.canonical() for e in self.escalate],
+            **({"structured": list(self.structured)} if self.structured else {}),
+            **{name: value for name, value in self._noise_controls().items() if value},
+        }
+
+    def _noise_controls(self) -> dict[str, Any]:
+        """Fields added with file roles and comments; left out of the hash while at their defaults."""
+        return {
+            "in_comments": self.in_comments, "role_floor": "" if self.role_floor == "low" else self.role_floor,
+            "for_roles": list(self.for_roles), "commented_out": self.commented_out,
+            "preexisting_severity": self.preexisting_severity, "subject_group": self.subject_group,
         }
 
 
@@ -140,14 +220,17 @@ class RuleSet:
         return RuleSet(tuple(r for r in self.rules if r.id in rule_ids), self.sources)
 
 
-def _source(pattern: re.Pattern[str] | None) -> str | None:
+def _source(pattern: LazyPattern | None) -> str | None:
     return None if pattern is None else pattern.pattern
 
 
 class RuleParser:
     """Turns one TOML rule table into a Rule, naming ``<file>: rule <id>: field '<name>'`` on error."""
 
-    def __init__(self, source: str, table: Any, index: int) -> None:
+    def __init__(self, source: str, table: Any, index: int, strict: bool = True) -> None:
+        # strict=False skips compiling regexes and globs to validate them: only for the built-in
+        # pack, which its own tests load strictly (tests/core/risk/test_loader.py).
+        self.strict = strict
         self.source = source
         self.table = table
         self.label = f"rule #{index + 1}"
@@ -189,14 +272,27 @@ class RuleParser:
             min_entropy_hex=self.number("min_entropy_hex"),
             escalate=self.escalations(),
             examples=self.examples(),
+            structured=self.choices("structured", STRUCTURED_FORMATS),
+            in_comments=self.boolean("in_comments"),
+            role_floor=self.choice("role_floor", SEVERITIES) if "role_floor" in self.table else "low",
+            for_roles=self.choices("for_roles", ROLE_NAMES),
+            commented_out=self.boolean("commented_out"),
+            preexisting_severity=(self.choice("preexisting_severity", SEVERITIES)
+                                  if "preexisting_severity" in self.table else ""),
+            subject_group=self.string("subject_group"),
             origin="built-in",
         )
         self.check_consistency(rule)
         return rule
 
     def check_consistency(self, rule: Rule) -> None:
-        if not (rule.added or rule.removed or rule.file_status or rule.any_change):
-            raise self.fail("added", "a rule needs something to match: 'added', 'removed', 'file_status' or 'any_change'")
+        if not (rule.added or rule.removed or rule.file_status or rule.any_change or rule.commented_out):
+            raise self.fail("added", "a rule needs something to match: 'added', 'removed', 'file_status', "
+                                     "'any_change' or 'commented_out'")
+        if rule.subject_group and not rule.preexisting_severity:
+            raise self.fail("subject_group", "only means something with 'preexisting_severity'")
+        if rule.preexisting_severity and rule.added is None:
+            raise self.fail("preexisting_severity", "needs an 'added' pattern")
         if rule.net_removed and rule.removed is None:
             raise self.fail("net_removed", "needs a 'removed' pattern to count")
         if rule.max_pure_removal and rule.removed is None:
@@ -205,6 +301,10 @@ class RuleParser:
             raise self.fail("guarded_code_kept", "needs a 'removed' pattern")
         if rule.entropy_group is not None and rule.added is None:
             raise self.fail("entropy_group", "needs an 'added' pattern with that group")
+        if not self.strict:
+            return
+        if rule.subject_group and rule.added is not None and rule.subject_group not in rule.added.groupindex:
+            raise self.fail("subject_group", f"'added' has no group named '{rule.subject_group}'")
         if isinstance(rule.entropy_group, str) and rule.added is not None and rule.entropy_group not in rule.added.groupindex:
             raise self.fail("entropy_group", f"'added' has no group named '{rule.entropy_group}'")
         if isinstance(rule.entropy_group, int) and rule.added is not None and rule.entropy_group > rule.added.groups:
@@ -271,25 +371,29 @@ class RuleParser:
                 raise self.fail(name, f"'{pattern}' is not an include glob (use 'exclude' for exceptions)")
             if "{" in pattern:
                 raise self.fail(name, f"'{pattern}': braces are not gitignore syntax; list each pattern")
-        try:
-            pathspec.GitIgnoreSpec.from_lines(patterns)
-        except (ValueError, TypeError) as exc:  # pathspec reports a bad pattern as ValueError
-            raise self.fail(name, f"invalid glob: {exc}") from exc
+        if self.strict:
+            try:
+                pathspec.GitIgnoreSpec.from_lines(patterns)
+            except (ValueError, TypeError) as exc:  # pathspec reports a bad pattern as ValueError
+                raise self.fail(name, f"invalid glob: {exc}") from exc
         return patterns
 
-    def regex(self, name: str, table: dict[str, Any] | None = None, field_name: str | None = None) -> re.Pattern[str] | None:
+    def regex(self, name: str, table: dict[str, Any] | None = None, field_name: str | None = None) -> LazyPattern | None:
         value = (self.table if table is None else table).get(name)
         label = field_name or name
         if value is None:
             return None
         if not isinstance(value, str) or not value:
             raise self.fail(label, "must be a non-empty string (a Python regular expression)")
+        # MULTILINE: the engine runs a pattern over a file's added lines joined by newlines.
+        pattern = LazyPattern(value, re.MULTILINE)
+        if not self.strict:
+            return pattern
         try:
-            # MULTILINE: the engine runs a pattern over a file's added lines joined by newlines.
-            pattern = re.compile(value, re.MULTILINE)
+            compiled = pattern.compiled
         except re.error as exc:
             raise self.fail(label, f"invalid regex: {exc}") from exc
-        if pattern.search("") is not None:
+        if compiled.search("") is not None:
             raise self.fail(label, "the regex matches an empty line, so it would fire everywhere")
         return pattern
 

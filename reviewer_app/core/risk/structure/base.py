@@ -1,0 +1,91 @@
+"""What the structured analysers share: the catalogue of their rules and the finding builder.
+
+Each structured rule (``resources/structure/rules.toml``) has an id, a title, a default severity
+and a reference. Where a structured rule does the job of a line rule it keeps that rule's id
+(INFRA-TF-RESOURCE-REMOVED, IAM-ADMIN-WILDCARD, DB-DROP-TABLE …), so an acknowledgement, a team's
+``disable`` and a team's severity ``override`` keep working; the others have ids of their own.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from reviewer_app.core.risk.findings import Finding
+from reviewer_app.core.risk.rules import SEVERITIES, RuleSet
+from reviewer_app.core.risk.structure.texts import FileSides
+
+HUNKS_ONLY = " (Judged from the diff's hunks only: the full file was not available.)"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueRule:
+    id: str
+    title: str
+    severity: str
+    reference: str
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, CatalogueRule]:
+    text = (resources.files("reviewer_app.resources") / "structure" / "rules.toml").read_text(encoding="utf-8")
+    rules: dict[str, CatalogueRule] = {}
+    for table in tomllib.loads(text)["rule"]:
+        assert table["severity"] in SEVERITIES, table["id"]
+        rules[table["id"]] = CatalogueRule(table["id"], table["title"], table["severity"], table["reference"])
+    return rules
+
+
+@lru_cache(maxsize=1)
+def builtin_line_rule_ids() -> frozenset[str]:
+    from reviewer_app.core.risk.loader import _builtin_rules
+
+    return frozenset(_builtin_rules())
+
+
+@lru_cache(maxsize=8)
+def data_table(name: str) -> dict[str, Any]:
+    """A data file of resources/structure/ (e.g. the Terraform attributes that force replacement)."""
+    text = (resources.files("reviewer_app.resources") / "structure" / name).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+@dataclass
+class Emitter:
+    """Builds findings for one file, honouring the effective rule set (disabled ids, overrides)."""
+
+    sides: FileSides
+    rules: RuleSet
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def hunks_only(self) -> bool:
+        return not self.sides.complete
+
+    def emit(self, rule_id: str, side: str, line: int, message: str, severity: str | None = None) -> None:
+        entry = catalogue()[rule_id]
+        severity = severity or entry.severity
+        rule = self.rules.by_id(rule_id)
+        if rule is None and rule_id in builtin_line_rule_ids():
+            return  # the team disabled the line rule this structured rule stands for
+        if rule is not None and rule.origin != "built-in":
+            severity = rule.severity  # the team's override wins
+        diff = self.sides.diff
+        path = diff.path if side == "new" else (diff.old_path or diff.path)
+        if self.hunks_only:
+            message += HUNKS_ONLY
+        self.findings.append(Finding(rule_id, severity, path, side, line, 0, 0, message, entry.reference, "line"))
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What an analyser made of a file: whether it understood it, and if not, why."""
+
+    ok: bool
+    note: str = ""
+
+
+NOT_MINE = Parsed(False, "")

@@ -1,0 +1,179 @@
+"""IAM policy documents understood as statements: effect, principal, action, resource, condition.
+
+A line pattern sees ``"Action": "*"`` and cannot tell a Deny from an Allow, a trust policy from a
+permission policy, or ``ec2:Describe*`` from ``iam:*``. Here each statement is judged whole:
+  * Deny statements take permissions away: never a finding.
+  * A trust policy (``assume_role_policy``, or a document whose every Allow only assumes roles)
+    says who may assume the role. ``sts:AssumeRole`` is its normal action; what matters is the
+    principal: any principal (``*``) is critical, unless a condition narrows it (then high).
+  * A permission policy: every action (``*``, ``iam:*``, NotAction) is critical; a service's
+    wildcard (``s3:*``, ``ec2:Delete*``) is high; actions that grant more IAM power
+    (``iam:PassRole`` …) are high on every resource; read-only actions (``Describe*``, ``List*``,
+    ``Get*`` …) on ``*`` are what monitoring needs and are not a wildcard grant.
+  * A resource policy whose principal is anyone is critical (high with a condition).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+READ_ONLY_VERB = re.compile(r"^(Describe|List|Get|Head|Query|Scan|Search|Select|Lookup|View|Read|BatchGet|Check|Filter|Validate)", re.IGNORECASE)
+ESCALATION_ACTIONS = frozenset(a.lower() for a in (
+    "iam:PassRole", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy", "iam:AttachGroupPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy",
+    "iam:PutGroupPolicy", "iam:CreateAccessKey", "iam:UpdateAssumeRolePolicy", "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile", "iam:AddUserToGroup",
+))
+ASSUME_ACTIONS = frozenset(a.lower() for a in (
+    "sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML", "sts:TagSession",
+    "sts:SetSourceIdentity", "sts:SetContext",
+))
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: str  # "allow" | "deny"
+    principals: tuple[str, ...]  # "*" (anyone), "AWS:*", "Service:ec2.amazonaws.com", … empty: identity policy
+    actions: tuple[str, ...]
+    not_actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    conditions: bool
+
+    @property
+    def public(self) -> bool:
+        return any(p in ("*", "AWS:*") for p in self.principals)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rule: str
+    severity: str
+    culprit: str  # the text to point at (an action, "*" …)
+    message: str
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value if v is not None)
+    return (str(value),)
+
+
+def from_json_document(document: Any) -> list[Statement]:
+    """Statements of a JSON-shaped document (``jsonencode({...})`` or a heredoc/JSON string)."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return []
+    if not isinstance(document, dict):
+        return []
+    raw = _get(document, "Statement")
+    items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
+    statements = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        principal = _get(item, "Principal")
+        principals: list[str] = []
+        if isinstance(principal, str):
+            principals.append("*" if principal == "*" else principal)
+        elif isinstance(principal, dict):
+            for kind, ids in principal.items():
+                principals.extend(f"{kind}:{i}" for i in _strings(ids))
+        statements.append(Statement(
+            effect=str(_get(item, "Effect") or "Allow").lower(),
+            principals=tuple(principals),
+            actions=_strings(_get(item, "Action")),
+            not_actions=_strings(_get(item, "NotAction")),
+            resources=_strings(_get(item, "Resource")) or (("*",) if _get(item, "NotResource") else ()),
+            conditions=bool(_get(item, "Condition")),
+        ))
+    return statements
+
+
+def _get(table: dict[str, Any], key: str) -> Any:
+    for candidate, value in table.items():
+        if str(candidate).strip('"').lower() == key.lower():
+            return value
+    return None
+
+
+def from_policy_document_block(block: dict[str, Any]) -> list[Statement]:
+    """Statements of a ``data "aws_iam_policy_document"`` block (HCL statement blocks)."""
+    statements = []
+    for item in block.get("statement") or []:
+        if not isinstance(item, dict):
+            continue
+        principals = []
+        for principal in (item.get("principals") or []) + (item.get("not_principals") or []):
+            if not isinstance(principal, dict):
+                continue
+            kind = str(principal.get("type", ""))
+            for identifier in _strings(principal.get("identifiers")):
+                principals.append("*" if kind == "*" and identifier == "*" else f"{kind}:{identifier}")
+        statements.append(Statement(
+            effect=str(item.get("effect") or "Allow").lower(),
+            principals=tuple(principals),
+            actions=_strings(item.get("actions")),
+            not_actions=_strings(item.get("not_actions")),
+            resources=_strings(item.get("resources")) or (("*",) if item.get("not_resources") else ()),
+            conditions=bool(item.get("condition")),
+        ))
+    return statements
+
+
+def is_trust_policy(statements: Iterable[Statement]) -> bool:
+    allows = [s for s in statements if s.effect == "allow"]
+    return bool(allows) and all(s.actions and all(a.lower() in ASSUME_ACTIONS for a in s.actions) for s in allows)
+
+
+def judge(statement: Statement, trust: bool) -> list[Verdict]:
+    """What is risky about one statement (nothing for a Deny)."""
+    if statement.effect != "allow":
+        return []
+    if trust:
+        if statement.public:
+            severity = "high" if statement.conditions else "critical"
+            because = "a condition narrows it, check that it pins the caller" if statement.conditions else "no condition narrows it"
+            return [Verdict("IAM-TRUST-ANY-PRINCIPAL", severity, "*",
+                            f"The role's trust policy lets any principal assume it ({because}).")]
+        return []
+    verdicts: list[Verdict] = []
+    if statement.public:
+        severity = "high" if statement.conditions else "critical"
+        verdicts.append(Verdict("IAM-PUBLIC-PRINCIPAL", severity, "*",
+                                "The resource policy allows any principal (\"*\")"
+                                + (" under a condition." if statement.conditions else ", with no condition.")))
+    every_resource = "*" in statement.resources or not statement.resources
+    if statement.not_actions:
+        verdicts.append(Verdict("IAM-ADMIN-WILDCARD", "critical", statement.not_actions[0],
+                                "The statement allows every action except the listed ones (NotAction with Allow)."))
+        return verdicts
+    for action in statement.actions:
+        lower = action.lower()
+        service, _, name = lower.partition(":")
+        if lower == "*" or lower == "iam:*":
+            verdicts.append(Verdict("IAM-ADMIN-WILDCARD", "critical", action,
+                                    f"The statement allows {action!r}: its holder can do anything"
+                                    + (" in IAM, including granting itself every other permission." if lower == "iam:*" else " the account allows.")))
+        elif lower in ESCALATION_ACTIONS:
+            where = "on every resource" if every_resource else "on " + ", ".join(statement.resources[:2])
+            verdicts.append(Verdict("IAM-PRIV-ESCALATION", "high", action,
+                                    f"The statement allows {action} {where}: its holder can give itself more permissions."))
+        elif lower in ASSUME_ACTIONS and every_resource:
+            verdicts.append(Verdict("IAM-PRIV-ESCALATION", "high", action,
+                                    f"The statement allows {action} on every role: its holder can become any role that trusts the account."))
+        elif "*" in name and not READ_ONLY_VERB.match(name):
+            verdicts.append(Verdict("IAM-SERVICE-WILDCARD", "high", action,
+                                    f"The statement allows {action}: every {'action' if name == '*' else 'matching write action'} of {service}."))
+    if every_resource and not verdicts:
+        writes = [a for a in statement.actions if not READ_ONLY_VERB.match(a.partition(":")[2])]
+        if writes:
+            verdicts.append(Verdict("IAM-RESOURCE-WILDCARD", "medium", writes[0],
+                                    f"The statement allows {', '.join(writes[:3])}{' …' if len(writes) > 3 else ''} on every resource (\"*\"), not only the ones this needs."))
+    return verdicts

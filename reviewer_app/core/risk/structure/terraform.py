@@ -1,0 +1,482 @@
+"""Terraform (HCL) by structure: both sides parsed with python-hcl2, resources compared by address.
+
+Judged: resources removed (a destroy on the next apply) or renamed without a ``moved`` block;
+arguments that force replacement (resources/structure/terraform.toml); guards switched off
+(prevent_destroy, deletion_protection, skip_final_snapshot, force_destroy, backups, versioning);
+ingress opened to the internet (ingress only: an open egress is the default); IAM policy
+documents as statements (iam.py). A modified file needs both whole sides: from a patch alone the
+hunks of a block cannot be told apart from their resource, so the line rules judge it and say so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from reviewer_app.core.risk.structure import ChangeContext, iam
+from reviewer_app.core.risk.structure.base import Emitter, Parsed, data_table
+from reviewer_app.core.risk.structure.texts import FileSides, Side
+
+HEADER = re.compile(r'^\s*(resource|data|module|moved|removed|locals|variable|output|provider|terraform|import|check)\b(?:\s+"([^"]+)")?(?:\s+"([^"]+)")?')
+OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
+SENSITIVE_PORTS = {22: "SSH", 3389: "RDP", 5432: "PostgreSQL", 3306: "MySQL", 6379: "Redis", 27017: "MongoDB", 9200: "Elasticsearch", 1433: "SQL Server"}
+JSONENCODE = re.compile(r"^\$\{jsonencode\((.*)\)\}$", re.DOTALL)
+
+
+@dataclass
+class Block:
+    kind: str  # resource | data | module
+    type: str
+    name: str
+    body: dict[str, Any]
+    span: tuple[int, int]  # 0-based line indexes [start, end) in the side's text
+
+    @property
+    def address(self) -> str:
+        return f"{'data.' if self.kind == 'data' else ''}{self.type}.{self.name}"
+
+
+@dataclass
+class Module:
+    blocks: dict[str, Block]
+    moved: list[tuple[str, str]]  # (from, to)
+    removed: set[str]  # addresses in ``removed`` blocks (Terraform 1.7: forget without destroying)
+
+
+def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
+    if not sides.complete:
+        return Parsed(False, "only the diff's hunks were available, so Terraform structure was not analysed and line rules judged this file")
+    try:
+        old = _parse(sides.old) if sides.old.exists else Module({}, [], set())
+        new = _parse(sides.new) if sides.new.exists else Module({}, [], set())
+    except Exception as exc:  # noqa: BLE001 - hcl2 raises lark and value errors of many kinds
+        return Parsed(False, f"the file did not parse as Terraform ({type(exc).__name__}), so line rules judged it")
+    table = data_table("terraform.toml")
+    holding = set(table["data_holding"])
+    _removed_and_renamed(sides, old, new, emit, context, holding)
+    for address, block in new.blocks.items():
+        before = old.blocks.get(address)
+        if block.kind == "resource" and before is not None:
+            _replacement(sides, before, block, emit, table["replace"].get(block.type, []), holding)
+        _guards(sides, before, block, emit)
+        _ingress(sides, before, block, emit)
+    try:
+        _policies(sides, old, new, emit)
+    except UnreadablePolicy as exc:
+        return Parsed(False, f"{exc}, so line rules judged this file")
+    return Parsed(True)
+
+
+def _parse(side: Side) -> Module:
+    import hcl2
+    from hcl2.utils import SerializationOptions
+
+    options = SerializationOptions(with_comments=False, strip_string_quotes=True, preserve_heredocs=False)
+    document = hcl2.loads(side.text, serialization_options=options)
+    spans = _spans(side)
+    blocks: dict[str, Block] = {}
+    for kind in ("resource", "data"):
+        for entry in document.get(kind, []):
+            for rtype, named in entry.items():
+                for name, body in (named or {}).items():
+                    span = spans.get((kind, rtype, name), (0, len(side.lines)))
+                    block = Block(kind, rtype, name, body if isinstance(body, dict) else {}, span)
+                    blocks[block.address] = block
+    for entry in document.get("module", []):
+        for name, body in entry.items():
+            block = Block("module", "module", name, body if isinstance(body, dict) else {},
+                          spans.get(("module", name, ""), (0, len(side.lines))))
+            blocks[f"module.{name}"] = block
+    for number, body in enumerate(document.get("locals", [])):
+        if isinstance(body, dict):
+            blocks[f"locals.{number}"] = Block("locals", "locals", str(number), body,
+                                               _nth_span(spans, "locals", number, len(side.lines)))
+    moved = [(_ref(m.get("from")), _ref(m.get("to"))) for m in document.get("moved", []) if isinstance(m, dict)]
+    removed = {_ref(r.get("from")) for r in document.get("removed", []) if isinstance(r, dict)}
+    return Module(blocks, moved, removed)
+
+
+def _nth_span(spans: dict[tuple[str, str, str], tuple[int, int]], kind: str, number: int, count: int) -> tuple[int, int]:
+    found = sorted(span for key, span in spans.items() if key[0] == kind)
+    return found[number] if number < len(found) else (0, count)
+
+
+def _ref(value: Any) -> str:
+    return str(value or "").removeprefix("${").removesuffix("}").strip()
+
+
+def _spans(side: Side) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """Where each top-level block starts and ends (the next top-level header), by line index."""
+    headers: list[tuple[int, tuple[str, str, str]]] = []
+    for index, text in enumerate(side.lines):
+        if text[:1].isspace():
+            continue
+        match = HEADER.match(text)
+        if match:
+            headers.append((index, (match.group(1), match.group(2) or "", match.group(3) or "")))
+    spans = {}
+    for number, (index, key) in enumerate(headers):
+        end = headers[number + 1][0] if number + 1 < len(headers) else len(side.lines)
+        if key[0] in ("locals", "moved", "removed", "terraform", "import", "check"):
+            key = (key[0], str(index), "")  # unnamed blocks repeat: keep each
+        spans.setdefault(key, (index, end))
+    return spans
+
+
+def _header_line(side: Side, block: Block) -> int:
+    return side.real_line(block.span[0])
+
+
+def _attr_line(side: Side, block: Block, name: str) -> int:
+    leaf = name.split(".")[-1]
+    return side.locate(re.compile(rf"^\s*\"?{re.escape(leaf)}\"?\s*[={{]"), *block.span) or _header_line(side, block)
+
+
+# -- removed and renamed resources ----------------------------------------------------------------
+def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitter, context: ChangeContext,
+                         holding: set[str]) -> None:
+    moved_from = {source for source, _ in new.moved}
+    added_by_type: dict[str, list[Block]] = {}
+    for address, block in new.blocks.items():
+        if block.kind == "resource" and address not in old.blocks:
+            added_by_type.setdefault(block.type, []).append(block)
+    for address, block in old.blocks.items():
+        if block.kind != "resource" or address in new.blocks or address in moved_from or address in new.removed:
+            continue
+        if _declared_elsewhere(block, context, sides):
+            continue  # the block moved to another file of the change: same address, nothing destroyed
+        line = _header_line(sides.old, block)
+        data = block.type in holding
+        candidates = added_by_type.get(block.type, [])
+        if candidates:
+            target = candidates[0]
+            emit.emit("TF-RENAME-WITHOUT-MOVED", "old", line,
+                      f"{address} is renamed to {target.address} without a `moved` block: the next apply destroys "
+                      f"{address} and creates {target.address} empty"
+                      + (" (it holds data)." if data else ".") + f" Add `moved {{ from = {address} to = {target.address} }}`.",
+                      severity="critical" if data else "high")
+            continue
+        emit.emit("INFRA-TF-RESOURCE-REMOVED", "old", line,
+                  f"The resource {address} is removed: the next `terraform apply` destroys it"
+                  + (", and it holds data (database, bucket, key or cluster)." if data else ".")
+                  + " prevent_destroy does not protect a block that is gone; a `removed` block with destroy = false forgets it instead.",
+                  severity="critical" if data else "high")
+
+
+def _declared_elsewhere(block: Block, context: ChangeContext, sides: FileSides) -> bool:
+    pattern = re.compile(rf'^\s*resource\s+"{re.escape(block.type)}"\s+"{re.escape(block.name)}"', re.MULTILINE)
+    if not pattern.search(context.added_text):
+        return False
+    # Re-added in this same file counts only when the new side has it (it does not, or we would not be here).
+    return any(diff is not sides.diff and pattern.search("\n".join(
+        line.text for hunk in diff.hunks for line in hunk.lines if line.kind.value == "+"))
+        for diff in context.change.files)
+
+
+# -- arguments that force replacement ---------------------------------------------------------------
+def _value(body: dict[str, Any], dotted: str) -> Any:
+    current: Any = body
+    for part in dotted.split("."):
+        if isinstance(current, list):
+            current = [item.get(part) if isinstance(item, dict) else None for item in current]
+            current = current[0] if len(current) == 1 else current
+        if isinstance(current, dict):
+            current = current.get(part)
+        elif not isinstance(current, list):
+            return None
+    return _clean(current)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if k != "__is_block__"}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, arguments: list[str], holding: set[str]) -> None:
+    for argument in arguments:
+        old_value, new_value = _value(before.body, argument), _value(after.body, argument)
+        if json.dumps(old_value, sort_keys=True, default=str) == json.dumps(new_value, sort_keys=True, default=str):
+            continue
+        data = after.type in holding
+        side, line = ("new", _attr_line(sides.new, after, argument)) if new_value is not None else ("old", _attr_line(sides.old, before, argument))
+        emit.emit("TF-FORCES-REPLACEMENT", side, line,
+                  f"{after.address}: `{argument}` changes ({_show(old_value)} → {_show(new_value)}); this argument forces "
+                  f"replacement, so the next apply destroys the {after.type} and creates a new one"
+                  + (" — its data does not come along." if data else "."),
+                  severity="critical" if data else "high")
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "unset"
+    text = json.dumps(value, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+# -- guards -------------------------------------------------------------------------------------------
+def _truthy(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _guards(sides: FileSides, before: Block | None, after: Block, emit: Emitter) -> None:
+    old_body = before.body if before else {}
+    new_body = after.body
+    where = after.address
+    # prevent_destroy: in lifecycle blocks.
+    old_pd = _truthy(_value(old_body, "lifecycle.prevent_destroy"))
+    new_pd = _truthy(_value(new_body, "lifecycle.prevent_destroy"))
+    if old_pd is True and new_pd is not True:
+        side, line = ("new", _attr_line(sides.new, after, "prevent_destroy")) if new_pd is False else ("old", _attr_line(sides.old, before, "prevent_destroy"))  # type: ignore[arg-type]
+        emit.emit("INFRA-TF-PREVENT-DESTROY-OFF", side, line,
+                  f"{where}: lifecycle.prevent_destroy is {'set to false' if new_pd is False else 'removed'}, so a plan that destroys it now applies.")
+    for name in ("deletion_protection", "deletion_protection_enabled", "termination_protection", "disable_api_termination"):
+        old_v, new_v = _anywhere(old_body, name), _anywhere(new_body, name)
+        if False in new_v and False not in old_v:
+            emit.emit("INFRA-DELETION-PROTECTION-OFF", "new", _attr_line(sides.new, after, name),
+                      f"{where}: `{name}` is {'switched off' if True in old_v else 'set to false'}; one mistaken apply or API call now deletes it.")
+        elif True in old_v and True not in new_v and False not in new_v and before is not None:
+            emit.emit("INFRA-DELETION-PROTECTION-OFF", "old", _attr_line(sides.old, before, name),
+                      f"{where}: `{name} = true` is removed (the default is off); one mistaken apply or API call now deletes it.")
+    if True in _anywhere(new_body, "force_destroy") and True not in _anywhere(old_body, "force_destroy"):
+        emit.emit("INFRA-FORCE-DESTROY", "new", _attr_line(sides.new, after, "force_destroy"),
+                  f"{where}: force_destroy = true lets Terraform delete it together with everything in it.")
+    if True in _anywhere(new_body, "skip_final_snapshot") and True not in _anywhere(old_body, "skip_final_snapshot"):
+        emit.emit("INFRA-BACKUP-WEAKENED", "new", _attr_line(sides.new, after, "skip_final_snapshot"),
+                  f"{where}: skip_final_snapshot = true — when it is destroyed, no final snapshot is taken.")
+    if 0 in _anywhere(new_body, "backup_retention_period", raw=True) and 0 not in _anywhere(old_body, "backup_retention_period", raw=True):
+        emit.emit("INFRA-BACKUP-WEAKENED", "new", _attr_line(sides.new, after, "backup_retention_period"),
+                  f"{where}: backup_retention_period = 0 turns automated backups off.")
+    for dotted, off in (("versioning.enabled", False), ("versioning_configuration.status", "Suspended"),
+                        ("versioning_configuration.status", "Disabled"), ("point_in_time_recovery.enabled", False)):
+        new_v, old_v = _value(new_body, dotted), _value(old_body, dotted)
+        if (new_v == off or _truthy(new_v) is off) and not (old_v == off or _truthy(old_v) is off):
+            emit.emit("INFRA-BACKUP-WEAKENED", "new", _attr_line(sides.new, after, dotted),
+                      f"{where}: `{dotted}` is {_show(new_v)}, so an overwrite or delete can no longer be undone.")
+
+
+def _anywhere(body: Any, key: str, raw: bool = False) -> list[Any]:
+    """Every value of ``key`` at any depth (a guard may sit in a nested settings block or a module input)."""
+    found: list[Any] = []
+    stack = [body]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for name, value in item.items():
+                if name == key and not isinstance(value, (dict, list)):
+                    if raw:
+                        found.append(int(value) if isinstance(value, str) and value.isdigit() else value)
+                    else:
+                        found.append(_truthy(value))
+                else:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+# -- ingress --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Opening:
+    cidr: str
+    ports: tuple[Any, Any, Any]  # from, to, protocol
+
+
+def _openings(block: Block) -> set[Opening]:
+    """Ingress rules of the block that accept any address (egress is never counted)."""
+    body = block.body
+    rules: list[dict[str, Any]] = []
+    if block.type in ("aws_security_group", "aws_default_security_group"):
+        rules = [r for r in body.get("ingress") or [] if isinstance(r, dict)]
+    elif block.type == "aws_security_group_rule" and str(body.get("type", "")).lower() == "ingress":
+        rules = [body]
+    elif block.type == "aws_vpc_security_group_ingress_rule":
+        rules = [{**body, "cidr_blocks": [body.get("cidr_ipv4"), body.get("cidr_ipv6")]}]
+    elif block.type == "google_compute_firewall" and str(body.get("direction", "INGRESS")).upper() == "INGRESS":
+        ports = [p for allow in body.get("allow") or [] if isinstance(allow, dict) for p in (allow.get("ports") or ["0-65535"])]
+        return {Opening(cidr, (str(port), str(port), "tcp")) for cidr in _flat(body.get("source_ranges")) if cidr in OPEN_CIDRS for port in ports or ["all"]}
+    elif block.type in ("aws_security_group_rule", "aws_vpc_security_group_egress_rule", "aws_route", "aws_route_table"):
+        return set()
+    elif block.type == "azurerm_network_security_rule" or block.type == "azurerm_network_security_group":
+        return _azure_openings(body)
+    else:  # a module input (ingress_cidr_blocks …) or a type not listed: ingress-named settings only
+        return _named_openings(body)
+    found = set()
+    for rule in rules:
+        for cidr in _flat(rule.get("cidr_blocks")) + _flat(rule.get("ipv6_cidr_blocks")):
+            if cidr in OPEN_CIDRS:
+                found.add(Opening(cidr, (rule.get("from_port"), rule.get("to_port"), rule.get("protocol", rule.get("ip_protocol")))))
+    return found
+
+
+INGRESS_WORDS = re.compile(r"ingress|inbound|source_ranges|allowed_cidr|whitelist|allowlist|trusted_cidr", re.IGNORECASE)
+EGRESS_WORDS = re.compile(r"egress|outbound|destination|route", re.IGNORECASE)
+
+
+def _named_openings(body: Any, path: str = "") -> set[Opening]:
+    """Open CIDRs under settings whose names say ingress (and not egress), at any depth."""
+    found: set[Opening] = set()
+    if isinstance(body, dict):
+        ports = (body.get("from_port"), body.get("to_port"), body.get("protocol"))
+        for name, value in body.items():
+            child = f"{path}.{name}"
+            if isinstance(value, (dict, list)):
+                found |= _named_openings(value, child)
+            elif str(value) in OPEN_CIDRS and INGRESS_WORDS.search(child) and not EGRESS_WORDS.search(child):
+                found.add(Opening(str(value), ports))
+            elif isinstance(value, str) and INGRESS_WORDS.search(child) and not EGRESS_WORDS.search(child):
+                found |= {Opening(c, ports) for c in OPEN_CIDRS if re.search(rf"(^|[\s,\"]){re.escape(c)}($|[\s,\"])", value)}
+    elif isinstance(body, list):
+        for item in body:
+            if isinstance(item, (dict, list)):
+                found |= _named_openings(item, path)
+            elif str(item) in OPEN_CIDRS and INGRESS_WORDS.search(path) and not EGRESS_WORDS.search(path):
+                found.add(Opening(str(item), (None, None, None)))
+    return found
+
+
+def _azure_openings(body: dict[str, Any]) -> set[Opening]:
+    rules = [body] if "direction" in body else [r for r in body.get("security_rule") or [] if isinstance(r, dict)]
+    found = set()
+    for rule in rules:
+        if str(rule.get("direction", "")).lower() != "inbound" or str(rule.get("access", "Allow")).lower() != "allow":
+            continue
+        sources = _flat(rule.get("source_address_prefix")) + _flat(rule.get("source_address_prefixes"))
+        for source in sources:
+            if source in ("*", "0.0.0.0/0", "Internet", "Any"):
+                port = rule.get("destination_port_range", "*")
+                low, _, high = str(port).partition("-")
+                found.add(Opening(source, (low if low != "*" else 0, (high or low) if low != "*" else 65535, "tcp")))
+    return found
+
+
+def _flat(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value if v is not None]
+    return [str(value)] if value is not None else []
+
+
+def _ingress(sides: FileSides, before: Block | None, after: Block, emit: Emitter) -> None:
+    new_openings = _openings(after) - (_openings(before) if before else set())
+    for opening in sorted(new_openings, key=lambda o: (o.cidr, str(o.ports))):
+        exposed = _exposed(opening.ports)
+        line = sides.new.locate(opening.cidr, *after.span) or _header_line(sides.new, after)
+        if opening.ports[0] is None:
+            ports = "the ports it lists"
+        else:
+            ports = f"port {opening.ports[0]}" if opening.ports[0] == opening.ports[1] else f"ports {opening.ports[0]}–{opening.ports[1]}"
+        emit.emit("NET-OPEN-INGRESS", "new", line,
+                  f"{after.address}: ingress from {opening.cidr} (anyone on the internet) on {ports}"
+                  + (f", which exposes {exposed}." if exposed else "."),
+                  severity="critical" if exposed else "high")
+
+
+def _exposed(ports: tuple[Any, Any, Any]) -> str:
+    low, high, protocol = ports
+    try:
+        low_n, high_n = int(low), int(high)
+    except (TypeError, ValueError):
+        return ""
+    if str(protocol) in ("-1", "all") or (low_n <= 0 and high_n >= 65535):
+        return "every port"
+    names = [name for port, name in SENSITIVE_PORTS.items() if low_n <= port <= high_n]
+    return ", ".join(names)
+
+
+# -- IAM policy documents --------------------------------------------------------------------------------
+@dataclass
+class Policy:
+    owner: Block
+    statements: list[iam.Statement]
+    trust: bool
+
+
+class UnreadablePolicy(ValueError):
+    """An inline policy document hcl2 or json cannot read: the file falls back to line rules."""
+
+
+def _documents(module: Module) -> Iterator[Policy]:
+    for block in module.blocks.values():
+        if block.kind == "data" and block.type == "aws_iam_policy_document":
+            statements = iam.from_policy_document_block(block.body)
+            yield Policy(block, statements, iam.is_trust_policy(statements))
+            continue
+        for name, value in _strings_with_keys(block.body):
+            document = _embedded_document(value)
+            if document is None:
+                continue
+            statements = iam.from_json_document(document)
+            if statements:
+                trust = name == "assume_role_policy" or iam.is_trust_policy(statements)
+                yield Policy(block, statements, trust)
+
+
+def _strings_with_keys(body: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(body, dict):
+        for name, value in body.items():
+            yield from _strings_with_keys(value, name)
+    elif isinstance(body, list):
+        for item in body:
+            yield from _strings_with_keys(item, key)
+    elif isinstance(body, str):
+        yield key, body
+
+
+def _embedded_document(value: str) -> Any:
+    """A policy written inline: ``jsonencode({...})`` or a JSON string / heredoc."""
+    stripped = value.strip()
+    match = JSONENCODE.match(stripped)
+    looks_like_policy = "Statement" in stripped and ("Action" in stripped or "Principal" in stripped)
+    if match:
+        import hcl2
+        from hcl2.utils import SerializationOptions
+
+        options = SerializationOptions(with_comments=False, strip_string_quotes=True)
+        try:
+            return hcl2.loads(f"v = {match.group(1)}\n", serialization_options=options).get("v")
+        except Exception as exc:  # noqa: BLE001 - hcl2 raises lark errors of many kinds
+            if looks_like_policy:
+                raise UnreadablePolicy("a jsonencode() policy document could not be read") from exc
+            return None
+    if stripped.startswith("{") and looks_like_policy:
+        try:
+            return json.loads(stripped)
+        except ValueError as exc:
+            raise UnreadablePolicy("a JSON policy document could not be read") from exc
+    return None
+
+
+def _policies(sides: FileSides, old: Module, new: Module, emit: Emitter) -> None:
+    before = {(p.trust, s) for p in _documents(old) for s in p.statements}
+    for policy in _documents(new):
+        for statement in policy.statements:
+            if (policy.trust, statement) in before:
+                continue  # the statement was there already
+            for verdict in iam.judge(statement, policy.trust):
+                needle = re.compile(rf'"{re.escape(verdict.culprit)}"|=\s*{re.escape(verdict.culprit)}\s*$')
+                line = sides.new.locate(needle, *policy.owner.span) or _header_line(sides.new, policy.owner)
+                kind = "trust policy" if policy.trust else "policy"
+                emit.emit(verdict.rule, "new", line, f"{policy.owner.address} ({kind}): {verdict.message}", severity=verdict.severity)
+    _public_members(sides, old, new, emit)
+
+
+def _public_members(sides: FileSides, old: Module, new: Module, emit: Emitter) -> None:
+    """GCP IAM bindings to allUsers / allAuthenticatedUsers (anyone on the internet)."""
+    for address, block in new.blocks.items():
+        members = _flat(block.body.get("member")) + _flat(block.body.get("members"))
+        public = [m for m in members if m in ("allUsers", "allAuthenticatedUsers")]
+        if not public:
+            continue
+        previous = old.blocks.get(address)
+        if previous and set(public) <= set(_flat(previous.body.get("member")) + _flat(previous.body.get("members"))):
+            continue
+        line = sides.new.locate(public[0], *block.span) or _header_line(sides.new, block)
+        emit.emit("IAM-PUBLIC-PRINCIPAL", "new", line, f"{address}: grants {block.body.get('role', 'a role')} to {public[0]} (anyone).")

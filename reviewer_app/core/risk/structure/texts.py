@@ -1,0 +1,189 @@
+"""The two sides of a changed file as text, for the structured analysers.
+
+A parser needs whole files; a diff shows hunks. Three cases:
+  * a file added or deleted whole: the diff holds every line of the side that exists, so that
+    side is complete (the other side is empty);
+  * a range analysed in a repository: both sides come from git, read by the blob ids of the
+    diff's ``index`` lines (``--full-index``). A blob id names its content, so the text read is
+    the text the diff was made from, whichever clone holds it;
+  * a patch alone (no repository, abbreviated or missing blob ids): only the hunks are known.
+    ``Side.complete`` is then False and each analyser says what it can still judge.
+``Side.numbers`` maps each line of ``Side.text`` to its line number in the real file, so a
+finding always points at the real line, even when the text is a fragment made of hunks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from reviewer_app.core.model import FileDiff, FileStatus, LineKind
+
+FULL_BLOB_ID = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+EMPTY_BLOB = re.compile(r"^0+$")
+MAX_BLOB_BYTES = 2_000_000  # larger files are not parsed (a generated file, not a hand-written manifest)
+
+# The repository whose objects back the change being assessed (set by analysis.analyze).
+_REPOSITORY: ContextVar[Path | None] = ContextVar("reviewer_structure_repository", default=None)
+
+
+@contextlib.contextmanager
+def repository(path: Path | None) -> Iterator[None]:
+    """Within this block, file texts are read from ``path``'s object store when the diff names them."""
+    token = _REPOSITORY.set(path)
+    try:
+        yield
+    finally:
+        _REPOSITORY.reset(token)
+
+
+@dataclass(slots=True)
+class Side:
+    """One side of a file: its text, the real line number of each of its lines, the lines changed."""
+
+    text: str
+    numbers: list[int]
+    changed: set[int] = field(default_factory=set)  # real numbers of the added (new) or removed (old) lines
+    complete: bool = True
+    exists: bool = True  # False for the old side of an added file and the new side of a deleted one
+    _lines: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.split("\n")
+        return self._lines
+
+    def locate(self, needle: re.Pattern[str] | str, start: int = 0, end: int | None = None) -> int:
+        """The real line number of the first line of ``lines[start:end]`` that holds ``needle``.
+
+        A changed line is preferred (the culprit is what the change wrote); 0 when none holds it.
+        """
+        search = needle.search if isinstance(needle, re.Pattern) else (lambda text: needle in text)
+        stop = len(self.lines) if end is None else min(end, len(self.lines))
+        first = 0
+        for index in range(max(0, start), stop):
+            if search(self.lines[index]):
+                number = self.real_line(index)
+                if number in self.changed:
+                    return number
+                first = first or number
+        return first
+
+    def real_line(self, index: int) -> int:
+        """The real line number of the 0-based line ``index`` of ``text``."""
+        if 0 <= index < len(self.numbers):
+            return self.numbers[index]
+        return self.numbers[-1] if self.numbers else 0
+
+
+@dataclass(slots=True)
+class FileSides:
+    diff: FileDiff
+    old: Side
+    new: Side
+
+    @property
+    def complete(self) -> bool:
+        return self.old.complete and self.new.complete
+
+
+class BlobReader:
+    """Reads blobs by id from a repository with one ``git cat-file --batch`` per change."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+
+    def read(self, blob_ids: list[str]) -> dict[str, str]:
+        wanted = [b for b in dict.fromkeys(blob_ids) if FULL_BLOB_ID.match(b) and not EMPTY_BLOB.match(b)]
+        if not wanted:
+            return {}
+        try:
+            proc = subprocess.run(
+                ["git", "-C", str(self.repo), "cat-file", "--batch"],
+                input=("\n".join(wanted) + "\n").encode(), capture_output=True, timeout=60, check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return {}  # no git, or it hung: the analysers fall back to the hunks
+        if proc.returncode != 0:
+            return {}
+        return _parse_batch(proc.stdout)
+
+
+def _parse_batch(out: bytes) -> dict[str, str]:
+    found: dict[str, str] = {}
+    pos = 0
+    while pos < len(out):
+        end = out.find(b"\n", pos)
+        if end < 0:
+            break
+        header = out[pos:end].decode("ascii", "replace").split()
+        pos = end + 1
+        if len(header) != 3 or header[1] != "blob":  # "<id> missing", or not a blob
+            continue
+        size = int(header[2])
+        content = out[pos:pos + size]
+        pos += size + 1
+        if size <= MAX_BLOB_BYTES:
+            found[header[0]] = content.decode("utf-8", "replace")
+    return found
+
+
+def sides_for(diffs: list[FileDiff]) -> dict[int, FileSides]:
+    """FileSides for each diff (keyed by its index in ``diffs``), full texts read where possible."""
+    repo = _REPOSITORY.get()
+    blobs: dict[str, str] = {}
+    if repo is not None:
+        ids = [b for d in diffs if d.status is not FileStatus.ADDED and d.status is not FileStatus.DELETED
+               for b in (d.old_blob or "", d.new_blob or "")]
+        blobs = BlobReader(repo).read(ids) if ids else {}
+    return {index: _sides(diff, blobs) for index, diff in enumerate(diffs)}
+
+
+def _sides(diff: FileDiff, blobs: dict[str, str]) -> FileSides:
+    if diff.status is FileStatus.ADDED:
+        new = _whole_side(diff, LineKind.ADDED)
+        return FileSides(diff, Side("", [], complete=True, exists=False), new)
+    if diff.status is FileStatus.DELETED:
+        old = _whole_side(diff, LineKind.REMOVED)
+        return FileSides(diff, old, Side("", [], complete=True, exists=False))
+    old_text = blobs.get(diff.old_blob or "")
+    new_text = blobs.get(diff.new_blob or "")
+    if old_text is not None and new_text is not None:
+        return FileSides(diff, _full_side(old_text, diff, LineKind.REMOVED), _full_side(new_text, diff, LineKind.ADDED))
+    return FileSides(diff, _fragment_side(diff, LineKind.REMOVED), _fragment_side(diff, LineKind.ADDED))
+
+
+def _changed(diff: FileDiff, kind: LineKind) -> set[int]:
+    attr = "new_no" if kind is LineKind.ADDED else "old_no"
+    return {getattr(line, attr) or 0 for hunk in diff.hunks for line in hunk.lines if line.kind is kind}
+
+
+def _whole_side(diff: FileDiff, kind: LineKind) -> Side:
+    attr = "new_no" if kind is LineKind.ADDED else "old_no"
+    lines = [line for hunk in diff.hunks for line in hunk.lines if line.kind is kind]
+    return Side("\n".join(line.text for line in lines) + ("\n" if lines else ""),
+                [getattr(line, attr) or 0 for line in lines], _changed(diff, kind), complete=True)
+
+
+def _full_side(text: str, diff: FileDiff, kind: LineKind) -> Side:
+    count = text.count("\n") + 1
+    return Side(text, list(range(1, count + 1)), _changed(diff, kind), complete=True)
+
+
+def _fragment_side(diff: FileDiff, kind: LineKind) -> Side:
+    """The hunks' lines of one side (context plus that side's changes), in order."""
+    attr = "new_no" if kind is LineKind.ADDED else "old_no"
+    texts: list[str] = []
+    numbers: list[int] = []
+    for hunk in diff.hunks:
+        for line in hunk.lines:
+            if line.kind is LineKind.CONTEXT or line.kind is kind:
+                texts.append(line.text)
+                numbers.append(getattr(line, attr) or 0)
+    return Side("\n".join(texts) + ("\n" if texts else ""), numbers, _changed(diff, kind), complete=False)
