@@ -275,18 +275,34 @@ def _gate(args: argparse.Namespace) -> int:
     if workspace.root is None:
         raise UserError("gate: not inside a git repository; give --repo DIR")
     db = store.open_db(args.db)
+    spec = "git:" + args.git if args.git else args.patch
+    ledger_problems: list[str] = []
     if args.fetch:
+        from reviewer_app.core.gate import resolve_base
         from reviewer_app.core.sync import fetch_events  # only CI runs with --fetch pay for the sync code
 
-        fetch_events(db, workspace.root, args.remote)
-    spec = "git:" + args.git if args.git else args.patch
+        # Imported with the allowed signers of the base that judges the change, never of the checked-out
+        # head under review: a head that edits allowed_signers must not decide which events get in.
+        base = Workspace(workspace.root, revision=resolve_base(workspace.root, spec, args.base))
+        ledger_problems = fetch_events(db, workspace.root, args.remote, trusted=base).problems
     report = judge_changes(db, workspace.root, spec, base=args.base)
     if args.format == "json":
-        json.dump(report.to_dict(), sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
+        result = report.to_dict()
+        if args.fetch:
+            result["ledger_problems"] = ledger_problems
+        json.dump(result, sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         print(render_text(report))
+        for problem in ledger_problems:
+            print(f"  ledger: {_printable(problem)}")
     return EXIT_OK if report.approved else EXIT_NOT_APPROVED
+
+
+def _printable(text: str) -> str:
+    from reviewer_app.core.gate import _printable as printable  # one escaping rule for everything the gate prints
+
+    return printable(text)
 
 
 def _gate_error(args: argparse.Namespace, message: str) -> int:

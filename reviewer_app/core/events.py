@@ -25,7 +25,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from reviewer_app.core import sshsig
-from reviewer_app.core.store import transaction, utc_now
+from reviewer_app.core.store import PAYLOAD_CHANGE_ID, PAYLOAD_PRINCIPAL, transaction, utc_now
 from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:
@@ -277,13 +277,81 @@ def _rows(db: "sqlite_utils.Database", where: str, params: list[Any], order: str
 
 
 def events_for_change(db: "sqlite_utils.Database", change_id: str) -> list[SignedEvent]:
-    """Events filed under ``change_id`` (by the row's column; the gate re-checks the payload)."""
-    return _rows(db, "change_id = ?", [change_id])
+    """Events whose signed payload is about ``change_id``, oldest first (ids recomputed from the payloads).
+
+    Rows are found by the ``change_id`` column or by the payload's own field (an indexed expression),
+    so a row whose column was edited is still found, and one filed here with another change's payload
+    is not returned. The gate reads :func:`rows_about_change` instead, to report such rows.
+    """
+    found: dict[str, SignedEvent] = {}
+    for row in rows_about_change(db, change_id):
+        event = row.event()
+        if event is not None and event.id not in found and event._parsed.get("change_id") == change_id:
+            found[event.id] = event
+    return list(found.values())
 
 
 def events_of_principal(db: "sqlite_utils.Database", principal: str) -> list[SignedEvent]:
-    """One principal's events in chain order: each after its ``prev``, otherwise by created_at and id."""
-    return chain_order(_rows(db, "principal = ?", [principal]))
+    """One principal's events (by their signed payloads) in chain order: each after its ``prev``, otherwise
+    by created_at and id. Ids are recomputed from the payloads; unreadable payloads are left out."""
+    rows = db.execute(f"SELECT {_STORED_COLUMNS} FROM events WHERE principal = ? OR {PAYLOAD_PRINCIPAL} = ? "
+                      "ORDER BY created_at, rowid", [principal, principal]).fetchall()
+    found: dict[str, SignedEvent] = {}
+    for row in rows:
+        event = StoredRow.from_row(row).event()
+        if event is not None and event.id not in found and event._parsed.get("principal") == principal:
+            found[event.id] = event
+    return chain_order(list(found.values()))
+
+
+# The index columns that copy a payload field (written by _row from the verified payload).
+DERIVED_COLUMNS = (("type", "type"), ("change_id", "change_id"), ("principal", "principal"),
+                   ("fingerprint", "key"), ("created_at", "created_at"), ("prev", "prev"))
+_STORED_COLUMNS = "id, type, change_id, principal, fingerprint, created_at, prev, payload, signature"
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """One row of the events table as it is stored. Only ``payload`` and ``signature`` are evidence; the
+    other columns are unsigned copies that anyone holding the database file can edit."""
+
+    row_id: Any
+    columns: tuple[Any, ...]  # in DERIVED_COLUMNS order
+    payload: Any
+    signature: Any
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> "StoredRow":
+        return cls(row[0], tuple(row[1:7]), row[7], row[8])
+
+    def event(self) -> SignedEvent | None:
+        """The event the payload is (its id computed from the payload), or None when the payload is not JSON text."""
+        if not isinstance(self.payload, str):
+            return None
+        event = SignedEvent(event_id(self.payload), self.payload, self.signature)
+        try:
+            parsed = event._parsed
+        except ValueError:
+            return None
+        return event if isinstance(parsed, dict) else None
+
+    def disagreements(self) -> list[str]:
+        """The columns that say something else than the signed payload (``id`` included); [] when they agree."""
+        event = self.event()
+        if event is None:
+            return ["payload"]
+        data = event._parsed
+        differs = ["id"] if self.row_id != event.id else []
+        differs += [column for (column, field_name), value in zip(DERIVED_COLUMNS, self.columns)
+                    if value != data.get(field_name)]
+        return differs
+
+
+def rows_about_change(db: "sqlite_utils.Database", change_id: str) -> list[StoredRow]:
+    """Every row filed under ``change_id`` or whose payload names it, oldest first (both through an index)."""
+    rows = db.execute(f"SELECT {_STORED_COLUMNS} FROM events WHERE change_id = ? OR {PAYLOAD_CHANGE_ID} = ? "
+                      "ORDER BY created_at, rowid", [change_id, change_id]).fetchall()
+    return [StoredRow.from_row(row) for row in rows]
 
 
 class ChainLink(Protocol):

@@ -23,6 +23,11 @@ from reviewer_app.errors import UserError
 DB_ENV = "REVIEWER_APP_DB"
 APP_NAME = "reviewer-app"
 
+# A payload field as SQLite reads it (NULL for a payload that is not JSON). Queries must spell the
+# expression exactly like this for SQLite to use the index migration 3 builds on it.
+PAYLOAD_CHANGE_ID = "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.change_id') END)"
+PAYLOAD_PRINCIPAL = "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.principal') END)"
+
 # Each entry is applied once, in order, inside one transaction; never edit a released entry.
 MIGRATIONS: list[str | list[str]] = [
     # 1: changes in the queue and the append-only event log
@@ -111,6 +116,13 @@ MIGRATIONS: list[str | list[str]] = [
         CREATE TRIGGER events_keep_local BEFORE DELETE ON events WHEN OLD.origin = 'local'
         BEGIN SELECT RAISE(ABORT, 'events signed on this machine are never deleted'); END
         """,
+    ],
+    # 3: find events by what their signed payload says, not only by the unsigned columns copied from it.
+    # SQLite computes these index entries from the payload itself, so an edited column cannot hide a row
+    # from a lookup through them (the gate selects by column OR by payload, then judges the payload).
+    [
+        f"CREATE INDEX events_payload_change ON events({PAYLOAD_CHANGE_ID})",
+        f"CREATE INDEX events_payload_principal ON events({PAYLOAD_PRINCIPAL})",
     ],
 ]
 
