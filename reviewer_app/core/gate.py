@@ -26,6 +26,7 @@ from reviewer_app.core import gate_checks
 from reviewer_app.core import policy as approval_policy
 from reviewer_app.core.allowed_signers import NOT_VALID_AT_SIGNING, UNKNOWN_PRINCIPAL, TrustStore
 from reviewer_app.core.gitcmd import run_git
+from reviewer_app.core.store import PAYLOAD_PRINCIPAL
 from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ BLOCKING_SEVERITIES = ("high", "critical")  # findings an approver must acknowle
 OTHER_CHANGE = "other change id"
 WITHDRAWN = "withdrawn"
 BROKEN_CHAIN = "broken chain"
+TAMPERED_ROW = "tampered row"
+_PAYLOAD_PREV = "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.prev') END)"
 UNACKNOWLEDGED = "unacknowledged findings"
 # How far a signer's clock may run ahead. A decision dated later than that would sort after any real
 # revoke or reject made until then (decisions are ordered by their claimed time), so it is refused.
@@ -217,40 +220,47 @@ def blocking_findings(analysis: dict[str, Any]) -> list[str]:
 def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: TrustStore, analysis: dict[str, Any],
                        now: datetime | None = None
                        ) -> tuple[list[approval_policy.Approver], list[RejectedEvent], list[dict[str, Any]]]:
-    """Verified approvals of ``change_id`` that no later reject/revoke by the same person withdrew."""
+    """Verified approvals of ``change_id`` that no later reject/revoke by the same person withdrew.
+
+    Decided from the signed payloads alone. Rows are selected broadly (filed under the change, or
+    whose payload names it), each event's id is computed from its payload, and its type, change,
+    principal and time are read from the payload; the unsigned columns decide nothing. A row whose
+    columns disagree with its payload (``tampered row``) never adds an approval, but a withdrawal it
+    holds still withdraws; so does a withdrawal whose signature does not verify here.
+    """
     latest_allowed = (now or datetime.now(timezone.utc)) + MAX_CLOCK_SKEW
     rejected: list[RejectedEvent] = []
     by_principal: dict[str, list[event_log.SignedEvent]] = {}
-    for event in event_log.events_for_change(db, change_id):
-        try:
-            data = event_log.validate_payload(event.payload)
-        except UserError as exc:
-            rejected.append(RejectedEvent(event.id, None, "bad signature", f"malformed payload: {exc.message}"))
-            continue
-        if data["type"] not in DECISIONS:
-            continue
-        if data["change_id"] != change_id:
-            rejected.append(RejectedEvent(event.id, data["principal"], OTHER_CHANGE,
-                                          f"the signed payload is for {data['change_id']}, filed under {change_id}"))
-            continue
+    unverified_withdrawals: dict[str, list[event_log.SignedEvent]] = {}
+    for event, data, differs in _signed_decisions(db, change_id, rejected):
+        principal = data["principal"]
+        if differs:
+            rejected.append(RejectedEvent(event.id, principal, TAMPERED_ROW,
+                                          f"the database row disagrees with its signed payload in {', '.join(differs)}"
+                                          + ("; judged by the payload, so the withdrawal stands" if data["type"] != "approve"
+                                             else "; an approval from it never counts")))
+            if data["type"] == "approve":
+                continue
         verification = event_log.verify_event(event, trust)
         if not verification.ok:
-            rejected.append(RejectedEvent(event.id, data["principal"], verification.reason or "bad signature",
+            rejected.append(RejectedEvent(event.id, principal, verification.reason or "bad signature",
                                           verification.detail or ""))
+            if data["type"] != "approve":
+                unverified_withdrawals.setdefault(principal.strip().lower(), []).append(event)
             continue
-        if not is_canonical_principal(data["principal"]):
+        if not is_canonical_principal(principal):
             # OpenSSH matches principals case-sensitively, the roster does not: "Alice@example.com"
             # would slip past a `!alice@example.com` exclusion and then count as alice.
-            rejected.append(RejectedEvent(event.id, data["principal"], UNKNOWN_PRINCIPAL,
-                                          f"{data['principal']!r}: an approval must name its principal in lower case "
+            rejected.append(RejectedEvent(event.id, principal, UNKNOWN_PRINCIPAL,
+                                          f"{principal!r}: an approval must name its principal in lower case "
                                           "without spaces, as the roster does"))
             continue
         if event_log.parse_timestamp(data["created_at"]) > latest_allowed:
-            rejected.append(RejectedEvent(event.id, data["principal"], NOT_VALID_AT_SIGNING,
+            rejected.append(RejectedEvent(event.id, principal, NOT_VALID_AT_SIGNING,
                                           f"dated {data['created_at']}, in the future: a decision cannot be dated "
                                           "ahead of the decisions that may still follow it"))
             continue
-        by_principal.setdefault(data["principal"], []).append(event)
+        by_principal.setdefault(principal, []).append(event)
 
     needed_acks = set(blocking_findings(analysis))
     approvers: list[approval_policy.Approver] = []
@@ -265,6 +275,12 @@ def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: Trust
         if last.type == "reject":
             rejections.append({"event": last.id, "principal": last.principal, "comment": last.data.get("comment")})
         if last.type != "approve":
+            continue
+        later = [e for e in unverified_withdrawals.get(last.principal, []) if e.created_at >= last.created_at]
+        if later:
+            rejected.append(RejectedEvent(last.id, last.principal, WITHDRAWN,
+                                          f"superseded by a later {later[0].type} ({later[0].id}) whose signature does "
+                                          "not verify here: a withdrawal is never ignored"))
             continue
         missing = sorted(needed_acks - set(last.data.get("acks") or []))
         if missing:
@@ -282,6 +298,42 @@ def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: Trust
             continue
         approvers.append(approval_policy.Approver(last.principal, last.id, last.fingerprint))
     return approvers, rejected, rejections
+
+
+def _signed_decisions(db: "sqlite_utils.Database", change_id: str, rejected: list[RejectedEvent]
+                      ) -> list[tuple[event_log.SignedEvent, dict[str, Any], list[str]]]:
+    """``(event, payload, columns that disagree)`` for each distinct decision whose payload is about ``change_id``.
+
+    Rows filed under the change with a malformed payload, or with a payload about another change (a
+    replay), are reported in ``rejected``. Several rows holding one payload are one event; it counts
+    as tampered only when none of its rows agrees with the payload.
+    """
+    grouped: dict[str, tuple[event_log.SignedEvent, dict[str, Any], list[str]]] = {}
+    for row in event_log.rows_about_change(db, change_id):
+        filed_here = row.columns[1] == change_id
+        event = row.event()
+        try:
+            if event is None:
+                raise UserError(f"event {row.row_id}: payload is not JSON text")
+            data = event._validated
+        except UserError as exc:
+            if filed_here:
+                rejected.append(RejectedEvent(str(row.row_id), None, "bad signature", f"malformed payload: {exc.message}"))
+            continue
+        if data["change_id"] != change_id:
+            if filed_here:
+                rejected.append(RejectedEvent(event.id, data["principal"], OTHER_CHANGE,
+                                              f"the signed payload is for {data['change_id']}, filed under {change_id}"))
+            continue
+        if data["type"] not in DECISIONS:
+            continue
+        differs = row.disagreements()
+        if event.id in grouped:
+            if not differs:
+                grouped[event.id] = (grouped[event.id][0], data, [])
+            continue
+        grouped[event.id] = (event, data, differs)
+    return list(grouped.values())
 
 
 def certified_author(event: event_log.SignedEvent, analysis: dict[str, Any]) -> str | None:
@@ -305,16 +357,27 @@ def chain_gap(db: "sqlite_utils.Database", principal: str) -> str | None:
     Each event names the signer's previous one, so a deleted event in the middle of a chain (a
     ``revoke`` removed to bring an approval back, locally or by rewriting the signer's ledger ref)
     leaves a successor whose previous event is missing. Then none of that signer's approvals count.
-    Only ids and links are read (the index's columns, written from the verified payloads).
+    Read from the payloads, never from the unsigned columns: rows are found by the principal column
+    or the payload's principal, ids are the hashes of the payloads and links their ``prev``, so an
+    edited id, prev or principal column can neither hide a hole nor fill one.
     """
-    # One pass in SQLite over the signer's rows (events_principal), each link looked up by primary key.
-    row = db.execute("SELECT e.id, e.prev FROM events AS e WHERE e.principal = ? AND e.prev IS NOT NULL "
-                     "AND NOT EXISTS (SELECT 1 FROM events AS p WHERE p.id = e.prev) LIMIT 1", [principal]).fetchone()
-    if row is None:
-        return None
-    return (f"{principal}'s event {row[0]} follows {row[1]}, which the database does not hold: an event was "
-            "removed, so a later decision (a revoke or reject) may be missing; run the gate with --fetch "
-            "(or sync) to read every event from the team's ledger")
+    rows = db.execute(f"SELECT payload, {_PAYLOAD_PREV}, {PAYLOAD_PRINCIPAL} FROM events "
+                      f"WHERE principal = ? OR {PAYLOAD_PRINCIPAL} = ?", [principal, principal]).fetchall()
+    present: set[str] = set()
+    links: list[tuple[str, str]] = []
+    for payload, prev, named in rows:
+        if not isinstance(payload, str) or named != principal:
+            continue
+        event_id = event_log.event_id(payload)
+        present.add(event_id)
+        if isinstance(prev, str):
+            links.append((event_id, prev))
+    for event_id, prev in sorted(links):
+        if prev not in present:
+            return (f"{principal}'s event {event_id} follows {prev}, which the database does not hold: an event was "
+                    "removed, so a later decision (a revoke or reject) may be missing; run the gate with --fetch "
+                    "(or sync) to read every event from the team's ledger")
+    return None
 
 
 def is_canonical_principal(principal: str) -> bool:
