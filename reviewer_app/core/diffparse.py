@@ -6,6 +6,14 @@ plain ``diff -u`` / ``diff -ru``. Added, deleted, renamed and copied files, mode
 CRLF, "\\ No newline at end of file" and non-UTF-8 bytes are handled; bad input raises ``UserError``
 naming the source and line, never anything else.
 
+What is judged must be what git applies (docs/git-parity.md), so every input this parser does not
+fully understand is refused rather than skipped: MIME multipart mail and transfer encodings
+(``git mailinfo`` would decode them, this parser does not), anything but blank lines after binary
+data, unknown lines in a ``diff --git`` header, and traditional headers whose names git would read
+otherwise. Mail is split and its headers read as ``git mailsplit``/``git mailinfo`` do (an mbox
+message starts at every line git takes for a ``From `` line; the commit message ends at the first
+line git takes for the start of the patch).
+
 Speed matters (a 150k-line diff must parse in about the time unidiff takes): one pass over the
 lines, dispatch on the first character, no regex per hunk line.
 """
@@ -22,8 +30,13 @@ from reviewer_app.errors import UserError, located
 
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
 _MBOX_FROM = re.compile(r"^From (\S+) ")
-_MAIL_HEADER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):[ \t]?(.*)$")
+_AM_HEADER = re.compile(r"^[!-9;-~]+:")  # git am's test for a header line when it detects a mail
+_MIME_FIELDS = ("content-type", "content-transfer-encoding")
+_STRTOL = re.compile(r"\s*[+-]?(\d+)")
 _INDEX_LINE = re.compile(r"^index ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)(?: (\d{6}))?$")
+_MODE = re.compile(r"^[0-7]{6}$")
+_BINARY_BLOCK = re.compile(r"^(literal|delta) (\d+)$")
+_BASE85_LINE = re.compile(r"^[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]+$")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _PATCH_PREFIX = re.compile(r"^\s*(\[[^\]]*\]\s*)+")
 _GIT_SHOW_COMMIT = re.compile(r"^commit ([0-9a-f]{40}|[0-9a-f]{64})\b")
@@ -98,26 +111,29 @@ class _Parser:
         return changes
 
     def _patch_starts(self) -> list[int]:
-        """Line indexes where a patch begins: each mbox ``From `` line, else the whole input."""
-        starts: list[int] = []
+        """Line indexes where a patch begins, as ``git mailsplit`` splits (docs/git-parity.md).
+
+        An input whose first non-blank line is an mbox ``From `` line is an mbox: a message starts at
+        every such line (git does not ask for a blank line before it). Anything else is one patch.
+        """
         lines = self.lines
-        for index, line in enumerate(lines):
-            if line.startswith("From ") and (index == 0 or lines[index - 1].strip() == ""):
-                nxt = lines[index + 1] if index + 1 < len(lines) else ""
-                if _MAIL_HEADER.match(nxt) and _MBOX_FROM.match(line):
-                    starts.append(index)
-        if not starts or (starts[0] != 0 and any(line.startswith(("diff ", "--- ", "@@")) for line in lines[: starts[0]])):
-            return [0] + starts if starts else [0]
-        return starts
+        first = next((index for index, line in enumerate(lines) if line.strip()), 0)
+        if not is_mbox_from_line(lines[first] if lines else ""):
+            return [0]
+        return [first] + [index for index in range(first + 1, len(lines)) if is_mbox_from_line(lines[index])]
 
     def _parse_one(self, start: int, end: int) -> Change:
         self.i = start
+        while self.i < end and not self.lines[self.i].strip():
+            self.i += 1
         header = _Header()
-        first = self.lines[start] if start < end else ""
-        if _MBOX_FROM.match(first) and start + 1 < end and _MAIL_HEADER.match(self.lines[start + 1]):
+        first = self.lines[self.i] if self.i < end else ""
+        if is_mbox_from_line(first) or first.startswith("From: ") or _is_mail(self.lines, self.i, end):
             header = self._mail_header(end)
         elif _GIT_SHOW_COMMIT.match(first):
             header = self._git_show_header(end)
+        else:
+            self.i = start
         files = self._files(end)
         if not files:
             where = header.subject or self.source
@@ -127,27 +143,33 @@ class _Parser:
     # --- commit metadata --------------------------------------------------------------------
 
     def _mail_header(self, end: int) -> _Header:
+        """Headers and commit message as ``git mailinfo`` reads them; MIME it would decode is refused."""
         header = _Header()
-        header.sha = _MBOX_FROM.match(self.lines[self.i]).group(1)  # type: ignore[union-attr]
-        if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", header.sha):
-            header.sha = None
-        self.i += 1
+        match = _MBOX_FROM.match(self.lines[self.i])
+        if match and is_mbox_from_line(self.lines[self.i]):
+            header.sha = match.group(1) if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", match.group(1)) else None
+            self.i += 1
         fields: dict[str, str] = {}
+        field_lines: dict[str, int] = {}
         last = None
         while self.i < end:
-            line = self.lines[self.i].rstrip("\r")
+            line = self.lines[self.i].rstrip()
             if line == "":
                 self.i += 1
                 break
             if line[:1] in (" ", "\t") and last:
                 fields[last] += " " + line.strip()
+            elif _is_rfc2822_header(line):
+                name, _, value = line.partition(":")
+                last = name.lower()
+                if last in _MIME_FIELDS and last in fields:
+                    raise located(self.source, self.i + 1, f"repeated {name} header: git mailinfo would use "
+                                  "the last one, a reader the first; send the patch as git format-patch writes it")
+                fields[last], field_lines[last] = value.strip(), self.i + 1
             else:
-                match = _MAIL_HEADER.match(line)
-                if not match:
-                    break
-                last = match.group(1).lower()
-                fields[last] = match.group(2)
+                break  # not a header: git mailinfo starts the body here too
             self.i += 1
+        self._check_mime(fields, field_lines)
         subject = _decode_mime(fields.get("subject", ""))
         header.subject = _PATCH_PREFIX.sub("", subject).strip()
         name, addr = email.utils.parseaddr(_decode_mime(fields.get("from", "")))
@@ -156,12 +178,39 @@ class _Parser:
         body: list[str] = []
         while self.i < end:
             line = self.lines[self.i].rstrip("\r")
-            if line == "---" or line.startswith("diff --git ") or line.startswith("Index: "):
+            if _is_patch_break(line):
                 break
             body.append(line)
             self.i += 1
         header.body = "\n".join(body).strip("\n")
         return header
+
+    def _check_mime(self, fields: dict[str, str], field_lines: dict[str, int]) -> None:
+        """Refuse what ``git mailinfo`` would decode (and this parser would not): a multipart message's
+        parts (it finds a ``boundary=`` in any Content-Type), base64 or quoted-printable bodies, and
+        format=flowed text. The visible part could be one change while ``git am`` applies another."""
+        encoding = fields.get("content-transfer-encoding")
+        if encoding is not None and encoding.strip().lower() not in ("7bit", "8bit", "binary"):
+            raise located(self.source, field_lines["content-transfer-encoding"],
+                          f"Content-Transfer-Encoding {escape_for_display(encoding.strip())!s} is not supported: "
+                          "git am would decode the body, this reviewer would not see what it decodes; "
+                          "send the patch as git format-patch writes it (7bit or 8bit)")
+        content_type = fields.get("content-type")
+        if content_type is None:
+            return
+        lowered = content_type.lower()
+        kind = lowered.split(";", 1)[0].strip()
+        if "boundary" in lowered or kind.startswith("multipart/"):
+            problem = "a MIME multipart message"
+        elif re.search(r"format\s*=\s*\"?flowed", lowered):
+            problem = "format=flowed text (git mailinfo re-joins its lines)"
+        elif not kind.startswith("text/"):
+            problem = f"Content-Type {escape_for_display(kind)}"
+        else:
+            return
+        raise located(self.source, field_lines["content-type"],
+                      f"{problem} is not supported: git am would apply parts this reviewer does not show; "
+                      "send the patch inline, as git format-patch writes it")
 
     def _git_show_header(self, end: int) -> _Header:
         header = _Header(sha=_GIT_SHOW_COMMIT.match(self.lines[self.i]).group(1))  # type: ignore[union-attr]
@@ -182,9 +231,13 @@ class _Parser:
                 header.commit_date = _rfc3339_from_mail(value) or value
             self.i += 1
         message: list[str] = []
-        while self.i < end and not self.lines[self.i].startswith("diff "):
+        # git show indents every message line by four spaces; any other line is where the diff (or a
+        # diffstat) begins, and must be seen by _files: a "--- a/x" there is a patch git apply applies.
+        while self.i < end:
             line = self.lines[self.i].rstrip("\r")
-            message.append(line[4:] if line.startswith("    ") else line.strip())
+            if line.strip() and not line.startswith("    "):
+                break
+            message.append(line[4:])
             self.i += 1
         text = "\n".join(message).strip("\n")
         subject, _, body = text.partition("\n")
@@ -214,29 +267,31 @@ class _Parser:
         file = FileDiff(old_path=old_path, new_path=new_path, status=FileStatus.MODIFIED)
         self.i += 1
         lines = self.lines
+        header_lines = 0
+        dashes: tuple[str | None, str | None, int] | None = None
         while self.i < end:
             line = lines[self.i].rstrip("\r")
-            if line.startswith(("diff --git ", "@@ ", "Binary files ", "GIT binary patch")):
-                break
+            if line.startswith(("diff --git ", "@@ ", "Binary files ", "GIT binary patch")) or line in ("", "-- "):
+                break  # a blank line or the signature ends the header, as in git apply
             if line.startswith("--- "):
                 if self.i + 1 >= end or not lines[self.i + 1].startswith("+++ "):
                     raise located(self.source, self.i + 2, "'--- ' line not followed by '+++ '")
-                file.old_path = _strip_prefix(self._header_path(line[4:], self.i + 1), "a/")
-                file.new_path = _strip_prefix(self._header_path(lines[self.i + 1][4:], self.i + 2), "b/")
+                dashes = (_strip_prefix(self._header_path(line[4:], self.i + 1), "a/"),
+                          _strip_prefix(self._header_path(lines[self.i + 1][4:], self.i + 2), "b/"), self.i + 1)
                 self.i += 2
                 break
-            self._extended_header(file, line)
+            self._extended_header(file, line, self.i + 1)
+            header_lines += 1
             self.i += 1
         if self.i < end and lines[self.i].startswith("@@ "):
             file.hunks = self._hunks(end)
         elif self.i < end and lines[self.i].startswith(("Binary files ", "GIT binary patch")):
             file.binary = True
-            self._skip_binary(file, end)
-        if file.status is FileStatus.MODIFIED:
-            if file.old_path is None and file.new_path is not None:
-                file.status = FileStatus.ADDED
-            elif file.new_path is None and file.old_path is not None:
-                file.status = FileStatus.DELETED
+            self._binary(file, end)
+        self._check_git_names(file, dashes, start_line)
+        if not (header_lines or dashes or file.hunks or file.binary):
+            raise located(self.source, start_line, "a 'diff --git' line with nothing after it: git apply "
+                          "would skip it and read what follows differently")
         if file.status is FileStatus.ADDED:
             file.old_path = None
         elif file.status is FileStatus.DELETED:
@@ -246,19 +301,40 @@ class _Parser:
                 _check_path(path, self.source, start_line)
         return file
 
-    def _extended_header(self, file: FileDiff, line: str) -> None:
+    def _check_git_names(self, file: FileDiff, dashes: tuple[str | None, str | None, int] | None,
+                         start_line: int) -> None:
+        """The ``diff --git`` names, the rename/copy lines and the ``---``/``+++`` names must agree.
+
+        git apply reports most disagreements as errors, but not all the same way this parser would
+        read them (a ``diff --git a/x b/y`` without a rename line writes y from x and keeps x).
+        """
+        if file.status in (FileStatus.MODIFIED,) and file.old_path != file.new_path:
+            raise located(self.source, start_line, "'diff --git' names two different files without a "
+                          "rename or copy line: git does not write such a patch")
+        if dashes is None:
+            return
+        old, new, line_no = dashes
+        want_old = None if file.status is FileStatus.ADDED else file.old_path
+        want_new = None if file.status is FileStatus.DELETED else file.new_path
+        if (old, new) != (want_old, want_new):
+            raise located(self.source, line_no, f"the '---'/'+++' names ({old or '/dev/null'}, {new or '/dev/null'}) "
+                          "disagree with the 'diff --git' header: git does not write such a patch")
+
+    def _extended_header(self, file: FileDiff, line: str, line_no: int) -> None:
+        """One of git's extended header lines (apply.c's table); any other line is refused, because
+        git apply would end the header there and read the rest of the block another way."""
         if line.startswith("new file mode "):
-            file.status, file.new_mode, file.old_path = FileStatus.ADDED, line[14:].strip(), None
+            file.status, file.new_mode, file.old_path = FileStatus.ADDED, self._mode(line[14:], line_no), None
         elif line.startswith("deleted file mode "):
-            file.status, file.old_mode, file.new_path = FileStatus.DELETED, line[18:].strip(), None
+            file.status, file.old_mode, file.new_path = FileStatus.DELETED, self._mode(line[18:], line_no), None
         elif line.startswith("old mode "):
-            file.old_mode = line[9:].strip()
+            file.old_mode = self._mode(line[9:], line_no)
         elif line.startswith("new mode "):
-            file.new_mode = line[9:].strip()
-        elif line.startswith("rename from "):
+            file.new_mode = self._mode(line[9:], line_no)
+        elif line.startswith(("rename from ", "rename old ")):
             file.status, file.old_path = FileStatus.RENAMED, _unquote(line[12:])
-        elif line.startswith("rename to "):
-            file.status, file.new_path = FileStatus.RENAMED, _unquote(line[10:])
+        elif line.startswith(("rename to ", "rename new ")):
+            file.status, file.new_path = FileStatus.RENAMED, _unquote(line[10:] if line.startswith("rename to ") else line[11:])
         elif line.startswith("copy from "):
             file.status, file.old_path = FileStatus.COPIED, _unquote(line[10:])
         elif line.startswith("copy to "):
@@ -268,10 +344,20 @@ class _Parser:
             file.similarity = int(digits) if digits else None
         elif line.startswith("index "):
             match = _INDEX_LINE.match(line)
-            if match:
-                file.old_blob, file.new_blob = match.group(1).lower(), match.group(2).lower()
-                if match.group(3) and not file.old_mode:
-                    file.old_mode = file.new_mode = match.group(3)
+            if not match:
+                raise located(self.source, line_no, f"malformed index line {escape_for_display(line)!s}")
+            file.old_blob, file.new_blob = match.group(1).lower(), match.group(2).lower()
+            if match.group(3) and not file.old_mode:
+                file.old_mode = file.new_mode = match.group(3)
+        else:
+            raise located(self.source, line_no, f"unknown line {escape_for_display(line[:60])!s} in a 'diff --git' "
+                          "header: git apply would end the header here and read the rest differently")
+
+    def _mode(self, text: str, line_no: int) -> str:
+        mode = text.strip()
+        if not _MODE.match(mode):
+            raise located(self.source, line_no, f"malformed file mode {escape_for_display(mode)!s}")
+        return mode
 
     def _paths_from_diff_git(self, rest: str) -> tuple[str | None, str | None]:
         if rest.startswith('"'):
@@ -304,16 +390,15 @@ class _Parser:
         return path
 
     def _plain_file(self, end: int) -> FileDiff:
+        """A traditional ``---``/``+++`` diff, named as ``git apply`` (-p1) names it: one file, never a rename."""
         start_line = self.i + 1
         old = self._header_path(self.lines[self.i][4:], self.i + 1)
         new = self._header_path(self.lines[self.i + 1][4:], self.i + 2)
-        old, new = _strip_plain_prefixes(old, new)
+        old, new = self._strip_plain_prefixes(old, new, start_line)
         self.i += 2
         if old is None and new is None:
             raise located(self.source, start_line, "both sides of the diff are /dev/null")
         status = FileStatus.ADDED if old is None else FileStatus.DELETED if new is None else FileStatus.MODIFIED
-        if status is FileStatus.MODIFIED and old != new:
-            status = FileStatus.RENAMED
         file = FileDiff(old_path=old, new_path=new, status=status)
         if self.i < end and self.lines[self.i].startswith("@@ "):
             file.hunks = self._hunks(end)
@@ -323,6 +408,28 @@ class _Parser:
             if path is not None:
                 _check_path(path, self.source, start_line)
         return file
+
+    def _strip_plain_prefixes(self, old: str | None, new: str | None, line_no: int) -> tuple[str | None, str | None]:
+        """Drop each name's first directory, as ``git apply`` (and ``patch -p1``) does: ``a/x b/x`` or
+        ``old/x new/x`` (diff -ru) both name x. git applies a traditional diff to one file only, so two
+        different names (a rename git would not make) are refused, as are names it reads otherwise."""
+        stripped: list[str | None] = []
+        for name in (old, new):
+            if name is None:
+                stripped.append(None)
+                continue
+            if "/" not in name:
+                raise located(self.source, line_no, f"{escape_for_display(name)!s}: a traditional diff's file names "
+                              "need a leading directory (a/, b/), which git apply removes")
+            if " " in name and name[-1:].isdigit():
+                raise located(self.source, line_no, f"{escape_for_display(name)!s}: a file name that ends like a "
+                              "timestamp, which git apply would cut off; separate the timestamp with a tab")
+            stripped.append(name.split("/", 1)[1])
+        first, second = stripped
+        if first is not None and second is not None and first != second:
+            raise located(self.source, line_no, f"the '---' and '+++' lines name different files ({first}, {second}): "
+                          "git apply would change only one of them")
+        return first, second
 
     def _hunks(self, end: int) -> list[Hunk]:
         hunks: list[Hunk] = []
@@ -395,20 +502,117 @@ class _Parser:
             hunks.append(hunk)
         return hunks
 
-    def _skip_binary(self, file: FileDiff, end: int) -> None:
-        """Skip the base85 data; a "literal N" block gives a size (forward block first: the new side)."""
+    def _binary(self, file: FileDiff, end: int) -> None:
+        """A binary file's data, framed exactly as git writes it; nothing may follow but blank lines.
+
+        ``GIT binary patch`` is followed by a forward block and an optional reverse block, each
+        ``literal N`` or ``delta N`` and base85 lines up to a blank line (the forward block first: the
+        new side). git apply reads whatever follows the data as more patch, so a line there that is
+        not the next file, the signature or the next commit would be applied unseen: it is refused.
+        """
+        lines = self.lines
+        first = lines[self.i].rstrip("\r")
         self.i += 1
-        blocks = 0
-        while self.i < end and not self.lines[self.i].startswith(("diff --git ", "-- ")):
-            line = self.lines[self.i].rstrip("\r")
-            if line.startswith(("literal ", "delta ")):
-                blocks += 1
-                size = int(line.split(" ", 1)[1]) if line.startswith("literal ") and line[8:].isdigit() else None
-                if blocks == 1:
-                    file.new_size = size
-                elif blocks == 2:
-                    file.old_size = size
-            self.i += 1
+        if first.startswith("Binary files "):
+            if not first.endswith(" differ"):
+                raise located(self.source, self.i, "malformed 'Binary files ... differ' line")
+        elif first != "GIT binary patch":
+            raise located(self.source, self.i, f"malformed binary patch line {escape_for_display(first[:60])!s}")
+        else:
+            for block in range(2):
+                match = _BINARY_BLOCK.match(lines[self.i].rstrip("\r")) if self.i < end else None
+                if match is None:
+                    if block == 0:
+                        raise located(self.source, self.i + 1, "expected 'literal N' or 'delta N' after 'GIT binary patch'")
+                    break
+                if match.group(1) == "literal":
+                    if block == 0:
+                        file.new_size = int(match.group(2))
+                    else:
+                        file.old_size = int(match.group(2))
+                self.i += 1
+                data_start = self.i
+                while self.i < end and lines[self.i].rstrip("\r"):
+                    data = lines[self.i].rstrip("\r")
+                    if not _BASE85_LINE.match(data) or (len(data) - 1) % 5:
+                        raise located(self.source, self.i + 1, "malformed binary patch data (expected git's base85 lines)")
+                    self.i += 1
+                if self.i == data_start:
+                    raise located(self.source, self.i + 1, f"a '{match.group(1)}' block without data")
+                if self.i < end:
+                    self.i += 1  # the blank line that closes the block
+        while self.i < end:
+            line = lines[self.i].rstrip("\r")
+            if not line.strip():
+                self.i += 1
+                continue
+            if line.startswith("diff --git ") or line == "-- " or _GIT_SHOW_COMMIT.match(line):
+                return
+            raise located(self.source, self.i + 1, f"unexpected line after the binary data of {file.path}: "
+                          "git apply would read it as more patch; only the next 'diff --git', the signature "
+                          "('-- ') or the end may follow")
+
+
+# --- how git reads mail (builtin/mailsplit.c, mailinfo.c, builtin/am.c) ---------------------------
+
+def is_mbox_from_line(line: str) -> bool:
+    """git mailsplit's ``is_from_line``: ``From `` and something ending in a time and a year after 1990.
+
+    Mirrored exactly, because it decides where git am starts a new message (and a new commit).
+    """
+    length = len(line) + 1  # git's buffer holds the newline
+    if length < 20 or not line.startswith("From "):
+        return False
+    colon = line.rfind(":", 4, length - 2)
+    if colon < 0:
+        return False
+
+    def digit(index: int) -> bool:
+        return 0 <= index < len(line) and line[index].isdigit()
+
+    if not all(digit(colon + offset) for offset in (-4, -2, -1, 1, 2)):
+        return False
+    year = _STRTOL.match(line, colon + 3)
+    return bool(year) and int(year.group(1)) > 90  # type: ignore[union-attr]
+
+
+def _is_rfc2822_header(line: str) -> bool:
+    """git mailinfo's ``is_rfc2822_header``: a name of printable characters up to a colon (or a From line)."""
+    if line.startswith(("From ", ">From ")):
+        return True
+    for ch in line:
+        if ch == ":":
+            return True
+        if not 33 <= ord(ch) <= 126:
+            return False
+    return False
+
+
+def _is_mail(lines: list[str], start: int, end: int) -> bool:
+    """git am's ``is_mail``: every line up to the first blank one is a header (or folded into one)."""
+    seen = False
+    for index in range(start, end):
+        line = lines[index].rstrip("\r")
+        if not line:
+            break
+        if line[0] in (" ", "\t"):
+            continue
+        if not _AM_HEADER.match(line):
+            return False
+        seen = True
+    return seen
+
+
+def _is_patch_break(line: str) -> bool:
+    """git mailinfo's ``patchbreak``: where the commit message ends and the patch begins."""
+    if line.startswith(("diff -", "Index: ")):
+        return True
+    if len(line) + 1 < 4 or not line.startswith("---"):
+        return False
+    rest = line[3:]
+    if rest.startswith(" ") and len(rest) > 1 and not rest[1].isspace():
+        return True  # "--- <file name>" starts a patch without headers
+    return rest.strip() == ""  # "---" and only white space: the separator
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -517,22 +721,6 @@ def _strip_prefix(path: str | None, prefix: str) -> str | None:
     if path is None:
         return None
     return path[len(prefix):] if path.startswith(prefix) else path
-
-
-def _strip_plain_prefixes(old: str | None, new: str | None) -> tuple[str | None, str | None]:
-    """``a/x b/x`` or ``old/x new/x`` (diff -ru): drop the first component, as ``patch -p1`` would."""
-    if old is not None and new is not None:
-        old_parts, new_parts = old.split("/", 1), new.split("/", 1)
-        if len(old_parts) == 2 and len(new_parts) == 2 and old_parts[0] != new_parts[0]:
-            return old_parts[1], new_parts[1]
-        if old.startswith("a/") and new.startswith("b/"):
-            return old[2:], new[2:]
-        return old, new
-    single = old if old is not None else new
-    assert single is not None
-    if single.startswith(("a/", "b/")):
-        single = single[2:]
-    return (None, single) if old is None else (single, None)
 
 
 def _check_path(path: str, source: str, line_no: int) -> None:
