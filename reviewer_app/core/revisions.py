@@ -147,8 +147,8 @@ def _short_name(repo: Path, name: str, text: str, prefix: str, allow_tags: bool)
     if objects:
         return None, _abbreviated_id(repo, name, objects, text, prefix)
     if not matches:
-        raise UserError(f"{prefix}unknown revision '{text}' in {repo}: not a commit id, and none of "
-                        f"{', '.join(names)} exists")
+        raise UserError(f"{prefix}unknown revision '{text}' in {repo} ({name}: not a commit id, and none of "
+                        f"{', '.join(names)} exists)")
     ref = matches[0]
     if ref.startswith(TAG_PREFIX) and not allow_tags:
         raise UserError(f"{prefix}'{name}' is a tag ({ref}), not a branch; "
