@@ -141,7 +141,7 @@ def _short_name(repo: Path, name: str, text: str, prefix: str, allow_tags: bool)
     objects = _objects_with_prefix(repo, name) if _SHORT_ID.match(name.lower()) else []
     if len(matches) + (1 if objects else 0) > 1:
         what = ", ".join(matches + ([f"the commit id {objects[0]}"] if len(objects) == 1 else
-                                    [f"{len(objects)} objects whose ids start with {name}"] if objects else []))
+                                    [f"{len(objects)} commits whose ids start with {name}"] if objects else []))
         raise UserError(f"{prefix}'{name}' is ambiguous in {repo}: it could mean {what}; "
                         "write the full ref (or the full commit id) you mean")
     if objects:
@@ -157,14 +157,24 @@ def _short_name(repo: Path, name: str, text: str, prefix: str, allow_tags: bool)
 
 
 def _objects_with_prefix(repo: Path, abbreviation: str) -> list[str]:
-    """Every object id starting with ``abbreviation`` (git lists them all; none when there is none)."""
+    """Every commit or tag object whose id starts with ``abbreviation``.
+
+    Blobs and trees are left out: they can never name a commit, and in a large repository almost
+    every four-letter hex word (``beef``, ``cafe``) starts some blob's id, which would make a
+    branch of that name ambiguous for nothing.
+    """
     proc = run_git(repo, "rev-parse", f"--disambiguate={abbreviation.lower()}", check=False)
-    return [line for line in proc.stdout.decode("ascii", "replace").split() if _FULL_ID.match(line)]
+    oids = [line for line in proc.stdout.decode("ascii", "replace").split() if _FULL_ID.match(line)]
+    if not oids:
+        return []
+    types = run_git(repo, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+                    input_bytes=("\n".join(oids) + "\n").encode()).stdout.decode("ascii", "replace")
+    return [oid for oid, _, kind in (line.partition(" ") for line in types.splitlines()) if kind in ("commit", "tag")]
 
 
 def _abbreviated_id(repo: Path, name: str, objects: list[str], text: str, prefix: str) -> str:
     if len(objects) > 1:
-        raise UserError(f"{prefix}'{name}' is ambiguous in {repo}: {len(objects)} objects have ids starting "
+        raise UserError(f"{prefix}'{name}' is ambiguous in {repo}: {len(objects)} commits have ids starting "
                         "with it; write the full commit id")
     return _commit_id(repo, objects[0], text, prefix)
 

@@ -167,24 +167,32 @@ def test_a_full_id_that_is_also_a_ref_name_is_ambiguous(clone: Clone) -> None:
         resolve_commit(clone.repo.path, clone.main)
 
 
-def test_an_abbreviation_matching_several_objects_is_refused(clone: Clone) -> None:
-    """Two blobs whose ids share four hex digits (found by hashing as git does, then written)."""
+def test_an_abbreviation_matching_several_commits_is_refused(clone: Clone) -> None:
+    """Two commits whose ids share four hex digits (found by hashing as git does, then written)."""
     import hashlib
 
+    tree = _git(clone.repo.path, "rev-parse", "HEAD^{tree}")
     seen: dict[str, bytes] = {}
     number = 0
     while True:
-        content = f"blob {number}\n".encode()
-        oid = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+        body = (f"tree {tree}\nauthor A <a@example.com> 0 +0000\ncommitter A <a@example.com> 0 +0000\n\n"
+                f"try {number}\n").encode()
+        oid = hashlib.sha1(b"commit %d\0" % len(body) + body).hexdigest()
         if oid[:4] in seen:
             break
-        seen[oid[:4]] = content
+        seen[oid[:4]] = body
         number += 1
-    for data in (seen[oid[:4]], content):
-        subprocess.run(["git", "-C", str(clone.repo.path), "hash-object", "-w", "--stdin"], input=data, check=True,
-                       capture_output=True)
-    with pytest.raises(UserError, match="2 objects have ids starting with it"):
+    for body_bytes in (seen[oid[:4]], body):
+        written = subprocess.run(["git", "-C", str(clone.repo.path), "hash-object", "-t", "commit", "-w", "--stdin"],
+                                 input=body_bytes, check=True, capture_output=True).stdout.decode().strip()
+        assert written[:4] == oid[:4]
+    with pytest.raises(UserError, match="2 commits have ids starting with it"):
         resolve_commit(clone.repo.path, oid[:4])
+    # blobs never count: a blob whose id starts like a branch's name does not make the name ambiguous
+    blob = subprocess.run(["git", "-C", str(clone.repo.path), "hash-object", "-w", "--stdin"], input=b"x\n",
+                          check=True, capture_output=True).stdout.decode().strip()
+    _git(clone.repo.path, "branch", blob[:8], clone.main)
+    assert resolve_commit(clone.repo.path, blob[:8]) == clone.main
 
 
 def test_steps_and_head_are_resolved_from_the_full_id(clone: Clone) -> None:
