@@ -167,3 +167,18 @@ def test_same_id_via_subprocess_cli_stdin(git_repo: GitRepo) -> None:
     assert proc.returncode == 0, proc.stderr
 
     assert json.loads(proc.stdout)["change_id"] == _id(patch)
+
+
+def test_yaml_hunks_are_headed_by_their_top_level_key(git_repo: GitRepo) -> None:
+    """What docs/change-id.md promises for YAML, checked against git: the heading is the nearest
+    column-0 key above the hunk (not the nested key, which a heading from the hunk alone cannot know)."""
+    block = "".join(f"      k{i}: {i}\n" for i in range(8))
+    text = f"# comment\nenvironments:\n  staging:\n    web:\n{block}  production:\n    web:\n{block}"
+    git_repo.write("deploy.yaml", text, dedent=False)
+    git_repo.commit("base")
+    production = text.rpartition("production:")
+    git_repo.write("deploy.yaml", production[0] + production[1] + production[2].replace("k4: 4", "k4: 40"), dedent=False)
+    git_repo.commit("edit")
+    diff = git_repo.git("diff", "HEAD~1", "HEAD")
+    [hunk] = parse_patch(diff.encode(), "p")[0].files[0].hunks
+    assert hunk.section == "environments:"
