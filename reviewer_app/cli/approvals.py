@@ -22,8 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "Every high and critical finding must be acknowledged by id (--ack) or all at once (--ack-all).",
     )
     _add_decision_arguments(approve)
-    approve.add_argument("--ack", nargs="+", action="extend", default=[], metavar="ID",
-                         help="acknowledge these finding ids (as listed by analyze)")
+    approve.add_argument("--ack", action="append", default=[], metavar="ID",
+                         help="acknowledge this finding id, as listed by analyze (repeat --ack for each; "
+                              "commas separate several)")
     approve.add_argument("--ack-all", action="store_true", help="acknowledge every high and critical finding")
     approve.add_argument("--comment", default="", help="a note kept with the signed approval")
     approve.set_defaults(handler=run_approve)
@@ -69,106 +70,78 @@ def _add_decision_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as", dest="identity", metavar="EMAIL",
                         help="sign as this principal (default: git config user.email of the repository)")
     parser.add_argument("--repo", metavar="DIR", help="the repository whose .reviewer/ configuration applies")
+    parser.add_argument("--yes", action="store_true",
+                        help="do not ask for confirmation (at a terminal, high and critical changes ask)")
 
 
-# --- approve / reject / revoke ----------------------------------------------------------------------
+# --- approve / reject / revoke: thin callers of core/decisions.py -----------------------------------
 
 def run_approve(args: argparse.Namespace) -> int:
-    from reviewer_app.core import events
-    from reviewer_app.core.gate import blocking_findings
-
-    ctx = _DecisionContext.open(args)
-    analysis = ctx.analysis()
-    ctx.refuse_authors(analysis)
-    findings = {f["id"] for f in (analysis.get("risk") or {}).get("findings") or []}
-    unknown = sorted(set(args.ack) - findings)
-    if unknown:
-        raise UserError(f"--ack {' '.join(unknown)}: no such finding in {ctx.change_id} (see: reviewer-app analyze)")
-    blocking = blocking_findings(analysis)
-    acks = set(args.ack) | (set(blocking) if args.ack_all else set())
-    unacknowledged = [f for f in blocking if f not in acks]
-    if unacknowledged:
-        raise UserError(
-            f"{ctx.change_id}: acknowledge every high and critical finding before approving; not acknowledged: "
-            f"{' '.join(unacknowledged)} (use --ack ID ... or --ack-all)"
-        )
-    risk = analysis.get("risk") or {}
-    event = events.create_event(ctx.db, ctx.signer, "approve", ctx.change_id, {
-        "rule_pack": risk.get("rule_pack"), "risk_level": risk.get("level"),
-        "acks": sorted(acks), "comment": args.comment,
-    })
-    ctx.report("approved", event)
-    return EXIT_OK
+    acks = [part.strip() for value in args.ack for part in value.split(",") if part.strip()]
+    return _decide(args, "approve", acks=acks, ack_all=args.ack_all)
 
 
 def run_reject(args: argparse.Namespace) -> int:
-    from reviewer_app.core import events
-
-    if not args.comment.strip():
-        raise UserError("reject: --comment must say why")
-    ctx = _DecisionContext.open(args)
-    risk = ctx.analysis().get("risk") or {}
-    event = events.create_event(ctx.db, ctx.signer, "reject", ctx.change_id,
-                                {"comment": args.comment, "risk_level": risk.get("level")})
-    ctx.report("rejected", event)
-    return EXIT_OK
+    return _decide(args, "reject")
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    from reviewer_app.core import events
-    from reviewer_app.core.gate import DECISIONS, signing_order
+    return _decide(args, "revoke")
 
-    ctx = _DecisionContext.open(args)
-    mine = [e for e in events.events_for_change(ctx.db, ctx.change_id)
-            if e.principal.lower() == ctx.signer.principal.lower() and e.type in DECISIONS]
-    # The gate's order (time, then the signer's chain): a same-second approve and reject must not be
-    # settled by whichever row the database happens to return last.
-    if not mine or signing_order(ctx.db, mine)[-1].type != "approve":
-        raise UserError(f"{ctx.change_id}: {ctx.signer.principal} has no standing approval to revoke")
-    event = events.create_event(ctx.db, ctx.signer, "revoke", ctx.change_id, {"comment": args.comment})
-    ctx.report("revoked the approval of", event)
+
+_DONE = {"approve": "approved", "reject": "rejected", "revoke": "revoked the approval of"}
+
+
+def _decide(args: argparse.Namespace, decision: str, acks: list[str] | None = None, ack_all: bool = False) -> int:
+    """Draft, show, confirm (at a terminal, for high and critical changes), check the key, sign."""
+    from reviewer_app.core import decisions, store
+    from reviewer_app.core.workspace import Workspace
+
+    workspace = Workspace.discover(args.repo)
+    db = store.open_db(args.db)
+    change_id = decisions.resolve_change(db, args.change_id)
+    identity = _identity(args, workspace)
+    analysis = _analysis(db, change_id, workspace)
+    draft = decisions.draft_decision(db, change_id, decision, analysis, identity, acks or [], ack_all,
+                                     _argv_text(args.comment))
+    drift = decisions.config_drift(workspace.root).warning()
+    if drift:
+        print(drift, file=sys.stderr)
+    if not draft.already:
+        print("\n".join(draft.summary_lines()))
+        if draft.needs_confirmation and not args.yes and sys.stdin.isatty():
+            answer = input(f"Sign this {draft.risk_level}-risk approval with your key? [y/N] ").strip().lower()
+            if answer not in ("y", "yes"):
+                print("not signed")
+                return EXIT_ERROR
+    signer = _signer(args, draft.principal, workspace)
+    decisions.check_trusted(signer, draft.principal, decisions.config_workspace(workspace.root, analysis))
+    if draft.already:  # after the key check: a key that may not sign is reported as such
+        print(f"already approved by you: {change_id} (event {draft.already}); nothing signed")
+        return EXIT_OK
+    event = decisions.sign_draft(db, signer, draft)
+    print(f"{_DONE[decision]} {change_id}")
+    print(f"  event  {event.id}")
+    print(f"  key    {signer.fingerprint} ({signer.principal})")
     return EXIT_OK
 
 
-class _DecisionContext:
-    """What every signed decision needs: the db, the change, the workspace, a trusted signer."""
+def _argv_text(value: str) -> str:
+    """A command-line string as text: Python keeps undecodable argv bytes as surrogates; say so clearly."""
+    from reviewer_app.core.decisions import checked_comment
 
-    def __init__(self, db: Any, change_id: str, workspace: Any, signer: Any) -> None:
-        self.db, self.change_id, self.workspace, self.signer = db, change_id, workspace, signer
+    return checked_comment(value)
 
-    @classmethod
-    def open(cls, args: argparse.Namespace) -> "_DecisionContext":
-        from reviewer_app.core import store
-        from reviewer_app.core.workspace import Workspace
 
-        db = store.open_db(args.db)
-        change_id = store.resolve_change_id(db, args.change_id)
-        workspace = Workspace.discover(args.repo)
-        identity = _identity(args, workspace)
-        return cls(db, change_id, workspace, _trusted_signer(args, identity, workspace))
+def _analysis(db: Any, change_id: str, workspace: Any) -> dict[str, Any]:
+    """The stored analysis, or a fresh one from the stored patch when missing or made with other rules."""
+    from reviewer_app.core import risk, store
 
-    def analysis(self) -> dict[str, Any]:
-        """The stored analysis, or a fresh one from the stored patch when missing or made with other rules."""
-        from reviewer_app.core import risk, store
-
-        stored = store.get_analysis(self.db, self.change_id)
-        current_pack = risk.load_rules(self.workspace).pack_hash
-        if stored is not None and (stored.get("risk") or {}).get("rule_pack") == current_pack:
-            return stored
-        return _reanalyse(self.db, self.change_id, self.workspace)
-
-    def refuse_authors(self, analysis: dict[str, Any]) -> None:
-        from reviewer_app.core.gate import co_authors_of  # the gate's own list: trailers, committers
-
-        authors = {a.lower() for a in [(analysis.get("author") or {}).get("email") or "", *co_authors_of(analysis)] if a}
-        if self.signer.principal.lower() in authors:
-            raise UserError(f"{self.change_id}: {self.signer.principal} is an author of this change; "
-                            "an author's approval never counts — ask another reviewer")
-
-    def report(self, verb: str, event: Any) -> None:
-        print(f"{verb} {self.change_id}")
-        print(f"  event  {event.id}")
-        print(f"  key    {self.signer.fingerprint} ({self.signer.principal})")
+    stored = store.get_analysis(db, change_id)
+    current_pack = risk.load_rules(workspace).pack_hash
+    if stored is not None and (stored.get("risk") or {}).get("rule_pack") == current_pack:
+        return stored
+    return _reanalyse(db, change_id, workspace)
 
 
 def _identity(args: argparse.Namespace, workspace: Any) -> str:
@@ -177,49 +150,37 @@ def _identity(args: argparse.Namespace, workspace: Any) -> str:
     given = args.identity or configured_email(workspace.root)
     if not given:
         raise UserError("no signing identity: give --as EMAIL or set `git config user.email` in the repository")
-    # The gate counts only lower-case principals (the roster ignores case, OpenSSH's matching does not),
-    # so "Alice@Example.com" from git config is signed as alice@example.com rather than never counting.
-    identity = given.strip().lower()
-    if "@" not in identity or any(c.isspace() for c in identity):
-        raise UserError(f"--as {given}: the identity must be an email address")
-    return identity
+    from reviewer_app.core.decisions import principal_from
+
+    try:
+        return principal_from(given)
+    except UserError as exc:
+        raise UserError(f"--as {exc.message}") from None
 
 
-def _trusted_signer(args: argparse.Namespace, identity: str, workspace: Any) -> Any:
-    """A signer for ``identity`` whose key the workspace's allowed_signers lists for reviewer-app."""
-    from datetime import datetime, timezone
+def _signer(args: argparse.Namespace, identity: str, workspace: Any) -> Any:
+    """The key to sign with: a private key file (--key), or ssh-agent (--agent, optionally naming the .pub)."""
     from pathlib import Path
 
     from reviewer_app.core import keys
-    from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
 
-    trust = TrustStore.load(workspace)
-    where = workspace.describe(ALLOWED_SIGNERS_PATH)
-    if trust.missing:
-        raise UserError(f"{where}: not found in {workspace.root}; add your public key there first (see docs/approvals.md)")
-    allowed = trust.keys_for(identity, keys.NAMESPACE)
     if args.agent:
         if args.key:
             public_path = Path(args.key).expanduser()
             if public_path.suffix != ".pub" and public_path.with_name(public_path.name + ".pub").exists():
                 public_path = public_path.with_name(public_path.name + ".pub")  # named by its private half
-            public = keys.load_public_key(public_path)
-        else:
-            candidates = [k for k in keys.agent_keys() if k in allowed]
-            if not candidates:
-                raise UserError(f"--agent: ssh-agent holds no key that {where} lists for {identity}")
-            public = candidates[0]
-        signer = keys.agent_signer(identity, public)
-    else:
-        if not args.key:
-            raise UserError("give --key PATH (a private key file) or --agent")
-        signer = keys.file_signer(Path(args.key).expanduser(), identity, passphrase_prompt=_terminal_prompt())
-    key = signer.public_key  # type: ignore[attr-defined]
-    decision = trust.check(identity, key, keys.NAMESPACE, datetime.now(timezone.utc))
-    if not decision.ok:
-        raise UserError(f"{where}: key {key.fingerprint} may not sign as {identity} in namespace {keys.NAMESPACE}: "
-                        f"{decision.reason}: {decision.detail}")
-    return signer
+            return keys.agent_signer(identity, keys.load_public_key(public_path))
+        from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
+
+        allowed = TrustStore.load(workspace).keys_for(identity, keys.NAMESPACE)
+        candidates = [k for k in keys.agent_keys() if k in allowed]
+        if not candidates:
+            raise UserError(f"--agent: ssh-agent holds no key that {workspace.describe(ALLOWED_SIGNERS_PATH)} "
+                            f"lists for {identity}")
+        return keys.agent_signer(identity, candidates[0])
+    if not args.key:
+        raise UserError("give --key PATH (a private key file) or --agent")
+    return keys.file_signer(Path(args.key).expanduser(), identity, passphrase_prompt=_terminal_prompt())
 
 
 def _terminal_prompt() -> Any:

@@ -17,7 +17,7 @@ from reviewer_app import __version__
 from reviewer_app.errors import UserError
 
 # Modules under reviewer_app.cli, each registering its own subcommands, in --help order.
-COMMAND_MODULES = ["changes", "catalog", "approvals", "team", "demo_cmd", "gui_cmd"]
+COMMAND_MODULES = ["init_cmd", "changes", "catalog", "approvals", "team", "demo_cmd", "gui_cmd"]
 
 EXIT_OK, EXIT_VERDICT, EXIT_USAGE = 0, 1, 2
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +76,10 @@ class ApprovalState:
 
 
 def change_authors(analysis: dict[str, Any]) -> set[str]:
-    """The author and co-authors, lower-cased: their approvals never count."""
-    author = ((analysis.get("author") or {}).get("email") or "").lower()
-    return {a.lower() for a in [author, *(analysis.get("co_authors") or [])] if a}
+    """The author, co-authors and committers, lower-cased: their approvals never count (the gate's list)."""
+    from reviewer_app.core.decisions import authors_of
+
+    return authors_of(analysis)
 
 
 def findings_to_acknowledge(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -88,17 +88,10 @@ def findings_to_acknowledge(findings: list[dict[str, Any]]) -> list[dict[str, An
 
 
 def config_workspace(workspace_root: Path | None, analysis: dict[str, Any]) -> Any:
-    """Where policy and allowed signers are read: the change's base when the repository has it
-    (as the gate does, so a change cannot edit its own judge), else the work tree."""
-    from reviewer_app.core.gitcmd import run_git
-    from reviewer_app.core.workspace import Workspace
+    """Where policy and allowed signers are read (core.decisions.config_workspace: the base when present)."""
+    from reviewer_app.core.decisions import config_workspace as base_workspace
 
-    base = analysis.get("base")
-    if workspace_root is not None and base:
-        probe = run_git(workspace_root, "cat-file", "-e", f"{base}^{{commit}}", check=False)
-        if probe.returncode == 0:
-            return Workspace(root=workspace_root, revision=base)
-    return Workspace(root=workspace_root)
+    return base_workspace(workspace_root, analysis)
 
 
 def _signatures(db: Any, change_id: str, trust: Any) -> list[Signature]:
@@ -207,24 +200,6 @@ def key_needs_passphrase(path: Path) -> bool:
         return False
 
 
-def _check_trusted(signer: Any, principal: str, workspace: Any) -> None:
-    """Refuse before signing when the workspace's allowed_signers would not count this key."""
-    from datetime import datetime
-
-    from reviewer_app.core import keys
-    from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
-
-    trust = TrustStore.load(workspace)
-    where = workspace.describe(ALLOWED_SIGNERS_PATH)
-    if trust.missing:
-        raise UserError(f"{where}: not found; add your public key there first")
-    key = signer.public_key
-    decision = trust.check(principal, key, keys.NAMESPACE, datetime.now(UTC))
-    if not decision.ok:
-        raise UserError(f"key {key.fingerprint} may not sign as {principal}: {decision.reason}: {decision.detail} "
-                        f"({where})")
-
-
 def make_signer(choice: KeyChoice, principal: str, passphrase_prompt: Callable[[str], str] | None = None) -> Any:
     from reviewer_app.core import keys
 
@@ -251,31 +226,25 @@ def make_signer(choice: KeyChoice, principal: str, passphrase_prompt: Callable[[
 def sign_decision(db_path: Path | None, change_id: str, decision: str, acks: list[str], comment: str,
                   choice: KeyChoice, principal: str, passphrase: str | None, analysis: dict[str, Any],
                   workspace_root: Path | None) -> SignResult:
-    """Sign an approve or reject event for the change and store it locally (sync pushes it later)."""
-    from reviewer_app.core import events, store
+    """Sign an approve or reject event for the change and store it locally (sync pushes it later).
+
+    The rules are the core's (core/decisions.py), the same ones ``reviewer-app approve`` obeys.
+    """
+    from reviewer_app.core import decisions, store
 
     if decision not in ("approve", "reject"):
         raise UserError(f"{decision}: not a decision (approve or reject)")
-    if decision == "reject" and not comment.strip():
-        raise UserError("a rejection needs a comment saying why")
-    risk = analysis.get("risk") or {}
-    if decision == "approve":
-        required = {str(f.get("id")) for f in findings_to_acknowledge(list(risk.get("findings") or []))}
-        missing = sorted(required - set(acks))
-        if missing:
-            raise UserError(f"acknowledge every high and critical finding first; missing: {', '.join(missing)}")
-    if principal.lower() in change_authors(analysis):
-        raise UserError(f"{change_id}: {principal} is an author of this change; an author's approval never "
-                        "counts — ask another reviewer")
-    prompt = (lambda _text: passphrase) if passphrase is not None else None
-    signer = make_signer(choice, principal, prompt)
-    _check_trusted(signer, principal, config_workspace(workspace_root, analysis))
-    fields: dict[str, Any] = {"comment": comment}
-    if decision == "approve":
-        fields.update(rule_pack=risk.get("rule_pack"), risk_level=risk.get("level"), acks=sorted(set(acks)))
+    if not principal:
+        raise UserError("settings: identity: set your email before signing (Settings…)")
     db = store.open_db(db_path)
     try:
-        event = events.create_event(db, signer, decision, change_id, fields)
+        draft = decisions.draft_decision(db, change_id, decision, analysis, principal, acks, comment=comment)
+        if draft.already:
+            raise UserError(f"already approved by you (event {draft.already[:19]}…); nothing signed")
+        prompt = (lambda _text: passphrase) if passphrase is not None else None
+        signer = make_signer(choice, draft.principal, prompt)
+        decisions.check_trusted(signer, draft.principal, config_workspace(workspace_root, analysis))
+        event = decisions.sign_draft(db, signer, draft)
     finally:
         db.close()
     return SignResult(event_id=event.id, decision=decision, principal=signer.principal, fingerprint=signer.fingerprint)

@@ -58,7 +58,7 @@ def test_approve_demands_acknowledging_high_and_critical_findings(team: Team, ch
     code, _, err = run(capsys, "approve", change_id, "--key", key(team, "alice"), "--repo", repo, "--ack", "NOPE@x:new:1")
     assert code == 2 and "--ack NOPE@x:new:1: no such finding" in err
     code, out, err = run(capsys, "approve", change_id[7:19], "--key", key(team, "alice"), "--repo", repo,
-                         "--ack", *needed, "--comment", "checked the paths")
+                         *[arg for finding in needed for arg in ("--ack", finding)], "--comment", "checked the paths")
     assert code == 0, err
     event_id = out.split("event")[1].split()[0]
     assert team.keys["alice"].public_key.fingerprint in out and "alice@example.com" in out  # identity from git config
