@@ -45,9 +45,14 @@ PINNED_DIFF_OPTIONS = [
 
 
 def git_env() -> dict[str, str]:
-    """The environment for git: no pager, no prompts, fixed language for parsable messages."""
+    """The environment for git: no pager, no prompts, fixed language for parsable messages.
+
+    Replace refs (``refs/replace/*``, ``git replace``) are ignored: they swap one object for another
+    in this clone only, so a diff read through them is not the content of the commits that ship.
+    """
     env = dict(os.environ)
-    env.update(GIT_PAGER="cat", GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANG="C", GIT_OPTIONAL_LOCKS="0")
+    env.update(GIT_PAGER="cat", GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANG="C", GIT_OPTIONAL_LOCKS="0",
+               GIT_NO_REPLACE_OBJECTS="1")
     return env
 
 

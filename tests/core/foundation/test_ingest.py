@@ -86,3 +86,21 @@ def test_checked_out_attributes_cannot_hide_a_script_as_binary(git_repo: GitRepo
     script = next(f for f in change.files if f.path == "ops/run.sh")
     assert not script.binary
     assert [line.text for line in script.hunks[0].lines if line.kind.value == "+"] == ["rm -rf /var/lib/postgresql/data"]
+
+
+def test_replace_refs_cannot_swap_the_content_of_a_range(git_repo: GitRepo) -> None:
+    """``git replace`` makes this clone show another commit in place of the real one; the range is
+    the real commits' content, what a push or merge ships."""
+    git_repo.write("app.py", "safe = True\n")
+    git_repo.commit("init")
+    git_repo.git("checkout", "-q", "-b", "topic")
+    git_repo.write("app.py", "safe = False\n")
+    real = git_repo.commit("The real change")
+    git_repo.git("checkout", "-q", "-b", "decoy", "main")
+    git_repo.write("app.py", "safe = True  # reviewed\n")
+    decoy = git_repo.commit("A harmless comment")
+    git_repo.git("replace", real, decoy)
+    assert "reviewed" in git_repo.git("diff", "main", "topic")  # git itself now shows the decoy
+    change = load_git_range(git_repo.path, "main..topic")
+    assert change.head == real
+    assert [line.text for line in change.files[0].hunks[0].lines if line.kind.value == "+"] == ["safe = False"]
