@@ -27,6 +27,9 @@ class SideText:
     lines: list[Line] = field(default_factory=list)
     hunks: list[int] = field(default_factory=list)  # index of the hunk each line belongs to
     order: list[int] = field(default_factory=list)  # position of the line among all the file's lines
+    # The edit each line belongs to: a run of changed lines between context lines. A removed and
+    # an added line with the same block number are two sides of one edit.
+    blocks: list[int] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)  # offset of each line in ``text``
     text: str = ""
     _folded: str | None = None
@@ -83,19 +86,27 @@ def prepare(diff: FileDiff) -> FileView:
     added_texts: list[str] = []
     removed_texts: list[str] = []
     position = 0
+    block = 0
     for hunk_index, hunk in enumerate(diff.hunks):
+        block += 1
+        changed = False
         for line in hunk.lines:
             kind = line.kind
             if kind is LineKind.ADDED:
                 added.lines.append(line)
                 added.hunks.append(hunk_index)
                 added.order.append(position)
+                added.blocks.append(block)
                 added_texts.append(line.text)
             elif kind is LineKind.REMOVED:
                 removed.lines.append(line)
                 removed.hunks.append(hunk_index)
                 removed.order.append(position)
+                removed.blocks.append(block)
                 removed_texts.append(line.text)
+            elif changed:
+                block += 1  # a context line after changed lines ends the edit
+            changed = kind is not LineKind.CONTEXT
             position += 1
     for side, texts in ((added, added_texts), (removed, removed_texts)):
         side.text = "\n".join(texts)

@@ -65,7 +65,8 @@ def _builtin_rules() -> dict[str, Rule]:
         rules: dict[str, Rule] = {}
         for label, text in builtin_rule_files():
             document = parse_toml(label, text, BUILTIN_FILE_KEYS)
-            for rule in parse_rules(label, document.get("rule", [])):
+            # Not compiled here: each regex is compiled the first time a change needs it (rules.LazyPattern).
+            for rule in parse_rules(label, document.get("rule", []), strict=False):
                 if rule.id in rules:
                     raise UserError(f"{label}: rule {rule.id}: field 'id': defined twice in the built-in pack")
                 rules[rule.id] = rule
@@ -84,10 +85,11 @@ def parse_toml(label: str, text: str, allowed_keys: frozenset[str]) -> dict[str,
     return document
 
 
-def parse_rules(label: str, tables: Any) -> list[Rule]:
+def parse_rules(label: str, tables: Any, strict: bool = True) -> list[Rule]:
+    """``strict`` compiles every regex and glob to report mistakes now (team files always are)."""
     if not isinstance(tables, list):
         raise UserError(f"{label}: 'rule' must be an array of tables ([[rule]])")
-    return [RuleParser(label, table, index).parse() for index, table in enumerate(tables)]
+    return [RuleParser(label, table, index, strict).parse() for index, table in enumerate(tables)]
 
 
 def _apply_team_file(rules: dict[str, Rule], label: str, text: str) -> None:

@@ -23,6 +23,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, Protocol
 
 # re's own parser: the one way to see the structure Python will compile (stable within 3.11+).
 from re import _constants as sre  # type: ignore[attr-defined]
@@ -38,6 +39,19 @@ COMMON_FRAGMENTS = frozenset({
     "all", "not", "new", "add", "end", "from", "user", "size", "item", "items", "data", "file", "read",
     "load", "name", "type", "test", "auth", "null", "true", "false", "none", "self", "this", "return",
 })
+
+
+class PatternSource(Protocol):
+    """A compiled ``re.Pattern`` or a rule's not-yet-compiled ``LazyPattern``: source and flags."""
+
+    pattern: str
+    flags: int
+
+
+@lru_cache(maxsize=1024)
+def _tree(pattern: PatternSource) -> Any:
+    """re's parse tree of ``pattern``, parsed once for every derivation below."""
+    return sre_parser.parse(pattern.pattern, pattern.flags)
 
 
 @dataclass(frozen=True)
@@ -99,9 +113,9 @@ def _only_non_ascii(items: list) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def prefilter_for(pattern: re.Pattern[str]) -> Prefilter | None:
+def prefilter_for(pattern: PatternSource) -> Prefilter | None:
     try:
-        tree = sre_parser.parse(pattern.pattern, pattern.flags)
+        tree = _tree(pattern)
     except Exception:  # noqa: BLE001 - an unexpected parser shape only means "no pre-filter"
         return None
     requirement = _sequence_requirement(list(tree))
@@ -228,7 +242,7 @@ def _sequence_spans(items: list, flags: int) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def can_span_lines(pattern: re.Pattern[str]) -> bool:
+def can_span_lines(pattern: PatternSource) -> bool:
     """Whether a match of ``pattern`` may run over a line break (or depend on where a scan stops).
 
     A literal newline, ``.`` under DOTALL, a negated literal, ``\\s``/``\\D``/``\\W`` or a set
@@ -236,7 +250,7 @@ def can_span_lines(pattern: re.Pattern[str]) -> bool:
     and ``^``/``$`` without MULTILINE all say yes, and so does anything this walk does not know.
     """
     try:
-        tree = sre_parser.parse(pattern.pattern, pattern.flags)
+        tree = _tree(pattern)
     except Exception:  # noqa: BLE001 - an unexpected parser shape: assume the worst
         return True
     return _sequence_spans(list(tree), tree.state.flags)
@@ -323,7 +337,7 @@ def _sequence_reach(items: list, flags: int, backrefs: list[bool]) -> float:
 
 
 @lru_cache(maxsize=1024)
-def line_reach(pattern: re.Pattern[str]) -> float:
+def line_reach(pattern: PatternSource) -> float:
     """How many gaps between non-blank lines a match of ``pattern`` can cross (0: one line only).
 
     A match holding a literal on line L then lies within the k-th non-blank lines before and
@@ -332,7 +346,7 @@ def line_reach(pattern: re.Pattern[str]) -> float:
     if not can_span_lines(pattern):
         return 0
     try:
-        tree = sre_parser.parse(pattern.pattern, pattern.flags)
+        tree = _tree(pattern)
     except Exception:  # noqa: BLE001 - an unexpected parser shape: assume the worst
         return UNBOUNDED
     backrefs: list[bool] = []
@@ -394,10 +408,10 @@ def _first_chars(items: list) -> set[str] | None:
 
 
 @lru_cache(maxsize=1024)
-def accelerated(pattern: re.Pattern[str]) -> re.Pattern[str]:
+def accelerated(pattern: Any) -> Any:
     """``pattern`` with a first-character lookahead when that is provably safe, else itself."""
     try:
-        first = _first_chars(list(sre_parser.parse(pattern.pattern, pattern.flags)))
+        first = _first_chars(list(_tree(pattern)))
     except Exception:  # noqa: BLE001 - an unexpected parser shape only means "no acceleration"
         return pattern
     if not first or len(first) > MAX_FIRST_CHARS:

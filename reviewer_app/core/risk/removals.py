@@ -2,15 +2,20 @@
 
 A removed ``try:`` or ``timeout=`` matters when the code it protected stays and the protection
 does not come back. These filters implement the rule options that express that
-(``max_pure_removal``, ``guarded_code_kept``, ``ignore_moved``, ``net_removed``).
+(``max_pure_removal``, ``guarded_code_kept``, ``ignore_moved``, ``net_removed``), and what holds
+for every rule: a removed line still present on the new side (moved in the file, or elsewhere in
+the change) lost nothing; a removed line replaced by an added line the same rule flags is one
+edit, reported once, on the new side; code turned into comments is found here (``commented_out``).
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
+import re
 from collections import Counter
 
-from reviewer_app.core.model import LineKind
+from reviewer_app.core.model import Change, LineKind
 from reviewer_app.core.risk.hits import FileView, Hit, find_hits
 from reviewer_app.core.risk.rules import Rule
 
@@ -57,10 +62,20 @@ def _comes_back(text: str, added: list[str]) -> bool:
     """The removed line reappears among the added ones, as is or lightly edited (err -> _)."""
     if text in added:
         return True
-    matcher = difflib.SequenceMatcher(None, text, autojunk=False)
+    # One matcher per removed line, the added line as the cached side: SequenceMatcher indexes
+    # seq2 (b2j), so set_seq1 per candidate would rebuild it every time. The length bound skips
+    # most candidates before any work (ratio <= 2*min/(len1+len2)).
+    matcher: difflib.SequenceMatcher | None = None
+    size = len(text)
     for candidate in added[:200]:  # bounded: only hunks with a removed guard get here
-        matcher.set_seq2(candidate)
-        if matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR and matcher.ratio() >= SIMILAR:
+        other = len(candidate)
+        if 2 * min(size, other) < SIMILAR * (size + other):
+            continue
+        if matcher is None:
+            matcher = difflib.SequenceMatcher(None, autojunk=False)
+            matcher.set_seq2(text)
+        matcher.set_seq1(candidate)
+        if matcher.quick_ratio() >= SIMILAR and matcher.ratio() >= SIMILAR:
             return True
     return False
 
@@ -84,3 +99,92 @@ def drop_kept(rule: Rule, view: FileView, removed_hits: list[Hit]) -> list[Hit]:
 
 def _normalize(text: str) -> str:
     return " ".join(text.split())
+
+
+class ChangeAddedLines:
+    """The added lines of a whole change, whitespace-normalised, built on first use.
+
+    Answers "did this removed line move to another file?" (a probe moved into values.yaml).
+    """
+
+    def __init__(self, change: Change | None) -> None:
+        self.change = change
+        self._lines: set[str] | None = None
+
+    def __contains__(self, text: str) -> bool:
+        if self._lines is None:
+            self._lines = set()
+            if self.change is not None:
+                self._lines = {
+                    _normalize(line.text) for diff in self.change.files for hunk in diff.hunks
+                    for line in hunk.lines if line.kind is LineKind.ADDED
+                }
+        return text in self._lines
+
+
+MOVED_LINE_MIN_EXTRA = 3  # a moved line must carry more than the matched keyword (a value, a name)
+
+
+def drop_still_present(view: FileView, removed_hits: list[Hit], change_added: ChangeAddedLines) -> list[Hit]:
+    """Removed hits whose whole line is still added somewhere: in this file, or moved to another.
+
+    A line moved elsewhere in the change keeps its protection. Elsewhere in the change it must
+    carry more than the rule's keyword (``timeoutSeconds: 30`` moved into values.yaml), so that
+    removing ``@login_required`` here and adding one on another view is not taken for a move.
+    """
+    kept: list[Hit] = []
+    in_file: set[str] | None = None
+    for hit in removed_hits:
+        line = _normalize(view.removed.lines[hit.index].text)
+        if in_file is None:
+            in_file = {_normalize(added.text) for added in view.added.lines}
+        if line in in_file:
+            continue
+        if len(line) >= len(_normalize(hit.matched)) + MOVED_LINE_MIN_EXTRA and line in change_added:
+            continue
+        kept.append(hit)
+    return kept
+
+
+def drop_replaced(view: FileView, removed_hits: list[Hit], added_hits: list[Hit]) -> list[Hit]:
+    """One finding per edit: a removed hit whose edit (block of changed lines) also has an added
+    hit of the same rule is the same concern; the new side reports it."""
+    edited = {view.added.blocks[hit.index] for hit in added_hits if hit.side == "new"}
+    return [hit for hit in removed_hits if view.removed.blocks[hit.index] not in edited]
+
+
+_COMMENT_MARKER = re.compile(r"^\s*(?:#+|//+|--+|;+|/\*+|\*+|<!--|%+|rem\s|REM\s)[ \t]?")
+_COMMENT_END = re.compile(r"\s*(?:\*/|-->)\s*$")
+MIN_COMMENTED = 4  # characters of code a commented-out line must carry ("}" or "end" say nothing)
+
+
+def commented_out(view: FileView) -> tuple[list[int], set[int]]:
+    """Added lines that are removed lines of the same hunk turned into comments, and those lines.
+
+    ``-    check_quota(user)`` / ``+    # check_quota(user)`` is code that no longer runs:
+    one CODE-COMMENTED-OUT finding, and no second one from the rule that sees the removed line.
+    """
+    if not view.removed.lines or not view.added.lines:
+        return [], set()
+    added_lines: list[int] = []
+    removed_lines: set[int] = set()
+    by_hunk: dict[int, dict[str, list[int]]] = {}
+    for index, line in enumerate(view.added.lines):
+        marker = _COMMENT_MARKER.match(line.text)
+        if marker is None:
+            continue
+        body = _COMMENT_END.sub("", line.text[marker.end():]).strip()
+        if len(body) < MIN_COMMENTED or body in TRIVIAL_LINES:
+            continue
+        hunk = view.added.hunks[index]
+        removed = by_hunk.get(hunk)
+        if removed is None:  # the hunk's removed lines: a slice, since lines are in hunk order
+            removed = by_hunk[hunk] = {}
+            hunks = view.removed.hunks
+            for removed_index in range(bisect.bisect_left(hunks, hunk), bisect.bisect_right(hunks, hunk)):
+                removed.setdefault(view.removed.lines[removed_index].text.strip(), []).append(removed_index)
+        candidates = removed.get(body)
+        if candidates:
+            added_lines.append(index)
+            removed_lines.add(candidates.pop(0))
+    return added_lines, removed_lines
