@@ -101,7 +101,7 @@ def run_gate(db: "sqlite_utils.Database", repo: Path | None, spec: str, base: st
     """Judge every change in ``spec`` (a patch path, ``-`` or ``git:BASE..HEAD``) against the base's policy."""
     from reviewer_app.core import risk, services
     from reviewer_app.core.analysis import analyze
-    from reviewer_app.core.ingest import load_changes
+    from reviewer_app.core.gitapply import load_changes_as_git_applies
     from reviewer_app.core.workspace import Workspace
 
     if repo is None:
@@ -115,7 +115,8 @@ def run_gate(db: "sqlite_utils.Database", repo: Path | None, spec: str, base: st
         where = "does not exist" if trust.missing else "lists no key"
         raise UserError(f"{trust.source}: no trusted signers ({trust.source} {where}), so nothing can be approved; "
                         "add the reviewers' public keys in the base branch (see docs/approvals.md)")
-    changes = load_changes(spec, repo, stdin)
+    # A patch file is judged only if git applies exactly what was parsed (gitapply.py, docs/git-parity.md).
+    changes = load_changes_as_git_applies(spec, repo, base_commit, stdin)
     if not changes:
         raise UserError(f"{spec}: no change found to judge")
     rules = risk.load_rules(workspace)

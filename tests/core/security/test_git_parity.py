@@ -1,0 +1,311 @@
+"""Red team: content git applies but the gate never sees (issue 17, class 2).
+
+Found: (a) an mbox whose visible text part is an approved change and whose base64 attachment holds
+another diff: ``git am`` (through ``git mailinfo``) applies both, the gate judged the first only.
+(b) a traditional ``---``/``+++``/``@@`` diff after ``GIT binary patch`` data: the parser skipped to
+the next ``diff --git``, so the gate saw "a PNG" while ``git am`` applied ``replicas: 0``.
+
+Fixed twice (docs/git-parity.md): the parser refuses what it does not fully understand, and the gate
+applies every patch file with git into a scratch index off the base and refuses any difference from
+what it parsed. Each attack is first shown to work with the real ``git am``, then refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.message
+import email.policy
+import quopri
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reviewer_app.core.diffparse import parse_patch
+from reviewer_app.core.gitapply import check_git_parity
+from reviewer_app.errors import UserError
+from tests.gitrepo import GitRepo, init_repo
+
+from .world import ADMIN, World, make_world, plain_lines
+
+DEPLOY = "deploy/app.yaml"
+DEPLOY_TEXT = "service: payments\nreplicas: 3\nimage: payments:1.4\n"
+HIDDEN_DIFF = (f"--- a/{DEPLOY}\n+++ b/{DEPLOY}\n@@ -1,3 +1,3 @@\n service: payments\n-replicas: 3\n+replicas: 0\n"
+               " image: payments:1.4\n")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """A base with a deployment file; a docs change (approved by alice) and a logo change (approved by alice)."""
+    made = make_world(tmp_path_factory.mktemp("parity"), people=("alice", "bob", "dana"))
+    made.configure(plain_lines(made, "alice", "bob"))
+    made.repo.write(DEPLOY, DEPLOY_TEXT, dedent=False)
+    made.repo.write("docs/guide.md", "# Guide\n\nRun it.\n", dedent=False)
+    made.repo.write("assets/logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR old logo")
+    made.base = made.repo.commit("deployment, guide and logo", author=ADMIN)
+    made.branch("guide-change", {"docs/guide.md": "# Guide\n\nRun it twice.\n"}, "Clarify the guide")
+    made.repo.git("checkout", "-q", "-b", "logo-change", "main")
+    made.repo.write("assets/logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR new logo")
+    made.repo.commit("New logo", author=("Dana Dev", "dana@example.com"))
+    made.repo.git("checkout", "-q", "main")
+    for branch in ("guide-change", "logo-change"):
+        patch = made.db_path.parent / f"{branch}.mbox"
+        patch.write_bytes(made.repo.format_patch(branch))
+        made.approve_all_findings("alice", made.analysis(str(patch)))
+    return made
+
+
+def _format_patch(world: World, branch: str) -> str:
+    return world.repo.format_patch(branch).decode()
+
+
+def _git_am(world: World, patch: Path, tmp_path: Path) -> dict[str, str]:
+    """Apply ``patch`` with the real ``git am`` in a scratch clone of the base; the files it changed."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(world.repo.path), str(clone)], check=True)
+    repo = GitRepo(clone)
+    repo.git("checkout", "-q", world.base)
+    repo.git("am", "-q", "--keep-cr", str(patch))
+    changed = repo.git("diff", "--name-only", world.base, "HEAD").split()
+    return {path: (clone / path).read_text(errors="replace") for path in changed if (clone / path).is_file()}
+
+
+def _gate_refuses(world: World, patch: Path) -> str:
+    """``reviewer-app gate`` exits 2 (JSON says not approved); analyze and submit refuse too. Returns gate's error."""
+    code, out, err = world.cli("gate", str(patch), "--repo", str(world.repo.path), "--format", "json")
+    assert code == 2, (out, err)
+    assert '"approved": false' in out
+    for command in ("analyze", "submit"):
+        code, _, refused = world.cli(command, str(patch), "--repo", str(world.repo.path))
+        assert code == 2 and refused.startswith("reviewer-app: error: "), (command, refused)
+        assert "Traceback" not in refused
+    return err
+
+
+def test_the_approved_changes_pass_the_gate(world: World) -> None:
+    """The baseline: both decoys are approved, so an attack that borrowed their approval would pass."""
+    for branch in ("guide-change", "logo-change"):
+        code, out, err = world.cli("gate", str(world.db_path.parent / f"{branch}.mbox"), "--repo", str(world.repo.path))
+        assert code == 0, (out, err)
+
+
+# --- (a) MIME: what git mailinfo decodes -----------------------------------------------------------
+
+def _mime_mbox(world: World, attachment: bytes, encoding: str = "base64", nested: bool = False) -> bytes:
+    """The docs patch as the visible text part of a multipart mail, plus an attachment holding ``attachment``."""
+    visible = _format_patch(world, "guide-change")
+    headers, _, body = visible.partition("\n\n")
+    message = email.message.EmailMessage(policy=email.policy.SMTP.clone(linesep="\n"))
+    for line in headers.splitlines()[1:]:
+        name, _, value = line.partition(": ")
+        if name in ("From", "Date", "Subject"):
+            message[name] = value
+    message.set_content(body, cte="8bit")
+    message.add_attachment(attachment, maintype="text", subtype="x-patch", filename="fix.patch", cte=encoding)
+    if nested:
+        outer = email.message.EmailMessage(policy=message.policy)
+        for name in ("From", "Date", "Subject"):
+            outer[name] = message[name]
+        inner = email.message.EmailMessage(policy=message.policy)
+        inner.set_content("see the attachment\n")
+        inner.make_mixed()
+        inner.attach(message)
+        outer.make_mixed()
+        outer.attach(inner)
+        message = outer
+    return headers.splitlines()[0].encode() + b"\n" + message.as_bytes()
+
+
+def test_a_base64_attachment_git_am_applies_is_refused(world: World, tmp_path: Path) -> None:
+    patch = tmp_path / "attack.mbox"
+    patch.write_bytes(_mime_mbox(world, f"diff --git a/{DEPLOY} b/{DEPLOY}\n{HIDDEN_DIFF}".encode()))
+    applied = _git_am(world, patch, tmp_path)
+    assert "replicas: 0" in applied[DEPLOY] and "twice" in applied["docs/guide.md"]  # git am applies both
+    err = _gate_refuses(world, patch)
+    assert "MIME multipart" in err and "attack.mbox:" in err
+
+
+def test_the_gate_check_alone_catches_the_attachment(world: World, tmp_path: Path) -> None:
+    """Defence in depth: were the parser to read only the visible part, the gate's own git apply finds the rest."""
+    data = _mime_mbox(world, f"diff --git a/{DEPLOY} b/{DEPLOY}\n{HIDDEN_DIFF}".encode())
+    shown = parse_patch(_format_patch(world, "guide-change").encode(), "attack.mbox")  # what the old parser read
+    with pytest.raises(UserError) as info:
+        check_git_parity(world.repo.path, world.base, data, "attack.mbox", shown)
+    assert "attack.mbox: message 1: git applies content the patch shows differently" in str(info.value)
+    assert DEPLOY in str(info.value)
+
+
+@pytest.mark.parametrize("variant", ["quoted-printable", "nested multipart", "boundary on text/plain",
+                                     "hidden header name", "repeated encoding"])
+def test_other_mail_encodings_are_refused(world: World, tmp_path: Path, variant: str) -> None:
+    visible = _format_patch(world, "guide-change")
+    head, _, body = visible.partition("\n\n")
+    evil = f"diff --git a/{DEPLOY} b/{DEPLOY}\n{HIDDEN_DIFF}"
+    if variant == "quoted-printable":
+        # The raw text shows "replicas: =33" (3); decoded, git applies "replicas: 0".
+        tricked = body.replace("-- \n", evil.replace("replicas: 0", "replicas: =30") + "-- \n")
+        data = (f"{head}\nContent-Transfer-Encoding: quoted-printable\n\n{tricked}").encode()
+    elif variant == "nested multipart":
+        data = _mime_mbox(world, evil.encode(), nested=True)
+    elif variant == "boundary on text/plain":
+        # git mailinfo splits on a boundary= in any Content-Type, whatever the type says.
+        encoded = base64.b64encode(evil.encode()).decode()
+        data = (f"{head}\nContent-Type: text/plain; boundary=\"XX\"\n\n--XX\n\n{body}\n--XX\n"
+                f"Content-Transfer-Encoding: base64\n\n{encoded}\n--XX--\n").encode()
+    elif variant == "hidden header name":
+        # "X.Mailer" is a header to git mailinfo (any printable name), so the Content-Type after it counts.
+        data = (f"{head}\nX.Mailer: x\nContent-Transfer-Encoding: base64\n\n"
+                + base64.encodebytes(body.encode()).decode()).encode()
+    else:
+        data = (f"{head}\nContent-Transfer-Encoding: 8bit\nContent-Transfer-Encoding: quoted-printable\n\n{body}").encode()
+    patch = tmp_path / "variant.mbox"
+    patch.write_bytes(data)
+    with pytest.raises(UserError) as info:
+        parse_patch(data, "variant.mbox")
+    assert str(info.value).startswith("variant.mbox:")
+    _gate_refuses(world, patch)
+    if variant == "quoted-printable":
+        assert "replicas: 0" in _git_am(world, patch, tmp_path)[DEPLOY]
+    if variant == "boundary on text/plain":
+        assert "replicas: 0" in _git_am(world, patch, tmp_path)[DEPLOY]
+
+
+# --- (b) content after binary data ----------------------------------------------------------------
+
+def _after_binary(world: World, where: str) -> bytes:
+    patch = _format_patch(world, "logo-change")
+    if where == "after the literal block":
+        cut = patch.index("\n-- \n")
+        return (patch[:cut] + "\n" + HIDDEN_DIFF + patch[cut:]).encode()
+    if where == "between the two blocks":
+        start = patch.index("literal ", patch.index("GIT binary patch"))
+        second = patch.index("\nliteral ", start) + 1
+        return (patch[:second] + HIDDEN_DIFF + "\n" + patch[second:]).encode()
+    if where == "after 'Binary files differ'":
+        head = patch[:patch.index("GIT binary patch")]
+        return (head + "Binary files a/assets/logo.png and b/assets/logo.png differ\n" + HIDDEN_DIFF
+                + "-- \n2.39.5\n\n").encode()
+    raise AssertionError(where)
+
+
+def test_a_diff_after_binary_data_that_git_am_applies_is_refused(world: World, tmp_path: Path) -> None:
+    patch = tmp_path / "logo.mbox"
+    patch.write_bytes(_after_binary(world, "after the literal block"))
+    applied = _git_am(world, patch, tmp_path)
+    assert "replicas: 0" in applied[DEPLOY]  # the red team's finding, with the real git am
+    err = _gate_refuses(world, patch)
+    assert "unexpected line after the binary data of assets/logo.png" in err
+    assert "logo.mbox:" in err
+
+
+def test_the_gate_check_alone_catches_a_diff_after_binary_data(world: World) -> None:
+    data = _after_binary(world, "after the literal block")
+    shown = parse_patch(_format_patch(world, "logo-change").encode(), "logo.mbox")
+    with pytest.raises(UserError, match=f"git also changes {DEPLOY}, which the patch does not show"):
+        check_git_parity(world.repo.path, world.base, data, "logo.mbox", shown)
+
+
+@pytest.mark.parametrize("where", ["between the two blocks", "after 'Binary files differ'"])
+def test_content_elsewhere_around_binary_data_is_refused(world: World, tmp_path: Path, where: str) -> None:
+    patch = tmp_path / "logo.mbox"
+    patch.write_bytes(_after_binary(world, where))
+    with pytest.raises(UserError, match="logo.mbox:[0-9]+: unexpected line after the binary data"):
+        parse_patch(patch.read_bytes(), "logo.mbox")
+    _gate_refuses(world, patch)
+
+
+def test_content_after_a_delta_block_is_refused(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "delta")
+    blob = bytes(range(256)) * 40
+    repo.write("firmware.bin", blob)
+    base = repo.commit("firmware")
+    repo.write("firmware.bin", blob[:5000] + b"patched" + blob[5007:])
+    repo.write("deploy.yaml", "replicas: 3\n", dedent=False)
+    repo.commit("patch firmware")
+    patch = repo.format_patch().decode()
+    assert "\ndelta " in patch
+    cut = patch.index("\n-- \n")
+    hidden = "--- a/deploy.yaml\n+++ b/deploy.yaml\n@@ -1 +1 @@\n-replicas: 3\n+replicas: 0\n"
+    data = (patch[:cut] + "\n" + hidden + patch[cut:]).encode()
+    with pytest.raises(UserError, match="unexpected line after the binary data of firmware.bin"):
+        parse_patch(data, "fw.mbox")
+    assert base
+
+
+# --- (c) git headers this parser would read otherwise --------------------------------------------------
+
+@pytest.mark.parametrize(("edit", "fragment"), [
+    (lambda p: p.replace("index ", "x-evil: yes\nindex ", 1), "unknown line"),
+    (lambda p: p.replace("diff --git a/docs/guide.md b/docs/guide.md", f"diff --git a/docs/guide.md b/{DEPLOY}"),
+     "names two different files"),
+    (lambda p: p.replace("+++ b/docs/guide.md", f"+++ b/{DEPLOY}"), "disagree with the 'diff --git' header"),
+    (lambda p: p.replace("Run it twice.\n", "Run it twice.\n+replicas: 0\n", 1), "more lines than the hunk header"),
+])
+def test_git_headers_read_otherwise_are_refused(world: World, tmp_path: Path, edit, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    data = edit(_format_patch(world, "guide-change")).encode()
+    patch = tmp_path / "odd.mbox"
+    patch.write_bytes(data)
+    with pytest.raises(UserError, match=fragment):
+        parse_patch(data, "odd.mbox")
+    _gate_refuses(world, patch)
+
+
+def test_a_diff_in_the_commit_message_is_seen_because_git_applies_it(world: World, tmp_path: Path) -> None:
+    """git mailinfo ends the message at the first "--- <name>" line; so does the parser now, so the diff
+    there is part of the change everyone sees (it used to be read as message text). The gate still
+    refuses it: a hand-made traditional diff is not the form git writes (it has no file modes)."""
+    visible = _format_patch(world, "guide-change")
+    data = visible.replace("\n---\n", "\n" + HIDDEN_DIFF + "\n---\n", 1).encode()
+    [change] = parse_patch(data, "msg.mbox")
+    assert sorted(f.path for f in change.files) == sorted([DEPLOY, "docs/guide.md"])
+    assert change.message == "Clarify the guide"
+    patch = tmp_path / "msg.mbox"
+    patch.write_bytes(data)
+    assert "replicas: 0" in _git_am(world, patch, tmp_path)[DEPLOY]
+    code, _, err = world.cli("gate", str(patch), "--repo", str(world.repo.path))
+    assert code == 2 and f"{DEPLOY}: git gives it mode 100644, the patch shows no mode" in err
+
+
+def test_a_hunk_header_with_trailing_text_is_refused_at_the_gate(world: World, tmp_path: Path) -> None:
+    """Text after the second @@ is git's hunk heading, part of the change id; git ignores what a patch
+    says there, so the gate compares it with git's own heading and refuses a made-up one."""
+    data = _format_patch(world, "guide-change").replace("@@ -1,3 +1,3 @@", "@@ -1,3 +1,3 @@ staging:").encode()
+    [change] = parse_patch(data, "junk.mbox")  # a heading is free text: the parser keeps it
+    assert change.files[0].hunks[0].section == "staging:"
+    patch = tmp_path / "junk.mbox"
+    patch.write_bytes(data)
+    code, _, err = world.cli("gate", str(patch), "--repo", str(world.repo.path))
+    assert code == 2 and "the text after @@ is not git's hunk heading" in err
+
+
+def test_hunks_at_other_positions_than_git_applies_them_are_refused(world: World, tmp_path: Path) -> None:
+    """git applies a hunk where its context matches, whatever its @@ numbers say; the gate wants them to agree."""
+    repo = world.repo
+    repo.git("checkout", "-q", "-b", "long", "main")
+    repo.write("docs/long.md", "".join(f"line {i}\n" for i in range(1, 40)), dedent=False)
+    base = repo.commit("long doc", author=ADMIN)
+    repo.write("docs/long.md", "".join(f"line {i}\n" if i != 30 else "line thirty\n" for i in range(1, 40)), dedent=False)
+    repo.commit("edit line 30")
+    repo.git("checkout", "-q", "main")
+    data = repo.format_patch("long").decode().replace("@@ -27,7 +27,7 @@", "@@ -7,7 +7,7 @@").encode()
+    changes = parse_patch(data, "moved.mbox")
+    with pytest.raises(UserError, match="at other lines than the patch says"):
+        check_git_parity(repo.path, base, data, "moved.mbox", changes)
+
+
+def test_a_patch_git_cannot_apply_to_the_base_is_refused(world: World, tmp_path: Path) -> None:
+    data = _format_patch(world, "guide-change").replace(" # Guide", " # Handbook").encode()
+    patch = tmp_path / "stale.mbox"
+    patch.write_bytes(data)
+    code, _, err = world.cli("gate", str(patch), "--repo", str(world.repo.path))
+    assert code == 2 and "git cannot apply it to the base" in err and err.count("\n") == 1
+
+
+def test_a_different_author_in_the_body_is_refused(world: World, tmp_path: Path) -> None:
+    """git mailinfo takes an in-body From: as the author git records; the gate must not judge another author."""
+    visible = _format_patch(world, "guide-change")
+    head, _, body = visible.partition("\n\n")
+    data = f"{head}\n\nFrom: Alice <alice@example.com>\n\n{body}".encode()
+    changes = parse_patch(data, "inbody.mbox")
+    with pytest.raises(UserError, match="git records the author alice@example.com"):
+        check_git_parity(world.repo.path, world.base, data, "inbody.mbox", changes)
