@@ -107,6 +107,10 @@ def _decide(args: argparse.Namespace, decision: str, acks: list[str] | None = No
     drift = decisions.config_drift(workspace.root).warning()
     if drift:
         print(drift, file=sys.stderr)
+    from reviewer_app.core.allowed_signers import TrustStore
+
+    for warning in TrustStore.load(decisions.config_workspace(workspace.root, analysis)).warnings():
+        print(f"warning: {warning}", file=sys.stderr)
     if not draft.already:
         print("\n".join(draft.summary_lines()))
         if draft.needs_confirmation and not args.yes and sys.stdin.isatty():

@@ -37,8 +37,15 @@ def run_catalog(args: argparse.Namespace) -> int:
         json.dump(services.graph_export(catalog), sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")
         return 0
-    for warning in catalog.warnings:
+    from reviewer_app.core.allowed_signers import TrustStore
+    from reviewer_app.core.decisions import config_drift
+
+    problems = list(catalog.warnings) + TrustStore.load(workspace).warnings()
+    for warning in problems:
         print(warning)
+    drift = config_drift(workspace.root).warning() if not args.revision else None
+    if drift:
+        print(drift, file=sys.stderr)
     tiers = sum(1 for s in catalog.services.values() if s.tier is not None)
-    print(f"{len(catalog.services)} services ({tiers} with a tier), {len(catalog.warnings)} problem(s)")
-    return 1 if catalog.warnings else 0
+    print(f"{len(catalog.services)} services ({tiers} with a tier), {len(problems)} problem(s)")
+    return 1 if problems else 0

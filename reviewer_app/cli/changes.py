@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -60,7 +59,26 @@ def load_from_args(args: argparse.Namespace) -> tuple[list[Any], Any]:
         changes = load_changes("git:" + args.git, workspace.root)
     else:
         changes = load_changes(args.patch)
+        _warn_about_paths(changes, workspace, args.patch)
     return changes, workspace
+
+
+NOT_EVALUATED = ("not inside a git repository, so no service catalog or policy was read: services and approval "
+                 "requirements were not evaluated (run inside the repository or give --repo DIR)")
+
+
+def _warn_about_paths(changes: list[Any], workspace: Any, source: str) -> None:
+    """A patch judged against the wrong repository gets the wrong services and policy: say so."""
+    if workspace.root is None:
+        return
+    existing = set(workspace.list_files())
+    edited = sorted({f.old_path for c in changes for f in c.files if f.old_path is not None})
+    missing = [path for path in edited if path not in existing]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        print(f"warning: {source}: {len(missing)} of the {len(edited)} file(s) the patch edits do not exist in "
+              f"{workspace.root} ({shown}); is --repo the repository the patch is for? Services and policy come "
+              "from it", file=sys.stderr)
 
 
 def run_analyze(args: argparse.Namespace) -> int:
@@ -73,11 +91,18 @@ def run_analyze(args: argparse.Namespace) -> int:
     results = [analyze(c, workspace, args.ai_override, rules=rules, catalog=catalog) for c in changes]
     if args.format == "json":
         payload: Any = [r.to_dict() for r in results]
+        if workspace.root is None:
+            for item in payload:
+                item["not_evaluated"] = {"services": NOT_EVALUATED, "policy": NOT_EVALUATED}
         _print_json(payload[0] if len(payload) == 1 else payload)
     elif args.format == "sarif":
         _print_json(risk.to_sarif([(r.change, r.risk) for r in results], rules))
     else:
-        print("\n\n".join(_analysis_text(r) for r in results))
+        from reviewer_app.core.jsonout import clean
+
+        print(clean("\n\n".join(_analysis_text(r) for r in results)))
+        if workspace.root is None:
+            print(f"\nServices and policy: {NOT_EVALUATED}")
     return 0
 
 
@@ -154,8 +179,9 @@ def run_queue(args: argparse.Namespace) -> int:
 
 
 def _print_json(payload: Any) -> None:
-    json.dump(payload, sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
-    sys.stdout.write("\n")
+    from reviewer_app.core import jsonout
+
+    jsonout.dump(payload, sys.stdout)
 
 
 __all__ = ["register", "load_from_args"]

@@ -20,12 +20,22 @@ from reviewer_app.errors import UserError
 COMMAND_MODULES = ["init_cmd", "changes", "catalog", "approvals", "team", "demo_cmd", "gui_cmd"]
 
 EXIT_OK, EXIT_VERDICT, EXIT_USAGE = 0, 1, 2
+GLOBAL_OPTIONS = ("--db",)  # options of reviewer-app itself, valid only before the command
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors on one line with exit status 2."""
 
+    commands: tuple[str, ...] = ()  # the subcommand names, to point at a misplaced global option
+    argv: tuple[str, ...] = ()  # what is being parsed (main passes it in tests, sys.argv otherwise)
+
     def error(self, message: str) -> None:  # type: ignore[override]
+        misplaced = [option for option in GLOBAL_OPTIONS if f" {option}" in f" {message}"]
+        if message.startswith("unrecognized arguments") and misplaced:
+            # `reviewer-app queue --db X`: argparse only knows global options before the command.
+            command = next((word for word in self.argv if word in self.commands), "COMMAND")
+            raise UserError(f"{misplaced[0]} is a global option: put it before the command "
+                            f"(reviewer-app {misplaced[0]} VALUE {command} ...)")
         raise UserError(f"{self.prog}: {message} (see --help)")
 
 
@@ -42,12 +52,27 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(f"reviewer_app.cli.{name}").register(subparsers)
+    parser.commands = tuple(subparsers.choices)  # type: ignore[attr-defined]
     return parser
 
 
+def _safe_streams() -> None:
+    """Text from a patch may hold undecodable bytes (kept as lone surrogates): printing one must not end
+    the command with an encoding error. Outputs clean them first; this is the net under them."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "strict") == "strict":
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _safe_streams()
     try:
         parser = build_parser()
+        parser.argv = tuple(sys.argv[1:] if argv is None else argv)  # type: ignore[attr-defined]
         args = parser.parse_args(argv)
         if not getattr(args, "handler", None):
             parser.print_help()

@@ -178,6 +178,10 @@ def parse_allowed_signers(text: str, source: str) -> list[AllowedSigner]:
 
 def _parse_line(line: str, line_no: int) -> AllowedSigner:
     principals, rest = _first_token(line)
+    if principals.startswith(_KEY_TYPE_PREFIXES) and rest[:4] == "AAAA":
+        # A public key pasted as it is in ~/.ssh/id_*.pub: the principal in front is missing.
+        raise ValueError(f"the line starts with the key type {principals!r}: an allowed_signers line starts with "
+                         "the signer's email, e.g. 'alice@example.com ssh-ed25519 AAAA…'")
     if not rest:
         raise ValueError("expected 'principals [options] key-type base64-key'")
     options: list[str] = []
@@ -265,6 +269,17 @@ class TrustStore:
                 blobs = parse_revoked_keys(_decode(revoked_bytes, revoked_source), revoked_source)
         return cls(signers=signers, revoked_blobs=blobs, krl=krl, source=source, revoked_source=revoked_source,
                    missing=signers_bytes is None)
+
+    def warnings(self) -> list[str]:
+        """Lines that parse but cannot do what their author meant (a principal with upper-case letters)."""
+        found = []
+        for signer in self.signers:
+            upper = [p for p in signer.principals.split(",") if p != p.lower()]
+            if upper:
+                found.append(f"{self.source}:{signer.line_no}: principal {', '.join(upper)} has upper-case letters: "
+                             "approvals count only under lower-case principals, so this line lets nobody approve; "
+                             "write the email in lower case")
+        return found
 
     def signers_naming(self, principal: str) -> list[AllowedSigner]:
         """The lines whose principals pattern names ``principal``, in file order (cached per principal)."""
