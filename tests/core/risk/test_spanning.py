@@ -117,8 +117,16 @@ def test_a_match_on_context_lines_only_is_not_the_change_s() -> None:
 
 
 def test_context_is_not_read_so_a_half_written_statement_is_not_completed_by_it() -> None:
-    """The documented limit: the change writes only "TABLE users;" after an unchanged "DROP"."""
-    assert drop_findings(" DROP\n+TABLE users;") == []
+    """The documented limit of line rules: the change writes only "TABLE users;" after an unchanged
+    "DROP" (in a Python migration: only .sql files are read as statements)."""
+    change = one_file_change("db/migrations/0042_cleanup.py", " DROP\n+TABLE users;")
+    assert evaluate(change, RULES.only("DB-DROP-TABLE")) == []
+
+
+def test_a_parsed_sql_file_reads_the_whole_statement_the_change_touched() -> None:
+    # The structured SQL analyser (risk/structure/sql.py) parses the statement the change wrote into.
+    [finding] = drop_findings(" DROP\n+TABLE users;")
+    assert (finding.line, finding.start, finding.end) == (10, 0, len("DROP"))
 
 
 def test_a_match_beginning_with_a_line_break_is_reported_where_its_text_is() -> None:

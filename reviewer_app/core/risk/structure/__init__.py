@@ -36,6 +36,10 @@ WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
 # format -> the module that analyses it (imported on first use)
 MODULES = {
     "terraform": "reviewer_app.core.risk.structure.terraform",
+    "kubernetes": "reviewer_app.core.risk.structure.kubernetes",
+    "helm-values": "reviewer_app.core.risk.structure.helm",
+    "actions": "reviewer_app.core.risk.structure.actions",
+    "sql": "reviewer_app.core.risk.structure.sql",
 }
 MAX_FILE_LINES = 20_000  # a bigger manifest or migration is generated; its line rules judge it
 

@@ -40,6 +40,24 @@ def catalogue() -> dict[str, CatalogueRule]:
 
 
 @lru_cache(maxsize=1)
+def default_exclude() -> tuple[str, ...]:
+    """Where the structured-only rules do not look (tests, fixtures): from rules.toml."""
+    text = (resources.files("reviewer_app.resources") / "structure" / "rules.toml").read_text(encoding="utf-8")
+    return tuple(tomllib.loads(text).get("exclude", []))
+
+
+@lru_cache(maxsize=256)
+def _spec(globs: tuple[str, ...]) -> Any:
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(globs)
+
+
+def in_scope(path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> bool:
+    return _spec(include).match_file(path) and not (exclude and _spec(exclude).match_file(path))
+
+
+@lru_cache(maxsize=1)
 def builtin_line_rule_ids() -> frozenset[str]:
     from reviewer_app.core.risk.loader import _builtin_rules
 
@@ -65,19 +83,27 @@ class Emitter:
     def hunks_only(self) -> bool:
         return not self.sides.complete
 
-    def emit(self, rule_id: str, side: str, line: int, message: str, severity: str | None = None) -> None:
+    def emit(self, rule_id: str, side: str, line: int, message: str, severity: str | None = None,
+             span: tuple[int, int] = (0, 0)) -> None:
         entry = catalogue()[rule_id]
         severity = severity or entry.severity
         rule = self.rules.by_id(rule_id)
-        if rule is None and rule_id in builtin_line_rule_ids():
-            return  # the team disabled the line rule this structured rule stands for
-        if rule is not None and rule.origin != "built-in":
-            severity = rule.severity  # the team's override wins
         diff = self.sides.diff
         path = diff.path if side == "new" else (diff.old_path or diff.path)
+        if rule is None and rule_id in builtin_line_rule_ids():
+            return  # the team disabled the line rule this structured rule stands for
+        if rule is not None:
+            # The same concern keeps the same reach: the line rule's paths and exclusions apply.
+            paths = tuple(p for p in (diff.new_path, diff.old_path) if p)
+            if not any(in_scope(p, rule.paths, rule.exclude) for p in paths):
+                return
+            if rule.origin != "built-in":
+                severity = rule.severity  # the team's override wins
+        elif not in_scope(path, ("**",), default_exclude()):
+            return
         if self.hunks_only:
             message += HUNKS_ONLY
-        self.findings.append(Finding(rule_id, severity, path, side, line, 0, 0, message, entry.reference, "line"))
+        self.findings.append(Finding(rule_id, severity, path, side, line, span[0], span[1], message, entry.reference, "line"))
 
 
 @dataclass(frozen=True, slots=True)

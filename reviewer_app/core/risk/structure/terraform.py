@@ -179,12 +179,12 @@ def _declared_elsewhere(block: Block, context: ChangeContext, sides: FileSides) 
 def _value(body: dict[str, Any], dotted: str) -> Any:
     current: Any = body
     for part in dotted.split("."):
-        if isinstance(current, list):
-            current = [item.get(part) if isinstance(item, dict) else None for item in current]
-            current = current[0] if len(current) == 1 else current
-        if isinstance(current, dict):
+        if isinstance(current, list):  # a nested block: hcl2 gives a list of its occurrences
+            values = [item.get(part) if isinstance(item, dict) else None for item in current]
+            current = values[0] if len(values) == 1 else values
+        elif isinstance(current, dict):
             current = current.get(part)
-        elif not isinstance(current, list):
+        else:
             return None
     return _clean(current)
 

@@ -1,0 +1,358 @@
+"""Kubernetes manifests by kind: objects of both sides paired by kind, namespace and name.
+
+Judged: RBAC rules widened (wildcards, escalate/bind/impersonate, deletecollection, reading
+secrets) and cluster-admin bindings; containers gaining host or root privileges; probes removed
+(a probe that reappears elsewhere in the change, e.g. in values.yaml, moved); immutable fields
+edited (the apply or the Helm upgrade fails); init containers removed; workloads scaled to zero.
+An object deleted whole (or a file deleted whole) is
+the object going away, not its probes or settings being removed one by one.
+A YAML file without ``apiVersion``/``kind`` is not a manifest: its line rules judge it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from reviewer_app.core.risk.structure import ChangeContext
+from reviewer_app.core.risk.structure.base import Emitter, Parsed
+from reviewer_app.core.risk.structure.texts import FileSides, Side
+from reviewer_app.core.risk.structure.yamldoc import Map, Seq, load_all
+
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController")
+PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+DANGEROUS_VERBS = {
+    "escalate": "lets its holder grant itself permissions it does not have",
+    "bind": "lets its holder bind any role, including cluster-admin, to itself",
+    "impersonate": "lets its holder act as any user, group or service account",
+    "deletecollection": "deletes every object of a resource in one call",
+}
+SECRET_READ = frozenset({"get", "list", "watch"})
+# StatefulSet spec fields the API server accepts in an update; every other one is immutable.
+STATEFULSET_MUTABLE = frozenset({"replicas", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
+                                 "minReadySeconds", "ordinals", "revisionHistoryLimit"})
+SCALE_FLAG = re.compile(r"--replicas[= ]0\b")
+
+
+def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
+    if not sides.complete:
+        return Parsed(False, "only the diff's hunks were available, so Kubernetes structure was not analysed and line rules judged this file")
+    try:
+        old_docs = load_all(sides.old.text) if sides.old.exists else []
+        new_docs = load_all(sides.new.text) if sides.new.exists else []
+    except Exception as exc:  # noqa: BLE001 - yaml raises scanner, parser and constructor errors
+        return Parsed(False, f"the file did not parse as YAML ({type(exc).__name__}: a Helm template or a syntax error), so line rules judged it")
+    old_objects = list(_objects(old_docs))
+    new_objects = list(_objects(new_docs))
+    if not old_objects and not new_objects:
+        return Parsed(False, "")  # YAML, but not a Kubernetes manifest
+    if len(old_objects) + len(new_objects) < sum(1 for d in old_docs + new_docs if d):
+        return Parsed(False, "")  # mixed documents (some not objects): leave the file to the line rules
+    old_by_key = {_key(o): o for o in old_objects}
+    pairs = [(old_by_key.get(_key(o)), o) for o in new_objects]
+    # A lone object renamed in the same file is still the same object for field comparisons.
+    if len(old_objects) == 1 and len(new_objects) == 1 and pairs[0][0] is None and old_objects[0].get("kind") == new_objects[0].get("kind"):
+        pairs = [(old_objects[0], new_objects[0])]
+    for before, after in pairs:
+        Judge(sides, emit, context, before, after).run()
+    return Parsed(True)
+
+
+def _objects(docs: list[Any]) -> Iterator[Map]:
+    for doc in docs:
+        if isinstance(doc, Map) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+            yield from (item for item in doc["items"] if _is_object(item))
+        elif _is_object(doc):
+            yield doc
+
+
+def _is_object(doc: Any) -> bool:
+    return isinstance(doc, Map) and isinstance(doc.get("apiVersion"), str) and isinstance(doc.get("kind"), str)
+
+
+def _key(obj: Map) -> tuple[str, str, str]:
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Map) else Map()
+    return (str(obj.get("kind")), str(meta.get("namespace", "")), str(meta.get("name", "")))
+
+
+def _get(node: Any, *path: str) -> Any:
+    for part in path:
+        if not isinstance(node, Map):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _pod_spec(obj: Map) -> Map | None:
+    kind = obj.get("kind")
+    if kind == "Pod":
+        spec = _get(obj, "spec")
+    elif kind == "CronJob":
+        spec = _get(obj, "spec", "jobTemplate", "spec", "template", "spec")
+    else:
+        spec = _get(obj, "spec", "template", "spec")
+    return spec if isinstance(spec, Map) else None
+
+
+def _containers(spec: Map | None, field: str = "containers") -> dict[str, Map]:
+    items = spec.get(field) if spec is not None else None
+    if not isinstance(items, list):
+        return {}
+    return {str(c.get("name", index)): c for index, c in enumerate(items) if isinstance(c, Map)}
+
+
+class Judge:
+    """One object of the new side against its old self (None when it is new)."""
+
+    def __init__(self, sides: FileSides, emit: Emitter, context: ChangeContext, before: Map | None, after: Map) -> None:
+        self.sides, self.emitter, self.context = sides, emit, context
+        self.before, self.after = before, after
+        kind, namespace, name = _key(after)
+        self.label = f"{kind} {namespace + '/' if namespace else ''}{name}"
+
+    def new_line(self, node: Any, key: str | None = None, index: int | None = None) -> int:
+        return self._line(self.sides.new, node, key, index)
+
+    def old_line(self, node: Any, key: str | None = None, index: int | None = None) -> int:
+        return self._line(self.sides.old, node, key, index)
+
+    @staticmethod
+    def _line(side: Side, node: Any, key: str | None, index: int | None) -> int:
+        if isinstance(node, Map):
+            return side.real_line(node.line_of(key) if key is not None else node.line)
+        if isinstance(node, Seq):
+            return side.real_line(node.lines[index] if index is not None and index < len(node.lines) else node.line)
+        return 0
+
+    def emit(self, rule: str, side: str, line: int, message: str, severity: str | None = None) -> None:
+        self.emitter.emit(rule, side, line, f"{self.label}: {message}", severity)
+
+    def run(self) -> None:
+        kind = self.after.get("kind")
+        if kind in ("Role", "ClusterRole"):
+            self.rbac_rules()
+        if kind in ("RoleBinding", "ClusterRoleBinding"):
+            self.binding()
+        self.privileges()
+        self.scale()
+        if self.before is not None:
+            self.probes_and_init_containers()
+            self.immutable_fields()
+
+    # -- RBAC ---------------------------------------------------------------------------------------
+    def rbac_rules(self) -> None:
+        granted_before = set()
+        for rule in _list(_get(self.before, "rules") if self.before else None):
+            granted_before |= set(_grants(rule))
+        rules = self.after.get("rules")
+        for rule in _list(rules):
+            verbs = rule.get("verbs") if isinstance(rule.get("verbs"), Seq) else None
+            for grant in _grants(rule):
+                if grant in granted_before:
+                    continue
+                group, resource, verb = grant
+                line = self._verb_line(rule, verbs, verb)
+                if "*" in (group, resource, verb):
+                    what = "every verb" if verb == "*" else "every resource" if resource == "*" else "every API group"
+                    self.emit("K8S-RBAC-WILDCARD", "new", line, f"the role now allows {what} ({verb} on {resource or 'core'}"
+                              f"{' in ' + group if group else ''}): a wildcard also grants verbs and resources added later.")
+                    granted_before |= {(g, r, v) for g, r, v in _grants(rule)}  # one finding per rule is enough
+                    break
+                if verb in DANGEROUS_VERBS:
+                    self.emit("K8S-RBAC-WIDENED", "new", line, f"the role gains `{verb}` on {resource}: it {DANGEROUS_VERBS[verb]}.")
+                elif resource in ("secrets", "*") and verb in SECRET_READ:
+                    self.emit("K8S-RBAC-WIDENED", "new", line, f"the role can now `{verb}` secrets: every credential in its scope becomes readable.")
+
+    def _verb_line(self, rule: Map, verbs: Seq | None, verb: str) -> int:
+        if verbs is not None:
+            for index, item in enumerate(verbs):
+                if item == verb:
+                    return self.new_line(verbs, index=index)
+        return self.new_line(rule, "verbs")
+
+    def binding(self) -> None:
+        role = _get(self.after, "roleRef", "name")
+        if role != "cluster-admin" or (self.before is not None and _get(self.before, "roleRef", "name") == "cluster-admin"):
+            return
+        ref = _get(self.after, "roleRef")
+        self.emit("K8S-RBAC-WILDCARD", "new", self.new_line(ref, "name"),
+                  "binds cluster-admin: its subjects can do anything in the whole cluster.", severity="critical")
+
+    # -- privileges ----------------------------------------------------------------------------------
+    def privileges(self) -> None:
+        spec = _pod_spec(self.after)
+        if spec is None:
+            return
+        old_spec = _pod_spec(self.before) if self.before is not None else None
+        for field in ("hostNetwork", "hostPID", "hostIPC"):
+            if spec.get(field) is True and not (old_spec is not None and old_spec.get(field) is True):
+                self.emit("K8S-PRIVILEGED", "new", self.new_line(spec, field),
+                          f"`{field}: true` puts the pod in the node's namespaces: a compromise of it reaches the node.")
+        old_paths = {str(_get(v, "hostPath", "path")) for v in _list(old_spec.get("volumes") if old_spec else None) if _get(v, "hostPath")}
+        volumes = spec.get("volumes")
+        for index, volume in enumerate(_list(volumes)):
+            host_path = _get(volume, "hostPath", "path")
+            if host_path is not None and str(host_path) not in old_paths:
+                self.emit("K8S-PRIVILEGED", "new", self.new_line(volumes, index=index),
+                          f"mounts the node's {host_path} (hostPath): the container can read or change the node's files.")
+        self._security_context(spec.get("securityContext"), old_spec.get("securityContext") if old_spec else None, "the pod")
+        old_containers = {}
+        for field in ("initContainers", "containers", "ephemeralContainers"):
+            old_containers.update(_containers(old_spec, field))
+        for field in ("initContainers", "containers", "ephemeralContainers"):
+            for name, container in _containers(spec, field).items():
+                previous = old_containers.get(name)
+                self._security_context(container.get("securityContext"),
+                                       previous.get("securityContext") if previous is not None else None, f"container {name}")
+
+    def _security_context(self, context: Any, old: Any, who: str) -> None:
+        if not isinstance(context, Map):
+            return
+        old = old if isinstance(old, Map) else Map()
+        checks = (("privileged", True, "runs privileged (every device, every capability of the node)"),
+                  ("allowPrivilegeEscalation", True, "may gain more privileges than its parent process"),
+                  ("runAsUser", 0, "runs as root (uid 0)"),
+                  ("runAsNonRoot", False, "may run as root"))
+        for field, bad, why in checks:
+            value = context.get(field)
+            if value is bad or (bad == 0 and value == 0 and value is not False):
+                if not (old.get(field) is bad or (bad == 0 and old.get(field) == 0 and old.get(field) is not False)):
+                    self.emit("K8S-PRIVILEGED", "new", self.new_line(context, field), f"{who} {why}.")
+        added = _get(context, "capabilities", "add")
+        before = {str(c) for c in _scalars(_get(old, "capabilities", "add"))}
+        for index, capability in enumerate(_scalars(added)):
+            if str(capability) not in before:
+                severe = str(capability).upper() in ("SYS_ADMIN", "ALL", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH")
+                self.emit("K8S-PRIVILEGED", "new", self.new_line(added, index=index),
+                          f"{who} gains the Linux capability {capability}"
+                          + (" (close to root on the node)." if severe else "."),
+                          severity="high" if severe else "medium")
+
+    # -- scale ----------------------------------------------------------------------------------------
+    def scale(self) -> None:
+        spec = _get(self.after, "spec")
+        old_spec = _get(self.before, "spec") if self.before is not None else None
+        if not isinstance(spec, Map):
+            return
+        for field in ("replicas", "minReplicas"):
+            if spec.get(field) == 0 and spec.get(field) is not False and not (isinstance(old_spec, Map) and old_spec.get(field) == 0):
+                self.emit("K8S-SCALE-TO-ZERO", "new", self.new_line(spec, field), f"`{field}: 0` scales the workload to zero: it stops serving.")
+        unavailable = _get(spec, "strategy", "rollingUpdate")
+        if isinstance(unavailable, Map) and str(unavailable.get("maxUnavailable")) == "100%" and \
+                str(_get(old_spec, "strategy", "rollingUpdate", "maxUnavailable")) != "100%":
+            self.emit("K8S-SCALE-TO-ZERO", "new", self.new_line(unavailable, "maxUnavailable"),
+                      "`maxUnavailable: 100%` lets a rollout take every replica down at once.")
+        old_strings = set(_strings(self.before)) if self.before is not None else set()
+        for text, node, key in _string_sites(self.after):
+            if SCALE_FLAG.search(text) and text not in old_strings:
+                self.emit("K8S-SCALE-TO-ZERO", "new", self.new_line(node, key) if isinstance(key, str) else self.new_line(node, index=key),
+                          "a command scales a workload to zero replicas.")
+
+    # -- probes and init containers --------------------------------------------------------------------
+    def probes_and_init_containers(self) -> None:
+        assert self.before is not None
+        spec, old_spec = _pod_spec(self.after), _pod_spec(self.before)
+        if old_spec is None:
+            return
+        new_containers = _containers(spec)
+        for name, old_container in _containers(old_spec).items():
+            container = new_containers.get(name)
+            if container is None:
+                continue  # the container went away whole: its probes with it
+            for probe in PROBES:
+                if probe in old_container and probe not in container and not self._moved(probe):
+                    self.emit("K8S-PROBE-REMOVED", "old", self.old_line(old_container, probe),
+                              f"container {name} loses its {probe}: "
+                              + ("a hung process is no longer restarted." if probe == "livenessProbe" else
+                                 "traffic is sent before it is ready." if probe == "readinessProbe" else
+                                 "slow starts are no longer protected."))
+        new_init = _containers(spec, "initContainers")
+        old_init_list = old_spec.get("initContainers")
+        for index, (name, _) in enumerate(_containers(old_spec, "initContainers").items()):
+            if name not in new_init:
+                severe = self.after.get("kind") == "StatefulSet"
+                self.emit("K8S-INIT-CONTAINER-REMOVED", "old", self.old_line(old_init_list, index=index),
+                          f"the init container {name} is removed: the setup it did before the main containers "
+                          "start (permissions, migrations, waiting for a dependency) no longer happens"
+                          + (", on pods that keep their volumes across restarts." if severe else "."),
+                          severity="high" if severe else None)
+
+    def _moved(self, probe: str) -> bool:
+        """The probe reappears on an added line of the change (another container, file or values.yaml)."""
+        return re.search(rf"^\s*{probe}\s*:", self.context.added_text, re.MULTILINE) is not None
+
+    # -- immutable fields ---------------------------------------------------------------------------------
+    def immutable_fields(self) -> None:
+        assert self.before is not None
+        kind = self.after.get("kind")
+        spec, old_spec = _get(self.after, "spec"), _get(self.before, "spec")
+        if not isinstance(spec, Map) or not isinstance(old_spec, Map):
+            return
+        if kind == "StatefulSet":
+            fields = [f for f in set(spec) | set(old_spec) if f not in STATEFULSET_MUTABLE]
+        elif kind in ("Deployment", "DaemonSet", "ReplicaSet"):
+            fields = ["selector"]
+        elif kind == "Service":
+            fields = ["clusterIP", "clusterIPs"] if old_spec.get("clusterIP") not in (None, "") else []
+        elif kind == "Job":
+            fields = ["selector", "template", "completionMode"]
+        elif kind == "PersistentVolumeClaim":
+            fields = ["storageClassName", "accessModes", "volumeName", "volumeMode", "selector"]
+        else:
+            fields = []
+        for field in sorted(fields):
+            if _plain(spec.get(field)) == _plain(old_spec.get(field)):
+                continue
+            side, line = ("new", self.new_line(spec, field)) if field in spec else ("old", self.old_line(old_spec, field))
+            self.emit("K8S-IMMUTABLE-FIELD", side, line,
+                      f"spec.{field} cannot be changed on an existing {kind}: `kubectl apply` and `helm upgrade` fail "
+                      "until the object is deleted and recreated"
+                      + (" (the volume claims keep the old template)." if field == "volumeClaimTemplates" else "."))
+
+
+def _list(value: Any) -> list[Any]:
+    return [v for v in value if isinstance(v, Map)] if isinstance(value, list) else []
+
+
+def _scalars(value: Any) -> list[Any]:
+    return [v for v in value if not isinstance(v, (dict, list))] if isinstance(value, list) else []
+
+
+def _grants(rule: Map) -> Iterator[tuple[str, str, str]]:
+    groups = [str(g) for g in rule.get("apiGroups") or [""]] if isinstance(rule.get("apiGroups"), list) else [""]
+    resources = [str(r) for r in rule.get("resources") or []] if isinstance(rule.get("resources"), list) else []
+    if not resources and isinstance(rule.get("nonResourceURLs"), list):
+        resources = [str(u) for u in rule["nonResourceURLs"]]
+    verbs = [str(v) for v in rule.get("verbs") or []] if isinstance(rule.get("verbs"), list) else []
+    for group in groups:
+        for resource in resources:
+            for verb in verbs:
+                yield (group, resource, verb)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _strings(node: Any) -> Iterator[str]:
+    for text, _, _ in _string_sites(node):
+        yield text
+
+
+def _string_sites(node: Any) -> Iterator[tuple[str, Any, Any]]:
+    if isinstance(node, Map):
+        for key, value in node.items():
+            if isinstance(value, str):
+                yield value, node, key
+            else:
+                yield from _string_sites(value)
+    elif isinstance(node, Seq):
+        for index, item in enumerate(node):
+            if isinstance(item, str):
+                yield item, node, index
+            else:
+                yield from _string_sites(item)
