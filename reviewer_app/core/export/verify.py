@@ -234,7 +234,8 @@ def _check_chains(events: list[tuple[int, Any, dict[str, Any]]], source: str, se
     - No filter, or only ``until``: every earlier event of a chain is in the file (a chain's times
       never go back), so every ``prev`` must be there.
     - ``since`` (with or without ``until``): a signer's events in a time window are one stretch of
-      the chain, so at most one event before it is absent (forks share it); a second gap is a deletion.
+      the chain, so only the event before that stretch may be absent: the one the signer's first
+      event in the file names (fork branches share it); any other absent ``prev`` is a deletion.
     - ``change`` or ``service``: other changes' events are legitimately absent; no gap is checkable.
     ``selection`` None (unreadable claims): treated as no filter, so no gap is excused.
     """
@@ -247,7 +248,9 @@ def _check_chains(events: list[tuple[int, Any, dict[str, Any]]], source: str, se
     keys = set(selection or {})
     every_prev = keys <= {"until"}
     one_gap = not every_prev and keys <= {"since", "until"}
-    missing: dict[str, dict[str, int]] = {}
+    window_start: dict[str, str | None] = {}  # principal -> the prev its first event names
+    for _, _, data in events:
+        window_start.setdefault(data["principal"], data["prev"])
     for number, event, data in events:
         prev = data["prev"]
         if prev is None:
@@ -260,13 +263,10 @@ def _check_chains(events: list[tuple[int, Any, dict[str, Any]]], source: str, se
             kind = "complete export" if not keys else "export (filtered only by --until, so every earlier event is in)"
             problems.append(f"{source}:{number}: the previous event {prev} of {data['principal']} is not in this "
                             f"{kind}: deleted")
-        elif one_gap:
-            missing.setdefault(data["principal"], {}).setdefault(prev, number)
-    for principal, gaps in sorted(missing.items()):
-        if len(gaps) > 1:
-            listed = ", ".join(f"{prev} (named on line {line})" for prev, line in gaps.items())
-            problems.append(f"{source}: {principal}'s chain has {len(gaps)} gaps inside the claimed time window, "
-                            f"where only its start may be missing: {listed}: events deleted")
+        elif one_gap and prev != window_start[data["principal"]]:
+            problems.append(f"{source}:{number}: the previous event {prev} of {data['principal']} is not in this "
+                            "export, and it falls inside the claimed time window (only the event before the "
+                            "signer's first one may be outside it): deleted")
 
 
 def _check_closing(closing: dict[str, Any], body: bytes, events: list[tuple[int, Any, dict[str, Any]]],
