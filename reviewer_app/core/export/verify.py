@@ -151,7 +151,22 @@ def verify_jsonl(data: bytes, source: str, trust: TrustStore, sealed_elsewhere: 
     _check_filter(events, source, selection, problems)
     _check_closing(closing, data[: offsets[closing_line - 1]], events, where, problems)
     _check_closing_seal(closing, where, trust, sealed_elsewhere, result)
+    _report_heads(closing, result)
     return result
+
+
+_HEADS_SHOWN = 20
+
+
+def _report_heads(closing: dict[str, Any], result: VerifyResult) -> None:
+    """Each signer's last event, to compare with their ref on the team's remote: no export can show that
+    a signer's newest events (a revoke, say) were never in it; the ref can."""
+    heads = closing.get("heads") if isinstance(closing.get("heads"), dict) else {}
+    for principal, head in sorted(heads.items())[:_HEADS_SHOWN]:
+        if isinstance(head, dict):
+            result.checked.append(f"head of {principal}: {head.get('count')} events, last {head.get('last')}")
+    if len(heads) > _HEADS_SHOWN:
+        result.checked.append(f"... and the heads of {len(heads) - _HEADS_SHOWN} more signers (in the closing record)")
 
 
 def _check_event_line(record: dict[str, Any], where: str, trust: TrustStore, problems: list[str]
@@ -360,6 +375,9 @@ def verify_intoto(data: bytes, source: str, trust: TrustStore) -> VerifyResult:
     result.checked.append("not re-derived: each statement's verdict, levels, risk and services are unsigned "
                           "summaries written by the exporter; the signed reviews are the evidence "
                           "(run `reviewer-app gate` on the change to judge it again)")
+    result.unverified.append(f"{source}: in-toto statements are not signed as a whole: everything outside the signed "
+                             "reviews (verdict, levels, title, author, AI provenance, risk, services, acknowledged "
+                             "findings) is the exporter's unsigned word, and a statement left out does not show")
     return result
 
 

@@ -532,3 +532,41 @@ def test_a_revoked_exporter_cannot_seal(revoked_world: Audited, tmp_path: Path) 
     _pack(out, files)
     code, text = revoked_world.verify(out)
     assert code == 1 and "the exporter mallory@example.com is not trusted to seal: revoked" in text, text
+
+
+# --- honest exports stay verifiable: the checks above must not cry wolf -----------------------------
+
+@pytest.mark.parametrize("selection", [("--since", T[2]), ("--until", T[3]), ("--since", T[1], "--until", T[4]),
+                                       ("--change", "FEATURE")])
+def test_honest_filtered_signed_exports_verify(audited: Audited, tmp_path: Path, selection: tuple[str, ...]) -> None:
+    argv = [audited.feature if value == "FEATURE" else value for value in selection]
+    for fmt, name in (("jsonl", "filtered.jsonl"), ("bundle", "filtered.tar.gz")):
+        path = audited.export(fmt, name, *argv)
+        code, out = audited.verify(path)
+        assert code == 0 and "FAIL" not in out and "UNVERIFIED" not in out, out
+
+
+def test_honest_unsigned_exports_are_intact_but_not_verified(audited: Audited) -> None:
+    for fmt, name in (("jsonl", "plain.jsonl"), ("bundle", "plain.tar.gz")):
+        code, out = audited.verify(audited.export(fmt, name, signed=False))
+        assert code == 1 and "FAIL" not in out and "NOT verified: no tampering found" in out, out
+        assert "unsigned export (made without --key)" in out or "unsigned bundle (exported without --key)" in out
+    closing_v1 = json.loads((audited.folder / "plain.jsonl").read_bytes().splitlines()[-1])
+    closing_v1["version"] = 1
+    lines = (audited.folder / "plain.jsonl").read_bytes().splitlines()[:-1]
+    old = audited.folder / "format1.jsonl"
+    old.write_bytes(b"\n".join([*lines, json.dumps(closing_v1).encode()]) + b"\n")
+    code, out = audited.verify(old)
+    assert code == 1 and "FAIL" not in out and "format 1 export: the closing record is not signed" in out, out
+
+
+def test_verified_output_names_each_signers_head_to_compare_with_the_refs(audited: Audited, signed_bundle: Path) -> None:
+    code, out = audited.verify(signed_bundle)
+    assert code == 0
+    assert "head of alice@example.com: 3 events, last sha256:" in out and "head of carol@example.com: 1 events" in out
+
+
+def test_in_toto_summaries_are_reported_unverified(audited: Audited) -> None:
+    code, out = audited.verify(audited.export("intoto", "audit.intoto.jsonl", signed=False))
+    assert code == 1 and "FAIL" not in out, out
+    assert "UNVERIFIED: " in out and "in-toto statements are not signed as a whole" in out
