@@ -303,7 +303,8 @@ class Judge:
         for field in sorted(fields):
             if _plain(spec.get(field)) == _plain(old_spec.get(field)):
                 continue
-            side, line = ("new", self.new_line(spec, field)) if field in spec else ("old", self.old_line(old_spec, field))
+            side, line = ("new", _changed_within(self.sides.new, spec, field)) if field in spec else \
+                ("old", _changed_within(self.sides.old, old_spec, field))
             self.emit("K8S-IMMUTABLE-FIELD", side, line,
                       f"spec.{field} cannot be changed on an existing {kind}: `kubectl apply` and `helm upgrade` fail "
                       "until the object is deleted and recreated"
@@ -312,6 +313,18 @@ class Judge:
 
 def _list(value: Any) -> list[Any]:
     return [v for v in value if isinstance(v, Map)] if isinstance(value, list) else []
+
+
+def _changed_within(side: Side, parent: Map, key: str) -> int:
+    """The first changed line inside ``parent[key]`` (up to the next key of ``parent``), else the key's line."""
+    start = parent.line_of(key)
+    following = [line for line in parent.lines.values() if line > start]
+    end = min(following) if following else len(side.lines)
+    for index in range(start, end):
+        number = side.real_line(index)
+        if number in side.changed:
+            return number
+    return side.real_line(start)
 
 
 def _scalars(value: Any) -> list[Any]:
