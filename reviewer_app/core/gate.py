@@ -307,7 +307,8 @@ def _signed_decisions(db: "sqlite_utils.Database", change_id: str, rejected: lis
 
     Rows filed under the change with a malformed payload, or with a payload about another change (a
     replay), are reported in ``rejected``. Several rows holding one payload are one event; it counts
-    as tampered only when none of its rows agrees with the payload.
+    as tampered when any of its rows disagrees with the payload: a copy of an approval whose id column
+    names another event (a revoke overwritten with it) is evidence that the database was edited.
     """
     grouped: dict[str, tuple[event_log.SignedEvent, dict[str, Any], list[str]]] = {}
     for row in event_log.rows_about_change(db, change_id):
@@ -329,9 +330,9 @@ def _signed_decisions(db: "sqlite_utils.Database", change_id: str, rejected: lis
         if data["type"] not in DECISIONS:
             continue
         differs = row.disagreements()
-        if event.id in grouped:
-            if not differs:
-                grouped[event.id] = (grouped[event.id][0], data, [])
+        if event.id in grouped:  # another row holding the same payload: any row that disagrees taints it
+            first, first_data, known = grouped[event.id]
+            grouped[event.id] = (first, first_data, known + [d for d in differs if d not in known])
             continue
         grouped[event.id] = (event, data, differs)
     return list(grouped.values())
