@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from reviewer_app.core import gate_checks
 from reviewer_app.core.changeid import change_id
 from reviewer_app.core.diffparse import escape_for_display, parse_patch
 from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, run_git
 from reviewer_app.core.ingest import GIT_PREFIX, load_changes, read_patch_bytes
-from reviewer_app.core.model import Change, FileDiff
+from reviewer_app.core.model import Change, FileDiff, FileStatus
 from reviewer_app.errors import UserError
 
 # git am's defaults, pinned so that a machine's configuration cannot change what is applied.
@@ -56,6 +57,12 @@ def load_changes_as_git_applies(spec: str, repo: Path, base: str, stdin: BinaryI
         return load_changes(spec, repo, stdin)
     data, source = read_patch_bytes(spec, stdin)
     changes = parse_patch(data, source)
+    for change in changes:
+        # The gate's own checks first: "not a canonical path" or "edits .reviewer/ but the base holds
+        # another version" say more than "git disagrees", which is what those patches also get.
+        gate_checks.check_canonical_paths(change)
+        gate_checks.check_content_bound(change)
+        gate_checks.check_config_preimage(repo, base, change)
     check_git_parity(repo, base, data, source, changes)
     return changes
 
@@ -220,17 +227,12 @@ def _difference(parsed: Change, applied: AppliedPatch) -> str | None:
     if applied.change is None:
         return "git applies nothing from it, while this reviewer reads changes to " + _paths(parsed.files)
     git_change = applied.change
-    if change_id(git_change) != change_id(parsed):
-        return "git applies content the patch shows differently (" + _first_difference(parsed, git_change) + ")"
-    positions = _positions(git_change)
-    for file in parsed.files:
-        if _hunk_positions(file) != positions.get(_key(file)):
-            return (f"git applies the hunks of {escape_for_display(file.path)} at other lines than the patch "
-                    "says (its @@ line numbers are not git's)")
-    if applied.author_email is not None:
-        problem = _metadata_difference(parsed, applied)
+    if change_id(git_change) != change_id(parsed) or _positions(git_change) != _positions(parsed):
+        problem = _file_differences(parsed, git_change)
         if problem:
             return problem
+    if applied.author_email is not None:
+        return _metadata_difference(parsed, applied)
     return None
 
 
@@ -238,38 +240,86 @@ def _key(file: FileDiff) -> tuple[str | None, str | None]:
     return file.old_path, file.new_path
 
 
-def _hunk_positions(file: FileDiff) -> list[tuple[int, int, int, int]]:
-    return [(h.old_start, h.old_count, h.new_start, h.new_count) for h in file.hunks]
-
-
 def _positions(change: Change) -> dict[tuple[str | None, str | None], list[tuple[int, int, int, int]]]:
-    return {_key(file): _hunk_positions(file) for file in change.files}
+    return {_key(file): [(h.old_start, h.old_count, h.new_start, h.new_count) for h in file.hunks]
+            for file in change.files}
 
 
 def _paths(files: list[FileDiff]) -> str:
     return ", ".join(escape_for_display(file.path) for file in files[:3]) + (" …" if len(files) > 3 else "")
 
 
-def _first_difference(parsed: Change, git_change: Change) -> str:
-    mine = {file.path: file for file in parsed.files}
-    theirs = {file.path: file for file in git_change.files}
-    for path in sorted(set(theirs) - set(mine)):
-        return f"git also changes {escape_for_display(path)}, which the patch does not show"
-    for path in sorted(set(mine) - set(theirs)):
-        return f"the patch shows {escape_for_display(path)}, which git does not change that way"
-    for path in sorted(mine):
-        a, b = mine[path], theirs[path]
-        if (a.status, a.old_path, a.new_path) != (b.status, b.old_path, b.new_path):
-            return f"{escape_for_display(path)}: git {b.status.value} it, the patch shows it {a.status.value}"
-        if (a.old_mode, a.new_mode) != (b.old_mode, b.new_mode):
-            return f"{escape_for_display(path)}: git gives it mode {b.new_mode or b.old_mode}, the patch shows " \
-                   f"{a.new_mode or a.old_mode or 'no mode'}"
-        if (a.added, a.removed) != (b.added, b.removed):
-            return f"{escape_for_display(path)}: git adds {b.added} and removes {b.removed} lines, the patch shows " \
-                   f"+{a.added} -{a.removed}"
-        if [h.section for h in a.hunks] != [h.section for h in b.hunks] and len(a.hunks) == len(b.hunks):
-            return f"{escape_for_display(path)}: the text after @@ is not git's hunk heading"
-    return "other lines or hunks than git's own diff of the result"
+def _file_differences(parsed: Change, git_change: Change) -> str | None:
+    """File by file: the same files, statuses, content and hunk positions as git's own diff.
+
+    Two forms of the same content are accepted, because neither hides anything: a diff without mode
+    lines (``diff -u``) when git keeps a regular file's mode, and a binary patch whose full blob ids
+    are the blobs git writes (a ``-diff`` attribute; the gate judges such a file as hidden content).
+    """
+    mine = {_key(file): file for file in parsed.files}
+    theirs = {_key(file): file for file in git_change.files}
+    for key in sorted(set(theirs) - set(mine), key=str):
+        return f"git applies content the patch shows differently (git changes {_name(theirs[key])}, " \
+               "which the patch does not show that way)"
+    for key in sorted(set(mine) - set(theirs), key=str):
+        return f"git applies content the patch shows differently (the patch shows {_name(mine[key])}, " \
+               "which git does not change that way)"
+    for key in sorted(mine, key=str):
+        problem = _one_file_difference(mine[key], theirs[key])
+        if problem:
+            return f"git applies content the patch shows differently ({escape_for_display(mine[key].path)}: {problem})"
+    return None
+
+
+def _name(file: FileDiff) -> str:
+    if file.old_path and file.new_path and file.old_path != file.new_path:
+        return f"{escape_for_display(file.old_path)} -> {escape_for_display(file.new_path)} ({file.status.value})"
+    return f"{escape_for_display(file.path)} ({file.status.value})"
+
+
+_REGULAR = "100644"
+
+
+def _one_file_difference(a: FileDiff, b: FileDiff) -> str | None:
+    if a.status is not b.status:
+        return f"git {b.status.value} it, the patch shows it {a.status.value}"
+    modes_given = a.old_mode is not None or a.new_mode is not None
+    if modes_given and (a.old_mode, a.new_mode) != (b.old_mode, b.new_mode):
+        return f"git gives it mode {b.new_mode or b.old_mode}, the patch shows {a.new_mode or a.old_mode}"
+    if not modes_given and not _mode_kept(b):
+        return f"git gives it mode {b.new_mode or b.old_mode}, the patch shows no mode"
+    if a.binary:
+        return None if _same_blobs(a, b) else "the binary patch's blob ids are not the blobs git writes"
+    if b.binary:
+        return "git writes it as binary, the patch shows lines"
+    if len(a.hunks) != len(b.hunks):
+        return f"git's diff has {len(b.hunks)} hunk(s), the patch {len(a.hunks)}"
+    for mine, theirs in zip(a.hunks, b.hunks):
+        if [(l.kind, l.raw or l.text, l.no_newline) for l in mine.lines] != \
+                [(l.kind, l.raw or l.text, l.no_newline) for l in theirs.lines]:
+            return f"git adds {b.added} and removes {b.removed} lines, the patch shows +{a.added} -{a.removed}" \
+                if (a.added, a.removed) != (b.added, b.removed) else "other lines or hunks than git's own diff"
+        if (mine.old_start, mine.old_count, mine.new_start, mine.new_count) != \
+                (theirs.old_start, theirs.old_count, theirs.new_start, theirs.new_count):
+            return "git applies its hunks at other lines than the patch says (its @@ line numbers are not git's)"
+        if mine.section != theirs.section:
+            return "the text after @@ is not git's hunk heading"
+    return None
+
+
+def _mode_kept(git_file: FileDiff) -> bool:
+    """A patch without mode lines may stand for git's change if git keeps the mode (or creates a regular file)."""
+    if git_file.status is FileStatus.ADDED:
+        return git_file.new_mode == _REGULAR
+    if git_file.status is FileStatus.DELETED:
+        return True
+    return git_file.old_mode == git_file.new_mode
+
+
+def _same_blobs(a: FileDiff, b: FileDiff) -> bool:
+    """Full blob ids on both sides (git's diff uses --full-index; the parser's must be full to count)."""
+    return all(x and y and x.lower() == y.lower() and len(x) in (40, 64)
+               for x, y in ((a.old_blob, b.old_blob), (a.new_blob, b.new_blob)))
 
 
 def _stripspace(text: str) -> str:

@@ -201,7 +201,7 @@ def test_a_diff_after_binary_data_that_git_am_applies_is_refused(world: World, t
 def test_the_gate_check_alone_catches_a_diff_after_binary_data(world: World) -> None:
     data = _after_binary(world, "after the literal block")
     shown = parse_patch(_format_patch(world, "logo-change").encode(), "logo.mbox")
-    with pytest.raises(UserError, match=f"git also changes {DEPLOY}, which the patch does not show"):
+    with pytest.raises(UserError, match=f"git changes {DEPLOY} \\(modified\\), which the patch does not show"):
         check_git_parity(world.repo.path, world.base, data, "logo.mbox", shown)
 
 
@@ -250,10 +250,9 @@ def test_git_headers_read_otherwise_are_refused(world: World, tmp_path: Path, ed
     _gate_refuses(world, patch)
 
 
-def test_a_diff_in_the_commit_message_is_seen_because_git_applies_it(world: World, tmp_path: Path) -> None:
+def test_a_diff_in_the_commit_message_is_judged_because_git_applies_it(world: World, tmp_path: Path) -> None:
     """git mailinfo ends the message at the first "--- <name>" line; so does the parser now, so the diff
-    there is part of the change everyone sees (it used to be read as message text). The gate still
-    refuses it: a hand-made traditional diff is not the form git writes (it has no file modes)."""
+    there is part of the judged change (it used to be read as message text, and approved unseen)."""
     visible = _format_patch(world, "guide-change")
     data = visible.replace("\n---\n", "\n" + HIDDEN_DIFF + "\n---\n", 1).encode()
     [change] = parse_patch(data, "msg.mbox")
@@ -262,8 +261,9 @@ def test_a_diff_in_the_commit_message_is_seen_because_git_applies_it(world: Worl
     patch = tmp_path / "msg.mbox"
     patch.write_bytes(data)
     assert "replicas: 0" in _git_am(world, patch, tmp_path)[DEPLOY]
-    code, _, err = world.cli("gate", str(patch), "--repo", str(world.repo.path))
-    assert code == 2 and f"{DEPLOY}: git gives it mode 100644, the patch shows no mode" in err
+    check_git_parity(world.repo.path, world.base, data, "msg.mbox", [change])  # judged == applied
+    code, out, _ = world.cli("gate", str(patch), "--repo", str(world.repo.path))
+    assert code == 1 and "NOT APPROVED" in out  # alice approved the guide change, not this one
 
 
 def test_a_hunk_header_with_trailing_text_is_refused_at_the_gate(world: World, tmp_path: Path) -> None:
