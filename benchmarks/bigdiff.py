@@ -61,3 +61,21 @@ def big_diff(files: int = 120, lines_per_file: int = 1250, seed: int = 7) -> str
             written += len(body) + 1
             start += old + 7
     return "\n".join(out) + "\n"
+
+
+# -- a real diff: two releases of a large project, from a local clone ------------------------------
+# The default is SQLAlchemy rel_2_0_0..rel_2_0_40 (about 165,000 lines, 6.1 MB, 694 files): a big
+# Python code base whose releases touch code, tests, docs and CI. Nothing of it is kept here; the
+# benchmark diffs a clone the caller names (--mirror, or REVIEWER_BENCH_MIRROR).
+REAL_RANGE = "rel_2_0_0..rel_2_0_40"
+
+
+def real_diff(mirror: str, revision_range: str = REAL_RANGE) -> bytes:
+    """``git diff`` of two revisions of the repository at ``mirror`` (a work tree or a bare mirror)."""
+    import subprocess
+
+    base, head = revision_range.split("..", 1)
+    return subprocess.run(
+        ["git", "-C", mirror, "-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff", base, head],
+        check=True, capture_output=True,
+    ).stdout

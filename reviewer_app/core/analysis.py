@@ -7,9 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from reviewer_app.core import risk as risk_engine
 from reviewer_app.core import services as service_catalog
@@ -17,6 +15,9 @@ from reviewer_app.core.changeid import change_id as compute_change_id
 from reviewer_app.core.model import Change
 from reviewer_app.core.provenance import Provenance, co_authors, detect
 from reviewer_app.core.workspace import Workspace
+
+if TYPE_CHECKING:  # sqlite_utils costs a sixth of analyze's start-up; analyze never opens the store
+    import sqlite_utils
 
 
 @dataclass

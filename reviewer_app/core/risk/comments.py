@@ -33,6 +33,17 @@ _BY_NAME = {"dockerfile": "docker", "containerfile": "docker", "makefile": "make
 # Documentation formats are judged by their file role (roles.py), not by their comments.
 _NOT_LEXED = frozenset({"md", "markdown", "mdx", "rst", "adoc", "txt"})
 HUNK_WINDOW = 200  # lines of the hunk lexed before and after the matched line
+# Characters a comment of the language can start with: a match with none of them before its end
+# on its line is code, and nothing needs lexing (most hits). Unknown languages get them all.
+_HASH, _C_LIKE = "#", "/*"
+_COMMENT_STARTS = {
+    "python": _HASH, "yaml": _HASH, "bash": _HASH, "ruby": _HASH, "toml": _HASH, "docker": _HASH, "make": _HASH,
+    "elixir": _HASH, "terraform": _HASH + _C_LIKE, "php": _HASH + _C_LIKE, "sql": "-/*#", "lua": "-",
+    "ini": ";#", "powershell": "#<", "go": _C_LIKE, "javascript": _C_LIKE, "jsx": _C_LIKE, "typescript": _C_LIKE,
+    "tsx": _C_LIKE, "java": _C_LIKE, "kotlin": _C_LIKE, "rust": _C_LIKE, "csharp": _C_LIKE, "scala": _C_LIKE,
+    "c": _C_LIKE, "cpp": _C_LIKE, "swift": _C_LIKE, "groovy": _C_LIKE, "json": _C_LIKE,
+}
+_ANY_START = "#/*-;<%'"
 
 
 def _lexer_key(path: str) -> str:
@@ -67,6 +78,11 @@ def _lexer(key: str) -> Any:
 
 def lexer_for(path: str) -> Any:
     return _lexer(_lexer_key(path))
+
+
+def comment_starts(path: str) -> frozenset[str]:
+    """The characters a comment can start with in this file's language."""
+    return frozenset(_COMMENT_STARTS.get(_lexer_key(path), _ANY_START))
 
 
 def comment_spans(lexer: Any, text: str) -> list[tuple[int, int]]:

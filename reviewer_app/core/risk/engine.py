@@ -27,7 +27,7 @@ from typing import Iterable
 
 from reviewer_app.core.model import Change, FileDiff, FileStatus, Line, LineKind
 from reviewer_app.core.risk import structure
-from reviewer_app.core.risk.comments import CommentOracle, lexer_for
+from reviewer_app.core.risk.comments import CommentOracle, comment_starts, lexer_for
 from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.hits import FileView, Hit, find_hits, prepare
 from reviewer_app.core.risk.removals import (
@@ -43,8 +43,6 @@ from reviewer_app.core.risk.roles import FileRole, role_of
 from reviewer_app.core.risk.rules import SEVERITY_RANK, Rule, RuleSet, max_severity
 
 HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-# A comment can only start at one of these characters; a match with none before its end is code.
-COMMENT_STARTS = frozenset("#/-*;<%'\"")
 
 
 def shannon_entropy(text: str) -> float:
@@ -73,24 +71,60 @@ def _glob_regex(globs: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
+_WILDCARDS = re.compile(r"[*?]+")
+
+
+def _glob_literal(glob: str) -> str:
+    """A text every path the glob matches contains ("" when it cannot tell).
+
+    The longest piece between wildcards, without the slashes at its ends (``**/`` may match
+    nothing, so ``**/tests/**`` matches ``tests/x`` without "/tests/").
+    """
+    if "[" in glob or "\\" in glob:
+        return ""
+    return max((piece.strip("/") for piece in _WILDCARDS.split(glob)), key=len, default="")
+
+
+class GlobSet:
+    """A rule's include or exclude globs: a cheap substring test, then the compiled regex.
+
+    Compiling the regexes of all 60-odd glob sets costs more than the rest of a one-line analyze;
+    a set whose every glob needs a text the path lacks cannot match, and is never compiled.
+    """
+
+    def __init__(self, globs: tuple[str, ...]) -> None:
+        self.globs = globs
+        literals = {_glob_literal(glob) for glob in globs}
+        self.literals = None if "" in literals else tuple(literals)
+
+    def match(self, path: str) -> bool:
+        if self.literals is not None and not any(literal in path for literal in self.literals):
+            return False
+        pattern = _glob_regex(self.globs)
+        return pattern is not None and pattern.match(path) is not None
+
+
 def glob_match(globs: tuple[str, ...], path: str) -> bool:
-    pattern = _glob_regex(globs)
-    return pattern is not None and pattern.match(path) is not None
+    return GlobSet(globs).match(path)
 
 
 class PathFilter:
     """Which rules apply to a path: one decision per distinct (include, exclude) pair."""
 
     def __init__(self, rules: Iterable[Rule]) -> None:
-        self.groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Rule]] = {}
+        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Rule]] = {}
         for rule in rules:
-            self.groups.setdefault(rule.path_key, []).append(rule)
+            groups.setdefault(rule.path_key, []).append(rule)
+        self.groups = [(GlobSet(include), GlobSet(exclude) if exclude else None, rules)
+                       for (include, exclude), rules in groups.items()]
 
     def rules_for(self, paths: tuple[str, ...]) -> list[Rule]:
         applicable: list[Rule] = []
-        for (include, exclude), rules in self.groups.items():
-            if any(glob_match(include, p) and not (exclude and glob_match(exclude, p)) for p in paths):
-                applicable.extend(rules)
+        for include, exclude, rules in self.groups:
+            for path in paths:
+                if include.match(path) and (exclude is None or not exclude.match(path)):
+                    applicable.extend(rules)
+                    break
         return applicable
 
 
@@ -101,7 +135,7 @@ class FileContext:
     view: FileView
     role: FileRole | None
     change_added: ChangeAddedLines
-    _oracles: dict[str, CommentOracle | None] = field(default_factory=dict)
+    _oracles: dict[str, tuple[frozenset[str], CommentOracle | None]] = field(default_factory=dict)
     _shown: dict[tuple[str, int], tuple[list[str], dict[int, int]]] = field(default_factory=dict)
     _commented: tuple[list[int], set[int]] | None = None
 
@@ -118,14 +152,12 @@ class FileContext:
             return False  # a match running over several lines: never dismissed as a comment
         side = self.view.side(hit.side)
         line = side.lines[hit.index]
-        if not COMMENT_STARTS.intersection(line.text[:hit.end]):
-            return False
-        path = self.view.diff.path if hit.side == "new" else (self.view.diff.old_path or self.view.diff.path)
         if hit.side not in self._oracles:
+            path = self.view.diff.path if hit.side == "new" else (self.view.diff.old_path or self.view.diff.path)
             lexer = lexer_for(path)
-            self._oracles[hit.side] = CommentOracle(lexer) if lexer is not None else None
-        oracle = self._oracles[hit.side]
-        if oracle is None:
+            self._oracles[hit.side] = (comment_starts(path), CommentOracle(lexer) if lexer is not None else None)
+        starts, oracle = self._oracles[hit.side]
+        if oracle is None or not starts.intersection(line.text[:hit.end]):
             return False
         shown, positions = self._hunk_lines(hit.side, side.hunks[hit.index])
         return oracle.in_comment(line.text, hit.start, hit.end, shown, positions[id(line)])

@@ -148,7 +148,8 @@ def _windows(pattern: re.Pattern[str], side_text: SideText) -> list[tuple[int, i
     prefilter = prefilter_for(pattern)
     if prefilter is None:
         return whole
-    lines = literal_lines(prefilter, side_text.text, side_text.folded, side_text.starts)
+    lines = literal_lines(prefilter, side_text.text, side_text.text if prefilter.exact else side_text.folded,
+                          side_text.starts)
     if lines is None:
         return whole
     if not lines:

@@ -56,11 +56,14 @@ def _tree(pattern: PatternSource) -> Any:
 
 @dataclass(frozen=True)
 class Prefilter:
-    literals: tuple[str, ...]  # case-folded; every match contains one of them (empty: see non_ascii)
+    literals: tuple[str, ...]  # every match contains one of them (empty: see non_ascii)
     non_ascii: bool  # only text with a non-ASCII character can match
+    # The pattern is case-sensitive: literals are looked up as written in the text itself, not
+    # case-folded in the folded text ("AKIA" no longer stops at every "akia" of "Malakian").
+    exact: bool = False
 
 
-def _sequence_requirement(items: list) -> frozenset[str] | None:
+def _sequence_requirement(items: list, fold: bool = True) -> frozenset[str] | None:
     """Literals one of which every match of this sequence contains (None: cannot tell)."""
     candidates: list[frozenset[str]] = []
     run: list[str] = []
@@ -70,7 +73,7 @@ def _sequence_requirement(items: list) -> frozenset[str] | None:
             literal = "".join(run)
             # A short run with a non-ASCII character (U+FEFF alone) still proves "not ASCII".
             short_non_ascii = len(literal) < MIN_LITERAL and not literal.isascii()
-            candidates.append(frozenset({NON_ASCII if short_non_ascii else literal.casefold()}))
+            candidates.append(frozenset({NON_ASCII if short_non_ascii else literal.casefold() if fold else literal}))
             run.clear()
 
     for op, value in items:
@@ -80,15 +83,15 @@ def _sequence_requirement(items: list) -> frozenset[str] | None:
         flush()
         found: frozenset[str] | None = None
         if op is sre.SUBPATTERN:
-            found = _sequence_requirement(list(value[-1]))
+            found = _sequence_requirement(list(value[-1]), fold)
         elif op is sre.BRANCH:
-            branches = [_sequence_requirement(list(branch)) for branch in value[1]]
+            branches = [_sequence_requirement(list(branch), fold) for branch in value[1]]
             if all(branch is not None for branch in branches):
                 found = frozenset().union(*branches)  # type: ignore[arg-type]
         elif op in REPEATS and value[0] >= 1:
-            found = _sequence_requirement(list(value[2]))
+            found = _sequence_requirement(list(value[2]), fold)
         elif hasattr(sre, "ATOMIC_GROUP") and op is sre.ATOMIC_GROUP:
-            found = _sequence_requirement(list(value))
+            found = _sequence_requirement(list(value), fold)
         elif op is sre.IN and _only_non_ascii(value):
             found = frozenset({NON_ASCII})
         if found:
@@ -112,20 +115,25 @@ def _only_non_ascii(items: list) -> bool:
     return bool(items)
 
 
+_CASE_FLAG = re.compile(r"\(\?[a-zA-Z]*i|\(\?[a-zA-Z]*-[a-zA-Z]*i")
+
+
 @lru_cache(maxsize=1024)
 def prefilter_for(pattern: PatternSource) -> Prefilter | None:
     try:
         tree = _tree(pattern)
     except Exception:  # noqa: BLE001 - an unexpected parser shape only means "no pre-filter"
         return None
-    requirement = _sequence_requirement(list(tree))
+    # Any case-insensitive part (a global or local i flag) and literals must be compared folded.
+    exact = not pattern.flags & re.IGNORECASE and not _CASE_FLAG.search(pattern.pattern)
+    requirement = _sequence_requirement(list(tree), fold=not exact)
     if requirement is None:
         return None
     if requirement == {NON_ASCII}:
         return Prefilter((), True)
     if NON_ASCII in requirement:
         return None
-    return Prefilter(tuple(sorted(requirement, key=lambda s: (-len(s), s))), False)
+    return Prefilter(tuple(sorted(requirement, key=lambda s: (-len(s), s))), False, exact)
 
 
 def literal_lines(prefilter: Prefilter, text: str, folded: str, starts: list[int]) -> set[int] | None:
@@ -136,7 +144,11 @@ def literal_lines(prefilter: Prefilter, text: str, folded: str, starts: list[int
     """
     if prefilter.non_ascii:
         return None if not text.isascii() else set()
-    if not prefilter.literals or len(folded) != len(text):
+    if not prefilter.literals:
+        return None
+    if prefilter.exact:
+        folded = text
+    elif len(folded) != len(text):
         return None  # case folding changed lengths (e.g. "ß" -> "ss"): offsets would not map back
     last_line = len(starts) - 1
     # When the literals are everywhere, windows would cover most of the text anyway: scanning it

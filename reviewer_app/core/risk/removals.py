@@ -154,6 +154,7 @@ def drop_replaced(view: FileView, removed_hits: list[Hit], added_hits: list[Hit]
 
 
 _COMMENT_MARKER = re.compile(r"^\s*(?:#+|//+|--+|;+|/\*+|\*+|<!--|%+|rem\s|REM\s)[ \t]?")
+_COMMENT_LINE = re.compile(r"^[ \t]*(?:#|//|--|/\*|\*|;|<!--|%|rem\s|REM\s)", re.MULTILINE)
 _COMMENT_END = re.compile(r"\s*(?:\*/|-->)\s*$")
 MIN_COMMENTED = 4  # characters of code a commented-out line must carry ("}" or "end" say nothing)
 
@@ -169,7 +170,11 @@ def commented_out(view: FileView) -> tuple[list[int], set[int]]:
     added_lines: list[int] = []
     removed_lines: set[int] = set()
     by_hunk: dict[int, dict[str, list[int]]] = {}
-    for index, line in enumerate(view.added.lines):
+    starts = view.added.starts
+    # One scan of the joined added text finds the lines that start like a comment.
+    for found in _COMMENT_LINE.finditer(view.added.text):
+        index = bisect.bisect_right(starts, found.start()) - 1
+        line = view.added.lines[index]
         marker = _COMMENT_MARKER.match(line.text)
         if marker is None:
             continue

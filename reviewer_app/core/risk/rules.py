@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterator, Mapping
 
-import pathspec
 
 from reviewer_app.errors import UserError
 
@@ -372,6 +371,8 @@ class RuleParser:
             if "{" in pattern:
                 raise self.fail(name, f"'{pattern}': braces are not gitignore syntax; list each pattern")
         if self.strict:
+            import pathspec  # only to validate a team's globs; the engine matches with plain regexes
+
             try:
                 pathspec.GitIgnoreSpec.from_lines(patterns)
             except (ValueError, TypeError) as exc:  # pathspec reports a bad pattern as ValueError
