@@ -124,6 +124,32 @@ MIGRATIONS: list[str | list[str]] = [
         f"CREATE INDEX events_payload_change ON events({PAYLOAD_CHANGE_ID})",
         f"CREATE INDEX events_payload_principal ON events({PAYLOAD_PRINCIPAL})",
     ],
+    # 4: the inbox (core/inbox): review items fetched from the team's remote, one revision per new head.
+    """
+    CREATE TABLE inbox_items (
+        id TEXT PRIMARY KEY,              -- remote + kind + number or branch: stable across revisions
+        remote TEXT NOT NULL,
+        kind TEXT NOT NULL,               -- github-pull | gitlab-merge-request | gerrit-change | branch
+        ref TEXT NOT NULL,                -- the remote's ref (refs/pull/123/head, refs/heads/feature/x)
+        number INTEGER,                   -- pull request, merge request or Gerrit change number
+        name TEXT NOT NULL,               -- "PR #123", "MR !7", "Gerrit 4711", "feature/x"
+        state TEXT NOT NULL,              -- open | closed
+        closed_reason TEXT,               -- deleted | merged
+        head TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE inbox_revisions (
+        item_id TEXT NOT NULL REFERENCES inbox_items(id),
+        revision INTEGER NOT NULL,        -- 1, 2, ...: a new head with a new diff
+        change_id TEXT NOT NULL,
+        base TEXT NOT NULL,               -- the merge base with the default branch
+        head TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (item_id, revision)
+    );
+    CREATE INDEX inbox_revisions_change ON inbox_revisions(change_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
