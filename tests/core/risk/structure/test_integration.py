@@ -1,0 +1,85 @@
+"""How structured analysis joins the engine: one call, line rules stepping aside, never raising, lazy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reviewer_app.core.risk import load_rules
+from reviewer_app.core.risk.engine import evaluate
+from reviewer_app.core.risk.loader import _apply_team_file
+from reviewer_app.core.risk.rules import RuleSet
+from reviewer_app.core.risk.structure import analyse, format_of
+from tests.core.risk.structure.helpers import RULES, added_file, by_rule, findings
+
+ROOT = Path(__file__).resolve().parents[4]
+BUCKET = 'resource "aws_s3_bucket" "logs" {\n  bucket        = "logs"\n  force_destroy = true\n}\n'
+
+
+def test_formats_by_path() -> None:
+    assert [format_of(p) for p in ("infra/main.tf", "db/001.sql", ".github/workflows/ci.yml", "k8s/app.yaml",
+                                   "charts/a/values.yaml", "charts/a/templates/values.yaml", "app/main.py", "x.tf.json")] == [
+        "terraform", "sql", "actions", "kubernetes", "helm-values", "kubernetes", None, None]
+
+
+def test_every_structured_marker_names_a_rule_the_analysers_emit() -> None:
+    from reviewer_app.core.risk.structure.base import catalogue
+
+    marked = [rule.id for rule in RULES.rules if rule.structured]
+    assert len(marked) == 23
+    assert set(marked) <= set(catalogue())
+
+
+def team_rules(text: str) -> RuleSet:
+    rules = {rule.id: rule for rule in load_rules(None).rules}
+    _apply_team_file(rules, ".reviewer/rules/team.toml", text)
+    return RuleSet(tuple(rules[i] for i in sorted(rules)))
+
+
+def test_a_team_disable_and_override_apply_to_the_structured_finding() -> None:
+    change = added_file("infra/logs.tf", BUCKET)
+    assert by_rule(evaluate(change, team_rules('disable = ["INFRA-FORCE-DESTROY"]\n')), "INFRA-FORCE-DESTROY") == []
+    [finding] = by_rule(evaluate(change, team_rules('[[override]]\nid = "INFRA-FORCE-DESTROY"\nseverity = "critical"\n')),
+                        "INFRA-FORCE-DESTROY")
+    assert finding.severity == "critical" and finding.message.startswith("aws_s3_bucket.logs:")
+
+
+def test_structured_findings_keep_the_line_rule_s_exclusions() -> None:
+    assert by_rule(findings(added_file("modules/tests/fixtures/logs.tf", BUCKET)), "INFRA-FORCE-DESTROY") == []
+
+
+def test_an_analyser_that_crashes_leaves_the_file_to_the_line_rules(monkeypatch) -> None:
+    from reviewer_app.core.risk.structure import terraform
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(terraform, "analyse", broken)
+    outcome = analyse(added_file("infra/logs.tf", BUCKET), RULES)
+    assert outcome.findings == [] and outcome.parsed == {}
+    [finding] = by_rule(findings(added_file("infra/logs.tf", BUCKET)), "INFRA-FORCE-DESTROY")
+    assert "analyser failed (RuntimeError)" in finding.message
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["infra/x.tf", "db/x.sql", ".github/workflows/x.yml", "k8s/x.yaml", "chart/values.yaml"]),
+       st.text(alphabet=st.sampled_from(list('{}[]()"=:;,-# \n\tabcDROP*<>$\'')), max_size=200))
+def test_no_input_makes_structured_analysis_raise(path: str, text: str) -> None:
+    outcome = analyse(added_file(path, text or "x"), RULES)
+    assert set(outcome.parsed) <= {path}
+
+
+def test_a_one_line_python_change_imports_no_parser() -> None:
+    code = textwrap.dedent("""
+        import sys
+        from tests.core.risk.structure.helpers import added_file, findings
+        findings(added_file("app/main.py", "print('hello')"))
+        print(sorted(m for m in sys.modules if m in ("hcl2", "sqlglot", "lark") or m.startswith("reviewer_app.core.risk.structure.")))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
