@@ -570,3 +570,23 @@ def test_in_toto_summaries_are_reported_unverified(audited: Audited) -> None:
     code, out = audited.verify(audited.export("intoto", "audit.intoto.jsonl", signed=False))
     assert code == 1 and "FAIL" not in out, out
     assert "UNVERIFIED: " in out and "in-toto statements are not signed as a whole" in out
+
+
+@pytest.mark.parametrize("field, value, named", [
+    ("complete", "yes", "'complete' must be true or false"),
+    ("filter", "everything", "'filter' must be an object of non-empty strings"),
+    ("filter", {"author": "dana@example.com"}, "the filter names author, which no export applies"),
+    ("version", 3, "closing record version 3 is not one this program reads"),
+    ("heads", ["alice@example.com"], "has events but is not in the closing record"),
+    ("signature", 5, "the seal's signature is not an armored SSH signature"),
+    ("exporter", "alice@example.com", "the seal names no exporter"),
+    ("exported_at", "yesterday", "exported_at: not a UTC timestamp"),
+])
+def test_a_malformed_closing_record_is_named_never_a_crash(audited: Audited, signed_jsonl: Path, field: str,
+                                                           value: object, named: str) -> None:
+    lines = signed_jsonl.read_bytes().splitlines()
+    closing = json.loads(lines[-1])
+    closing[field] = value
+    signed_jsonl.write_bytes(b"\n".join([*lines[:-1], json.dumps(closing).encode()]) + b"\n")
+    code, out = audited.verify(signed_jsonl)
+    assert code == 1 and "FAIL: " in out and named in out, out
