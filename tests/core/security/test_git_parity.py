@@ -13,9 +13,9 @@ what it parsed. Each attack is first shown to work with the real ``git am``, the
 from __future__ import annotations
 
 import base64
+import re
 import email.message
 import email.policy
-import quopri
 import subprocess
 from pathlib import Path
 
@@ -309,3 +309,158 @@ def test_a_different_author_in_the_body_is_refused(world: World, tmp_path: Path)
     changes = parse_patch(data, "inbody.mbox")
     with pytest.raises(UserError, match="git records the author alice@example.com"):
         check_git_parity(world.repo.path, world.base, data, "inbody.mbox", changes)
+
+
+# --- the property: what the gate judges is what git applies ------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from reviewer_app.core.gitapply import load_changes_as_git_applies  # noqa: E402
+from reviewer_app.core.model import Change, FileStatus, Hunk, LineKind  # noqa: E402
+
+_WORDS = ["alpha", "beta", "gamma", "replicas: 3", "replicas: 0", "", "  indented", "def run():", "x = 1\r"]
+_PATHS = ["a.txt", "src/b.py", "deploy/c.yaml"]
+_UNTOUCHED = "deploy/prod.yaml"  # in every base, never changed by the generated commit
+_MUTATIONS = ["none", "move a hunk", "trailing text", "trailing diff", "duplicate a header line",
+              "shift a hunk", "hunk heading", "drop a line"]
+
+
+@st.composite
+def _scenarios(draw):  # type: ignore[no-untyped-def]
+    lines = st.lists(st.sampled_from(_WORDS), max_size=14)
+    before = draw(st.dictionaries(st.sampled_from(_PATHS), lines, min_size=1, max_size=3))
+    after: dict[str, list[str]] = {}
+    for path, old in before.items():
+        action = draw(st.sampled_from(["keep", "edit", "edit", "delete"]))
+        if action == "delete":
+            continue
+        new = list(old)
+        for _ in range(draw(st.integers(1, 4)) if action == "edit" else 0):
+            op = draw(st.sampled_from(["replace", "insert", "remove"]))
+            if op == "insert" or not new:
+                new.insert(draw(st.integers(0, len(new))), draw(st.sampled_from(_WORDS)))
+            elif op == "replace":
+                new[draw(st.integers(0, len(new) - 1))] = draw(st.sampled_from(_WORDS))
+            else:
+                del new[draw(st.integers(0, len(new) - 1))]
+        after[path] = new
+    if draw(st.booleans()):
+        after["new/e.txt"] = draw(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=5))
+    return before, after, draw(st.sampled_from(["git diff", "git format-patch"])), draw(st.integers(0, 2**16))
+
+
+def _text(lines: list[str]) -> bytes:
+    return "".join(line + "\n" for line in lines).encode()
+
+
+def _mutate(patch: str, mutation: str, seed: int, before: dict[str, list[str]]) -> str:
+    import random
+
+    rng = random.Random(seed)
+    lines = patch.split("\n")
+    hunks = [i for i, line in enumerate(lines) if line.startswith("@@ ")]
+    if mutation == "move a hunk" and len(hunks) >= 2:
+        i = rng.randrange(len(hunks))
+        end = next((j for j in range(hunks[i] + 1, len(lines))
+                    if lines[j].startswith(("@@ ", "diff --git ", "-- ")) or lines[j] == ""), len(lines))
+        block = lines[hunks[i]:end]
+        rest = lines[:hunks[i]] + lines[end:]
+        at = rng.choice([j for j, line in enumerate(rest) if line.startswith(("@@ ", "diff --git "))] or [len(rest)])
+        lines = rest[:at] + block + rest[at:]
+    elif mutation == "trailing text":
+        lines.append(rng.choice(["some trailing words", "+replicas: 0", "literal 5", "@@ -1 +1 @@"]))
+    elif mutation == "trailing diff":  # a hand-made diff of a file the change does not touch
+        lines += [f"--- a/{_UNTOUCHED}", f"+++ b/{_UNTOUCHED}", "@@ -1 +1 @@", "-replicas: 3", "+replicas: 0", ""]
+    elif mutation == "duplicate a header line":
+        headers = [i for i, line in enumerate(lines) if line.startswith(("diff --git ", "index ", "--- ", "+++ ", "new file"))]
+        if headers:
+            i = rng.choice(headers)
+            lines.insert(i, lines[i])
+    elif mutation == "shift a hunk" and hunks:
+        i = rng.choice(hunks)
+        lines[i] = re.sub(r"\+(\d+)", lambda m: f"+{int(m.group(1)) + 1}", lines[i], count=1)
+    elif mutation == "hunk heading" and hunks:
+        i = rng.choice(hunks)
+        lines[i] = lines[i].split(" @@", 1)[0] + " @@ production:"
+    elif mutation == "drop a line":
+        body = [i for i, line in enumerate(lines) if line[:1] in ("+", "-", " ") and not line.startswith(("+++", "---"))]
+        if body:
+            del lines[rng.choice(body)]
+    return "\n".join(lines)
+
+
+def _splice(content: bytes, hunks: list[Hunk]) -> bytes:
+    """The judged hunks applied at exactly their stated line numbers (an independent oracle, not git)."""
+    old_lines = content.splitlines(keepends=True)
+    out: list[bytes] = []
+    pos = 0
+    for hunk in hunks:
+        def as_bytes(line) -> bytes:  # type: ignore[no-untyped-def]
+            body = line.raw if line.raw is not None else line.text.encode("utf-8", "surrogateescape")
+            return body + (b"" if line.no_newline else b"\n")
+        old_side = [as_bytes(line) for line in hunk.lines if line.kind is not LineKind.ADDED]
+        new_side = [as_bytes(line) for line in hunk.lines if line.kind is not LineKind.REMOVED]
+        start = hunk.old_start - 1 if hunk.old_count else hunk.old_start
+        assert start >= pos and old_lines[start:start + len(old_side)] == old_side, "hunk not at its stated place"
+        out += old_lines[pos:start]
+        assert hunk.new_start == (len(out) + 1 if hunk.new_count else len(out)), "new side at another line"
+        out += new_side
+        pos = start + len(old_side)
+    return b"".join(out + old_lines[pos:])
+
+
+def _judged_result(base: dict[str, bytes], changes: list[Change]) -> dict[str, bytes]:
+    files = dict(base)
+    for change in changes:
+        for file in change.files:
+            assert not file.binary
+            new = _splice(b"" if file.old_path is None else files[file.old_path], file.hunks)
+            if file.status in (FileStatus.DELETED, FileStatus.RENAMED):
+                del files[file.old_path]  # type: ignore[arg-type]
+            if file.new_path is not None:
+                files[file.new_path] = new
+    return files
+
+
+def _tracked(repo: GitRepo) -> dict[str, bytes]:
+    return {path: (repo.path / path).read_bytes() for path in repo.git("ls-files", "-z").split("\0") if path}
+
+
+@pytest.mark.parametrize("mutation", _MUTATIONS)
+@settings(max_examples=6, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(scenario=_scenarios())
+def test_what_the_gate_judges_is_what_git_applies(tmp_path_factory: pytest.TempPathFactory, mutation: str,
+                                                  scenario) -> None:  # type: ignore[no-untyped-def]
+    """For every patch ``git apply --check`` accepts on the base (made by git, then maybe mangled): the gate
+    refuses it, or the hunks it judges, applied at their stated lines, give exactly the files git writes."""
+    before, after, form, seed = scenario
+    repo = init_repo(tmp_path_factory.mktemp("prop") / "repo")
+    repo.write_files({path: _text(lines) for path, lines in before.items()})
+    repo.write(_UNTOUCHED, "replicas: 3\n", dedent=False)
+    base = repo.commit("base")
+    repo.write_files({path: None for path in before if path not in after})
+    repo.write_files({path: _text(lines) for path, lines in after.items()})
+    head = repo.commit("change")
+    if base == head or not repo.git("diff", base, head):
+        return
+    made = repo.git("diff", "--binary", base, head) if form == "git diff" else repo.format_patch(head).decode()
+    patch_file = repo.path.parent / "change.patch"
+    patch_file.write_text(_mutate(made, mutation, seed, before))
+    repo.git("checkout", "-q", "--detach", base)
+    check = subprocess.run(["git", "-C", str(repo.path), "apply", "--check", str(patch_file)], capture_output=True)
+    if check.returncode != 0:
+        return  # git would not apply it: nothing to compare
+    try:
+        changes = load_changes_as_git_applies(str(patch_file), repo.path, base)
+    except UserError:
+        return  # refused (exit 2 at the gate): fail closed
+    base_files = _tracked(repo)
+    repo.git("apply", "--index", str(patch_file))
+    applied = _tracked(repo)
+    judged = _judged_result(base_files, changes)
+    assert judged == applied, (mutation, patch_file.read_text())
+    changed = {path for path in set(base_files) | set(applied) if base_files.get(path) != applied.get(path)}
+    shown = {p for change in changes for f in change.files for p in (f.old_path, f.new_path) if p}
+    assert changed <= shown
