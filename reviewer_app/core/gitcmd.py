@@ -24,6 +24,11 @@ _PINNED_CONFIG = [
     "-c", "color.ui=false",
     "-c", "core.autocrlf=false",
     "-c", f"core.attributesFile={os.devnull}",
+    # The hunk heading is part of the change id (docs/change-id.md). Files without a diff attribute
+    # use the "default" driver, and `diff.default.xfuncname` in any config file would change every
+    # heading; this is git's built-in rule (a line starting with a letter, '_' or '$') spelled as a
+    # pattern, which gives byte-identical headings under the C locale git_env sets.
+    "-c", "diff.default.xfuncname=^[A-Za-z_$].*",
 ]
 
 PINNED_DIFF_OPTIONS = [

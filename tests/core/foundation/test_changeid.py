@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 from reviewer_app.core.changeid import canonical_bytes, change_id
@@ -47,9 +49,38 @@ def test_user_git_config_cannot_change_the_id_of_a_range(git_repo: GitRepo, tmp_
     plain = change_id(load_git_range(git_repo.path, "HEAD~1..HEAD"))
     config = tmp_path / "gitconfig"
     config.write_text("[diff]\n\tnoprefix = true\n\talgorithm = histogram\n\tcontext = 10\n\trenames = false\n"
-                      "[core]\n\tquotePath = false\n\tabbrev = 12\n")
+                      "[core]\n\tquotePath = false\n\tabbrev = 12\n"
+                      '[diff "default"]\n\txfuncname = "^    return.*"\n')
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    assert " @@     return " in git_repo.git("diff", "HEAD~1", "HEAD")  # git itself obeys the hostile heading rule
     assert change_id(load_git_range(git_repo.path, "HEAD~1..HEAD")) == plain
+
+
+def test_the_pinned_heading_rule_is_gits_built_in_one(tmp_path: Path) -> None:
+    """The tool pins the default heading rule as a pattern; on lines of every kind (non-ASCII, CR, tabs,
+    longer than git's 80-byte cut) it must give exactly the headings of git's built-in rule."""
+    import random
+
+    from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, run_git
+    from tests.gitrepo import init_repo
+
+    rng = random.Random(7)
+    starts = ["a", "Z", "_", "$", "1", " ", "\t", "\u00e9", "\u03a9", "#", "-", "", "x" * 90, "ab   ", "q\r", "k\t "]
+    lines = [rng.choice(starts) + "".join(rng.choice("ab c\t\r$\u00e9_") for _ in range(rng.randint(0, 100)))
+             for _ in range(3000)]
+    repo = init_repo(tmp_path / "headings")
+    repo.write("f.txt", "\n".join(lines) + "\n", dedent=False)
+    repo.commit("base")
+    for index in rng.sample(range(len(lines)), 200):
+        lines[index] += " changed"
+    repo.write("f.txt", "\n".join(lines) + "\n", dedent=False)
+    repo.commit("edit")
+    stock = subprocess.run(["git", "-C", str(repo.path), "diff", "--no-color", "HEAD~1", "HEAD"],
+                           capture_output=True, check=True, env={**os.environ, "LC_ALL": "C.UTF-8"}).stdout
+    pinned = run_git(repo.path, "diff", *PINNED_DIFF_OPTIONS, "HEAD~1", "HEAD").stdout
+    headings = [line for line in stock.split(b"\n") if line.startswith(b"@@")]
+    assert len(headings) > 50 and sum(not line.endswith(b"@@") for line in headings) > 40
+    assert headings == [line for line in pinned.split(b"\n") if line.startswith(b"@@")]
 
 
 def test_rebase_that_only_moves_lines_keeps_the_id(git_repo: GitRepo) -> None:
