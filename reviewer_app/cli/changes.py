@@ -33,9 +33,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="mark the change as written without AI assistance")
     submit.set_defaults(handler=run_submit)
 
-    queue = subparsers.add_parser("queue", help="list the review queue, most dangerous first")
+    queue = subparsers.add_parser(
+        "queue", help="list the review queue, most dangerous first",
+        description="One line per review item at its latest revision (and per change submitted as a patch): risk, "
+                    "approvals have/need, what it needs from you, the highest tier it reaches, the item, the revision "
+                    "and the title. Closed items (ref deleted or merged) only with --status closed.")
     queue.add_argument("--format", choices=["text", "json"], default="text")
+    queue.add_argument("--status", choices=STATUS_CHOICES, help="only items with this status for you")
+    queue.add_argument("--service", metavar="NAME", help="only changes touching this service directly")
+    queue.add_argument("--min-level", choices=["low", "medium", "high", "critical"],
+                       help="only changes rated at least this risk level")
+    queue.add_argument("--mine", action="store_true",
+                       help="only what waits for you: needs my review, or updated since my review")
+    queue.add_argument("--as", dest="identity", metavar="EMAIL",
+                       help="whose status to show (default: git config user.email of the repository)")
+    queue.add_argument("--repo", metavar="DIR", help="the repository whose policy applies (default: the one around "
+                                                     "the current folder)")
     queue.set_defaults(handler=run_queue)
+
+    interdiff = subparsers.add_parser(
+        "interdiff", help="what the author changed between two revisions (rebase edits set apart)",
+        description="Compare two revisions of a change: OLD_CHANGE_ID NEW_CHANGE_ID, or ITEM --since-my-review (ITEM "
+                    "as the queue names it: 'PR #123', 'MR !7', 'Gerrit 4711', a branch name, or any change id of the "
+                    "item). Files the author did not touch between the two are not listed.")
+    interdiff.add_argument("old", metavar="OLD_CHANGE_ID_OR_ITEM")
+    interdiff.add_argument("new", metavar="NEW_CHANGE_ID", nargs="?")
+    interdiff.add_argument("--since-my-review", action="store_true",
+                           help="compare the item's latest revision with the last one you approved or rejected")
+    interdiff.add_argument("--as", dest="identity", metavar="EMAIL", help="who 'my' is (default: git config user.email)")
+    interdiff.add_argument("--repo", metavar="DIR", help="the repository holding the revisions' commits")
+    interdiff.add_argument("--format", choices=["text", "json"], default="text")
+    interdiff.set_defaults(handler=run_interdiff)
 
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -155,27 +183,137 @@ def run_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+STATUS_CHOICES = ("needs-my-review", "updated-since-my-review", "waiting-for-others", "approved", "rejected", "closed")
+_LEVELS = ("low", "medium", "high", "critical")
+
+
+def _me(args: argparse.Namespace, workspace: Any) -> str | None:
+    from reviewer_app.core.gitcmd import configured_email
+
+    given = getattr(args, "identity", None) or configured_email(workspace.root)
+    return given.strip().lower() if given else None
+
+
 def run_queue(args: argparse.Namespace) -> int:
     from reviewer_app.core import store
+    from reviewer_app.core.inbox.status import queue_entries
+    from reviewer_app.core.workspace import Workspace
 
+    workspace = Workspace.discover(args.repo)
     db = store.open_db(args.db)
-    rows = store.list_changes(db)
+    me = _me(args, workspace)
+    wanted = args.status.replace("-", " ") if args.status else None
+    entries = queue_entries(db, workspace.root, me, include_closed=wanted == "closed")
+    if wanted:
+        entries = [e for e in entries if e.status == wanted]
+    if args.mine:
+        entries = [e for e in entries if e.status in ("needs my review", "updated since my review")]
+    if args.service:
+        entries = [e for e in entries if args.service in e.services]
+    if args.min_level:
+        entries = [e for e in entries if _LEVELS.index(e.risk_level) >= _LEVELS.index(args.min_level)]
     unpushed = store.count_unpushed_events(db)
     if args.format == "json":
-        _print_json({"changes": rows, "unpushed_events": unpushed})
+        rows = {row["change_id"]: row for row in store.list_changes(db)}
+        _print_json({"changes": [{**rows.get(e.change_id, {}), **e.to_dict()} for e in entries],
+                     "me": me, "unpushed_events": unpushed})
         return 0
+    from reviewer_app.core.jsonout import clean
+
+    filtered = bool(wanted or args.mine or args.service or args.min_level)
+    print(clean(render_queue(entries, _terminal_width())) if entries or not filtered
+          else "No item matches these filters.")
+    if me is None:
+        print("(status for you needs an identity: --as EMAIL, or git config user.email in the repository)")
+    print(f"\n{len(entries)} item(s); {unpushed} signed event(s) not yet pushed (reviewer-app sync)")
+    return 0
+
+
+def _terminal_width() -> int | None:
+    """The terminal's width; None when the output goes to a file or a pipe (titles are then never cut)."""
+    import shutil
+
+    if not sys.stdout.isatty():
+        return None
+    return max(80, shutil.get_terminal_size((120, 24)).columns)
+
+
+def render_queue(entries: list[Any], width: int | None) -> str:
+    """A table a person can read: the title takes what the terminal has left, cut with an ellipsis."""
     from reviewer_app.core.diffparse import escape_for_display
 
-    if not rows:
-        print("The queue is empty. Add a change with: reviewer-app submit PATCH  (or --git BASE..HEAD)")
-    for row in rows:
-        level = (row["risk_level"] or "?").upper()
-        tools = ", ".join(row["ai_tools"]) if row["ai_assisted"] else "-"
-        print(f"{level:<8} {row['risk_score'] if row['risk_score'] is not None else '':>3}  "
-              f"{row['change_id'][7:19]}  {escape_for_display(row['title'])[:60]:<60}  "
-              f"{escape_for_display(row['author_email'])}  AI: {tools}")
-    print(f"\n{len(rows)} change(s); {unpushed} signed event(s) not yet pushed (reviewer-app sync)")
+    if not entries:
+        return "The queue is empty. Add a change with: reviewer-app submit PATCH (or --git BASE..HEAD), or sync the inbox"
+    head = ("RISK", "APPROVALS", "STATUS", "TIER", "ITEM", "REV", "CHANGE", "TITLE")
+    rows = []
+    for e in entries:
+        item = e.item["name"] if e.item["kind"] != "patch" else "patch"
+        status = e.status
+        if e.since_my_review:
+            s = e.since_my_review
+            status += f" ({s['files']} file{'s' if s['files'] != 1 else ''}, +{s['added']} -{s['removed']})"
+        rows.append((e.risk_level.upper(), f"{e.have}/{e.need}", status, "-" if e.max_tier is None else str(e.max_tier),
+                     item, "-" if e.revision is None else str(e.revision), e.change_id[7:19],
+                     escape_for_display(e.title) + (" [AI]" if e.ai_assisted else "")))
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head[:-1])]
+    used = sum(widths) + 2 * len(widths)
+    room = max(20, width - used) if width is not None else None
+
+    def line(cells: tuple[str, ...]) -> str:
+        title = cells[-1] if room is None or len(cells[-1]) <= room else cells[-1][:room - 1] + "…"
+        return "  ".join(c.ljust(w) for c, w in zip(cells[:-1], widths)) + "  " + title
+
+    return "\n".join([line(head), *(line(r) for r in rows)])
+
+
+def run_interdiff(args: argparse.Namespace) -> int:
+    from reviewer_app.core import store
+    from reviewer_app.core.inbox.interdiff import interdiff, render_text
+    from reviewer_app.core.workspace import Workspace
+
+    workspace = Workspace.discover(args.repo)
+    db = store.open_db(args.db)
+    if args.since_my_review:
+        if args.new:
+            raise UserError("interdiff: give ITEM --since-my-review, or OLD_CHANGE_ID NEW_CHANGE_ID, not both")
+        old_id, new_id = _since_my_review(db, args.old, _me(args, workspace))
+    else:
+        if not args.new:
+            raise UserError("interdiff: give OLD_CHANGE_ID NEW_CHANGE_ID, or ITEM --since-my-review")
+        from reviewer_app.core.decisions import resolve_change
+
+        old_id, new_id = resolve_change(db, args.old), resolve_change(db, args.new)
+    result = interdiff(db, workspace.root, old_id, new_id)
+    if args.format == "json":
+        _print_json(result)
+    else:
+        from reviewer_app.core.jsonout import clean
+
+        print(clean(render_text(result)))
     return 0
+
+
+def _since_my_review(db: Any, item_text: str, me: str | None) -> tuple[str, str]:
+    from reviewer_app.core.decisions import standing_decision
+
+    if me is None:
+        raise UserError("interdiff --since-my-review: who are you? give --as EMAIL or set git config user.email")
+    rows = db.execute("SELECT i.id, i.name FROM inbox_items i WHERE i.name = ? OR i.id = ? OR EXISTS "
+                      "(SELECT 1 FROM inbox_revisions r WHERE r.item_id = i.id AND r.change_id LIKE ?)",
+                      [item_text, item_text, (item_text if item_text.startswith("sha256:") else "sha256:" + item_text)
+                       + "%"]).fetchall()
+    if not rows:
+        raise UserError(f"{item_text}: no such review item (as the queue names it: 'PR #123', 'MR !7', a branch)")
+    if len({r[0] for r in rows}) > 1:
+        raise UserError(f"{item_text}: names several items ({', '.join(sorted({r[0] for r in rows}))}); give the item id")
+    revisions = [row[0] for row in db.execute(
+        "SELECT change_id FROM inbox_revisions WHERE item_id = ? ORDER BY revision", [rows[0][0]])]
+    for earlier in reversed(revisions[:-1]):
+        decision = standing_decision(db, earlier, me)
+        if decision is not None and decision.type in ("approve", "reject"):
+            return earlier, revisions[-1]
+    raise UserError(f"{rows[0][1]}: {me} has not approved or rejected an earlier revision "
+                    f"(revisions: {len(revisions)}); nothing to compare with")
 
 
 def _print_json(payload: Any) -> None:

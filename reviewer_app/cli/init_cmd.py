@@ -31,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.add_argument("--key", metavar="PUBKEY", action="append", default=[],
                       help="an SSH public key file that may sign for you (repeatable; default: ask, at a terminal, "
                            "among ~/.ssh/*.pub)")
+    init.add_argument("--yes", action="store_true",
+                      help="do not ask: with several keys in ~/.ssh and no --key, stop and ask for --key instead")
     init.add_argument("--no-recipes", action="store_true", help="do not print the CI recipes")
     init.set_defaults(handler=run_init)
 
@@ -81,7 +83,7 @@ def run_init(args: argparse.Namespace) -> int:
     if args.key:
         keys = [read_public_key(Path(k).expanduser()) for k in args.key]
     else:
-        keys = _choose_keys(find_public_keys(Path.home() / ".ssh"), ask=sys.stdin.isatty())
+        keys = _choose_keys(find_public_keys(Path.home() / ".ssh"), ask=sys.stdin.isatty() and not args.yes)
     tracked = run_git(root, "ls-files", "-z").stdout.decode("utf-8", "replace").split("\0")
     planned = plan_init(root, email, keys, [p for p in tracked if p])
     for path in write_init(root, planned):
