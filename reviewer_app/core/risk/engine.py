@@ -295,7 +295,9 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], cont
     hunk_index = view.side(anchor.side).hunks[anchor.index]
     hunk = view.diff.hunks[hunk_index]
     line_texts = [view.side(hit.side).lines[hit.index].text for hit in group]
-    severity, because = escalated(rule, line_texts, _texts(hunk.lines, LineKind.ADDED), _texts(hunk.lines, LineKind.REMOVED))
+    # For code commented out, "the added lines" are the commented-out ones, not the hunk's comments.
+    added_text = "\n".join(line_texts) if rule.commented_out else _texts(hunk.lines, LineKind.ADDED)
+    severity, because = escalated(rule, line_texts, added_text, _texts(hunk.lines, LineKind.REMOVED))
     lowered: list[str] = []
     if rule.preexisting_severity and anchor.side == "new" and all(hit.side == "new" for hit in group):
         reason = preexisting(rule, view, group)

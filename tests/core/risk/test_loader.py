@@ -129,3 +129,22 @@ def test_error_names_the_revision_when_read_from_one(git_repo: GitRepo) -> None:
     workspace_with(git_repo, {".reviewer/rules/team.toml": 'disable = ["GONE"]\n'})
     with pytest.raises(UserError, match=r"^\.reviewer/rules/team\.toml@HEAD: field 'disable'"):
         load_rules(Workspace(root=git_repo.path, revision="HEAD"))
+
+
+def test_the_builtin_pack_passes_the_strict_checks_its_lazy_load_skips() -> None:
+    """The built-in pack is loaded without compiling (LazyPattern); the strict parser compiles
+    every regex and glob, and a lazy pattern's flags must be those of its compiled form (the
+    pre-filter reads them before anything is compiled)."""
+    import re
+
+    from reviewer_app.core.risk.loader import BUILTIN_FILE_KEYS, builtin_rule_files, parse_rules, parse_toml
+
+    strict = [rule for label, text in builtin_rule_files()
+              for rule in parse_rules(label, parse_toml(label, text, BUILTIN_FILE_KEYS).get("rule", []), strict=True)]
+    assert sorted(rule.id for rule in strict) == sorted(rule.id for rule in load_rules(None).rules)
+    for rule in strict:
+        patterns = [rule.added, rule.removed, rule.ignore_lines, rule.file_lacks]
+        patterns += [p for e in rule.escalate for p in (e.line, e.added, e.removed)]
+        for pattern in filter(None, patterns):
+            assert pattern.flags == re.compile(pattern.pattern, re.MULTILINE).flags, (rule.id, pattern.pattern)
+
