@@ -128,7 +128,7 @@ class _Parser:
             self.i += 1
         header = _Header()
         first = self.lines[self.i] if self.i < end else ""
-        if is_mbox_from_line(first) or first.startswith("From: ") or _is_mail(self.lines, self.i, end):
+        if first.startswith("From ") or first.startswith("From: ") or _is_mail(self.lines, self.i, end):
             header = self._mail_header(end)
         elif _GIT_SHOW_COMMIT.match(first):
             header = self._git_show_header(end)
@@ -332,7 +332,7 @@ class _Parser:
         elif line.startswith("new mode "):
             file.new_mode = self._mode(line[9:], line_no)
         elif line.startswith(("rename from ", "rename old ")):
-            file.status, file.old_path = FileStatus.RENAMED, _unquote(line[12:])
+            file.status, file.old_path = FileStatus.RENAMED, _unquote(line[12:] if line.startswith("rename from ") else line[11:])
         elif line.startswith(("rename to ", "rename new ")):
             file.status, file.new_path = FileStatus.RENAMED, _unquote(line[10:] if line.startswith("rename to ") else line[11:])
         elif line.startswith("copy from "):
