@@ -95,11 +95,15 @@ class GlobSet:
     def __init__(self, globs: tuple[str, ...]) -> None:
         self.globs = globs
         literals = {_glob_literal(glob) for glob in globs}
-        self.literals = None if "" in literals else tuple(literals)
+        self.literals: frozenset[str] | None = None if "" in literals else frozenset(literals)
 
-    def match(self, path: str) -> bool:
-        if self.literals is not None and not any(literal in path for literal in self.literals):
-            return False
+    def match(self, path: str, present: frozenset[str] | None = None) -> bool:
+        """Whether a glob matches ``path``; ``present``: the literals known to occur in it."""
+        if self.literals is not None:
+            if present is None:
+                present = frozenset(literal for literal in self.literals if literal in path)
+            if self.literals.isdisjoint(present):
+                return False
         pattern = _glob_regex(self.globs)
         return pattern is not None and pattern.match(path) is not None
 
@@ -117,12 +121,16 @@ class PathFilter:
             groups.setdefault(rule.path_key, []).append(rule)
         self.groups = [(GlobSet(include), GlobSet(exclude) if exclude else None, rules)
                        for (include, exclude), rules in groups.items()]
+        # Every literal of every glob set, each looked for once per path.
+        self.literals = sorted({literal for include, exclude, _ in self.groups for globs in (include, exclude)
+                                if globs is not None and globs.literals for literal in globs.literals})
 
     def rules_for(self, paths: tuple[str, ...]) -> list[Rule]:
         applicable: list[Rule] = []
+        seen = [(path, frozenset(literal for literal in self.literals if literal in path)) for path in paths]
         for include, exclude, rules in self.groups:
-            for path in paths:
-                if include.match(path) and (exclude is None or not exclude.match(path)):
+            for path, present in seen:
+                if include.match(path, present) and (exclude is None or not exclude.match(path, present)):
                     applicable.extend(rules)
                     break
         return applicable
@@ -336,11 +344,11 @@ def preexisting(rule: Rule, view: FileView, group: list[Hit]) -> str:
     """Why an added hit is no new risk: a removed line of the same edit already matched (e.g. an
     action bumped from one tag to another was unpinned before too); "" when it is new."""
     assert rule.added is not None
-    added, removed = view.added, view.removed
-    blocks = {added.blocks[hit.index] for hit in group}
+    added_blocks, removed_blocks = view.blocks
+    blocks = {added_blocks[hit.index] for hit in group}
     subjects = {_subject(rule, view.added.lines[hit.index].text) for hit in group}
-    for index, block in enumerate(removed.blocks):
-        if block in blocks and _subject(rule, removed.lines[index].text) in subjects - {None}:
+    for index, block in enumerate(removed_blocks):
+        if block in blocks and _subject(rule, view.removed.lines[index].text) in subjects - {None}:
             return "the edited line already did this before the change"
     return ""
 

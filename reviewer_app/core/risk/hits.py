@@ -27,9 +27,6 @@ class SideText:
     lines: list[Line] = field(default_factory=list)
     hunks: list[int] = field(default_factory=list)  # index of the hunk each line belongs to
     order: list[int] = field(default_factory=list)  # position of the line among all the file's lines
-    # The edit each line belongs to: a run of changed lines between context lines. A removed and
-    # an added line with the same block number are two sides of one edit.
-    blocks: list[int] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)  # offset of each line in ``text``
     text: str = ""
     _folded: str | None = None
@@ -67,6 +64,7 @@ class FileView:
     added: SideText
     removed: SideText
     _new_text: str | None = None
+    _blocks: tuple[list[int], list[int]] | None = None
 
     @property
     def new_text(self) -> str:
@@ -80,33 +78,48 @@ class FileView:
     def side(self, name: str) -> SideText:
         return self.added if name == "new" else self.removed
 
+    @property
+    def blocks(self) -> tuple[list[int], list[int]]:
+        """The edit each added and each removed line belongs to: a run of changed lines between
+        context lines. A removed and an added line with the same number are two sides of one edit.
+        Computed when first asked (only where a rule has hits on both sides)."""
+        if self._blocks is None:
+            added: list[int] = []
+            removed: list[int] = []
+            block = 0
+            for hunk in self.diff.hunks:
+                block += 1
+                changed = False
+                for line in hunk.lines:
+                    if line.kind is LineKind.ADDED:
+                        added.append(block)
+                    elif line.kind is LineKind.REMOVED:
+                        removed.append(block)
+                    elif changed:
+                        block += 1  # a context line after changed lines ends the edit
+                    changed = line.kind is not LineKind.CONTEXT
+            self._blocks = (added, removed)
+        return self._blocks
+
 
 def prepare(diff: FileDiff) -> FileView:
     added, removed = SideText(), SideText()
     added_texts: list[str] = []
     removed_texts: list[str] = []
     position = 0
-    block = 0
     for hunk_index, hunk in enumerate(diff.hunks):
-        block += 1
-        changed = False
         for line in hunk.lines:
             kind = line.kind
             if kind is LineKind.ADDED:
                 added.lines.append(line)
                 added.hunks.append(hunk_index)
                 added.order.append(position)
-                added.blocks.append(block)
                 added_texts.append(line.text)
             elif kind is LineKind.REMOVED:
                 removed.lines.append(line)
                 removed.hunks.append(hunk_index)
                 removed.order.append(position)
-                removed.blocks.append(block)
                 removed_texts.append(line.text)
-            elif changed:
-                block += 1  # a context line after changed lines ends the edit
-            changed = kind is not LineKind.CONTEXT
             position += 1
     for side, texts in ((added, added_texts), (removed, removed_texts)):
         side.text = "\n".join(texts)

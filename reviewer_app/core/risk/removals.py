@@ -16,7 +16,7 @@ import re
 from collections import Counter
 
 from reviewer_app.core.model import Change, LineKind
-from reviewer_app.core.risk.hits import FileView, Hit, find_hits
+from reviewer_app.core.risk.hits import FileView, Hit, SideText, find_hits
 from reviewer_app.core.risk.rules import Rule
 
 
@@ -81,14 +81,28 @@ def _comes_back(text: str, added: list[str]) -> bool:
 
 
 def drop_kept(rule: Rule, view: FileView, removed_hits: list[Hit]) -> list[Hit]:
-    """Removed hits that are really moves (``ignore_moved``) or offset by additions (``net_removed``)."""
+    """Removed hits that are really moves (``ignore_moved``) or offset by additions (``net_removed``).
+
+    The removed pattern runs again on added lines, but only on those that can matter: the added
+    lines of the hunks with a removed hit (net_removed counts per hunk), and the added lines holding
+    the first word of a removed match (a moved match is the same text, so its line holds that word).
+    On a large file, scanning every added line with a broad pattern cost more than all the rest.
+    """
     assert rule.removed is not None
-    on_added = find_hits(rule.removed, view.added, "new")
+    added = view.added
+    wanted: set[int] = set()
+    if rule.net_removed:
+        hunks = {view.removed.hunks[hit.index] for hit in removed_hits}
+        wanted.update(index for index, hunk in enumerate(added.hunks) if hunk in hunks)
+    if rule.ignore_moved:
+        words = {hit.matched.split()[0] for hit in removed_hits if hit.matched.split()}
+        wanted.update(index for index, line in enumerate(added.lines) if any(word in line.text for word in words))
+    on_added = _hits_on_lines(rule, added, sorted(wanted))
     if rule.ignore_moved:
         kept = {_normalize(hit.matched) for hit in on_added}
         removed_hits = [hit for hit in removed_hits if _normalize(hit.matched) not in kept]
     if rule.net_removed:
-        added_per_hunk = Counter(view.added.hunks[hit.index] for hit in on_added)
+        added_per_hunk = Counter(added.hunks[hit.index] for hit in on_added)
         removed_per_hunk = Counter(view.removed.hunks[hit.index] for hit in removed_hits)
         removed_hits = [
             hit for hit in removed_hits
@@ -97,12 +111,35 @@ def drop_kept(rule: Rule, view: FileView, removed_hits: list[Hit]) -> list[Hit]:
     return removed_hits
 
 
+def _hits_on_lines(rule: Rule, side: SideText, indexes: list[int]) -> list[Hit]:
+    """Hits of the rule's removed pattern on some lines of a side, indexed as in the whole side."""
+    assert rule.removed is not None
+    if not indexes:
+        return []
+    if len(indexes) == len(side.lines):
+        return find_hits(rule.removed, side, "new")
+    subset = SideText()
+    offset = 0
+    for index in indexes:
+        line = side.lines[index]
+        subset.lines.append(line)
+        subset.hunks.append(side.hunks[index])
+        subset.order.append(side.order[index])
+        subset.starts.append(offset)
+        offset += len(line.text) + 1
+    subset.text = "\n".join(line.text for line in subset.lines)
+    found = find_hits(rule.removed, subset, "new")
+    for hit in found:
+        hit.index = indexes[hit.index]
+    return found
+
+
 def _normalize(text: str) -> str:
     return " ".join(text.split())
 
 
 class ChangeAddedLines:
-    """The added lines of a whole change, whitespace-normalised, built on first use.
+    """The added lines of a whole change, stripped, built on first use.
 
     Answers "did this removed line move to another file?" (a probe moved into values.yaml).
     """
@@ -116,7 +153,7 @@ class ChangeAddedLines:
             self._lines = set()
             if self.change is not None:
                 self._lines = {
-                    _normalize(line.text) for diff in self.change.files for hunk in diff.hunks
+                    line.text.strip() for diff in self.change.files for hunk in diff.hunks
                     for line in hunk.lines if line.kind is LineKind.ADDED
                 }
         return text in self._lines
@@ -135,12 +172,12 @@ def drop_still_present(view: FileView, removed_hits: list[Hit], change_added: Ch
     kept: list[Hit] = []
     in_file: set[str] | None = None
     for hit in removed_hits:
-        line = _normalize(view.removed.lines[hit.index].text)
+        line = view.removed.lines[hit.index].text.strip()
         if in_file is None:
-            in_file = {_normalize(added.text) for added in view.added.lines}
+            in_file = {added.text.strip() for added in view.added.lines}
         if line in in_file:
             continue
-        if len(line) >= len(_normalize(hit.matched)) + MOVED_LINE_MIN_EXTRA and line in change_added:
+        if len(line) >= len(hit.matched.strip()) + MOVED_LINE_MIN_EXTRA and line in change_added:
             continue
         kept.append(hit)
     return kept
@@ -149,8 +186,9 @@ def drop_still_present(view: FileView, removed_hits: list[Hit], change_added: Ch
 def drop_replaced(view: FileView, removed_hits: list[Hit], added_hits: list[Hit]) -> list[Hit]:
     """One finding per edit: a removed hit whose edit (block of changed lines) also has an added
     hit of the same rule is the same concern; the new side reports it."""
-    edited = {view.added.blocks[hit.index] for hit in added_hits if hit.side == "new"}
-    return [hit for hit in removed_hits if view.removed.blocks[hit.index] not in edited]
+    added_blocks, removed_blocks = view.blocks
+    edited = {added_blocks[hit.index] for hit in added_hits if hit.side == "new"}
+    return [hit for hit in removed_hits if removed_blocks[hit.index] not in edited]
 
 
 _COMMENT_MARKER = re.compile(r"^\s*(?:#+|//+|--+|;+|/\*+|\*+|<!--|%+|rem\s|REM\s)[ \t]?")
