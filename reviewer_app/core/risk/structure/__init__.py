@@ -42,6 +42,7 @@ MODULES = {
     "sql": "reviewer_app.core.risk.structure.sql",
 }
 MAX_FILE_LINES = 20_000  # a bigger manifest or migration is generated; its line rules judge it
+MAX_FILE_CHARS = 1_000_000
 
 
 def format_of(path: str) -> str | None:
@@ -124,7 +125,9 @@ def analyse(change: Change, rules: RuleSet) -> Outcome:
     for position, (_, diff, fmt) in enumerate(candidates):
         file_sides = sides[position]
         emitter = Emitter(file_sides, rules)
-        if max(len(file_sides.old.numbers), len(file_sides.new.numbers)) > MAX_FILE_LINES:
+        if sum(len(hunk.lines) for hunk in diff.hunks) > MAX_FILE_LINES or max(
+                len(file_sides.old.text) if file_sides.old.complete else 0,
+                len(file_sides.new.text) if file_sides.new.complete else 0) > MAX_FILE_CHARS:
             outcome.notes[diff.path] = (fmt, f"{fmt} structure not analysed: the file is too large")
             continue
         try:

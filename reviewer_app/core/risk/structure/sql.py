@@ -23,81 +23,110 @@ from reviewer_app.core.risk.structure.base import Emitter, Parsed
 from reviewer_app.core.risk.structure.texts import FileSides, Side
 
 DIALECTS = ("postgres", "mysql")
-RISKY_WORDS = re.compile(r"\b(DROP|TRUNCATE|DELETE|UPDATE|ALTER|RENAME)\b", re.IGNORECASE)
+RISKY_WORDS = re.compile(r"\b(DROP|TRUNCATE|DELETE|UPDATE|ALTER|RENAME)\b|\bCREATE\s+(UNIQUE\s+)?INDEX\b", re.IGNORECASE)
+# Strings, quoted names, comments and dollar-quoted bodies (whose ';' ends nothing), or a ';'.
+LEXEMES = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|--[^\n]*|/\*.*?\*/|\$(?P<tag>\w*)\$.*?\$(?P=tag)\$|;", re.DOTALL)
+CREATED_TABLE = re.compile(r"\bCREATE\s+(?:(?:GLOBAL|LOCAL|TEMP|TEMPORARY|UNLOGGED)\s+)*TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.]+)", re.IGNORECASE)
+FIRST_WORD = re.compile(r"\S+")
+# Words a SQL statement starts with; a changed statement starting otherwise (``op.drop_table(``,
+# a psql meta-command) is not SQL sqlglot should judge, so the file goes back to the line rules.
+STATEMENT_STARTS = frozenset("""SELECT INSERT UPDATE DELETE CREATE ALTER DROP TRUNCATE WITH GRANT REVOKE BEGIN COMMIT
+ROLLBACK SET RESET COMMENT VACUUM ANALYZE ANALYSE REINDEX CLUSTER COPY DO LOCK RENAME EXPLAIN CALL EXECUTE EXEC PREPARE
+DEALLOCATE DECLARE FETCH CLOSE LISTEN NOTIFY UNLISTEN REFRESH SAVEPOINT RELEASE START END USE SHOW DESCRIBE REPLACE
+MERGE VALUES TABLE ABORT CHECKPOINT DISCARD LOAD MOVE REASSIGN SECURITY IMPORT PRAGMA ATTACH DETACH OPTIMIZE UPSERT""".split())
 
 
 @dataclass
 class Statement:
+    offset: int  # where the statement starts in the side's text
+    first_line: int  # the 0-based line of the side's text it starts on
     text: str
-    tokens: list[Any]
-    tree: Any  # a sqlglot expression, or None when it did not parse
-
-    offset: int = 0  # where the statement's text starts in the side's text
+    masked: str  # the text with strings and comments blanked (newlines kept)
+    tokens: list[Any] | None = None
+    tree: Any = None  # a sqlglot expression once parsed
 
     def culprit(self, side: Side, *words: str) -> tuple[int, tuple[int, int]]:
         """(real line, column span) of the first token spelled as one of ``words`` (else the first token)."""
         wanted = {w.upper() for w in words}
-        token = next((t for t in self.tokens if t.text.upper() in wanted), self.tokens[0] if self.tokens else None)
-        if token is None:
-            return 0, (0, 0)
-        line_start = side.text.rfind("\n", 0, token.start) + 1
-        column = token.start - line_start
-        return side.real_line(token.line - 1), (column, column + len(token.text))
+        tokens = self.tokens or []
+        token = next((t for t in tokens if t.text.upper() in wanted), tokens[0] if tokens else None)
+        start = self.offset + (token.start if token is not None else len(self.masked) - len(self.masked.lstrip()))
+        line_start = side.text.rfind("\n", 0, start) + 1
+        index = side.text.count("\n", 0, start)
+        width = len(token.text) if token is not None else 0
+        return side.real_line(index), (start - line_start, start - line_start + width)
+
+    def lines(self, side: Side) -> set[int]:
+        """The real numbers of the lines holding the statement's code (not its comments)."""
+        return {side.real_line(self.first_line + number) for number, text in enumerate(self.masked.split("\n")) if text.strip()}
 
 
 def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     if not sides.new.exists:
         return Parsed(True)  # a migration file deleted whole runs nothing
-    try:
-        statements = _statements(sides.new.text)
-    except Exception as exc:  # noqa: BLE001 - sqlglot raises TokenError, ParseError and others
-        return Parsed(False, f"the file did not parse as SQL ({type(exc).__name__}), so line rules judged it")
-    changed = [s for s in statements if any(sides.new.real_line(t.line - 1) in sides.new.changed for t in s.tokens)]
+    side = sides.new
+    statements = _split(side.text)
+    changed = [s for s in statements if s.lines(side) & side.changed]
     for statement in changed:
-        # Unreadable, or sqlglot's catch-all Command holding a risky keyword, or not SQL at all.
-        risky_command = _is_command(statement.tree) and RISKY_WORDS.search(_code_only(statement))
-        if statement.tree is None or risky_command or not _is_statement(statement.tree):
-            line = statement.culprit(sides.new)[0]
+        first = FIRST_WORD.search(statement.masked)
+        if first and first.group(0).upper().rstrip("(") not in STATEMENT_STARTS:
+            line = statement.culprit(side)[0]
+            return Parsed(False, f"the statement at line {line} is not SQL, so line rules judged this file")
+    risky = [s for s in changed if RISKY_WORDS.search(s.masked)]
+    for statement in risky:
+        try:
+            _parse(statement)
+        except Exception as exc:  # noqa: BLE001 - sqlglot raises TokenError, ParseError and others
+            line = statement.culprit(side)[0]
+            return Parsed(False, f"the SQL statement at line {line} could not be parsed ({type(exc).__name__}), so line rules judged this file")
+        if _is_command(statement.tree):  # sqlglot's catch-all: it did not understand the statement
+            line = statement.culprit(side)[0]
             return Parsed(False, f"the SQL statement at line {line} could not be parsed, so line rules judged this file")
-    created = {_table_name(s.tree.this) for s in statements if _kind(s.tree) == "create_table"}
-    for statement in changed:
-        _judge(statement, sides.new, emit, created)
+    masked_all = "".join(s.masked + ";" for s in statements)
+    created = {m.group(1).split(".")[-1].lower() for m in CREATED_TABLE.finditer(masked_all)}
+    for statement in risky:
+        _judge(statement, side, emit, created)
     return Parsed(True)
 
 
-def _statements(text: str) -> list[Statement]:
-    from sqlglot import tokens as sqlglot_tokens
+def _split(text: str) -> list[Statement]:
+    """Statements split at the semicolons outside strings, comments and dollar-quoted bodies (in C, by ``re``)."""
+    statements: list[Statement] = []
+    masked_parts: list[str] = []
+    start = position = line = 0
+    for match in LEXEMES.finditer(text):
+        masked_parts.append(text[position:match.start()])
+        if match.group(0) == ";":
+            masked = "".join(masked_parts)
+            statements.append(Statement(start, line, text[start:match.start()], masked))
+            line += masked.count("\n")
+            masked_parts = []
+            start = match.end()
+        else:
+            masked_parts.append(re.sub(r"[^\n]", " ", match.group(0)))
+        position = match.end()
+    masked_parts.append(text[position:])
+    statements.append(Statement(start, line, text[start:], "".join(masked_parts)))
+    return [s for s in statements if s.masked.strip()]
+
+
+def _parse(statement: Statement) -> None:
     from sqlglot.dialects.dialect import Dialect
 
-    last_error: Exception | None = None
+    error: Exception | None = None
     for name in DIALECTS:
         dialect = Dialect.get_or_raise(name)
         try:
-            all_tokens = dialect.tokenize(text)
+            tokens = dialect.tokenize(statement.text)
+            trees = dialect.parser().parse(tokens, statement.text)
         except Exception as exc:  # noqa: BLE001 - try the next dialect
-            last_error = exc
+            error = exc
             continue
-        groups: list[list[Any]] = [[]]
-        for token in all_tokens:
-            if token.token_type is sqlglot_tokens.TokenType.SEMICOLON:
-                groups.append([])
-            else:
-                groups[-1].append(token)
-        statements = []
-        failed = False
-        for group in groups:
-            if not group:
-                continue
-            source = text[group[0].start:group[-1].end + 1]
-            try:
-                tree = dialect.parse(source)[0] if source.strip() else None
-            except Exception:  # noqa: BLE001 - judged below: a risky unreadable statement fails closed
-                tree = None
-                failed = True
-            statements.append(Statement(source, group, tree))
-        if not failed or name == DIALECTS[-1]:
-            return statements
-    raise last_error or ValueError("no SQL dialect could read the file")
+        statement.tokens, statement.tree = tokens, trees[0] if trees else None
+        if statement.tree is not None and not _is_command(statement.tree):
+            return
+    if statement.tree is None:
+        raise error or ValueError("empty statement")
 
 
 def _emit(emit: Emitter, rule: str, statement: Statement, side: Side, words: tuple[str, ...], message: str,
@@ -106,36 +135,10 @@ def _emit(emit: Emitter, rule: str, statement: Statement, side: Side, words: tup
     emit.emit(rule, "new", line, message, severity=severity, span=span)
 
 
-def _is_statement(tree: Any) -> bool:
-    """A SQL statement (not a bare expression: ``op.drop_column(...)`` in a .sql file is not SQL)."""
-    from sqlglot import exp
-
-    kinds = tuple(getattr(exp, name) for name in (
-        "DDL", "DML", "Query", "Command", "Create", "Drop", "Alter", "TruncateTable", "Set", "Transaction",
-        "Commit", "Rollback", "Grant", "Revoke", "Merge", "Use", "Comment", "Copy", "Pragma", "Analyze",
-        "Describe", "Show", "Execute", "Cache", "Refresh", "LoadData", "Kill", "Declare") if hasattr(exp, name))
-    return isinstance(tree, kinds)
-
-
 def _is_command(tree: Any) -> bool:
     from sqlglot import exp
 
     return isinstance(tree, exp.Command)
-
-
-def _code_only(statement: Statement) -> str:
-    """The statement's keywords and names, without string literals (comments are not tokens)."""
-    from sqlglot.tokens import TokenType
-
-    return " ".join(t.text for t in statement.tokens if t.token_type not in (TokenType.STRING, TokenType.NATIONAL_STRING))
-
-
-def _kind(tree: Any) -> str:
-    from sqlglot import exp
-
-    if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE":
-        return "create_table"
-    return ""
 
 
 def _table_name(node: Any) -> str:

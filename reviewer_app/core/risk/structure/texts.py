@@ -20,7 +20,7 @@ import subprocess
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from reviewer_app.core.model import FileDiff, FileStatus, LineKind
 
@@ -44,14 +44,34 @@ def repository(path: Path | None) -> Iterator[None]:
 
 @dataclass(slots=True)
 class Side:
-    """One side of a file: its text, the real line number of each of its lines, the lines changed."""
+    """One side of a file: its text, the real line number of each of its lines, the lines changed.
 
-    text: str
-    numbers: list[int]
+    A fragment (hunks only) is assembled on first use: most analysers decline a fragment unread.
+    """
+
+    _text: str | None
+    _numbers: list[int] | None
     changed: set[int] = field(default_factory=set)  # real numbers of the added (new) or removed (old) lines
     complete: bool = True
     exists: bool = True  # False for the old side of an added file and the new side of a deleted one
     _lines: list[str] | None = None
+    _build: Callable[[], tuple[str, list[int]]] | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._assemble()
+        return self._text  # type: ignore[return-value]
+
+    @property
+    def numbers(self) -> list[int]:
+        if self._numbers is None:
+            self._assemble()
+        return self._numbers  # type: ignore[return-value]
+
+    def _assemble(self) -> None:
+        text, numbers = self._build() if self._build is not None else ("", [])
+        self._text, self._numbers = text, numbers
 
     @property
     def lines(self) -> list[str]:
@@ -177,13 +197,17 @@ def _full_side(text: str, diff: FileDiff, kind: LineKind) -> Side:
 
 
 def _fragment_side(diff: FileDiff, kind: LineKind) -> Side:
-    """The hunks' lines of one side (context plus that side's changes), in order."""
+    """The hunks' lines of one side (context plus that side's changes), in order, assembled on first use."""
     attr = "new_no" if kind is LineKind.ADDED else "old_no"
-    texts: list[str] = []
-    numbers: list[int] = []
-    for hunk in diff.hunks:
-        for line in hunk.lines:
-            if line.kind is LineKind.CONTEXT or line.kind is kind:
-                texts.append(line.text)
-                numbers.append(getattr(line, attr) or 0)
-    return Side("\n".join(texts) + ("\n" if texts else ""), numbers, _changed(diff, kind), complete=False)
+
+    def build() -> tuple[str, list[int]]:
+        texts: list[str] = []
+        numbers: list[int] = []
+        for hunk in diff.hunks:
+            for line in hunk.lines:
+                if line.kind is LineKind.CONTEXT or line.kind is kind:
+                    texts.append(line.text)
+                    numbers.append(getattr(line, attr) or 0)
+        return "\n".join(texts) + ("\n" if texts else ""), numbers
+
+    return Side(None, None, _changed(diff, kind), complete=False, _build=build)

@@ -78,7 +78,13 @@ def test_from_hunks_only_the_statements_the_change_wrote_count() -> None:
 
 def test_python_in_a_sql_file_falls_back_to_line_rules_with_a_note() -> None:
     [finding] = [f for f in findings(added_file(MIGRATION, '    op.drop_table("legacy_orders")\n')) if f.rule == "DB-DROP-TABLE"]
-    assert "could not be parsed" in finding.message
+    assert "is not SQL, so line rules judged this file" in finding.message
+
+
+def test_an_unreadable_risky_statement_falls_back_to_line_rules() -> None:
+    found = [f for f in findings(added_file(MIGRATION, "DROP TABLE orders CASCADE GARBAGE ((;\n")) if f.rule == "DB-DROP-TABLE"]
+    assert [f.severity for f in found] == ["critical"]
+    assert "could not be parsed" in found[0].message
 
 
 def test_a_modified_migration_in_a_range_is_read_whole(git_repo: GitRepo) -> None:
