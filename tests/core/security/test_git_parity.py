@@ -218,18 +218,21 @@ def test_content_after_a_delta_block_is_refused(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "delta")
     blob = bytes(range(256)) * 40
     repo.write("firmware.bin", blob)
+    repo.write("deploy.yaml", "replicas: 3\n", dedent=False)
     base = repo.commit("firmware")
     repo.write("firmware.bin", blob[:5000] + b"patched" + blob[5007:])
-    repo.write("deploy.yaml", "replicas: 3\n", dedent=False)
     repo.commit("patch firmware")
     patch = repo.format_patch().decode()
-    assert "\ndelta " in patch
+    assert "\ndelta " in patch  # git sent a delta against the old firmware
     cut = patch.index("\n-- \n")
     hidden = "--- a/deploy.yaml\n+++ b/deploy.yaml\n@@ -1 +1 @@\n-replicas: 3\n+replicas: 0\n"
     data = (patch[:cut] + "\n" + hidden + patch[cut:]).encode()
+    (tmp_path / "fw.mbox").write_bytes(data)
+    repo.git("checkout", "-q", "--detach", base)
+    repo.git("apply", str(tmp_path / "fw.mbox"))
+    assert (repo.path / "deploy.yaml").read_text() == "replicas: 0\n"  # git applies what follows the delta
     with pytest.raises(UserError, match="unexpected line after the binary data of firmware.bin"):
         parse_patch(data, "fw.mbox")
-    assert base
 
 
 # --- (c) git headers this parser would read otherwise --------------------------------------------------
