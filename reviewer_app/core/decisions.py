@@ -168,16 +168,22 @@ def draft_decision(db: "sqlite_utils.Database", change_id: str, decision: str, a
 
 
 def config_workspace(workspace_root: Path | None, analysis: dict[str, Any]) -> "Workspace":
-    """Where policy and allowed signers are read: the change's base when the repository holds it (as the
-    gate does, so a change cannot edit its own judge), else the work tree."""
+    """Where policy and allowed signers are read: the change's base when the repository holds it and it has
+    the configuration (so a change cannot edit its own judge), else the work tree."""
     from reviewer_app.core.gitcmd import run_git
     from reviewer_app.core.workspace import Workspace
+
+    from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH
 
     base = analysis.get("base")
     if workspace_root is not None and base:
         probe = run_git(workspace_root, "cat-file", "-e", f"{base}^{{commit}}", check=False)
         if probe.returncode == 0:
-            return Workspace(root=workspace_root, revision=base)
+            at_base = Workspace(root=workspace_root, revision=base)
+            # A branch older than the team's configuration: its merge base has no .reviewer/ yet, while the
+            # gate reads the target branch's tip; the work tree is then the better guess.
+            if at_base.read_bytes(ALLOWED_SIGNERS_PATH) is not None:
+                return at_base
     return Workspace(root=workspace_root)
 
 

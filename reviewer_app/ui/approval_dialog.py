@@ -68,6 +68,10 @@ class ApprovalDialog(QDialog):
         self.setMinimumWidth(620)
 
         state = detail.approval
+        signing = detail.revision_note or "a change opened as a patch"
+        self.revision_label = QLabel(f"Signing {signing}: change {detail.change_id[:19]}…; a later revision needs a "
+                                     "new decision", self)
+        self.revision_label.setWordWrap(True)
         self.state_label = QLabel(state.headline(), self)
         self.state_label.setWordWrap(True)
         listed = "\n".join(f"{'✔ met' if r.met else '✘ missing'}: {r.description}" for r in state.requirements)
@@ -126,6 +130,7 @@ class ApprovalDialog(QDialog):
         form.addRow("Signing as:", QLabel(settings.identity or "(no identity: set it in Settings)", self))
         form.addRow("Key:", key_row)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.revision_label)
         layout.addWidget(self.state_label)
         layout.addWidget(self.requirements)
         layout.addWidget(self.signed_label)

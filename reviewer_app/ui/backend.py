@@ -42,10 +42,26 @@ class QueueRow:
     submitted_at: str | None
     status: str
     source: str = ""
+    item_name: str = ""  # "PR #12", "MR !7", "Gerrit 4711", a branch; "" for a change submitted as a patch
+    revision: int | None = None
+    previous_change_id: str | None = None
+    since_my_review: dict[str, Any] | None = None  # {files, added, removed, since_change_id}
+    rebased: bool = False  # the item's latest head is a rebase that kept this change id (approvals count)
 
     def search_text(self) -> str:
-        parts = [self.title, self.author_name, self.author_email, *self.services, *self.ai_tools, self.status]
+        parts = [self.title, self.author_name, self.author_email, *self.services, *self.ai_tools, self.status,
+                 self.item_name]
         return " ".join(parts).lower()
+
+    def badge(self) -> str:
+        """The queue's note beside the status: what changed since my review, or that a rebase kept the id."""
+        if self.since_my_review:
+            s = self.since_my_review
+            return (f"updated since your review: {s['files']} file{'s' if s['files'] != 1 else ''}, "
+                    f"+{s['added']} \u2212{s['removed']}")
+        if self.rebased:
+            return "rebased, diff unchanged: approvals still count"
+        return ""
 
 
 @dataclass
@@ -68,6 +84,8 @@ class ChangeDetail:
     graph: dict[str, Any]  # graph_export: nodes[{id,name,kind,tier,owner,affected}], edges[{source,target,kind}]
     findings: list[dict[str, Any]]
     generated_paths: set[str]
+    revision_note: str = ""  # "revision 2 of PR #12 (origin)": what an approval of this change signs
+    since_review_id: str | None = None  # the earlier revision I approved or rejected, for "changes since my review"
 
 
 # --- services out of the analysis JSON -----------------------------------------------------------
@@ -125,29 +143,72 @@ def queue_status(state: approvals.ApprovalState, me: str, authors: set[str] = fr
 
 
 def load_queue(db_path: Path | None, workspace_root: Path | None, me: str) -> list[QueueRow]:
+    """Every review item once, at its latest revision (core.inbox.status), plus changes opened as patches."""
+    from reviewer_app.core.inbox.status import queue_entries
+
     db = store.open_db(db_path)
     config_cache: dict[str | None, Any] = {}  # policy and signers per base commit, read once per refresh
     try:
+        items = {row["change_id"]: row for row in store.list_changes(db)}
         rows = []
-        for item in store.list_changes(db):
-            analysis = store.get_analysis(db, item["change_id"]) or {}
+        for entry in queue_entries(db, workspace_root, me or None):
+            item = items[entry.change_id]
+            analysis = store.get_analysis(db, entry.change_id) or {}
             refs = service_refs(analysis.get("services"))
             critical, tier = _most_critical(refs)
             if tier is None:
                 tier = _as_int((analysis.get("services") or {}).get("max_tier"))
-            state = approvals.approval_state(db, item["change_id"], analysis, workspace_root, config_cache)
-            status = queue_status(state, me, approvals.change_authors(analysis))
+            state = approvals.approval_state(db, entry.change_id, analysis, workspace_root, config_cache)
+            status = entry.status if me else queue_status(state, me, approvals.change_authors(analysis))
             rows.append(QueueRow(
-                change_id=item["change_id"], title=item["title"], author_name=item["author_name"],
+                change_id=entry.change_id, title=item["title"], author_name=item["author_name"],
                 author_email=item["author_email"], ai_assisted=bool(item["ai_assisted"]),
                 ai_tools=list(item["ai_tools"] or []), risk_level=item["risk_level"], risk_score=item["risk_score"],
                 services=[ref.name for ref in refs], critical_service=critical, max_tier=tier,
                 approvals_have=state.have, approvals_need=state.need, approvals_detail=state.summary(),
                 submitted_at=item["submitted_at"], status=status, source=item["source"],
+                item_name=entry.item["name"] if entry.item["kind"] != "patch" else "", revision=entry.revision,
+                previous_change_id=entry.previous_change_id, since_my_review=entry.since_my_review,
+                rebased=entry.rebased,
             ))
         return rows
     finally:
         db.close()
+
+
+def load_interdiff(db_path: Path | None, old_id: str, new_id: str, workspace_root: Path | None) -> Change:
+    """The changes since my review as a Change the diff view can show; hunks that only come from the base
+    moving are shown as unchanged lines under a header that says so (greyed, not coloured as edits)."""
+    from reviewer_app.core.inbox.interdiff import interdiff
+    from reviewer_app.core.model import FileDiff, FileStatus, Hunk, Line, LineKind, Person
+
+    db = store.open_db(db_path)
+    try:
+        result = interdiff(db, workspace_root, old_id, new_id)
+    finally:
+        db.close()
+    files = []
+    for entry in result["files"]:
+        hunks = []
+        for raw in entry["hunks"]:
+            rebase = bool(raw.get("from_rebase"))
+            lines, old_no, new_no = [], int(raw.get("old_start") or 1), int(raw.get("new_start") or 1)
+            for text in raw["lines"]:
+                kind = LineKind(text[:1]) if text[:1] in "+- " and text else LineKind.CONTEXT
+                if rebase:
+                    kind = LineKind.CONTEXT if kind is not LineKind.REMOVED else None  # type: ignore[assignment]
+                    if kind is None:
+                        continue  # the old side of someone else's edit: the new side stands, greyed
+                lines.append(Line(kind, old_no if kind is not LineKind.ADDED else None,
+                                  new_no if kind is not LineKind.REMOVED else None, text[1:]))
+                old_no += kind is not LineKind.ADDED
+                new_no += kind is not LineKind.REMOVED
+            section = "from the rebase: other people's changes, not the author's" if rebase else str(raw.get("section") or "")
+            hunks.append(Hunk(int(raw.get("old_start") or 1), int(raw.get("old_count") or 0),
+                              int(raw.get("new_start") or 1), int(raw.get("new_count") or 0), section, lines))
+        files.append(FileDiff(entry["path"], entry["path"], FileStatus.MODIFIED, hunks=hunks))
+    return Change(title=f"Changes since your review ({result['basis']})", message="", author=Person("", ""),
+                  committer=None, author_date=None, commit_date=None, files=files)
 
 
 # --- one change ----------------------------------------------------------------------------------
@@ -192,8 +253,28 @@ def _graph(workspace_root: Path | None, change: Change) -> dict[str, Any]:
     return services.graph_export(catalog, affected, neighbourhood=1)
 
 
+def revision_of(db: Any, change_id: str, me: str) -> tuple[str, str | None]:
+    """("revision N of ITEM (remote)" or "", the last earlier revision ``me`` approved or rejected)."""
+    from reviewer_app.core.decisions import standing_decision
+
+    row = db.execute("SELECT i.id, i.name, i.remote, r.revision FROM inbox_revisions r JOIN inbox_items i "
+                     "ON i.id = r.item_id WHERE r.change_id = ? ORDER BY r.revision DESC LIMIT 1", [change_id]).fetchone()
+    if row is None:
+        return "", None
+    note = f"revision {row[3]} of {row[1]} ({row[2]})"
+    if not me:
+        return note, None
+    earlier = [r[0] for r in db.execute("SELECT change_id FROM inbox_revisions WHERE item_id = ? AND revision < ? "
+                                        "ORDER BY revision", [row[0], row[3]])]
+    for candidate in reversed(earlier):
+        decision = standing_decision(db, candidate, me.lower())
+        if decision is not None and decision.type in ("approve", "reject"):
+            return note, candidate
+    return note, None
+
+
 def load_change_detail(db_path: Path | None, change_id: str, workspace_root: Path | None,
-                       context: Any = None) -> ChangeDetail:
+                       context: Any = None, me: str = "") -> ChangeDetail:
     """Everything the centre and the inspector need for one change: parse, progress, policy, graph."""
     from reviewer_app.core.diffparse import parse_patch
 
@@ -212,6 +293,7 @@ def load_change_detail(db_path: Path | None, change_id: str, workspace_root: Pat
         analysis = current_analysis(analysis, change, workspace_root)
         state = approvals.approval_state(db, change_id, analysis, workspace_root)
         viewed = viewed_paths(db, change_id)
+        revision_note, since_review_id = revision_of(db, change_id, me)
     finally:
         db.close()
     try:
@@ -222,7 +304,7 @@ def load_change_detail(db_path: Path | None, change_id: str, workspace_root: Pat
         change_id=change_id, analysis=analysis, change=change, viewed=viewed, approval=state,
         services=service_refs(analysis.get("services")), graph=graph,
         findings=list((analysis.get("risk") or {}).get("findings") or []),
-        generated_paths=_generated_paths(analysis),
+        generated_paths=_generated_paths(analysis), revision_note=revision_note, since_review_id=since_review_id,
     )
 
 

@@ -162,6 +162,8 @@ class MainWindow(QMainWindow):
         self.runner.busy_changed.connect(self.status.set_busy)
         self.sync.state_changed.connect(self.status.set_sync_state)
         self.sync.events_imported.connect(self.refresh_queue)
+        self.sync.new_high_risk.connect(self.announce_high_risk)
+        self.diff.since_review_toggled.connect(self.show_changes_since_review)
         self.sync.failed.connect(lambda message: self.status.showMessage(f"Sync failed: {message}", 10000))
 
     # --- loading -------------------------------------------------------------------------------
@@ -183,10 +185,10 @@ class MainWindow(QMainWindow):
         self.queue_loaded.emit()
 
     def load_change(self, change_id: str) -> None:
-        db_path, root = self.db_path, self.workspace_root
+        db_path, root, me = self.db_path, self.workspace_root, self.settings.identity
 
         def work(context: TaskContext) -> ChangeDetail:
-            return backend.load_change_detail(db_path, change_id, root, context)
+            return backend.load_change_detail(db_path, change_id, root, context, me)
 
         self.status.showMessage(f"Loading {change_id[:19]}…")
         self.runner.submit("detail", work, self._show_detail, self.show_error)
@@ -200,6 +202,7 @@ class MainWindow(QMainWindow):
             self.show_error(exc.message)
             return
         self.detail = detail
+        self.diff.set_since_review_available(detail.since_review_id is not None)
         self._restoring_viewed = True
         try:
             for path in detail.viewed:
@@ -369,6 +372,39 @@ class MainWindow(QMainWindow):
                           QMessageBox.StandardButton.Close, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+
+    # --- changes since my review ----------------------------------------------------------------
+    def show_changes_since_review(self, enabled: bool) -> None:
+        """The toggle above the diff: the interdiff since my last decision, or the whole change again."""
+        detail = self.detail
+        if detail is None:
+            return
+        if not enabled or detail.since_review_id is None:
+            self.diff.set_change(detail.change, detail.findings, detail.generated_paths)
+            return
+        db_path, root, old, new = self.db_path, self.workspace_root, detail.since_review_id, detail.change_id
+
+        def shown(change: Any) -> None:
+            if self.detail is not None and self.detail.change_id == new and self.diff.since_review_box.isChecked():
+                self.diff.set_change(change, [])
+
+        self.runner.submit("interdiff", lambda _ctx: backend.load_interdiff(db_path, old, new, root), shown,
+                           self.show_error)
+
+    # --- notifications -------------------------------------------------------------------------
+    def announce_high_risk(self, items: list[str]) -> None:
+        """New high or critical items from the inbox: a desktop notification where there is a system tray,
+        and always a status-bar message (offscreen and trayless desktops have only that)."""
+        from PySide6.QtWidgets import QSystemTrayIcon
+
+        text = f"{len(items)} new high or critical item(s): " + "; ".join(items[:3]) + ("…" if len(items) > 3 else "")
+        self.status.showMessage(text, 30000)
+        self.last_announcement = text
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if getattr(self, "_tray", None) is None:
+                self._tray = QSystemTrayIcon(icon("app"), self)
+                self._tray.show()
+            self._tray.showMessage("Reviewer", text, QSystemTrayIcon.MessageIcon.Warning, 15000)
 
     # --- errors --------------------------------------------------------------------------------
     def show_error(self, message: str) -> None:

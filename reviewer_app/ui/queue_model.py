@@ -22,7 +22,8 @@ SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
 # What a reviewer decides on comes first, so a narrow pane still shows it without scrolling.
 COLUMNS = ("Risk", "Title", "Approvals", "Status", "Services", "Author / AI tool", "Age")
 COL_RISK, COL_TITLE, COL_APPROVALS, COL_STATUS, COL_SERVICES, COL_AUTHOR, COL_AGE = range(len(COLUMNS))
-STATUS_ORDER = {"needs my review": 0, "waiting for others": 1, "rejected": 2, "approved": 3}
+STATUS_ORDER = {"updated since my review": 0, "needs my review": 1, "waiting for others": 2, "rejected": 3,
+                "approved": 4, "closed": 5}
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -125,6 +126,9 @@ class QueueModel(QAbstractTableModel):
             score = f" {row.risk_score}" if row.risk_score is not None else ""
             return f"{severity_label(row.risk_level)}{score}"
         if column == COL_TITLE:
+            if row.item_name:
+                revision = f" · rev {row.revision}" if row.revision else ""
+                return f"{row.item_name}{revision} — {row.title}"
             return row.title
         if column == COL_AUTHOR:
             tools = ", ".join(row.ai_tools) if row.ai_tools else ("AI (unnamed)" if row.ai_assisted else "human")
@@ -141,7 +145,8 @@ class QueueModel(QAbstractTableModel):
         if column == COL_AGE:
             return format_age(row.submitted_at)[0]
         if column == COL_STATUS:
-            return row.status
+            badge = row.badge()
+            return f"{row.status} · {badge}" if badge else row.status
         return ""
 
     def _tooltip(self, row: QueueRow, column: int) -> str:

@@ -1,4 +1,9 @@
-"""Sync from the window: on demand and every N minutes, in a worker, with state for the status bar."""
+"""Sync from the window: on demand and every N minutes, in a worker, with state for the status bar.
+
+A sync exchanges the signed events and then brings the inbox up to date (review refs fetched, new
+revisions analysed), all in the worker; new high or critical items are announced (``new_high_risk``),
+which the window shows as a desktop notification where the desktop has a system tray.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from reviewer_app.errors import UserError
 from reviewer_app.ui.settings import Settings
 from reviewer_app.ui.tasks import TaskContext, TaskRunner
 
@@ -31,8 +37,21 @@ def _sync(db_path: Path | None, repo: Path, remote: str, context: TaskContext) -
     try:
         context.check()
         report = run_sync(db, repo, remote)
-        return {"summary": report.summary(), "imported": report.imported.events_imported,
-                "problems": report.problems, "status": sync_status(db)}
+        result: dict[str, Any] = {"summary": report.summary(), "imported": report.imported.events_imported,
+                                  "problems": list(report.problems), "status": sync_status(db), "alerts": []}
+        context.check()
+        try:
+            from reviewer_app.core.inbox import sync_inbox
+
+            inbox = sync_inbox(db, repo, remote, progress=lambda done, total: context.check())
+        except UserError as exc:
+            result["problems"].append(f"inbox: {exc.message}")
+        else:
+            result["summary"] += f"; inbox: {inbox.summary()}"
+            result["imported"] += len(inbox.new_items) + len(inbox.new_revisions) + len(inbox.closed)
+            result["alerts"] = list(inbox.high_or_critical)
+            result["problems"].extend(f"inbox: {p}" for p in inbox.problems)
+        return result
     finally:
         db.close()
 
@@ -41,6 +60,7 @@ class SyncController(QObject):
     # online, events waiting, last sync (str | None), last error (str | None), running
     state_changed = Signal(bool, int, object, object, bool)
     events_imported = Signal()
+    new_high_risk = Signal(list)  # "PR #12: title" of new high or critical revisions
     finished = Signal(bool, str)  # ok, summary or error
     failed = Signal(str)
 
@@ -90,6 +110,8 @@ class SyncController(QObject):
         self._show_status(result["status"])
         if result["imported"]:
             self.events_imported.emit()
+        if result.get("alerts"):
+            self.new_high_risk.emit(list(result["alerts"]))
         summary = result["summary"] + (f"; {len(result['problems'])} problem(s)" if result["problems"] else "")
         self.finished.emit(True, summary)
 

@@ -39,6 +39,7 @@ class DiffView(QWidget):
     progress_changed = Signal(int, int)
     finding_activated = Signal(str)
     current_file_changed = Signal(str)
+    since_review_toggled = Signal(bool)  # "Changes since my review" asked for (True) or the whole change (False)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +48,10 @@ class DiffView(QWidget):
         self.progress_label = QLabel(self)
         self.side_by_side_box = QCheckBox("Side by side", self)
         self.whitespace_box = QCheckBox("Ignore whitespace", self)
+        self.since_review_box = QCheckBox("Changes since my review", self)
+        self.since_review_box.setToolTip("Only what the author changed since the revision you approved or rejected; "
+                                         "edits that come from the base moving are greyed")
+        self.since_review_box.hide()
         self.help_button = QToolButton(self)
         self.help_button.setText("?")
         self.help_button.setToolTip("Keyboard shortcuts (?)")
@@ -69,6 +74,7 @@ class DiffView(QWidget):
         strip.setContentsMargins(4, 0, 4, 0)
         strip.addWidget(self.side_by_side_box)
         strip.addWidget(self.whitespace_box)
+        strip.addWidget(self.since_review_box)
         strip.addStretch(1)
         strip.addWidget(self.help_button)
         right_layout = QVBoxLayout(right)
@@ -102,6 +108,7 @@ class DiffView(QWidget):
         self.file_list.viewed_toggled.connect(self._on_viewed_toggled)
         self.side_by_side_box.toggled.connect(canvas.set_side_by_side)
         self.whitespace_box.toggled.connect(canvas.set_ignore_whitespace)
+        self.since_review_box.toggled.connect(self.since_review_toggled)
         self.help_button.clicked.connect(self.show_shortcut_help)
         self.find_bar.find_requested.connect(self.find)
         self.find_bar.closed.connect(lambda: self.canvas.setFocus(Qt.FocusReason.OtherFocusReason))
@@ -120,6 +127,13 @@ class DiffView(QWidget):
         self.find_next_action = action(QKeySequence.StandardKey.FindNext, lambda: self.find_bar.request(forward=True))
         self.find_previous_action = action(QKeySequence.StandardKey.FindPrevious,
                                            lambda: self.find_bar.request(forward=False))
+
+    def set_since_review_available(self, available: bool) -> None:
+        """Offer the "Changes since my review" toggle only for a later revision of something I reviewed."""
+        self.since_review_box.blockSignals(True)
+        self.since_review_box.setChecked(False)
+        self.since_review_box.blockSignals(False)
+        self.since_review_box.setVisible(available)
 
     def open_find(self) -> None:
         """Show the find bar with the keyboard in it (the selected word is kept for Enter to repeat)."""
