@@ -283,3 +283,15 @@ def test_a_key_the_head_adds_imports_nothing_and_counts_for_nothing(world: Ledge
         conn.close()
     assert reason and "unknown principal" in reason[0]
     assert any(forged.id in p and "set aside" in p for p in result["ledger_problems"])
+
+
+def test_a_revoke_dated_in_the_future_still_withdraws(world: LedgerTeam) -> None:
+    """A future date is refused so that an approval cannot outlive a later revoke; a withdrawal gains
+    nothing by its date, so a skewed clock on the revoking machine must not bring the approval back."""
+    alice = world.workstation("alice", ALICE)
+    world.decide(alice, "approve", APPROVED_AT)
+    revoke = world.decide(alice, "revoke", "2099-01-01T00:00:00Z")
+    world.publish(alice)
+    code, result, _ = world.fresh_ci_gate()
+    assert code == 1 and (ALICE, "withdrawn") in reasons(result)
+    assert (revoke.id, "key not valid at signing time") in [(r["event"], r["reason"]) for r in result["rejected"]]
