@@ -260,6 +260,8 @@ def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: Trust
             rejected.append(RejectedEvent(event.id, principal, NOT_VALID_AT_SIGNING,
                                           f"dated {data['created_at']}, in the future: a decision cannot be dated "
                                           "ahead of the decisions that may still follow it"))
+            if data["type"] != "approve":  # dated late, it still withdraws: only an approval gains by the date
+                unverified_withdrawals.setdefault(principal.strip().lower(), []).append(event)
             continue
         by_principal.setdefault(principal, []).append(event)
 
@@ -280,8 +282,8 @@ def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: Trust
         later = [e for e in unverified_withdrawals.get(last.principal, []) if e.created_at >= last.created_at]
         if later:
             rejected.append(RejectedEvent(last.id, last.principal, WITHDRAWN,
-                                          f"superseded by a later {later[0].type} ({later[0].id}) whose signature does "
-                                          "not verify here: a withdrawal is never ignored"))
+                                          f"superseded by a later {later[0].type} ({later[0].id}) that does not verify "
+                                          "here or is dated in the future: a withdrawal is never ignored"))
             continue
         missing = sorted(needed_acks - set(last.data.get("acks") or []))
         if missing:
