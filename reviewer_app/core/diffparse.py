@@ -32,6 +32,7 @@ _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
 _MBOX_FROM = re.compile(r"^From (\S+) ")
 _AM_HEADER = re.compile(r"^[!-9;-~]+:")  # git am's test for a header line when it detects a mail
 _MIME_FIELDS = ("content-type", "content-transfer-encoding")
+_INBODY_HEADER = re.compile(r"^(?i:(from|subject|date)):\s*(.*)$")
 _STRTOL = re.compile(r"\s*[+-]?(\d+)")
 _INDEX_LINE = re.compile(r"^index ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)(?: (\d{6}))?$")
 _MODE = re.compile(r"^[0-7]{6}$")
@@ -170,6 +171,7 @@ class _Parser:
                 break  # not a header: git mailinfo starts the body here too
             self.i += 1
         self._check_mime(fields, field_lines)
+        fields.update(self._inbody_headers(end))
         subject = _decode_mime(fields.get("subject", ""))
         header.subject = _PATCH_PREFIX.sub("", subject).strip()
         name, addr = email.utils.parseaddr(_decode_mime(fields.get("from", "")))
@@ -184,6 +186,29 @@ class _Parser:
             self.i += 1
         header.body = "\n".join(body).strip("\n")
         return header
+
+    def _inbody_headers(self, end: int) -> dict[str, str]:
+        """``From:``, ``Subject:`` and ``Date:`` lines opening the body, which git mailinfo records instead
+        of the mail's own (``git format-patch --from`` writes them when the sender is not the author)."""
+        found: dict[str, str] = {}
+        current = None
+        while self.i < end:
+            line = self.lines[self.i].rstrip("\r")
+            if not line:
+                self.i += 1
+                if found:
+                    break  # a blank line after them ends the in-body headers
+                continue
+            if current and line[:1] in (" ", "\t"):
+                found[current] += " " + line.strip()
+            else:
+                match = _INBODY_HEADER.match(line)
+                if not match or match.group(1).lower() in found:
+                    break  # the message starts here
+                current = match.group(1).lower()
+                found[current] = match.group(2)
+            self.i += 1
+        return found
 
     def _check_mime(self, fields: dict[str, str], field_lines: dict[str, int]) -> None:
         """Refuse what ``git mailinfo`` would decode (and this parser would not): a multipart message's

@@ -23,6 +23,7 @@ import pytest
 
 from reviewer_app.core.diffparse import parse_patch
 from reviewer_app.core.gitapply import check_git_parity
+from reviewer_app.core.policy import AUTHOR
 from reviewer_app.errors import UserError
 from tests.gitrepo import GitRepo, init_repo
 
@@ -304,14 +305,30 @@ def test_a_patch_git_cannot_apply_to_the_base_is_refused(world: World, tmp_path:
     assert code == 2 and "git cannot apply it to the base" in err and err.count("\n") == 1
 
 
-def test_a_different_author_in_the_body_is_refused(world: World, tmp_path: Path) -> None:
-    """git mailinfo takes an in-body From: as the author git records; the gate must not judge another author."""
+def test_the_author_git_records_from_the_body_is_the_author_the_gate_judges(world: World, tmp_path: Path) -> None:
+    """git mailinfo takes an in-body From: (git format-patch --from) as the author git records; so does
+    the parser. Alice approved the guide change as a reviewer; sent as her own work, it is not approved."""
     visible = _format_patch(world, "guide-change")
     head, _, body = visible.partition("\n\n")
     data = f"{head}\n\nFrom: Alice <alice@example.com>\n\n{body}".encode()
-    changes = parse_patch(data, "inbody.mbox")
-    with pytest.raises(UserError, match="git records the author alice@example.com"):
-        check_git_parity(world.repo.path, world.base, data, "inbody.mbox", changes)
+    [change] = parse_patch(data, "inbody.mbox")
+    assert change.author.email == "alice@example.com" and change.message == "Clarify the guide"
+    check_git_parity(world.repo.path, world.base, data, "inbody.mbox", [change])
+    patch = tmp_path / "inbody.mbox"
+    patch.write_bytes(data)
+    code, out = world.cli_gate_json(str(patch))
+    assert code == 1 and out["analysis"]["author"] == "alice@example.com"
+    assert [r["reason"] for r in out["rejected"]] == [AUTHOR]
+
+
+def test_an_author_the_parser_misses_is_refused_by_the_gate_check(world: World) -> None:
+    """Defence in depth: a parsed author that is not the one git records is refused."""
+    visible = _format_patch(world, "guide-change")
+    head, _, body = visible.partition("\n\n")
+    data = f"{head}\n\nFrom: Alice <alice@example.com>\n\n{body}".encode()
+    shown = parse_patch(visible.encode(), "inbody.mbox")  # what a reader ignoring in-body headers sees
+    with pytest.raises(UserError, match="git records the author alice@example.com, this reviewer reads dana@example.com"):
+        check_git_parity(world.repo.path, world.base, data, "inbody.mbox", shown)
 
 
 # --- the property: what the gate judges is what git applies ------------------------------------------
