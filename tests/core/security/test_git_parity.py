@@ -90,6 +90,31 @@ def test_the_approved_changes_pass_the_gate(world: World) -> None:
         assert code == 0, (out, err)
 
 
+@pytest.mark.parametrize("form", ["git diff", "git format-patch series", "git show", "diff -ru"])
+def test_patches_made_the_usual_ways_pass_the_git_check(world: World, tmp_path: Path, form: str) -> None:
+    repo = world.repo
+    if form == "git diff":
+        data = repo.git("diff", "--binary", world.base, "logo-change").encode()
+    elif form == "git format-patch series":
+        data = subprocess.run(["git", "-C", str(repo.path), "format-patch", "--stdout", f"{world.base}..guide-change"],
+                              capture_output=True, check=True).stdout
+    elif form == "git show":
+        data = repo.git("show", "--binary", "--full-index", "logo-change").encode()
+    else:
+        old, new = tmp_path / "old" / "docs", tmp_path / "new" / "docs"
+        old.mkdir(parents=True)
+        new.mkdir(parents=True)
+        (old / "guide.md").write_text(repo.git("show", f"{world.base}:docs/guide.md"))
+        (new / "guide.md").write_text(repo.git("show", "guide-change:docs/guide.md"))
+        data = subprocess.run(["diff", "-ru", "old", "new"], cwd=tmp_path, capture_output=True).stdout
+    changes = parse_patch(data, "usual.patch")
+    check_git_parity(repo.path, world.base, data, "usual.patch", changes)
+    patch = tmp_path / "usual.patch"
+    patch.write_bytes(data)
+    code, out, err = world.cli("gate", str(patch), "--repo", str(repo.path))
+    assert code in (0, 1) and "APPROVED" in out, err
+
+
 # --- (a) MIME: what git mailinfo decodes -----------------------------------------------------------
 
 def _mime_mbox(world: World, attachment: bytes, encoding: str = "base64", nested: bool = False) -> bytes:
