@@ -205,3 +205,25 @@ def test_the_documented_pre_receive_hook_refuses_every_way_of_dropping_an_event(
     other = _push(attacker, f"{dropping}:refs/heads/scratch")  # other refs are not its business
     assert other.returncode == 0, other.stderr
     assert os.access(hook, os.X_OK)
+
+
+def test_the_text_output_names_the_dropping_commit(world: LedgerTeam) -> None:
+    import contextlib
+    import io
+
+    from reviewer_app.cli.main import main as cli_main
+    from tests.core.sync.ledger_team import BASE, FEATURE
+
+    alice = world.workstation("alice", ALICE)
+    world.decide(alice, "approve", APPROVED_AT)
+    revoke = world.decide(alice, "revoke", WITHDRAWN_AT)
+    world.publish(alice)
+    dropping = world.drop(ALICE, revoke)
+    repo = world.ci_clone()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = cli_main(["--db", str(repo.parent / "text.db"), "gate", "--repo", str(repo), "--fetch",
+                         "--git", f"{BASE}..{FEATURE}"])
+    lines = out.getvalue().splitlines()
+    assert code == 1 and lines[0].startswith("NOT APPROVED")
+    assert any(line.startswith("  ledger: ") and f"by commit {dropping[:12]}" in line for line in lines), lines

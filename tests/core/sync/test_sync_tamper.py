@@ -8,6 +8,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from reviewer_app.core import events
 from reviewer_app.core.sync import gitobjects, ledger, run_sync
 from reviewer_app.core.sync.refs import signer_ref
@@ -155,3 +157,38 @@ def test_deleted_ref_is_reported_and_republished_by_its_signer(team: Team) -> No
     assert not run_sync(bob.db, bob.clone.path).problems  # reported once
     republished = run_sync(alice.db, alice.clone.path)  # alice's union puts everything back
     assert republished.pushed_events == 3 and ref in remote_refs(team.remote)
+
+
+def test_a_newcomer_still_imports_the_event_a_fast_forward_dropped(team: Team) -> None:
+    """Nobody saw the ref before the drop: the union of its commits still holds the dropped event."""
+    _, made = _three_approvals(team)
+    ref = signer_ref("alice@example.com")
+    files = _files(team.remote, ref)
+    del files[ledger.event_path(made[2].id)]
+    dropping = _publish(team.remote, ref, files, fast_forward=True)
+    newcomer = team.workstation("carol", "carol@example.com")
+    report = run_sync(newcomer.db, newcomer.clone.path)
+    assert newcomer.event_ids() == {e.id for e in made}
+    assert any(f"by commit {dropping[:12]}" in p and "the removed events still count" in p for p in report.problems)
+    # Reported once: the next sync reads only the commits after the tip it imported.
+    assert not any("deleted or changed" in p for p in run_sync(newcomer.db, newcomer.clone.path).problems)
+
+
+def test_a_long_history_is_read_with_one_git_log_per_ref(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thirty sync commits on one ref: the import runs a fixed number of git processes, not one per commit."""
+    alice = team.workstation("alice", "alice@example.com")
+    for n in range(30):
+        alice.approve(CHANGE, f"step {n}")
+        run_sync(alice.db, alice.clone.path)
+    calls: list[str] = []
+    real = gitobjects.run_git
+
+    def counting(repo: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        calls.append(next(a for a in args if not a.startswith("-") and "=" not in a))
+        return real(repo, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gitobjects, "run_git", counting)
+    bob = team.workstation("bob", "bob@example.com")
+    report = run_sync(bob.db, bob.clone.path)
+    assert report.imported.events_imported == 30 and report.problems == []
+    assert calls.count("log") == 1 and len(calls) <= 6, calls
