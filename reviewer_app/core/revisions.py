@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewer_app.core.gitcmd import run_git
+from reviewer_app.core.gitcmd import repository_root, run_git
 from reviewer_app.errors import UserError
 
 TAG_PREFIX = "refs/tags/"
@@ -115,7 +115,12 @@ def _check_name(name: str, text: str, prefix: str) -> None:
 
 def _existing(repo: Path, names: list[str]) -> dict[str, str]:
     """``{full ref: object id}`` for each of ``names`` that exists as exactly that ref."""
-    out = run_git(repo, "for-each-ref", "--format=%(refname) %(objectname)", *names).stdout.decode("utf-8", "replace")
+    proc = run_git(repo, "for-each-ref", "--format=%(refname) %(objectname)", *names, check=False)
+    if proc.returncode != 0:
+        if repository_root(repo) is None:
+            raise UserError(f"{repo}: not a git repository (a revision needs one: run inside it or give --repo DIR)")
+        run_git(repo, "for-each-ref", *names)  # any other failure: git's own message, one line
+    out = proc.stdout.decode("utf-8", "replace")
     found: dict[str, str] = {}
     for line in out.splitlines():
         ref, _, oid = line.partition(" ")

@@ -77,3 +77,12 @@ def test_allowed_signers_mistakes_are_named(git_repo: GitRepo, tmp_path: Path, c
     git_repo.write(".reviewer/allowed_signers", f"alice@example.com {line}\n")
     code, out, err = run(capsys, "catalog", "check", "--repo", str(git_repo.path))
     assert code == 0 and ".reviewer/allowed_signers changed in the work tree but not committed" in err
+
+
+def test_a_repo_that_is_not_a_git_repository_is_named(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    for command in ("analyze", "submit", "gate"):
+        code, _, err = run(capsys, command, "--repo", str(folder), "--git", "main..feature")
+        assert code == 2 and f"{folder}: not a git repository" in err, (command, err)
+        assert "unknown revision" not in err and "for-each-ref" not in err
