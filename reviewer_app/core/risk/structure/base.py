@@ -79,6 +79,23 @@ class Emitter:
     rules: RuleSet
     findings: list[Finding] = field(default_factory=list)
 
+    _role: Any = None
+    _role_known: bool = False
+
+    def _role_lowered(self, rule: Any, severity: str, message: str) -> tuple[str, str]:
+        """The file's role (examples, vendored, generated …: roles.py) lowers severity as for line rules."""
+        if not self._role_known:
+            from reviewer_app.core.risk.roles import role_of
+
+            self._role, self._role_known = role_of(self.sides.diff), True
+        role = self._role
+        if role is None or (rule is not None and role.name in getattr(rule, "for_roles", ())):
+            return severity, message
+        lowered = role.lower(severity, getattr(rule, "role_floor", "low") if rule is not None else "low")
+        if lowered == severity:
+            return severity, message
+        return lowered, f"{message} Lowered to {lowered}: {role.because}."
+
     @property
     def hunks_only(self) -> bool:
         return not self.sides.complete
@@ -101,6 +118,7 @@ class Emitter:
                 severity = rule.severity  # the team's override wins
         elif not in_scope(path, ("**",), default_exclude()):
             return
+        severity, message = self._role_lowered(rule, severity, message)
         if self.hunks_only:
             message += HUNKS_ONLY
         self.findings.append(Finding(rule_id, severity, path, side, line, span[0], span[1], message, entry.reference, "line"))

@@ -83,3 +83,9 @@ def test_a_one_line_python_change_imports_no_parser() -> None:
     """)
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_file_s_role_lowers_a_structured_finding_and_says_why() -> None:
+    [finding] = by_rule(findings(added_file("examples/complete/main.tf", BUCKET)), "INFRA-FORCE-DESTROY")
+    assert finding.severity == "medium"
+    assert "Lowered to medium: main.tf is an example." in finding.message
