@@ -175,8 +175,25 @@ def _sides(diff: FileDiff, blobs: dict[str, str]) -> FileSides:
     old_text = blobs.get(diff.old_blob or "")
     new_text = blobs.get(diff.new_blob or "")
     if old_text is not None and new_text is not None:
-        return FileSides(diff, _full_side(old_text, diff, LineKind.REMOVED), _full_side(new_text, diff, LineKind.ADDED))
+        old, new = _full_side(old_text, diff, LineKind.REMOVED), _full_side(new_text, diff, LineKind.ADDED)
+        # A patch's index line is only a claim: the texts count only if every line the diff shows
+        # is there, at its number. Otherwise a patch could name a harmless blob while its hunks add
+        # something else, and the analysers would judge the wrong file.
+        if _agrees(diff, old, "old_no", LineKind.ADDED) and _agrees(diff, new, "new_no", LineKind.REMOVED):
+            return FileSides(diff, old, new)
     return FileSides(diff, _fragment_side(diff, LineKind.REMOVED), _fragment_side(diff, LineKind.ADDED))
+
+
+def _agrees(diff: FileDiff, side: Side, attr: str, other: LineKind) -> bool:
+    lines = side.lines
+    for hunk in diff.hunks:
+        for line in hunk.lines:
+            if line.kind is other:
+                continue
+            number = getattr(line, attr)
+            if not number or number > len(lines) or lines[number - 1] != line.text:
+                return False
+    return True
 
 
 def _changed(diff: FileDiff, kind: LineKind) -> set[int]:

@@ -89,3 +89,23 @@ def test_a_file_s_role_lowers_a_structured_finding_and_says_why() -> None:
     [finding] = by_rule(findings(added_file("examples/complete/main.tf", BUCKET)), "INFRA-FORCE-DESTROY")
     assert finding.severity == "medium"
     assert "Lowered to medium: main.tf is an example." in finding.message
+
+
+def test_blob_ids_of_a_patch_are_only_used_when_the_blobs_agree_with_its_hunks(git_repo) -> None:
+    from reviewer_app.core.diffparse import parse_patch
+    from reviewer_app.core.risk.structure.texts import repository, sides_for
+
+    git_repo.write_files({"infra/a.tf": 'resource "aws_s3_bucket" "a" {\n  bucket = "a"\n}\n'})
+    git_repo.commit("a")
+    git_repo.write_files({"infra/a.tf": 'resource "aws_s3_bucket" "a" {\n  bucket = "b"\n}\n'})
+    git_repo.commit("b")
+    honest = git_repo.git("diff", "--full-index", "HEAD~1", "HEAD").encode()
+    with repository(git_repo.path):
+        [sides] = sides_for(parse_patch(honest, "honest.diff")[0].files).values()
+        assert sides.complete and sides.new.text.count("\n") == 3
+        # The same index line over hunks that add something else: the blobs do not agree, hunks only.
+        forged = honest.replace(b'+  bucket = "b"', b'+  force_destroy = true')
+        [sides] = sides_for(parse_patch(forged, "forged.diff")[0].files).values()
+        assert not sides.complete
+        [finding] = by_rule(evaluate(parse_patch(forged, "forged.diff")[0], RULES), "INFRA-FORCE-DESTROY")
+        assert "only the diff's hunks were available" in finding.message
