@@ -143,6 +143,10 @@ class Workflow:
                                   + ("every write scope (write-all)." if critical else f"`{scope}: write`.")
                                   + (" A compromised step can push code, publish packages or mint cloud credentials." if scope in CRITICAL_SCOPES or critical else ""),
                                   severity="critical" if critical else "high" if scope in CRITICAL_SCOPES else "medium")
+            if old_job is not None and "permissions" in old_job and "permissions" not in job and "permissions" not in self.new:
+                self.emitter.emit("GHA-PERMISSIONS-WIDENED", "old", self.old_line(old_job, "permissions"),
+                                  f"job {name} loses its `permissions:` block and the workflow states none: it gets the "
+                                  "repository's default token, which may be read-write.")
             if job.get("secrets") == "inherit" and not (old_job is not None and old_job.get("secrets") == "inherit"):
                 self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", self.line(job, "secrets"),
                                   f"job {name} passes every secret of the repository on to {job.get('uses', 'a reusable workflow')}.",

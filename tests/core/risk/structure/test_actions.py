@@ -113,3 +113,12 @@ def test_auto_approve_already_there_is_not_reported_again(git_repo: GitRepo) -> 
     found = risk_findings(range_analysis(git_repo, {".github/workflows/ci.yml": auto},
                                          {".github/workflows/ci.yml": auto.replace("make test", "make check")}))
     assert by_rule(found, "GHA-AUTO-MERGE") == []
+
+
+def test_a_job_losing_its_permissions_block_falls_back_to_the_default_token(git_repo: GitRepo) -> None:
+    scoped = CI.replace("permissions:\n  contents: read\n", "").replace(
+        "    runs-on: ubuntu-latest\n", "    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n", 1)
+    unscoped = scoped.replace("    permissions:\n      contents: read\n", "")
+    found = risk_findings(range_analysis(git_repo, {".github/workflows/ci.yml": scoped}, {".github/workflows/ci.yml": unscoped}))
+    [finding] = by_rule(found, "GHA-PERMISSIONS-WIDENED")
+    assert (finding["side"], finding["line"]) == ("old", 7)
