@@ -324,6 +324,10 @@ def file_finding(rule: Rule, view: FileView, hits: list[Hit], context: FileConte
     severity, because = escalated(rule, line_texts, view.added.text, view.removed.text)
     lowered: list[str] = []
     severity = _role_lowered(rule, severity, context, lowered)
+    moved = context.change_added.moved_to(view.diff) if rule.file_status else None
+    if moved and SEVERITY_RANK[severity] > SEVERITY_RANK[rule.role_floor]:
+        severity = rule.role_floor
+        lowered.append(f"the file was moved to {moved} with edits (git shows a delete and an add)")
     side = "old" if view.diff.status is FileStatus.DELETED else "new"
     return Finding(rule.id, severity, view.diff.path, side, 0, 0, 0, _message(rule, severity, because, lowered),
                    rule.reference, rule.scope)

@@ -15,7 +15,7 @@ import difflib
 import re
 from collections import Counter
 
-from reviewer_app.core.model import Change, LineKind
+from reviewer_app.core.model import Change, FileDiff, FileStatus, LineKind
 from reviewer_app.core.risk.hits import FileView, Hit, SideText, find_hits
 from reviewer_app.core.risk.rules import Rule
 
@@ -147,6 +147,18 @@ class ChangeAddedLines:
     def __init__(self, change: Change | None) -> None:
         self.change = change
         self._lines: set[str] | None = None
+
+    def moved_to(self, diff: FileDiff) -> str | None:
+        """Where a file deleted whole went: an added file of the same name with at least half its
+        lines (git shows a move with edits as a delete and an add). None when there is none."""
+        if self.change is None or diff.status is not FileStatus.DELETED or not diff.old_path:
+            return None
+        name = diff.old_path.rsplit("/", 1)[-1]
+        for other in self.change.files:
+            if (other.status is FileStatus.ADDED and other.new_path and other.new_path.rsplit("/", 1)[-1] == name
+                    and 2 * other.added >= diff.removed):
+                return other.new_path
+        return None
 
     def __contains__(self, text: str) -> bool:
         if self._lines is None:

@@ -31,9 +31,10 @@ _NEVER_ROLE = re.compile(
     r"|(^|/)(\.gitlab-ci\.yml|Jenkinsfile|azure-pipelines[^/]*\.ya?ml|CODEOWNERS|CLAUDE\.md|AGENTS\.md|GEMINI\.md"
     r"|\.cursorrules|\.windsurfrules|\.clinerules|\.mcp\.json|Dockerfile[^/]*|Makefile|action\.ya?ml)$"
 )
-_DOC_FORMAT = re.compile(r"\.(md|markdown|mdx|rst|adoc|asciidoc)$|(^|/)(README|CHANGELOG|CHANGES|HISTORY|NEWS)[^/]*$",
-                         re.IGNORECASE)
-_DOC_NOT_TEXT = re.compile(r"\.(sh|bash|py|go|js|ts|tf|hcl|ya?ml|json|sql|toml|cfg|ini)$", re.IGNORECASE)
+# Documentation formats. Not MDX (its JSX runs when the site builds), and a README or CHANGELOG
+# only as plain text: README.sh is a script.
+_DOC_FORMAT = re.compile(
+    r"\.(md|markdown|rst|adoc|asciidoc)$|(^|/)(README|CHANGELOG|CHANGES|HISTORY|NEWS)(\.txt)?$", re.IGNORECASE)
 _EXAMPLE = re.compile(r"(^|/)(examples?|example[-_][^/]*|samples?|demos?)/", re.IGNORECASE)
 _CODE = re.compile(r"\.(py|go|js|jsx|mjs|cjs|ts|tsx|java|kt|kts|rb|rs|cs|php|scala|swift|c|cc|cpp|h|hpp|m|ex|exs|clj|groovy)$")
 _TEST = re.compile(
@@ -80,7 +81,7 @@ def role_of(diff: FileDiff) -> FileRole | None:
         return FileRole("generated", f"{name} carries a generated-code header")
     if all(_VENDORED.search(p) for p in paths):
         return FileRole("vendored", f"{name} is vendored third-party code")
-    if all(_DOC_FORMAT.search(p) and not _DOC_NOT_TEXT.search(p) for p in paths):
+    if all(_DOC_FORMAT.search(p) for p in paths):
         return FileRole("documentation", f"{name} is documentation")
     if all(_EXAMPLE.search(p) for p in paths):
         return FileRole("example", f"{name} is an example")

@@ -127,6 +127,7 @@ def test_destroy_in_an_example_readme_is_lowered_and_says_why() -> None:
 @pytest.mark.parametrize("path", [
     ".github/workflows/README.md", ".github/workflows/tests/deploy.yml", "tests/deploy.yaml", "docs/deploy.sh",
     "tests/fixtures/setup.tf", "CLAUDE.md", "examples/../.github/workflows/x.md", "Dockerfile",
+    "README.sh", "docs/site/index.mdx", "tests/Makefile", ".reviewer/README.md",
 ])
 def test_paths_that_run_or_steer_never_get_a_lowering_role(path: str) -> None:
     assert role_of(file_from(path, "+x")) is None
@@ -279,3 +280,16 @@ def test_glob_sets_decide_exactly_as_pathspec() -> None:
         ours = GlobSet(globs)
         for path in SAMPLE_PATHS:
             assert ours.match(path) == spec.match_file(path), (globs, path)
+
+
+def test_a_test_file_moved_with_edits_is_low_and_a_deleted_one_is_not() -> None:
+    body = "\n".join(f"-    assert case_{n}()" for n in range(6))
+    deleted = file_from("test/ext/mypy/test_ddl.py", body, status="deleted")
+    moved_to = file_from("test/typing/sql/test_ddl.py", body.replace("-", "+"), status="added")
+    context = FileContext(prepare(deleted), role_of(deleted), ChangeAddedLines(change_of(deleted, moved_to)))
+    [found] = evaluate_rule(RULES.by_id("TEST-DISABLED-OR-DELETED"), context.view, context)
+    assert found.severity == "low" and "moved to test/typing/sql/test_ddl.py" in found.message
+    stub = file_from("test/typing/sql/test_ddl.py", "+    pass", status="added")  # an empty stand-in is no move
+    context = FileContext(prepare(deleted), role_of(deleted), ChangeAddedLines(change_of(deleted, stub)))
+    [found] = evaluate_rule(RULES.by_id("TEST-DISABLED-OR-DELETED"), context.view, context)
+    assert found.severity == "high"
