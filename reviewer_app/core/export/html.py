@@ -8,7 +8,8 @@ renders this same HTML with Qt, so it keeps to the subset Qt's rich text underst
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape as _escape_text
 
 from reviewer_app.core.export.report_model import AuditReport, ChangeAudit
 
@@ -29,6 +30,24 @@ th { background: #eee; }
 """
 
 _VERDICT_CLASS = {"approved": "approved", "not approved": "notapproved"}
+# What an auditor searches for must never be broken across lines (a PDF's text would then hold
+# "alice@acme." and "test"): email addresses, key fingerprints, change ids and finding ids. Qt's rich
+# text (the PDF) honours ``white-space: nowrap`` on table cells, not on inline spans, so a short cell
+# holding such a token is kept on one line as a whole; the tables take the page's width.
+_UNBREAKABLE = re.compile(r"[\w.+-]+@[\w.-]+\w|SHA256:[A-Za-z0-9+/]+=*|sha256:[0-9a-f]{8,64}|[\w-]+@[\w./-]+:\w+:\d+")
+_SHORT_CELL = 100  # characters: longer cells (comments, messages) wrap as prose
+_NOWRAP = ' style="white-space: nowrap"'
+
+
+def escape(text: str) -> str:
+    return _escape_text(text)
+
+
+def _td(text: str, css_class: str = "") -> str:
+    """One table cell; kept on one line when it is short and holds an email, a fingerprint or an id."""
+    keep = _NOWRAP if len(text) <= _SHORT_CELL and _UNBREAKABLE.search(text) else ""
+    cls = f' class="{css_class}"' if css_class else ""
+    return f"<td{cls}{keep}>{escape(text)}</td>"
 
 
 def render_html(report: AuditReport) -> str:
@@ -37,7 +56,7 @@ def render_html(report: AuditReport) -> str:
         "<title>Reviewer audit report</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>Reviewer audit report</h1>",
-        "<table class=\"meta\">",
+        "<table class=\"meta\" width=\"100%\">",
         _meta_row("Events", str(report.event_count)),
         _meta_row("Changes", str(len(report.changes))),
         _meta_row("Selection", ", ".join(f"{k}={v}" for k, v in report.selection.to_dict().items()) or "everything"),
@@ -54,7 +73,7 @@ def render_html(report: AuditReport) -> str:
 
 
 def _meta_row(label: str, value: str) -> str:
-    return f"<tr><td><b>{escape(label)}</b></td><td>{escape(value)}</td></tr>"
+    return f"<tr><td><b>{escape(label)}</b></td>{_td(value)}</tr>"
 
 
 def _change_section(change: ChangeAudit) -> str:
@@ -72,24 +91,24 @@ def _change_section(change: ChangeAudit) -> str:
     out = [
         "<div class=\"change\">",
         f"<h2>{escape(change.title)}</h2>",
-        "<table class=\"meta\">", *rows, "</table>",
+        "<table class=\"meta\" width=\"100%\">", *rows, "</table>",
         f"<p>Verdict: <span class=\"{verdict_class}\">{escape(change.verdict.upper())}</span></p>",
     ]
     if change.verdict_details:
         out.append("<ul>" + "".join(f"<li>{escape(d)}</li>" for d in change.verdict_details) + "</ul>")
     if change.findings:
-        out.append("<table><tr><th>Finding</th><th>Severity</th><th>Message</th><th>Acknowledged</th></tr>")
+        out.append("<table width=\"100%\"><tr><th>Finding</th><th>Severity</th><th>Message</th><th>Acknowledged</th></tr>")
         out.extend(
-            f"<tr><td class=\"id\">{escape(str(f['id']))}</td><td>{escape(str(f['severity']))}</td>"
+            f"<tr>{_td(str(f['id']), 'id')}<td>{escape(str(f['severity']))}</td>"
             f"<td>{escape(str(f['message'] or ''))}</td><td>{'yes' if f['acknowledged'] else 'no'}</td></tr>"
             for f in change.findings
         )
         out.append("</table>")
-    out.append("<table><tr><th>Decision</th><th>Signer</th><th>Level</th><th>Key fingerprint</th>"
+    out.append("<table width=\"100%\"><tr><th>Decision</th><th>Signer</th><th>Level</th><th>Key fingerprint</th>"
                "<th>Signed at (UTC)</th><th>Comment</th></tr>")
     out.extend(
-        f"<tr><td>{escape(d.type)}</td><td>{escape(d.principal)}</td><td>{escape(d.level or 'unknown')}</td>"
-        f"<td class=\"id\">{escape(d.fingerprint)}</td><td>{escape(d.created_at)}</td><td>{escape(d.comment)}</td></tr>"
+        f"<tr><td>{escape(d.type)}</td>{_td(d.principal)}<td>{escape(d.level or 'unknown')}</td>"
+        f"{_td(d.fingerprint, 'id')}<td>{escape(d.created_at)}</td><td>{escape(d.comment)}</td></tr>"
         for d in change.decisions
     )
     out.append("</table></div>")

@@ -11,10 +11,25 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from reviewer_app.core.export.html import render_html
 from reviewer_app.core.export.report_model import AuditReport
 from reviewer_app.errors import UserError
+
+
+def report_document(html: str) -> Any:
+    """The report as Qt lays it out for the PDF. Lines break between words only: Qt's default also breaks
+    inside a word that does not fit the rest of a line, which cut "(sha256:…)" and e-mail addresses in two
+    (an auditor searching the PDF's text would not find them)."""
+    from PySide6.QtGui import QTextDocument, QTextOption
+
+    document = QTextDocument()
+    option = document.defaultTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WordWrap)
+    document.setDefaultTextOption(option)
+    document.setHtml(html)
+    return document
 
 
 def write_pdf(report: AuditReport, output: Path) -> None:
@@ -23,7 +38,7 @@ def write_pdf(report: AuditReport, output: Path) -> None:
     try:
         # Imported here, not at module level: see the module docstring.
         from PySide6.QtCore import QMarginsF
-        from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+        from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPdfWriter
         from PySide6.QtWidgets import QApplication
     except ImportError as exc:
         raise UserError(f"{output}: PDF export needs PySide6 (Qt), which cannot be loaded here: {exc}") from exc
@@ -35,8 +50,7 @@ def write_pdf(report: AuditReport, output: Path) -> None:
     writer.setResolution(300)
     writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
                                      QMarginsF(5, 5, 5, 5), QPageLayout.Unit.Millimeter))
-    document = QTextDocument()
-    document.setHtml(render_html(report))
+    document = report_document(render_html(report))
     # No page size on the document: print_() then lays it out for the writer's resolution (fonts at
     # their point size), paginates, adds 2 cm margins inside the page layout's and numbers the pages.
     document.print_(writer)

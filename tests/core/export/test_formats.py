@@ -107,7 +107,7 @@ def test_report_shows_findings_and_which_ones_approvers_acknowledged(world: Audi
     write_export(world.db, "html", out, ExportFilter(change_id=change_id), repo=repo.path)
     page = out.read_text(encoding="utf-8")
     assert "Skip TLS checks" in page and "AI-assisted</b></td><td>yes (Claude" in page
-    assert f"<td class=\"id\">{findings[0]}</td>" in page
+    assert f"<td class=\"id\" style=\"white-space: nowrap\">{findings[0]}</td>" in page
     rows = {line.split("</td>")[0].split(">")[-1]: line for line in page.splitlines() if 'class="id"' in line
             and "@" in line and "</td><td>" in line}
     assert rows[findings[0]].endswith("<td>yes</td></tr>") and rows[findings[1]].endswith("<td>no</td></tr>")
@@ -122,3 +122,33 @@ def test_iterating_the_selected_events_reports_progress_and_never_goes_back() ->
     assert sum(1 for _ in events) == len(events)
     assert list(events)[-1] == 2 * PROGRESS_STEP + 4  # a second pass yields everything again
     assert seen == [(PROGRESS_STEP, 2 * PROGRESS_STEP + 5), (2 * PROGRESS_STEP, 2 * PROGRESS_STEP + 5)]
+
+
+def _split_tokens(page: str, width: float) -> list[str]:
+    """Tokens an auditor searches for that Qt's layout (the PDF's) breaks across lines at ``width`` pixels."""
+    from reviewer_app.core.export.html import _UNBREAKABLE
+    from reviewer_app.core.export.pdf import report_document
+
+    document = report_document(page)
+    document.setTextWidth(width)
+    document.documentLayout().documentSize()  # lay everything out
+    broken = []
+    block = document.begin()
+    while block.isValid():
+        layout, text = block.layout(), block.text()
+        lines = [(layout.lineAt(i).textStart(), layout.lineAt(i).textStart() + layout.lineAt(i).textLength())
+                 for i in range(layout.lineCount())]
+        for match in _UNBREAKABLE.finditer(text):
+            if not any(start <= match.start() and match.end() <= end for start, end in lines):
+                broken.append(match.group())
+        block = block.next()
+    return broken
+
+
+def test_the_pdf_layout_never_breaks_an_email_fingerprint_or_id(world: AuditWorld, tmp_path: Path, qapp) -> None:
+    """The PDF is this HTML laid out by Qt: at A4 text width and narrower, no token is split across lines."""
+    out = tmp_path / "audit.html"
+    write_export(world.db, "html", out, ExportFilter(), repo=world.repo.path)
+    page = out.read_text(encoding="utf-8")
+    assert 'width="100%"' in page  # the tables take the page's width (Qt reads the attribute, not the CSS)
+    assert _split_tokens(page, 640.0) == []  # A4 portrait's text width, as print_() lays the PDF out
