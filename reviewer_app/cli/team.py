@@ -128,6 +128,14 @@ def run_export_command(args: argparse.Namespace) -> int:
     db = store.open_db(args.db)
     change = _change_argument(db, args.change) if args.change else None
     selection = ExportFilter.from_cli(since=args.since, until=args.until, service=args.service, change_id=change)
+    if args.service:
+        from reviewer_app.core.export.selection import known_services
+
+        known = known_services(db)
+        if args.service.strip().lower() not in known:
+            listed = ", ".join(sorted(known)[:12]) or "none in the queue"
+            print(f"warning: --service {args.service}: no change in the database names this service "
+                  f"(known: {listed}); the export will hold no events", file=sys.stderr)
     seal = _export_seal(args)
     result = write_export(db, args.format, Path(args.output) if args.output != "-" else None, selection,
                           repo=Path(args.repo) if args.repo else None, seal=seal)

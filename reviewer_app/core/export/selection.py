@@ -105,15 +105,26 @@ def _already_in_chain_order(chosen: list[ExportEvent]) -> bool:
     return all(event.prev is None or position.get(event.prev, -1) < index for index, event in enumerate(chosen))
 
 
+def _service_names(analysis: dict[str, Any]) -> set[str]:
+    services = analysis.get("services") or {}
+    return {str(s.get("name", "")).lower() for group in ("direct", "transitive")
+            for s in services.get(group) or [] if isinstance(s, dict)}
+
+
+def known_services(db: sqlite_utils.Database) -> set[str]:
+    """Every service (lower-cased) some stored change reaches: what ``--service`` can name."""
+    found: set[str] = set()
+    for row in store.list_changes(db):
+        found |= _service_names(store.get_analysis(db, row["change_id"]) or {})
+    found.discard("")
+    return found
+
+
 def _changes_of_service(db: sqlite_utils.Database, service: str) -> set[str]:
     """Changes whose stored analysis names the service as directly or transitively affected."""
     wanted = service.strip().lower()
     found: set[str] = set()
     for row in store.list_changes(db):
-        analysis = store.get_analysis(db, row["change_id"]) or {}
-        services = analysis.get("services") or {}
-        names = {str(s.get("name", "")).lower() for group in ("direct", "transitive")
-                 for s in services.get(group) or [] if isinstance(s, dict)}
-        if wanted in names:
+        if wanted in _service_names(store.get_analysis(db, row["change_id"]) or {}):
             found.add(row["change_id"])
     return found

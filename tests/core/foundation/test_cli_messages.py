@@ -86,3 +86,18 @@ def test_a_repo_that_is_not_a_git_repository_is_named(tmp_path: Path, capsys) ->
         code, _, err = run(capsys, command, "--repo", str(folder), "--git", "main..feature")
         assert code == 2 and f"{folder}: not a git repository" in err, (command, err)
         assert "unknown revision" not in err and "for-each-ref" not in err
+
+
+def test_export_of_an_unknown_service_warns_and_names_the_known_ones(git_repo: GitRepo, tmp_path: Path, capsys) -> None:
+    git_repo.write(".reviewer/services.toml", '[services.pricing]\npaths = ["pricing/"]\n')
+    git_repo.write("pricing/a.py", "x = 1\n")
+    git_repo.commit("base")
+    patch = tmp_path / "p.patch"
+    patch.write_text("diff --git a/pricing/a.py b/pricing/a.py\nindex 1111111..2222222 100644\n"
+                     "--- a/pricing/a.py\n+++ b/pricing/a.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n")
+    assert run(capsys, "submit", str(patch), "--repo", str(git_repo.path))[0] == 0
+    code, _, err = run(capsys, "export", "--format", "csv", "--output", str(tmp_path / "a.csv"), "--service", "pricng")
+    assert code == 0 and "warning: --service pricng: no change in the database names this service" in err
+    assert "known: pricing" in err
+    code, _, err = run(capsys, "export", "--format", "csv", "--output", str(tmp_path / "b.csv"), "--service", "pricing")
+    assert code == 0 and "warning" not in err
