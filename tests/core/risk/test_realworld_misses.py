@@ -211,7 +211,6 @@ MISSES = [
             CHECKOUT + "      - run: curl -sSf https://install.example.com/setup.sh | sh\n" + "      - run: make site\n",
         ),
         "curl -sSf https://install.example.com/setup.sh | sh",
-        missed_because="curl | sh in a workflow job holding write tokens is not flagged",
     ),
     Miss(
         "gha-bot-pull-requests-merged-with-admin",
@@ -229,7 +228,6 @@ MISSES = [
             on="pull_request",
         ),
         "gh pr merge \"$PR\" --admin --squash",
-        missed_because="merging with --admin (bypassing branch protection) is rated medium at most",
     ),
     Miss(
         "k8s-clusterrole-gains-secret-writes",
@@ -288,7 +286,6 @@ MISSES = [
         GO_NOTIFIER_AFTER,
         "if *tmplErr != nil {",
         removed=True,
-        missed_because="an error check removed from a function that stays is not rated high",
     ),
     Miss(
         "python-existing-test-skipped",
@@ -297,7 +294,6 @@ MISSES = [
         PY_TEST_BEFORE,
         PY_TEST_AFTER,
         "@skip(\"applicability to be decided\")",
-        missed_because="@skip added to an existing test method is rated medium",
     ),
 ]
 
