@@ -162,9 +162,13 @@ def judge(statement: Statement, trust: bool) -> list[Verdict]:
                                     f"The statement allows {action!r}: its holder can do anything"
                                     + (" in IAM, including granting itself every other permission." if lower == "iam:*" else " the account allows.")))
         elif lower in ESCALATION_ACTIONS:
+            # On "*" its holder can escalate through any role or user; scoped to named resources it is
+            # the ordinary way to let a service pass its own role or users manage their own keys.
             where = "on every resource" if every_resource else "on " + ", ".join(statement.resources[:2])
-            verdicts.append(Verdict("IAM-PRIV-ESCALATION", "high", action,
-                                    f"The statement allows {action} {where}: its holder can give itself more permissions."))
+            verdicts.append(Verdict("IAM-PRIV-ESCALATION", "high" if every_resource else "medium", action,
+                                    f"The statement allows {action} {where}: "
+                                    + ("its holder can give itself more permissions." if every_resource else
+                                       "check that these resources cannot be used to gain more permissions.")))
         elif lower in ASSUME_ACTIONS and every_resource:
             verdicts.append(Verdict("IAM-PRIV-ESCALATION", "high", action,
                                     f"The statement allows {action} on every role: its holder can become any role that trusts the account."))

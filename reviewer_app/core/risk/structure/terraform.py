@@ -149,6 +149,7 @@ def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitt
             continue  # the block moved to another file of the change: same address, nothing destroyed
         line = _header_line(sides.old, block)
         data = block.type in holding
+        ephemeral = block.type.startswith(tuple(data_table("terraform.toml")["ephemeral"]))
         candidates = added_by_type.get(block.type, [])
         if candidates:
             target = candidates[0]
@@ -156,13 +157,14 @@ def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitt
                       f"{address} is renamed to {target.address} without a `moved` block: the next apply destroys "
                       f"{address} and creates {target.address} empty"
                       + (" (it holds data)." if data else ".") + f" Add `moved {{ from = {address} to = {target.address} }}`.",
-                      severity="critical" if data else "high")
+                      severity="critical" if data else "low" if ephemeral else "high")
             continue
         emit.emit("INFRA-TF-RESOURCE-REMOVED", "old", line,
                   f"The resource {address} is removed: the next `terraform apply` destroys it"
                   + (", and it holds data (database, bucket, key or cluster)." if data else ".")
-                  + " prevent_destroy does not protect a block that is gone; a `removed` block with destroy = false forgets it instead.",
-                  severity="critical" if data else "high")
+                  + (" It is a helper that the next apply recreates as good as new." if ephemeral else
+                     " prevent_destroy does not protect a block that is gone; a `removed` block with destroy = false forgets it instead."),
+                  severity="critical" if data else "low" if ephemeral else "high")
 
 
 def _declared_elsewhere(block: Block, context: ChangeContext, sides: FileSides) -> bool:
@@ -447,10 +449,13 @@ def _embedded_document(value: str) -> Any:
                 raise UnreadablePolicy("a jsonencode() policy document could not be read") from exc
             return None
     if stripped.startswith("{") and looks_like_policy:
-        try:
-            return json.loads(stripped)
-        except ValueError as exc:
-            raise UnreadablePolicy("a JSON policy document could not be read") from exc
+        # hcl2 hands a heredoc's text back with the string escapes of an HCL literal (\" for ").
+        for candidate in (stripped, re.sub(r'\\(["\\])', r"\1", stripped)):
+            try:
+                return json.loads(candidate)
+            except ValueError:
+                continue
+        raise UnreadablePolicy("a JSON policy document could not be read")
     return None
 
 

@@ -246,3 +246,33 @@ def test_parsed_file_does_not_double_fire_the_line_rule() -> None:
     assert rules_of(found).count("INFRA-FORCE-DESTROY") == 1
     [finding] = by_rule(found, "INFRA-FORCE-DESTROY")
     assert finding.message.startswith("aws_s3_bucket.logs:")
+
+
+def test_removing_a_helper_resource_is_low(git_repo: GitRepo) -> None:
+    before = DATABASE + 'resource "random_pet" "name" {\n  length = 2\n}\n'
+    found = risk_findings(range_analysis(git_repo, {"infra/main.tf": before}, {"infra/main.tf": DATABASE}))
+    assert [(f["severity"], f["line"]) for f in by_rule(found, "INFRA-TF-RESOURCE-REMOVED")] == [("low", 17)]
+
+
+def test_escalation_actions_scoped_to_named_resources_are_medium() -> None:
+    statement = '{ Effect = "Allow", Action = ["iam:PassRole"], Resource = "arn:aws:iam::123456789012:role/app" }'
+    [finding] = by_rule(findings(added_file("infra/iam.tf", policy(statement))), "IAM-PRIV-ESCALATION")
+    assert finding.severity == "medium"
+
+
+def test_an_indented_heredoc_policy_is_read_as_json() -> None:
+    text = '''resource "aws_iam_policy" "this" {
+  name   = "x"
+  policy = <<-EOT
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {"Effect": "Allow", "Action": ["ec2:Describe*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+      ]
+    }
+  EOT
+}
+'''
+    found = findings(added_file("infra/iam.tf", text))
+    assert [(f.rule, f.line) for f in found if f.rule.startswith("IAM-")] == [("IAM-SERVICE-WILDCARD", 17)]
