@@ -356,10 +356,10 @@ class _Parser:
             file.old_mode = self._mode(line[9:], line_no)
         elif line.startswith("new mode "):
             file.new_mode = self._mode(line[9:], line_no)
-        elif line.startswith(("rename from ", "rename old ")):
-            file.status, file.old_path = FileStatus.RENAMED, _unquote(line[12:] if line.startswith("rename from ") else line[11:])
+        elif line.startswith(("rename from ", "rename old ")):  # "rename old/new": git's older spelling
+            file.status, file.old_path = FileStatus.RENAMED, _unquote(line.split(" ", 2)[2])
         elif line.startswith(("rename to ", "rename new ")):
-            file.status, file.new_path = FileStatus.RENAMED, _unquote(line[10:] if line.startswith("rename to ") else line[11:])
+            file.status, file.new_path = FileStatus.RENAMED, _unquote(line.split(" ", 2)[2])
         elif line.startswith("copy from "):
             file.status, file.old_path = FileStatus.COPIED, _unquote(line[10:])
         elif line.startswith("copy to "):

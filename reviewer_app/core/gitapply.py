@@ -21,6 +21,7 @@ closed and says to gate the git range or a patch made by ``git format-patch``. d
 from __future__ import annotations
 
 import re
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +47,7 @@ class AppliedPatch:
 
     label: str  # "message 2" in an mbox, "the patch" otherwise
     change: Change | None  # None when applying it changed nothing
-    author_name: str | None = None  # from git mailinfo; None for a plain diff
-    author_email: str | None = None
+    author_email: str | None = None  # from git mailinfo; None for a plain diff
     message: str | None = None
 
 
@@ -120,7 +120,8 @@ class _Scratch:
     def _text(raw: bytes) -> str:
         return raw.decode("utf-8", "replace").strip()
 
-    def git(self, *args: str, input_bytes: bytes | None = None, check: bool = True, extra: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    def git(self, *args: str, input_bytes: bytes | None = None, check: bool = True,
+            extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[bytes]:
         return run_git(self.dir / "empty", *args, input_bytes=input_bytes, check=check, env=self.env,
                        global_args=(*self.global_args, *extra))
 
@@ -146,7 +147,6 @@ class _Scratch:
                             input_bytes=message_file.read_bytes()).stdout.decode("utf-8", "replace")
             fields = dict(line.split(": ", 1) for line in info.splitlines() if ": " in line)
             result = self._apply_one(patch.read_bytes(), f"message {number}", source)
-            result.author_name = fields.get("Author", "")
             result.author_email = fields.get("Email", "")
             result.message = msg.read_bytes().decode("utf-8", "replace")
             applied.append(result)
