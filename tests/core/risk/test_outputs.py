@@ -71,5 +71,7 @@ def test_text_of_a_clean_change() -> None:
     change = change_of(file_from("app/util.py", "+x = 1"))
     text = render_text(assess(change, None, RULES))
     assert text.splitlines()[:3] == [
-        "Risk: LOW (0/100)", "  - No rule fired on its 1 changed line in 1 file.", "No findings.",
+        "Risk: LOW (2/100)", "  - No rule fired on its 1 changed line in 1 file.",
+        "  - Change model: 0.11 estimated likelihood of a revert or fix, from size and diffusion only "
+        "(no repository history was available).",
     ]
