@@ -57,7 +57,8 @@ def run_demo(args: argparse.Namespace) -> int:
         print("\nNo display found (DISPLAY, WAYLAND_DISPLAY and QT_QPA_PLATFORM are unset); the queue as text:\n")
         from reviewer_app.cli.changes import run_queue
 
-        run_queue(argparse.Namespace(db=args.db, format="text"))
+        run_queue(argparse.Namespace(db=args.db, format="text", repo=str(result.paths.repo), identity=None,
+                                     status=None, mine=False, service=None, min_level=None))
         shot = shlex.quote(str(result.paths.repo.parent / "reviewer-demo.png"))
         print(f"\nTo see the GUI without a display, render it to an image:\n"
               f"  {_command(args.db)} gui --workspace {shlex.quote(str(result.paths.repo))} --screenshot {shot}")

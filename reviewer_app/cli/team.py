@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reviewer_app.errors import UserError
 
@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     mode.add_argument("--rebuild", action="store_true",
                       help="re-verify and re-index every event on the refs (local-only events are kept)")
     sync.add_argument("--format", choices=["text", "json"], default="text")
+    sync.add_argument("--no-inbox", action="store_true",
+                      help="exchange signed events only; do not fetch the review refs (pull requests, merge requests, "
+                           "Gerrit changes, branches) into the inbox")
     sync.set_defaults(handler=run_sync_command)
 
     export = subparsers.add_parser(
@@ -97,17 +100,47 @@ def run_sync_command(args: argparse.Namespace) -> int:
     report = run_sync(db, repo, args.remote, rebuild=args.rebuild)
     problems = report.problems
     notes = report.notes + report.imported.warnings
+    inbox = None if args.no_inbox else _sync_inbox(db, repo, args.remote, notes)
     if args.format == "json":
         print(json.dumps({
             "summary": report.summary(), "pushed_refs": report.pushed_refs, "pushed_events": report.pushed_events,
             "pushed_patches": report.pushed_patches, "imported_events": report.imported.events_imported,
             "imported_patches": report.imported.patches_imported, "problems": problems, "notes": notes,
+            "inbox": None if inbox is None else {
+                "summary": inbox.summary(), "new_items": inbox.new_items, "new_revisions": inbox.new_revisions,
+                "rebased": inbox.rebased, "closed": inbox.closed, "problems": inbox.problems},
         }, indent=2, sort_keys=True))
     else:
         print(report.summary())
+        if inbox is not None:
+            print(f"inbox: {inbox.summary()}")
         _print_capped("note", notes)
         _print_capped("WARNING", problems)
     return 1 if problems else 0
+
+
+def _sync_inbox(db: Any, repo: Path, remote: str, notes: list[str]) -> Any:
+    """The inbox part of sync: review refs fetched and analysed. Its troubles are notes: the signed events,
+    which the gate depends on, have been exchanged whatever the inbox finds."""
+    from reviewer_app.core.gitcmd import repository_root
+    from reviewer_app.core.inbox import sync_inbox
+    from reviewer_app.core.inbox.fetch import inbox_prefix
+
+    root = repository_root(repo)
+    try:
+        inbox_prefix(remote)
+    except UserError:
+        notes.append(f"inbox: '{remote}' is not a remote name; review refs are fetched only from a named remote")
+        return None
+    if root is None:
+        return None
+    try:
+        inbox = sync_inbox(db, root, remote)
+    except UserError as exc:
+        notes.append(f"inbox: {exc.message}")
+        return None
+    notes.extend(f"inbox: {problem}" for problem in inbox.problems)
+    return inbox
 
 
 # Ten thousand set-aside events (say, allowed_signers missing at HEAD) must not flood the terminal.
