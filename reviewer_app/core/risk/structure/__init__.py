@@ -114,7 +114,8 @@ def analyse(change: Change, rules: RuleSet) -> Outcome:
     """Run the structured analyser of every file whose format has one; never raises."""
     outcome = Outcome()
     candidates = [(index, diff, format_of(diff.path)) for index, diff in enumerate(change.files)]
-    candidates = [(index, diff, fmt) for index, diff, fmt in candidates if fmt in MODULES and not diff.binary]
+    # A pure rename (no hunks) changes no content to judge; a binary file is not text.
+    candidates = [(index, diff, fmt) for index, diff, fmt in candidates if fmt in MODULES and not diff.binary and diff.hunks]
     if not candidates:
         return outcome
     from reviewer_app.core.risk.structure.base import Emitter

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from reviewer_app.core.risk.structure import ChangeContext, iam
@@ -40,17 +40,27 @@ class Block:
 
 @dataclass
 class Module:
-    blocks: dict[str, Block]
+    blocks: dict[str, Block]  # the blocks parsed (those the change touched, on either side)
     moved: list[tuple[str, str]]  # (from, to)
     removed: set[str]  # addresses in ``removed`` blocks (Terraform 1.7: forget without destroying)
+    known: dict[str, Block] = field(default_factory=dict)  # every resource, by its header (body unread)
+
+
+Chunk = tuple[tuple[str, str, str], int, int]  # (block key, first line index, end line index)
 
 
 def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     if not sides.complete:
         return Parsed(False, "only the diff's hunks were available, so Terraform structure was not analysed and line rules judged this file")
+    # Only the top-level blocks the change touched (on either side) are parsed: a one-line change
+    # to a 2,000-line policies.tf parses one block per side, not the whole file twice.
+    old_chunks = _chunks(sides.old) if sides.old.exists else []
+    new_chunks = _chunks(sides.new) if sides.new.exists else []
+    touched = {key for side, chunks in ((sides.old, old_chunks), (sides.new, new_chunks))
+               for key, start, end in chunks if any(side.real_line(i) in side.changed for i in range(start, end))}
     try:
-        old = _parse(sides.old) if sides.old.exists else Module({}, [], set())
-        new = _parse(sides.new) if sides.new.exists else Module({}, [], set())
+        old = _parse(sides.old, old_chunks, touched) if sides.old.exists else Module({}, [], set())
+        new = _parse(sides.new, new_chunks, touched) if sides.new.exists else Module({}, [], set())
     except Exception as exc:  # noqa: BLE001 - hcl2 raises lark and value errors of many kinds
         return Parsed(False, f"the file did not parse as Terraform ({type(exc).__name__}), so line rules judged it")
     table = data_table("terraform.toml")
@@ -69,38 +79,92 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     return Parsed(True)
 
 
-def _parse(side: Side) -> Module:
-    import hcl2
+def _options() -> Any:
     from hcl2.utils import SerializationOptions
 
-    options = SerializationOptions(with_comments=False, strip_string_quotes=True, preserve_heredocs=False)
-    document = hcl2.loads(side.text, serialization_options=options)
-    spans = _spans(side)
-    blocks: dict[str, Block] = {}
+    return SerializationOptions(with_comments=False, strip_string_quotes=True, preserve_heredocs=False)
+
+
+def _parse(side: Side, chunks: list[Chunk], touched: set[tuple[str, str, str]]) -> Module:
+    """The touched blocks of one side parsed (each alone), every resource known by its header.
+
+    When a block does not parse alone (a header-looking line inside a heredoc split it), the whole
+    side is parsed instead, which raises when the file is not Terraform.
+    """
+    import hcl2
+
+    wanted = [(key, start, end) for key, start, end in chunks if key in touched or key[0] in ("moved", "removed")]
+    module = Module({}, [], set())
+    try:
+        for key, start, end in wanted:
+            document = hcl2.loads("\n".join(side.lines[start:end]) + "\n", serialization_options=_options())
+            _collect(document, module, (start, end), key)
+    except Exception:  # noqa: BLE001 - retried on the whole text below
+        module = Module({}, [], set())
+        _collect(hcl2.loads(side.text, serialization_options=_options()), module, None, None, _spans(side))
+    for (kind, rtype, name), start, end in chunks:
+        if kind == "resource" and rtype and name:
+            module.known.setdefault(f"{rtype}.{name}", Block(kind, rtype, name, {}, (start, end)))
+    for address, block in module.blocks.items():
+        if block.kind == "resource":
+            module.known[address] = block
+    return module
+
+
+def _collect(document: dict[str, Any], module: Module, span: tuple[int, int] | None, key: tuple[str, str, str] | None,
+             spans: dict[tuple[str, str, str], tuple[int, int]] | None = None) -> None:
+    """Add a parsed document's blocks to ``module``; each spans ``span`` (a chunk) or its own header's span."""
+    def where(block_key: tuple[str, str, str]) -> tuple[int, int]:
+        if spans is not None:
+            return spans.get(block_key, (0, 0))
+        return span or (0, 0)
+
     for kind in ("resource", "data"):
         for entry in document.get(kind, []):
             for rtype, named in entry.items():
                 for name, body in (named or {}).items():
-                    span = spans.get((kind, rtype, name), (0, len(side.lines)))
-                    block = Block(kind, rtype, name, body if isinstance(body, dict) else {}, span)
-                    blocks[block.address] = block
+                    block = Block(kind, rtype, name, body if isinstance(body, dict) else {}, where((kind, rtype, name)))
+                    module.blocks[block.address] = block
     for entry in document.get("module", []):
         for name, body in entry.items():
-            block = Block("module", "module", name, body if isinstance(body, dict) else {},
-                          spans.get(("module", name, ""), (0, len(side.lines))))
-            blocks[f"module.{name}"] = block
+            module.blocks[f"module.{name}"] = Block("module", "module", name, body if isinstance(body, dict) else {},
+                                                    where(("module", name, "")))
     for number, body in enumerate(document.get("locals", [])):
         if isinstance(body, dict):
-            blocks[f"locals.{number}"] = Block("locals", "locals", str(number), body,
-                                               _nth_span(spans, "locals", number, len(side.lines)))
-    moved = [(_ref(m.get("from")), _ref(m.get("to"))) for m in document.get("moved", []) if isinstance(m, dict)]
-    removed = {_ref(r.get("from")) for r in document.get("removed", []) if isinstance(r, dict)}
-    return Module(blocks, moved, removed)
+            label = key[1] if key is not None and key[0] == "locals" else f"#{number + 1}"
+            module.blocks[f"locals.{label}"] = Block("locals", "locals", label, body, where(("locals", label, "")))
+    module.moved += [(_ref(m.get("from")), _ref(m.get("to"))) for m in document.get("moved", []) if isinstance(m, dict)]
+    module.removed |= {_ref(r.get("from")) for r in document.get("removed", []) if isinstance(r, dict)}
 
 
-def _nth_span(spans: dict[tuple[str, str, str], tuple[int, int]], kind: str, number: int, count: int) -> tuple[int, int]:
-    found = sorted(span for key, span in spans.items() if key[0] == kind)
-    return found[number] if number < len(found) else (0, count)
+def _chunks(side: Side) -> list[Chunk]:
+    """The side cut at its top-level block headers (text before the first header is a chunk too)."""
+    headers = _headers(side)
+    chunks: list[Chunk] = []
+    if not headers or headers[0][0] > 0:
+        chunks.append((("", "#preamble", ""), 0, headers[0][0] if headers else len(side.lines)))
+    for number, (index, key) in enumerate(headers):
+        end = headers[number + 1][0] if number + 1 < len(headers) else len(side.lines)
+        chunks.append((key, index, end))
+    return chunks
+
+
+def _headers(side: Side) -> list[tuple[int, tuple[str, str, str]]]:
+    headers: list[tuple[int, tuple[str, str, str]]] = []
+    ordinals: dict[str, int] = {}
+    for index, text in enumerate(side.lines):
+        if text[:1].isspace():
+            continue
+        match = HEADER.match(text)
+        if match:
+            kind = match.group(1)
+            if kind in ("locals", "moved", "removed", "terraform", "import", "check"):
+                ordinals[kind] = ordinals.get(kind, 0) + 1  # unnamed blocks repeat: number them
+                key = (kind, f"#{ordinals[kind]}", "")
+            else:
+                key = (kind, match.group(2) or "", match.group(3) or "")
+            headers.append((index, key))
+    return headers
 
 
 def _ref(value: Any) -> str:
@@ -109,20 +173,7 @@ def _ref(value: Any) -> str:
 
 def _spans(side: Side) -> dict[tuple[str, str, str], tuple[int, int]]:
     """Where each top-level block starts and ends (the next top-level header), by line index."""
-    headers: list[tuple[int, tuple[str, str, str]]] = []
-    for index, text in enumerate(side.lines):
-        if text[:1].isspace():
-            continue
-        match = HEADER.match(text)
-        if match:
-            headers.append((index, (match.group(1), match.group(2) or "", match.group(3) or "")))
-    spans = {}
-    for number, (index, key) in enumerate(headers):
-        end = headers[number + 1][0] if number + 1 < len(headers) else len(side.lines)
-        if key[0] in ("locals", "moved", "removed", "terraform", "import", "check"):
-            key = (key[0], str(index), "")  # unnamed blocks repeat: keep each
-        spans.setdefault(key, (index, end))
-    return spans
+    return {key: (start, end) for key, start, end in _chunks(side)}
 
 
 def _header_line(side: Side, block: Block) -> int:
@@ -139,11 +190,11 @@ def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitt
                          holding: set[str]) -> None:
     moved_from = {source for source, _ in new.moved}
     added_by_type: dict[str, list[Block]] = {}
-    for address, block in new.blocks.items():
-        if block.kind == "resource" and address not in old.blocks:
+    for address, block in new.known.items():
+        if address not in old.known:
             added_by_type.setdefault(block.type, []).append(block)
-    for address, block in old.blocks.items():
-        if block.kind != "resource" or address in new.blocks or address in moved_from or address in new.removed:
+    for address, block in old.known.items():
+        if address in new.known or address in moved_from or address in new.removed:
             continue
         if _declared_elsewhere(block, context, sides):
             continue  # the block moved to another file of the change: same address, nothing destroyed
