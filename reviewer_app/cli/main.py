@@ -18,6 +18,13 @@ from reviewer_app.errors import UserError
 
 # Modules under reviewer_app.cli, each registering its own subcommands, in --help order.
 COMMAND_MODULES = ["init_cmd", "changes", "catalog", "approvals", "team", "demo_cmd", "gui_cmd"]
+# The module that registers each command: a run imports and builds only the one it needs (start-up
+# time is part of every command). tests/core/risk/test_lazy_startup.py checks it against the modules.
+COMMAND_OF = {
+    "init": "init_cmd", "analyze": "changes", "submit": "changes", "queue": "changes", "interdiff": "changes",
+    "catalog": "catalog", "approve": "approvals", "reject": "approvals", "revoke": "approvals", "gate": "approvals",
+    "sync": "team", "export": "team", "verify-export": "team", "demo": "demo_cmd", "gui": "gui_cmd",
+}
 
 EXIT_OK, EXIT_VERDICT, EXIT_USAGE = 0, 1, 2
 GLOBAL_OPTIONS = ("--db",)  # options of reviewer-app itself, valid only before the command
@@ -39,7 +46,28 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message} (see --help)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_modules(argv: Sequence[str] | None) -> list[str]:
+    """The modules to register for ``argv``: the command's own when it names a known one, else all
+    (top-level help, a typo: argparse then lists every command)."""
+    words = list(argv or ())
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word in GLOBAL_OPTIONS:
+            index += 2
+            continue
+        if word.startswith("-"):
+            if word in ("-h", "--help", "--version"):
+                break
+            index += 1
+            continue
+        module = COMMAND_OF.get(word)
+        return [module] if module is not None else list(COMMAND_MODULES)
+    return list(COMMAND_MODULES)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv``, only the module of the command it names is imported."""
     parser = _Parser(
         prog="reviewer-app",
         description="Risk-ranked review, signed senior approvals and a CI gate for AI-assisted code changes.",
@@ -50,9 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="local database (default: $REVIEWER_APP_DB, else the platform data folder)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    wanted = command_modules(argv) if argv is not None else COMMAND_MODULES
     for name in COMMAND_MODULES:
-        importlib.import_module(f"reviewer_app.cli.{name}").register(subparsers)
-    parser.commands = tuple(subparsers.choices)  # type: ignore[attr-defined]
+        if name in wanted:
+            importlib.import_module(f"reviewer_app.cli.{name}").register(subparsers)
+    parser.commands = tuple(COMMAND_OF)  # type: ignore[attr-defined]
     return parser
 
 
@@ -71,8 +101,9 @@ def _safe_streams() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     _safe_streams()
     try:
-        parser = build_parser()
-        parser.argv = tuple(sys.argv[1:] if argv is None else argv)  # type: ignore[attr-defined]
+        words = tuple(sys.argv[1:] if argv is None else argv)
+        parser = build_parser(words)
+        parser.argv = words  # type: ignore[attr-defined]
         args = parser.parse_args(argv)
         if not getattr(args, "handler", None):
             parser.print_help()
