@@ -8,6 +8,9 @@ Labels:
                 fix/bug/regression/hotfix (and not docs/typo/chore), the lines it removed or changed
                 are blamed at its parent; the blamed commits are fix-inducing (capped per repository)
   ordinary      a non-merge commit of the fixed range that is none of the above and not in dangerous.csv
+  control       for each reverted or fix-inducing commit, the CONTROLS_PER_CASE unlabelled non-merge commits
+                nearest to it in time (controls.csv): the labelled commits span the whole history while the
+                ordinary range is recent, so history features would otherwise tell eras apart, not defects
 Git work is batched: one diff and one blame per file of a fixing commit, never a process per line;
 results are cached as JSON under --cache, keyed by repository and head.
 """
@@ -29,6 +32,7 @@ NOISE_LINE = re.compile(r"^\s*((version|appVersion)\s*:.*|[\[\](){},;]*|#.*|//.*
 DOC_PATH = re.compile(r"(^|/)(docs?|examples?)/|\.(md|rst|txt|adoc)$|(^|/)(CHANGELOG|README|LICENSE)[^/]*$", re.I)
 FIX_COMMITS_PER_REPO = 120  # the most recent fixing commits examined
 FIX_INDUCING_PER_REPO = 45  # cap on labelled fix-inducing commits per repository
+CONTROLS_PER_CASE = 2
 MAX_FIX_FILES = 20  # a "fix" touching more files is a sweep, its blame says little
 
 
@@ -163,13 +167,43 @@ def fix_inducing(path: Path, repo: Repo, excluded: set[str]) -> list[dict[str, s
     return list(rows.values())
 
 
+def controls(path: Path, repo: Repo, labelled: list[dict[str, str]], excluded: set[str]) -> list[dict[str, str]]:
+    """Date-matched controls: the nearest unlabelled commits in commit time (one log for the repository)."""
+    import bisect
+
+    out = git(path, "log", "--no-merges", "--min-parents=1", "--format=%H %ct", repo.head)
+    timeline = sorted((int(t), sha) for sha, t in (line.split() for line in out.splitlines() if line))
+    times = [t for t, _ in timeline]
+    when = {sha: t for t, sha in timeline}
+    taken: set[str] = set()
+    rows = []
+    for case in labelled:
+        at = when.get(case["commit"])
+        if at is None:
+            continue
+        index = bisect.bisect_left(times, at)
+        found, step = 0, 1
+        while found < CONTROLS_PER_CASE and step < 200:
+            for k in (index - step, index + step):
+                if 0 <= k < len(timeline) and found < CONTROLS_PER_CASE:
+                    sha = timeline[k][1]
+                    if sha not in excluded and sha not in taken:
+                        taken.add(sha)
+                        found += 1
+                        rows.append({"repo": repo.name, "commit": sha, "label": "control",
+                                     "reason": f"date-matched control for {case['commit'][:12]}"})
+            step += 1
+    return rows
+
+
 def build(repo: Repo, path: Path, cache: Path) -> dict[str, list]:
-    cached = cache / f"corpus-{repo.name.replace('/', '+')}-{repo.head[:12]}.json"
+    cached = cache / f"corpus-v2-{repo.name.replace('/', '+')}-{repo.head[:12]}.json"
     if cached.exists():
         return json.loads(cached.read_text())
     reverted = reverted_commits(path, repo)
     inducing = fix_inducing(path, repo, {r["commit"] for r in reverted})
     result = {"range": non_merge_range(path, repo), "labelled": reverted + inducing}
+    result["controls"] = controls(path, repo, result["labelled"], {r["commit"] for r in result["labelled"]})
     cached.write_text(json.dumps(result))
     return result
 
@@ -183,10 +217,12 @@ def main() -> None:
     dangerous = {(r["repo"], r["commit"]) for r in read_csv(CORPUS / "dangerous.csv")}
     ordinary: list[dict[str, str]] = []
     labelled: list[dict[str, str]] = []
+    matched: list[dict[str, str]] = []
     for repo in load_repos():
         result = build(repo, mirror_path(args.mirrors, repo.name), args.cache)
         marked = {r["commit"] for r in result["labelled"]}
         labelled += result["labelled"]
+        matched += [r for r in result["controls"] if (repo.name, r["commit"]) not in dangerous]
         kept = [sha for sha in result["range"] if sha not in marked and (repo.name, sha) not in dangerous]
         ordinary += [{"repo": repo.name, "commit": sha, "label": "ordinary", "reason": f"non-merge commit in the fixed range of {repo.kind}"}
                      for sha in kept]
@@ -196,7 +232,8 @@ def main() -> None:
     fields = ["repo", "commit", "label", "reason"]
     write_csv(CORPUS / "ordinary.csv", fields, ordinary)
     write_csv(CORPUS / "reverted.csv", fields, labelled)
-    print(f"total: {len(ordinary)} ordinary, {len(labelled)} reverted or fix-inducing")
+    write_csv(CORPUS / "controls.csv", fields, matched)
+    print(f"total: {len(ordinary)} ordinary, {len(labelled)} reverted or fix-inducing, {len(matched)} controls")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ Every commit listed in corpus/*.csv is analysed on its own (parent..commit) in-p
   - recall on dangerous.csv: share rated high or critical, and whether a finding sits on the culprit
     path and on the culprit line or resource
   - judged precision of high/critical flags (judged-flags.csv, written by a reader)
-  - score AUC of reverted + fix-inducing commits against ordinary ones (Mann-Whitney; target >= 0.75)
+  - score AUC of reverted + fix-inducing commits against ordinary ones (Mann-Whitney; target >= 0.75),
+    and against date-matched controls (controls.csv), which history features cannot tell apart by era
   - tracebacks (must be 0; every commit is caught on its own) and empty commits, elapsed time
 """
 
@@ -141,7 +142,7 @@ def main() -> None:
     repos = {r.name: r for r in load_repos()}
     wanted = set(args.repo or repos)
     corpus: list[dict[str, str]] = []
-    for name in ("ordinary.csv", "reverted.csv"):
+    for name in ("ordinary.csv", "reverted.csv", "controls.csv"):
         corpus += read_csv(CORPUS / name)
     for row in read_csv(CORPUS / "dangerous.csv"):
         corpus.append({**row, "label": "dangerous"})
@@ -227,6 +228,10 @@ def summarise(results: list[dict[str, Any]], elapsed: float) -> dict[str, Any]:
     figures["per_repo"] = per_repo
     value = auc([r["score"] for r in defective], [r["score"] for r in ordinary])
     figures["auc"] = None if value is None else round(value, 3)
+    controls = [r for r in ok if r["label"] == "control"]
+    figures["controls"] = len(controls)
+    value = auc([r["score"] for r in defective], [r["score"] for r in controls])
+    figures["auc_matched"] = None if value is None else round(value, 3)
     for label in ("reverted", "fix_inducing"):
         value = auc([r["score"] for r in defective if r["label"] == label], [r["score"] for r in ordinary])
         figures[f"auc_{label}"] = None if value is None else round(value, 3)
@@ -267,6 +272,7 @@ def render(f: dict[str, Any]) -> str:
         out.append(f"| dangerous with a finding on the culprit line/resource | {f['dangerous_on_culprit']}/{f['dangerous']} | >= 90% |")
     out.append(f"| judged precision of high/critical (borderline as noise / as true) | {pct(f['precision'])} / {pct(f['precision_borderline_true'])} (verdicts {f['judged']}) | >= 85% |")
     out.append(f"| score AUC, reverted + fix-inducing vs ordinary | {f['auc']} ({f['reverted']} reverted {f['auc_reverted']}, {f['fix_inducing']} fix-inducing {f['auc_fix_inducing']}) | >= 0.75 |")
+    out.append(f"| score AUC, reverted + fix-inducing vs {f['controls']} date-matched controls | {f['auc_matched']} | |")
     out.append(f"| tracebacks | {f['tracebacks']} | 0 |")
     out.append(f"| empty commits (reported as such) | {f['empty']} | |")
     out.append(f"| commits whose objects the mirror lacks (large blobs left out of the snapshot) | {f['missing_objects']} | |")

@@ -14,6 +14,7 @@ from reviewer_app.core import services as service_catalog
 from reviewer_app.core.changeid import change_id as compute_change_id
 from reviewer_app.core.model import Change
 from reviewer_app.core.provenance import Provenance, co_authors, detect
+from reviewer_app.core.risk.history import history_of
 from reviewer_app.core.workspace import Workspace
 
 if TYPE_CHECKING:  # sqlite_utils costs a sixth of analyze's start-up; analyze never opens the store
@@ -87,8 +88,10 @@ def analyze(change: Change, workspace: Workspace, ai_override: bool | None = Non
     rules = rules if rules is not None else risk_engine.load_rules(workspace)
     from reviewer_app.core.risk.structure.texts import repository
 
+    # The change model reads the touched files' history from the repository (none for a plain patch).
+    history = history_of(workspace.root, change)
     with repository(workspace.root):  # whole file texts for the structured analysers, read by blob id
-        report = risk_engine.assess(change, provenance, rules, services=affected.to_dict())
+        report = risk_engine.assess(change, provenance, rules, services=affected.to_dict(), history=history)
     result = Analysis(change, compute_change_id(change), provenance, humans, affected, report)
     result.policy = _policy_requirements(result, workspace)
     return result

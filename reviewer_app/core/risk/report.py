@@ -8,6 +8,7 @@ from typing import Any
 from reviewer_app.core.model import Change
 from reviewer_app.core.risk.engine import evaluate
 from reviewer_app.core.risk.findings import Finding
+from reviewer_app.core.risk.history import History
 from reviewer_app.core.risk.rules import RuleSet
 from reviewer_app.core.risk.score import ProvenanceLike, judge
 
@@ -28,8 +29,8 @@ class RiskReport:
 
 
 def assess(change: Change, provenance: ProvenanceLike | None, rules: RuleSet,
-           services: dict[str, Any] | None = None) -> RiskReport:
+           services: dict[str, Any] | None = None, history: History | None = None) -> RiskReport:
     """Run every rule over ``change`` and judge it; the same inputs give byte-identical output."""
     findings = evaluate(change, rules)
-    verdict = judge(change, provenance, findings, services)
+    verdict = judge(change, provenance, findings, services, history)
     return RiskReport(verdict.level, verdict.score, list(verdict.reasons), findings, rules.pack_hash)

@@ -8,7 +8,11 @@ crosses a band on its own, so the two always agree.
     high      any high finding; a medium finding that reaches a tier-0 service
     medium    any medium finding; more than 400 changed lines; wide diffusion;
               a tier-0/1 service or >= 10 dependents reached together with any finding
-    low       everything else (blast radius alone never raises a change above low)
+    low       everything else (blast radius alone never raises a change above low); a low change
+              whose just-in-time defect likelihood (jit.py) reaches jit.RAISE_TO_MEDIUM is medium
+
+Inside the band, the score orders changes by that likelihood (size, diffusion, the touched files'
+history and the author's experience, see jit.py and history.py), then by the findings' weight.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reviewer_app.core.model import Change
+from reviewer_app.core.risk import jit
 from reviewer_app.core.risk.findings import Finding
+from reviewer_app.core.risk.history import History
 from reviewer_app.core.risk.metrics import COMFORTABLE_LINES, REVIEWABLE_LINES, WIDE_AREAS, WIDE_FILES, ChangeMetrics
 from reviewer_app.core.risk.rules import SEVERITIES, SEVERITY_RANK
 
@@ -26,6 +32,8 @@ BAND_WIDTH = 24  # a band spans base .. base + 24
 FINDING_POINTS = {"low": 1, "medium": 2, "high": 4, "critical": 6}
 MANY_DEPENDENTS = 10
 CONFIG_DIR = ".reviewer/"
+MODEL_SHARE = 0.6  # of the in-band place given to the change model; the rest to findings, size and reach
+NEGLIGIBLE = 0.05  # log-odds below which an input is not worth a sentence
 
 
 class ProvenanceLike(Protocol):
@@ -102,7 +110,7 @@ class Verdict:
 
 
 def judge(change: Change, provenance: ProvenanceLike | None, findings: list[Finding],
-          services: dict[str, Any] | None) -> Verdict:
+          services: dict[str, Any] | None, history: History | None = None) -> Verdict:
     metrics = ChangeMetrics.of(change)
     reach = ServiceReach.of(services)
     ai_assisted = bool(provenance is not None and provenance.ai_assisted)
@@ -164,6 +172,11 @@ def judge(change: Change, provenance: ProvenanceLike | None, findings: list[Find
     reasons.extend(service_reasons(reach))
     if not reasons:
         reasons.append(f"No rule fired on its {_plural(metrics.size, 'changed line')} in {_plural(metrics.files, 'file')}.")
+    prediction = jit.predict(metrics, history)
+    raised = level == "low" and prediction.probability >= jit.RAISE_TO_MEDIUM
+    if raised:
+        raise_to("medium")
+    reasons.extend(model_reasons(prediction, history, raised))
 
     points = min(10, sum(FINDING_POINTS[f.severity] for f in findings))
     points += min(6, metrics.size // 100)
@@ -172,8 +185,54 @@ def judge(change: Change, provenance: ProvenanceLike | None, findings: list[Find
     points += 2 if reach.many_dependents else 0
     points += 2 if ai_assisted else 0
     points += min(2, len(metrics.deleted_paths))
-    score = BANDS[level] + min(BAND_WIDTH, points)
+    score = BANDS[level] + in_band(prediction.probability, points)
     return Verdict(level, score, tuple(reasons))
+
+
+def in_band(probability: float, points: int) -> int:
+    """The place inside a band: mostly the defect likelihood, then the findings, size and reach points."""
+    return min(BAND_WIDTH, round(MODEL_SHARE * BAND_WIDTH * probability + (1 - MODEL_SHARE) * min(BAND_WIDTH, points)))
+
+
+def model_reasons(prediction: jit.Prediction, history: History | None, raised: bool) -> list[str]:
+    """The model's estimate, then one sentence per input that moves it, saying which way."""
+    source = ("size, diffusion, the touched files' history and the author's experience" if prediction.with_history
+              else "size and diffusion only (no repository history was available)")
+    raise_note = (f"; at {jit.RAISE_TO_MEDIUM:.2f} or more, a change with no finding counts as medium"
+                  if raised else "")
+    reasons = [f"Change model: {prediction.probability:.2f} estimated likelihood of a revert or fix, "
+               f"from {source}{raise_note}."]
+    if history is None:
+        return reasons
+    effect = prediction.contributions
+
+    def way(*names: str) -> str:
+        total = sum(effect.get(n, 0.0) for n in names)
+        return f"{'raises' if total > 0 else 'lowers'} the estimate against an average change"
+
+    def moves(*names: str) -> bool:
+        return abs(sum(effect.get(n, 0.0) for n in names)) >= NEGLIGIBLE
+
+    if moves("past_reverts_and_fixes"):
+        parts = [_plural(history.past_reverts, "earlier revert")] if history.past_reverts else []
+        fixes = history.past_fixes
+        parts += [f"{fixes} earlier fix{'' if fixes == 1 else 'es'}"] if fixes else []
+        troubles = " and ".join(parts) or "no earlier revert or fix"
+        reasons.append(f"history: {troubles} touched these files ({way('past_reverts_and_fixes')}).")
+    if moves("prior_changes", "developers"):
+        reasons.append(f"history: these files changed {_plural(history.prior_changes, 'time')} before, by "
+                       f"{_plural(history.developers, 'developer')} ({way('prior_changes', 'developers')}).")
+    if moves("age") and history.files_with_history:
+        reasons.append(f"history: the touched files last changed {history.age_days:.0f} days earlier on average ({way('age')}).")
+    if moves("new_files_share"):
+        total = history.files_with_history + history.files_without_history
+        reasons.append(f"history: {history.files_without_history} of {_plural(total, 'touched file')} "
+                       f"{'is' if history.files_without_history == 1 else 'are'} new to the repository ({way('new_files_share')}).")
+    if moves("author_changes_here") and history.files_with_history:
+        text = ("author's first change in these files" if history.author_changes_here == 0
+                else f"the author changed these files {_plural(history.author_changes_here, 'time')} before")
+        reasons.append(f"{text} ({way('author_changes_here')}).")
+    return reasons
 
 
 def service_reasons(reach: ServiceReach) -> list[str]:

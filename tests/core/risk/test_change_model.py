@@ -38,7 +38,11 @@ def in_band(score: int, level: str) -> bool:
 def test_small_clean_change_is_low_and_says_so() -> None:
     report = assess(one_file_change("app/util.py", lines(3)), HUMAN, RULES)
     assert (report.level, report.findings) == ("low", [])
-    assert report.reasons == ["No rule fired on its 3 changed lines in 1 file."]
+    assert report.reasons == [
+        "No rule fired on its 3 changed lines in 1 file.",
+        "Change model: 0.17 estimated likelihood of a revert or fix, from size and diffusion only "
+        "(no repository history was available).",
+    ]
     assert in_band(report.score, "low")
 
 
