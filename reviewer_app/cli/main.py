@@ -17,13 +17,14 @@ from reviewer_app import __version__
 from reviewer_app.errors import UserError
 
 # Modules under reviewer_app.cli, each registering its own subcommands, in --help order.
-COMMAND_MODULES = ["init_cmd", "changes", "catalog", "approvals", "team", "demo_cmd", "gui_cmd"]
+COMMAND_MODULES = ["init_cmd", "changes", "catalog", "approvals", "team", "demo_cmd", "gui_cmd", "desktop_cmd"]
 # The module that registers each command: a run imports and builds only the one it needs (start-up
 # time is part of every command). tests/core/risk/test_lazy_startup.py checks it against the modules.
 COMMAND_OF = {
     "init": "init_cmd", "analyze": "changes", "submit": "changes", "queue": "changes", "interdiff": "changes",
     "catalog": "catalog", "approve": "approvals", "reject": "approvals", "revoke": "approvals", "gate": "approvals",
     "sync": "team", "export": "team", "verify-export": "team", "demo": "demo_cmd", "gui": "gui_cmd",
+    "install-desktop": "desktop_cmd",
 }
 
 EXIT_OK, EXIT_VERDICT, EXIT_USAGE = 0, 1, 2
