@@ -20,6 +20,8 @@ from reviewer_app.core.risk.structure.base import Emitter, Parsed, data_table
 from reviewer_app.core.risk.structure.texts import FileSides, Side
 
 HEADER = re.compile(r'^\s*(resource|data|module|moved|removed|locals|variable|output|provider|terraform|import|check)\b(?:\s+"([^"]+)")?(?:\s+"([^"]+)")?')
+# Blocks nothing here judges (their settings are judged where they are used): not parsed.
+UNJUDGED = frozenset({"output", "provider", "terraform", "import", "check"})
 OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
 SENSITIVE_PORTS = {22: "SSH", 3389: "RDP", 5432: "PostgreSQL", 3306: "MySQL", 6379: "Redis", 27017: "MongoDB", 9200: "Elasticsearch", 1433: "SQL Server"}
 JSONENCODE = re.compile(r"^\$\{jsonencode\((.*)\)\}$", re.DOTALL)
@@ -93,7 +95,8 @@ def _parse(side: Side, chunks: list[Chunk], touched: set[tuple[str, str, str]]) 
     """
     import hcl2
 
-    wanted = [(key, start, end) for key, start, end in chunks if key in touched or key[0] in ("moved", "removed")]
+    wanted = [(key, start, end) for key, start, end in chunks
+              if (key in touched and key[0] not in UNJUDGED) or key[0] in ("moved", "removed")]
     module = Module({}, [], set())
     try:
         for key, start, end in wanted:
@@ -129,6 +132,10 @@ def _collect(document: dict[str, Any], module: Module, span: tuple[int, int] | N
         for name, body in entry.items():
             module.blocks[f"module.{name}"] = Block("module", "module", name, body if isinstance(body, dict) else {},
                                                     where(("module", name, "")))
+    for entry in document.get("variable", []):
+        for name, body in (entry or {}).items():
+            module.blocks[f"var.{name}"] = Block("variable", "variable", name, body if isinstance(body, dict) else {},
+                                                 where(("variable", name, "")))
     for number, body in enumerate(document.get("locals", [])):
         if isinstance(body, dict):
             label = key[1] if key is not None and key[0] == "locals" else f"#{number + 1}"
@@ -360,6 +367,8 @@ def _openings(block: Block) -> set[Opening]:
         return set()
     elif block.type == "azurerm_network_security_rule" or block.type == "azurerm_network_security_group":
         return _azure_openings(body)
+    elif block.kind == "variable":  # a module's default (variable "ingress_cidr_blocks" { default = [...] })
+        return _named_openings(body, block.name)
     else:  # a module input (ingress_cidr_blocks …) or a type not listed: ingress-named settings only
         return _named_openings(body)
     found = set()

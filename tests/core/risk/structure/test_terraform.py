@@ -276,3 +276,30 @@ def test_an_indented_heredoc_policy_is_read_as_json() -> None:
 '''
     found = findings(added_file("infra/iam.tf", text))
     assert [(f.rule, f.line) for f in found if f.rule.startswith("IAM-")] == [("IAM-SERVICE-WILDCARD", 17)]
+
+
+
+HEREDOC_MAIN = (
+    'resource "aws_instance" "web" {\n'
+    '  ami       = "ami-0aaa"\n'
+    '  user_data = <<EOT\n'
+    'resource "not" "a_block" {\n'
+    'EOT\n'
+    '}\n'
+    '\n'
+    'resource "aws_s3_bucket" "logs" {\n'
+    '  bucket = "logs"\n'
+    '}\n'
+)
+
+
+def test_a_header_looking_line_inside_a_heredoc_does_not_break_block_parsing(git_repo: GitRepo) -> None:
+    after = HEREDOC_MAIN.replace('ami       = "ami-0aaa"', 'ami       = "ami-0bbb"')
+    found = risk_findings(range_analysis(git_repo, {"infra/main.tf": HEREDOC_MAIN}, {"infra/main.tf": after}))
+    assert [(f["rule"], f["line"]) for f in found] == [("TF-FORCES-REPLACEMENT", 2)]
+
+
+def test_a_module_default_opening_ingress_counts() -> None:
+    text = 'variable "ingress_cidr_blocks" {\n  type    = list(string)\n  default = ["0.0.0.0/0"]\n}\n'
+    [finding] = by_rule(findings(added_file("modules/sg/variables.tf", text)), "NET-OPEN-INGRESS")
+    assert finding.line == 12
