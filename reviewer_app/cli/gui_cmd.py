@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gui.add_argument("--screenshot", metavar="FILE", help="render the window to this PNG file and exit")
     gui.add_argument("--tab", choices=("findings", "services", "provenance", "approvals"), default="findings",
                      help="inspector tab to show first (default: findings)")
+    gui.add_argument("file", nargs="?", metavar="FILE",
+                     help="a patch, diff or mbox to queue and select (how the desktop entry opens a file)")
     gui.set_defaults(handler=run_gui_command)
 
 
@@ -33,6 +35,9 @@ def run_gui_command(args: argparse.Namespace) -> int:
     if workspace is not None and not workspace.is_dir():
         raise UserError(f"{args.workspace}: no such directory (given with --workspace)")
     screenshot = Path(args.screenshot).expanduser() if args.screenshot else None
+    open_file = Path(args.file).expanduser() if args.file else None
+    if open_file is not None and not open_file.is_file():
+        raise UserError(f"{args.file}: no such file")
     from reviewer_app.core.store import resolve_db_path
     from reviewer_app.ui.display import choose_platform  # Qt-free: decides the platform before Qt loads
 
@@ -41,4 +46,5 @@ def run_gui_command(args: argparse.Namespace) -> int:
     # Qt is loaded only here, when a window is really about to be made.
     from reviewer_app.ui.app import run_gui
 
-    return run_gui(workspace=workspace, db_path=db_path, select=args.select, screenshot=screenshot, tab=args.tab)
+    return run_gui(workspace=workspace, db_path=db_path, select=args.select, screenshot=screenshot, tab=args.tab,
+                   open_file=open_file)

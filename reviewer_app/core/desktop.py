@@ -209,6 +209,10 @@ def refresh_caches(home: Path, report: DesktopReport) -> None:
             continue
         if not folder.is_dir():
             continue
+        if tool == "update-mime-database":
+            # It rebuilds from mime/packages; without that folder (our package was the last) it would
+            # leave the old database, still claiming .patch files, in place.
+            (folder / "packages").mkdir(exist_ok=True)
         try:
             proc = subprocess.run([executable, str(folder)], capture_output=True, text=True, timeout=TOOL_TIMEOUT_S)
         except (OSError, subprocess.TimeoutExpired) as exc:

@@ -133,13 +133,21 @@ def take_screenshot(window: MainWindow, path: Path, select: str | None, tab: str
 
 
 def run_gui(workspace: Path | None, db_path: Path | None, select: str | None = None,
-            screenshot: Path | None = None, tab: str = "findings") -> int:
-    """Open the window (or render it to ``screenshot``); the exit code."""
+            screenshot: Path | None = None, tab: str = "findings", open_file: Path | None = None) -> int:
+    """Open the window (or render it to ``screenshot``); the exit code.
+
+    ``open_file`` (a patch the file manager opened with us) is queued and selected: in a worker when
+    the window opens, so a bad file is shown there; before rendering a screenshot, where it is a UserError.
+    """
     if tab not in TABS:
         raise UserError(f"--tab {tab}: expected one of {', '.join(TABS)}")
+    if open_file is not None and not open_file.is_file():
+        raise UserError(f"{open_file}: no such file")
     app = application()
     settings = load_settings()
     apply_theme(app, settings.theme)
+    if open_file is not None and screenshot is not None:
+        select = select or queue_patch_file(open_file, db_path, workspace)
     if select:
         from reviewer_app.core import store
 
@@ -159,7 +167,27 @@ def run_gui(workspace: Path | None, db_path: Path | None, select: str | None = N
     window.inspector.setCurrentIndex(TABS.index(tab))
     window.show()
     window.refresh_queue(select=select)
+    if open_file is not None:
+        window.open_patch_file(open_file)  # selects the (first) change once it is queued
     return int(app.exec())
+
+
+def queue_patch_file(path: Path, db_path: Path | None, workspace: Path | None) -> str:
+    """Analyse and queue the changes of a patch file now; the id of its first change."""
+    from reviewer_app.ui import backend
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    root = workspace
+    if root is None:
+        saved = load_settings().workspace
+        root = Path(saved).expanduser() if saved and Path(saved).expanduser().is_dir() else None
+    ids = backend.ingest_bytes(db_path, data, str(path), root)
+    if not ids:
+        raise UserError(f"{path}: no change in this file")
+    return ids[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,11 +198,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--select", metavar="CHANGE_ID")
     parser.add_argument("--screenshot", metavar="FILE")
     parser.add_argument("--tab", choices=TABS, default="findings")
+    parser.add_argument("file", nargs="?", metavar="FILE", help="a patch, diff or mbox to queue and select")
     args = parser.parse_args(argv)
     try:
         choose_platform(args.screenshot is not None)  # before the QApplication exists
         return run_gui(Path(args.workspace) if args.workspace else None, Path(args.db) if args.db else None,
-                       args.select, Path(args.screenshot) if args.screenshot else None, args.tab)
+                       args.select, Path(args.screenshot) if args.screenshot else None, args.tab,
+                       Path(args.file) if args.file else None)
     except UserError as exc:
         print(f"reviewer-app-gui: error: {exc.message}", file=sys.stderr)
         return 2
