@@ -1,0 +1,73 @@
+# Code-level blast radius: which code outside a change uses the functions, methods, classes,
+# constants, SQL columns, Terraform outputs and routes the change adds, modifies, renames or removes,
+# grouped by the service that owns each use, and the findings that follow (a removed symbol still
+# imported elsewhere is critical).
+#
+# Design: (1) both sides of every changed file are read with one `git cat-file --batch` (texts.py);
+# (2) definitions are compared side by side, exactly with `ast` for Python and with tree-sitter for
+# Go, TypeScript/JavaScript, Java, Kotlin, Rust, Ruby and shell, or a line regex when a grammar is
+# not installed (symbols.py, python_defs.py, code_defs.py, extras.py); (3) ONE `git grep -F -w` over
+# the base tree finds every searched name at once, cached by tree id (search.py); (4) the parser
+# narrows the hits to real uses (python_uses.py, uses.py) and the catalog names each use's service;
+# (5) findings.py turns stale uses into risk findings. Everything reads the base revision, never the
+# work tree: the callers a change must not break are the ones already committed. docs/callers.md.
+"""Code-level blast radius of a change: changed symbols and who uses them, service by service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reviewer_app.core.callers.findings import callers_findings, join_report
+from reviewer_app.core.callers.model import ChangedSymbol, Use
+from reviewer_app.core.model import Change, FileStatus
+
+NO_REPOSITORY = "callers need the repository at the change's base: run inside it or give --repo DIR"
+
+__all__ = ["CallersReport", "ChangedSymbol", "Use", "find_callers", "join_report"]
+
+
+@dataclass
+class CallersReport:
+    symbols: list[ChangedSymbol] = field(default_factory=list)
+    base: str | None = None
+    notes: list[str] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)  # risk Finding objects
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [s.to_dict() for s in self.symbols]
+
+
+def find_callers(change: Change, workspace: Any, catalog: Any | None = None) -> CallersReport:
+    """The changed symbols of ``change`` and their uses at its base in ``workspace``'s repository."""
+    from reviewer_app.core.callers import search, symbols as symbol_finder, texts, uses
+
+    report = CallersReport()
+    repo = workspace.root if workspace is not None else None
+    if repo is None or not getattr(workspace, "is_git", False):
+        report.notes.append(NO_REPOSITORY)
+        return report
+    base = texts.resolve_base(repo, change, getattr(workspace, "revision", None))
+    if base is None:
+        report.notes.append("the repository has no commit to read the change's base from")
+        return report
+    report.base = base
+    sides = texts.read_sides(repo, change, base, report.notes)
+    changed = symbol_finder.changed_symbols(sides, report.notes)
+    report.symbols = changed
+    searched = [s for s in changed if s.change != "added" or s.signature_problem]
+    if searched:
+        names = {s.searched for s in searched} | {s.scope_hint for s in searched if s.kind == "column"}
+        hits = search.grep(repo, search.tree_of(repo, base), sorted(names))
+        touched = {t.diff.old_path: t.rewritten for t in sides if t.diff.old_path}
+        deleted = {f.old_path for f in change.files if f.status is FileStatus.DELETED and f.old_path}
+        uses.find_uses(repo, base, searched, hits, _owner_lookup(catalog), touched, deleted)
+    tiers = {name: service.tier for name, service in (catalog.services.items() if catalog is not None else [])}
+    report.findings = callers_findings(changed, tiers)
+    return report
+
+
+def _owner_lookup(catalog: Any | None) -> Any:
+    if catalog is None:
+        return lambda path: ""
+    return lambda path: ", ".join(catalog.service_names_for_path(path))

@@ -1,0 +1,71 @@
+"""One ``git grep`` over the base tree for every searched name at once, cached by tree id.
+
+``git grep -F -w -n --null -I -e name1 -e name2 ... <tree>`` reads blobs straight from the object
+store (no checkout, no work-tree state). The hits are word matches only: ``parser.py`` narrows them
+to real uses. The cache key is the tree id and the names, so a GUI re-analysing the same change,
+or a queue of changes on one base, greps once.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewer_app.core.gitcmd import run_git
+
+_CACHE: OrderedDict[tuple[str, str, tuple[str, ...]], list["Hit"]] = OrderedDict()
+_CACHE_SIZE = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    path: str
+    line: int
+    text: str
+
+
+def tree_of(repo: Path, commit: str) -> str:
+    return run_git(repo, "rev-parse", f"{commit}^{{tree}}").stdout.decode().strip()
+
+
+def grep(repo: Path, tree: str, names: list[str]) -> list[Hit]:
+    """Every line of ``tree`` holding one of ``names`` as a whole word."""
+    wanted = tuple(sorted({n for n in names if n and "\n" not in n}))
+    if not wanted:
+        return []
+    key = (str(repo), tree, wanted)
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    args = ["grep", "--no-color", "-I", "-F", "-w", "-n", "--null", "--full-name"]
+    for name in wanted:
+        args += ["-e", name]
+    proc = run_git(repo, *args, tree, "--", check=False)
+    if proc.returncode not in (0, 1):  # 1: nothing found
+        message = proc.stderr.decode("utf-8", "replace").strip()
+        from reviewer_app.errors import UserError
+
+        raise UserError(f"git grep failed in {repo}: {message}")
+    hits = _parse(proc.stdout, f"{tree}:".encode())
+    _CACHE[key] = hits
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return hits
+
+
+def _parse(out: bytes, prefix: bytes) -> list[Hit]:
+    hits: list[Hit] = []
+    for record in out.split(b"\n"):
+        parts = record.split(b"\0", 2)
+        if len(parts) != 3:
+            continue
+        path, number, text = parts
+        if path.startswith(prefix):
+            path = path[len(prefix):]
+        try:
+            line = int(number)
+        except ValueError:
+            continue
+        hits.append(Hit(path.decode("utf-8", "replace"), line, text.decode("utf-8", "replace")))
+    return hits
