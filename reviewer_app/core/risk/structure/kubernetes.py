@@ -19,7 +19,15 @@ from reviewer_app.core.risk.structure.base import Emitter, Parsed
 from reviewer_app.core.risk.structure.texts import FileSides, Side
 from reviewer_app.core.risk.structure.yamldoc import Map, Seq, load_all
 
-WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController")
+# Kinds whose every risky setting this module knows where to find; a file with any other kind is
+# left to the line rules.
+UNDERSTOOD_KINDS = frozenset({
+    "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController",
+    "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount", "Service", "Namespace",
+    "PersistentVolumeClaim", "Ingress", "IngressClass", "NetworkPolicy", "HorizontalPodAutoscaler",
+    "PodDisruptionBudget", "PriorityClass", "LimitRange", "ResourceQuota", "StorageClass", "Endpoints",
+    "EndpointSlice", "Lease",
+})
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 DANGEROUS_VERBS = {
     "escalate": "lets its holder grant itself permissions it does not have",
@@ -48,6 +56,12 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         return Parsed(False, "")  # YAML, but not a Kubernetes manifest
     if len(old_objects) + len(new_objects) < sum(1 for d in old_docs + new_docs if d):
         return Parsed(False, "")  # mixed documents (some not objects): leave the file to the line rules
+    unknown = sorted({str(o.get("kind")) for o in old_objects + new_objects} - UNDERSTOOD_KINDS)
+    if unknown:
+        # A custom resource (HelmRelease values, an Argo Application, a Kustomization patch, a
+        # ConfigMap holding a pod template) may carry pod settings where this analyser does not
+        # look: its line rules keep judging the file.
+        return Parsed(False, f"{unknown[0]} objects are not analysed by structure, so line rules judged this file")
     old_by_key = {_key(o): o for o in old_objects}
     pairs = [(old_by_key.get(_key(o)), o) for o in new_objects]
     # A lone object renamed in the same file is still the same object for field comparisons.

@@ -315,12 +315,35 @@ def _guards(sides: FileSides, before: Block | None, after: Block, emit: Emitter)
     if 0 in _anywhere(new_body, "backup_retention_period", raw=True) and 0 not in _anywhere(old_body, "backup_retention_period", raw=True):
         emit.emit("INFRA-BACKUP-WEAKENED", "new", _attr_line(sides.new, after, "backup_retention_period"),
                   f"{where}: backup_retention_period = 0 turns automated backups off.")
-    for dotted, off in (("versioning.enabled", False), ("versioning_configuration.status", "Suspended"),
-                        ("versioning_configuration.status", "Disabled"), ("point_in_time_recovery.enabled", False)):
-        new_v, old_v = _value(new_body, dotted), _value(old_body, dotted)
-        if (new_v == off or _truthy(new_v) is off) and not (old_v == off or _truthy(old_v) is off):
-            emit.emit("INFRA-BACKUP-WEAKENED", "new", _attr_line(sides.new, after, dotted),
-                      f"{where}: `{dotted}` is {_show(new_v)}, so an overwrite or delete can no longer be undone.")
+    for path, value, old_value in _weakened_recovery(old_body, new_body):
+        emit.emit("INFRA-BACKUP-WEAKENED", "new", _attr_line(sides.new, after, path[-1]),
+                  f"{where}: `{'.'.join(path)}` is {_show(value)}, so an overwrite or delete can no longer be undone.")
+
+
+RECOVERY_PATH = re.compile(r"versioning|point_in_time_recovery", re.IGNORECASE)
+RECOVERY_OFF = (False, "false", "Suspended", "Disabled", "suspended", "disabled")
+
+
+def _weakened_recovery(old_body: Any, new_body: Any) -> Iterator[tuple[tuple[str, ...], Any, Any]]:
+    """Versioning or point-in-time recovery switched off, at any depth (blocks, module inputs)."""
+    old_values = dict(_leaves(old_body))
+    for path, value in _leaves(new_body):
+        if not RECOVERY_PATH.search(".".join(path)) or value not in RECOVERY_OFF:
+            continue
+        if old_values.get(path) not in RECOVERY_OFF:
+            yield path, value, old_values.get(path)
+
+
+def _leaves(body: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    if isinstance(body, dict):
+        for name, value in body.items():
+            if name != "__is_block__":
+                yield from _leaves(value, path + (str(name),))
+    elif isinstance(body, list):
+        for item in body:
+            yield from _leaves(item, path)
+    else:
+        yield path, body
 
 
 def _anywhere(body: Any, key: str, raw: bool = False) -> list[Any]:
@@ -367,9 +390,13 @@ def _openings(block: Block) -> set[Opening]:
         return set()
     elif block.type == "azurerm_network_security_rule" or block.type == "azurerm_network_security_group":
         return _azure_openings(body)
+    elif block.type == "aws_network_acl_rule":
+        if _truthy(body.get("egress")) is True or str(body.get("rule_action", "allow")).lower() != "allow":
+            return set()
+        return _named_openings({k: v for k, v in body.items() if k != "egress"})
     elif block.kind == "variable":  # a module's default (variable "ingress_cidr_blocks" { default = [...] })
         return _named_openings(body, block.name)
-    else:  # a module input (ingress_cidr_blocks …) or a type not listed: ingress-named settings only
+    else:  # a module input (ingress_cidr_blocks …) or a type not listed
         return _named_openings(body)
     found = set()
     for rule in rules:
@@ -379,12 +406,16 @@ def _openings(block: Block) -> set[Opening]:
     return found
 
 
-INGRESS_WORDS = re.compile(r"ingress|inbound|source_ranges|allowed_cidr|whitelist|allowlist|trusted_cidr", re.IGNORECASE)
-EGRESS_WORDS = re.compile(r"egress|outbound|destination|route", re.IGNORECASE)
+# Settings whose open CIDR lets nothing in: where traffic goes out or is routed to.
+EGRESS_WORDS = re.compile(r"egress|outbound|destination|route|nat_gateway|vpn", re.IGNORECASE)
 
 
 def _named_openings(body: Any, path: str = "") -> set[Opening]:
-    """Open CIDRs under settings whose names say ingress (and not egress), at any depth."""
+    """Open CIDRs at any depth, unless the setting's path says egress, a destination or a route.
+
+    Failing closed: an open CIDR in a setting this module has no table for (a module input, an
+    EKS endpoint's public_access_cidrs, a NACL) is taken as an opening, as the line rule took it.
+    """
     found: set[Opening] = set()
     if isinstance(body, dict):
         ports = (body.get("from_port"), body.get("to_port"), body.get("protocol"))
@@ -392,15 +423,15 @@ def _named_openings(body: Any, path: str = "") -> set[Opening]:
             child = f"{path}.{name}"
             if isinstance(value, (dict, list)):
                 found |= _named_openings(value, child)
-            elif str(value) in OPEN_CIDRS and INGRESS_WORDS.search(child) and not EGRESS_WORDS.search(child):
+            elif str(value) in OPEN_CIDRS and not EGRESS_WORDS.search(child):
                 found.add(Opening(str(value), ports))
-            elif isinstance(value, str) and INGRESS_WORDS.search(child) and not EGRESS_WORDS.search(child):
+            elif isinstance(value, str) and not EGRESS_WORDS.search(child):
                 found |= {Opening(c, ports) for c in OPEN_CIDRS if re.search(rf"(^|[\s,\"]){re.escape(c)}($|[\s,\"])", value)}
     elif isinstance(body, list):
         for item in body:
             if isinstance(item, (dict, list)):
                 found |= _named_openings(item, path)
-            elif str(item) in OPEN_CIDRS and INGRESS_WORDS.search(path) and not EGRESS_WORDS.search(path):
+            elif str(item) in OPEN_CIDRS and not EGRESS_WORDS.search(path):
                 found.add(Opening(str(item), (None, None, None)))
     return found
 

@@ -240,3 +240,17 @@ def test_helm_defaults_made_safer_are_silent(git_repo: GitRepo) -> None:
     after = VALUES.replace("replicaCount: 2", "replicaCount: 3")
     found = risk_findings(range_analysis(git_repo, {"charts/auth/values.yaml": VALUES}, {"charts/auth/values.yaml": after}))
     assert by_rule(found, "HELM-DEFAULT-WEAKENED") == []
+
+
+def test_a_custom_resource_embedding_pod_settings_is_left_to_the_line_rules() -> None:
+    release = '''apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: agent
+spec:
+  values:
+    securityContext:
+      privileged: true
+'''
+    [finding] = by_rule(findings(added_file("clusters/prod/agent.yaml", release)), "K8S-PRIVILEGED")
+    assert "HelmRelease objects are not analysed by structure" in finding.message

@@ -303,3 +303,37 @@ def test_a_module_default_opening_ingress_counts() -> None:
     text = 'variable "ingress_cidr_blocks" {\n  type    = list(string)\n  default = ["0.0.0.0/0"]\n}\n'
     [finding] = by_rule(findings(added_file("modules/sg/variables.tf", text)), "NET-OPEN-INGRESS")
     assert finding.line == 12
+
+
+def test_open_cidrs_fail_closed_outside_egress_and_routes() -> None:
+    text = '''resource "aws_eks_cluster" "main" {
+  name     = "main"
+  role_arn = var.role
+  vpc_config {
+    subnet_ids          = var.subnets
+    public_access_cidrs = ["0.0.0.0/0"]
+  }
+}
+
+resource "aws_network_acl_rule" "out" {
+  network_acl_id = var.acl
+  egress         = true
+  rule_action    = "allow"
+  cidr_block     = "0.0.0.0/0"
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = var.vpc
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = var.igw
+  }
+}
+'''
+    assert [f.line for f in by_rule(findings(added_file("infra/eks.tf", text)), "NET-OPEN-INGRESS")] == [15]
+
+
+def test_versioning_suspended_in_a_module_input_is_a_weakened_backup() -> None:
+    text = 'module "bucket" {\n  source     = "terraform-aws-modules/s3-bucket/aws"\n  versioning = {\n    status = "Suspended"\n  }\n}\n'
+    [finding] = by_rule(findings(added_file("infra/bucket.tf", text)), "INFRA-BACKUP-WEAKENED")
+    assert finding.line == 13 and "versioning.status" in finding.message
