@@ -42,7 +42,7 @@ def sql_symbols(path: str, old: str | None, new: str | None) -> list[ChangedSymb
     new_text = new or ""
     for statement in statements:
         if isinstance(statement, exp.Drop) and (statement.args.get("kind") or "").upper() == "TABLE":
-            for table in statement.expressions or [statement.this]:
+            for table in statement.args.get("tables") or statement.expressions or [statement.this]:
                 if isinstance(table, exp.Table) and table.name:
                     found.append(_schema(path, table.name, "table", REMOVED, new_text))
         if not isinstance(statement, exp.Alter) or not isinstance(statement.this, exp.Table):
@@ -50,7 +50,7 @@ def sql_symbols(path: str, old: str | None, new: str | None) -> list[ChangedSymb
         table = statement.this.name
         for action in statement.args.get("actions") or []:
             if isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
-                for column in action.expressions or []:
+                for column in action.args.get("tables") or action.expressions or []:
                     found.append(_schema(path, column.name, "column", REMOVED, new_text, table))
             elif isinstance(action, exp.RenameColumn):
                 symbol = _schema(path, action.args["to"].name, "column", RENAMED, new_text, table)
