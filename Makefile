@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo   set up, build the demo workspace and open it (headless: save a screenshot, print the queue)
 #   make test   set up, run the whole test suite
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean bundle test-bundle
 
 DEMO_HOME ?= $(CURDIR)/build/demo
 DEMO_DB := $(DEMO_HOME)/reviewer.db
@@ -26,6 +26,15 @@ demo: setup
 
 test: setup
 	.venv/bin/python -m pytest -q
+
+# A one-folder PyInstaller bundle in dist/reviewer-app/ (runs with no Python installed), and its smoke test.
+bundle: setup
+	.venv/bin/python -m pip install -q -e '.[test,bundle]'
+	.venv/bin/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/reviewer-app.spec
+	@du -sh dist/reviewer-app
+
+test-bundle:
+	REVIEWER_APP_TEST_BUNDLE=1 .venv/bin/python -m pytest -q -m slow tests/packaging/test_bundle.py
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done
