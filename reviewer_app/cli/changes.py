@@ -159,6 +159,10 @@ def _analysis_text(result: Any) -> str:
     lines.append(risk.render_text(result.risk))
     lines.append("")
     lines.append(services.render_text(result.services))
+    from reviewer_app.core.callers.render import render_text as callers_text
+
+    lines.append("")
+    lines.append(callers_text(result.callers))
     if result.policy:
         lines.append("")
         lines.append("Policy requirements:")

@@ -30,6 +30,7 @@ class Analysis:
     services: Any  # services.Affected
     risk: Any  # risk.RiskReport
     policy: dict[str, Any] | None = None
+    callers: Any = None  # callers.CallersReport: who uses the symbols the change touches
 
     def to_dict(self) -> dict[str, Any]:
         change = self.change
@@ -64,6 +65,9 @@ class Analysis:
             "services": self.services.to_dict(),
             "risk": self.risk.to_dict(),
         }
+        data["callers"] = self.callers.to_list() if self.callers is not None else []
+        if self.callers is not None and self.callers.notes:
+            data["callers_notes"] = list(self.callers.notes)
         if self.policy is not None:
             data["policy"] = self.policy
         return data
@@ -92,7 +96,12 @@ def analyze(change: Change, workspace: Workspace, ai_override: bool | None = Non
     history = history_of(workspace.root, change)
     with repository(workspace.root):  # whole file texts for the structured analysers, read by blob id
         report = risk_engine.assess(change, provenance, rules, services=affected.to_dict(), history=history)
-    result = Analysis(change, compute_change_id(change), provenance, humans, affected, report)
+    # Code-level blast radius; its findings join the report and the change is judged with them.
+    from reviewer_app.core.callers import find_callers, join_report
+
+    callers = find_callers(change, workspace, catalog)
+    report = join_report(report, callers.findings, change, provenance, affected.to_dict(), history)
+    result = Analysis(change, compute_change_id(change), provenance, humans, affected, report, callers=callers)
     result.policy = _policy_requirements(result, workspace)
     return result
 

@@ -83,6 +83,5 @@ def join_report(report: Any, extra: list[Finding], change: Any, provenance: Any,
     from reviewer_app.core.risk.score import judge
 
     findings = [*report.findings, *extra]
-    verdict = judge(change, provenance, findings, services, history) if history is not None else \
-        judge(change, provenance, findings, services)
+    verdict = judge(change, provenance, findings, services, history)
     return RiskReport(verdict.level, verdict.score, list(verdict.reasons), findings, report.rule_pack)
