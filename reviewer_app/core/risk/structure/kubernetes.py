@@ -35,6 +35,8 @@ DANGEROUS_VERBS = {
     "impersonate": "lets its holder act as any user, group or service account",
     "deletecollection": "deletes every object of a resource in one call",
 }
+# Immutable fields the API server does not fill in itself: adding one to a live object changes it.
+NO_SERVER_DEFAULT = frozenset({"volumeClaimTemplates", "serviceName", "template"})
 SECRET_READ = frozenset({"get", "list", "watch"})
 # StatefulSet spec fields the API server accepts in an update; every other one is immutable.
 STATEFULSET_MUTABLE = frozenset({"replicas", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
@@ -316,6 +318,10 @@ class Judge:
             fields = []
         for field in sorted(fields):
             if _plain(spec.get(field)) == _plain(old_spec.get(field)):
+                continue
+            if old_spec.get(field) is None and field not in NO_SERVER_DEFAULT:
+                # Written out where the old manifest left it to the API server's default (a selector
+                # from the template's labels, the default storage class): most likely the same value.
                 continue
             side, line = ("new", _changed_within(self.sides.new, spec, field)) if field in spec else \
                 ("old", _changed_within(self.sides.old, old_spec, field))

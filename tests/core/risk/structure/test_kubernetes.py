@@ -254,3 +254,9 @@ spec:
 '''
     [finding] = by_rule(findings(added_file("clusters/prod/agent.yaml", release)), "K8S-PRIVILEGED")
     assert "HelmRelease objects are not analysed by structure" in finding.message
+
+
+def test_a_selector_written_out_where_the_server_defaulted_it_is_not_an_edit(git_repo: GitRepo) -> None:
+    implicit = DEPLOYMENT.replace("  selector:\n    matchLabels:\n      app: agent\n", "")
+    found = risk_findings(range_analysis(git_repo, {"k8s/agent.yaml": implicit}, {"k8s/agent.yaml": DEPLOYMENT}))
+    assert by_rule(found, "K8S-IMMUTABLE-FIELD") == []
