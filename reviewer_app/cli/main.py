@@ -17,7 +17,7 @@ from reviewer_app import __version__
 from reviewer_app.errors import UserError
 
 # Modules under reviewer_app.cli, each registering its own subcommands, in --help order.
-COMMAND_MODULES = ["init_cmd", "changes", "catalog", "approvals", "team", "demo_cmd", "gui_cmd", "desktop_cmd"]
+COMMAND_MODULES = ["init_cmd", "changes", "catalog", "approvals", "team", "demo_cmd", "gui_cmd", "desktop_cmd", "review_cmd"]
 # The module that registers each command: a run imports and builds only the one it needs (start-up
 # time is part of every command). tests/core/risk/test_lazy_startup.py checks it against the modules.
 COMMAND_OF = {
@@ -25,6 +25,7 @@ COMMAND_OF = {
     "catalog": "catalog", "approve": "approvals", "reject": "approvals", "revoke": "approvals", "gate": "approvals",
     "sync": "team", "export": "team", "verify-export": "team", "demo": "demo_cmd", "gui": "gui_cmd",
     "install-desktop": "desktop_cmd",
+    "comment": "review_cmd", "comments": "review_cmd", "resolve": "review_cmd", "export-review": "review_cmd",
 }
 
 EXIT_OK, EXIT_VERDICT, EXIT_USAGE = 0, 1, 2

@@ -50,6 +50,8 @@ class DecisionDraft:
     acknowledged: tuple[dict[str, Any], ...] = ()  # the findings the acks name, for the summary
     rule_pack: str | None = None
     already: str | None = None  # the event id of an identical standing approval: nothing to sign
+    # What the reviewer looked at (core/evidence.py): measured by the desktop app, or the command line's nulls.
+    evidence: dict[str, Any] | None = None
 
     @property
     def needs_confirmation(self) -> bool:
@@ -57,11 +59,12 @@ class DecisionDraft:
         return self.decision == "approve" and self.risk_level in ("high", "critical")
 
     def fields(self) -> dict[str, Any]:
+        evidence = {"evidence": dict(self.evidence)} if self.evidence is not None else {}
         if self.decision == "approve":
             return {"rule_pack": self.rule_pack, "risk_level": self.risk_level, "acks": list(self.acks),
-                    "comment": self.comment}
+                    "comment": self.comment, **evidence}
         if self.decision == "reject":
-            return {"comment": self.comment, "risk_level": self.risk_level}
+            return {"comment": self.comment, "risk_level": self.risk_level, **evidence}
         return {"comment": self.comment}
 
     def summary_lines(self) -> list[str]:
@@ -72,6 +75,10 @@ class DecisionDraft:
             lines.append(f"  ack    [{finding.get('severity')}] {finding.get('id')}: {finding.get('message')}")
         if self.comment:
             lines.append(f"  note   {self.comment}")
+        if self.evidence is not None and self.decision != "revoke":
+            from reviewer_app.core.evidence import summary
+
+            lines.append(f"  review {summary(self.evidence)}")
         return lines
 
 
@@ -126,8 +133,13 @@ def standing_decision(db: "sqlite_utils.Database", change_id: str, principal: st
 
 def draft_decision(db: "sqlite_utils.Database", change_id: str, decision: str, analysis: dict[str, Any],
                    principal: str, acks: list[str] | tuple[str, ...] = (), ack_all: bool = False,
-                   comment: str = "") -> DecisionDraft:
-    """The decision to sign, after every rule above; UserError naming the rule that refuses it."""
+                   comment: str = "", evidence: dict[str, Any] | None = None) -> DecisionDraft:
+    """The decision to sign, after every rule above; UserError naming the rule that refuses it.
+
+    ``evidence`` is what the desktop app measured (ui/evidence.py); without it the decision carries the
+    command line's evidence: the change's totals and no viewing figures (docs/comments-and-evidence.md).
+    """
+    from reviewer_app.core import evidence as review_evidence
     from reviewer_app.core.gate import blocking_findings
 
     if decision not in DECISIONS:
@@ -139,6 +151,9 @@ def draft_decision(db: "sqlite_utils.Database", change_id: str, decision: str, a
     level = str(risk.get("level") or "unknown")
     findings = {str(f.get("id")): f for f in risk.get("findings") or []}
     standing = standing_decision(db, change_id, principal)
+    if evidence is None:
+        evidence = review_evidence.cli_evidence(analysis)
+    review_evidence.check(evidence, f"{change_id}: the evidence of review")
     if decision == "reject" and not comment.strip():
         raise UserError("reject: --comment must say why")
     if decision == "revoke":
@@ -146,7 +161,7 @@ def draft_decision(db: "sqlite_utils.Database", change_id: str, decision: str, a
             raise UserError(f"{change_id}: {principal} has no standing approval to revoke")
         return DecisionDraft(change_id, decision, principal, title, level, comment=comment)
     if decision == "reject":
-        return DecisionDraft(change_id, decision, principal, title, level, comment=comment)
+        return DecisionDraft(change_id, decision, principal, title, level, comment=comment, evidence=evidence)
     if principal in authors_of(analysis):
         raise UserError(f"{change_id}: {principal} is an author of this change; an author's approval never counts "
                         "— ask another reviewer")
@@ -160,11 +175,12 @@ def draft_decision(db: "sqlite_utils.Database", change_id: str, decision: str, a
         raise UserError(f"{change_id}: acknowledge every high and critical finding before approving; not "
                         f"acknowledged: {' '.join(missing)} (use --ack ID, repeated, or --ack-all)")
     already = None
-    if standing is not None and standing.type == "approve" and set(blocking) <= set(standing.data.get("acks") or []):
-        already = standing.id
+    if standing is not None and standing.type == "approve" and set(blocking) <= set(standing.data.get("acks") or []) \
+            and (evidence["client"] == "cli" or standing.data.get("evidence") == evidence):
+        already = standing.id  # a review measured in the desktop app is new evidence: it is signed again
     return DecisionDraft(change_id, decision, principal, title, level, acks=tuple(sorted(chosen)), comment=comment,
                          acknowledged=tuple(findings[a] for a in sorted(chosen)), rule_pack=risk.get("rule_pack"),
-                         already=already)
+                         already=already, evidence=evidence)
 
 
 def config_workspace(workspace_root: Path | None, analysis: dict[str, Any]) -> "Workspace":

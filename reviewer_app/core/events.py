@@ -5,9 +5,12 @@ exactly those bytes. Its id is ``sha256:`` + sha256 of the payload, so the same 
 has one id everywhere and importing it twice is a no-op. Every payload names the signer's previous
 event (``prev``): a per-principal chain in which a deleted, inserted or reordered event shows.
 
-Payload fields: ``v`` (1), ``type`` (submit | approve | reject | revoke), ``change_id``, ``principal``
-(email), ``key`` (SHA256 fingerprint), ``created_at`` (UTC, ``2026-11-29T23:59:01Z``), ``prev``;
-approvals add ``rule_pack``, ``risk_level``, ``acks`` (sorted finding ids) and ``comment``.
+Payload fields: ``v`` (1), ``type`` (submit | approve | reject | revoke | comment | resolve | reopen),
+``change_id``, ``principal`` (email), ``key`` (SHA256 fingerprint), ``created_at`` (UTC,
+``2026-11-29T23:59:01Z``), ``prev``; approvals add ``rule_pack``, ``risk_level``, ``acks`` (sorted
+finding ids) and ``comment``; approvals and rejections may add ``evidence`` (core/evidence.py). Line
+comments and their resolve/reopen events are checked field by field in core/comments.py; the gate
+never counts them.
 
 SSHSIG carries no trusted time: ``created_at`` is what the signer claims. Validity windows are
 checked at that time; ``valid-before`` and revocation are what bound a stolen key.
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
 
 PAYLOAD_VERSION = 1
 NAMESPACE = "reviewer-app"
-EVENT_TYPES = ("submit", "approve", "reject", "revoke")
+EVENT_TYPES = ("submit", "approve", "reject", "revoke", "comment", "resolve", "reopen")
 _ID = re.compile(r"^sha256:[0-9a-f]{64}$")
 _FINGERPRINT = re.compile(r"^SHA256:[A-Za-z0-9+/]{43}$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -173,6 +176,14 @@ def validate_payload(payload: str) -> dict[str, Any]:
         acks = data.get("acks")
         if not isinstance(acks, list) or not all(isinstance(a, str) for a in acks) or acks != sorted(set(acks)):
             raise UserError(f"{name}: field 'acks' must be a sorted list of unique finding ids")
+    if data["type"] in ("approve", "reject") and "evidence" in data:
+        from reviewer_app.core import evidence
+
+        evidence.check(data["evidence"], name)
+    if data["type"] in ("comment", "resolve", "reopen"):
+        from reviewer_app.core import comments
+
+        comments.check_fields(data, name)
     return data
 
 

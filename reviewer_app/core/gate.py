@@ -299,7 +299,8 @@ def standing_approvals(db: "sqlite_utils.Database", change_id: str, trust: Trust
         if gap:
             rejected.append(RejectedEvent(last.id, last.principal, BROKEN_CHAIN, gap))
             continue
-        approvers.append(approval_policy.Approver(last.principal, last.id, last.fingerprint))
+        approvers.append(approval_policy.Approver(last.principal, last.id, last.fingerprint,
+                                                  evidence=last.data.get("evidence")))
     return approvers, rejected, rejections
 
 
@@ -435,6 +436,8 @@ def render_text(report: GateReport) -> str:
             who = f" ({', '.join(show(a) for a in req.approvers)})" if req.approvers else ""
             lines.append(f"  [{'ok' if req.met else 'UNMET'}] {show(req.rule)}: {req.have}/{req.needed} "
                          f"approval(s) at level {req.min_level} or above{owner}{who}")
+            for shortfall in req.shortfalls:  # evidence of review: in the reviewer's terms
+                lines.append(f"    not counted here: {show(shortfall)}")
         for item in verdict.rejections:
             lines.append(f"  rejected by {show(item['principal'])}: {show(item['comment'])}")
         for item in verdict.rejected:

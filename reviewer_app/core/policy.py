@@ -14,6 +14,8 @@
     name = "High blast radius"
     when = { risk_at_least = "high" }
     require = { approvals = 2, min_level = "senior" }
+    # evidence of review (core/evidence.py) may be required too:
+    # require = { approvals = 2, min_level = "senior", min_coverage = 1.0, max_lines_per_hour = 500, client = "gui" }
 
 Conditions (all must hold for a rule to match): ``ai_assisted`` (bool), ``author_level`` (a level or
 list), ``risk_at_least`` (low | medium | high | critical), ``tier_at_most`` (int: the most critical
@@ -32,6 +34,7 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from reviewer_app.core import evidence as review_evidence
 from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:
@@ -60,6 +63,8 @@ SAME_KEY = "same key"
 AGENT_REASON = "agent"
 LEVEL_TOO_LOW = "level too low"
 NOT_OWNER = "not an owner of an affected service"
+NO_EVIDENCE = "evidence of review falls short"
+EVIDENCE_KEYS = ("min_coverage", "max_lines_per_hour", "client")
 
 HOW_TO_CREATE = (
     "create .reviewer/policy.toml in the base branch, for example:\n"
@@ -81,6 +86,15 @@ class Requirement:
     approvals: int
     min_level: str
     owner_of_affected: bool = False
+    # Evidence of review an approval must carry to count here (None: not required). An approval signed
+    # before evidence was recorded counts only for requirements without any of them.
+    min_coverage: float | None = None  # share of the changed lines that were on screen, 0..1
+    max_lines_per_hour: int | None = None  # changed lines per hour of active review
+    client: str | None = None  # "gui": reviewed in the desktop app
+
+    @property
+    def wants_evidence(self) -> bool:
+        return self.min_coverage is not None or self.max_lines_per_hour is not None or self.client is not None
 
 
 CONFIG_FLOOR = Requirement(approvals=1, min_level="senior")
@@ -132,11 +146,12 @@ def parse_policy(text: str, source: str) -> Policy:
     people = _parse_people(data.get("people", {}), source)
     defaults_table = data.get("defaults", FALLBACK_DEFAULTS)
     _expect(isinstance(defaults_table, dict), source, "defaults", "must be a table")
-    _only_keys(defaults_table, ("approvals", "min_level"), "defaults", source)
+    _only_keys(defaults_table, ("approvals", "min_level", *EVIDENCE_KEYS), "defaults", source)
     defaults = Requirement(
         approvals=_count(defaults_table.get("approvals", FALLBACK_DEFAULTS["approvals"]), source, "defaults.approvals", 0,
                          MAX_APPROVALS),
         min_level=_level(defaults_table.get("min_level", FALLBACK_DEFAULTS["min_level"]), source, "defaults.min_level"),
+        **_evidence_requirement(defaults_table, source, "defaults"),
     )
     rules_list = data.get("rules", [])
     _expect(isinstance(rules_list, list), source, "rules", "must be an array of tables ([[rules]])")
@@ -176,14 +191,31 @@ def _parse_rule(rule: Any, source: str, where: str) -> Rule:
     _check_conditions(when, source, f"{where}.when")
     require = rule.get("require")
     _expect(isinstance(require, dict), source, f"{where}.require", "is required: { approvals = N, min_level = \"...\" }")
-    _only_keys(require, ("approvals", "min_level", "owner_of_affected"), f"{where}.require", source)
+    _only_keys(require, ("approvals", "min_level", "owner_of_affected", *EVIDENCE_KEYS), f"{where}.require", source)
     owner = require.get("owner_of_affected", False)
     _expect(isinstance(owner, bool), source, f"{where}.require.owner_of_affected", "must be true or false")
     return Rule(name=name, when=dict(when), require=Requirement(
         approvals=_count(require.get("approvals", 1), source, f"{where}.require.approvals", 1, MAX_APPROVALS),
         min_level=_level(require.get("min_level", "senior"), source, f"{where}.require.min_level"),
         owner_of_affected=owner,
+        **_evidence_requirement(require, source, f"{where}.require"),
     ))
+
+
+def _evidence_requirement(table: dict[str, Any], source: str, where: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if "min_coverage" in table:
+        value = table["min_coverage"]
+        _expect(type(value) in (int, float) and 0 <= value <= 1, source, f"{where}.min_coverage",
+                f"must be a share from 0 to 1, e.g. 1.0 for every changed line (got {value!r})")
+        found["min_coverage"] = float(value)
+    if "max_lines_per_hour" in table:
+        found["max_lines_per_hour"] = _count(table["max_lines_per_hour"], source, f"{where}.max_lines_per_hour", 1)
+    if "client" in table:
+        _expect(table["client"] == "gui", source, f"{where}.client",
+                f'must be "gui" (a review in the desktop app, which measures it) (got {table["client"]!r})')
+        found["client"] = "gui"
+    return found
 
 
 def _check_conditions(when: dict[str, Any], source: str, where: str) -> None:
@@ -307,8 +339,13 @@ def applicable_requirements(analysis: dict[str, Any], policy: Policy) -> list[tu
 
 def requirements_for(analysis_dict: dict[str, Any], policy: Policy) -> list[dict[str, Any]]:
     """The ``policy.requirements`` of the analyze JSON."""
-    return [{"rule": name, "needed": req.approvals, "min_level": req.min_level, "owner_of_affected": req.owner_of_affected}
-            for name, req in applicable_requirements(analysis_dict, policy)]
+    return [{"rule": name, "needed": req.approvals, "min_level": req.min_level, "owner_of_affected": req.owner_of_affected,
+             **_evidence_dict(req)} for name, req in applicable_requirements(analysis_dict, policy)]
+
+
+def _evidence_dict(req: Requirement) -> dict[str, Any]:
+    """The evidence a requirement asks for, only when it asks (older JSON readers see the keys they knew)."""
+    return {key: getattr(req, key) for key in EVIDENCE_KEYS if getattr(req, key) is not None}
 
 
 # --- evaluation ----------------------------------------------------------------------------------
@@ -320,6 +357,7 @@ class Approver:
     principal: str
     event_id: str
     key: str | None = None  # the signing key's fingerprint: one key is one person, whatever email it signs as
+    evidence: dict[str, Any] | None = None  # the signed evidence of review; None for approvals made before it
 
 
 @dataclass
@@ -329,6 +367,8 @@ class RequirementResult:
     min_level: str
     owner_of_affected: bool
     approvers: list[str]
+    evidence: dict[str, Any] = field(default_factory=dict)  # what it requires of the evidence of review
+    shortfalls: list[str] = field(default_factory=list)  # approvals refused here for their evidence, in words
 
     @property
     def have(self) -> int:
@@ -339,9 +379,10 @@ class RequirementResult:
         return self.have >= self.needed
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"evidence": dict(self.evidence), "evidence_shortfalls": list(self.shortfalls)} if self.evidence else {}
         return {"rule": self.rule, "needed": self.needed, "min_level": self.min_level,
                 "owner_of_affected": self.owner_of_affected, "have": self.have,
-                "approvers": list(self.approvers), "met": self.met}
+                "approvers": list(self.approvers), "met": self.met, **extra}
 
 
 @dataclass
@@ -382,7 +423,9 @@ def evaluate(analysis: dict[str, Any], policy: Policy, approvers: list[Approver]
     counted_keys: dict[str, str] = {}  # fingerprint -> the principal it already counts as
     owners = affected_owners(analysis)
     requirements = applicable_requirements(analysis, policy)
-    results = [RequirementResult(name, req.approvals, req.min_level, req.owner_of_affected, []) for name, req in requirements]
+    results = [RequirementResult(name, req.approvals, req.min_level, req.owner_of_affected, [], _evidence_dict(req))
+               for name, req in requirements]
+    real_changed = review_evidence.changed_lines(analysis)
     not_counted: list[tuple[Approver, str, str]] = []
     seen: set[str] = set()
     for approver in approvers:
@@ -415,6 +458,11 @@ def evaluate(analysis: dict[str, Any], policy: Policy, approvers: list[Approver]
             elif req.owner_of_affected and not owners & ({_team_key(t) for t in person.teams} | {key}):
                 reasons.append((NOT_OWNER, f"{approver.principal} is in none of the owning teams "
                                            f"({', '.join(sorted(owners)) or 'no owner known'}) for {result.rule!r}"))
+            elif req.wants_evidence and (short := review_evidence.shortfall(
+                    approver.principal, approver.evidence, real_changed, min_coverage=req.min_coverage,
+                    max_lines_per_hour=req.max_lines_per_hour, client=req.client)):
+                result.shortfalls.append(short)
+                reasons.append((NO_EVIDENCE, f"{short} (for {result.rule!r})"))
             else:
                 result.approvers.append(approver.principal)
                 counted = True
