@@ -98,3 +98,16 @@ def test_gui_opens_a_patch_and_renders_offscreen(bundle: Path, demo_patch: Path,
     assert (image.width(), image.height()) == (1600, 1000)
     # Text, icons and the selection: a window really drawn, not a blank canvas.
     assert len({image.pixel(x, y) for x in range(0, 1600, 7) for y in range(0, 1000, 7)}) > 20
+
+
+def test_demo_and_a_pdf_export_from_the_bundle(bundle: Path, tmp_path) -> None:
+    """The demo templates are bundled data; the PDF report is drawn by the bundled Qt."""
+    db = tmp_path / "demo.db"
+    demo = run(bundle, "--db", db, "demo", "--path", tmp_path / "ws", "--no-gui")
+    assert demo.returncode == 0, demo.stderr
+    queue = run(bundle, "--db", db, "queue", "--format", "json")
+    assert queue.returncode == 0 and queue.stdout.count('"change_id"') >= 10, queue.stderr
+    pdf = tmp_path / "audit.pdf"
+    export = run(bundle, "--db", db, "export", "--format", "pdf", "--output", pdf, "--repo", tmp_path / "ws")
+    assert export.returncode == 0, export.stderr
+    assert pdf.read_bytes()[:5] == b"%PDF-"
