@@ -186,18 +186,22 @@ class Thread:
 def revisions_up_to(db: "sqlite_utils.Database", change_id: str) -> list[str]:
     """The change ids of every revision of ``change_id``'s review item up to it, oldest first; [change_id] alone
     when it is no inbox revision."""
+    return _revisions(db, change_id, later=False)
+
+
+def _revisions(db: "sqlite_utils.Database", change_id: str, later: bool) -> list[str]:
     row = db.execute("SELECT item_id, revision FROM inbox_revisions WHERE change_id = ? ORDER BY revision DESC LIMIT 1",
                      [change_id]).fetchone()
     if row is None:
         return [change_id]
-    found = [r[0] for r in db.execute("SELECT change_id FROM inbox_revisions WHERE item_id = ? AND revision <= ? "
-                                      "ORDER BY revision", [row[0], row[1]])]
+    bound = "" if later else " AND revision <= ?"
+    found = [r[0] for r in db.execute(f"SELECT change_id FROM inbox_revisions WHERE item_id = ?{bound} ORDER BY revision",
+                                      [row[0]] if later else [row[0], row[1]])]
     ordered: list[str] = []
-    for item in [*found, change_id]:
+    for item in found if change_id in found else [*found, change_id]:
         if item not in ordered:
             ordered.append(item)
-    ordered.remove(change_id)
-    return [*ordered, change_id]
+    return ordered
 
 
 def thread_events(db: "sqlite_utils.Database", change_ids: list[str]) -> list[events.SignedEvent]:
@@ -221,17 +225,18 @@ def threads(db: "sqlite_utils.Database", change_id: str, trust: "TrustStore | No
     With ``trust``, each comment says whether its signature verifies by a key allowed for its
     principal; a resolve or reopen counts only when it verifies (without ``trust``, every one does).
     """
-    revisions = revisions_up_to(db, change_id)
+    # Threads started on this revision or an earlier one; their replies and states from any revision.
+    started_on = set(revisions_up_to(db, change_id))
     found: dict[str, Thread] = {}
     replies: list[events.SignedEvent] = []
     states: list[events.SignedEvent] = []
-    for event in thread_events(db, revisions):
+    for event in thread_events(db, _revisions(db, change_id, later=True)):
         data = event._parsed
         if data["type"] != COMMENT:
             states.append(event)
         elif data["thread"] is not None:
             replies.append(event)
-        else:
+        elif data["change_id"] in started_on:
             found[event.id] = Thread(event.id, data["change_id"], data["path"], data["side"], data["line"],
                                      data["end_line"], list(data["lines"]),
                                      [_comment(event, trust)], original_line=data["line"])
