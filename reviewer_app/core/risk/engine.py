@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
+from typing import Callable, Iterable
 
 from reviewer_app.core.model import Change, FileDiff, FileStatus, Line, LineKind
 from reviewer_app.core.risk import structure
@@ -305,9 +305,11 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], cont
     line_texts = [view.side(hit.side).lines[hit.index].text for hit in group]
     # For code commented out, "the added lines" are the commented-out ones, not the hunk's comments.
     added_text = "\n".join(line_texts) if rule.commented_out else _texts(hunk.lines, LineKind.ADDED)
-    severity, because = escalated(rule, line_texts, added_text, _texts(hunk.lines, LineKind.REMOVED))
+    severity, because = escalated(rule, line_texts, added_text, _texts(hunk.lines, LineKind.REMOVED),
+                                  lambda: _lost_text(view, hunk_index))
     lowered: list[str] = []
-    if rule.preexisting_severity and anchor.side == "new" and all(hit.side == "new" for hit in group):
+    # Only an unescalated finding: an edit that makes a command worse (rm -rf ./build -> rm -rf /) is new.
+    if rule.preexisting_severity and not because and anchor.side == "new" and all(hit.side == "new" for hit in group):
         reason = preexisting(rule, view, group)
         if reason and SEVERITY_RANK[rule.preexisting_severity] < SEVERITY_RANK[severity]:
             severity = rule.preexisting_severity
@@ -321,7 +323,7 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], cont
 def file_finding(rule: Rule, view: FileView, hits: list[Hit], context: FileContext) -> Finding:
     # Escalation conditions on "the line" look at every added line of the file (hits may be capped).
     line_texts = [line.text for line in view.added.lines] or [view.side(hit.side).lines[hit.index].text for hit in hits]
-    severity, because = escalated(rule, line_texts, view.added.text, view.removed.text)
+    severity, because = escalated(rule, line_texts, view.added.text, view.removed.text, lambda: _lost_text(view))
     lowered: list[str] = []
     severity = _role_lowered(rule, severity, context, lowered)
     moved = context.change_added.moved_to(view.diff) if rule.file_status else None
@@ -369,7 +371,19 @@ def _texts(lines: list[Line], kind: LineKind) -> str:
     return "\n".join(line.text for line in lines if line.kind is kind)
 
 
-def escalated(rule: Rule, line_texts: list[str], added_text: str, removed_text: str) -> tuple[str, list[str]]:
+def _lost_text(view: FileView, hunk_index: int | None = None) -> str:
+    """The removed lines (of one hunk, or of the file) whose edit adds nothing back: lost outright."""
+    added_blocks, removed_blocks = view.blocks
+    rewritten = set(added_blocks)
+    removed = view.removed
+    return "\n".join(
+        line.text for index, line in enumerate(removed.lines)
+        if removed_blocks[index] not in rewritten and (hunk_index is None or removed.hunks[index] == hunk_index)
+    )
+
+
+def escalated(rule: Rule, line_texts: list[str], added_text: str, removed_text: str,
+              lost_text: Callable[[], str] = lambda: "") -> tuple[str, list[str]]:
     """The rule's severity raised by every escalation whose conditions all hold, and why."""
     severity = rule.severity
     reasons: list[str] = []
@@ -379,6 +393,8 @@ def escalated(rule: Rule, line_texts: list[str], added_text: str, removed_text: 
         if escalation.added is not None and not escalation.added.search(added_text):
             continue
         if escalation.removed is not None and not escalation.removed.search(removed_text):
+            continue
+        if escalation.lost is not None and not escalation.lost.search(lost_text()):
             continue
         if SEVERITY_RANK[escalation.severity] > SEVERITY_RANK[rule.severity]:
             severity = max_severity(severity, escalation.severity)

@@ -35,12 +35,15 @@ _NEVER_ROLE = re.compile(
 # only as plain text: README.sh is a script.
 _DOC_FORMAT = re.compile(
     r"\.(md|markdown|rst|adoc|asciidoc)$|(^|/)(README|CHANGELOG|CHANGES|HISTORY|NEWS)(\.txt)?$", re.IGNORECASE)
-_EXAMPLE = re.compile(r"(^|/)(examples?|example[-_][^/]*|samples?|demos?)/", re.IGNORECASE)
+_EXAMPLE = re.compile(r"(^|/)(examples?|example[-_][^/]*|samples?)/", re.IGNORECASE)
 _CODE = re.compile(r"\.(py|go|js|jsx|mjs|cjs|ts|tsx|java|kt|kts|rb|rs|cs|php|scala|swift|c|cc|cpp|h|hpp|m|ex|exs|clj|groovy)$")
 _TEST = re.compile(
     r"(^|/)(tests?|__tests__|spec|specs|testing|testdata|test_data|fixtures)/"
     r"|(^|/)(test_[^/]*\.py|[^/]*_test\.(py|go|rs|rb|exs)|[^/]*\.(test|spec)\.[jt]sx?|[^/]*Tests?\.(java|kt|cs|scala)|conftest\.py)$"
 )
+# helm-unittest suites: YAML test specs beside a chart's templates, never rendered into the cluster
+# (a chart's templates/tests/ hooks are rendered, and keep their severity).
+_CHART_UNITTEST = re.compile(r"(^|/)unittests?/([^/]+/)*[^/]*_test\.ya?ml$")
 _VENDORED = re.compile(r"(^|/)(vendor|third_party|third-party|node_modules|bower_components|external/[^/]+/src)/")
 _GENERATED_NAME = re.compile(
     r"(^|/)(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|uv\.lock|Pipfile\.lock"
@@ -85,7 +88,7 @@ def role_of(diff: FileDiff) -> FileRole | None:
         return FileRole("documentation", f"{name} is documentation")
     if all(_EXAMPLE.search(p) for p in paths):
         return FileRole("example", f"{name} is an example")
-    if all(_TEST.search(p) and _CODE.search(p) for p in paths):
+    if all(_TEST.search(p) and _CODE.search(p) or _CHART_UNITTEST.search(p) for p in paths):
         return FileRole("test", f"{name} is test code")
     return None
 

@@ -35,7 +35,7 @@ ROLE_NAMES = ("documentation", "example", "test", "vendored", "generated", "dele
 # Formats whose structured analyser (core/risk/structure) covers a rule's concern: the engine
 # skips the rule on a file that parsed as one of them (docs/risk-rules.md, "Structured analysis").
 STRUCTURED_FORMATS = ("terraform", "kubernetes", "actions", "sql")
-ESCALATION_FIELDS = frozenset({"severity", "line", "added", "removed", "because"})
+ESCALATION_FIELDS = frozenset({"severity", "line", "added", "removed", "lost", "because"})
 EXAMPLE_FIELDS = frozenset({"path", "status", "positive", "negative", "escalated"})
 
 
@@ -103,7 +103,9 @@ class Escalation:
 
     ``line`` is searched in the text of the line that triggered the finding (for file-scope
     findings: in any added line of the file); ``added``/``removed`` in the added/removed lines of
-    the hunk (hunk and line scope) or of the whole file (file and change scope).
+    the hunk (hunk and line scope) or of the whole file (file and change scope). ``lost`` is
+    ``removed`` restricted to lines removed outright: a removed line whose edit also adds lines
+    (a CODEOWNERS entry whose owners change) is rewritten, not lost.
     """
 
     severity: str
@@ -111,11 +113,13 @@ class Escalation:
     line: LazyPattern | None = None
     added: LazyPattern | None = None
     removed: LazyPattern | None = None
+    lost: LazyPattern | None = None
 
     def canonical(self) -> dict[str, Any]:
         return {
             "severity": self.severity, "because": self.because,
             "line": _source(self.line), "added": _source(self.added), "removed": _source(self.removed),
+            **({"lost": _source(self.lost)} if self.lost is not None else {}),
         }
 
 
@@ -421,9 +425,10 @@ class RuleParser:
                 line=self.regex("line", item, f"{where}.line"),
                 added=self.regex("added", item, f"{where}.added"),
                 removed=self.regex("removed", item, f"{where}.removed"),
+                lost=self.regex("lost", item, f"{where}.lost"),
             )
-            if not (escalation.line or escalation.added or escalation.removed):
-                raise self.fail(where, "needs a condition: 'line', 'added' or 'removed'")
+            if not (escalation.line or escalation.added or escalation.removed or escalation.lost):
+                raise self.fail(where, "needs a condition: 'line', 'added', 'removed' or 'lost'")
             found.append(escalation)
         return tuple(found)
 

