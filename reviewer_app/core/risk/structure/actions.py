@@ -31,6 +31,7 @@ AUTO_MERGE_RUN = re.compile(r"\bgh\s+pr\s+(merge\b[^\n]*--auto|merge\b|review\b[
 AUTO_MERGE_ACTIONS = re.compile(r"^(hmarr/auto-approve-action|ahmadnassri/action-dependabot-auto-merge|pascalgn/automerge-action|"
                                 r"fastify/github-action-merge-dependabot|peter-evans/enable-pull-request-automerge|"
                                 r"juliangruber/approve-pull-request-action|cognitedata/auto-approve-dependabot-action)", re.IGNORECASE)
+REMOTE_SCRIPT = re.compile(r"\b(curl|wget)\b[^|\n]*\|\s*(sudo\s+)?(ba|z|da)?sh\b")
 BOT_AUTHORS = re.compile(r"dependabot|renovate|github-actions\[bot\]|\[bot\]", re.IGNORECASE)
 CRITICAL_SCOPES = frozenset({"contents", "id-token", "packages", "actions", "deployments"})
 
@@ -179,9 +180,13 @@ class Workflow:
                 continue  # a tag moved to another tag: a version bump, not a loss of pinning
             if previous is None:
                 message = f"job {job_name} uses the third-party action {action} by the mutable ref `{ref or '(none)'}`; pin it to a full commit SHA."
+                severity = None
             else:
+                # Pinning was there and is given up: whoever can move the tag now runs code here
+                # (tj-actions/changed-files, Mar 2025).
                 message = f"job {job_name}: {action} moves from a pinned commit SHA to the mutable ref `{ref or '(none)'}`, which its owner can repoint."
-            self.emitter.emit("GHA-UNPINNED-ACTION", "new", self.line(node, key), message)
+                severity = "high"
+            self.emitter.emit("GHA-UNPINNED-ACTION", "new", self.line(node, key), message, severity=severity)
 
     # -- automatic approval and merge ---------------------------------------------------------------------
     def auto_merge(self) -> None:
@@ -193,11 +198,33 @@ class Workflow:
                 if what in old_text:
                     continue
                 bots = BOT_AUTHORS.search(_dump(job)) or BOT_AUTHORS.search(_dump(self.new.get("on") or self.new.get("True")))
+                admin = "--admin" in str(node.get(key) if isinstance(node, Map) else "")
                 self.emitter.emit("GHA-AUTO-MERGE", "new", self.line(node, key),
                                   f"job {job_name} approves or merges pull requests automatically ({what})"
                                   + (" for bot-authored dependency updates: a compromised or malicious dependency release "
                                      "reaches the default branch without a human reading it." if bots else
-                                     ": nobody reads what is merged."))
+                                     ": nobody reads what is merged.")
+                                  + (" `--admin` also bypasses the branch protection rules." if admin else ""),
+                                  severity="critical" if admin else None)
+        self.remote_scripts()
+
+    def remote_scripts(self) -> None:
+        """A script fetched from the network and run as is: whoever controls that URL runs code here."""
+        old_runs = {str(step.get("run")) for _, _, step in _steps(self.old)}
+        for job_name, _, step in _steps(self.new):
+            run = step.get("run")
+            if isinstance(run, str) and REMOTE_SCRIPT.search(run) and run not in old_runs:
+                self.emitter.emit("GHA-REMOTE-SCRIPT", "new", self._run_line(step, REMOTE_SCRIPT),
+                                  f"job {job_name} pipes a script downloaded at run time into a shell: its publisher "
+                                  "(or whoever takes over the URL) runs code with this job's token and secrets.")
+
+    def _run_line(self, step: Map, pattern: re.Pattern[str]) -> int:
+        start = step.line_of("run")
+        end = max([line for line in step.lines.values() if line > start], default=start + 200)
+        for index in range(start, min(end + 1, len(self.sides.new.lines))):
+            if pattern.search(self.sides.new.lines[index]):
+                return self.sides.new.real_line(index)
+        return self.line(step, "run")
 
 
 def _effective(workflow: Map, job: Map | None) -> dict[str, str]:

@@ -38,6 +38,23 @@ DANGEROUS_VERBS = {
 # Immutable fields the API server does not fill in itself: adding one to a live object changes it.
 NO_SERVER_DEFAULT = frozenset({"volumeClaimTemplates", "serviceName", "template"})
 SECRET_READ = frozenset({"get", "list", "watch"})
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete"})
+# Cluster-level resources whose write access reaches beyond one workload.
+SENSITIVE_RESOURCES = {
+    "namespaces": "namespaces hold every other object and their deletion takes those with them",
+    "nodes": "nodes run every workload of the cluster",
+    "persistentvolumes": "volumes hold the cluster's data",
+    "clusterroles": "cluster roles define every permission",
+    "clusterrolebindings": "cluster role bindings grant every permission",
+    "roles": "roles define permissions",
+    "rolebindings": "role bindings grant permissions",
+    "serviceaccounts/token": "tokens act as any service account",
+    "pods/exec": "exec runs commands in any pod",
+    "mutatingwebhookconfigurations": "admission webhooks can rewrite every object",
+    "validatingwebhookconfigurations": "admission webhooks decide what may be created",
+    "customresourcedefinitions": "definitions change what every controller reads",
+    "certificatesigningrequests/approval": "approving CSRs mints cluster credentials",
+}
 # StatefulSet spec fields the API server accepts in an update; every other one is immutable.
 STATEFULSET_MUTABLE = frozenset({"replicas", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
                                  "minReadySeconds", "ordinals", "revisionHistoryLimit"})
@@ -176,8 +193,22 @@ class Judge:
                     break
                 if verb in DANGEROUS_VERBS:
                     self.emit("K8S-RBAC-WIDENED", "new", line, f"the role gains `{verb}` on {resource}: it {DANGEROUS_VERBS[verb]}.")
-                elif resource in ("secrets", "*") and verb in SECRET_READ:
+                elif resource == "secrets" and verb in SECRET_READ:
                     self.emit("K8S-RBAC-WIDENED", "new", line, f"the role can now `{verb}` secrets: every credential in its scope becomes readable.")
+                elif resource == "secrets" and verb in WRITE_VERBS:
+                    self.emit("K8S-RBAC-WIDENED", "new", line, f"the role can now `{verb}` secrets: it can overwrite the credentials other workloads use.")
+                elif resource in SENSITIVE_RESOURCES and verb in WRITE_VERBS:
+                    self.emit("K8S-RBAC-WIDENED", "new", self._resource_line(rule, resource, line),
+                              f"the role can now `{verb}` {resource}: {SENSITIVE_RESOURCES[resource]}.")
+
+    def _resource_line(self, rule: Map, resource: str, fallback: int) -> int:
+        """The line of a newly added resource in the rule (the culprit when verbs stayed the same)."""
+        resources = rule.get("resources")
+        if isinstance(resources, Seq):
+            for index, item in enumerate(resources):
+                if item == resource and self.new_line(resources, index=index) in self.sides.new.changed:
+                    return self.new_line(resources, index=index)
+        return fallback
 
     def _verb_line(self, rule: Map, verbs: Seq | None, verb: str) -> int:
         if verbs is not None:
@@ -278,7 +309,8 @@ class Judge:
             for probe in PROBES:
                 if probe in old_container and probe not in container and not self._moved(probe):
                     self.emit("K8S-PROBE-REMOVED", "old", self.old_line(old_container, probe),
-                              f"container {name} loses its {probe}: "
+                              severity="medium" if probe == "startupProbe" else "high",
+                              message=f"container {name} loses its {probe}: "
                               + ("a hung process is no longer restarted." if probe == "livenessProbe" else
                                  "traffic is sent before it is ready." if probe == "readinessProbe" else
                                  "slow starts are no longer protected."))

@@ -74,6 +74,8 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
             _replacement(sides, before, block, emit, table["replace"].get(block.type, []), holding)
         _guards(sides, before, block, emit)
         _ingress(sides, before, block, emit)
+    _moved_blocks_removed(sides, old, new, emit, context)
+    _defaults_adopted(sides, old, new, emit, table.get("adopting", []))
     try:
         _policies(sides, old, new, emit)
     except UnreadablePolicy as exc:
@@ -233,6 +235,30 @@ def _declared_elsewhere(block: Block, context: ChangeContext, sides: FileSides) 
     return any(diff is not sides.diff and pattern.search("\n".join(
         line.text for hunk in diff.hunks for line in hunk.lines if line.kind.value == "+"))
         for diff in context.change.files)
+
+
+def _moved_blocks_removed(sides: FileSides, old: Module, new: Module, emit: Emitter, context: ChangeContext) -> None:
+    """A ``moved`` block deleted: state still at the old address (an older module version) is destroyed."""
+    kept = set(new.moved)
+    for source, target in old.moved:
+        if (source, target) in kept or re.search(rf"from\s*=\s*{re.escape(source)}\b", context.added_text):
+            continue
+        line = sides.old.locate(re.compile(rf"^\s*from\s*=\s*{re.escape(source)}\b")) or 0
+        emit.emit("TF-MOVED-BLOCK-REMOVED", "old", line,
+                  f"the `moved` block from {source} to {target} is deleted: a state that still has {source} (users "
+                  f"upgrading from a version before the move) gets a destroy of {source} and a create of {target}.")
+
+
+def _defaults_adopted(sides: FileSides, old: Module, new: Module, emit: Emitter, adopting: list[str]) -> None:
+    for name in adopting:
+        block, before = new.blocks.get(f"var.{name}"), old.blocks.get(f"var.{name}")
+        if block is None or _truthy(block.body.get("default")) is not True:
+            continue
+        if before is not None and _truthy(before.body.get("default")) is True:
+            continue
+        emit.emit("TF-DEFAULT-ADOPTED", "new", _attr_line(sides.new, block, "default"),
+                  f"`{name}` now defaults to true: every user of the module adopts the cloud's default resource on the next "
+                  "apply, and its existing rules are replaced by the module's (by default none).")
 
 
 # -- arguments that force replacement ---------------------------------------------------------------

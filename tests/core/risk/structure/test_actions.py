@@ -76,7 +76,7 @@ def test_action_moved_from_a_pinned_sha_to_a_tag(git_repo: GitRepo) -> None:
     after = CI.replace(PINNED, "tj-actions/changed-files@v45")
     found = risk_findings(range_analysis(git_repo, {".github/workflows/ci.yml": CI}, {".github/workflows/ci.yml": after}))
     [finding] = by_rule(found, "GHA-UNPINNED-ACTION")
-    assert (finding["line"], finding["severity"]) == (11, "medium")
+    assert (finding["line"], finding["severity"]) == (11, "high")  # pinning given up
     assert "pinned commit SHA" in finding["message"]
 
 
@@ -122,3 +122,13 @@ def test_a_job_losing_its_permissions_block_falls_back_to_the_default_token(git_
     found = risk_findings(range_analysis(git_repo, {".github/workflows/ci.yml": scoped}, {".github/workflows/ci.yml": unscoped}))
     [finding] = by_rule(found, "GHA-PERMISSIONS-WIDENED")
     assert (finding["side"], finding["line"]) == ("old", 7)
+
+
+def test_merging_with_admin_and_piping_a_download_into_a_shell(git_repo: GitRepo) -> None:
+    after = CI.replace("      - run: make test\n",
+                       "      - run: make test\n      - run: curl -sSf https://get.example.com/install.sh | sudo bash\n"
+                       "      - run: gh pr merge \"$PR\" --admin --squash\n")
+    found = risk_findings(range_analysis(git_repo, {".github/workflows/ci.yml": CI}, {".github/workflows/ci.yml": after}))
+    assert [(f["line"], f["severity"]) for f in by_rule(found, "GHA-REMOTE-SCRIPT")] == [(14, "high")]
+    [merge] = by_rule(found, "GHA-AUTO-MERGE")
+    assert (merge["line"], merge["severity"]) == (15, "critical") and "--admin" in merge["message"]

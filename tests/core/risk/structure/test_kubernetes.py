@@ -260,3 +260,38 @@ def test_a_selector_written_out_where_the_server_defaulted_it_is_not_an_edit(git
     implicit = DEPLOYMENT.replace("  selector:\n    matchLabels:\n      app: agent\n", "")
     found = risk_findings(range_analysis(git_repo, {"k8s/agent.yaml": implicit}, {"k8s/agent.yaml": DEPLOYMENT}))
     assert by_rule(found, "K8S-IMMUTABLE-FIELD") == []
+
+
+SECRETS_ROLE = '''apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: controller
+rules:
+  - apiGroups: [""]
+    resources:
+      - configmaps
+    verbs:
+      - get
+      - create
+      - update
+  - apiGroups: [""]
+    resources:
+      - secrets
+    verbs:
+      - get
+'''
+
+
+def test_write_verbs_on_secrets_and_a_namespace_added_to_a_writing_rule(git_repo: GitRepo) -> None:
+    after = SECRETS_ROLE.replace("      - configmaps\n", "      - configmaps\n      - namespaces\n") + "      - patch\n"
+    found = risk_findings(range_analysis(git_repo, {"deploy/rbac.yaml": SECRETS_ROLE}, {"deploy/rbac.yaml": after}))
+    assert sorted((f["line"], f["severity"]) for f in by_rule(found, "K8S-RBAC-WIDENED")) == [(9, "high"), (19, "high")]
+
+
+def test_probes_removed_from_a_statefulset_are_high(git_repo: GitRepo) -> None:
+    after = STATEFULSET.replace('''          readinessProbe:
+            exec:
+              command: ["pg_isready"]
+''', "")
+    found = risk_findings(range_analysis(git_repo, {"k8s/db.yaml": STATEFULSET}, {"k8s/db.yaml": after}))
+    assert [(f["line"], f["severity"]) for f in by_rule(found, "K8S-PROBE-REMOVED")] == [(28, "high")]

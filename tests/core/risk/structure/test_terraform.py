@@ -337,3 +337,19 @@ def test_versioning_suspended_in_a_module_input_is_a_weakened_backup() -> None:
     text = 'module "bucket" {\n  source     = "terraform-aws-modules/s3-bucket/aws"\n  versioning = {\n    status = "Suspended"\n  }\n}\n'
     [finding] = by_rule(findings(added_file("infra/bucket.tf", text)), "INFRA-BACKUP-WEAKENED")
     assert finding.line == 13 and "versioning.status" in finding.message
+
+
+def test_deleting_moved_blocks_destroys_for_users_who_upgrade(git_repo: GitRepo) -> None:
+    migrations = "moved {\n  from = aws_iam_policy.controller\n  to   = aws_iam_policy.this\n}\n"
+    found = risk_findings(range_analysis(git_repo, {"modules/role/migrations.tf": migrations},
+                                         {"modules/role/migrations.tf": "# see the upgrade guide\n"}))
+    [finding] = by_rule(found, "TF-MOVED-BLOCK-REMOVED")
+    assert (finding["side"], finding["line"], finding["severity"]) == ("old", 2, "high")
+
+
+def test_a_module_default_adopting_the_default_security_group(git_repo: GitRepo) -> None:
+    variables = 'variable "manage_default_security_group" {\n  type    = bool\n  default = false\n}\n'
+    found = risk_findings(range_analysis(git_repo, {"variables.tf": variables},
+                                         {"variables.tf": variables.replace("default = false", "default = true")}))
+    [finding] = by_rule(found, "TF-DEFAULT-ADOPTED")
+    assert (finding["line"], finding["severity"]) == (3, "high")
