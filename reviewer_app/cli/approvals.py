@@ -242,25 +242,32 @@ def _gate(args: argparse.Namespace) -> int:
     db = store.open_db(args.db)
     spec = "git:" + args.git if args.git else args.patch
     ledger_problems: list[str] = []
+    ledger_notes: list[str] = []
+    fetch = None
     if args.fetch:
-        from reviewer_app.core.gate import resolve_base
-        from reviewer_app.core.sync import fetch_events  # only CI runs with --fetch pay for the sync code
+        def fetch(change_ids: list[str], base: Workspace) -> None:
+            from reviewer_app.core.sync import fetch_for_changes  # only CI runs with --fetch pay for the sync code
 
-        # Imported with the allowed signers of the base that judges the change, never of the checked-out
-        # head under review: a head that edits allowed_signers must not decide which events get in.
-        base = Workspace(workspace.root, revision=resolve_base(workspace.root, spec, args.base))
-        ledger_problems = fetch_events(db, workspace.root, args.remote, trusted=base).problems
-    report = judge_changes(db, workspace.root, spec, base=args.base)
+            # Only what names these change ids, plus the whole ledgers of their deciders (core/sync/narrow.py).
+            # Imported with the allowed signers of the base that judges the change, never of the checked-out
+            # head under review: a head that edits allowed_signers must not decide which events get in.
+            report = fetch_for_changes(db, workspace.root, args.remote, change_ids, trusted=base)
+            ledger_problems.extend(report.problems)
+            ledger_notes.extend(report.notes)
+    report = judge_changes(db, workspace.root, spec, base=args.base, before_judging=fetch)
     if args.format == "json":
         result = report.to_dict()
         if args.fetch:
             result["ledger_problems"] = ledger_problems
+            result["ledger_notes"] = ledger_notes
         json.dump(result, sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         print(render_text(report))
         for problem in ledger_problems:
             print(f"  ledger: {_printable(problem)}")
+        for note in ledger_notes:
+            print(f"  ledger note: {_printable(note)}")
     return EXIT_OK if report.approved else EXIT_NOT_APPROVED
 
 

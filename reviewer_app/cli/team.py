@@ -26,8 +26,8 @@ EXPORT_FORMATS = ["jsonl", "csv", "html", "pdf", "intoto", "bundle"]
 def register(subparsers: argparse._SubParsersAction) -> None:
     sync = subparsers.add_parser(
         "sync", help="exchange signed events and patches with the team through a git remote",
-        description="Fetch refs/reviewer-app/* from the remote, verify and import new events (those that fail "
-                    "are set aside and reported), then push this machine's signers' refs (fast-forward only). "
+        description="Fetch refs/reviewer-app/events/* from the remote, verify and import new events (those that fail "
+                    "are set aside and reported), then push this machine's signers' refs and the per-change index refs (fast-forward only). "
                     "Works offline: unpushed events wait for the next sync.",
         epilog="Exit status: 0 done; 1 done, but events were set aside or a ref was rewritten (see the WARNING "
                "lines); 2 the remote could not be reached or refused the push (nothing is lost).",
@@ -38,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     mode.add_argument("--status", action="store_true", help="show unpushed events and the last sync; no network")
     mode.add_argument("--rebuild", action="store_true",
                       help="re-verify and re-index every event on the refs (local-only events are kept)")
+    mode.add_argument("--migrate-layout", action="store_true",
+                      help="once per remote: file every event also under its change id (ledger layout 2), so that "
+                           "`gate --fetch` reads only the change it judges; idempotent")
     sync.add_argument("--format", choices=["text", "json"], default="text")
     sync.add_argument("--no-inbox", action="store_true",
                       help="exchange signed events only; do not fetch the review refs (pull requests, merge requests, "
@@ -67,8 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     verify = subparsers.add_parser(
         "verify-export", help="check an export: every signature, chain link and manifest entry",
-        description="Exit 0 when the export is intact and everything in it is covered by a signature; 1 with the "
-                    "list of what is wrong (FAIL) or not verified (UNVERIFIED); 2 when it cannot be read. Reads "
+        description="Exit 0 when no tampering is found (FAIL lines: exit 1); what no signature covers is listed as "
+                    "UNVERIFIED (an export made without export --key: its completeness, a bundle's patches and "
+                    "policy); with --strict an UNVERIFIED part is exit 1 too. Exit 2 when it cannot be read. Reads "
                     "jsonl, in-toto and bundle exports (csv, html and pdf carry no signatures).",
     )
     verify.add_argument("file", metavar="FILE", help="a jsonl export, an in-toto export or a bundle")
@@ -76,12 +80,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="trust these signers (default for bundles: the bundle's own allowed_signers)")
     verify.add_argument("--revoked", metavar="FILE",
                         help="revoked keys to apply with --allowed-signers (a bundle's own revoked_keys apply too)")
+    verify.add_argument("--strict", action="store_true",
+                        help="exit 1 unless everything a verdict depends on is covered by a signature (a sealed export)")
     verify.set_defaults(handler=run_verify_command)
 
 
 def run_sync_command(args: argparse.Namespace) -> int:
     from reviewer_app.core import store
-    from reviewer_app.core.sync import run_sync, sync_status
+    from reviewer_app.core.sync import migrate_layout, run_sync, sync_status
 
     db = store.open_db(args.db)
     if args.status:
@@ -97,7 +103,10 @@ def run_sync_command(args: argparse.Namespace) -> int:
                 print(f"set aside (failed verification): {status['quarantined']}")
         return 0
     repo = Path(args.repo) if args.repo else Path.cwd()
-    report = run_sync(db, repo, args.remote, rebuild=args.rebuild)
+    if args.migrate_layout:
+        report = migrate_layout(db, repo, args.remote)
+    else:
+        report = run_sync(db, repo, args.remote, rebuild=args.rebuild)
     problems = report.problems
     notes = report.notes + report.imported.warnings
     inbox = None if args.no_inbox else _sync_inbox(db, repo, args.remote, notes)
@@ -259,9 +268,10 @@ def run_verify_command(args: argparse.Namespace) -> int:
         print(f"{args.file}: NOT intact: {len(result.problems)} problems")
         return 1
     if result.unverified:
-        # Nothing was found wrong, but nothing signed backs these parts: an auditor must not read it as "intact".
-        print(f"{args.file}: NOT verified: no tampering found, but {len(result.unverified)} parts are unverified "
-              "(see the UNVERIFIED lines)")
-        return 1
+        # Nothing was found wrong, but nothing signed backs these parts: the last line says so, and --strict
+        # (an auditor who needs a sealed export) makes it a failure.
+        print(f"{args.file}: intact, but {len(result.unverified)} parts are UNVERIFIED (see above; an export sealed "
+              f"with export --key covers them){'' if not args.strict else ': --strict: NOT verified'}")
+        return 1 if args.strict else 0
     print(f"{args.file}: intact and verified")
     return 0

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 
 from reviewer_app.core import events as event_log
 from reviewer_app.core import gate_checks
@@ -97,8 +97,13 @@ class GateReport:
 # --- the decision --------------------------------------------------------------------------------
 
 def run_gate(db: "sqlite_utils.Database", repo: Path | None, spec: str, base: str | None = None,
-             stdin: BinaryIO | None = None) -> GateReport:
-    """Judge every change in ``spec`` (a patch path, ``-`` or ``git:BASE..HEAD``) against the base's policy."""
+             stdin: BinaryIO | None = None,
+             before_judging: "Callable[[list[str], Any], None] | None" = None) -> GateReport:
+    """Judge every change in ``spec`` (a patch path, ``-`` or ``git:BASE..HEAD``) against the base's policy.
+
+    ``before_judging(change_ids, base_workspace)`` runs once the change ids are known and checked,
+    before any is judged: ``gate --fetch`` fetches there what names exactly these changes.
+    """
     from reviewer_app.core import risk, services
     from reviewer_app.core.analysis import analyze
     from reviewer_app.core.gitapply import load_changes_as_git_applies
@@ -119,6 +124,10 @@ def run_gate(db: "sqlite_utils.Database", repo: Path | None, spec: str, base: st
     changes = load_changes_as_git_applies(spec, repo, base_commit, stdin)
     if not changes:
         raise UserError(f"{spec}: no change found to judge")
+    if before_judging is not None:
+        from reviewer_app.core.changeid import change_id as change_id_of
+
+        before_judging(sorted({change_id_of(change) for change in changes}), workspace)
     rules = risk.load_rules(workspace)
     catalog = services.load_catalog(workspace)
     verdicts = []

@@ -21,11 +21,11 @@ from reviewer_app.core import store
 from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
 from reviewer_app.core.events import count_unpushed
 from reviewer_app.core.gitcmd import repository_root
-from reviewer_app.core.sync import gitobjects, transport
+from reviewer_app.core.sync import changeindex, gitobjects, transport
 from reviewer_app.core.sync.dbtx import mark_pushed
 from reviewer_app.core.sync.importer import ImportReport, import_refs, record_tips
 from reviewer_app.core.sync.publisher import plan_updates
-from reviewer_app.core.sync.refs import tracking_ref
+from reviewer_app.core.sync.refs import LAYOUT_REF, tracking_of, tracking_ref
 from reviewer_app.core.sync.transport import RemoteError
 from reviewer_app.core.workspace import Workspace
 from reviewer_app.errors import UserError
@@ -42,6 +42,7 @@ class SyncReport:
     pushed_events: int = 0
     pushed_patches: int = 0
     pushed_refs: list[str] = field(default_factory=list)
+    indexed_changes: int = 0  # per-change index refs this sync added events to
     attempts: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -87,17 +88,26 @@ def run_sync(
     report = SyncReport(remote=remote)
     try:
         workspace, trust = (trusted, TrustStore.load(trusted)) if trusted is not None else _workspace_and_trust(root, report)
+        write_marker = False
         for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
             report.attempts = attempt
             tracking = transport.fetch(root, remote)
             report.fetched_refs = len(tracking)
+            if attempt == 1:
+                # A remote nobody has published to yet starts in layout 2; one that holds ledgers of
+                # layout 1 gets the marker only from --migrate-layout, once they are all indexed.
+                marked = gitobjects.resolve_commit(root, tracking_of(remote, LAYOUT_REF)) is not None
+                write_marker = publish and not tracking and not marked
+                if tracking and not marked:
+                    report.notes.append(f"'{remote}' keeps ledger layout 1: CI gates read every ledger; "
+                                        "run `reviewer-app sync --migrate-layout` once to index it by change")
             report.imported.merge(
                 import_refs(db, root, remote, tracking, trust, workspace, rebuild=rebuild and attempt == 1,
                             full=full and attempt == 1)
             )
             if not publish:
                 break
-            if _publish_once(db, root, remote, tracking, report):
+            if _publish_once(db, root, remote, tracking, report, write_marker=write_marker):
                 break
             sleep(random.uniform(0.02, 0.08) * min(attempt, 8))  # someone pushed meanwhile: refetch and retry
         else:
@@ -142,16 +152,29 @@ def sync_status(db: sqlite_utils.Database) -> dict[str, Any]:
     }
 
 
-def _publish_once(db: sqlite_utils.Database, root: Path, remote: str, tracking: dict[str, str], report: SyncReport) -> bool:
-    """One round of building and pushing; False when a ref was refused and another round is needed."""
+def _publish_once(db: sqlite_utils.Database, root: Path, remote: str, tracking: dict[str, str], report: SyncReport,
+                  *, write_marker: bool = False) -> bool:
+    """One round of building and pushing; False when a ref was refused and another round is needed.
+
+    An event is marked pushed only once both its signer's ledger and its change's index hold it:
+    an event on the ledger but missing from the index would be invisible to the gate, so it stays
+    queued and the next round (or sync) adds it to the index.
+    """
     plan = plan_updates(db, root, remote, tracking)
     for note in plan.notes:
         if note not in report.notes:
             report.notes.append(note)
-    mark_pushed(db, plan.already_published)  # e.g. pushed by a sync that was interrupted before marking
-    if not plan.updates:
-        return True
-    result = transport.push(root, remote, {update.ref: update.commit for update in plan.updates})
+    waiting = _unpushed_by_change(db)
+    index_plan = changeindex.IndexPlan()
+    if waiting:
+        tips = changeindex.fetch_index_tips(root, remote, list(waiting))
+        index_plan = changeindex.plan_index_updates(db, root, waiting, tips)
+    updates = {update.ref: update.commit for update in plan.updates} | index_plan.refs()
+    if write_marker:
+        updates[LAYOUT_REF] = changeindex.marker_commit(root)
+    on_ledgers = set(plan.already_published)  # e.g. pushed by a sync that was interrupted before marking
+    in_index = set(index_plan.already_indexed)
+    result = transport.push(root, remote, updates)
     result.raise_if_refused_for_good(remote)
     accepted = [update for update in plan.updates if update.ref in result.accepted]
     for update in accepted:
@@ -162,9 +185,26 @@ def _publish_once(db: sqlite_utils.Database, root: Path, remote: str, tracking: 
         report.pushed_patches += update.new_patches
         if update.ref not in report.pushed_refs:
             report.pushed_refs.append(update.ref)
+        on_ledgers.update(update.event_ids)
+    for index_update in index_plan.updates:
+        if index_update.ref in result.accepted:
+            in_index.update(index_update.event_ids)
+            report.indexed_changes += 1
     record_tips(db, remote, [(update.ref, update.commit) for update in accepted])
-    mark_pushed(db, [event_id for update in accepted for event_id in update.event_ids])
+    queued = {event_id for ids in waiting.values() for event_id in ids}
+    mark_pushed(db, sorted(e for e in on_ledgers if e not in queued or e in in_index))
     return not result.rejected
+
+
+def _unpushed_by_change(db: sqlite_utils.Database) -> dict[str, list[str]]:
+    """``{change id: [event ids]}`` of the events signed here that are not yet marked pushed."""
+    waiting: dict[str, list[str]] = {}
+    for event_id, change_id in db.execute(
+        f"SELECT id, {store.PAYLOAD_CHANGE_ID} FROM events WHERE origin = 'local' AND pushed = 0 ORDER BY id"
+    ):
+        if isinstance(change_id, str) and change_id.startswith("sha256:") and len(change_id) == 71:
+            waiting.setdefault(change_id, []).append(event_id)
+    return waiting
 
 
 def _workspace_and_trust(root: Path, report: SyncReport) -> tuple[Workspace, TrustStore]:
@@ -187,10 +227,17 @@ def _repository(repo: Path) -> Path:
     return root
 
 
+# The sync log is for the status line and troubleshooting: the last few hundred syncs are plenty,
+# and a CI machine or a workstation syncing every minute must not grow its database by a row each time.
+SYNC_LOG_KEPT = 200
+
+
 def _log(db: sqlite_utils.Database, remote: str, ok: bool, message: str) -> None:
-    db.execute(
-        "INSERT INTO sync_log (at, remote, ok, message) VALUES (?, ?, ?, ?)", [store.utc_now(), remote, int(ok), message]
-    )
+    with store.transaction(db):
+        db.execute(
+            "INSERT INTO sync_log (at, remote, ok, message) VALUES (?, ?, ?, ?)", [store.utc_now(), remote, int(ok), message]
+        )
+        db.execute("DELETE FROM sync_log WHERE id <= (SELECT MAX(id) FROM sync_log) - ?", [SYNC_LOG_KEPT])
 
 
 __all__ = ["SyncReport", "fetch_events", "rebuild_index", "run_sync", "sync_status"]

@@ -40,6 +40,19 @@ def list_refs(repo: Path, prefix: str) -> dict[str, str]:
     return refs
 
 
+def list_exact_refs(repo: Path, names: list[str]) -> dict[str, str]:
+    """The commit of each of these full ref names that exists (a few thousand names per process)."""
+    refs: dict[str, str] = {}
+    for start in range(0, len(names), 1000):
+        chunk = names[start:start + 1000]
+        out = run_git(repo, "for-each-ref", "--format=%(refname) %(objectname)", *chunk).stdout.decode()
+        for line in out.splitlines():
+            name, _, sha = line.partition(" ")
+            if name in chunk and sha:
+                refs[name] = sha
+    return refs
+
+
 def list_tree(repo: Path, commit: str) -> dict[str, str]:
     """``{path: blob id}`` of every file in a commit's tree, in one process."""
     return list_tree_and_folders(repo, commit)[0]
@@ -179,11 +192,14 @@ def build_tree(repo: Path, files: dict[str, str], known_folders: dict[str, str] 
     return written[""]
 
 
-def commit_tree(repo: Path, tree: str, parents: list[str], message: str) -> str:
+def commit_tree(repo: Path, tree: str, parents: list[str], message: str, *, date: str | None = None) -> str:
+    """A commit of ``tree``; ``date`` (git's format) pins both dates, so two machines writing the same
+    content write the same commit (the layout marker), and their pushes agree."""
     args = [*_COMMITTER, "commit-tree", tree]
     for parent in parents:
         args += ["-p", parent]
-    return run_git(repo, *args, "-m", message).stdout.decode().strip()
+    env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date} if date else None
+    return run_git(repo, *args, "-m", message, env=env).stdout.decode().strip()
 
 
 def tree_of(repo: Path, commit: str) -> str:

@@ -24,7 +24,7 @@ import sqlite_utils
 from reviewer_app.core import events as event_log
 from reviewer_app.core import store
 from reviewer_app.core.sync import gitobjects, ledger
-from reviewer_app.core.sync.refs import LEDGER_PREFIX, signer_of_ref, tracking_prefix
+from reviewer_app.core.sync.refs import EVENTS_PREFIX, remote_ref_of, signer_of_ref
 from reviewer_app.core.sync.dbtx import insert_events, transaction
 from reviewer_app.core.workspace import Workspace
 from reviewer_app.errors import UserError
@@ -70,6 +70,9 @@ def import_refs(
     *,
     rebuild: bool = False,
     full: bool = False,
+    narrow: bool = False,
+    check_chains: bool = True,
+    also_check: Iterable[str] = (),
 ) -> ImportReport:
     """Import every event and patch the fetched ``{tracking ref: commit}`` hold or ever held.
 
@@ -81,9 +84,17 @@ def import_refs(
     :func:`_repair_rows`) or ``rebuild`` (every ref re-read and every event re-verified: the events
     that came from the refs are replaced in one transaction, while events signed here (origin
     local) and events no ref holds any more are kept).
+
+    ``narrow`` (the gate's narrow fetch, narrow.py): ``tracking`` holds only some refs of the remote,
+    so the others are not taken for deleted, and only signers' ledger tips are remembered (one row per
+    signer, never one per change judged). ``check_chains``: report chain problems of the signers
+    touched (off while only the index is read: a signer's chain is checked once her ledger is in);
+    ``also_check``: signers whose chains to check even if nothing of theirs was new.
     """
     report = ImportReport()
     changed, vanished = _moved_refs(db, repo, remote, tracking, report, every_ref=rebuild or full)
+    if narrow:
+        vanished = []
     event_candidates, patch_candidates = _ledger_history(repo, remote, changed, report)
     known = {row[0] for row in db.execute(
         "SELECT id FROM events WHERE origin = 'local'" if rebuild else "SELECT id FROM events")}
@@ -99,10 +110,11 @@ def import_refs(
             report.warnings.append(f"{kept} events received earlier are no longer on any ref of '{remote}': kept")
         touched |= {row[0] for row in db.execute("SELECT DISTINCT principal FROM events")}
     _import_patches(db, repo, patch_candidates, workspace, report)
-    for principal in sorted(touched):
+    for principal in sorted(touched | set(also_check) if check_chains else set()):
         _classify_chain(principal, event_log.check_chain(_chain_of(db, principal)), report)
     # Recorded last: a crash before this line makes the next sync look at these refs again.
-    record_tips(db, remote, [(ref, tip) for ref, (tip, _) in changed.items()])
+    record_tips(db, remote, [(ref, tip) for ref, (tip, _) in changed.items()
+                             if not narrow or ref.startswith(EVENTS_PREFIX)])
     forget_tips(db, remote, vanished)
     return report
 
@@ -115,11 +127,10 @@ def _moved_refs(db: sqlite_utils.Database, repo: Path, remote: str, tracking: di
     new tip descends from it, otherwise None (the whole history). A rewrite (not a fast-forward) and a
     deleted ref are reported. With ``every_ref`` nothing the database remembers is relied on.
     """
-    prefix = tracking_prefix(remote)
     seen = _seen_tips(db, remote)
     changed: dict[str, tuple[str, str | None]] = {}
     for tracking_ref, tip in sorted(tracking.items()):
-        ledger_ref = LEDGER_PREFIX + tracking_ref[len(prefix):]
+        ledger_ref = remote_ref_of(remote, tracking_ref)
         previous = seen.get(ledger_ref)
         descends = True
         if previous and previous != tip:
@@ -131,7 +142,7 @@ def _moved_refs(db: sqlite_utils.Database, repo: Path, remote: str, tracking: di
                 )
         if every_ref or previous != tip:
             changed[ledger_ref] = (tip, previous if previous and descends and not every_ref else None)
-    present = {LEDGER_PREFIX + ref[len(prefix):] for ref in tracking}
+    present = {remote_ref_of(remote, ref) for ref in tracking}
     vanished = sorted(ref for ref in seen if ref not in present)
     for ledger_ref in vanished:
         report.rewritten_refs.append(

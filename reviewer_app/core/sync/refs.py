@@ -94,3 +94,62 @@ def signer_of_ref(ref: str) -> str | None:
     if not component or "/" in component:
         return None
     return unescape_signer(component)
+
+
+# --- the per-change index (layout 2) ---------------------------------------------------------------
+#
+# Every event is also filed on a small ref named by the change it is about, so that the gate can
+# fetch what names one change without fetching everyone's ledger. It lives outside
+# ``refs/reviewer-app/`` so that clients of layout 1, which fetch ``refs/reviewer-app/*``, do not
+# pull millions of index refs; ``refs/reviewer-app/layout`` tells them (and the gate) that it exists.
+
+INDEX_PREFIX = "refs/reviewer-app-index/"
+LAYOUT_REF = LEDGER_PREFIX + "layout"
+_TRACKED_INDEX = "index/"
+
+
+def index_ref(change_id: str) -> str:
+    """``refs/reviewer-app-index/<hex[:2]>/<hex>``: the events about one change (two-hex fan-out keeps
+    loose-ref folders small on servers that do not pack refs)."""
+    hex_id = _change_hex(change_id)
+    return f"{INDEX_PREFIX}{hex_id[:2]}/{hex_id}"
+
+
+def tracking_of(remote: str, ref: str) -> str:
+    """Where a ledger, index or layout ref of ``remote`` is fetched to."""
+    if ref.startswith(INDEX_PREFIX):
+        return tracking_prefix(remote) + _TRACKED_INDEX + ref[len(INDEX_PREFIX):]
+    if ref.startswith(LEDGER_PREFIX):
+        return tracking_prefix(remote) + ref[len(LEDGER_PREFIX):]
+    raise ValueError(f"{ref}: not a reviewer-app ref")
+
+
+def remote_ref_of(remote: str, tracking: str) -> str:
+    """The inverse of :func:`tracking_of`."""
+    rest = tracking[len(tracking_prefix(remote)):]
+    if rest.startswith(_TRACKED_INDEX):
+        return INDEX_PREFIX + rest[len(_TRACKED_INDEX):]
+    return LEDGER_PREFIX + rest
+
+
+def events_fetch_refspecs(remote: str) -> list[str]:
+    """Every signer's ledger ref and the layout marker; never the index (a sync does not need it)."""
+    prefix = tracking_prefix(remote)
+    return [f"+{EVENTS_PREFIX}*:{prefix}events/*", f"+{LAYOUT_REF}*:{prefix}layout*"]
+
+
+def exact_refspec(remote: str, ref: str) -> str:
+    """A refspec for one ref that is no error when the remote lacks it.
+
+    ``ref*`` is a pattern, so a missing ref fetches nothing instead of failing the whole fetch; it
+    can also match longer names (``alice@example.com.x``), which the caller filters out. Protocol v2
+    sends it as a ``ref-prefix``, so the server lists only the refs that start with it.
+    """
+    return f"+{ref}*:{tracking_of(remote, ref)}*"
+
+
+def _change_hex(change_id: str) -> str:
+    hex_id = change_id[len("sha256:"):] if change_id.startswith("sha256:") else change_id
+    if len(hex_id) != 64 or any(c not in "0123456789abcdef" for c in hex_id):
+        raise ValueError(f"{change_id}: not a sha256 change id")
+    return hex_id

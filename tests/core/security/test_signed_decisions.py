@@ -22,6 +22,7 @@ from reviewer_app.core.changeid import change_id as change_id_of
 from reviewer_app.core.events import SignedEvent
 from reviewer_app.core.gate import blocking_findings
 from reviewer_app.core.ingest import load_git_range
+from reviewer_app.core.sync import run_sync
 from reviewer_app.core.workspace import Workspace
 from tests.core.sync.conftest import Identity, allowed_signers_text
 from tests.core.sync.ledger_team import (APPROVED_AT, BASE, WITHDRAWN_AT, LedgerTeam, build_ledger_team,
@@ -177,6 +178,8 @@ def test_a_row_inserted_with_a_payload_for_another_change_does_not_count(world: 
     ci = CachedCi(world)
     code, _, _ = ci.gate()
     assert code == 1
+    # The gate fetches only what names this change; a reviewer's machine that synced holds bob's other approval.
+    run_sync(store.open_db(ci.db), ci.repo, publish=False)
     for event_id_column in (elsewhere.id, "sha256:" + "b" * 64):
         if event_id_column == elsewhere.id:
             ci.tamper("UPDATE events SET change_id = ? WHERE id = ?", [world.change_id, elsewhere.id])

@@ -102,9 +102,10 @@ def team(tmp_path: Path, identities: dict[str, Identity]) -> Team:
     return Team(tmp_path, remote, seed, dict(identities))
 
 
-def remote_refs(remote: Path) -> dict[str, str]:
+def remote_refs(remote: Path, prefix: str = "refs/reviewer-app/events/") -> dict[str, str]:
+    """The signers' ledger refs on the remote (``prefix``: another namespace, e.g. the per-change index)."""
     out = subprocess.run(["git", "-C", str(remote), "for-each-ref", "--format=%(refname) %(objectname)",
-                          "refs/reviewer-app/"], check=True, capture_output=True, text=True).stdout
+                          prefix], check=True, capture_output=True, text=True).stdout
     return dict(line.split(" ", 1) for line in out.splitlines())
 
 
