@@ -58,13 +58,25 @@ def find_callers(change: Change, workspace: Any, catalog: Any | None = None) -> 
     searched = [s for s in changed if s.change != "added" or s.signature_problem]
     if searched:
         names = {s.searched for s in searched} | {s.scope_hint for s in searched if s.kind == "column"}
-        hits = search.grep(repo, search.tree_of(repo, base), sorted(names))
+        names |= _import_names([s for s in searched if s.language == "python"])
+        tree = search.tree_of(repo, base)
+        hits = search.grep(repo, tree, sorted(names))
         touched = {t.diff.old_path: t.rewritten for t in sides if t.diff.old_path}
         deleted = {f.old_path for f in change.files if f.status is FileStatus.DELETED and f.old_path}
-        uses.find_uses(repo, base, searched, hits, _owner_lookup(catalog), touched, deleted)
+        uses.find_uses(repo, tree, searched, hits, _owner_lookup(catalog), touched, deleted)
     tiers = {name: service.tier for name, service in (catalog.services.items() if catalog is not None else [])}
     report.findings = callers_findings(changed, tiers)
     return report
+
+
+def _import_names(python: list[ChangedSymbol]) -> set[str]:
+    """The names an import of these symbols may be written with besides their own: the defining
+    module's last name (``from billing import discounts``) and a method's class."""
+    from reviewer_app.core.callers.python_uses import module_of
+
+    names = {module_of(s.path).rsplit(".", 1)[-1] for s in python}
+    names |= {s.symbol.split(".")[0] for s in python if s.kind == "method"}
+    return {n for n in names if n}
 
 
 def _owner_lookup(catalog: Any | None) -> Any:

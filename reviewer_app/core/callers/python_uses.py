@@ -44,6 +44,25 @@ class Found:
     is_import: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ImportedName:
+    plain: bool  # ``import x`` (else ``from m import x``)
+    module: str | None  # as written: resolved against the importing file's path when queried
+    level: int  # leading dots of a relative import
+    name: str  # the imported name (or the module for ``import x``)
+    local: str  # the name it is bound to in this file
+    line: int
+
+
+@dataclass(slots=True)
+class FileIndex:
+    """What one file imports and where it references names: built in one walk, queried per symbol."""
+
+    imports: list[ImportedName]
+    names: dict[str, list[int]]  # identifier -> lines where it is read or written as a bare name
+    attributes: dict[str, list[tuple[int, str | None]]]  # attribute -> (line, dotted text of its owner)
+
+
 def _dotted(node: ast.AST) -> str | None:
     if isinstance(node, ast.Name):
         return node.id
@@ -53,43 +72,63 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
-def python_uses(tree: ast.Module, path: str, target_path: str, name: str, kind: str, owner: str,
+def index_file(tree: ast.Module) -> FileIndex:
+    """The imports and references of one file; it does not depend on the file's path (cached by blob)."""
+    imports: list[ImportedName] = []
+    names: dict[str, list[int]] = {}
+    attributes: dict[str, list[tuple[int, str | None]]] = {}
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Name:
+            names.setdefault(node.id, []).append(node.lineno)
+        elif kind is ast.Attribute:
+            attributes.setdefault(node.attr, []).append((node.lineno, _dotted(node.value)))
+        elif kind is ast.ImportFrom:
+            for alias in node.names:
+                imports.append(ImportedName(False, node.module, node.level, alias.name, alias.asname or alias.name,
+                                            getattr(alias, "lineno", node.lineno)))
+        elif kind is ast.Import:
+            for alias in node.names:
+                imports.append(ImportedName(True, None, 0, alias.name, alias.asname or alias.name,
+                                            getattr(alias, "lineno", node.lineno)))
+    return FileIndex(imports, names, attributes)
+
+
+def python_uses(index: FileIndex, path: str, target_path: str, name: str, kind: str, owner: str,
                 definition_line: int) -> list[Found]:
-    """The lines of ``tree`` (the file at ``path``) that use ``name`` defined in ``target_path``."""
+    """The lines of the file at ``path`` that use ``name`` defined in ``target_path``."""
     target = module_of(target_path)
     same_module = path == target_path
-    names: set[str] = set()  # local names bound to the symbol (or, for a method, to its class)
+    bound: set[str] = set()  # local names bound to the symbol (or, for a method, to its class)
     modules: set[str] = set()  # local dotted names bound to the defining module
     found: dict[int, bool] = {}
     wanted = owner.split(".")[0] if kind == "method" and owner else name
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            source = _absolute(path, node.module, node.level)
-            for alias in node.names:
-                line = getattr(alias, "lineno", node.lineno)
-                if _matches(target, source) and alias.name in (wanted, "*"):
-                    names.add(alias.asname or alias.name if alias.name != "*" else wanted)
-                    if alias.name == name:
-                        found[line] = True
-                elif _matches(target, f"{source}.{alias.name}" if source else alias.name):
-                    modules.add(alias.asname or alias.name)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if _matches(target, alias.name):
-                    modules.add(alias.asname or alias.name)
-    if same_module:
-        names.add(wanted)
-    if not names and not modules:
-        return []
-    for node in ast.walk(tree):
-        line = getattr(node, "lineno", 0)
-        if kind == "method":
-            if isinstance(node, ast.Attribute) and node.attr == name and line != definition_line:
-                found.setdefault(line, False)
+    for imported in index.imports:
+        if imported.plain:  # import a.b.c [as x]
+            if _matches(target, imported.name):
+                modules.add(imported.local)
             continue
-        if isinstance(node, ast.Name) and node.id in names:  # the name, or its alias (import ... as ...)
-            if not (same_module and line == definition_line):
+        source = _absolute(path, imported.module, imported.level)
+        if _matches(target, source) and imported.name in (wanted, "*"):
+            bound.add(wanted if imported.name == "*" else imported.local)
+            if imported.name == name:
+                found[imported.line] = True
+        elif _matches(target, f"{source}.{imported.name}" if source else imported.name):
+            modules.add(imported.local)
+    if same_module:
+        bound.add(wanted)
+    if not bound and not modules:
+        return []
+    if kind == "method":
+        for line, _owner in index.attributes.get(name, []):
+            if line != definition_line:
                 found.setdefault(line, False)
-        elif isinstance(node, ast.Attribute) and node.attr == name and _dotted(node.value) in modules:
-            found.setdefault(line, False)
+    else:
+        for local in bound:  # the name, or its alias (from m import apply_discount as discount)
+            for line in index.names.get(local, []):
+                if not (same_module and line == definition_line):
+                    found.setdefault(line, False)
+        for line, owner_text in index.attributes.get(name, []):
+            if owner_text in modules:
+                found.setdefault(line, False)
     return [Found(line, is_import) for line, is_import in sorted(found.items()) if line]

@@ -54,6 +54,28 @@ def grep(repo: Path, tree: str, names: list[str]) -> list[Hit]:
     return hits
 
 
+_BLOBS: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
+
+
+def blob_ids(repo: Path, tree: str) -> dict[str, str]:
+    """Path -> blob id for every file of ``tree`` (one ``git ls-tree``, cached by tree id)."""
+    key = (str(repo), tree)
+    if key in _BLOBS:
+        _BLOBS.move_to_end(key)
+        return _BLOBS[key]
+    out = run_git(repo, "ls-tree", "-r", "-z", "--full-tree", tree).stdout
+    found: dict[str, str] = {}
+    for entry in out.split(b"\0"):
+        meta, _, path = entry.partition(b"\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == b"blob":
+            found[path.decode("utf-8", "replace")] = parts[2].decode()
+    _BLOBS[key] = found
+    if len(_BLOBS) > 4:
+        _BLOBS.popitem(last=False)
+    return found
+
+
 def _parse(out: bytes, prefix: bytes) -> list[Hit]:
     hits: list[Hit] = []
     for record in out.split(b"\n"):

@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import ast
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
 from reviewer_app.core.callers.code_defs import FAMILY
 from reviewer_app.core.callers.model import ChangedSymbol, Use
-from reviewer_app.core.callers.python_uses import python_uses
-from reviewer_app.core.callers.search import Hit
+from reviewer_app.core.callers.python_uses import FileIndex, index_file, python_uses
+from reviewer_app.core.callers.search import Hit, blob_ids
 from reviewer_app.core.callers.symbols import language_of
 from reviewer_app.core.callers.texts import read_specs
 
+_NOT_CODE = ("route", "table", "column")
+# A line that may be (part of) an import: ``from``/``import``, or a continuation of a parenthesised
+# one (names, ``as``, commas, a closing parenthesis).
+_IMPORTISH = re.compile(r"^\s*(?:from\s|import\s|[\w\s,]*\)?\s*(?:#.*)?$)")
 _COMMENT = ("//", "#", "/*", "*", "--")
 SNIPPET_CHARS = 160
 
@@ -38,7 +42,7 @@ def _is_migration(path: str) -> bool:
     return "migrat" in path.lower()
 
 
-def find_uses(repo: Path, base: str, symbols: list[ChangedSymbol], hits: list[Hit],
+def find_uses(repo: Path, tree: str, symbols: list[ChangedSymbol], hits: list[Hit],
               owner_of: Callable[[str], str], touched: dict[str, set[int]], deleted: set[str]) -> None:
     """Fill each symbol's ``uses`` from the hits (in place)."""
     by_name: dict[str, list[Hit]] = defaultdict(list)
@@ -48,7 +52,7 @@ def find_uses(repo: Path, base: str, symbols: list[ChangedSymbol], hits: list[Hi
         for word in words:
             by_name[word].append(hit)
         by_path_names[hit.path].update(words)
-    python_trees = _python_trees(repo, base, symbols, hits)
+    python_trees = _python_trees(repo, tree, symbols, by_name, hits)
     for symbol in symbols:
         candidates = _candidates(symbol, hits, by_name)
         for line, is_import, text, path in _narrow(symbol, candidates, python_trees, by_path_names):
@@ -65,37 +69,57 @@ def _candidates(symbol: ChangedSymbol, hits: list[Hit], by_name: dict[str, list[
     return [h for h in by_name.get(name, []) if re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", h.text)]
 
 
-def _python_trees(repo: Path, base: str, symbols: list[ChangedSymbol], hits: list[Hit]) -> dict[str, Any]:
-    """Syntax trees of the Python files that hold a hit for a Python symbol (one cat-file for all)."""
-    python_names = {s.searched for s in symbols if s.language == "python" and s.kind != "route"}
-    if not python_names:
+# Syntax-tree indexes by blob id: content-addressed, so valid for every tree holding that blob.
+_INDEXES: OrderedDict[str, tuple[FileIndex | None, list[str]]] = OrderedDict()
+_INDEX_CACHE_FILES = 20_000
+
+
+def _python_trees(repo: Path, tree: str, symbols: list[ChangedSymbol], by_name: dict[str, list[Hit]],
+                  hits: list[Hit]) -> dict[str, tuple[FileIndex | None, list[str]]]:
+    """An index of each Python file that may use a Python symbol: blobs read with one cat-file for
+    the files not indexed yet, so a re-analysis (or another change on a close base) parses little.
+
+    A file can only use a symbol it imports (or its own module's), and the grep also searched each
+    defining module's last name, so every import that matters is a hit line: a file none of whose
+    hit lines can belong to an import statement is skipped unparsed.
+    """
+    python = [s for s in symbols if s.language == "python" and s.kind not in _NOT_CODE]
+    python_names = {s.searched for s in python}
+    defining = {s.path for s in python}
+    paths = {h.path for n in python_names for h in by_name.get(n, []) if h.path.endswith(".py")}
+    importing = {h.path for h in hits if h.path in paths and _IMPORTISH.match(h.text)}
+    paths = sorted(p for p in paths if p in importing or p in defining)
+    if not paths:
         return {}
-    paths = sorted({h.path for h in hits if h.path.endswith(".py")
-                    and any(re.search(rf"\b{re.escape(n)}\b", h.text) for n in python_names)})
-    blobs = read_specs(repo, [f"{base}:{p}" for p in paths])
-    trees: dict[str, Any] = {}
-    for path in paths:
-        data = blobs.get(f"{base}:{path}")
+    ids = blob_ids(repo, tree)
+    wanted = {p: ids[p] for p in paths if p in ids}
+    missing = sorted({b for b in wanted.values() if b not in _INDEXES})
+    blobs = read_specs(repo, missing) if missing else {}
+    for blob in missing:
+        data = blobs.get(blob)
         if data is None:
             continue
         text = data.decode("utf-8", "replace")
         try:
-            trees[path] = (ast.parse(text), text.split("\n"))
+            index: FileIndex | None = index_file(ast.parse(text))
         except (SyntaxError, ValueError):
-            trees[path] = (None, text.split("\n"))
-    return trees
+            index = None
+        _INDEXES[blob] = (index, text.split("\n"))
+    while len(_INDEXES) > _INDEX_CACHE_FILES:
+        _INDEXES.popitem(last=False)
+    return {p: _INDEXES[b] for p, b in wanted.items() if b in _INDEXES}
 
 
 def _narrow(symbol: ChangedSymbol, candidates: list[Hit], trees: dict[str, Any],
             by_path_names: dict[str, set[str]]) -> list[tuple[int, bool, str, str]]:
     result: list[tuple[int, bool, str, str]] = []
-    if symbol.language == "python" and symbol.kind != "route" and symbol.kind not in ("table", "column"):
+    if symbol.language == "python" and symbol.kind not in _NOT_CODE:
         owner = symbol.symbol.rsplit(".", 1)[0] if "." in symbol.symbol else ""
         for path in sorted({h.path for h in candidates}):
-            tree, lines = trees.get(path, (None, []))
-            if tree is None:
+            index, lines = trees.get(path, (None, []))
+            if index is None:
                 continue
-            for found in python_uses(tree, path, symbol.path, symbol.searched, symbol.kind, owner,
+            for found in python_uses(index, path, symbol.path, symbol.searched, symbol.kind, owner,
                                      symbol.old_line if path == symbol.path else 0):
                 text = lines[found.line - 1] if 0 < found.line <= len(lines) else ""
                 result.append((found.line, found.is_import, text, path))
