@@ -28,7 +28,7 @@ from reviewer_app.core.callers.texts import read_specs
 _NOT_CODE = ("route", "table", "column")
 # A line that may be (part of) an import: ``from``/``import``, or a continuation of a parenthesised
 # one (names, ``as``, commas, a closing parenthesis).
-_IMPORTISH = re.compile(r"^\s*(?:from\s|import\s|[\w\s,]*\)?\s*(?:#.*)?$)")
+_IMPORTISH = re.compile(r"^\s*+(?:from\s|import\s|[\w\s,]*+\)?\s*+(?:#.*)?$)")
 _COMMENT = ("//", "#", "/*", "*", "--")
 SNIPPET_CHARS = 160
 

@@ -153,3 +153,37 @@ def test_constant_modified_and_moved_function_is_no_change(platform: GitRepo) ->
     report = _callers(platform)
 
     assert [(s.symbol, s.kind, s.change) for s in report.symbols] == [("RATE", "constant", "modified")]
+
+
+def test_parenthesised_relative_and_module_imports_are_found(platform: GitRepo) -> None:
+    platform.write("services/billing/invoice.py", """\
+        from .discounts import (
+            RATE,
+            apply_discount as discount,
+        )
+
+
+        def invoice(price):
+            return discount(price, RATE)
+        """)
+    platform.write("services/checkout/fees.py", """\
+        import services.billing.discounts as d
+
+
+        def fee(price):
+            return d.apply_discount(price, 1)
+        """)
+    platform.commit("more callers")
+    platform.write("services/billing/discounts.py", DISCOUNTS.replace(
+        "def apply_discount(price, percent):\n    return price - price * percent / 100\n\n\n", ""), dedent=False)
+    platform.commit("drop apply_discount")
+
+    symbol = _symbol(_callers(platform), "apply_discount")
+
+    assert [(u.service, u.path, u.line, u.is_import) for u in symbol.uses] == [
+        ("billing", "services/billing/invoice.py", 3, True),
+        ("billing", "services/billing/invoice.py", 8, False),
+        ("checkout", "services/checkout/fees.py", 5, False),
+        ("pricing", "services/pricing/api.py", 1, True),
+        ("pricing", "services/pricing/api.py", 5, False),
+    ]
