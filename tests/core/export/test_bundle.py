@@ -95,11 +95,13 @@ def test_cli_export_and_verify_exit_codes(world: AuditWorld, tmp_path: Path) -> 
     assert "manifest signed by the exporter alice@example.com" in ok.stdout
     # Checked only against the keys the bundle carries, nothing says they are the team's: not verified.
     own = cli("verify-export", str(bundle))
-    assert own.returncode == 1 and "UNVERIFIED:" in own.stdout and "NOT verified" in own.stdout, own.stdout
+    assert own.returncode == 0 and "UNVERIFIED:" in own.stdout and "intact, but" in own.stdout, own.stdout
     assert "FAIL:" not in own.stdout
+    strict = cli("verify-export", str(bundle), "--strict")
+    assert strict.returncode == 1 and "--strict: NOT verified" in strict.stdout, strict.stdout
     unsigned = tmp_path / "unsigned.tar.gz"
     assert cli("export", "--format", "bundle", "--output", str(unsigned), "--repo", str(world.repo.path)).returncode == 0
-    plain = cli("verify-export", str(unsigned), "--allowed-signers", signers)
+    plain = cli("verify-export", str(unsigned), "--allowed-signers", signers, "--strict")
     assert plain.returncode == 1 and "unsigned bundle (exported without --key)" in plain.stdout, plain.stdout
 
     jsonl = tmp_path / "audit.jsonl"

@@ -71,8 +71,11 @@ class Audited:
         assert code == 0, err
         return out
 
-    def verify(self, path: Path, *extra: str) -> tuple[int, str]:
-        code, out, err = self.world.cli("verify-export", str(path), "--allowed-signers", str(self.team_signers), *extra)
+    def verify(self, path: Path, *extra: str, strict: bool = True) -> tuple[int, str]:
+        """verify-export as an auditor who needs everything verified (--strict): UNVERIFIED is a failure."""
+        mode = ("--strict",) if strict else ()
+        code, out, err = self.world.cli("verify-export", str(path), "--allowed-signers", str(self.team_signers),
+                                        *mode, *extra)
         return code, out + err
 
 
@@ -361,7 +364,9 @@ def test_a_format_1_bundle_verifies_with_a_clear_message(audited: Audited, signe
     code, out = audited.verify(signed_bundle)
     assert code == 1 and "FAIL" not in out, out
     assert "UNVERIFIED: " in out and "format 1 bundle (made before exports were signed)" in out
-    assert "NOT verified: no tampering found" in out
+    assert "--strict: NOT verified" in out
+    code, out = audited.verify(signed_bundle, strict=False)
+    assert code == 0 and "intact, but" in out and "FAIL" not in out
 
 
 def test_an_unknown_bundle_version_is_an_input_error(audited: Audited, signed_bundle: Path) -> None:
@@ -548,9 +553,13 @@ def test_honest_filtered_signed_exports_verify(audited: Audited, tmp_path: Path,
 
 def test_honest_unsigned_exports_are_intact_but_not_verified(audited: Audited) -> None:
     for fmt, name in (("jsonl", "plain.jsonl"), ("bundle", "plain.tar.gz")):
-        code, out = audited.verify(audited.export(fmt, name, signed=False))
-        assert code == 1 and "FAIL" not in out and "NOT verified: no tampering found" in out, out
+        path = audited.export(fmt, name, signed=False)
+        code, out = audited.verify(path)
+        assert code == 1 and "FAIL" not in out and "--strict: NOT verified" in out, out
         assert "unsigned export (made without --key)" in out or "unsigned bundle (exported without --key)" in out
+        # Without --strict: no tampering found is exit 0, and the last line still says what is unverified.
+        code, out = audited.verify(path, strict=False)
+        assert code == 0 and "FAIL" not in out and "intact, but" in out.splitlines()[-1] and "UNVERIFIED" in out, out
     closing_v1 = json.loads((audited.folder / "plain.jsonl").read_bytes().splitlines()[-1])
     closing_v1["version"] = 1
     lines = (audited.folder / "plain.jsonl").read_bytes().splitlines()[:-1]
@@ -558,6 +567,7 @@ def test_honest_unsigned_exports_are_intact_but_not_verified(audited: Audited) -
     old.write_bytes(b"\n".join([*lines, json.dumps(closing_v1).encode()]) + b"\n")
     code, out = audited.verify(old)
     assert code == 1 and "FAIL" not in out and "format 1 export: the closing record is not signed" in out, out
+    assert audited.verify(old, strict=False)[0] == 0
 
 
 def test_verified_output_names_each_signers_head_to_compare_with_the_refs(audited: Audited, signed_bundle: Path) -> None:
