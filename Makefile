@@ -33,7 +33,7 @@ bundle: setup
 	.venv/bin/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/reviewer-app.spec
 	@du -sh dist/reviewer-app
 
-test-bundle:
+test-bundle: bundle
 	REVIEWER_APP_TEST_BUNDLE=1 .venv/bin/python -m pytest -q -m slow tests/packaging/test_bundle.py
 
 bench: setup
