@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import posixpath
+import re
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Callable
@@ -32,6 +33,8 @@ from reviewer_app.core.risk.rules import SEVERITY_RANK, Rule, RuleSet
 
 __all__ = ["Outcome", "analyse", "format_of"]
 
+# JSON that is never a policy document (package manifests, lockfiles, editor and compiler settings).
+NOT_POLICY_JSON = re.compile(r"(^|[-.])(package|package-lock|composer|tsconfig\w*|jsconfig|lock|\.eslintrc|settings|launch|tasks)\.json$|-lock\.json$|\.lock\.json$")
 WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
 # format -> the module that analyses it (imported on first use)
 MODULES = {
@@ -40,6 +43,7 @@ MODULES = {
     "helm-values": "reviewer_app.core.risk.structure.helm",
     "actions": "reviewer_app.core.risk.structure.actions",
     "sql": "reviewer_app.core.risk.structure.sql",
+    "iam-json": "reviewer_app.core.risk.structure.policy_json",
 }
 MAX_FILE_LINES = 20_000  # a bigger manifest or migration is generated; its line rules judge it
 MAX_FILE_CHARS = 1_000_000
@@ -53,6 +57,8 @@ def format_of(path: str) -> str | None:
         return "terraform"
     if lower.endswith(".sql"):
         return "sql"
+    if lower.endswith(".json") and not NOT_POLICY_JSON.search(lower):
+        return "iam-json"
     if lower.endswith((".yml", ".yaml")):
         if any(fnmatch.fnmatchcase(path, glob) for glob in WORKFLOW_GLOBS):
             return "actions"

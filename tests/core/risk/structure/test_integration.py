@@ -24,7 +24,7 @@ BUCKET = 'resource "aws_s3_bucket" "logs" {\n  bucket        = "logs"\n  force_d
 def test_formats_by_path() -> None:
     assert [format_of(p) for p in ("infra/main.tf", "db/001.sql", ".github/workflows/ci.yml", "k8s/app.yaml",
                                    "charts/a/values.yaml", "charts/a/templates/values.yaml", "app/main.py", "x.tf.json")] == [
-        "terraform", "sql", "actions", "kubernetes", "helm-values", "kubernetes", None, None]
+        "terraform", "sql", "actions", "kubernetes", "helm-values", "kubernetes", None, "iam-json"]
 
 
 def test_every_structured_marker_names_a_rule_the_analysers_emit() -> None:
