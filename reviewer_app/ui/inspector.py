@@ -213,6 +213,7 @@ class Inspector(QTabWidget):
     def show_detail(self, detail: ChangeDetail) -> None:
         self.findings.set_findings(detail.findings, detail.analysis.get("risk") or {})
         self.services.set_services(detail.services, detail.graph)
+        self.services.set_callers(detail.analysis.get("callers") or [], detail.analysis.get("callers_notes"))
         self.provenance.set_analysis(detail.analysis)
         self.approvals.set_state(detail.approval)
         count = len(detail.findings)
@@ -222,5 +223,6 @@ class Inspector(QTabWidget):
     def clear(self) -> None:
         self.findings.set_findings([], {})
         self.services.set_services([], {"nodes": [], "edges": []})
+        self.services.set_callers([])
         self.provenance.clear()
         self.approvals.set_state(None)

@@ -7,6 +7,7 @@ owners are badges. Selecting a dependent in the list highlights its ``via`` chai
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -31,6 +32,7 @@ from reviewer_app.ui.graph_layout import NODE_H, NODE_W, PlacedNode, chain_edges
 MIN_SCALE = 0.8  # below this the badges are unreadable: scroll instead of shrinking further
 ROLE_TEXT = {"direct": "DIRECT", "transitive": "DEPENDENT", "other": "context"}
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
+USE_ROLE = Qt.ItemDataRole.UserRole + 2  # (path, line, base) of one use in "Called by"
 
 
 def _node_shape(role: str, rect: QRectF) -> QPainterPath:
@@ -236,11 +238,22 @@ class ServicesPanel(QWidget):
         self.list.setHeaderLabels(["Service", "Affected", "Tier", "Owner", "Via"])
         self.list.setRootIsDecorated(False)
         self.list.setAccessibleName("Affected services")
+        # "Called by": each changed symbol, its uses under each service; activating a use opens the
+        # file at the change's base. It shares the list's pane, so the saved two-pane sizes still apply.
+        self.callers = QTreeWidget(self)
+        self.callers.setHeaderLabels(["Called by", "Where"])
+        self.callers.setAccessibleName("Called by: uses of the changed symbols")
+        self.callers.itemActivated.connect(self._open_use)
+        lists = QSplitter(Qt.Orientation.Vertical, self)
+        lists.addWidget(self.list)
+        lists.addWidget(self.callers)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setObjectName("services")
         self.splitter.addWidget(self.graph_view)
-        self.splitter.addWidget(self.list)
+        self.splitter.addWidget(lists)
         self.splitter.setSizes([300, 200])
+        self.repository: Path | None = None  # where uses are read from; else the main window's workspace
+        self.viewers: list[Any] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
@@ -273,6 +286,52 @@ class ServicesPanel(QWidget):
         if tier0:
             text += f" Tier 0: {', '.join(tier0)}."
         self.summary.setText(text if refs else "No catalogued service is affected.")
+
+    def set_callers(self, callers: list[dict[str, Any]], notes: list[str] | None = None) -> None:
+        """Fill "Called by": a row per changed symbol, its uses grouped by service beneath it."""
+        self.callers.clear()
+        for entry in callers:
+            uses = entry.get("uses") or []
+            inside = entry.get("uses_in_change") or []
+            renamed = f" (was {entry.get('old_name')})" if entry.get("old_name") else ""
+            symbol = QTreeWidgetItem([
+                f"{entry.get('symbol')}{renamed} — {entry.get('kind')}, {entry.get('change')}",
+                f"{entry.get('path')}:{entry.get('line')}  ·  {len(uses)} use(s) elsewhere",
+            ])
+            groups: dict[str, list[dict[str, Any]]] = {}
+            for use in uses:
+                groups.setdefault(str(use.get("service") or "(no service)"), []).append(use)
+            if inside:
+                groups["(inside this change)"] = inside
+            for service, group in groups.items():
+                parent = QTreeWidgetItem([service, f"{len(group)} use(s)"])
+                for use in group:
+                    child = QTreeWidgetItem([f"{use.get('path')}:{use.get('line')}", str(use.get("snippet") or "")])
+                    child.setData(0, USE_ROLE, (str(use.get("path")), int(use.get("line") or 0),
+                                                str(entry.get("base") or "")))
+                    child.setToolTip(0, "Open this file at the change's base (read-only)")
+                    parent.addChild(child)
+                symbol.addChild(parent)
+            self.callers.addTopLevelItem(symbol)
+            symbol.setExpanded(bool(uses))
+            for index in range(symbol.childCount()):
+                symbol.child(index).setExpanded(True)
+        if not callers:
+            text = "; ".join(notes or []) or "No changed function, class, constant, route or schema."
+            self.callers.addTopLevelItem(QTreeWidgetItem([text, ""]))
+        self.callers.resizeColumnToContents(0)
+
+    def _open_use(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        data = item.data(0, USE_ROLE)
+        if not data:
+            return
+        from reviewer_app.ui.file_viewer import open_file_at
+
+        path, line, base = data
+        repository = self.repository or getattr(self.window(), "workspace_root", None)
+        viewer = open_file_at(Path(repository) if repository else None, base or None, path, line, self)
+        if viewer is not None:
+            self.viewers.append(viewer)
 
     def select_service(self, node_id: str) -> None:
         for number in range(self.list.topLevelItemCount()):

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from reviewer_app.core.callers.findings import callers_findings, join_report
@@ -24,7 +25,7 @@ from reviewer_app.core.model import Change, FileStatus
 
 NO_REPOSITORY = "callers need the repository at the change's base: run inside it or give --repo DIR"
 
-__all__ = ["CallersReport", "ChangedSymbol", "Use", "find_callers", "join_report"]
+__all__ = ["CallersReport", "ChangedSymbol", "Use", "file_at", "find_callers", "join_report"]
 
 
 @dataclass
@@ -35,7 +36,8 @@ class CallersReport:
     findings: list[Any] = field(default_factory=list)  # risk Finding objects
 
     def to_list(self) -> list[dict[str, Any]]:
-        return [s.to_dict() for s in self.symbols]
+        """The JSON of ``analyze``'s ``callers``: each symbol with the base its uses were read at."""
+        return [{**s.to_dict(), "base": self.base} for s in self.symbols]
 
 
 def find_callers(change: Change, workspace: Any, catalog: Any | None = None) -> CallersReport:
@@ -67,6 +69,14 @@ def find_callers(change: Change, workspace: Any, catalog: Any | None = None) -> 
     tiers = {name: service.tier for name, service in (catalog.services.items() if catalog is not None else [])}
     report.findings = callers_findings(changed, tiers)
     return report
+
+
+def file_at(repo: Path, base: str, path: str) -> str | None:
+    """The text of ``path`` at commit ``base`` (what the GUI shows for a use), None when absent."""
+    from reviewer_app.core.callers.texts import read_specs
+
+    data = read_specs(repo, [f"{base}:{path}"]).get(f"{base}:{path}")
+    return None if data is None else data.decode("utf-8", "replace")
 
 
 def _import_names(python: list[ChangedSymbol]) -> set[str]:

@@ -33,7 +33,7 @@ def test_analyze_json_has_callers_and_a_critical_finding(platform: GitRepo, caps
             {"service": "pricing", "path": "services/pricing/api.py", "line": 5,
              "snippet": "return apply_discount(item.price, 5)"},
         ],
-        "uses_in_change": [],
+        "uses_in_change": [], "base": data["base"],
     }]
     risk = data["risk"]
     assert risk["level"] == "critical"
