@@ -76,6 +76,9 @@ def load_git_range(repo: Path, range_text: str) -> Change:
     change = changes[0]
     commits = _commits(repo, merge_base, head)
     _apply_commits(change, commits, base=merge_base, head=head)
+    from reviewer_app.core.risk.structure.texts import remember_range
+
+    remember_range(merge_base, head, repo)  # the structured risk analysers read whole files from here
     change.raw = _range_patch(change, diff)
     return change
 

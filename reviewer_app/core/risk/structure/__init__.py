@@ -127,7 +127,7 @@ def analyse(change: Change, rules: RuleSet) -> Outcome:
     from reviewer_app.core.risk.structure.base import Emitter
     from reviewer_app.core.risk.structure.texts import sides_for
 
-    sides = sides_for([diff for _, diff, _ in candidates])
+    sides = sides_for([diff for _, diff, _ in candidates], change.base, change.head)
     context = ChangeContext(change)
     for position, (_, diff, fmt) in enumerate(candidates):
         file_sides = sides[position]

@@ -32,6 +32,16 @@ MAX_BLOB_BYTES = 2_000_000  # larger files are not parsed (a generated file, not
 _REPOSITORY: ContextVar[Path | None] = ContextVar("reviewer_structure_repository", default=None)
 
 
+# Ranges this process loaded from a repository, by (base, head): their texts can be read even when
+# the caller assesses the change without naming a repository.
+_RANGES: dict[tuple[str, str], Path] = {}
+
+
+def remember_range(base: str, head: str, repo: Path) -> None:
+    """Record where the range ``base..head`` was loaded from (ingest.load_git_range calls this)."""
+    _RANGES[(base, head)] = repo
+
+
 @contextlib.contextmanager
 def repository(path: Path | None) -> Iterator[None]:
     """Within this block, file texts are read from ``path``'s object store when the diff names them."""
@@ -154,9 +164,9 @@ def _parse_batch(out: bytes) -> dict[str, str]:
     return found
 
 
-def sides_for(diffs: list[FileDiff]) -> dict[int, FileSides]:
+def sides_for(diffs: list[FileDiff], base: str | None = None, head: str | None = None) -> dict[int, FileSides]:
     """FileSides for each diff (keyed by its index in ``diffs``), full texts read where possible."""
-    repo = _REPOSITORY.get()
+    repo = _REPOSITORY.get() or (_RANGES.get((base, head)) if base and head else None)
     blobs: dict[str, str] = {}
     if repo is not None:
         ids = [b for d in diffs if d.status is not FileStatus.ADDED and d.status is not FileStatus.DELETED

@@ -109,3 +109,15 @@ def test_blob_ids_of_a_patch_are_only_used_when_the_blobs_agree_with_its_hunks(g
         assert not sides.complete
         [finding] = by_rule(evaluate(parse_patch(forged, "forged.diff")[0], RULES), "INFRA-FORCE-DESTROY")
         assert "only the diff's hunks were available" in finding.message
+
+
+def test_a_range_loaded_from_a_repository_is_read_whole_without_naming_it_again(git_repo) -> None:
+    from reviewer_app.core.ingest import load_git_range
+
+    git_repo.write_files({"infra/a.tf": BUCKET.replace("force_destroy = true", "force_destroy = false")})
+    git_repo.commit("a")
+    git_repo.write_files({"infra/a.tf": BUCKET})
+    git_repo.commit("b")
+    change = load_git_range(git_repo.path, "HEAD~1..HEAD")
+    [finding] = by_rule(evaluate(change, RULES), "INFRA-FORCE-DESTROY")
+    assert finding.message.startswith("aws_s3_bucket.logs:") and "hunks" not in finding.message
