@@ -18,7 +18,7 @@ demo: setup
 	else \
 		$(APP) --db $(DEMO_DB) demo --path $(DEMO_WS) --no-gui && \
 		QT_QPA_PLATFORM=offscreen $(APP) --db $(DEMO_DB) gui --workspace $(DEMO_WS) --screenshot $(DEMO_HOME)/screenshot.png && \
-		echo "" && echo "The review queue, most dangerous first:" && $(APP) --db $(DEMO_DB) queue && \
+		echo "" && echo "The review queue, most dangerous first:" && $(APP) --db $(DEMO_DB) queue --repo $(DEMO_WS) && \
 		echo "" && echo "No display: the main window was rendered offscreen to $(DEMO_HOME)/screenshot.png" && \
 		echo "Database: $(DEMO_DB)   Workspace: $(DEMO_WS)" && \
 		echo "The command is $(APP) (or run 'source .venv/bin/activate' to call it as reviewer-app)."; \

@@ -207,7 +207,8 @@ def run_queue(args: argparse.Namespace) -> int:
     db = store.open_db(args.db)
     me = _me(args, workspace)
     wanted = args.status.replace("-", " ") if args.status else None
-    entries = queue_entries(db, workspace.root, me, include_closed=wanted == "closed")
+    given = workspace.root if args.repo else None
+    entries = queue_entries(db, given, me, include_closed=wanted == "closed", fallback_repo=workspace.root)
     if wanted:
         entries = [e for e in entries if e.status == wanted]
     if args.mine:
@@ -224,6 +225,8 @@ def run_queue(args: argparse.Namespace) -> int:
         return 0
     from reviewer_app.core.jsonout import clean
 
+    for problem in sorted({p for e in entries for p in e.problems}):
+        print(f"note: approvals not evaluated (?): {problem.splitlines()[0]}", file=sys.stderr)
     filtered = bool(wanted or args.mine or args.service or args.min_level)
     print(clean(render_queue(entries, _terminal_width())) if entries or not filtered
           else "No item matches these filters.")
@@ -256,7 +259,8 @@ def render_queue(entries: list[Any], width: int | None) -> str:
         if e.since_my_review:
             s = e.since_my_review
             status += f" ({s['files']} file{'s' if s['files'] != 1 else ''}, +{s['added']} -{s['removed']})"
-        rows.append((e.risk_level.upper(), f"{e.have}/{e.need}", status, "-" if e.max_tier is None else str(e.max_tier),
+        approvals = f"{e.have}/{e.need}" if not e.problems else "?"
+        rows.append((e.risk_level.upper(), approvals, status, "-" if e.max_tier is None else str(e.max_tier),
                      item, "-" if e.revision is None else str(e.revision), e.change_id[7:19],
                      escape_for_display(e.title) + (" [AI]" if e.ai_assisted else "")))
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head[:-1])]

@@ -86,8 +86,12 @@ def could_approve(policy: Any, me: str, analysis: dict[str, Any], requirement: A
 
 
 def queue_entries(db: "sqlite_utils.Database", repo: Path | None, me: str | None,
-                  include_closed: bool = False) -> list[QueueEntry]:
-    """Every item once at its latest revision, plus changes submitted as patches; most dangerous first."""
+                  include_closed: bool = False, fallback_repo: Path | None = None) -> list[QueueEntry]:
+    """Every item once at its latest revision, plus changes submitted as patches; most dangerous first.
+
+    Policy and signers come from ``repo``; without one, from the repository each change was submitted
+    in (when it still exists), else from ``fallback_repo``.
+    """
     from reviewer_app.core import gate, store
     from reviewer_app.core import policy as approval_policy
     from reviewer_app.core.allowed_signers import TrustStore
@@ -97,7 +101,7 @@ def queue_entries(db: "sqlite_utils.Database", repo: Path | None, me: str | None
     items, revisions = _items(db), _revisions(db)
     in_item = {change_id: item_id for item_id, revs in revisions.items() for _r, change_id, _h in revs}
     latest = {item_id: revs[-1] for item_id, revs in revisions.items()}
-    judges: dict[str | None, tuple[Any, Any] | UserError] = {}
+    judges: dict[tuple[str, str | None], tuple[Any, Any] | UserError] = {}
     entries: list[QueueEntry] = []
     for row in store.list_changes(db):
         change_id = row["change_id"]
@@ -108,14 +112,15 @@ def queue_entries(db: "sqlite_utils.Database", repo: Path | None, me: str | None
         if item is not None and item["state"] == "closed" and not include_closed:
             continue
         analysis = store.get_analysis(db, change_id) or {}
-        base = analysis.get("base")
-        if base not in judges:
+        root = repo or _submitted_in(row) or fallback_repo
+        cache_key = (str(root), analysis.get("base"))
+        if cache_key not in judges:
             try:
-                workspace = config_workspace(repo, analysis)
-                judges[base] = (approval_policy.load_policy(workspace), TrustStore.load(workspace))
+                workspace = config_workspace(root, analysis)
+                judges[cache_key] = (approval_policy.load_policy(workspace), TrustStore.load(workspace))
             except UserError as exc:
-                judges[base] = exc
-        judged = judges[base]
+                judges[cache_key] = exc
+        judged = judges[cache_key]
         have = need = 0
         problems: list[str] = []
         verdict = None
@@ -140,6 +145,15 @@ def queue_entries(db: "sqlite_utils.Database", repo: Path | None, me: str | None
             problems=problems))
     entries.sort(key=lambda e: (LEVEL_ORDER.get(e.risk_level, 9), -e.risk_score, e.change_id))
     return entries
+
+
+def _submitted_in(row: dict[str, Any]) -> Path | None:
+    from reviewer_app.core.gitcmd import repository_root
+
+    folder = row.get("workspace")
+    if not folder or not Path(folder).is_dir():
+        return None
+    return repository_root(Path(folder))
 
 
 def _item_dict(item: dict[str, Any] | None, row: dict[str, Any]) -> dict[str, Any]:
