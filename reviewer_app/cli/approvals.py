@@ -241,6 +241,11 @@ def _gate(args: argparse.Namespace) -> int:
         raise UserError("gate: not inside a git repository; give --repo DIR")
     db = store.open_db(args.db)
     spec = "git:" + args.git if args.git else args.patch
+    from reviewer_app.core.decisions import config_drift
+
+    drift = config_drift(workspace.root).warning()  # the gate judges the committed base, not the work tree
+    if drift:
+        print(drift, file=sys.stderr)
     ledger_problems: list[str] = []
     ledger_notes: list[str] = []
     fetch = None
@@ -260,8 +265,9 @@ def _gate(args: argparse.Namespace) -> int:
         if args.fetch:
             result["ledger_problems"] = ledger_problems
             result["ledger_notes"] = ledger_notes
-        json.dump(result, sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
-        sys.stdout.write("\n")
+        from reviewer_app.core import jsonout
+
+        jsonout.dump(result, sys.stdout)  # valid UTF-8 whatever bytes the patch held
     else:
         print(render_text(report))
         for problem in ledger_problems:

@@ -101,3 +101,13 @@ def test_export_of_an_unknown_service_warns_and_names_the_known_ones(git_repo: G
     assert "known: pricing" in err
     code, _, err = run(capsys, "export", "--format", "csv", "--output", str(tmp_path / "b.csv"), "--service", "pricing")
     assert code == 0 and "warning" not in err
+
+
+def test_gate_warns_when_reviewer_config_is_changed_but_not_committed(git_repo: GitRepo, capsys) -> None:
+    git_repo.write(".reviewer/policy.toml", "[defaults]\napprovals = 1\nmin_level = \"senior\"\n")
+    git_repo.write("app/a.py", "x = 1\n")
+    git_repo.commit("base")
+    git_repo.write(".reviewer/policy.toml", "[defaults]\napprovals = 0\n")
+    code, _, err = run(capsys, "gate", "--repo", str(git_repo.path), "--git", "HEAD..HEAD")
+    assert code == 2  # nothing to judge, but the warning comes first
+    assert ".reviewer/policy.toml changed in the work tree but not committed" in err
