@@ -100,6 +100,8 @@ def _apply_team_file(rules: dict[str, Rule], label: str, text: str) -> None:
                 f"{label}: rule {rule.id}: field 'id': already defined ({rules[rule.id].origin}); "
                 "use [[override]] to change a built-in rule or pick a new id"
             )
+        if rule.structured:  # it would only switch the team's rule off where a file parses
+            raise UserError(f"{label}: rule {rule.id}: field 'structured': only built-in rules have structured analysers")
         rules[rule.id] = dataclasses.replace(rule, origin=label)
     disabled = document.get("disable", [])
     if not isinstance(disabled, list) or not all(isinstance(item, str) for item in disabled):

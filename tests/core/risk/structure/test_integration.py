@@ -121,3 +121,14 @@ def test_a_range_loaded_from_a_repository_is_read_whole_without_naming_it_again(
     change = load_git_range(git_repo.path, "HEAD~1..HEAD")
     [finding] = by_rule(evaluate(change, RULES), "INFRA-FORCE-DESTROY")
     assert finding.message.startswith("aws_s3_bucket.logs:") and "hunks" not in finding.message
+
+
+def test_a_team_rule_cannot_claim_a_structured_analyser() -> None:
+    import pytest
+
+    from reviewer_app.errors import UserError
+
+    text = ('[[rule]]\nid = "TEAM-X"\ntitle = "x"\nseverity = "high"\nscope = "line"\nadded = "x"\n'
+            'message = "m"\nreference = "r"\nstructured = ["terraform"]\n')
+    with pytest.raises(UserError, match="field 'structured': only built-in rules"):
+        team_rules(text)
