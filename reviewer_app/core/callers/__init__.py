@@ -49,10 +49,11 @@ def find_callers(change: Change, workspace: Any, catalog: Any | None = None) -> 
     if repo is None or not getattr(workspace, "is_git", False):
         report.notes.append(NO_REPOSITORY)
         return report
-    base = texts.resolve_base(repo, change, getattr(workspace, "revision", None))
-    if base is None:
+    resolved = texts.resolve_base(repo, change, getattr(workspace, "revision", None))
+    if resolved is None:
         report.notes.append("the repository has no commit to read the change's base from")
         return report
+    base, tree = resolved
     report.base = base
     sides = texts.read_sides(repo, change, base, report.notes)
     changed = symbol_finder.changed_symbols(sides, report.notes)
@@ -61,7 +62,6 @@ def find_callers(change: Change, workspace: Any, catalog: Any | None = None) -> 
     if searched:
         names = {s.searched for s in searched} | {s.scope_hint for s in searched if s.kind == "column"}
         names |= _import_names([s for s in searched if s.language == "python"])
-        tree = search.tree_of(repo, base)
         hits = search.grep(repo, tree, sorted(names))
         touched = {t.diff.old_path: t.rewritten for t in sides if t.diff.old_path}
         deleted = {f.old_path for f in change.files if f.status is FileStatus.DELETED and f.old_path}

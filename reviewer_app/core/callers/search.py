@@ -25,10 +25,6 @@ class Hit:
     text: str
 
 
-def tree_of(repo: Path, commit: str) -> str:
-    return run_git(repo, "rev-parse", f"{commit}^{{tree}}").stdout.decode().strip()
-
-
 def grep(repo: Path, tree: str, names: list[str]) -> list[Hit]:
     """Every line of ``tree`` holding one of ``names`` as a whole word."""
     wanted = tuple(sorted({n for n in names if n and "\n" not in n}))

@@ -25,14 +25,16 @@ class FileTexts:
     rewritten: set[int] = field(default_factory=set)  # old line numbers the change removes or rewrites
 
 
-def resolve_base(repo: Path, change: Change, revision: str | None) -> str | None:
-    """The commit the change applies to: its recorded base, else the workspace's revision, else HEAD."""
+def resolve_base(repo: Path, change: Change, revision: str | None) -> tuple[str, str] | None:
+    """The commit the change applies to and its tree: the change's recorded base, else the
+    workspace's revision, else HEAD (one ``git rev-parse`` per candidate tried)."""
     for candidate in (change.base, revision, "HEAD"):
-        if not candidate:
+        if not candidate or candidate.startswith("-"):
             continue
-        proc = run_git(repo, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", check=False)
-        if proc.returncode == 0:
-            return proc.stdout.decode().strip()
+        proc = run_git(repo, "rev-parse", "--quiet", f"{candidate}^{{commit}}", f"{candidate}^{{tree}}", check=False)
+        lines = proc.stdout.decode().split()
+        if proc.returncode == 0 and len(lines) == 2:
+            return lines[0], lines[1]
     return None
 
 
