@@ -84,7 +84,7 @@ def _import_names(python: list[ChangedSymbol]) -> set[str]:
     module's last name (``from billing import discounts``) and a method's class."""
     from reviewer_app.core.callers.python_uses import module_of
 
-    names = {module_of(s.path).rsplit(".", 1)[-1] for s in python}
+    names = {module_of(s.base_path).rsplit(".", 1)[-1] for s in python}
     names |= {s.symbol.split(".")[0] for s in python if s.kind == "method"}
     return {n for n in names if n}
 

@@ -3,6 +3,8 @@
 * CALLERS-REMOVED-SYMBOL-IN-USE (critical): a removed symbol still used where the change did not
   rewrite the use (outside the change, or a line of a touched file the change left as it was).
 * CALLERS-RENAMED-SYMBOL-IN-USE (critical): the same for the old name of a renamed symbol.
+* CALLERS-MOVED-SYMBOL-IN-USE (critical): a Python module moved to another path while its names
+  are still imported from the old one.
 * CALLERS-SIGNATURE-CHANGED (high): parameters added without a default, removed or reordered
   (or, outside Python, a changed parameter list) while such uses remain.
 * CALLERS-TIER0-BODY-CHANGED (medium): the body of a function used by a tier-0 service changed.
@@ -53,6 +55,10 @@ def callers_findings(symbols: list[ChangedSymbol], tiers: dict[str, int | None])
         if symbol.change == REMOVED and stale:
             found.append(Finding("CALLERS-REMOVED-SYMBOL-IN-USE", "critical",
                                  message=f"removes `{symbol.name}`, still {describe(stale)}", **place))
+        elif symbol.change == RENAMED and stale and symbol.old_name == symbol.name:
+            found.append(Finding("CALLERS-MOVED-SYMBOL-IN-USE", "critical",
+                                 message=f"moves `{symbol.name}` from {symbol.base_path} to {symbol.path}, still "
+                                         f"{describe(stale)} from the old module", **place))
         elif symbol.change == RENAMED and stale:
             found.append(Finding("CALLERS-RENAMED-SYMBOL-IN-USE", "critical",
                                  message=f"renames `{symbol.old_name}` to `{symbol.name}`, `{symbol.old_name}` still "

@@ -57,11 +57,17 @@ class ChangedSymbol:
     line: int  # on the new side, or the old side for a removed symbol
     side: str  # "new" or "old": which side ``line`` is on
     old_line: int = 0  # the definition's line at the base (0 when it is new): never a use of itself
+    old_path: str = ""  # the file at the base (differs from ``path`` when the change moves the file)
     old_name: str | None = None  # for a rename
     signature_problem: str | None = None  # why existing calls may break (parameters added, removed, reordered)
     body_changed: bool = False
     scope_hint: str = ""  # the table of a column, the module folder of a Terraform variable
     uses: list[Use] = field(default_factory=list)
+
+    @property
+    def base_path(self) -> str:
+        """Where the definition lives at the base: the module its callers import today."""
+        return self.old_path or self.path
 
     @property
     def searched(self) -> str:
@@ -83,6 +89,8 @@ class ChangedSymbol:
         }
         if self.old_name:
             data["old_name"] = self.old_name
+        if self.old_path and self.old_path != self.path:
+            data["old_path"] = self.old_path
         if self.signature_problem:
             data["signature"] = self.signature_problem
         return data

@@ -40,8 +40,22 @@ def changed_symbols(files: list[FileTexts], notes: list[str]) -> list[ChangedSym
         old_defs, new_defs, label = _definitions(texts, language, notes)
         if old_defs is None or new_defs is None:
             continue
-        found += _compare(path, old_path, label, old_defs, new_defs)
+        compared = _compare(path, old_path, label, old_defs, new_defs)
+        if language == "python" and texts.diff.old_path and texts.new is not None and old_path != path:
+            compared += _moved(path, old_path, label, old_defs, new_defs)
+        for symbol in compared:
+            symbol.old_path = old_path if texts.old is not None else ""
+        found += compared
     return found
+
+
+def _moved(path: str, old_path: str, language: str, old: dict[str, Definition],
+           new: dict[str, Definition]) -> list[ChangedSymbol]:
+    """A Python module moved to another path: each top-level name it keeps now lives in another
+    module, so every import of the old module breaks. Reported as a rename with the same name."""
+    return [ChangedSymbol(symbol=key, name=d.name, kind=d.kind, change=RENAMED, path=path, language=language,
+                          line=new[key].line, side="new", old_name=d.name, old_line=d.line)
+            for key, d in old.items() if "." not in key and key in new and new[key].body == d.body]
 
 
 def _definitions(texts: FileTexts, language: str, notes: list[str]

@@ -85,7 +85,7 @@ def _python_trees(repo: Path, tree: str, symbols: list[ChangedSymbol], by_name: 
     """
     python = [s for s in symbols if s.language == "python" and s.kind not in _NOT_CODE]
     python_names = {s.searched for s in python}
-    defining = {s.path for s in python}
+    defining = {s.base_path for s in python}
     paths = {h.path for n in python_names for h in by_name.get(n, []) if h.path.endswith(".py")}
     importing = {h.path for h in hits if h.path in paths and _IMPORTISH.match(h.text)}
     paths = sorted(p for p in paths if p in importing or p in defining)
@@ -119,15 +119,15 @@ def _narrow(symbol: ChangedSymbol, candidates: list[Hit], trees: dict[str, Any],
             index, lines = trees.get(path, (None, []))
             if index is None:
                 continue
-            for found in python_uses(index, path, symbol.path, symbol.searched, symbol.kind, owner,
-                                     symbol.old_line if path == symbol.path else 0):
+            for found in python_uses(index, path, symbol.base_path, symbol.searched, symbol.kind, owner,
+                                     symbol.old_line if path == symbol.base_path else 0):
                 text = lines[found.line - 1] if 0 < found.line <= len(lines) else ""
                 result.append((found.line, found.is_import, text, path))
         return result
     family = FAMILY.get(symbol.language.split(" ")[0])
     for hit in candidates:
         stripped = hit.text.strip()
-        if hit.path == symbol.path and hit.line == symbol.old_line:
+        if hit.path == symbol.base_path and hit.line == symbol.old_line:
             continue
         if symbol.kind == "route":
             if re.search(rf"""["'`]{re.escape(symbol.name)}["'`/?]""", hit.text) and not (

@@ -187,3 +187,21 @@ def test_parenthesised_relative_and_module_imports_are_found(platform: GitRepo) 
         ("pricing", "services/pricing/api.py", 1, True),
         ("pricing", "services/pricing/api.py", 5, False),
     ]
+
+
+def test_module_moved_while_still_imported_from_the_old_path(platform: GitRepo) -> None:
+    platform.git("mv", "services/billing/discounts.py", "services/billing/pricing_rules.py")
+    platform.commit("move the discounts module")
+
+    report = _callers(platform)
+
+    moved = _symbol(report, "apply_discount")
+    assert (moved.change, moved.old_path, moved.path) == (
+        "renamed", "services/billing/discounts.py", "services/billing/pricing_rules.py")
+    assert [(u.service, u.path, u.line) for u in moved.uses] == [
+        ("pricing", "services/pricing/api.py", 1), ("pricing", "services/pricing/api.py", 5)]
+    finding = next(f for f in report.findings if "`apply_discount`" in f.message)
+    assert (finding.rule, finding.severity) == ("CALLERS-MOVED-SYMBOL-IN-USE", "critical")
+    assert finding.message == ("moves `apply_discount` from services/billing/discounts.py to "
+                               "services/billing/pricing_rules.py, still used by pricing: services/pricing/api.py:1, "
+                               "services/pricing/api.py:5 from the old module")
