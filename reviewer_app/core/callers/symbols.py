@@ -8,6 +8,7 @@ normalised body modified; a removed and an added definition of the same kind, ow
 from __future__ import annotations
 
 from reviewer_app.core.callers import extras
+from reviewer_app.core.callers.config_keys import config_symbols
 from reviewer_app.core.callers.code_defs import EXTENSIONS, code_definitions
 from reviewer_app.core.callers.model import ADDED, MODIFIED, REMOVED, RENAMED, ChangedSymbol, Definition
 from reviewer_app.core.callers.python_defs import python_definitions, signature_problem
@@ -32,6 +33,7 @@ def changed_symbols(files: list[FileTexts], notes: list[str]) -> list[ChangedSym
             found += extras.sql_symbols(path, texts.old, texts.new)
         elif lower.endswith(".tf"):
             found += extras.terraform_symbols(path, texts.old, texts.new)
+        found += config_symbols(path, texts.old, texts.new)
         if language is None:
             continue
         if language == "python" and "migrat" in lower:

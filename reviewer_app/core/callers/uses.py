@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from reviewer_app.core.callers.code_defs import FAMILY
+from reviewer_app.core.callers.config_keys import is_config_file, reads_key
 from reviewer_app.core.callers.model import ChangedSymbol, Use
 from reviewer_app.core.callers.python_uses import FileIndex, index_file, python_uses
 from reviewer_app.core.callers.search import Hit, blob_ids
 from reviewer_app.core.callers.symbols import language_of
 from reviewer_app.core.callers.texts import read_specs
 
-_NOT_CODE = ("route", "table", "column")
+_NOT_CODE = ("route", "table", "column", "config-key", "feature-flag")
 # A line that may be (part of) an import: ``from``/``import``, or a continuation of a parenthesised
 # one (names, ``as``, commas, a closing parenthesis).
 _IMPORTISH = re.compile(r"^\s*+(?:from\s|import\s|[\w\s,]*+\)?\s*+(?:#.*)?$)")
@@ -64,7 +65,7 @@ def find_uses(repo: Path, tree: str, symbols: list[ChangedSymbol], hits: list[Hi
 
 def _candidates(symbol: ChangedSymbol, hits: list[Hit], by_name: dict[str, list[Hit]]) -> list[Hit]:
     name = symbol.searched
-    if symbol.kind == "route":
+    if symbol.kind == "route" or not re.fullmatch(r"\w+", name):  # not one token: scan the lines
         return [h for h in hits if name in h.text]
     return [h for h in by_name.get(name, []) if re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", h.text)]
 
@@ -132,6 +133,9 @@ def _narrow(symbol: ChangedSymbol, candidates: list[Hit], trees: dict[str, Any],
         if symbol.kind == "route":
             if re.search(rf"""["'`]{re.escape(symbol.name)}["'`/?]""", hit.text) and not (
                     hit.path == symbol.path and hit.line == symbol.line):
+                result.append((hit.line, False, hit.text, hit.path))
+        elif symbol.kind in ("config-key", "feature-flag"):
+            if language_of(hit.path) and not is_config_file(hit.path) and reads_key(hit.text, symbol.name):
                 result.append((hit.line, False, hit.text, hit.path))
         elif symbol.kind in ("table", "column"):
             if _is_migration(hit.path) or hit.path == symbol.path:

@@ -187,3 +187,24 @@ def test_a_patch_without_a_repository(tmp_path) -> None:
     report = find_callers(change, Workspace(None))
 
     assert (report.symbols, report.to_list(), report.notes) == ([], [], [NO_REPOSITORY])
+
+
+def test_configuration_key_and_feature_flag_removed_while_read(platform: GitRepo) -> None:
+    platform.write("config/settings.yaml", "payments:\n  payment_timeout: 30\n  retries: 2\n")
+    platform.write("config/flags.json", '{"newCheckoutFlow": true, "darkMode": false}\n')
+    platform.write("services/checkout/pay.py", 'TIMEOUT = settings["payments"]["payment_timeout"]\n'
+                                               'payment_timeout = 3  # a local name, not the key\n')
+    platform.write("services/pricing/ui.ts", "if (flags.enabled('newCheckoutFlow')) { show() }\n")
+    platform.commit("config")
+    platform.write("config/settings.yaml", "payments:\n  retries: 2\n")
+    platform.write("config/flags.json", '{"darkMode": false}\n')
+    platform.commit("drop a key and a flag")
+
+    report = _callers(platform)
+
+    found = {s.symbol: (s.kind, s.change, [(u.service, u.path, u.line) for u in s.uses]) for s in report.symbols}
+    assert found == {
+        "payment_timeout": ("config-key", "removed", [("checkout", "services/checkout/pay.py", 1)]),
+        "newCheckoutFlow": ("feature-flag", "removed", [("pricing", "services/pricing/ui.ts", 1)]),
+    }  # "retries" is not distinctive enough to be searched; it was not removed anyway
+    assert {f.severity for f in report.findings} == {"critical"}
