@@ -58,7 +58,9 @@ def find_callers(change: Change, workspace: Any, catalog: Any | None = None) -> 
     sides = texts.read_sides(repo, change, base, report.notes)
     changed = symbol_finder.changed_symbols(sides, report.notes)
     report.symbols = changed
-    searched = [s for s in changed if s.change != "added" or s.signature_problem]
+    # Added symbols have no callers yet; dunder methods are called by Python itself, not by name.
+    searched = [s for s in changed if (s.change != "added" or s.signature_problem)
+                and not (s.name.startswith("__") and s.name.endswith("__"))]
     if searched:
         names = {s.searched for s in searched} | {s.scope_hint for s in searched if s.kind == "column"}
         names |= _import_names([s for s in searched if s.language == "python"])

@@ -37,7 +37,7 @@ def sql_symbols(path: str, old: str | None, new: str | None) -> list[ChangedSymb
     found: list[ChangedSymbol] = []
     try:
         statements = sqlglot.parse(added_sql, error_level=sqlglot.ErrorLevel.IGNORE)
-    except sqlglot.errors.SqlglotError:
+    except (sqlglot.errors.SqlglotError, ValueError, RecursionError):
         return found
     new_text = new or ""
     for statement in statements:

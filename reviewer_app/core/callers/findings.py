@@ -54,7 +54,7 @@ def callers_findings(symbols: list[ChangedSymbol], tiers: dict[str, int | None])
                      reference=REFERENCE, scope="file")
         if symbol.change == REMOVED and stale:
             found.append(Finding("CALLERS-REMOVED-SYMBOL-IN-USE", "critical",
-                                 message=f"removes `{symbol.name}`, still {describe(stale)}", **place))
+                                 message=f"removes `{symbol.symbol}`, still {describe(stale)}", **place))
         elif symbol.change == RENAMED and stale and symbol.old_name == symbol.name:
             found.append(Finding("CALLERS-MOVED-SYMBOL-IN-USE", "critical",
                                  message=f"moves `{symbol.name}` from {symbol.base_path} to {symbol.path}, still "

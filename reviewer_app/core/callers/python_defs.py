@@ -19,7 +19,7 @@ def python_definitions(text: str) -> dict[str, Definition] | None:
     """Key -> Definition for one file's text; None when it does not parse."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     found: dict[str, Definition] = {}
     for node in tree.body:

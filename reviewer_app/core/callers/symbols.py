@@ -110,8 +110,12 @@ def _compare(path: str, old_path: str, language: str, old: dict[str, Definition]
         symbol = ChangedSymbol(symbol=key, name=after.name, kind=after.kind, change=MODIFIED, path=path,
                                language=language, line=after.line, side="new", body_changed=True,
                                old_line=before.line)
+        if after.kind == "method" and after.name == "__init__" and key.count(".") == 1:
+            # Callers of a constructor write the class: Cart(...) is the call that may break.
+            symbol.name, symbol.kind = key.split(".")[0], "constructor"
         if before.params is not None or after.params is not None:
-            symbol.signature_problem = signature_problem(before.params, after.params, after.kind == "method")
+            symbol.signature_problem = signature_problem(before.params, after.params,
+                                                         after.kind in ("method", "constructor"))
         elif before.signature != after.signature and after.kind in ("function", "method"):
             symbol.signature_problem = f"parameters change from {before.signature or '()'} to {after.signature or '()'}"
         found.append(symbol)

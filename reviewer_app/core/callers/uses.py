@@ -103,7 +103,7 @@ def _python_trees(repo: Path, tree: str, symbols: list[ChangedSymbol], by_name: 
         text = data.decode("utf-8", "replace")
         try:
             index: FileIndex | None = index_file(ast.parse(text))
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             index = None
         _INDEXES[blob] = (index, text.split("\n"))
     while len(_INDEXES) > _INDEX_CACHE_FILES:

@@ -105,7 +105,7 @@ def test_migration_dropping_a_column_still_selected(platform: GitRepo) -> None:
     # coupons.discount is another table's column; the first migration is history, not a use.
     assert [(u.service, u.path, u.line) for u in symbol.uses] == [("reporting", "services/reporting/daily.sql", 2)]
     [finding] = report.findings
-    assert finding.message == "removes `discount`, still used by reporting: services/reporting/daily.sql:2"
+    assert finding.message == "removes `orders.discount`, still used by reporting: services/reporting/daily.sql:2"
 
 
 def test_removed_route_still_called(platform: GitRepo) -> None:

@@ -205,3 +205,35 @@ def test_module_moved_while_still_imported_from_the_old_path(platform: GitRepo) 
     assert finding.message == ("moves `apply_discount` from services/billing/discounts.py to "
                                "services/billing/pricing_rules.py, still used by pricing: services/pricing/api.py:1, "
                                "services/pricing/api.py:5 from the old module")
+
+
+def test_constructor_signature_change_finds_the_class_calls(platform: GitRepo) -> None:
+    platform.write("services/billing/discounts.py", DISCOUNTS.replace(
+        "class Cart:\n", "class Cart:\n    def __init__(self, owner):\n        self.owner = owner\n\n"), dedent=False)
+    platform.commit("carts have owners")
+    platform.write("services/billing/discounts.py", DISCOUNTS.replace(
+        "class Cart:\n", "class Cart:\n    def __init__(self, owner, currency):\n        self.owner = owner\n\n"),
+        dedent=False)
+    platform.commit("and a currency")
+
+    report = _callers(platform)
+
+    symbol = _symbol(report, "Cart.__init__")
+    assert (symbol.kind, symbol.name, symbol.signature_problem) == (
+        "constructor", "Cart", "adds parameter `currency` without a default")
+    assert [(u.service, u.line, u.is_import) for u in symbol.uses] == [("checkout", 2, True), ("checkout", 6, False)]
+    [finding] = report.findings
+    assert finding.rule == "CALLERS-SIGNATURE-CHANGED"
+    assert finding.message.endswith("calls not updated: used by checkout: services/checkout/cart.py:6")
+
+
+def test_deleted_module_leaves_its_importers_critical(platform: GitRepo) -> None:
+    platform.git("rm", "-q", "services/billing/discounts.py")
+    platform.commit("delete discounts")
+
+    report = _callers(platform)
+
+    removed = {s.symbol for s in report.symbols if s.change == "removed"}
+    assert removed == {"RATE", "apply_discount", "round_price", "Cart", "Cart.total"}
+    critical = {f.message.split("`")[1] for f in report.findings if f.severity == "critical"}
+    assert critical == {"apply_discount", "round_price", "Cart", "Cart.total"}
