@@ -141,11 +141,19 @@ class FileContext:
     """What every rule on one file shares: its role, comment oracles, commented-out lines."""
 
     view: FileView
-    role: FileRole | None
     change_added: ChangeAddedLines
+    _role: FileRole | None = None
+    _role_known: bool = False
     _oracles: dict[str, tuple[frozenset[str], CommentOracle | None]] = field(default_factory=dict)
     _shown: dict[tuple[str, int], tuple[list[str], dict[int, int]]] = field(default_factory=dict)
     _commented: tuple[list[int], set[int]] | None = None
+
+    @property
+    def role(self) -> FileRole | None:
+        """The file's role, decided when a finding first needs it (most files have none)."""
+        if not self._role_known:
+            self._role, self._role_known = role_of(self.view.diff), True
+        return self._role
 
     @property
     def commented(self) -> tuple[list[int], set[int]]:
@@ -193,7 +201,7 @@ def evaluate(change: Change, rules: RuleSet) -> list[Finding]:
         if not applicable:
             continue
         view = prepare(diff)
-        context = FileContext(view, role_of(diff), change_added)
+        context = FileContext(view, change_added)
         for rule in applicable:
             if rule.scope == "change" and rule.id in change_scope_done:
                 continue
@@ -210,7 +218,7 @@ def evaluate(change: Change, rules: RuleSet) -> list[Finding]:
 
 def evaluate_rule(rule: Rule, view: FileView, context: FileContext | None = None) -> list[Finding]:
     if context is None:
-        context = FileContext(view, role_of(view.diff), ChangeAddedLines(None))
+        context = FileContext(view, ChangeAddedLines(None))
     hits = rule_hits(rule, view, context)
     status_fired = (rule.any_change and changes_something(view.diff)) or view.diff.status.value in rule.file_status
     if not hits and not status_fired:

@@ -12,7 +12,6 @@ from reviewer_app.core.risk.engine import FileContext, evaluate, evaluate_rule
 from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.hits import prepare
 from reviewer_app.core.risk.removals import ChangeAddedLines
-from reviewer_app.core.risk.roles import role_of
 from tests.core.risk.diffs import change_of, file_from
 
 RULES = load_rules(None)
@@ -25,7 +24,7 @@ def rule_on(rule_id: str, *files, index: int = 0) -> list[Finding]:
     rule = RULES.by_id(rule_id)
     assert rule is not None
     view = prepare(diff)
-    return evaluate_rule(rule, view, FileContext(view, role_of(diff), ChangeAddedLines(change)))
+    return evaluate_rule(rule, view, FileContext(view, ChangeAddedLines(change)))
 
 
 def test_a_modified_line_yields_one_finding_on_its_new_side() -> None:

@@ -26,7 +26,7 @@ def line_rule(rule_id: str, path: str, *examples: str, status: str = "modified")
     rule = RULES.by_id(rule_id)
     assert rule is not None, rule_id
     view = prepare(diff)
-    return evaluate_rule(rule, view, FileContext(view, role_of(diff), ChangeAddedLines(change_of(diff))))
+    return evaluate_rule(rule, view, FileContext(view, ChangeAddedLines(change_of(diff))))
 
 
 def rules_fired(change) -> dict[str, Finding]:
@@ -286,11 +286,11 @@ def test_a_test_file_moved_with_edits_is_low_and_a_deleted_one_is_not() -> None:
     body = "\n".join(f"-    assert case_{n}()" for n in range(6))
     deleted = file_from("test/ext/mypy/test_ddl.py", body, status="deleted")
     moved_to = file_from("test/typing/sql/test_ddl.py", body.replace("-", "+"), status="added")
-    context = FileContext(prepare(deleted), role_of(deleted), ChangeAddedLines(change_of(deleted, moved_to)))
+    context = FileContext(prepare(deleted), ChangeAddedLines(change_of(deleted, moved_to)))
     [found] = evaluate_rule(RULES.by_id("TEST-DISABLED-OR-DELETED"), context.view, context)
     assert found.severity == "low" and "moved to test/typing/sql/test_ddl.py" in found.message
     stub = file_from("test/typing/sql/test_ddl.py", "+    pass", status="added")  # an empty stand-in is no move
-    context = FileContext(prepare(deleted), role_of(deleted), ChangeAddedLines(change_of(deleted, stub)))
+    context = FileContext(prepare(deleted), ChangeAddedLines(change_of(deleted, stub)))
     [found] = evaluate_rule(RULES.by_id("TEST-DISABLED-OR-DELETED"), context.view, context)
     assert found.severity == "high"
 
