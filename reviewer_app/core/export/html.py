@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from html import escape as _escape_text
 
-from reviewer_app.core.export.report_model import AuditReport, ChangeAudit
+from typing import Any
+
+from reviewer_app.core import evidence as review_evidence
+from reviewer_app.core.export.report_model import AuditReport, ChangeAudit, Decision
 
 _CSS = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10pt; color: #111; margin: 2em; }
@@ -26,6 +29,7 @@ th { background: #eee; }
 .notapproved { color: #a00000; font-weight: bold; }
 .notevaluated { color: #7a5b00; font-weight: bold; }
 .change { page-break-inside: avoid; }
+.flag { color: #a00000; font-weight: bold; }
 @media print { body { margin: 0; } }
 """
 
@@ -105,14 +109,36 @@ def _change_section(change: ChangeAudit) -> str:
         )
         out.append("</table>")
     out.append("<table width=\"100%\"><tr><th>Decision</th><th>Signer</th><th>Level</th><th>Key fingerprint</th>"
-               "<th>Signed at (UTC)</th><th>Comment</th></tr>")
+               "<th>Signed at (UTC)</th><th>Comment</th><th>Evidence of review</th></tr>")
     out.extend(
         f"<tr><td>{escape(d.type)}</td>{_td(d.principal)}<td>{escape(d.level or 'unknown')}</td>"
-        f"{_td(d.fingerprint, 'id')}<td>{escape(d.created_at)}</td><td>{escape(d.comment)}</td></tr>"
-        for d in change.decisions
+        f"{_td(d.fingerprint, 'id')}<td>{escape(d.created_at)}</td><td>{escape(d.comment)}</td>"
+        f"<td>{_evidence_cell(d)}</td></tr>"
+        for d in change.decisions if not d.is_comment
     )
-    out.append("</table></div>")
+    out.append("</table>")
+    if change.threads:
+        out.append("<table width=\"100%\"><tr><th>Thread on</th><th>State</th><th>Comments</th></tr>")
+        out.extend(_thread_row(thread) for thread in change.threads)
+        out.append("</table>")
+    out.append("</div>")
     return "\n".join(out)
+
+
+def _evidence_cell(decision: Decision) -> str:
+    """The signed evidence in words; flags (too fast, unviewed files with findings) in bold as FLAG."""
+    if decision.type not in ("approve", "reject"):
+        return ""
+    text = escape(review_evidence.summary(decision.evidence))
+    return text + "".join(f"<br><span class=\"flag\">FLAG: {escape(flag)}</span>" for flag in decision.flags)
+
+
+def _thread_row(thread: dict[str, Any]) -> str:
+    line, end = thread.get("line"), thread.get("end_line")
+    where = f"{thread.get('path')}:{line}" + (f"-{end}" if end and end != line else "") + f" ({thread.get('side')})"
+    comments = "<br>".join(f"{escape(str(c['principal']))} ({escape(str(c['created_at']))}): "
+                           f"{escape(str(c['message']))}" for c in thread["comments"])
+    return f"<tr>{_td(where)}<td>{'resolved' if thread.get('resolved') else 'open'}</td><td>{comments}</td></tr>"
 
 
 def _ai_text(change: ChangeAudit) -> str:

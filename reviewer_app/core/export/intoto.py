@@ -29,6 +29,8 @@ def statement(change: ChangeAudit, events_by_id: dict[str, ExportEvent]) -> dict
             "key_fingerprint": event.fingerprint, "created_at": event.created_at,
             "payload": event.payload, "signature": event.signature,
         })
+        if event.type in ("approve", "reject"):  # copied from the signed payload; flags are the exporter's reading
+            reviews[-1].update(evidence=decision.evidence, evidence_flags=decision.flags)
     return {
         "_type": STATEMENT_TYPE,
         "subject": [{"name": change.title or change.change_id,
@@ -43,6 +45,7 @@ def statement(change: ChangeAudit, events_by_id: dict[str, ExportEvent]) -> dict
                 "services": {"direct": change.services_direct, "transitive": change.services_transitive},
             },
             "reviews": reviews,
+            "threads": change.threads,
             "verdict": {"result": change.verdict, "details": change.verdict_details},
             "rule_pack": change.rule_pack,
             "signature_namespace": "reviewer-app",

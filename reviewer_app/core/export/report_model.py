@@ -1,8 +1,10 @@
 """The human-readable audit report, as plain data: what HTML, PDF and in-toto exports render.
 
 Per change: title, author, AI tools, risk level and findings (and which ones approvers
-acknowledged), affected services, each decision with the signer's level, key and time, and the
-verdict of the approval policy (core.gate.judge on the stored analysis) when a policy is at hand.
+acknowledged), affected services, each decision with the signer's level, key and time and its signed
+evidence of review (with flags: faster than 500 lines per hour, unviewed files that held findings),
+the line-comment threads, and the verdict of the approval policy (core.gate.judge on the stored
+analysis) when a policy is at hand.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from reviewer_app.core import evidence as review_evidence
 from reviewer_app.core import store
 from reviewer_app.core.export.selection import ExportEvent, ExportFilter
 from reviewer_app.errors import UserError
@@ -56,6 +59,15 @@ class Decision:
     created_at: str
     acks: list[str]
     comment: str
+    evidence: dict[str, Any] | None = None  # the signed evidence of review (approve and reject)
+    flags: list[str] = field(default_factory=list)  # what an auditor should look at twice
+
+    @property
+    def is_comment(self) -> bool:
+        return self.type in COMMENT_TYPES
+
+
+COMMENT_TYPES = ("comment", "resolve", "reopen")
 
 
 @dataclass
@@ -77,6 +89,7 @@ class ChangeAudit:
     verdict_details: list[str] = field(default_factory=list)
     verdict_data: dict[str, Any] | None = None
     known: bool = True  # False: the change is not in the local index (no analysis)
+    threads: list[dict[str, Any]] = field(default_factory=list)  # line comments, from the selected events
 
     @property
     def approvals(self) -> list[Decision]:
@@ -103,16 +116,22 @@ def build_report(db: sqlite_utils.Database, events: list[ExportEvent], selection
 
 def _change_audit(db: sqlite_utils.Database, change_id: str, items: list[ExportEvent], context: AuditContext) -> ChangeAudit:
     analysis = store.get_analysis(db, change_id)
-    decisions = [
-        Decision(e.id, e.type, e.principal, _level(context, e.principal), e.fingerprint, e.created_at,
-                 list(e.data.get("acks") or []), str(e.data.get("comment") or ""))
-        for e in items
-    ]
+    findings_all = ((analysis or {}).get("risk") or {}).get("findings") or []
+    changed = review_evidence.changed_lines(analysis or {})
+    decisions = []
+    for e in items:
+        evidence = e.data.get("evidence") if e.type in ("approve", "reject") else None
+        flags = review_evidence.audit_flags(evidence, changed, review_evidence.unviewed_with_findings(
+            evidence, findings_all)) if e.type == "approve" else []
+        decisions.append(Decision(e.id, e.type, e.principal, _level(context, e.principal), e.fingerprint, e.created_at,
+                                  list(e.data.get("acks") or []), str(e.data.get("comment") or e.data.get("message") or ""),
+                                  evidence, flags))
     acknowledged = sorted({ack for d in decisions if d.type == "approve" for ack in d.acks})
+    threads = _threads(items)
     if analysis is None:
         return ChangeAudit(change_id, change_id, "", None, [], None, None, None, [], acknowledged, [], [], decisions,
                            "not evaluated", ["the change is not in the local index (sync to fetch its patch)"],
-                           known=False)
+                           known=False, threads=threads)
     risk = analysis.get("risk") or {}
     services = analysis.get("services") or {}
     provenance = analysis.get("provenance") or {}
@@ -136,7 +155,38 @@ def _change_audit(db: sqlite_utils.Database, change_id: str, items: list[ExportE
         verdict=verdict,
         verdict_details=details,
         verdict_data=verdict_data,
+        threads=threads,
     )
+
+
+def _threads(items: list[ExportEvent]) -> list[dict[str, Any]]:
+    """The comment threads among the selected events: anchor, state (the resolve or reopen no other supersedes)
+    and each comment. Replies and states whose thread started outside the selection are left out."""
+    threads: dict[str, dict[str, Any]] = {}
+    states: list[ExportEvent] = []
+    for event in items:
+        data = event.data
+        if event.type == "comment" and data.get("thread") is None:
+            threads[event.id] = {"id": event.id, "path": data.get("path"), "side": data.get("side"),
+                                 "line": data.get("line"), "end_line": data.get("end_line"), "resolved": False,
+                                 "comments": []}
+    for event in items:
+        data = event.data
+        thread = threads.get(event.id if data.get("thread") is None else data.get("thread"))
+        if event.type == "comment" and thread is not None:
+            thread["comments"].append({"id": event.id, "principal": event.principal, "created_at": event.created_at,
+                                       "message": data.get("message")})
+        elif event.type in ("resolve", "reopen") and thread is not None:
+            states.append(event)
+    superseded = {e.data.get("supersedes") for e in states}
+    standing: dict[str, ExportEvent] = {}
+    for event in states:
+        current = standing.get(event.data["thread"])
+        if event.id not in superseded and (current is None or (event.created_at, event.id) > (current.created_at, current.id)):
+            standing[event.data["thread"]] = event
+    for thread_id, event in standing.items():
+        threads[thread_id]["resolved"] = event.type == "resolve"
+    return sorted(threads.values(), key=lambda t: (str(t["path"]), str(t["side"]), t["line"] or 0, t["id"]))
 
 
 def _level(context: AuditContext, principal: str) -> str | None:
