@@ -49,7 +49,9 @@ FEATURE_MEANS = {
 }
 
 # A low change whose probability reaches this is raised to medium (the model never raises further).
-RAISE_TO_MEDIUM = 0.75
+# 0.6 is the 90th percentile of recent ordinary commits on the corpus: about 2% of them are raised
+# (most of the top tenth is medium already), and the reverted/fix-inducing AUC gains 0.01.
+RAISE_TO_MEDIUM = 0.6
 
 
 def features(metrics: ChangeMetrics, history: History | None) -> dict[str, float]:

@@ -32,7 +32,9 @@ BAND_WIDTH = 24  # a band spans base .. base + 24
 FINDING_POINTS = {"low": 1, "medium": 2, "high": 4, "critical": 6}
 MANY_DEPENDENTS = 10
 CONFIG_DIR = ".reviewer/"
-MODEL_SHARE = 0.6  # of the in-band place given to the change model; the rest to findings, size and reach
+# Share of the in-band place given to the change model; the rest to findings, size and reach. On the
+# real-world corpus 0.8 orders reverted and fix-inducing commits best (0.6 and 1.0 are within 0.005).
+MODEL_SHARE = 0.8
 NEGLIGIBLE = 0.05  # log-odds below which an input is not worth a sentence
 
 
