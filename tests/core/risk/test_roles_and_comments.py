@@ -330,3 +330,11 @@ def test_helm_unittest_suites_are_tests_but_chart_test_hooks_are_not() -> None:
     role = role_of(file_from("charts/alertmanager/unittests/persistence_test.yaml", "+x"))
     assert role is not None and role.name == "test"
     assert role_of(file_from("charts/alertmanager/templates/tests/test-connection.yaml", "+x")) is None
+
+
+def test_a_reworded_skip_is_low_and_a_new_one_high() -> None:
+    reworded = '-\t@Ignore("has to be run inside of a kube cluster")\n+\t@Ignore("has to be run inside of a kubernetes cluster")'
+    [found] = line_rule("TEST-DISABLED-OR-DELETED", "src/test/java/SeedProviderTest.java", reworded)
+    assert found.severity == "low"
+    [new] = line_rule("TEST-DISABLED-OR-DELETED", "src/test/java/SeedProviderTest.java", '+\t@Ignore("flaky")')
+    assert new.severity == "high"
