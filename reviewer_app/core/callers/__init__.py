@@ -69,7 +69,8 @@ def find_callers(change: Change, workspace: Any, catalog: Any | None = None) -> 
         deleted = {f.old_path for f in change.files if f.status is FileStatus.DELETED and f.old_path}
         uses.find_uses(repo, tree, searched, hits, _owner_lookup(catalog), touched, deleted)
     tiers = {name: service.tier for name, service in (catalog.services.items() if catalog is not None else [])}
-    report.findings = callers_findings(changed, tiers)
+    owners = {s.base_path: catalog.service_names_for_path(s.base_path) for s in changed} if catalog is not None else {}
+    report.findings = callers_findings(changed, tiers, owners)
     return report
 
 

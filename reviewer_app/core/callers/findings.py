@@ -7,7 +7,9 @@
   are still imported from the old one.
 * CALLERS-SIGNATURE-CHANGED (high): parameters added without a default, removed or reordered
   (or, outside Python, a changed parameter list) while such uses remain.
-* CALLERS-TIER0-BODY-CHANGED (medium): the body of a function used by a tier-0 service changed.
+* CALLERS-TIER0-BODY-CHANGED (medium): the body of a function used by another, tier-0 service changed.
+
+Uses in test code are listed but raise no finding (a stale test fails its own run).
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ SHOWN_PER_SERVICE = 3
 
 
 def stale_uses(symbol: ChangedSymbol) -> list[Use]:
-    """Uses the change did not rewrite: they still say what the base said."""
-    return [u for u in symbol.uses if not u.updated]
+    """Uses in deployed code the change did not rewrite: they still say what the base said.
+
+    Test code is listed with the uses but raises no finding: a stale test fails the test run,
+    which shows itself; a stale caller in a service fails in production."""
+    return [u for u in symbol.uses if not u.updated and not u.in_test]
 
 
 def calls(uses: list[Use]) -> list[Use]:
@@ -46,7 +51,10 @@ def describe(uses: list[Use]) -> str:
     return "; ".join(parts)
 
 
-def callers_findings(symbols: list[ChangedSymbol], tiers: dict[str, int | None]) -> list[Finding]:
+def callers_findings(symbols: list[ChangedSymbol], tiers: dict[str, int | None],
+                     owners: dict[str, list[str]] | None = None) -> list[Finding]:
+    """``tiers``: service -> tier; ``owners``: a changed file's path -> the services owning it."""
+    owners = owners or {}
     found: list[Finding] = []
     for symbol in symbols:
         stale = stale_uses(symbol)
@@ -68,7 +76,11 @@ def callers_findings(symbols: list[ChangedSymbol], tiers: dict[str, int | None])
                                  message=f"`{symbol.symbol}` {symbol.signature_problem}; calls not updated: "
                                          f"{describe(calls(stale))}", **place))
         elif symbol.change == MODIFIED and symbol.body_changed:
-            tier0 = [u for u in symbol.outside() if any(tiers.get(s) == 0 for s in u.service.split(", "))]
+            # Another service's tier-0 code: a change inside a tier-0 service is already weighed
+            # as such by the service reach (core/risk/score.py).
+            own = set(owners.get(symbol.base_path, []))
+            tier0 = [u for u in symbol.outside() if not u.in_test
+                     and any(tiers.get(s) == 0 and s not in own for s in u.service.split(", "))]
             if tier0:
                 found.append(Finding("CALLERS-TIER0-BODY-CHANGED", "medium",
                                      message=f"changes the body of `{symbol.symbol}`, called by tier-0 "

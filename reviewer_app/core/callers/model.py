@@ -37,10 +37,13 @@ class Use:
     in_change: bool = False  # the file is one the change touches
     updated: bool = False  # ... and the change rewrote this very line
     is_import: bool = False
+    in_test: bool = False  # test code: it breaks a test run, not a deployed service
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"service": self.service, "path": self.path, "line": self.line,
                                 "snippet": self.snippet}
+        if self.in_test:
+            data["test"] = True
         if self.in_change:
             data["updated"] = self.updated
         return data

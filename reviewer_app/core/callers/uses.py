@@ -59,8 +59,18 @@ def find_uses(repo: Path, tree: str, symbols: list[ChangedSymbol], hits: list[Hi
         for line, is_import, text, path in _narrow(symbol, candidates, python_trees, by_path_names):
             in_change = path in touched or path in deleted
             updated = path in deleted or line in touched.get(path, set())
-            symbol.uses.append(Use(owner_of(path), path, line, snippet(text), in_change, updated, is_import))
+            symbol.uses.append(Use(owner_of(path), path, line, snippet(text), in_change, updated, is_import,
+                                   is_test(path)))
         symbol.uses.sort(key=lambda u: (u.in_change, u.service, u.path, u.line))
+
+
+def is_test(path: str) -> bool:
+    """Test code, as the risk rules' file roles decide it (a test folder or a test file name)."""
+    from reviewer_app.core.model import FileDiff, FileStatus
+    from reviewer_app.core.risk.roles import role_of
+
+    role = role_of(FileDiff(path, path, FileStatus.MODIFIED))
+    return role is not None and role.name == "test"
 
 
 def _candidates(symbol: ChangedSymbol, hits: list[Hit], by_name: dict[str, list[Hit]]) -> list[Hit]:

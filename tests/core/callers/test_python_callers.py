@@ -237,3 +237,40 @@ def test_deleted_module_leaves_its_importers_critical(platform: GitRepo) -> None
     assert removed == {"RATE", "apply_discount", "round_price", "Cart", "Cart.total"}
     critical = {f.message.split("`")[1] for f in report.findings if f.severity == "critical"}
     assert critical == {"apply_discount", "round_price", "Cart", "Cart.total"}
+
+
+def test_uses_in_tests_are_listed_without_a_finding(platform: GitRepo) -> None:
+    platform.write("services/billing/tests/test_rounding.py", """\
+        from services.billing.discounts import round_price
+
+
+        def test_round():
+            assert round_price(1.234) == 1.23
+        """)
+    platform.write("services/checkout/cart.py", "def checkout(items):\n    return sum(items)\n")
+    platform.commit("only a test rounds now")
+    platform.write("services/billing/discounts.py", DISCOUNTS.replace(
+        "def round_price(price):\n    return round(price, 2)\n\n\n", ""), dedent=False)
+    platform.commit("drop round_price")
+
+    report = _callers(platform)
+
+    symbol = _symbol(report, "round_price")
+    assert [(u.path, u.line, u.in_test) for u in symbol.uses] == [
+        ("services/billing/tests/test_rounding.py", 1, True), ("services/billing/tests/test_rounding.py", 5, True)]
+    assert symbol.to_dict()["uses"][0]["test"] is True
+    assert report.findings == []
+
+
+def test_tier0_body_change_within_the_tier0_service_itself_is_no_callers_finding(platform: GitRepo) -> None:
+    platform.write("services/checkout/totals.py", "def grand_total(items):\n    return sum(items)\n")
+    platform.write("services/checkout/view.py", "from services.checkout.totals import grand_total\n")
+    platform.commit("checkout totals")
+    platform.write("services/checkout/totals.py", "def grand_total(items):\n    return round(sum(items), 2)\n")
+    platform.commit("round the total")
+
+    report = _callers(platform)
+
+    assert [(u.service, u.path) for u in _symbol(report, "grand_total").uses] == [
+        ("checkout", "services/checkout/view.py")]
+    assert report.findings == []  # checkout is touched directly: the service reach already weighs tier 0
