@@ -80,6 +80,13 @@ def _sequence_requirement(items: list, fold: bool = True) -> frozenset[str] | No
         if op is sre.LITERAL:
             run.append(chr(value))
             continue
+        if run and op in (sre.BRANCH, sre.SUBPATTERN):
+            # re factors a common prefix out of alternatives ("AKIA|AGPA" -> "A" + "KIA|GPA"):
+            # the run followed by each alternative's own leading literal is required as a whole.
+            leads = _leading([(op, value)])
+            if leads and all(leads):
+                prefix = "".join(run)
+                candidates.append(frozenset((prefix + lead).casefold() if fold else prefix + lead for lead in leads))
         flush()
         found: frozenset[str] | None = None
         if op is sre.SUBPATTERN:
@@ -103,6 +110,27 @@ def _sequence_requirement(items: list, fold: bool = True) -> frozenset[str] | No
     # The most selective requirement: fewest alternatives (each one is a chance to hit), then no
     # common fragment, then the longest shortest literal ("max" beats {"items", "size", ...}).
     return max(usable, key=lambda c: (-len(c), not (c & COMMON_FRAGMENTS), min(len(s) for s in c)))
+
+
+def _leading(items: list) -> frozenset[str] | None:
+    """The literal text every match of the sequence starts with, one per alternative ("" when
+    an alternative starts with something else; None when this cannot tell)."""
+    run: list[str] = []
+    for op, value in items:
+        if op is sre.LITERAL:
+            run.append(chr(value))
+            continue
+        if run:
+            return frozenset({"".join(run)})
+        if op is sre.SUBPATTERN:
+            return _leading(list(value[-1]))
+        if op is sre.BRANCH:
+            branches = [_leading(list(branch)) for branch in value[1]]
+            if any(branch is None for branch in branches):
+                return None
+            return frozenset().union(*branches)  # type: ignore[arg-type]
+        return frozenset({""})
+    return frozenset({"".join(run)})
 
 
 def _only_non_ascii(items: list) -> bool:
