@@ -21,13 +21,16 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewer_app.core.gitcmd import run_git
 from reviewer_app.core.model import Change, FileStatus
 from reviewer_app.errors import UserError
+
+if TYPE_CHECKING:  # sqlite3 is imported when a history is looked up, not when analysis starts
+    import sqlite3
 
 HISTORY_WINDOW = 2000  # commits touching the paths; older history adds little and costs time
 MAX_PATHS = 200  # a change wider than this is judged on its 200 largest files' history
@@ -73,7 +76,7 @@ def history_of(repo: Path | None, change: Change) -> History | None:
     try:
         history = _compute(repo, change.base, author, old_paths, len(change.files), _change_time(change))
     except UserError:
-        return None  # no readable history (a shallow clone, a missing base): fall back, never fail
+        return None  # no readable history (not a repository, a base it lacks): fall back, never fail
     if cache is not None:
         cache.put(key, history)
     return history
@@ -148,6 +151,8 @@ class _Cache:
 
     @classmethod
     def open(cls) -> _Cache | None:
+        import sqlite3
+
         try:
             folder = cache_dir()
             folder.mkdir(parents=True, exist_ok=True)
@@ -158,6 +163,8 @@ class _Cache:
             return None  # a read-only home or a locked file: compute without caching
 
     def get(self, key: str) -> History | None:
+        import sqlite3
+
         try:
             row = self.conn.execute("SELECT features FROM history WHERE key = ?", (key,)).fetchone()
             return History(**json.loads(row[0])) if row else None
@@ -165,6 +172,8 @@ class _Cache:
             return None
 
     def put(self, key: str, history: History) -> None:
+        import sqlite3
+
         try:
             self.conn.execute("INSERT OR REPLACE INTO history (key, features) VALUES (?, ?)",
                               (key, json.dumps(history.to_dict(), sort_keys=True)))
