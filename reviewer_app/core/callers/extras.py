@@ -144,3 +144,35 @@ def route_symbols(path: str, language: str, old: str | None, new: str | None) ->
     before, after = routes(old), routes(new)
     return [ChangedSymbol(symbol=route, name=route, kind="route", change=REMOVED, path=path, language=language,
                           line=line, side="old") for route, line in before.items() if route not in after]
+
+
+def sql_reads(text: str) -> tuple[set[str], set[str], set[int]]:
+    """Tables and columns the file's statements read or write (lower-cased), and the lines of its
+    schema statements (CREATE, ALTER, DROP), which define a table rather than use it."""
+    import sqlglot
+    from sqlglot import exp
+
+    tables: set[str] = set()
+    columns: set[str] = set()
+    ddl_lines: set[int] = set()
+    line = 1
+    for chunk in text.split(";"):
+        lines_in_chunk = chunk.count("\n")
+        body = chunk.strip()
+        if body:
+            first_word = body.split(None, 1)[0].upper()
+            start = line + chunk[: len(chunk) - len(chunk.lstrip())].count("\n")
+            if first_word in ("CREATE", "ALTER", "DROP", "COMMENT") and not body.upper().startswith(
+                    ("CREATE VIEW", "CREATE OR REPLACE VIEW", "CREATE MATERIALIZED VIEW")):
+                ddl_lines.update(range(start, line + lines_in_chunk + 1))
+            else:
+                try:
+                    for statement in sqlglot.parse(body, error_level=sqlglot.ErrorLevel.IGNORE):
+                        if statement is None:
+                            continue
+                        tables.update(t.name.lower() for t in statement.find_all(exp.Table))
+                        columns.update(c.name.lower() for c in statement.find_all(exp.Column))
+                except (sqlglot.errors.SqlglotError, ValueError, RecursionError):
+                    tables.add("*")  # unreadable: every hit line counts (over-report, never hide)
+        line += lines_in_chunk
+    return tables, columns, ddl_lines

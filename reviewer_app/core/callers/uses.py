@@ -4,8 +4,10 @@
 * Other languages: a hit in a file of the same family (a Go name in ``.go`` files, TypeScript and
   JavaScript together, Java and Kotlin together) on a line that is not a comment and not the
   definition itself. Lexical: a same-named local in an unrelated package is counted too.
-* SQL columns: a hit in a file that also names the table (outside migration folders); tables: a hit
-  outside migration folders.
+* SQL tables and columns: a hit in a SQL or code file outside migration folders, not a comment; a
+  column's file must also name its table; in a ``.sql`` file the line must be outside schema
+  statements (CREATE/ALTER/DROP define a table, they do not use it) and the file's queries must read
+  the table (and column), as sqlglot parses them.
 * Terraform: ``module.<m>.<output>`` for an output; ``<variable> =`` in another folder's ``.tf`` for a variable.
 * Routes: the path written inside quotes.
 """
@@ -54,9 +56,10 @@ def find_uses(repo: Path, tree: str, symbols: list[ChangedSymbol], hits: list[Hi
             by_name[word].append(hit)
         by_path_names[hit.path].update(words)
     python_trees = _python_trees(repo, tree, symbols, by_name, hits)
+    sql_files = _sql_files(repo, tree, symbols, hits)
     for symbol in symbols:
         candidates = _candidates(symbol, hits, by_name)
-        for line, is_import, text, path in _narrow(symbol, candidates, python_trees, by_path_names):
+        for line, is_import, text, path in _narrow(symbol, candidates, python_trees, by_path_names, sql_files):
             in_change = path in touched or path in deleted
             updated = path in deleted or line in touched.get(path, set())
             symbol.uses.append(Use(owner_of(path), path, line, snippet(text), in_change, updated, is_import,
@@ -121,8 +124,32 @@ def _python_trees(repo: Path, tree: str, symbols: list[ChangedSymbol], by_name: 
     return {p: _INDEXES[b] for p, b in wanted.items() if b in _INDEXES}
 
 
+def _sql_uses(symbol: ChangedSymbol, hit: Hit, sql_files: dict[str, Any]) -> bool:
+    """In a .sql file, a use is a line outside schema statements of a file whose queries read the
+    table (and, for a column, the column): ``CREATE TABLE orders`` in schema.sql defines, not uses."""
+    tables, columns, ddl_lines = sql_files.get(hit.path, ({"*"}, set(), set()))
+    if hit.line in ddl_lines:
+        return False
+    table = (symbol.scope_hint or symbol.name).lower()
+    if "*" not in tables and table not in tables:
+        return False
+    return symbol.kind == "table" or "*" in tables or symbol.name.lower() in columns
+
+
+def _sql_files(repo: Path, tree: str, symbols: list[ChangedSymbol], hits: list[Hit]) -> dict[str, Any]:
+    """What each .sql file with a hit reads, for the schema symbols (one cat-file)."""
+    if not any(s.kind in ("table", "column") for s in symbols):
+        return {}
+    from reviewer_app.core.callers.extras import sql_reads
+
+    paths = sorted({h.path for h in hits if h.path.lower().endswith(".sql") and not _is_migration(h.path)})
+    ids = blob_ids(repo, tree) if paths else {}
+    blobs = read_specs(repo, [ids[p] for p in paths if p in ids]) if paths else {}
+    return {p: sql_reads(blobs[ids[p]].decode("utf-8", "replace")) for p in paths if ids.get(p) in blobs}
+
+
 def _narrow(symbol: ChangedSymbol, candidates: list[Hit], trees: dict[str, Any],
-            by_path_names: dict[str, set[str]]) -> list[tuple[int, bool, str, str]]:
+            by_path_names: dict[str, set[str]], sql_files: dict[str, Any]) -> list[tuple[int, bool, str, str]]:
     result: list[tuple[int, bool, str, str]] = []
     if symbol.language == "python" and symbol.kind not in _NOT_CODE:
         owner = symbol.symbol.rsplit(".", 1)[0] if "." in symbol.symbol else ""
@@ -148,9 +175,13 @@ def _narrow(symbol: ChangedSymbol, candidates: list[Hit], trees: dict[str, Any],
             if language_of(hit.path) and not is_config_file(hit.path) and reads_key(hit.text, symbol.name):
                 result.append((hit.line, False, hit.text, hit.path))
         elif symbol.kind in ("table", "column"):
-            if _is_migration(hit.path) or hit.path == symbol.path:
+            if _is_migration(hit.path) or hit.path == symbol.path or stripped.startswith(_COMMENT):
                 continue
+            if not hit.path.lower().endswith(".sql") and language_of(hit.path) is None:
+                continue  # queries live in SQL and code; a catalog's "orders-db" is not the table
             if symbol.kind == "column" and symbol.scope_hint not in by_path_names.get(hit.path, set()):
+                continue
+            if hit.path.lower().endswith(".sql") and not _sql_uses(symbol, hit, sql_files):
                 continue
             result.append((hit.line, False, hit.text, hit.path))
         elif symbol.kind == "output":

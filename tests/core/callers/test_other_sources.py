@@ -208,3 +208,18 @@ def test_configuration_key_and_feature_flag_removed_while_read(platform: GitRepo
         "newCheckoutFlow": ("feature-flag", "removed", [("pricing", "services/pricing/ui.ts", 1)]),
     }  # "retries" is not distinctive enough to be searched; it was not removed anyway
     assert {f.severity for f in report.findings} == {"critical"}
+
+
+def test_a_schema_file_defining_the_dropped_table_is_not_a_use(platform: GitRepo) -> None:
+    platform.write("db/schema.sql", "CREATE TABLE orders (\n  id int,\n  discount int\n);\n"
+                                    "CREATE VIEW big_orders AS SELECT id FROM orders WHERE id > 100;\n")
+    platform.write("services/reporting/count.sql", "-- orders per day\nSELECT count(*) FROM orders;\n")
+    platform.commit("schema")
+    platform.write("db/migrations/003_drop_orders.sql", "DROP TABLE orders;\n")
+    platform.commit("drop orders")
+
+    [symbol] = _callers(platform).symbols
+
+    assert (symbol.symbol, symbol.kind) == ("orders", "table")
+    # The CREATE TABLE lines define the table, the comment names it; the view and the query read it.
+    assert [(u.path, u.line) for u in symbol.uses] == [("db/schema.sql", 5), ("services/reporting/count.sql", 2)]
