@@ -25,9 +25,10 @@ os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
 from reviewer_app.core import events, keys, store  # noqa: E402
 from reviewer_app.core.export import ExportFilter, write_export  # noqa: E402
 from reviewer_app.core.export.verify import verify_export  # noqa: E402
-from reviewer_app.core.sync import gitobjects, run_sync  # noqa: E402
+from reviewer_app.core.sync import fetch_for_changes, gitobjects, run_sync  # noqa: E402
 from reviewer_app.core.sync.dbtx import insert_events, transaction  # noqa: E402
 from reviewer_app.core.sync.refs import signer_ref  # noqa: E402
+from reviewer_app.core.workspace import Workspace  # noqa: E402
 
 EMAIL = "alice@example.com"
 CHANGE = "sha256:" + "a" * 64
@@ -108,6 +109,17 @@ def main() -> int:
         import_one = timed("incremental: import 1 new event (reader)", lambda: run_sync(reader_db, reader_repo))
         idle = timed("incremental: nothing new (reader)", lambda: run_sync(reader_db, reader_repo))
 
+        # gate --fetch's fetch in a fresh CI clone (no local objects, empty database). Every event here
+        # is alice's and about one change, so the gate must read her whole ledger: the worst case of
+        # the narrow fetch (benchmarks/bench_org_scale.py measures the common case at 1,000,000 events).
+        ci_repo = root / "ci"
+        git("clone", "-q", "--no-local", str(remote), str(ci_repo))
+        ci_db = store.open_db(root / "ci.db")
+        base = Workspace(ci_repo, revision=gitobjects.resolve_commit(ci_repo, "HEAD"))
+        gate_fetch = timed(f"gate --fetch: one change, its decider's {args.events + 1} events",
+                           lambda: fetch_for_changes(ci_db, ci_repo, "origin", [CHANGE], trusted=base))
+        assert ci_db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == args.events + 1
+
         print("reading objects: batched against one process per object (300 event files)")
         tip = gitobjects.resolve_commit(reader_repo, f"refs/reviewer-app-remote/origin/{signer_ref(EMAIL)[len('refs/reviewer-app/'):]}")
         assert tip is not None
@@ -143,6 +155,7 @@ def main() -> int:
         (f"sync, {args.events} new events (push side)", push_all, 10.0),
         ("incremental sync, 1 new event (import side)", import_one, 1.0),
         ("incremental sync, 1 new event (push side)", push_one, 1.0),
+        (f"gate --fetch fetch, decider with {args.events} events", gate_fetch, 10.0),
         (f"export {args.export_events} events to jsonl", export, 5.0),
     ]
     for label, seconds, budget in rows:
