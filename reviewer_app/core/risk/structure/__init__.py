@@ -36,6 +36,9 @@ __all__ = ["Outcome", "analyse", "format_of"]
 # JSON that is never a policy document (package manifests, lockfiles, editor and compiler settings).
 NOT_POLICY_JSON = re.compile(r"(^|[-.])(package|package-lock|composer|tsconfig\w*|jsconfig|lock|\.eslintrc|settings|launch|tasks)\.json$|-lock\.json$|\.lock\.json$")
 WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
+# A workflow kept elsewhere (a starter-workflow template, a workflow-templates folder, a reusable
+# workflow vendored into a repository) is still a workflow: its top level has ``on:`` and ``jobs:``.
+WORKFLOW_TOP_KEYS = (re.compile(r"^jobs\s*:\s*(#.*)?$", re.MULTILINE), re.compile(r"^[\"']?on[\"']?\s*:", re.MULTILINE))
 # format -> the module that analyses it (imported on first use)
 MODULES = {
     "terraform": "reviewer_app.core.risk.structure.terraform",
@@ -116,6 +119,15 @@ class Outcome:
                 findings[finding.id] = finding
 
 
+def _looks_like_workflow(sides: object) -> bool:
+    """A YAML file outside .github/workflows whose top level is a GitHub Actions workflow's."""
+    for side in (sides.new, sides.old):  # type: ignore[attr-defined]
+        if side.exists and side.complete:
+            text = side.text
+            return all(pattern.search(text) for pattern in WORKFLOW_TOP_KEYS)
+    return False
+
+
 def analyse(change: Change, rules: RuleSet) -> Outcome:
     """Run the structured analyser of every file whose format has one; never raises."""
     outcome = Outcome()
@@ -132,6 +144,11 @@ def analyse(change: Change, rules: RuleSet) -> Outcome:
     for position, (_, diff, fmt) in enumerate(candidates):
         file_sides = sides[position]
         emitter = Emitter(file_sides, rules)
+        if fmt == "kubernetes" and _looks_like_workflow(file_sides):
+            fmt = "actions"
+            # The workflow rules' reach is written for .github/workflows; a workflow kept elsewhere
+            # is judged as if it were there (a team's exclusions still apply to its real path).
+            emitter.scope_path = f".github/workflows/{posixpath.basename(diff.path)}"
         if sum(len(hunk.lines) for hunk in diff.hunks) > MAX_FILE_LINES or max(
                 len(file_sides.old.text) if file_sides.old.complete else 0,
                 len(file_sides.new.text) if file_sides.new.complete else 0) > MAX_FILE_CHARS:

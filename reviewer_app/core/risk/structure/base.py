@@ -79,6 +79,10 @@ class Emitter:
     rules: RuleSet
     findings: list[Finding] = field(default_factory=list)
 
+    # Where the rules' reach is checked, when not the file's own path (a workflow kept outside
+    # .github/workflows is judged as one; exclusions still see the real path).
+    scope_path: str | None = None
+
     _role: Any = None
     _role_known: bool = False
 
@@ -112,7 +116,10 @@ class Emitter:
         if rule is not None:
             # The same concern keeps the same reach: the line rule's paths and exclusions apply.
             paths = tuple(p for p in (diff.new_path, diff.old_path) if p)
-            if not any(in_scope(p, rule.paths, rule.exclude) for p in paths):
+            if self.scope_path is not None:
+                if not in_scope(self.scope_path, rule.paths, ()) or not all(in_scope(p, ("**",), rule.exclude) for p in paths):
+                    return
+            elif not any(in_scope(p, rule.paths, rule.exclude) for p in paths):
                 return
             if rule.origin != "built-in":
                 severity = rule.severity  # the team's override wins

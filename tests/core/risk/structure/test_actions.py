@@ -132,3 +132,18 @@ def test_merging_with_admin_and_piping_a_download_into_a_shell(git_repo: GitRepo
     assert [(f["line"], f["severity"]) for f in by_rule(found, "GHA-REMOTE-SCRIPT")] == [(14, "high")]
     [merge] = by_rule(found, "GHA-AUTO-MERGE")
     assert (merge["line"], merge["severity"]) == (15, "critical") and "--admin" in merge["message"]
+
+
+def test_a_workflow_kept_outside_github_workflows_is_judged_as_one(git_repo: GitRepo) -> None:
+    # Starter-workflow templates (ci/*.yml) are copied into .github/workflows by their adopters.
+    after = CI.replace(PINNED, "tj-actions/changed-files@v45")
+    found = risk_findings(range_analysis(git_repo, {"ci/build.yml": CI}, {"ci/build.yml": after}))
+    [finding] = by_rule(found, "GHA-UNPINNED-ACTION")
+    assert (finding["path"], finding["line"], finding["severity"]) == ("ci/build.yml", 11, "high")
+
+
+def test_a_yaml_file_without_jobs_is_not_taken_for_a_workflow(git_repo: GitRepo) -> None:
+    before = "on: true\nsteps:\n  - uses: tj-actions/changed-files@0e58ed8671d6b60d0890c21b07f8835ace038e67\n"
+    after = before.replace("@0e58ed8671d6b60d0890c21b07f8835ace038e67", "@v45")
+    found = risk_findings(range_analysis(git_repo, {"ci/config.yml": before}, {"ci/config.yml": after}))
+    assert [f for f in found if f["rule"].startswith("GHA-")] == []
