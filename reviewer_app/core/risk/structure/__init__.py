@@ -44,6 +44,7 @@ MODULES = {
     "terraform": "reviewer_app.core.risk.structure.terraform",
     "kubernetes": "reviewer_app.core.risk.structure.kubernetes",
     "helm-values": "reviewer_app.core.risk.structure.helm",
+    "helm-template": "reviewer_app.core.risk.structure.helm_template",
     "actions": "reviewer_app.core.risk.structure.actions",
     "sql": "reviewer_app.core.risk.structure.sql",
     "iam-json": "reviewer_app.core.risk.structure.policy_json",
@@ -58,6 +59,8 @@ def format_of(path: str) -> str | None:
     lower = name.lower()
     if lower.endswith(".tf"):
         return "terraform"
+    if lower.endswith(".tpl") and "/templates/" in f"/{path}":
+        return "helm-template"
     if lower.endswith(".sql"):
         return "sql"
     if lower.endswith(".json") and not NOT_POLICY_JSON.search(lower):
@@ -164,6 +167,9 @@ def analyse(change: Change, rules: RuleSet) -> Outcome:
         if parsed.ok:
             outcome.parsed[diff.path] = fmt
             outcome.findings.extend(emitter.findings)
-        elif parsed.note:
-            outcome.notes[diff.path] = (fmt, parsed.note)
+        else:
+            if parsed.note:
+                outcome.notes[diff.path] = (fmt, parsed.note)
+            if parsed.keep:
+                outcome.findings.extend(emitter.findings)
     return outcome

@@ -137,6 +137,9 @@ class Parsed:
 
     ok: bool
     note: str = ""
+    # Not understood as a whole (the line rules keep judging the file), but what was judged from
+    # its text stands (a Helm template's selector helpers, a deleted claim template).
+    keep: bool = False
 
 
 NOT_MINE = Parsed(False, "")

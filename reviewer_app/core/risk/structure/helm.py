@@ -31,6 +31,12 @@ HOLE = re.compile(
     r"hostIPC|debug_?mode|public|publicly_?accessible|open_?access)$",
     re.IGNORECASE)
 ENABLED_KEY = re.compile(r"^(enabled|enable|enforce|required)$", re.IGNORECASE)
+# pspEnabled, tls_enabled, rbacEnabled: the safeguard's name with the flag folded in.
+FOLDED_FLAG = re.compile(r"^(?P<name>\w+?)_?(Enabled|enabled)$")
+# Monitoring objects a chart renders: turning one off makes the workload disappear from dashboards
+# and alerts without any error.
+MONITOR = re.compile(r"^(monitor|serviceMonitor|podMonitor|prometheusRule|selfMonitor|alerting)$", re.IGNORECASE)
+MONITOR_KIND = re.compile(r"^\s*kind\s*:\s*[\"']?(ServiceMonitor|PodMonitor|PrometheusRule)\b", re.MULTILINE)
 
 
 def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
@@ -50,17 +56,37 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         before = old.get(path, (None, None, None))[0]
         if value == before:
             continue
-        _judge(path, value, before, line, emit)
+        _judge(path, value, before, line, emit, context)
     return Parsed(True)
 
 
-def _judge(path: tuple[Any, ...], value: Any, before: Any, line: int, emit: Emitter) -> None:
+def _monitor_deleted(context: ChangeContext) -> bool:
+    """The change deletes a monitoring object's template or manifest whole."""
+    from reviewer_app.core.model import FileStatus, LineKind
+
+    for diff in context.change.files:
+        if diff.status is FileStatus.DELETED:
+            text = "\n".join(line.text for hunk in diff.hunks for line in hunk.lines if line.kind is LineKind.REMOVED)
+            if MONITOR_KIND.search(text):
+                return True
+    return False
+
+
+def _judge(path: tuple[Any, ...], value: Any, before: Any, line: int, emit: Emitter, context: ChangeContext) -> None:
     dotted = ".".join(str(p) for p in path)
     leaf = str(path[-1])
     owner = str(path[-2]) if len(path) > 1 else ""
     # security.enabled: false, tls.enabled: false (the flag sits under the safeguard's name)
-    safeguard = SAFEGUARD.match(leaf) or (ENABLED_KEY.match(leaf) and SAFEGUARD.match(owner))
-    if value is False and safeguard and before is not False:
+    folded = FOLDED_FLAG.match(leaf)
+    safeguard = SAFEGUARD.match(leaf) or (ENABLED_KEY.match(leaf) and SAFEGUARD.match(owner)) or (
+        folded is not None and SAFEGUARD.match(folded.group("name")))
+    if value is False and ENABLED_KEY.match(leaf) and MONITOR.match(owner) and (
+            before is True or (before is None and _monitor_deleted(context))):
+        # A new default of false counts only when the change also deletes the monitor it replaces.
+        emit.emit("HELM-DEFAULT-WEAKENED", "new", line,
+                  f"monitoring is switched off by default (`{dotted}: false`): installs stop being scraped or alerted on "
+                  "at their next upgrade, and nothing reports the gap.")
+    elif value is False and safeguard and before is not False:
         emit.emit("HELM-DEFAULT-WEAKENED", "new", line,
                   f"the chart default `{dotted}` is now false: every install that does not override it loses this safeguard at its next upgrade.")
     elif value is True and (HOLE.match(leaf) or (ENABLED_KEY.match(leaf) and HOLE.match(owner))) and before is not True:

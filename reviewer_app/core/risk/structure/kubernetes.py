@@ -68,7 +68,13 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         old_docs = load_all(sides.old.text) if sides.old.exists else []
         new_docs = load_all(sides.new.text) if sides.new.exists else []
     except Exception as exc:  # noqa: BLE001 - yaml raises scanner, parser and constructor errors
-        return Parsed(False, f"the file did not parse as YAML ({type(exc).__name__}: a Helm template or a syntax error), so line rules judged it")
+        note = f"the file did not parse as YAML ({type(exc).__name__}: a Helm template or a syntax error), so line rules judged it"
+        if "/templates/" in f"/{sides.diff.path}" or "/templates/" in f"/{sides.diff.old_path or ''}":
+            from reviewer_app.core.risk.structure import helm_template
+
+            helm_template.judge(sides, emit, context)
+            return Parsed(False, note, keep=True)
+        return Parsed(False, note)
     old_objects = list(_objects(old_docs))
     new_objects = list(_objects(new_docs))
     if not old_objects and not new_objects:
