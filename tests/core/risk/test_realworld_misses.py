@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from reviewer_app.core.ingest import load_git_range
 from reviewer_app.core.model import Change, LineKind
 from reviewer_app.core.provenance import Provenance
 from reviewer_app.core.risk import assess, load_rules
@@ -199,7 +200,6 @@ MISSES = [
         workflow("", CHECKOUT + PINNED + "      - run: make test\n"),
         workflow("", CHECKOUT + "      - uses: example-org/setup-tool@v1\n" + "      - run: make test\n"),
         "uses: example-org/setup-tool@v1",
-        missed_because="a commit-pinned third-party action moved to a mutable tag is at most medium",
     ),
     Miss(
         "gha-remote-script-piped-to-shell",
@@ -236,7 +236,6 @@ MISSES = [
         CLUSTER_ROLE_BEFORE,
         CLUSTER_ROLE_BEFORE + "  - create\n  - patch\n  - update\n",
         "- patch",
-        missed_because="write verbs added to a ClusterRole rule on secrets are not rated high",
     ),
     Miss(
         "k8s-namespaces-added-to-a-writing-rule",
@@ -245,7 +244,6 @@ MISSES = [
         CONFIGMAP_RULE.format(extra=""),
         CONFIGMAP_RULE.format(extra="  - namespaces\n"),
         "- namespaces",
-        missed_because="a resource added to a rule that already creates and updates is not seen as widened",
     ),
     Miss(
         "k8s-statefulset-probes-removed",
@@ -255,7 +253,6 @@ MISSES = [
         STATEFULSET.format(probes=""),
         "livenessProbe:",
         removed=True,
-        missed_because="probes deleted from a StatefulSet that stays are rated medium",
     ),
     Miss(
         "tf-moved-block-deleted",
@@ -267,7 +264,6 @@ MISSES = [
         "# Upgrades from v5 are handled by the upgrade guide.\n",
         "from = aws_iam_policy.gateway_controller",
         removed=True,
-        missed_because="deleting moved blocks (users upgrading get destroy and create) is rated medium",
     ),
     Miss(
         "tf-module-default-flipped-to-adopt-default-security-group",
@@ -276,7 +272,6 @@ MISSES = [
         TF_DEFAULT_SG.format(value="false"),
         TF_DEFAULT_SG.format(value="true"),
         "default     = true",
-        missed_because="a module variable default flipped to adopt (and empty) the default security group is not flagged",
     ),
     Miss(
         "go-template-error-no-longer-returned",
@@ -312,6 +307,19 @@ def culprit_line(change: Change, path: str, culprit: str, removed: bool) -> tupl
     return spots[0]
 
 
+def committed_range(repo: GitRepo, before: dict[str, str], after: dict[str, str | None]) -> Change:
+    """Commit ``before`` then ``after`` and load HEAD~1..HEAD as `analyze --git` does.
+
+    A range gives the structured analysers both whole texts (a bare patch gives only hunks), so the
+    case is judged as users get it.
+    """
+    repo.write_files(dict(before))
+    repo.commit("before")
+    repo.write_files(after)
+    repo.commit("after")
+    return load_git_range(repo.path, "HEAD~1..HEAD")
+
+
 def case_params() -> list:
     params = []
     for miss in MISSES:
@@ -325,7 +333,7 @@ def test_real_world_danger_is_flagged_on_its_culprit(git_repo: GitRepo, miss: Mi
     before = {} if miss.before is None else {miss.path: miss.before}
     if not before:
         before = {"README.md": "placeholder\n"}  # an initial commit for the new file to be diffed against
-    change = git_change(git_repo, before, {miss.path: miss.after})
+    change = committed_range(git_repo, before, {miss.path: miss.after})
     side, number = culprit_line(change, miss.path, miss.culprit, miss.removed)
     report = assess(change, HUMAN, RULES)
     on_culprit = [f for f in report.findings if f.path == miss.path and f.side == side and f.line == number]
