@@ -1,8 +1,8 @@
 """Python definitions with ``ast``: module-level functions, classes, their methods, and constants.
 
-A definition's body is compared as ``ast.dump`` without positions, so a moved or re-indented
-function is no change and a comment edit is none either; the same dump with the definition's own
-name blanked finds renames. Constants are module-level names written in capitals.
+A function's body is compared as ``ast.dump`` without positions and with its own name blanked, so
+a moved or re-indented function is no change, a comment edit is none either, and an equal dump
+under another name is a rename. Constants are module-level names written in capitals.
 """
 
 from __future__ import annotations
@@ -27,24 +27,33 @@ def python_definitions(text: str) -> dict[str, Definition] | None:
     return found
 
 
-def _collect(node: ast.stmt, owner: str, found: dict[str, Definition]) -> None:
+def _collect(node: ast.stmt, owner: str, found: dict[str, Definition]) -> str:
+    """Record the definitions in ``node``; return its name-blanked dump (the rename fingerprint).
+
+    Each function is dumped once: a class's fingerprint is built from its members' fingerprints
+    rather than by dumping the class again (dumping whole classes cost seconds on large ranges).
+    """
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         key = f"{owner}.{node.name}" if owner else node.name
+        blank = _dump(node, blank_name=True)
         found[key] = Definition(key, node.name, "method" if owner else "function", node.lineno,
-                                _dump(node), _signature(node), _params(node), _dump(node, blank_name=True))
-    elif isinstance(node, ast.ClassDef):
+                                blank, _signature(node), _params(node), blank)
+        return blank
+    if isinstance(node, ast.ClassDef):
         key = f"{owner}.{node.name}" if owner else node.name
         header = "|".join(ast.dump(part) for part in (*node.bases, *node.keywords, *node.decorator_list))
-        found[key] = Definition(key, node.name, "class", node.lineno, _dump(node), header, None,
-                                _dump(node, blank_name=True))
-        for child in node.body:
-            _collect(child, key, found)
-    elif not owner and isinstance(node, (ast.Assign, ast.AnnAssign)):
+        members = [_collect(child, key, found) for child in node.body]
+        fingerprint = header + "||" + "|".join(members)
+        # A class's own change is its header (its members report theirs); its fingerprint finds renames.
+        found[key] = Definition(key, node.name, "class", node.lineno, fingerprint, header, None, fingerprint)
+        return fingerprint
+    if not owner and isinstance(node, (ast.Assign, ast.AnnAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for target in targets:
             if isinstance(target, ast.Name) and _CONSTANT.match(target.id):
                 value = ast.dump(node.value) if node.value is not None else ""
                 found[target.id] = Definition(target.id, target.id, "constant", node.lineno, value, "", None, value)
+    return ast.dump(node) if owner else ""
 
 
 def _dump(node: ast.AST, blank_name: bool = False) -> str:

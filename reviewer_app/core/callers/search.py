@@ -1,7 +1,7 @@
 """One ``git grep`` over the base tree for every searched name at once, cached by tree id.
 
-``git grep -F -w -n --null -I -e name1 -e name2 ... <tree>`` reads blobs straight from the object
-store (no checkout, no work-tree state). The hits are word matches only: ``parser.py`` narrows them
+``git grep -E -w -n --null -I -f - <tree>`` with the pattern ``(name1|name2|...)`` (names escaped)
+on stdin reads blobs straight from the object store (no checkout, no work-tree state). The hits are word matches only: ``parser.py`` narrows them
 to real uses. The cache key is the tree id and the names, so a GUI re-analysing the same change,
 or a queue of changes on one base, greps once.
 """
@@ -25,6 +25,14 @@ class Hit:
     text: str
 
 
+_ERE_SPECIAL = frozenset("\\.[]()*+?{}|^$")
+NAMES_PER_PATTERN = 4000  # one alternation compiles and matches fast; a few thousand names per grep
+
+
+def ere_escape(text: str) -> str:
+    return "".join("\\" + char if char in _ERE_SPECIAL else char for char in text)
+
+
 def grep(repo: Path, tree: str, names: list[str]) -> list[Hit]:
     """Every line of ``tree`` holding one of ``names`` as a whole word."""
     wanted = tuple(sorted({n for n in names if n and "\n" not in n}))
@@ -34,16 +42,21 @@ def grep(repo: Path, tree: str, names: list[str]) -> list[Hit]:
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    args = ["grep", "--no-color", "-I", "-F", "-w", "-n", "--null", "--full-name"]
-    for name in wanted:
-        args += ["-e", name]
-    proc = run_git(repo, *args, tree, "--", check=False)
-    if proc.returncode not in (0, 1):  # 1: nothing found
-        message = proc.stderr.decode("utf-8", "replace").strip()
-        from reviewer_app.errors import UserError
+    hits: list[Hit] = []
+    for start in range(0, len(wanted), NAMES_PER_PATTERN):
+        chunk = wanted[start:start + NAMES_PER_PATTERN]
+        # One extended regex, an alternation of the escaped names, read from stdin (no argument
+        # length limit). Not -F with one -e per name: git tries fixed patterns one after the
+        # other on every line, 130 times slower with 662 names (24 s against 0.18 s here).
+        pattern = ("(" + "|".join(ere_escape(n) for n in chunk) + ")\n").encode("utf-8")
+        proc = run_git(repo, "grep", "--no-color", "-I", "-E", "-w", "-n", "--null", "--full-name", "-f", "-",
+                       tree, "--", input_bytes=pattern, check=False)
+        if proc.returncode not in (0, 1):  # 1: nothing found
+            from reviewer_app.errors import UserError
 
-        raise UserError(f"git grep failed in {repo}: {message}")
-    hits = _parse(proc.stdout, f"{tree}:".encode())
+            message = proc.stderr.decode("utf-8", "replace").strip()
+            raise UserError(f"git grep failed in {repo}: {message}")
+        hits += _parse(proc.stdout, f"{tree}:".encode())
     _CACHE[key] = hits
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
