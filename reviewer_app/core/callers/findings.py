@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from reviewer_app.core.callers.model import MODIFIED, REMOVED, RENAMED, ADDED, ChangedSymbol, Use
+from reviewer_app.core.callers.model import ADDED, MODIFIED, REMOVED, RENAMED, ChangedSymbol, Use
 from reviewer_app.core.risk.findings import Finding
 
 REFERENCE = "docs/callers.md"
