@@ -108,7 +108,8 @@ def read_sides(repo: Path, change: Change, base: str, notes: list[str]) -> list[
         if diff.status is not FileStatus.ADDED and diff.old_path:
             data = blobs.get(f"{base}:{diff.old_path}")
             if data is None:
-                notes.append(f"{diff.old_path}: not in the base {base[:12]}; its symbols were not compared")
+                notes.append(f"{diff.old_path}: no readable file at the base {base[:12]} (absent, a submodule, or "
+                             f"over {MAX_BYTES // 1_000_000} MB); its symbols were not compared")
                 continue
             old = data.decode("utf-8", "replace")
         new: str | None = None
