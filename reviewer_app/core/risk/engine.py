@@ -36,6 +36,8 @@ from reviewer_app.core.risk.removals import (
     drop_deleted_blocks,
     drop_kept,
     drop_replaced,
+    drop_respaced,
+    removed_by_block,
     drop_rewritten_blocks,
     drop_still_present,
 )
@@ -147,6 +149,7 @@ class FileContext:
     _oracles: dict[str, tuple[frozenset[str], CommentOracle | None]] = field(default_factory=dict)
     _shown: dict[tuple[str, int], tuple[list[str], dict[int, int]]] = field(default_factory=dict)
     _commented: tuple[list[int], set[int]] | None = None
+    _respaced: dict[int, set[str]] | None = None
 
     @property
     def role(self) -> FileRole | None:
@@ -161,6 +164,13 @@ class FileContext:
         if self._commented is None:
             self._commented = commented_out(self.view)
         return self._commented
+
+    @property
+    def removed_by_block(self) -> dict[int, set[str]]:
+        """Each edit block's removed lines, whitespace collapsed (built once per file)."""
+        if self._respaced is None:
+            self._respaced = removed_by_block(self.view)
+        return self._respaced
 
     def in_comment(self, hit: Hit) -> bool:
         """The hit lies in a comment (read both alone and in its hunk: comments.py)."""
@@ -266,6 +276,8 @@ def rule_hits(rule: Rule, view: FileView, context: FileContext) -> list[Hit]:
         added_hits = find_hits(rule.added, view.added, "new", limit, accept)
         if added_hits and not rule.in_comments:
             added_hits = [hit for hit in added_hits if not context.in_comment(hit)]
+        if added_hits and view.removed.lines:
+            added_hits = drop_respaced(view, added_hits, context.removed_by_block)
     if rule.commented_out and view.removed.lines:
         added_hits.extend(Hit("new", index, 0, len(view.added.lines[index].text), view.added.lines[index].text)
                           for index in context.commented[0])
@@ -338,6 +350,10 @@ def file_finding(rule: Rule, view: FileView, hits: list[Hit], context: FileConte
     if moved and SEVERITY_RANK[severity] > SEVERITY_RANK[rule.role_floor]:
         severity = rule.role_floor
         lowered.append(f"the file was moved to {moved} with edits (git shows a delete and an add)")
+    tested = context.change_added.subject_deleted(view.diff) if rule.file_status and not moved else None
+    if tested and SEVERITY_RANK[severity] > SEVERITY_RANK["medium"]:
+        severity = "medium"  # the tests went with the code they tested: worth a look, not an alarm
+        lowered.append(f"the code it tested, {tested}, is deleted in the same change")
     side = "old" if view.diff.status is FileStatus.DELETED else "new"
     return Finding(rule.id, severity, view.diff.path, side, 0, 0, 0, _message(rule, severity, because, lowered),
                    rule.reference, rule.scope)

@@ -160,6 +160,20 @@ class ChangeAddedLines:
                 return other.new_path
         return None
 
+    def subject_deleted(self, diff: FileDiff) -> str | None:
+        """For a test file deleted whole: the file it tested, when the change deletes that too
+        (``metric_test.go`` with ``metric.go``): the tests went with the code. None otherwise."""
+        if self.change is None or diff.status is not FileStatus.DELETED or not diff.old_path:
+            return None
+        subject = _tested_name(diff.old_path.rsplit("/", 1)[-1])
+        if subject is None:
+            return None
+        for other in self.change.files:
+            if (other is not diff and other.status is FileStatus.DELETED and other.old_path
+                    and other.old_path.rsplit("/", 1)[-1] == subject):
+                return other.old_path
+        return None
+
     def __contains__(self, text: str) -> bool:
         if self._lines is None:
             self._lines = set()
@@ -169,6 +183,26 @@ class ChangeAddedLines:
                     for line in hunk.lines if line.kind is LineKind.ADDED
                 }
         return text in self._lines
+
+
+# How a test file is named after the file it tests: metric_test.go, test_views.py, views_test.py,
+# Button.test.tsx, Button.spec.js, OrderTest.java, OrderTests.cs.
+_TEST_NAME = re.compile(
+    r"^(?:test_(?P<a>.+\.py)|(?P<b>.+)_test(?P<bx>\.\w+)|(?P<c>.+)\.(?:test|spec)(?P<cx>\.\w+)"
+    r"|(?P<d>[A-Z]\w*?)Tests?(?P<dx>\.(?:java|kt|cs|scala)))$"
+)
+
+
+def _tested_name(name: str) -> str | None:
+    match = _TEST_NAME.match(name)
+    if match is None:
+        return None
+    if match.group("a"):
+        return match.group("a")
+    for stem, extension in (("b", "bx"), ("c", "cx"), ("d", "dx")):
+        if match.group(stem):
+            return match.group(stem) + match.group(extension)
+    return None
 
 
 MOVED_LINE_MIN_EXTRA = 3  # a moved line must carry more than the matched keyword (a value, a name)
@@ -193,6 +227,23 @@ def drop_still_present(view: FileView, removed_hits: list[Hit], change_added: Ch
             continue
         kept.append(hit)
     return kept
+
+
+def removed_by_block(view: FileView) -> dict[int, set[str]]:
+    """The removed lines of each edit block, whitespace collapsed (for ``drop_respaced``)."""
+    _, removed_blocks = view.blocks
+    found: dict[int, set[str]] = {}
+    for index, line in enumerate(view.removed.lines):
+        found.setdefault(removed_blocks[index], set()).add(" ".join(line.text.split()))
+    return found
+
+
+def drop_respaced(view: FileView, added_hits: list[Hit], removed: dict[int, set[str]]) -> list[Hit]:
+    """One finding per edit: an added line that only re-spaces a removed line of the same edit
+    (trailing blanks stripped, re-indented) changes nothing the rule could care about."""
+    added_blocks, _ = view.blocks
+    return [hit for hit in added_hits
+            if " ".join(view.added.lines[hit.index].text.split()) not in removed.get(added_blocks[hit.index], ())]
 
 
 def drop_replaced(view: FileView, removed_hits: list[Hit], added_hits: list[Hit]) -> list[Hit]:

@@ -295,11 +295,14 @@ def test_a_test_file_moved_with_edits_is_low_and_a_deleted_one_is_not() -> None:
     assert found.severity == "high"
 
 
-def test_codeowners_rewritten_is_medium_removed_outright_is_high() -> None:
+def test_codeowners_rewritten_or_folder_line_removed_is_medium_review_config_owners_removed_is_high() -> None:
     swap = "-/charts/x/ @alice @bob\n+/charts/x/ @alice @carol"
     [found] = line_rule("GOV-REVIEW-ROUTING-CHANGED", ".github/CODEOWNERS", swap)
     assert found.severity == "medium"
+    # A folder's line removed outright: its paths fall back to the broader owners (docs/rule-noise.md).
     [found] = line_rule("GOV-REVIEW-ROUTING-CHANGED", ".github/CODEOWNERS", "-/charts/x/ @alice @bob\n /charts/y/ @dana")
+    assert found.severity == "medium"
+    [found] = line_rule("GOV-REVIEW-ROUTING-CHANGED", ".github/CODEOWNERS", "-/.github/workflows/ @acme/security\n /charts/y/ @dana")
     assert found.severity == "high" and "outright" in found.message
     [gate] = line_rule("GOV-REVIEW-ROUTING-CHANGED", "infra/github_branch_protection.tf",
                        "-    required_approving_review_count = 2\n+    dismiss_stale_reviews = true")
