@@ -45,6 +45,7 @@ MODULES = {
     "kubernetes": "reviewer_app.core.risk.structure.kubernetes",
     "helm-values": "reviewer_app.core.risk.structure.helm",
     "helm-template": "reviewer_app.core.risk.structure.helm_template",
+    "jsonnet": "reviewer_app.core.risk.structure.jsonnet",
     "actions": "reviewer_app.core.risk.structure.actions",
     "sql": "reviewer_app.core.risk.structure.sql",
     "iam-json": "reviewer_app.core.risk.structure.policy_json",
@@ -61,6 +62,8 @@ def format_of(path: str) -> str | None:
         return "terraform"
     if lower.endswith(".tpl") and "/templates/" in f"/{path}":
         return "helm-template"
+    if lower.endswith((".jsonnet", ".libsonnet")):
+        return "jsonnet"
     if lower.endswith(".sql"):
         return "sql"
     if lower.endswith(".json") and not NOT_POLICY_JSON.search(lower):

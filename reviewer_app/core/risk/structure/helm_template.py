@@ -32,6 +32,52 @@ CHART_VERSION = re.compile(r"\.Chart\.(AppVersion|Version)\b")
 TRIM = re.compile(r"\{\{-\s*|\s*-\}\}")
 
 
+ACTION = re.compile(r"\{\{.*?\}\}")
+ONLY_ACTIONS = re.compile(r"^\s*(\{\{.*?\}\}\s*)+$")
+PLACEHOLDER = "TEMPLATED"
+
+
+def detemplate(text: str) -> str:
+    """The template's YAML skeleton, line for line: action-only lines blanked, inline actions replaced.
+
+    Both branches of a conditional stay (a later duplicate key wins), and what an ``include`` or
+    ``toYaml`` would insert is unknown (the key reads as empty): enough to read the literal
+    structure a template writes out (RBAC rules, probes, security settings, selectors), never to
+    judge what it renders from values.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    in_comment = False
+    for line in lines:
+        if in_comment:
+            out.append("")
+            in_comment = "*/}}" not in line and "*/ -}}" not in line
+            continue
+        if re.match(r"^\s*\{\{-?\s*/\*", line) and "*/" not in line:
+            out.append("")
+            in_comment = True
+            continue
+        if ONLY_ACTIONS.match(line):
+            out.append("")
+            continue
+        out.append(ACTION.sub(PLACEHOLDER, line))
+    # `- {{ toYaml $item }}` or `key: {{ toYaml . }}` followed by deeper lines: the item or key
+    # holds those lines, the placeholder would make it a scalar.
+    for index, line in enumerate(out):
+        bare = re.sub(r"(^\s*-|:)\s+" + PLACEHOLDER + r"\s*$", r"\1", line)
+        if bare != line and _deeper_follows(out, index):
+            out[index] = bare
+    return "\n".join(out)
+
+
+def _deeper_follows(lines: list[str], index: int) -> bool:
+    indent = len(lines[index]) - len(lines[index].lstrip())
+    for follow in lines[index + 1:]:
+        if follow.strip():
+            return len(follow) - len(follow.lstrip()) > indent
+    return False
+
+
 def judge(sides: FileSides, emit: Emitter, context: ChangeContext) -> None:
     """Emit the findings that a template's text shows (see the module comment)."""
     if sides.old.exists and sides.new.exists and sides.complete:

@@ -70,11 +70,30 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     except Exception as exc:  # noqa: BLE001 - yaml raises scanner, parser and constructor errors
         note = f"the file did not parse as YAML ({type(exc).__name__}: a Helm template or a syntax error), so line rules judged it"
         if "/templates/" in f"/{sides.diff.path}" or "/templates/" in f"/{sides.diff.old_path or ''}":
-            from reviewer_app.core.risk.structure import helm_template
-
-            helm_template.judge(sides, emit, context)
-            return Parsed(False, note, keep=True)
+            return _helm_template(sides, emit, context, note)
         return Parsed(False, note)
+    return _judge_documents(sides, emit, context, old_docs, new_docs)
+
+
+def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note: str) -> Parsed:
+    """A chart template: its text checks, then its literal YAML skeleton judged like a manifest.
+
+    Whatever the skeleton shows stands, but the line rules keep judging the file (what the
+    template renders from values is not known here).
+    """
+    from reviewer_app.core.risk.structure import helm_template
+
+    helm_template.judge(sides, emit, context)
+    try:
+        old_docs = load_all(helm_template.detemplate(sides.old.text)) if sides.old.exists else []
+        new_docs = load_all(helm_template.detemplate(sides.new.text)) if sides.new.exists else []
+    except Exception:  # noqa: BLE001 - the skeleton is not YAML either: the text checks are all there is
+        return Parsed(False, note, keep=True)
+    _judge_documents(sides, emit, context, old_docs, new_docs)
+    return Parsed(False, note, keep=True)
+
+
+def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, old_docs: list[Any], new_docs: list[Any]) -> Parsed:
     old_objects = list(_objects(old_docs))
     new_objects = list(_objects(new_docs))
     if not old_objects and not new_objects:
@@ -87,14 +106,24 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         # ConfigMap holding a pod template) may carry pod settings where this analyser does not
         # look: its line rules keep judging the file.
         return Parsed(False, f"{unknown[0]} objects are not analysed by structure, so line rules judged this file")
-    old_by_key = {_key(o): o for o in old_objects}
-    pairs = [(old_by_key.get(_key(o)), o) for o in new_objects]
+    # Objects are paired by kind, namespace, name and, where those repeat (a template's names are
+    # placeholders), their order among the objects with that key.
+    old_by_key = dict(_numbered(old_objects))
+    pairs = [(old_by_key.get(key), o) for key, o in _numbered(new_objects)]
     # A lone object renamed in the same file is still the same object for field comparisons.
     if len(old_objects) == 1 and len(new_objects) == 1 and pairs[0][0] is None and old_objects[0].get("kind") == new_objects[0].get("kind"):
         pairs = [(old_objects[0], new_objects[0])]
     for before, after in pairs:
         Judge(sides, emit, context, before, after).run()
     return Parsed(True)
+
+
+def _numbered(objects: list[Map]) -> Iterator[tuple[tuple[str, str, str, int], Map]]:
+    seen: dict[tuple[str, str, str], int] = {}
+    for obj in objects:
+        key = _key(obj)
+        seen[key] = seen.get(key, -1) + 1
+        yield (*key, seen[key]), obj
 
 
 def _objects(docs: list[Any]) -> Iterator[Map]:
@@ -147,7 +176,7 @@ class Judge:
         self.sides, self.emitter, self.context = sides, emit, context
         self.before, self.after = before, after
         kind, namespace, name = _key(after)
-        self.label = f"{kind} {namespace + '/' if namespace else ''}{name}"
+        self.label = f"{kind} {namespace + '/' if namespace else ''}{name}".replace("TEMPLATED", "{{…}}")
 
     def new_line(self, node: Any, key: str | None = None, index: int | None = None) -> int:
         return self._line(self.sides.new, node, key, index)
@@ -164,7 +193,7 @@ class Judge:
         return 0
 
     def emit(self, rule: str, side: str, line: int, message: str, severity: str | None = None) -> None:
-        self.emitter.emit(rule, side, line, f"{self.label}: {message}", severity)
+        self.emitter.emit(rule, side, line, f"{self.label}: {message}".replace("TEMPLATED", "{{…}}"), severity)
 
     def run(self) -> None:
         kind = self.after.get("kind")

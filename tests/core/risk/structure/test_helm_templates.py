@@ -144,3 +144,54 @@ def test_a_new_optional_monitor_off_by_default_is_silent(git_repo: GitRepo) -> N
     after = VALUES + "podMonitor:\n  enabled: false\n"
     found = risk_findings(range_analysis(git_repo, {path: VALUES}, {path: after}))
     assert by_rule(found, "HELM-DEFAULT-WEAKENED") == []
+
+
+CLUSTER_ROLE = '''{{- if .Values.rbac.create }}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {{ include "app.fullname" . }}
+  labels:
+    {{- include "app.labels" . | nindent 4 }}
+rules:
+- apiGroups:
+  - ""
+  resources:
+  - secrets
+  verbs:
+  - get
+  - list
+{{- if .Values.extraRules }}
+{{ toYaml .Values.extraRules }}
+{{- end }}
+{{- end }}
+'''
+
+
+def test_a_templated_cluster_role_gaining_secret_writes(git_repo: GitRepo) -> None:
+    path = "charts/app/templates/clusterrole.yaml"
+    after = CLUSTER_ROLE.replace("  - list\n", "  - list\n  - patch\n")
+    found = by_rule(risk_findings(range_analysis(git_repo, {path: CLUSTER_ROLE}, {path: after})), "K8S-RBAC-WIDENED")
+    assert [(f["line"], f["severity"]) for f in found] == [(16, "high")]
+    assert "{{…}}" in found[0]["message"] and "TEMPLATED" not in found[0]["message"]
+
+
+def test_a_templated_cluster_role_relabelled_or_narrowed_is_silent(git_repo: GitRepo) -> None:
+    path = "charts/app/templates/clusterrole.yaml"
+    after = CLUSTER_ROLE.replace("  - list\n", "").replace('include "app.labels"', 'include "app.commonLabels"')
+    found = risk_findings(range_analysis(git_repo, {path: CLUSTER_ROLE}, {path: after}))
+    assert [f for f in found if f["rule"].startswith("K8S-")] == []
+
+
+def test_a_probe_deleted_from_a_statefulset_template(git_repo: GitRepo) -> None:
+    path = "charts/app/templates/statefulset.yaml"
+    before = DEPLOYMENT.replace("kind: Deployment", "kind: StatefulSet").replace(
+        '          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n',
+        '          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'
+        "          livenessProbe:\n            httpGet:\n              path: /healthz\n"
+        "              port: {{ .Values.port }}\n"
+        "          {{- with .Values.resources }}\n          resources:\n            {{- toYaml . | nindent 12 }}\n          {{- end }}\n")
+    after = before.replace("          livenessProbe:\n            httpGet:\n              path: /healthz\n"
+                           "              port: {{ .Values.port }}\n", "")
+    found = by_rule(risk_findings(range_analysis(git_repo, {path: before}, {path: after})), "K8S-PROBE-REMOVED")
+    assert [(f["side"], f["line"], f["severity"]) for f in found] == [("old", 23, "high")]
