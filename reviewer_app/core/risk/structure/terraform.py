@@ -578,11 +578,23 @@ def _embedded_document(value: str) -> Any:
 
 def _policies(sides: FileSides, old: Module, new: Module, emit: Emitter) -> None:
     before = {(p.trust, s) for p in _documents(old) for s in p.statements}
+    # The same grant (effect and actions) as before, by what it was scoped to: a statement whose
+    # resources go from named ARNs to "*" is a widening of an existing grant, not a new one.
+    scoped_before = {(trust, s.effect, frozenset(s.actions)): s for trust, s in before if s.resources and "*" not in s.resources}
     for policy in _documents(new):
         for statement in policy.statements:
             if (policy.trust, statement) in before:
                 continue  # the statement was there already
+            was_scoped = scoped_before.get((policy.trust, statement.effect, frozenset(statement.actions)))
             for verdict in iam.judge(statement, policy.trust):
+                if verdict.rule == "IAM-RESOURCE-WILDCARD" and was_scoped is not None and "*" in statement.resources:
+                    line = sides.new.locate(re.compile(r'resources\s*=\s*\[?\s*"\*"|^\s*"\*",?\s*$'), *policy.owner.span)
+                    if line:
+                        emit.emit(verdict.rule, "new", line,
+                                  f"{policy.owner.address} (policy): write actions scoped to {was_scoped.resources[0]}"
+                                  f"{' and others' if len(was_scoped.resources) > 1 else ''} now apply to every resource (\"*\"). {verdict.message}",
+                                  severity="high")
+                        continue
                 needle = re.compile(rf'"{re.escape(verdict.culprit)}"|=\s*{re.escape(verdict.culprit)}\s*$')
                 line = sides.new.locate(needle, *policy.owner.span) or _header_line(sides.new, policy.owner)
                 kind = "trust policy" if policy.trust else "policy"

@@ -353,3 +353,27 @@ def test_a_module_default_adopting_the_default_security_group(git_repo: GitRepo)
                                          {"variables.tf": variables.replace("default = false", "default = true")}))
     [finding] = by_rule(found, "TF-DEFAULT-ADOPTED")
     assert (finding["line"], finding["severity"]) == (3, "high")
+
+
+POLICY_TF = '''data "aws_iam_policy_document" "controller" {
+  statement {
+    actions = [
+      "elasticloadbalancing:ModifyListener",
+      "elasticloadbalancing:ModifyRule",
+    ]
+    resources = ["arn:aws:elasticloadbalancing:*:*:targetgroup/*/*"]
+  }
+}
+'''
+
+
+def test_write_actions_widened_from_named_arns_to_every_resource(git_repo: GitRepo) -> None:
+    after = POLICY_TF.replace('resources = ["arn:aws:elasticloadbalancing:*:*:targetgroup/*/*"]', 'resources = ["*"]')
+    found = by_rule(risk_findings(range_analysis(git_repo, {"policies.tf": POLICY_TF}, {"policies.tf": after})), "IAM-RESOURCE-WILDCARD")
+    assert [(f["line"], f["severity"]) for f in found] == [(7, "high")]
+
+
+def test_a_new_statement_on_every_resource_stays_medium(git_repo: GitRepo) -> None:
+    after = POLICY_TF.replace("  }\n}\n", '  }\n  statement {\n    actions   = ["ec2:CreateTags"]\n    resources = ["*"]\n  }\n}\n')
+    found = by_rule(risk_findings(range_analysis(git_repo, {"policies.tf": POLICY_TF}, {"policies.tf": after})), "IAM-RESOURCE-WILDCARD")
+    assert [f["severity"] for f in found] == ["medium"]
