@@ -89,11 +89,14 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
         new_docs = load_all(helm_template.detemplate(sides.new.text)) if sides.new.exists else []
     except Exception:  # noqa: BLE001 - the skeleton is not YAML either: the text checks are all there is
         return Parsed(False, note, keep=True)
-    _judge_documents(sides, emit, context, old_docs, new_docs)
+    # A template's names are placeholders (and a rename edits the template line): objects pair by
+    # kind and order.
+    _judge_documents(sides, emit, context, old_docs, new_docs, by_kind=True)
     return Parsed(False, note, keep=True)
 
 
-def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, old_docs: list[Any], new_docs: list[Any]) -> Parsed:
+def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, old_docs: list[Any], new_docs: list[Any],
+                     by_kind: bool = False) -> Parsed:
     old_objects = list(_objects(old_docs))
     new_objects = list(_objects(new_docs))
     if not old_objects and not new_objects:
@@ -108,8 +111,8 @@ def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, ol
         return Parsed(False, f"{unknown[0]} objects are not analysed by structure, so line rules judged this file")
     # Objects are paired by kind, namespace, name and, where those repeat (a template's names are
     # placeholders), their order among the objects with that key.
-    old_by_key = dict(_numbered(old_objects))
-    pairs = [(old_by_key.get(key), o) for key, o in _numbered(new_objects)]
+    old_by_key = dict(_numbered(old_objects, by_kind))
+    pairs = [(old_by_key.get(key), o) for key, o in _numbered(new_objects, by_kind)]
     # A lone object renamed in the same file is still the same object for field comparisons.
     if len(old_objects) == 1 and len(new_objects) == 1 and pairs[0][0] is None and old_objects[0].get("kind") == new_objects[0].get("kind"):
         pairs = [(old_objects[0], new_objects[0])]
@@ -118,10 +121,10 @@ def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, ol
     return Parsed(True)
 
 
-def _numbered(objects: list[Map]) -> Iterator[tuple[tuple[str, str, str, int], Map]]:
+def _numbered(objects: list[Map], by_kind: bool = False) -> Iterator[tuple[tuple[str, str, str, int], Map]]:
     seen: dict[tuple[str, str, str], int] = {}
     for obj in objects:
-        key = _key(obj)
+        key = (str(obj.get("kind")), "", "") if by_kind else _key(obj)
         seen[key] = seen.get(key, -1) + 1
         yield (*key, seen[key]), obj
 
@@ -378,7 +381,9 @@ class Judge:
         elif kind == "Service":
             fields = ["clusterIP", "clusterIPs"] if old_spec.get("clusterIP") not in (None, "") else []
         elif kind == "Job":
-            fields = ["selector", "template", "completionMode"]
+            # A Helm hook Job is deleted and created again by each upgrade: its template may change.
+            hook = any(str(k).startswith("helm.sh/hook") for k in (_get(self.after, "metadata", "annotations") or {}))
+            fields = [] if hook else ["selector", "template", "completionMode"]
         elif kind == "PersistentVolumeClaim":
             fields = ["storageClassName", "accessModes", "volumeName", "volumeMode", "selector"]
         else:

@@ -195,3 +195,38 @@ def test_a_probe_deleted_from_a_statefulset_template(git_repo: GitRepo) -> None:
                            "              port: {{ .Values.port }}\n", "")
     found = by_rule(risk_findings(range_analysis(git_repo, {path: before}, {path: after})), "K8S-PROBE-REMOVED")
     assert [(f["side"], f["line"], f["severity"]) for f in found] == [("old", 23, "high")]
+
+
+HOOK_JOB = '''apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ include "app.fullname" . }}-migrate
+  annotations:
+    "helm.sh/hook": pre-upgrade
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: "{{ .Values.image }}"
+          args: ["migrate"]
+'''
+
+
+def test_a_hook_job_renamed_and_its_template_edited_is_silent(git_repo: GitRepo) -> None:
+    # A hook Job is recreated by each upgrade; a templated name changed is the same object.
+    path = "charts/app/templates/migrate-job.yaml"
+    after = HOOK_JOB.replace('-migrate\n', '-migrate" | trunc 63 }}\n').replace('{{ include "app.fullname" . }}-migrate" | trunc 63 }}',
+                                                                           '{{ printf "%s-migrate" (include "app.fullname" .) | trunc 63 }}')
+    after = after.replace('args: ["migrate"]', 'args: ["migrate", "--wait"]')
+    found = risk_findings(range_analysis(git_repo, {path: HOOK_JOB}, {path: after}))
+    assert [f for f in found if f["rule"].startswith("K8S-")] == []
+
+
+def test_a_plain_job_template_edit_is_still_immutable(git_repo: GitRepo) -> None:
+    path = "charts/app/templates/job.yaml"
+    before = HOOK_JOB.replace('  annotations:\n    "helm.sh/hook": pre-upgrade\n', "")
+    after = before.replace('args: ["migrate"]', 'args: ["migrate", "--wait"]')
+    found = by_rule(risk_findings(range_analysis(git_repo, {path: before}, {path: after})), "K8S-IMMUTABLE-FIELD")
+    assert [f["line"] for f in found] == [12]
