@@ -11,7 +11,8 @@ the engine never loops rules over lines in Python. Per file it:
      not inside a comment (comments.py, unless the rule reads comments), not a removed line
      that was moved, rewritten, commented out (reported once as such) or deleted with its file,
      and one finding per edit (a removed line and the added line that replaced it are one edit:
-     the new side speaks for it) (removals.py);
+     the new side speaks for it; an added line the file already had, re-spaced or moved, is no
+     new line) (removals.py);
   5. turns what is left into findings, whose severity the file's role (roles.py: documentation,
      example, test, vendored, generated) may lower, with the reason in the message.
 """
@@ -37,7 +38,7 @@ from reviewer_app.core.risk.removals import (
     drop_kept,
     drop_replaced,
     drop_respaced,
-    removed_by_block,
+    removed_texts,
     drop_rewritten_blocks,
     drop_still_present,
 )
@@ -149,7 +150,7 @@ class FileContext:
     _oracles: dict[str, tuple[frozenset[str], CommentOracle | None]] = field(default_factory=dict)
     _shown: dict[tuple[str, int], tuple[list[str], dict[int, int]]] = field(default_factory=dict)
     _commented: tuple[list[int], set[int]] | None = None
-    _respaced: dict[int, set[str]] | None = None
+    _removed_texts: frozenset[str] | None = None
 
     @property
     def role(self) -> FileRole | None:
@@ -166,11 +167,11 @@ class FileContext:
         return self._commented
 
     @property
-    def removed_by_block(self) -> dict[int, set[str]]:
-        """Each edit block's removed lines, whitespace collapsed (built once per file)."""
-        if self._respaced is None:
-            self._respaced = removed_by_block(self.view)
-        return self._respaced
+    def removed_texts(self) -> frozenset[str]:
+        """The file's removed lines, whitespace collapsed (built once per file)."""
+        if self._removed_texts is None:
+            self._removed_texts = removed_texts(self.view)
+        return self._removed_texts
 
     def in_comment(self, hit: Hit) -> bool:
         """The hit lies in a comment (read both alone and in its hunk: comments.py)."""
@@ -277,7 +278,7 @@ def rule_hits(rule: Rule, view: FileView, context: FileContext) -> list[Hit]:
         if added_hits and not rule.in_comments:
             added_hits = [hit for hit in added_hits if not context.in_comment(hit)]
         if added_hits and view.removed.lines:
-            added_hits = drop_respaced(view, added_hits, context.removed_by_block)
+            added_hits = drop_respaced(view, added_hits, context.removed_texts)
     if rule.commented_out and view.removed.lines:
         added_hits.extend(Hit("new", index, 0, len(view.added.lines[index].text), view.added.lines[index].text)
                           for index in context.commented[0])

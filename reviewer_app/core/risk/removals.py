@@ -229,21 +229,16 @@ def drop_still_present(view: FileView, removed_hits: list[Hit], change_added: Ch
     return kept
 
 
-def removed_by_block(view: FileView) -> dict[int, set[str]]:
-    """The removed lines of each edit block, whitespace collapsed (for ``drop_respaced``)."""
-    _, removed_blocks = view.blocks
-    found: dict[int, set[str]] = {}
-    for index, line in enumerate(view.removed.lines):
-        found.setdefault(removed_blocks[index], set()).add(" ".join(line.text.split()))
-    return found
+def removed_texts(view: FileView) -> frozenset[str]:
+    """The file's removed lines, whitespace collapsed (for ``drop_respaced``)."""
+    return frozenset(" ".join(line.text.split()) for line in view.removed.lines)
 
 
-def drop_respaced(view: FileView, added_hits: list[Hit], removed: dict[int, set[str]]) -> list[Hit]:
-    """One finding per edit: an added line that only re-spaces a removed line of the same edit
-    (trailing blanks stripped, re-indented) changes nothing the rule could care about."""
-    added_blocks, _ = view.blocks
-    return [hit for hit in added_hits
-            if " ".join(view.added.lines[hit.index].text.split()) not in removed.get(added_blocks[hit.index], ())]
+def drop_respaced(view: FileView, added_hits: list[Hit], removed: frozenset[str]) -> list[Hit]:
+    """One finding per edit: an added line that the file already had, only re-spaced or moved
+    (trailing blanks stripped, re-indented under a new key, moved down the file), is no new line.
+    Its danger, if any, was there before the change; what the edit changes is what is new."""
+    return [hit for hit in added_hits if " ".join(view.added.lines[hit.index].text.split()) not in removed]
 
 
 def drop_replaced(view: FileView, removed_hits: list[Hit], added_hits: list[Hit]) -> list[Hit]:

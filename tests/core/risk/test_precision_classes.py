@@ -42,6 +42,17 @@ def test_a_line_only_respaced_is_not_a_finding_but_a_changed_target_is() -> None
     assert line_rule("OPS-RM-RF", "scripts/release.sh", reindented) == []
 
 
+def test_a_line_moved_within_its_file_is_not_new_the_same_line_in_a_new_file_is() -> None:
+    moved = ("-    # tls_config:\n-    #   insecure_skip_verify: true\n context\n"
+             "+        tls_config:\n+          insecure_skip_verify: true")
+    # Uncommented while moved: the text changed, so it is new.
+    assert severities(line_rule("TLS-VERIFY-DISABLED", "charts/x/values.yaml", moved)) == ["high"]
+    reindented = ("-    tls_config:\n-      insecure_skip_verify: true\n context\n"
+                  "+        tls_config:\n+          insecure_skip_verify: true")
+    assert line_rule("TLS-VERIFY-DISABLED", "charts/x/values.yaml", reindented) == []
+    assert severities(line_rule("TLS-VERIFY-DISABLED", "charts/y/values.yaml", "+          insecure_skip_verify: true")) == ["high"]
+
+
 # -- rm -rf of the script's own scratch space -----------------------------------------------------
 
 def test_removing_a_temporary_folder_is_cleanup_but_a_bare_variable_stays_critical() -> None:
