@@ -33,6 +33,7 @@ TRIM = re.compile(r"\{\{-\s*|\s*-\}\}")
 
 
 ACTION = re.compile(r"\{\{.*?\}\}")
+ACTION_WORD = re.compile(r"\{\{-?\s*(?P<word>if|with|range|define|block|else|end)\b")
 ONLY_ACTIONS = re.compile(r"^\s*(\{\{.*?\}\}\s*)+$")
 PLACEHOLDER = "TEMPLATED"
 
@@ -48,7 +49,22 @@ def detemplate(text: str) -> str:
     lines = text.split("\n")
     out: list[str] = []
     in_comment = False
+    # One frame per open block: True while in its else branch, whose lines are left out (an else
+    # branch often writes the same keys elsewhere, e.g. volumes instead of volumeClaimTemplates).
+    frames: list[bool] = []
     for line in lines:
+        skipping = any(frames)
+        for action in ACTION_WORD.finditer(line):
+            word = action.group("word")
+            if word in ("if", "with", "range", "define", "block"):
+                frames.append(False)
+            elif word == "else" and frames:
+                frames[-1] = True
+            elif word == "end" and frames:
+                frames.pop()
+        if skipping or (any(frames) and ONLY_ACTIONS.match(line)):
+            out.append("")
+            continue
         if in_comment:
             out.append("")
             in_comment = "*/}}" not in line and "*/ -}}" not in line

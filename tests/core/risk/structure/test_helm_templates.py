@@ -230,3 +230,45 @@ def test_a_plain_job_template_edit_is_still_immutable(git_repo: GitRepo) -> None
     after = before.replace('args: ["migrate"]', 'args: ["migrate", "--wait"]')
     found = by_rule(risk_findings(range_analysis(git_repo, {path: before}, {path: after})), "K8S-IMMUTABLE-FIELD")
     assert [f["line"] for f in found] == [12]
+
+
+STATEFULSET = '''apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {{ include "app.fullname" . }}
+spec:
+  serviceName: {{ include "app.fullname" . }}
+  template:
+    spec:
+      containers:
+        - name: app
+          image: "{{ .Values.image }}"
+{{- if .Values.persistence.enabled }}
+  volumeClaimTemplates:
+    - metadata:
+        name: storage
+      spec:
+        accessModes: [ReadWriteOnce]
+{{- else }}
+      volumes:
+        - name: storage
+          emptyDir: {}
+{{- end }}
+'''
+
+
+def test_a_field_added_to_templated_volume_claim_templates(git_repo: GitRepo) -> None:
+    # The else branch writes volumes at another depth: the skeleton keeps the first branch only.
+    path = "charts/app/templates/statefulset.yaml"
+    after = STATEFULSET.replace("        name: storage\n      spec:", "        name: storage\n"
+                                "        {{- with .Values.persistence.labels }}\n        labels:\n"
+                                "          {{- toYaml . | nindent 10 }}\n        {{- end }}\n      spec:")
+    found = by_rule(risk_findings(range_analysis(git_repo, {path: STATEFULSET}, {path: after})), "K8S-IMMUTABLE-FIELD")
+    assert [(f["line"], f["severity"]) for f in found] == [(16, "high")]
+
+
+def test_an_edit_of_the_else_branch_alone_is_not_an_immutable_edit(git_repo: GitRepo) -> None:
+    path = "charts/app/templates/statefulset.yaml"
+    after = STATEFULSET.replace("          emptyDir: {}\n", "          emptyDir:\n            sizeLimit: 1Gi\n")
+    found = risk_findings(range_analysis(git_repo, {path: STATEFULSET}, {path: after}))
+    assert by_rule(found, "K8S-IMMUTABLE-FIELD") == []
