@@ -139,11 +139,15 @@ class Workflow:
                 node, key = (job, "permissions") if "permissions" in job else (self.new, "permissions")
                 line = self._scope_line(node.get(key), scope) or self.line(node, key)
                 critical = scope == "*"
+                # A write scope added to an existing workflow-wide block reaches every job, those
+                # added later included (zizmor excessive-permissions): one step more severe.
+                workflow_wide = node is self.new and isinstance(self.old.get("permissions"), Map)
                 self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", line,
                                   f"job {name}: the token gains "
                                   + ("every write scope (write-all)." if critical else f"`{scope}: write`.")
-                                  + (" A compromised step can push code, publish packages or mint cloud credentials." if scope in CRITICAL_SCOPES or critical else ""),
-                                  severity="critical" if critical else "high" if scope in CRITICAL_SCOPES else "medium")
+                                  + (" A compromised step can push code, publish packages or mint cloud credentials." if scope in CRITICAL_SCOPES or critical else "")
+                                  + (" It is granted workflow-wide, to every job." if workflow_wide else ""),
+                                  severity="critical" if critical else "high" if scope in CRITICAL_SCOPES or workflow_wide else "medium")
             if old_job is not None and "permissions" in old_job and "permissions" not in job and "permissions" not in self.new:
                 self.emitter.emit("GHA-PERMISSIONS-WIDENED", "old", self.old_line(old_job, "permissions"),
                                   f"job {name} loses its `permissions:` block and the workflow states none: it gets the "

@@ -147,3 +147,15 @@ def test_a_yaml_file_without_jobs_is_not_taken_for_a_workflow(git_repo: GitRepo)
     after = before.replace("@0e58ed8671d6b60d0890c21b07f8835ace038e67", "@v45")
     found = risk_findings(range_analysis(git_repo, {"ci/config.yml": before}, {"ci/config.yml": after}))
     assert [f for f in found if f["rule"].startswith("GHA-")] == []
+
+
+def test_a_write_scope_added_to_the_workflow_wide_block_is_high(git_repo: GitRepo) -> None:
+    after = CI.replace("permissions:\n  contents: read\n", "permissions:\n  contents: read\n  pull-requests: write\n")
+    found = risk_findings(range_analysis(git_repo, {".github/workflows/ci.yml": CI}, {".github/workflows/ci.yml": after}))
+    assert [(f["line"], f["severity"]) for f in by_rule(found, "GHA-PERMISSIONS-WIDENED")] == [(6, "high")]
+
+
+def test_the_same_scope_granted_to_one_job_stays_medium(git_repo: GitRepo) -> None:
+    after = CI.replace("    runs-on: ubuntu-latest\n", "    runs-on: ubuntu-latest\n    permissions:\n      pull-requests: write\n", 1)
+    found = risk_findings(range_analysis(git_repo, {".github/workflows/ci.yml": CI}, {".github/workflows/ci.yml": after}))
+    assert [f["severity"] for f in by_rule(found, "GHA-PERMISSIONS-WIDENED")] == ["medium"]
