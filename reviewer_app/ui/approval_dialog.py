@@ -51,8 +51,10 @@ class ApprovalDialog(QDialog):
     signed = Signal(object)  # SignResult
 
     def __init__(self, detail: ChangeDetail, decision: str, settings: Settings, runner: TaskRunner,
-                 db_path: Path | None, workspace_root: Path | None, parent: QWidget | None = None) -> None:
+                 db_path: Path | None, workspace_root: Path | None, parent: QWidget | None = None,
+                 evidence: Any = None) -> None:
         super().__init__(parent)
+        self.evidence = evidence  # ui/evidence.ReviewEvidence of this change: signed with the decision
         if decision not in ("approve", "reject"):
             raise ValueError(decision)
         self.detail = detail
@@ -80,6 +82,11 @@ class ApprovalDialog(QDialog):
         signed_by = [f"{s.decision}: {s.principal} ({s.fingerprint})" for s in state.signatures]
         self.signed_label = QLabel("Signed so far: " + ("; ".join(signed_by) if signed_by else "nobody"), self)
         self.signed_label.setWordWrap(True)
+        # The reviewer sees their own evidence before it is signed (docs/comments-and-evidence.md).
+        review = evidence.summary(detail.findings) if evidence is not None else "no review measured in this window"
+        self.evidence_label = QLabel(f"Signed with your decision: {review}.", self)
+        self.evidence_label.setWordWrap(True)
+        self.evidence_label.setAccessibleName("Evidence of review")
 
         self.findings = QListWidget(self)
         self.findings.setAccessibleName("Findings to acknowledge")
@@ -134,6 +141,7 @@ class ApprovalDialog(QDialog):
         layout.addWidget(self.state_label)
         layout.addWidget(self.requirements)
         layout.addWidget(self.signed_label)
+        layout.addWidget(self.evidence_label)
         if to_ack:
             layout.addWidget(QLabel(f"Acknowledge each high and critical finding ({len(to_ack)}):", self))
             layout.addWidget(self.findings, 1)
@@ -216,7 +224,8 @@ class ApprovalDialog(QDialog):
         args = dict(db_path=self.db_path, change_id=self.detail.change_id, decision=self.decision,
                     acks=self.acknowledged(), comment=self.comment.toPlainText().strip(), choice=choice,
                     principal=self.settings.identity, passphrase=passphrase, analysis=self.detail.analysis,
-                    workspace_root=self.workspace_root)
+                    workspace_root=self.workspace_root,
+                    evidence=self.evidence.evidence() if self.evidence is not None else None)
 
         def work(_context: TaskContext) -> SignResult:
             return sign_decision(**args)

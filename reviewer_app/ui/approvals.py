@@ -225,7 +225,7 @@ def make_signer(choice: KeyChoice, principal: str, passphrase_prompt: Callable[[
 
 def sign_decision(db_path: Path | None, change_id: str, decision: str, acks: list[str], comment: str,
                   choice: KeyChoice, principal: str, passphrase: str | None, analysis: dict[str, Any],
-                  workspace_root: Path | None) -> SignResult:
+                  workspace_root: Path | None, evidence: dict[str, Any] | None = None) -> SignResult:
     """Sign an approve or reject event for the change and store it locally (sync pushes it later).
 
     The rules are the core's (core/decisions.py), the same ones ``reviewer-app approve`` obeys.
@@ -238,7 +238,8 @@ def sign_decision(db_path: Path | None, change_id: str, decision: str, acks: lis
         raise UserError("settings: identity: set your email before signing (Settings…)")
     db = store.open_db(db_path)
     try:
-        draft = decisions.draft_decision(db, change_id, decision, analysis, principal, acks, comment=comment)
+        draft = decisions.draft_decision(db, change_id, decision, analysis, principal, acks, comment=comment,
+                                         evidence=evidence)  # ui/evidence.py; None: the core's "nothing measured"
         if draft.already:
             raise UserError(f"already approved by you (event {draft.already[:19]}…); nothing signed")
         prompt = (lambda _text: passphrase) if passphrase is not None else None

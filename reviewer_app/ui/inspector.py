@@ -187,8 +187,49 @@ class ApprovalsPanel(QWidget):
                 tree.resizeColumnToContents(column)
 
 
+class ThreadsPanel(QTreeWidget):
+    """The change's comment threads (docs/comments-and-evidence.md): where, state, who said what."""
+
+    thread_activated = Signal(str, str, int)  # path, side, line
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(["Line", "State", "Comments"])
+        self.setRootIsDecorated(False)
+        self.setAccessibleName("Comment threads")
+        self.itemActivated.connect(self._activate)
+        self.threads: list[Any] = []
+
+    def set_threads(self, threads: list[Any]) -> None:
+        self.threads = list(threads)
+        self.clear()
+        for thread in self.threads:
+            where = f"{thread.path}:{thread.line}" + (f"-{thread.end_line}" if thread.end_line != thread.line else "")
+            state = ("resolved" if thread.resolved else "open") + (", outdated" if thread.outdated else "")
+            said = "\n".join(f"{c.principal}: {c.message}" for c in thread.comments)
+            item = QTreeWidgetItem([f"{where} ({thread.side})", state, said])
+            item.setData(0, Qt.ItemDataRole.UserRole, thread.id)
+            item.setToolTip(2, said)
+            self.addTopLevelItem(item)
+
+    def unresolved(self) -> int:
+        return sum(1 for thread in self.threads if not thread.resolved)
+
+    def select_thread(self, thread_id: str) -> None:
+        for number in range(self.topLevelItemCount()):
+            item = self.topLevelItem(number)
+            if item.data(0, Qt.ItemDataRole.UserRole) == thread_id:
+                self.setCurrentItem(item)
+
+    def _activate(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        thread_id = item.data(0, Qt.ItemDataRole.UserRole)
+        thread = next((t for t in self.threads if t.id == thread_id), None)
+        if thread is not None and not thread.outdated:
+            self.thread_activated.emit(thread.path, thread.side, thread.line)
+
+
 class Inspector(QTabWidget):
-    TAB_FINDINGS, TAB_SERVICES, TAB_PROVENANCE, TAB_APPROVALS = range(4)
+    TAB_FINDINGS, TAB_SERVICES, TAB_PROVENANCE, TAB_APPROVALS, TAB_THREADS = range(5)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -196,15 +237,18 @@ class Inspector(QTabWidget):
         self.services = ServicesPanel(self)
         self.provenance = ProvenancePanel(self)
         self.approvals = ApprovalsPanel(self)
+        self.threads = ThreadsPanel(self)
         # Short text-only labels that shrink (elided) rather than scroll: all four stay in sight in a
         # narrow pane; the tooltips carry the full names.
         self.addTab(self.findings, "Findings")
         self.addTab(self.services, "Services")
         self.addTab(self.provenance, "Provenance")
         self.addTab(self.approvals, "Approvals")
+        self.addTab(self.threads, "Threads")
         for index, tip in enumerate(("Findings of the risk rules", "Affected services and blast radius",
                                      "AI assistance, authors and commits",
-                                     "Approvals and policy: requirements, signatures, approve or reject")):
+                                     "Approvals and policy: requirements, signatures, approve or reject",
+                                     "Line comments: c or r on a line comments, t / T move between threads")):
             self.setTabToolTip(index, tip)
         self.setDocumentMode(True)
         self.setUsesScrollButtons(False)
@@ -220,7 +264,15 @@ class Inspector(QTabWidget):
         self.setTabText(self.TAB_FINDINGS, f"Findings {count}")
         self.setTabText(self.TAB_APPROVALS, f"Approvals {detail.approval.have}/{detail.approval.need}")
 
+    def set_threads(self, threads: list[Any]) -> None:
+        self.threads.set_threads(threads)
+        self.setTabText(self.TAB_THREADS, f"Threads {self.threads.unresolved()}")
+
+    def show_thread(self, thread_id: str) -> None:
+        self.threads.select_thread(thread_id)
+
     def clear(self) -> None:
+        self.threads.set_threads([])
         self.findings.set_findings([], {})
         self.services.set_services([], {"nodes": [], "edges": []})
         self.services.set_callers([])

@@ -7,9 +7,10 @@ is dropped by the runner's tokens, so fast clicking never shows the wrong diff.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
@@ -20,6 +21,7 @@ from reviewer_app.errors import UserError
 from reviewer_app.ui import backend
 from reviewer_app.ui.backend import ChangeDetail, QueueRow
 from reviewer_app.ui.diffview import DiffView
+from reviewer_app.ui.evidence import EvidenceWatcher, ReviewEvidence
 from reviewer_app.ui.icons import icon
 from reviewer_app.ui.inspector import Inspector
 from reviewer_app.ui.queue_panel import QueuePanel
@@ -48,9 +50,11 @@ class MainWindow(QMainWindow):
     error_shown = Signal(str)  # every error shown to the user (tests and the screenshot wait on these)
 
     def __init__(self, db_path: Path | None, workspace_root: Path | None, settings: Settings,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, clock: Callable[[], float] | None = None) -> None:
         super().__init__(parent)
         self.db_path = db_path
+        self.clock = clock or time.monotonic  # the evidence of review's clock (tests pass their own)
+        self._evidence: dict[str, ReviewEvidence] = {}  # by change id, for this window's life
         self.workspace_root = workspace_root
         # Remembered (saved with the layout on close) so the next start opens the same repository.
         self.settings = replace(settings, workspace=str(workspace_root)) if workspace_root else settings
@@ -62,6 +66,7 @@ class MainWindow(QMainWindow):
         self.persist_layout = True  # False for headless screenshots: they must not change the user's layout
         self.approval_dialog: QDialog | None = None  # the open dialogs, for tests and for focus
         self.export_dialog: QDialog | None = None
+        self.comment_box: QDialog | None = None
         self.setWindowTitle(f"Reviewer — {workspace_root.name}" if workspace_root else "Reviewer")
         self.setWindowIcon(icon("app"))
         self.setAcceptDrops(True)
@@ -72,6 +77,7 @@ class MainWindow(QMainWindow):
         self.queue = QueuePanel(self)
         self.diff = DiffView(self)
         self.inspector = Inspector(self)
+        self.evidence_watcher = EvidenceWatcher(self.diff.canvas, self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("main")
         self.splitter.addWidget(self.queue)
@@ -127,7 +133,7 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = a("Keyboard shortcuts", "F1", self.show_shortcuts)
         self.tab_actions = [
             a(f"Inspector: {name}", f"Ctrl+{number + 1}", lambda _=False, n=number: self.inspector.setCurrentIndex(n))
-            for number, name in enumerate(("Findings", "Services", "Provenance", "Approvals"))
+            for number, name in enumerate(("Findings", "Services", "Provenance", "Approvals", "Threads"))
         ]
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
@@ -164,6 +170,9 @@ class MainWindow(QMainWindow):
         self.sync.events_imported.connect(self.refresh_queue)
         self.sync.new_high_risk.connect(self.announce_high_risk)
         self.diff.since_review_toggled.connect(self.show_changes_since_review)
+        self.diff.canvas.comment_requested.connect(self.open_comment_box)
+        self.diff.canvas.thread_activated.connect(self.inspector.show_thread)
+        self.inspector.threads.thread_activated.connect(self._show_thread_in_diff)
         self.sync.failed.connect(lambda message: self.status.showMessage(f"Sync failed: {message}", 10000))
 
     # --- loading -------------------------------------------------------------------------------
@@ -183,6 +192,9 @@ class MainWindow(QMainWindow):
             self.queue.select_first()
         self.sync.refresh_status()
         self.queue_loaded.emit()
+        db_path = self.db_path
+        self.runner.submit("thread-counts", lambda _ctx: open_thread_counts(db_path), self.queue.model.set_thread_counts,
+                           self.show_error)
 
     def load_change(self, change_id: str) -> None:
         db_path, root, me = self.db_path, self.workspace_root, self.settings.identity
@@ -196,6 +208,7 @@ class MainWindow(QMainWindow):
     def _show_detail(self, detail: ChangeDetail) -> None:
         if detail.change_id != self.queue.current_change_id() and self.queue.current_change_id() is not None:
             return  # the user moved on while this was loading
+        self.evidence_watcher.start(None)  # what the next change shows is measured for that change only
         try:
             self.diff.set_change(detail.change, detail.findings, detail.generated_paths)
         except UserError as exc:  # a malformed finding in a stored analysis: say so, keep the window usable
@@ -210,6 +223,11 @@ class MainWindow(QMainWindow):
         finally:
             self._restoring_viewed = False
         self.inspector.show_detail(detail)
+        tracker = self._evidence.get(detail.change_id)
+        if tracker is None:
+            tracker = self._evidence[detail.change_id] = ReviewEvidence(detail.change, detail.change_id, self.clock)
+        self.evidence_watcher.start(tracker)
+        self.load_threads(detail.change_id)
         self.status.showMessage(f"{detail.analysis.get('title', '')} — {len(detail.change.files)} files", 5000)
         self.change_loaded.emit(detail.change_id)
 
@@ -293,11 +311,78 @@ class MainWindow(QMainWindow):
             self.status.showMessage("Select a change first", 5000)
             return
         dialog = ApprovalDialog(self.detail, decision, self.settings, self.runner, self.db_path,
-                                self.workspace_root, self)
+                                self.workspace_root, self, evidence=self._evidence.get(self.detail.change_id))
         dialog.decided.connect(self._on_decided)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.approval_dialog = dialog
+
+    # --- line comments (c / r on a line; t / T between threads) ------------------------------------
+    def load_threads(self, change_id: str) -> None:
+        db_path = self.db_path
+
+        def shown(threads: list[Any]) -> None:
+            if self.detail is None or self.detail.change_id != change_id:
+                return
+            self.diff.canvas.set_threads((t.path, t.side, t.line, t.id) for t in threads if not t.outdated)
+            self.inspector.set_threads(threads)
+
+        self.runner.submit("threads", lambda _ctx: comment_threads(db_path, change_id), shown, self.show_error)
+
+    def open_comment_box(self, path: str, side: str, line: int, message: str | None = None) -> bool:
+        """Ask for the comment in a window-modal box (unless given), then sign it in a worker."""
+        from PySide6.QtWidgets import QInputDialog
+
+        if self.detail is None:
+            return False
+        if message is None:  # non-blocking, like the error box: workers and the event loop keep running
+            box = QInputDialog(self)
+            box.setWindowTitle("Comment")
+            box.setLabelText(f"{path}, line {line} ({side} side) — signed with your key:")
+            box.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.textValueSelected.connect(lambda text: self.open_comment_box(path, side, line, text))
+            box.open()
+            self.comment_box = box
+            return True
+        if not message.strip():
+            return False
+        from reviewer_app.ui.approvals import KeyChoice, key_needs_passphrase
+
+        choice = KeyChoice(key_path=self.settings.key_path, use_agent=self.settings.use_agent)
+        passphrase = None
+        try:
+            if not choice.use_agent and choice.key_path and key_needs_passphrase(Path(choice.key_path).expanduser()):
+                from reviewer_app.ui.dialogs import PassphraseDialog
+
+                dialog = PassphraseDialog(f"The key {choice.key_path} is protected by a passphrase.", self)
+                passphrase = dialog.passphrase() if dialog.exec() else None
+                if passphrase is None:
+                    return False
+        except UserError as exc:
+            self.show_error(exc.message)
+            return False
+        args = dict(db_path=self.db_path, change_id=self.detail.change_id, path=path, side=side, line=line,
+                    message=message.strip(), choice=choice, principal=self.settings.identity, passphrase=passphrase,
+                    analysis=self.detail.analysis, workspace_root=self.workspace_root)
+        change_id = self.detail.change_id
+
+        def signed(_thread_id: str) -> None:
+            self.status.showMessage(f"Comment signed on {path}:{line}", 5000)
+            self.load_threads(change_id)
+            self.refresh_queue(select=change_id)
+
+        self.runner.submit("comment", lambda _ctx: sign_line_comment(**args), signed, self.show_error, supersede=False)
+        return True
+
+    def _show_thread_in_diff(self, path: str, side: str, line: int) -> None:
+        if self.diff.canvas.rows is not None:
+            from reviewer_app.ui.diffview.threads import anchor_row
+
+            row = anchor_row(self.diff.canvas.change.files if self.diff.canvas.change else [], self.diff.canvas.rows,
+                             path, side, line)
+            if row is not None:
+                self.diff.canvas.go_to_row(row, "center")
 
     def _on_decided(self, change_id: str) -> None:
         """Refresh the queue row and the policy state at once, then offer the events to the remote."""
@@ -466,3 +551,45 @@ class MainWindow(QMainWindow):
         self.sync.stop()
         self.runner.shutdown()  # cancel flags first, then wait: no worker outlives the window
         super().closeEvent(event)
+
+
+def open_thread_counts(db_path: Path | None) -> dict[str, int]:
+    from reviewer_app.core import comments, store
+
+    db = store.open_db(db_path)
+    try:
+        return comments.unresolved_counts(db)
+    finally:
+        db.close()
+
+
+def comment_threads(db_path: Path | None, change_id: str) -> list[Any]:
+    """The change's threads (earlier revisions' re-anchored), read in a worker."""
+    from reviewer_app.core import comments, store
+
+    db = store.open_db(db_path)
+    try:
+        return comments.threads(db, change_id)
+    finally:
+        db.close()
+
+
+def sign_line_comment(db_path: Path | None, change_id: str, path: str, side: str, line: int, message: str,
+                      choice: Any, principal: str, passphrase: str | None, analysis: dict[str, Any],
+                      workspace_root: Path | None) -> str:
+    """Sign a thread's first comment with the key of the settings (the rules of `reviewer-app comment`)."""
+    from reviewer_app.core import comments, decisions, store
+    from reviewer_app.ui.approvals import config_workspace, make_signer
+
+    if not principal:
+        raise UserError("settings: identity: set your email before signing (Settings…)")
+    db = store.open_db(db_path)
+    try:
+        fields = comments.comment_fields(comments.load_change(db, change_id), change_id, path, side, line, None,
+                                         decisions.checked_comment(message, "comment"))
+        prompt = (lambda _text: passphrase) if passphrase is not None else None
+        signer = make_signer(choice, decisions.principal_from(principal), prompt)
+        decisions.check_trusted(signer, signer.principal, config_workspace(workspace_root, analysis))
+        return comments.sign_comment(db, signer, change_id, fields).id
+    finally:
+        db.close()

@@ -62,8 +62,18 @@ class QueueModel(QAbstractTableModel):
         self._search: dict[int, str] = {}
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
+        self._open_threads: dict[str, int] = {}  # change id -> unresolved comment threads
 
     # --- data in --------------------------------------------------------------------------------
+    def set_thread_counts(self, counts: dict[str, int]) -> None:
+        """Unresolved comment threads per change, shown beside the status ("2 open threads")."""
+        self._open_threads = dict(counts)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, COL_STATUS), self.index(len(self._rows) - 1, COL_STATUS))
+
+    def open_threads(self, change_id: str) -> int:
+        return self._open_threads.get(change_id, 0)
+
     def set_rows(self, rows: list[QueueRow]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
@@ -197,8 +207,9 @@ class QueueModel(QAbstractTableModel):
         if column == COL_AGE:
             return format_age(row.submitted_at)[0]
         if column == COL_STATUS:
-            badge = row.badge()
-            return f"{row.status} · {badge}" if badge else row.status
+            threads = self._open_threads.get(row.change_id, 0)
+            badges = [b for b in (row.badge(), f"{threads} open thread{'s' if threads != 1 else ''}" if threads else "") if b]
+            return " · ".join([row.status, *badges])
         return ""
 
     def _tooltip(self, row: QueueRow, column: int) -> str:

@@ -35,6 +35,8 @@ from reviewer_app.ui.diffview.rows import NO_LINE, Row, RowIndex, RowKind, file_
 from reviewer_app.ui.diffview.search import DiffSearch, Position, SearchResult
 from reviewer_app.ui.diffview.scene import Scene, SceneDrawer, collapsed_text, row_findings, text_area
 from reviewer_app.ui.diffview.style import diff_colors, monospace_font
+from reviewer_app.ui.diffview import threads as thread_rows
+from reviewer_app.ui.diffview.threads import LineKey
 from reviewer_app.ui.diffview.worddiff import WordDiffs
 
 REBUILD_SLICE_S = 0.012  # one slice of a sliced rebuild (room left for a full garbage collection)
@@ -81,6 +83,9 @@ class DiffCanvas(QAbstractScrollArea):
     mode_changed = Signal(bool, bool)  # side_by_side, ignore_whitespace
     layout_ready = Signal()  # a (possibly sliced) rebuild of the row index is on screen
     help_requested = Signal()
+    rows_painted = Signal(int, int)  # first, last (exclusive): what was on screen (ui/evidence.py)
+    comment_requested = Signal(str, str, int)  # path, side, line of the current row (c or r)
+    thread_activated = Signal(str)  # a thread the reviewer moved to (t / T)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -134,6 +139,7 @@ class DiffCanvas(QAbstractScrollArea):
         self._longest = 0
         self._search: DiffSearch | None = None
         self._search_at: Position | None = None  # the match the last search landed on
+        self._threads: dict[LineKey, str] = {}  # comment threads by their anchor: thread id
 
     def _update_style(self) -> None:
         font = QFont(self.font())
@@ -606,6 +612,8 @@ class DiffCanvas(QAbstractScrollArea):
             if row_number == self._current_row:
                 self._drawer.paint_current(painter, scene, y)
         self._note_width(widest)
+        self._paint_thread_marks(painter, rows, first, last, top, height)
+        self.rows_painted.emit(first, last)
         if self._highlighter is not None:
             self._highlighter.end_paint()
             self._lex_timer.start()  # lex the rest, then the neighbours, in slices after this paint
@@ -797,7 +805,51 @@ class DiffCanvas(QAbstractScrollArea):
             "s": lambda: self.set_side_by_side(not self._side_by_side),
             "w": lambda: self.set_ignore_whitespace(not self._ignore_whitespace),
             "?": self.help_requested.emit,
+            "c": self.request_comment,  # GitLab's and Gerrit's comment keys
+            "r": self.request_comment,
+            "t": lambda: self.step_thread(True),  # n/p stay with findings
+            "T": lambda: self.step_thread(False),
         }
+
+    # --- comment threads -------------------------------------------------------------------------
+
+    def set_threads(self, anchors: Iterable[tuple[str, str, int, str]]) -> None:
+        """Threads to mark in the gutter: (path, side, line, thread id) each."""
+        self._threads = {(path, side, line): thread for path, side, line, thread in anchors}
+        self.viewport().update()
+
+    def changed_lines(self, first: int, last: int) -> list[LineKey]:
+        """The added and removed lines rows first..last-1 show."""
+        return thread_rows.changed_keys(self._files, self._rows, first, last) if self._rows is not None else []
+
+    def current_anchor(self) -> LineKey | None:
+        if self._rows is None or not len(self._rows):
+            return None
+        return thread_rows.current_key(self._files, self._rows.row(self._current_row))
+
+    def request_comment(self) -> None:
+        anchor = self.current_anchor()
+        if anchor is not None:
+            self.comment_requested.emit(*anchor)
+
+    def step_thread(self, forward: bool) -> None:
+        if self._rows is None:
+            return
+        placed = {thread_rows.anchor_row(self._files, self._rows, *key): thread for key, thread in self._threads.items()}
+        placed.pop(None, None)
+        target = thread_rows.step(list(placed), self._current_row, forward)
+        if target is not None:
+            self.go_to_row(target, "center")
+            self.thread_activated.emit(placed[target])
+
+    def _paint_thread_marks(self, painter: QPainter, rows: RowIndex, first: int, last: int, top: int,
+                            height: int) -> None:
+        """A bar at the gutter's left edge on each line that holds a comment thread."""
+        if not self._threads:
+            return
+        for number in range(first, last):
+            if any(key in self._threads for key, _kind in thread_rows.row_keys(self._files, rows.row(number))):
+                painter.fillRect(0, (number - top) * height, 4, height, self._drawer.colors.muted)
 
     def toggle_collapsed_current(self) -> None:
         if 0 <= self._current_file < len(self._files) and self._files[self._current_file].hunks:

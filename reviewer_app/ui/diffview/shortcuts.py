@@ -22,6 +22,8 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("x", "Collapse or expand the current file"),
     ("s", "Side by side / unified"),
     ("w", "Ignore whitespace changes (on/off)"),
+    ("c / r", "Comment on the current line (signed, like an approval)"),
+    ("t / T", "Next / previous comment thread"),
     ("?", "This list of shortcuts"),
     ("Ctrl+F", "Find in the diff, across files (Enter or F3: next, Shift+Enter or Shift+F3: previous, Esc: close)"),
     ("↑ ↓ PgUp PgDn Home End", "Move the current line"),
