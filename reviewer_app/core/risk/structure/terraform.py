@@ -76,6 +76,7 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         _ingress(sides, before, block, emit)
     _moved_blocks_removed(sides, old, new, emit, context)
     _defaults_adopted(sides, old, new, emit, table.get("adopting", []))
+    _default_resources_adopted(sides, old, new, emit)
     try:
         _policies(sides, old, new, emit)
     except UnreadablePolicy as exc:
@@ -247,6 +248,29 @@ def _moved_blocks_removed(sides: FileSides, old: Module, new: Module, emit: Emit
         emit.emit("TF-MOVED-BLOCK-REMOVED", "old", line,
                   f"the `moved` block from {source} to {target} is deleted: a state that still has {source} (users "
                   f"upgrading from a version before the move) gets a destroy of {source} and a create of {target}.")
+
+
+DEFAULT_RESOURCES = ("aws_default_route_table", "aws_default_security_group", "aws_default_network_acl",
+                     "aws_default_vpc", "aws_default_subnet", "aws_default_vpc_dhcp_options")
+
+
+def _default_resources_adopted(sides: FileSides, old: Module, new: Module, emit: Emitter) -> None:
+    """An ``aws_default_*`` resource added unconditionally to an existing module: every user adopts it.
+
+    Adopting a default resource replaces its routes or rules with those the block declares (none
+    unless listed). Gated by ``count``/``for_each`` it is opt-in, and the variable's default says
+    whether users get it (judged by _defaults_adopted).
+    """
+    if not sides.old.exists:
+        return  # a new module: nobody's infrastructure changes under it
+    for address, block in new.blocks.items():
+        if block.kind != "resource" or block.type not in DEFAULT_RESOURCES or address in old.blocks or address in old.known:
+            continue
+        if "count" in block.body or "for_each" in block.body:
+            continue
+        emit.emit("TF-DEFAULT-ADOPTED", "new", _header_line(sides.new, block),
+                  f"{address} adopts the VPC's default {block.type.removeprefix('aws_default_').replace('_', ' ')} for every "
+                  "user of the module on the next apply: whatever it holds that the block does not declare (routes, rules) is removed.")
 
 
 def _defaults_adopted(sides: FileSides, old: Module, new: Module, emit: Emitter, adopting: list[str]) -> None:

@@ -377,3 +377,31 @@ def test_a_new_statement_on_every_resource_stays_medium(git_repo: GitRepo) -> No
     after = POLICY_TF.replace("  }\n}\n", '  }\n  statement {\n    actions   = ["ec2:CreateTags"]\n    resources = ["*"]\n  }\n}\n')
     found = by_rule(risk_findings(range_analysis(git_repo, {"policies.tf": POLICY_TF}, {"policies.tf": after})), "IAM-RESOURCE-WILDCARD")
     assert [f["severity"] for f in found] == ["medium"]
+
+
+VPC_TF = '''resource "aws_vpc" "this" {
+  cidr_block = var.cidr
+}
+'''
+
+
+def test_a_default_route_table_adopted_unconditionally(git_repo: GitRepo) -> None:
+    after = VPC_TF + '''
+resource "aws_default_route_table" "default" {
+  default_route_table_id = aws_vpc.this.default_route_table_id
+}
+'''
+    found = by_rule(risk_findings(range_analysis(git_repo, {"main.tf": VPC_TF}, {"main.tf": after})), "TF-DEFAULT-ADOPTED")
+    assert [(f["line"], f["severity"]) for f in found] == [(5, "high")]
+
+
+def test_a_default_route_table_behind_count_or_in_a_new_module_is_not_adopted_for_everyone(git_repo: GitRepo) -> None:
+    gated = VPC_TF + '''
+resource "aws_default_route_table" "default" {
+  count                  = var.manage_default_route_table ? 1 : 0
+  default_route_table_id = aws_vpc.this.default_route_table_id
+}
+'''
+    ungated = VPC_TF + 'resource "aws_default_route_table" "default" {\n  default_route_table_id = aws_vpc.this.default_route_table_id\n}\n'
+    found = risk_findings(range_analysis(git_repo, {"main.tf": VPC_TF}, {"main.tf": gated, "new/main.tf": ungated}))
+    assert by_rule(found, "TF-DEFAULT-ADOPTED") == []
