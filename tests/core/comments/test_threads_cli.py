@@ -143,3 +143,10 @@ def test_export_review_writes_github_and_gitlab_bodies(team: Team, tmp_path: Pat
     assert all(d["position"]["base_sha"] == base and d["position"]["head_sha"] == head
                for d in json.loads(output.read_text()))
     del on_added, on_removed
+
+    # A standing signed rejection turns the review into a request for changes.
+    code, _, err = cli(capsys, alice, "reject", change, "--comment", "see the threads", *signing(alice))
+    assert code == 0, err
+    code, out, err = cli(capsys, alice, "export-review", change, "--format", "github")
+    review = json.loads(out)
+    assert review["event"] == "REQUEST_CHANGES" and "alice@example.com" in review["body"] and len(review["comments"]) == 2
