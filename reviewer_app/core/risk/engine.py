@@ -231,7 +231,8 @@ def evaluate_rule(rule: Rule, view: FileView, context: FileContext | None = None
     if context is None:
         context = FileContext(view, ChangeAddedLines(None))
     hits = rule_hits(rule, view, context)
-    status_fired = (rule.any_change and changes_something(view.diff)) or view.diff.status.value in rule.file_status
+    status_fired = (rule.any_change and changes_something(view.diff)) or (
+        view.diff.status.value in rule.file_status and deleted_holds(rule, view))
     if not hits and not status_fired:
         return []
     if rule.file_lacks is not None and rule.file_lacks.search(view.new_text):
@@ -257,6 +258,15 @@ def evaluate_rule(rule: Rule, view: FileView, context: FileContext | None = None
     if whole_file:
         results.append(file_finding(rule, view, hits, context))
     return results
+
+
+def deleted_holds(rule: Rule, view: FileView) -> bool:
+    """A file deleted whole fires a ``deleted_holds`` rule only when its lines show what the rule
+    is about (a test file that held tests, not a helper or generated client beside them). A
+    deletion whose lines the diff does not show (binary, no hunks) fires: fail closed."""
+    if rule.deleted_holds is None or view.diff.status is not FileStatus.DELETED or not view.removed.lines:
+        return True
+    return rule.deleted_holds.search(view.removed.text) is not None
 
 
 def changes_something(diff: FileDiff) -> bool:

@@ -29,6 +29,7 @@ RULE_FIELDS = frozenset({
     "ignore_moved", "ignore_lines", "max_pure_removal", "guarded_code_kept", "file_status", "any_change", "file_lacks", "entropy_group", "min_entropy",
     "min_entropy_hex", "escalate", "message", "reference", "examples", "structured",
     "in_comments", "role_floor", "for_roles", "commented_out", "preexisting_severity", "subject_group",
+    "deleted_holds",
 })
 # File roles (roles.py) a rule may be meant for: its findings there keep their full severity.
 ROLE_NAMES = ("documentation", "example", "test", "vendored", "generated", "deleted")
@@ -169,6 +170,8 @@ class Rule:
     # An added hit whose paired removed line already matched (same subject_group value) is lowered.
     preexisting_severity: str = ""
     subject_group: str = ""
+    # file_status "deleted" fires only when the deleted file's lines show this (a test file held tests).
+    deleted_holds: LazyPattern | None = None
     origin: str = "built-in"  # "built-in" or the team file that defined or changed it
 
     @property
@@ -199,6 +202,7 @@ class Rule:
             "in_comments": self.in_comments, "role_floor": "" if self.role_floor == "low" else self.role_floor,
             "for_roles": list(self.for_roles), "commented_out": self.commented_out,
             "preexisting_severity": self.preexisting_severity, "subject_group": self.subject_group,
+            "deleted_holds": _source(self.deleted_holds),
         }
 
 
@@ -283,6 +287,7 @@ class RuleParser:
             preexisting_severity=(self.choice("preexisting_severity", SEVERITIES)
                                   if "preexisting_severity" in self.table else ""),
             subject_group=self.string("subject_group"),
+            deleted_holds=self.regex("deleted_holds"),
             origin="built-in",
         )
         self.check_consistency(rule)
@@ -296,6 +301,8 @@ class RuleParser:
             raise self.fail("subject_group", "only means something with 'preexisting_severity'")
         if rule.preexisting_severity and rule.added is None:
             raise self.fail("preexisting_severity", "needs an 'added' pattern")
+        if rule.deleted_holds is not None and "deleted" not in rule.file_status:
+            raise self.fail("deleted_holds", "only means something with file_status = [\"deleted\"]")
         if rule.net_removed and rule.removed is None:
             raise self.fail("net_removed", "needs a 'removed' pattern to count")
         if rule.max_pure_removal and rule.removed is None:

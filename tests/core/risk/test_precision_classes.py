@@ -193,3 +193,29 @@ def test_a_minified_bundle_is_generated_hand_written_code_is_not() -> None:
     assert role_of(file_from("ui/app/main.js", "+try { f() } catch (e) {}")) is None
     [kept] = line_rule("ERR-HANDLING-REMOVED", "ui/app/main.js", "+try { f() } catch (e) {}")
     assert kept.severity == "high"
+
+
+def test_a_helper_deleted_from_a_test_folder_is_no_test_deleted_a_test_file_is() -> None:
+    helper = file_from("test/api_client/get_receivers_parameters.go",
+                       "-package general\n-type GetReceiversParams struct {\n-\tTimeout time.Duration\n-}", status="deleted")
+    assert [f for f in evaluate(change_of(helper), RULES) if f.rule == "TEST-DISABLED-OR-DELETED"] == []
+    tests = file_from("test/acceptance/send_test.go",
+                      "-package test\n-func TestSend(t *testing.T) {\n-\tat.Run()\n-}", status="deleted")
+    [found] = [f for f in evaluate(change_of(tests), RULES) if f.rule == "TEST-DISABLED-OR-DELETED"]
+    assert found.severity == "high"
+    chart_test = file_from("charts/x/templates/tests/test-pod.yaml",
+                           '-metadata:\n-  annotations:\n-    "helm.sh/hook": test-success', status="deleted")
+    assert [f.rule for f in evaluate(change_of(chart_test), RULES) if f.rule == "TEST-DISABLED-OR-DELETED"] == [
+        "TEST-DISABLED-OR-DELETED"]
+
+
+def test_deleted_holds_without_a_deleted_status_is_refused() -> None:
+    import pytest
+
+    from reviewer_app.core.risk.loader import parse_rules
+    from reviewer_app.errors import UserError
+
+    table = {"id": "TEAM-X", "title": "t", "severity": "low", "scope": "file", "message": "m", "reference": "r",
+             "added": "x", "deleted_holds": "def test_"}
+    with pytest.raises(UserError, match="team.toml: rule TEAM-X: field 'deleted_holds'"):
+        parse_rules("team.toml", [table])
