@@ -106,7 +106,13 @@ def _get(table: dict[str, Any], key: str) -> Any:
 def from_policy_document_block(block: dict[str, Any]) -> list[Statement]:
     """Statements of a ``data "aws_iam_policy_document"`` block (HCL statement blocks)."""
     statements = []
-    for item in block.get("statement") or []:
+    items = list(block.get("statement") or [])
+    # dynamic "statement" { for_each = …  content { … } }: each content block is a statement.
+    for dynamic in block.get("dynamic") or []:
+        for label, generator in (dynamic.items() if isinstance(dynamic, dict) else ()):
+            if str(label).strip('"') == "statement" and isinstance(generator, dict):
+                items.extend(c for c in generator.get("content") or [] if isinstance(c, dict))
+    for item in items:
         if not isinstance(item, dict):
             continue
         principals = []
@@ -129,7 +135,10 @@ def from_policy_document_block(block: dict[str, Any]) -> list[Statement]:
 
 def is_trust_policy(statements: Iterable[Statement]) -> bool:
     allows = [s for s in statements if s.effect == "allow"]
-    return bool(allows) and all(s.actions and all(a.lower() in ASSUME_ACTIONS for a in s.actions) for s in allows)
+    # Actions from a variable (``actions = var.trusted_role_actions``) are unknown here: they
+    # neither make nor unmake a trust policy, which a statement with a known assume action decides.
+    known = [a.lower() for s in allows for a in s.actions if "${" not in a]
+    return bool(allows) and bool(known) and all(a in ASSUME_ACTIONS for a in known) and all(s.actions for s in allows)
 
 
 def judge(statement: Statement, trust: bool) -> list[Verdict]:

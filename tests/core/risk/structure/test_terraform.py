@@ -405,3 +405,41 @@ resource "aws_default_route_table" "default" {
     ungated = VPC_TF + 'resource "aws_default_route_table" "default" {\n  default_route_table_id = aws_vpc.this.default_route_table_id\n}\n'
     found = risk_findings(range_analysis(git_repo, {"main.tf": VPC_TF}, {"main.tf": gated, "new/main.tf": ungated}))
     assert by_rule(found, "TF-DEFAULT-ADOPTED") == []
+
+
+TRUST_TF = '''data "aws_iam_policy_document" "assume_role" {
+  statement {
+    effect  = "Allow"
+    actions = var.trusted_role_actions
+
+    principals {
+      type        = "AWS"
+      identifiers = var.trusted_role_arns
+    }
+  }
+}
+'''
+
+
+def test_a_dynamic_trust_statement_opened_to_any_principal(git_repo: GitRepo) -> None:
+    after = TRUST_TF.replace("data \"aws_iam_policy_document\" \"assume_role\" {\n", '''data "aws_iam_policy_document" "assume_role" {
+  dynamic "statement" {
+    for_each = var.allow_self_assume_role ? [1] : []
+    content {
+      actions = ["sts:AssumeRole"]
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+    }
+  }
+''')
+    found = risk_findings(range_analysis(git_repo, {"main.tf": TRUST_TF}, {"main.tf": after}))
+    assert [(f["rule"], f["line"], f["severity"]) for f in found if f["rule"].startswith("IAM-")] == [("IAM-TRUST-ANY-PRINCIPAL", 8, "critical")]
+
+
+def test_a_trust_policy_with_actions_from_a_variable_is_not_an_identity_policy(git_repo: GitRepo) -> None:
+    after = TRUST_TF.replace("  statement {\n", '  statement {\n    sid = "Trusted"\n', 1) + TRUST_TF.replace('"assume_role"', '"other"').replace(
+        "actions = var.trusted_role_actions", 'actions = ["sts:AssumeRole"]')
+    found = risk_findings(range_analysis(git_repo, {"main.tf": TRUST_TF}, {"main.tf": after}))
+    assert [f for f in found if f["rule"].startswith("IAM-")] == []
