@@ -58,6 +58,7 @@ SENSITIVE_RESOURCES = {
 # StatefulSet spec fields the API server accepts in an update; every other one is immutable.
 STATEFULSET_MUTABLE = frozenset({"replicas", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
                                  "minReadySeconds", "ordinals", "revisionHistoryLimit"})
+WORKLOAD_ADDED = re.compile(r"^\s*kind\s*:\s*[\"']?(Deployment|StatefulSet|DaemonSet|Pod|ReplicaSet|Job|CronJob)\b", re.MULTILINE)
 SCALE_FLAG = re.compile(r"--replicas[= ]0\b")
 
 
@@ -200,6 +201,8 @@ class Judge:
 
     def run(self) -> None:
         kind = self.after.get("kind")
+        if kind == "NetworkPolicy" and self.before is None:
+            self.network_policy_added()
         if kind in ("Role", "ClusterRole"):
             self.rbac_rules()
         if kind in ("RoleBinding", "ClusterRoleBinding"):
@@ -209,6 +212,28 @@ class Judge:
         if self.before is not None:
             self.probes_and_init_containers()
             self.immutable_fields()
+
+    # -- network policies ---------------------------------------------------------------------------
+    def network_policy_added(self) -> None:
+        """A new ingress policy over pods that already run: every client it does not list is cut off.
+
+        Pods selected by a policy no longer accept any ingress the policy does not allow. When the
+        change adds no workload, the pods it selects are existing ones, whose current clients
+        (dashboards, scrapers, other services) lose access at the next apply.
+        """
+        spec = _get(self.after, "spec")
+        if not isinstance(spec, Map):
+            return
+        types = [str(t) for t in spec.get("policyTypes") or []] if isinstance(spec.get("policyTypes"), list) else []
+        if "Ingress" not in types and "ingress" not in spec:
+            return
+        if not _get(spec, "podSelector", "matchLabels") and not _get(spec, "podSelector", "matchExpressions"):
+            return  # an empty selector is a namespace-wide default policy: a deliberate, visible choice
+        if WORKLOAD_ADDED.search(self.context.added_text):
+            return  # it comes with the workload it protects
+        self.emit("K8S-NETWORK-POLICY-ADDED", "new", self.new_line(self.after, "kind"),
+                  "a new ingress NetworkPolicy selects pods that already run: every client it does not allow "
+                  "(dashboards, scrapers, other services) loses access to them at the next apply.")
 
     # -- RBAC ---------------------------------------------------------------------------------------
     def rbac_rules(self) -> None:

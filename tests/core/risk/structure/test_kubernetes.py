@@ -295,3 +295,37 @@ def test_probes_removed_from_a_statefulset_are_high(git_repo: GitRepo) -> None:
 ''', "")
     found = risk_findings(range_analysis(git_repo, {"k8s/db.yaml": STATEFULSET}, {"k8s/db.yaml": after}))
     assert [(f["line"], f["severity"]) for f in by_rule(found, "K8S-PROBE-REMOVED")] == [(28, "high")]
+
+
+NETWORK_POLICY = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: api
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      app: api
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          app: web
+"""
+
+
+def test_an_ingress_policy_added_over_running_pods_is_high(git_repo: GitRepo) -> None:
+    found = risk_findings(range_analysis(git_repo, {"k8s/README.md": "shop\n"}, {"k8s/api-networkPolicy.yaml": NETWORK_POLICY}))
+    assert [(f["rule"], f["line"], f["severity"]) for f in found if f["rule"].startswith("K8S-")] == [("K8S-NETWORK-POLICY-ADDED", 2, "high")]
+
+
+def test_a_policy_added_with_its_workload_or_namespace_wide_is_silent(git_repo: GitRepo) -> None:
+    deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 2\n"
+    default_deny = NETWORK_POLICY.replace("  podSelector:\n    matchLabels:\n      app: api\n", "  podSelector: {}\n", 1)
+    found = risk_findings(range_analysis(git_repo, {"k8s/README.md": "shop\n"}, {
+        "k8s/api-networkPolicy.yaml": NETWORK_POLICY, "k8s/api-deployment.yaml": deployment}))
+    assert by_rule(found, "K8S-NETWORK-POLICY-ADDED") == []
+    found = risk_findings(range_analysis(git_repo, {"k8s/README.md": "shop 2\n"}, {"k8s/default-deny.yaml": default_deny}))
+    assert by_rule(found, "K8S-NETWORK-POLICY-ADDED") == []
