@@ -210,8 +210,34 @@ class Judge:
         self.privileges()
         self.scale()
         if self.before is not None:
+            self.datastore_upgrade()
             self.probes_and_init_containers()
             self.immutable_fields()
+
+    # -- data stores ----------------------------------------------------------------------------------
+    def datastore_upgrade(self) -> None:
+        """A database image jumps a major version on the volume its data already sits on.
+
+        Most data stores (MySQL, PostgreSQL, MongoDB, Elasticsearch …) support a major upgrade only
+        through a dump and restore or step by step; started on the old data directory the new
+        version refuses it or converts it one way.
+        """
+        assert self.before is not None
+        spec, old_spec = _pod_spec(self.after), _pod_spec(self.before)
+        if spec is None or old_spec is None or not _persistent(self.after, spec):
+            return
+        old_containers = _containers(old_spec)
+        for name, container in _containers(spec).items():
+            previous = old_containers.get(name)
+            if previous is None:
+                continue
+            new_image, old_image = _image(container.get("image")), _image(previous.get("image"))
+            if new_image is None or old_image is None or new_image[0] != old_image[0] or new_image[0] not in DATASTORES:
+                continue
+            if new_image[1] is not None and old_image[1] is not None and new_image[1] != old_image[1]:
+                self.emit("K8S-DATASTORE-MAJOR-UPGRADE", "new", self.new_line(container, "image"),
+                          f"container {name} moves {new_image[0]} from major version {old_image[1]} to {new_image[1]} on its "
+                          "existing volume: the new version may refuse or irreversibly convert the old data directory.")
 
     # -- network policies ---------------------------------------------------------------------------
     def network_policy_added(self) -> None:
@@ -426,6 +452,30 @@ class Judge:
                       f"spec.{field} cannot be changed on an existing {kind}: `kubectl apply` and `helm upgrade` fail "
                       "until the object is deleted and recreated"
                       + (" (the volume claims keep the old template)." if field == "volumeClaimTemplates" else "."))
+
+
+DATASTORES = frozenset({"mysql", "mariadb", "postgres", "postgresql", "mongo", "mongodb", "elasticsearch", "cassandra",
+                        "redis", "couchdb", "cockroach", "cockroachdb", "etcd", "zookeeper", "rabbitmq", "kafka",
+                        "opensearch", "influxdb", "neo4j", "clickhouse-server", "memcached"})
+
+
+def _image(value: Any) -> tuple[str, int | None] | None:
+    """(repository basename, major version) of an image reference; None when it is not a plain string."""
+    if not isinstance(value, str) or "{{" in value or "TEMPLATED" in value:
+        return None
+    reference = value.split("@", 1)[0]
+    name, _, tag = reference.rpartition(":") if ":" in reference.rsplit("/", 1)[-1] else (reference, "", "")
+    major = re.match(r"v?(\d+)", tag)
+    return name.rsplit("/", 1)[-1].lower(), int(major.group(1)) if major else None
+
+
+def _persistent(obj: Map, spec: Map) -> bool:
+    if obj.get("kind") == "StatefulSet" and _get(obj, "spec", "volumeClaimTemplates"):
+        return True
+    return any(isinstance(v, Map) and any(k in v for k in PERSISTENT_VOLUMES) for v in _list(spec.get("volumes")))
+
+
+PERSISTENT_VOLUMES = ("persistentVolumeClaim", "gcePersistentDisk", "awsElasticBlockStore", "azureDisk", "cinder", "rbd", "iscsi")
 
 
 def _list(value: Any) -> list[Any]:

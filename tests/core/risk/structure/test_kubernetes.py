@@ -329,3 +329,34 @@ def test_a_policy_added_with_its_workload_or_namespace_wide_is_silent(git_repo: 
     assert by_rule(found, "K8S-NETWORK-POLICY-ADDED") == []
     found = risk_findings(range_analysis(git_repo, {"k8s/README.md": "shop 2\n"}, {"k8s/default-deny.yaml": default_deny}))
     assert by_rule(found, "K8S-NETWORK-POLICY-ADDED") == []
+
+
+MYSQL = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: db
+spec:
+  template:
+    spec:
+      containers:
+      - name: mysql
+        image: mysql:5.6
+      volumes:
+      - name: data
+        persistentVolumeClaim:
+          claimName: db-data
+"""
+
+
+def test_a_database_jumping_a_major_version_on_its_volume(git_repo: GitRepo) -> None:
+    after = MYSQL.replace("mysql:5.6", "mysql:8.0")
+    found = by_rule(risk_findings(range_analysis(git_repo, {"k8s/db.yaml": MYSQL}, {"k8s/db.yaml": after})), "K8S-DATASTORE-MAJOR-UPGRADE")
+    assert [(f["line"], f["severity"]) for f in found] == [(10, "high")]
+
+
+def test_a_minor_bump_or_a_database_without_a_volume_is_silent(git_repo: GitRepo) -> None:
+    found = risk_findings(range_analysis(git_repo, {"k8s/db.yaml": MYSQL}, {"k8s/db.yaml": MYSQL.replace("mysql:5.6", "mysql:5.7")}))
+    assert by_rule(found, "K8S-DATASTORE-MAJOR-UPGRADE") == []
+    ephemeral = MYSQL.split("      volumes:")[0]
+    found = risk_findings(range_analysis(git_repo, {"k8s/cache.yaml": ephemeral}, {"k8s/cache.yaml": ephemeral.replace("mysql:5.6", "mysql:8.0")}))
+    assert by_rule(found, "K8S-DATASTORE-MAJOR-UPGRADE") == []
