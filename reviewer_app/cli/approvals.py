@@ -250,13 +250,13 @@ def _gate(args: argparse.Namespace) -> int:
     ledger_notes: list[str] = []
     fetch = None
     if args.fetch:
-        def fetch(change_ids: list[str], base: Workspace) -> None:
+        def fetch(change_ids: list[str], base: Workspace, trust: Any) -> None:
             from reviewer_app.core.sync import fetch_for_changes  # only CI runs with --fetch pay for the sync code
 
             # Only what names these change ids, plus the whole ledgers of their deciders (core/sync/narrow.py).
             # Imported with the allowed signers of the base that judges the change, never of the checked-out
             # head under review: a head that edits allowed_signers must not decide which events get in.
-            report = fetch_for_changes(db, workspace.root, args.remote, change_ids, trusted=base)
+            report = fetch_for_changes(db, workspace.root, args.remote, change_ids, trusted=base, trust=trust)
             ledger_problems.extend(report.problems)
             ledger_notes.extend(report.notes)
     report = judge_changes(db, workspace.root, spec, base=args.base, before_judging=fetch)

@@ -98,10 +98,10 @@ class GateReport:
 
 def run_gate(db: "sqlite_utils.Database", repo: Path | None, spec: str, base: str | None = None,
              stdin: BinaryIO | None = None,
-             before_judging: "Callable[[list[str], Any], None] | None" = None) -> GateReport:
+             before_judging: "Callable[[list[str], Any, TrustStore], None] | None" = None) -> GateReport:
     """Judge every change in ``spec`` (a patch path, ``-`` or ``git:BASE..HEAD``) against the base's policy.
 
-    ``before_judging(change_ids, base_workspace)`` runs once the change ids are known and checked,
+    ``before_judging(change_ids, base_workspace, trust)`` runs once the change ids are known and checked,
     before any is judged: ``gate --fetch`` fetches there what names exactly these changes.
     """
     from reviewer_app.core import risk, services
@@ -127,7 +127,7 @@ def run_gate(db: "sqlite_utils.Database", repo: Path | None, spec: str, base: st
     if before_judging is not None:
         from reviewer_app.core.changeid import change_id as change_id_of
 
-        before_judging(sorted({change_id_of(change) for change in changes}), workspace)
+        before_judging(sorted({change_id_of(change) for change in changes}), workspace, trust)
     rules = risk.load_rules(workspace)
     catalog = services.load_catalog(workspace)
     verdicts = []
