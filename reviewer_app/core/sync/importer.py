@@ -96,8 +96,7 @@ def import_refs(
     if narrow:
         vanished = []
     event_candidates, patch_candidates = _ledger_history(repo, remote, changed, report)
-    known = {row[0] for row in db.execute(
-        "SELECT id FROM events WHERE origin = 'local'" if rebuild else "SELECT id FROM events")}
+    known = _stored_ids(db, [c.content_id for c in event_candidates], local_only=rebuild)
     new_events = [c for c in event_candidates if c.content_id not in known]
     touched = _import_events(db, repo, new_events, trust, report, replace_synced=rebuild, known=known)
     if full and not rebuild:
@@ -365,7 +364,14 @@ def _import_patches(
     from reviewer_app.core.analysis import submit_change
     from reviewer_app.core.changeid import change_id
     from reviewer_app.core.diffparse import parse_patch
-    known = {row[0] for row in db.execute("SELECT change_id FROM changes").fetchall()}
+    if not candidates:
+        return
+    known: set[str] = set()
+    ids = sorted(candidates)
+    for start in range(0, len(ids), 500):  # only the candidates: never every change ever submitted
+        chunk = ids[start:start + 500]
+        known.update(row[0] for row in db.execute(
+            f"SELECT change_id FROM changes WHERE change_id IN ({','.join('?' * len(chunk))})", chunk))
     wanted = [c for c in candidates.values() if c.content_id not in known]
     blobs = gitobjects.read_blobs(repo, [c.blob for c in wanted])
     for candidate in wanted:
@@ -388,6 +394,22 @@ def _import_patches(
             report.warnings.append(f"{where}: patch set aside, analysis failed: {exc}")
             continue
         report.patches_imported += int(created)
+
+
+def _stored_ids(db: sqlite_utils.Database, ids: list[str], *, local_only: bool) -> set[str]:
+    """Which of ``ids`` the index holds (only those signed here, with ``local_only``).
+
+    Asked for the candidates only: loading every id of a million-event index into a set cost an
+    incremental sync more than the hundred new events it imported.
+    """
+    found: set[str] = set()
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), 500):  # SQLite limits the number of parameters
+        chunk = wanted[start:start + 500]
+        found.update(row[0] for row in db.execute(
+            f"SELECT id FROM events WHERE id IN ({','.join('?' * len(chunk))})"
+            + (" AND origin = 'local'" if local_only else ""), chunk))
+    return found
 
 
 def _seen_tips(db: sqlite_utils.Database, remote: str) -> dict[str, str]:
