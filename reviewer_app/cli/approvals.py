@@ -62,13 +62,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gate.set_defaults(handler=run_gate)
 
 
-def _add_decision_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("change_id", metavar="CHANGE_ID", help="a change id or a unique prefix of one")
-    parser.add_argument("--key", metavar="PATH",
-                        help="private key file; with --agent, the public key (.pub) of the agent key to use")
+def add_signing_arguments(parser: argparse.ArgumentParser,
+                          key_help: str = "private key file; with --agent, the public key (.pub) of the agent key "
+                                          "to use") -> None:
+    """--key, --agent and --as: how every signing command (decisions, comments, sealed exports) names its key."""
+    parser.add_argument("--key", metavar="PATH", help=key_help)
     parser.add_argument("--agent", action="store_true", help="sign with a key held by ssh-agent or a hardware token")
     parser.add_argument("--as", dest="identity", metavar="EMAIL",
                         help="sign as this principal (default: git config user.email of the repository)")
+
+
+def _add_decision_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("change_id", metavar="CHANGE_ID", help="a change id or a unique prefix of one")
+    add_signing_arguments(parser)
     parser.add_argument("--repo", metavar="DIR", help="the repository whose .reviewer/ configuration applies")
     parser.add_argument("--yes", action="store_true",
                         help="do not ask for confirmation (at a terminal, high and critical changes ask)")

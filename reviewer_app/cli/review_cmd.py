@@ -13,11 +13,9 @@ from reviewer_app.errors import UserError
 
 
 def _signing_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--key", metavar="PATH",
-                        help="private key file; with --agent, the public key (.pub) of the agent key to use")
-    parser.add_argument("--agent", action="store_true", help="sign with a key held by ssh-agent or a hardware token")
-    parser.add_argument("--as", dest="identity", metavar="EMAIL",
-                        help="sign as this principal (default: git config user.email of the repository)")
+    from reviewer_app.cli.approvals import add_signing_arguments
+
+    add_signing_arguments(parser)
     parser.add_argument("--repo", metavar="DIR", help="the repository whose .reviewer/ configuration applies")
 
 

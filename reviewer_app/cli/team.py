@@ -60,12 +60,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--change", metavar="ID", help="only this change (full id or unique prefix)")
     export.add_argument("--repo", metavar="DIR",
                         help="repository whose allowed_signers and policy go into bundles and verdicts")
-    export.add_argument("--key", metavar="PATH",
-                        help="sign the export (jsonl, bundle) with this key, so that verify-export can check its "
-                             "completeness, patches and policy; with --agent, the public key of the agent key")
-    export.add_argument("--agent", action="store_true", help="sign with a key held by ssh-agent or a hardware token")
-    export.add_argument("--as", dest="identity", metavar="EMAIL",
-                        help="sign as this principal (default: git config user.email of the repository)")
+    from reviewer_app.cli.approvals import add_signing_arguments
+
+    add_signing_arguments(export, key_help="sign the export (jsonl, bundle) with this key, so that verify-export can "
+                                           "check its completeness, patches and policy; with --agent, the public key "
+                                           "of the agent key")
     export.set_defaults(handler=run_export_command)
 
     verify = subparsers.add_parser(
@@ -187,15 +186,12 @@ def run_export_command(args: argparse.Namespace) -> int:
 
 
 def _export_seal(args: argparse.Namespace) -> "ExportSeal | None":
-    """The exporter's signer: the same options as approve, and a key the repository's allowed_signers
-    lists for the principal now (an export signed by an untrusted key would only fail verification later)."""
-    from datetime import datetime, timezone
-
-    from reviewer_app.core import keys
-    from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
+    """The exporter's signer: the same options and rules as approve (core/decisions.check_trusted: a key the
+    repository's allowed_signers lists for the principal now; an untrusted seal would only fail verification)."""
+    from reviewer_app.cli.approvals import _identity, _signer
+    from reviewer_app.core.decisions import check_trusted
     from reviewer_app.core.export import SEALABLE
     from reviewer_app.core.export.seal import ExportSeal
-    from reviewer_app.core.gitcmd import configured_email
     from reviewer_app.core.workspace import Workspace
 
     if not (args.key or args.agent):
@@ -205,37 +201,10 @@ def _export_seal(args: argparse.Namespace) -> "ExportSeal | None":
     if args.format not in SEALABLE:
         raise UserError(f"--format {args.format}: only {' and '.join(SEALABLE)} exports can be signed (--key)")
     workspace = Workspace.discover(args.repo)
-    given = (args.identity or (configured_email(workspace.root) if workspace.root else None) or "").strip().lower()
-    if "@" not in given or any(c.isspace() for c in given):
-        raise UserError("the export's signer needs an email: give --as EMAIL or set `git config user.email`")
-    trust = TrustStore.load(workspace)
-    if args.agent:
-        allowed = trust.keys_for(given, keys.NAMESPACE)
-        public = (keys.load_public_key(_public_half(Path(args.key).expanduser())) if args.key
-                  else next((k for k in keys.agent_keys() if k in allowed), None))
-        if public is None:
-            raise UserError(f"--agent: ssh-agent holds no key that {workspace.describe(ALLOWED_SIGNERS_PATH)} "
-                            f"lists for {given}")
-        signer = keys.agent_signer(given, public)
-    else:
-        prompt = None
-        if sys.stdin.isatty():
-            import getpass
-
-            prompt = getpass.getpass
-        signer = keys.file_signer(Path(args.key).expanduser(), given, passphrase_prompt=prompt)
-    decision = trust.check(given, signer.public_key, keys.NAMESPACE, datetime.now(timezone.utc))  # type: ignore[attr-defined]
-    if not decision.ok:
-        raise UserError(f"{workspace.describe(ALLOWED_SIGNERS_PATH)}: key {signer.fingerprint} may not sign as {given}: "
-                        f"{decision.reason}: {decision.detail}")
+    identity = _identity(args, workspace)
+    signer = _signer(args, identity, workspace)
+    check_trusted(signer, identity, workspace)
     return ExportSeal(signer)
-
-
-def _public_half(path: Path) -> Path:
-    """``key`` or ``key.pub``: the public key file beside a private key named on the command line."""
-    if path.suffix != ".pub" and path.with_name(path.name + ".pub").exists():
-        return path.with_name(path.name + ".pub")
-    return path
 
 
 def _change_argument(db: "sqlite_utils.Database", given: str) -> str:
