@@ -149,7 +149,7 @@ class Workflow:
                                   + (" It is granted workflow-wide, to every job." if workflow_wide else ""),
                                   severity="critical" if critical else "high" if scope in CRITICAL_SCOPES or workflow_wide else "medium")
             if old_job is not None and "permissions" in old_job and "permissions" not in job and "permissions" not in self.new:
-                self.emitter.emit("GHA-PERMISSIONS-WIDENED", "old", self.old_line(old_job, "permissions"),
+                self.emitter.emit("GHA-PERMISSIONS-WIDENED", "old", self._first_scope_line(old_job),
                                   f"job {name} loses its `permissions:` block and the workflow states none: it gets the "
                                   "repository's default token, which may be read-write.")
             if job.get("secrets") == "inherit" and not (old_job is not None and old_job.get("secrets") == "inherit"):
@@ -161,6 +161,13 @@ class Workflow:
             self.emitter.emit("GHA-PERMISSIONS-WIDENED", "old", self.old_line(self.old, "permissions"),
                               "the workflow's `permissions:` block is removed: its jobs get the repository's default token, "
                               "which may be read-write.")
+
+    def _first_scope_line(self, old_job: Map) -> int:
+        """The first scope the removed block stated (the restriction lost), else its key's line."""
+        block = old_job.get("permissions")
+        if isinstance(block, Map) and block:
+            return self.old_line(block, next(iter(block)))
+        return self.old_line(old_job, "permissions")
 
     def _scope_line(self, permissions: Any, scope: str) -> int:
         if isinstance(permissions, Map) and scope in permissions:

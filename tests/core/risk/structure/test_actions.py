@@ -121,7 +121,7 @@ def test_a_job_losing_its_permissions_block_falls_back_to_the_default_token(git_
     unscoped = scoped.replace("    permissions:\n      contents: read\n", "")
     found = risk_findings(range_analysis(git_repo, {".github/workflows/ci.yml": scoped}, {".github/workflows/ci.yml": unscoped}))
     [finding] = by_rule(found, "GHA-PERMISSIONS-WIDENED")
-    assert (finding["side"], finding["line"]) == ("old", 7)
+    assert (finding["side"], finding["line"]) == ("old", 8)  # the scope the removed block restricted to
 
 
 def test_merging_with_admin_and_piping_a_download_into_a_shell(git_repo: GitRepo) -> None:
@@ -159,3 +159,4 @@ def test_the_same_scope_granted_to_one_job_stays_medium(git_repo: GitRepo) -> No
     after = CI.replace("    runs-on: ubuntu-latest\n", "    runs-on: ubuntu-latest\n    permissions:\n      pull-requests: write\n", 1)
     found = risk_findings(range_analysis(git_repo, {".github/workflows/ci.yml": CI}, {".github/workflows/ci.yml": after}))
     assert [f["severity"] for f in by_rule(found, "GHA-PERMISSIONS-WIDENED")] == ["medium"]
+
