@@ -4,7 +4,7 @@ An event is accepted only when its file name matches its content (id = sha256 of
 and its signature verifies against the team's allowed signers; anything else goes to the
 ``quarantine`` table with the reason, is reported, and never counts. Quarantined events are
 tried again on every sync, so adding a teammate's key to allowed_signers later lets their
-earlier approvals in. New events of one sync enter the index in one transaction.
+earlier approvals in. New events of one sync enter the index in transactions of 20,000.
 
 Patches travel unsigned: a patch is accepted only when it parses and its change id (a hash of
 its content) is the name it was published under, so a tampered patch cannot stand in for the
@@ -53,6 +53,12 @@ class ImportReport:
             mine.extend(item for item in getattr(other, name) if item not in mine)
 
 
+# Events read, verified and inserted per transaction. A first sync of a million events held them all
+# in memory at once (3.6 GB); batches bound that, and a crash between two batches loses nothing: the
+# tips are recorded last, so the next sync reads the same history and imports what is missing.
+_IMPORT_BATCH = 20_000
+
+
 @dataclass
 class _Candidate:
     content_id: str
@@ -98,7 +104,10 @@ def import_refs(
     event_candidates, patch_candidates = _ledger_history(repo, remote, changed, report)
     known = _stored_ids(db, [c.content_id for c in event_candidates], local_only=rebuild)
     new_events = [c for c in event_candidates if c.content_id not in known]
-    touched = _import_events(db, repo, new_events, trust, report, replace_synced=rebuild, known=known)
+    touched: set[str] = set()
+    for start in range(0, max(len(new_events), 1), _IMPORT_BATCH):  # at least once: a rebuild clears the quarantine
+        touched |= _import_events(db, repo, new_events[start:start + _IMPORT_BATCH], trust, report,
+                                  replace_synced=rebuild, known=known, clear_quarantine=rebuild and start == 0)
     if full and not rebuild:
         touched |= _repair_rows(db, repo, [c for c in event_candidates if c.content_id in known], trust, report)
     touched |= _release_quarantined(db, trust, report)
@@ -189,7 +198,7 @@ def _ledger_history(repo: Path, remote: str, refs: dict[str, tuple[str, str | No
 
 def _import_events(
     db: sqlite_utils.Database, repo: Path, candidates: list[_Candidate], trust: Any, report: ImportReport,
-    *, replace_synced: bool = False, known: set[str] | None = None,
+    *, replace_synced: bool = False, known: set[str] | None = None, clear_quarantine: bool = False,
 ) -> set[str]:
     blobs = gitobjects.read_blobs(repo, [c.blob for c in candidates])
     accepted: list[event_log.SignedEvent] = []
@@ -227,8 +236,9 @@ def _import_events(
     stored_rejects = [r for r in rejected if r[0] not in settled]
     now = store.utc_now()
     with transaction(db):
-        if replace_synced:  # rebuild: what came from the refs is replaced by what verifies now
+        if clear_quarantine:  # rebuild, first batch: the set-aside events are judged again below
             db.execute("DELETE FROM quarantine")
+        if replace_synced:  # rebuild: what came from the refs is replaced by what verifies now
             db.conn.executemany("DELETE FROM events WHERE id = ? AND origin = 'sync'",
                                 [(c.content_id,) for c in candidates])
         report.events_imported += insert_events(db, accepted, origin="sync", pushed=True)
