@@ -72,6 +72,7 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         before = old.blocks.get(address)
         if block.kind == "resource" and before is not None:
             _replacement(sides, before, block, emit, table["replace"].get(block.type, []), holding)
+            _rekeyed(sides, before, block, emit, holding, new.moved)
         _guards(sides, before, block, emit)
         _ingress(sides, before, block, emit)
     _moved_blocks_removed(sides, old, new, emit, context)
@@ -319,6 +320,42 @@ def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, a
                   f"replacement, so the next apply destroys the {after.type} and creates a new one"
                   + (" — its data does not come along." if data else "."),
                   severity="critical" if data else "high")
+
+
+def _key_scheme(block: Block) -> str | None:
+    """How a resource's instances are keyed: by index (count), by set element, by map key, or singly."""
+    if "count" in block.body:
+        return "index"
+    each = block.body.get("for_each")
+    if each is None:
+        return None
+    text = str(each)
+    if re.search(r"\btoset\s*\(", text):
+        return "set"
+    if re.search(r"\{\s*for\s+\w+\s*,\s*\w+\s+in\b", text):
+        return "map"
+    return "other"
+
+
+def _rekeyed(sides: FileSides, before: Block, after: Block, emit: Emitter, holding: set[str],
+             moved: list[tuple[str, str]]) -> None:
+    """Instances keyed another way (count to for_each, a set to a map): every instance gets a new address.
+
+    Without ``moved`` blocks for each instance, the next apply destroys every instance under its
+    old key and creates it again under the new one.
+    """
+    old, new = _key_scheme(before), _key_scheme(after)
+    if old is None or new is None or old == new or "other" in (old, new):
+        return
+    if any(source.startswith(after.address + "[") for source, _ in moved):
+        return  # the instances are moved to their new keys
+    argument = "for_each" if "for_each" in after.body else "count"
+    data = after.type in holding
+    emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, argument),
+              f"{after.address}: its instances are now keyed by {new} instead of by {old}: every instance moves to a new "
+              f"address, so the next apply destroys each {after.type} and creates it again"
+              + (" — its data does not come along." if data else " (a moved block per instance avoids it)."),
+              severity="critical" if data else "high")
 
 
 def _show(value: Any) -> str:

@@ -443,3 +443,30 @@ def test_a_trust_policy_with_actions_from_a_variable_is_not_an_identity_policy(g
         "actions = var.trusted_role_actions", 'actions = ["sts:AssumeRole"]')
     found = risk_findings(range_analysis(git_repo, {"main.tf": TRUST_TF}, {"main.tf": after}))
     assert [f for f in found if f["rule"].startswith("IAM-")] == []
+
+
+ATTACHMENT_TF = '''resource "aws_iam_role_policy_attachment" "this" {
+  for_each = toset([for arn in var.role_policy_arns : arn if var.create_role])
+
+  role       = aws_iam_role.this.name
+  policy_arn = each.key
+}
+'''
+
+
+def test_instances_rekeyed_from_a_set_to_a_map(git_repo: GitRepo) -> None:
+    after = ATTACHMENT_TF.replace("toset([for arn in var.role_policy_arns : arn if var.create_role])",
+                                  "{ for k, v in var.role_policy_arns : k => v if var.create_role }").replace("each.key", "each.value")
+    found = by_rule(risk_findings(range_analysis(git_repo, {"main.tf": ATTACHMENT_TF}, {"main.tf": after})), "TF-FORCES-REPLACEMENT")
+    assert [(f["line"], f["severity"]) for f in found] == [(2, "high")]
+
+
+def test_instances_rekeyed_with_moved_blocks_or_a_filter_edited_are_silent(git_repo: GitRepo) -> None:
+    filtered = ATTACHMENT_TF.replace("if var.create_role", 'if var.create_role && arn != ""')
+    rekeyed = ATTACHMENT_TF.replace("toset([for arn in var.role_policy_arns : arn if var.create_role])",
+                                    "{ for k, v in var.role_policy_arns : k => v }") + (
+        'moved {\n  from = aws_iam_role_policy_attachment.this["arn:aws:iam::aws:policy/ReadOnlyAccess"]\n'
+        '  to   = aws_iam_role_policy_attachment.this["read_only"]\n}\n')
+    for after in (filtered, rekeyed):
+        found = risk_findings(range_analysis(git_repo, {"main.tf": ATTACHMENT_TF}, {"main.tf": after}))
+        assert by_rule(found, "TF-FORCES-REPLACEMENT") == []
