@@ -25,11 +25,14 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from reviewer_app.core.model import Change, FileDiff, LineKind
 from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.rules import SEVERITY_RANK, Rule, RuleSet
+
+if TYPE_CHECKING:
+    from reviewer_app.core.risk.structure.texts import FileSides
 
 __all__ = ["Outcome", "analyse", "format_of"]
 
@@ -125,9 +128,9 @@ class Outcome:
                 findings[finding.id] = finding
 
 
-def _looks_like_workflow(sides: object) -> bool:
+def _looks_like_workflow(sides: FileSides) -> bool:
     """A YAML file outside .github/workflows whose top level is a GitHub Actions workflow's."""
-    for side in (sides.new, sides.old):  # type: ignore[attr-defined]
+    for side in (sides.new, sides.old):
         if side.exists and side.complete:
             text = side.text
             return all(pattern.search(text) for pattern in WORKFLOW_TOP_KEYS)
