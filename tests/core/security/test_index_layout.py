@@ -186,3 +186,28 @@ def test_the_sync_log_does_not_grow_with_every_sync(world: LedgerTeam, monkeypat
     for _ in range(6):
         run_sync(alice.db, alice.clone.path)
     assert alice.db.execute("SELECT COUNT(*) FROM sync_log").fetchone()[0] == 3
+
+
+def test_the_documented_hook_keeps_index_refs_growing_only(world: LedgerTeam) -> None:
+    from tests.core.security.test_ledger_history import _hook_from_docs
+
+    hook = world.remote / "hooks" / "pre-receive"
+    hook.write_text(_hook_from_docs(), encoding="utf-8")
+    hook.chmod(0o755)
+    alice = world.workstation("alice", ALICE)
+    world.decide(alice, "approve", APPROVED_AT)
+    world.publish(alice)  # new ledger and index refs, through the hook
+    revoke = world.decide(alice, "revoke", WITHDRAWN_AT)
+    world.publish(alice)  # honest growth of both
+    ref = index_ref(world.change_id)
+    tip = remote_refs(world.remote, INDEX_PREFIX)[ref]
+    files = _index_files(world, world.change_id)
+    del files[ledger.event_path(revoke.id)]
+    dropping = world.commit_files(alice.clone.path, files, [tip])  # her clone wrote the tip: it has it
+    pushed = subprocess.run(["git", "-C", str(alice.clone.path), "push", "--porcelain", "origin",
+                             f"{dropping}:{ref}"], capture_output=True, text=True)
+    assert pushed.returncode != 0 and "deletes or changes" in pushed.stderr
+    deleted = subprocess.run(["git", "-C", str(alice.clone.path), "push", "origin", f":{ref}"],
+                             capture_output=True, text=True)
+    assert deleted.returncode != 0 and "never deleted" in deleted.stderr
+    assert remote_refs(world.remote, INDEX_PREFIX)[ref] == tip
