@@ -219,3 +219,10 @@ def test_deleted_holds_without_a_deleted_status_is_refused() -> None:
              "added": "x", "deleted_holds": "def test_"}
     with pytest.raises(UserError, match="team.toml: rule TEAM-X: field 'deleted_holds'"):
         parse_rules("team.toml", [table])
+
+
+def test_a_variable_tested_beside_rm_is_no_target_a_variable_rm_deletes_is() -> None:
+    guarded = '+    && if [ -n "$DEV_CONTAINER" ]; then apt-get install python; else rm -rf  $CASSANDRA_HOME/pylib; fi \\'
+    assert severities(line_rule("OPS-RM-RF-IN-BUILD", "image/Dockerfile", guarded)) == ["low"]
+    assert severities(line_rule("OPS-RM-RF-IN-BUILD", "image/Dockerfile", '+RUN rm -rf "$CASSANDRA_HOME"; true')) == ["high"]
+    assert severities(line_rule("OPS-RM-RF", "ops/wipe.sh", "+sudo rm -rf /var/opt/gitlab/postgresql/data")) == ["critical"]
