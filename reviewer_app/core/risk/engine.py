@@ -361,6 +361,11 @@ def file_finding(rule: Rule, view: FileView, hits: list[Hit], context: FileConte
     if moved and SEVERITY_RANK[severity] > SEVERITY_RANK[rule.role_floor]:
         severity = rule.role_floor
         lowered.append(f"the file was moved to {moved} with edits (git shows a delete and an add)")
+    if rule.file_status and not moved:
+        kept, held = tests_kept(rule, view, context.change_added)
+        if held and 2 * kept >= held and SEVERITY_RANK[severity] > SEVERITY_RANK[rule.role_floor]:
+            severity, moved = rule.role_floor, "other files"
+            lowered.append(f"{kept} of its {held} test definitions and assertions reappear in files this change adds (moved)")
     tested = context.change_added.subject_deleted(view.diff) if rule.file_status and not moved else None
     if tested and SEVERITY_RANK[severity] > SEVERITY_RANK["medium"]:
         severity = "medium"  # the tests went with the code they tested: worth a look, not an alarm
@@ -368,6 +373,15 @@ def file_finding(rule: Rule, view: FileView, hits: list[Hit], context: FileConte
     side = "old" if view.diff.status is FileStatus.DELETED else "new"
     return Finding(rule.id, severity, view.diff.path, side, 0, 0, 0, _message(rule, severity, because, lowered),
                    rule.reference, rule.scope)
+
+
+def tests_kept(rule: Rule, view: FileView, change_added: ChangeAddedLines) -> tuple[int, int]:
+    """For a file deleted whole: how many of its lines that show what the rule is about
+    (``deleted_holds``: test definitions, assertions) the change adds back elsewhere, of how many."""
+    if rule.deleted_holds is None or view.diff.status is not FileStatus.DELETED:
+        return 0, 0
+    held = [line.text.strip() for line in view.removed.lines if rule.deleted_holds.search(line.text)]
+    return sum(1 for text in held if text in change_added), len(held)
 
 
 def _role_lowered(rule: Rule, severity: str, context: FileContext, reasons: list[str]) -> str:

@@ -226,3 +226,15 @@ def test_a_variable_tested_beside_rm_is_no_target_a_variable_rm_deletes_is() -> 
     assert severities(line_rule("OPS-RM-RF-IN-BUILD", "image/Dockerfile", guarded)) == ["low"]
     assert severities(line_rule("OPS-RM-RF-IN-BUILD", "image/Dockerfile", '+RUN rm -rf "$CASSANDRA_HOME"; true')) == ["high"]
     assert severities(line_rule("OPS-RM-RF", "ops/wipe.sh", "+sudo rm -rf /var/opt/gitlab/postgresql/data")) == ["critical"]
+
+
+def test_a_test_file_whose_tests_move_to_new_files_is_low_one_whose_tests_vanish_is_high() -> None:
+    body = "-func TestAlertStatus(t *testing.T) {\n-\trequire.Equal(t, want, got)\n-}\n-func TestGroupStatus(t *testing.T) {\n-}"
+    deleted = file_from("types/types_test.go", body, status="deleted")
+    moved = file_from("marker/alert_test.go", "+func TestAlertStatus(t *testing.T) {\n+\trequire.Equal(t, want, got)\n+}\n"
+                      "+func TestGroupStatus(t *testing.T) {\n+}", status="added")
+    [found] = [f for f in evaluate(change_of(deleted, moved), RULES) if f.rule == "TEST-DISABLED-OR-DELETED"]
+    assert found.severity == "low" and "reappear" in found.message
+    other = file_from("marker/alert_test.go", "+func TestSomethingElse(t *testing.T) {\n+}", status="added")
+    [kept] = [f for f in evaluate(change_of(deleted, other), RULES) if f.rule == "TEST-DISABLED-OR-DELETED"]
+    assert kept.severity == "high"
