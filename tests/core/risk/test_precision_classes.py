@@ -238,3 +238,14 @@ def test_a_test_file_whose_tests_move_to_new_files_is_low_one_whose_tests_vanish
     other = file_from("marker/alert_test.go", "+func TestSomethingElse(t *testing.T) {\n+}", status="added")
     [kept] = [f for f in evaluate(change_of(deleted, other), RULES) if f.rule == "TEST-DISABLED-OR-DELETED"]
     assert kept.severity == "high"
+
+
+def test_a_permission_check_replaced_by_a_stricter_helper_is_kept_removed_outright_it_is_not() -> None:
+    replaced = ("-        if not request.user.has_perm('users.grant_token'):\n"
+                "+        if not user_may_grant_token(request.user, token_user):\n"
+                "             raise PermissionDenied()")
+    assert line_rule("AUTHZ-CHECK-REMOVED", "users/views.py", replaced) == []
+    removed = "-        if not request.user.has_perm('users.grant_token'):\n-            raise PermissionDenied()\n         token.save()"
+    assert severities(line_rule("AUTHZ-CHECK-REMOVED", "users/views.py", removed)) == ["high"]
+    helper_removed = "-        if not user_may_grant_token(request.user, token_user):\n-            raise PermissionDenied()\n         token.save()"
+    assert severities(line_rule("AUTHZ-CHECK-REMOVED", "users/views.py", helper_removed)) == ["high"]
