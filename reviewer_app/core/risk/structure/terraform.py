@@ -642,11 +642,14 @@ def _policies(sides: FileSides, old: Module, new: Module, emit: Emitter) -> None
     # The same grant (effect and actions) as before, by what it was scoped to: a statement whose
     # resources go from named ARNs to "*" is a widening of an existing grant, not a new one.
     scoped_before = {(trust, s.effect, frozenset(s.actions)): s for trust, s in before if s.resources and "*" not in s.resources}
+    conditioned_before = [s for trust, s in before if not trust and s.effect == "allow" and s.conditions and s.actions]
     for policy in _documents(new):
         for statement in policy.statements:
             if (policy.trust, statement) in before:
                 continue  # the statement was there already
             was_scoped = scoped_before.get((policy.trust, statement.effect, frozenset(statement.actions)))
+            if _condition_dropped(sides, policy, statement, conditioned_before, emit):
+                continue
             for verdict in iam.judge(statement, policy.trust):
                 if verdict.rule == "IAM-RESOURCE-WILDCARD" and was_scoped is not None and "*" in statement.resources:
                     line = sides.new.locate(re.compile(r'resources\s*=\s*\[?\s*"\*"|^\s*"\*",?\s*$'), *policy.owner.span)
@@ -661,6 +664,30 @@ def _policies(sides: FileSides, old: Module, new: Module, emit: Emitter) -> None
                 kind = "trust policy" if policy.trust else "policy"
                 emit.emit(verdict.rule, "new", line, f"{policy.owner.address} ({kind}): {verdict.message}", severity=verdict.severity)
     _public_members(sides, old, new, emit)
+
+
+def _condition_dropped(sides: FileSides, policy: Policy, statement: iam.Statement, conditioned_before: list[iam.Statement],
+                       emit: Emitter) -> bool:
+    """Write actions that were granted only under a condition are now granted without one.
+
+    A statement split or rewritten so that some of its actions lose the condition (a tag, a source
+    account, MFA) widens them to every resource its ARNs match, whoever tagged them.
+    """
+    if policy.trust or statement.effect != "allow" or statement.conditions or not statement.actions:
+        return False
+    actions = {a.lower() for a in statement.actions}
+    if any(a.endswith(":*") or a == "*" for a in actions):
+        return False  # the wildcard rules judge it
+    for previous in conditioned_before:
+        if actions <= {a.lower() for a in previous.actions} and not all(
+                iam.READ_ONLY_VERB.match(a.partition(":")[2]) for a in actions):
+            needle = re.compile(rf'"{re.escape(statement.actions[0])}"')
+            line = sides.new.locate(needle, *policy.owner.span) or _header_line(sides.new, policy.owner)
+            emit.emit("IAM-CONDITION-REMOVED", "new", line,
+                      f"{policy.owner.address} (policy): {', '.join(statement.actions)} was granted only under a condition "
+                      "and is now granted without one: every resource its ARNs match is in reach, whoever owns or tagged it.")
+            return True
+    return False
 
 
 def _public_members(sides: FileSides, old: Module, new: Module, emit: Emitter) -> None:

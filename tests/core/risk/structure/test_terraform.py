@@ -470,3 +470,47 @@ def test_instances_rekeyed_with_moved_blocks_or_a_filter_edited_are_silent(git_r
     for after in (filtered, rekeyed):
         found = risk_findings(range_analysis(git_repo, {"main.tf": ATTACHMENT_TF}, {"main.tf": after}))
         assert by_rule(found, "TF-FORCES-REPLACEMENT") == []
+
+
+TAGGED_TF = '''data "aws_iam_policy_document" "controller" {
+  statement {
+    actions = [
+      "ec2:RunInstances",
+      "ec2:TerminateInstances",
+    ]
+    resources = ["arn:aws:ec2:*:*:instance/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:ResourceTag/owner"
+      values   = [var.cluster_id]
+    }
+  }
+}
+'''
+
+
+def test_write_actions_split_out_of_their_condition(git_repo: GitRepo) -> None:
+    after = TAGGED_TF.replace('      "ec2:RunInstances",\n', "").replace("  }\n}\n", '''  }
+
+  statement {
+    actions   = ["ec2:RunInstances"]
+    resources = ["arn:aws:ec2:*:*:instance/*"]
+  }
+}
+''')
+    found = by_rule(risk_findings(range_analysis(git_repo, {"policies.tf": TAGGED_TF}, {"policies.tf": after})), "IAM-CONDITION-REMOVED")
+    assert [(f["line"], f["severity"]) for f in found] == [(16, "high")]
+
+
+def test_a_condition_kept_or_read_actions_freed_is_silent(git_repo: GitRepo) -> None:
+    after = TAGGED_TF.replace("  }\n}\n", '''  }
+
+  statement {
+    actions   = ["ec2:DescribeInstances"]
+    resources = ["*"]
+  }
+}
+''').replace('values   = [var.cluster_id]', 'values   = [var.cluster_name]')
+    found = risk_findings(range_analysis(git_repo, {"policies.tf": TAGGED_TF}, {"policies.tf": after}))
+    assert by_rule(found, "IAM-CONDITION-REMOVED") == []
