@@ -643,12 +643,13 @@ def _policies(sides: FileSides, old: Module, new: Module, emit: Emitter) -> None
     # resources go from named ARNs to "*" is a widening of an existing grant, not a new one.
     scoped_before = {(trust, s.effect, frozenset(s.actions)): s for trust, s in before if s.resources and "*" not in s.resources}
     conditioned_before = [s for trust, s in before if not trust and s.effect == "allow" and s.conditions and s.actions]
+    free_before = {a.lower() for trust, s in before if not trust and s.effect == "allow" and not s.conditions for a in s.actions}
     for policy in _documents(new):
         for statement in policy.statements:
             if (policy.trust, statement) in before:
                 continue  # the statement was there already
             was_scoped = scoped_before.get((policy.trust, statement.effect, frozenset(statement.actions)))
-            if _condition_dropped(sides, policy, statement, conditioned_before, emit):
+            if _condition_dropped(sides, policy, statement, conditioned_before, free_before, emit):
                 continue
             for verdict in iam.judge(statement, policy.trust):
                 if verdict.rule == "IAM-RESOURCE-WILDCARD" and was_scoped is not None and "*" in statement.resources:
@@ -667,7 +668,7 @@ def _policies(sides: FileSides, old: Module, new: Module, emit: Emitter) -> None
 
 
 def _condition_dropped(sides: FileSides, policy: Policy, statement: iam.Statement, conditioned_before: list[iam.Statement],
-                       emit: Emitter) -> bool:
+                       free_before: set[str], emit: Emitter) -> bool:
     """Write actions that were granted only under a condition are now granted without one.
 
     A statement split or rewritten so that some of its actions lose the condition (a tag, a source
@@ -678,6 +679,8 @@ def _condition_dropped(sides: FileSides, policy: Policy, statement: iam.Statemen
     actions = {a.lower() for a in statement.actions}
     if any(a.endswith(":*") or a == "*" for a in actions):
         return False  # the wildcard rules judge it
+    if actions <= free_before:
+        return False  # these actions were already granted without a condition (on some resources)
     for previous in conditioned_before:
         if actions <= {a.lower() for a in previous.actions} and not all(
                 iam.READ_ONLY_VERB.match(a.partition(":")[2]) for a in actions):

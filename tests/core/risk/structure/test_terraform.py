@@ -514,3 +514,17 @@ def test_a_condition_kept_or_read_actions_freed_is_silent(git_repo: GitRepo) -> 
 ''').replace('values   = [var.cluster_id]', 'values   = [var.cluster_name]')
     found = risk_findings(range_analysis(git_repo, {"policies.tf": TAGGED_TF}, {"policies.tf": after}))
     assert by_rule(found, "IAM-CONDITION-REMOVED") == []
+
+
+def test_actions_already_granted_without_condition_elsewhere_are_not_freed(git_repo: GitRepo) -> None:
+    free = '''
+  statement {
+    actions   = ["ec2:RunInstances"]
+    resources = ["arn:aws:ec2:*:*:image/*"]
+  }
+}
+'''
+    before = TAGGED_TF.replace("  }\n}\n", "  }\n" + free)
+    after = before.replace('resources = ["arn:aws:ec2:*:*:image/*"]', 'resources = ["arn:${local.partition}:ec2:*:*:image/*"]')
+    found = risk_findings(range_analysis(git_repo, {"policies.tf": before}, {"policies.tf": after}))
+    assert by_rule(found, "IAM-CONDITION-REMOVED") == []
