@@ -150,6 +150,9 @@ MIGRATIONS: list[str | list[str]] = [
     );
     CREATE INDEX inbox_revisions_change ON inbox_revisions(change_id);
     """,
+    # 5: events signed on this machine are looked up on every sync (what to publish, what the index lacks);
+    # at a million imported events a scan for them was half of an incremental sync.
+    "CREATE INDEX events_origin ON events(origin) WHERE origin = 'local'",
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
