@@ -26,9 +26,11 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_ssh_private_key
 
-from reviewer_app.core import events, keys, sshsig, store
+from reviewer_app.core import store
+from reviewer_app.core.approvals import events
+from reviewer_app.core.signing import keys, sshsig
 from reviewer_app.core.analysis import analyze
-from reviewer_app.core.gate import blocking_findings
+from reviewer_app.core.approvals.gate import blocking_findings
 from reviewer_app.core.ingest import load_changes
 from reviewer_app.core.workspace import Workspace
 

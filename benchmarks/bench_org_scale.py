@@ -39,7 +39,8 @@ os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
 
 from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
 
-from reviewer_app.core import events, sshsig  # noqa: E402
+from reviewer_app.core.approvals import events
+from reviewer_app.core.signing import sshsig  # noqa: E402
 from reviewer_app.core.changeid import change_id as change_id_of  # noqa: E402
 from reviewer_app.core.diffparse import parse_patch  # noqa: E402
 from reviewer_app.core.sync import changeindex, ledger  # noqa: E402

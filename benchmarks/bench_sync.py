@@ -22,7 +22,9 @@ from pathlib import Path
 os.environ["GIT_CONFIG_GLOBAL"] = os.devnull  # the user's git configuration must not change the numbers
 os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
 
-from reviewer_app.core import events, keys, store  # noqa: E402
+from reviewer_app.core import store
+from reviewer_app.core.approvals import events
+from reviewer_app.core.signing import keys  # noqa: E402
 from reviewer_app.core.export import ExportFilter, write_export  # noqa: E402
 from reviewer_app.core.export.verify import verify_export  # noqa: E402
 from reviewer_app.core.sync import fetch_for_changes, gitobjects, run_sync  # noqa: E402

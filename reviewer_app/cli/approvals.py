@@ -80,7 +80,7 @@ def _add_decision_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not ask for confirmation (at a terminal, high and critical changes ask)")
 
 
-# --- approve / reject / revoke: thin callers of core/decisions.py -----------------------------------
+# --- approve / reject / revoke: thin callers of core/approvals/decisions.py--------------------------------
 
 def run_approve(args: argparse.Namespace) -> int:
     acks = [part.strip() for value in args.ack for part in value.split(",") if part.strip()]
@@ -100,7 +100,8 @@ _DONE = {"approve": "approved", "reject": "rejected", "revoke": "revoked the app
 
 def _decide(args: argparse.Namespace, decision: str, acks: list[str] | None = None, ack_all: bool = False) -> int:
     """Draft, show, confirm (at a terminal, for high and critical changes), check the key, sign."""
-    from reviewer_app.core import decisions, store
+    from reviewer_app.core import store
+    from reviewer_app.core.approvals import decisions
     from reviewer_app.core.workspace import Workspace
 
     workspace = Workspace.discover(args.repo)
@@ -113,7 +114,7 @@ def _decide(args: argparse.Namespace, decision: str, acks: list[str] | None = No
     drift = decisions.config_drift(workspace.root).warning()
     if drift:
         print(drift, file=sys.stderr)
-    from reviewer_app.core.allowed_signers import TrustStore
+    from reviewer_app.core.signing.allowed_signers import TrustStore
 
     for warning in TrustStore.load(decisions.config_workspace(workspace.root, analysis)).warnings():
         print(f"warning: {warning}", file=sys.stderr)
@@ -138,7 +139,7 @@ def _decide(args: argparse.Namespace, decision: str, acks: list[str] | None = No
 
 def _argv_text(value: str) -> str:
     """A command-line string as text: Python keeps undecodable argv bytes as surrogates; say so clearly."""
-    from reviewer_app.core.decisions import checked_comment
+    from reviewer_app.core.approvals.decisions import checked_comment
 
     return checked_comment(value)
 
@@ -160,7 +161,7 @@ def _identity(args: argparse.Namespace, workspace: Any) -> str:
     given = args.identity or configured_email(workspace.root)
     if not given:
         raise UserError("no signing identity: give --as EMAIL or set `git config user.email` in the repository")
-    from reviewer_app.core.decisions import principal_from
+    from reviewer_app.core.approvals.decisions import principal_from
 
     try:
         return principal_from(given)
@@ -172,7 +173,7 @@ def _signer(args: argparse.Namespace, identity: str, workspace: Any) -> Any:
     """The key to sign with: a private key file (--key), or ssh-agent (--agent, optionally naming the .pub)."""
     from pathlib import Path
 
-    from reviewer_app.core import keys
+    from reviewer_app.core.signing import keys
 
     if args.agent:
         if args.key:
@@ -180,7 +181,7 @@ def _signer(args: argparse.Namespace, identity: str, workspace: Any) -> Any:
             if public_path.suffix != ".pub" and public_path.with_name(public_path.name + ".pub").exists():
                 public_path = public_path.with_name(public_path.name + ".pub")  # named by its private half
             return keys.agent_signer(identity, keys.load_public_key(public_path))
-        from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
+        from reviewer_app.core.signing.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
 
         allowed = TrustStore.load(workspace).keys_for(identity, keys.NAMESPACE)
         candidates = [k for k in keys.agent_keys() if k in allowed]
@@ -237,7 +238,7 @@ def run_gate(args: argparse.Namespace) -> int:
 
 def _gate(args: argparse.Namespace) -> int:
     from reviewer_app.core import store
-    from reviewer_app.core.gate import render_text, run_gate as judge_changes
+    from reviewer_app.core.approvals.gate import render_text, run_gate as judge_changes
     from reviewer_app.core.workspace import Workspace
 
     if bool(args.patch) == bool(args.git):
@@ -247,7 +248,7 @@ def _gate(args: argparse.Namespace) -> int:
         raise UserError("gate: not inside a git repository; give --repo DIR")
     db = store.open_db(args.db)
     spec = "git:" + args.git if args.git else args.patch
-    from reviewer_app.core.decisions import config_drift
+    from reviewer_app.core.approvals.decisions import config_drift
 
     drift = config_drift(workspace.root).warning()  # the gate judges the committed base, not the work tree
     if drift:
@@ -284,7 +285,7 @@ def _gate(args: argparse.Namespace) -> int:
 
 
 def _printable(text: str) -> str:
-    from reviewer_app.core.gate import _printable as printable  # one escaping rule for everything the gate prints
+    from reviewer_app.core.approvals.gate import _printable as printable  # one escaping rule for everything the gate prints
 
     return printable(text)
 

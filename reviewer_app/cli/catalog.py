@@ -37,8 +37,8 @@ def run_catalog(args: argparse.Namespace) -> int:
         json.dump(services.graph_export(catalog), sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")
         return 0
-    from reviewer_app.core.allowed_signers import TrustStore
-    from reviewer_app.core.decisions import config_drift
+    from reviewer_app.core.signing.allowed_signers import TrustStore
+    from reviewer_app.core.approvals.decisions import config_drift
 
     problems = list(catalog.warnings) + TrustStore.load(workspace).warnings()
     for warning in problems:

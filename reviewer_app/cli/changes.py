@@ -288,7 +288,7 @@ def run_interdiff(args: argparse.Namespace) -> int:
     else:
         if not args.new:
             raise UserError("interdiff: give OLD_CHANGE_ID NEW_CHANGE_ID, or ITEM --since-my-review")
-        from reviewer_app.core.decisions import resolve_change
+        from reviewer_app.core.approvals.decisions import resolve_change
 
         old_id, new_id = resolve_change(db, args.old), resolve_change(db, args.new)
     result = interdiff(db, workspace.root, old_id, new_id)
@@ -302,7 +302,7 @@ def run_interdiff(args: argparse.Namespace) -> int:
 
 
 def _since_my_review(db: Any, item_text: str, me: str | None) -> tuple[str, str]:
-    from reviewer_app.core.decisions import standing_decision
+    from reviewer_app.core.approvals.decisions import standing_decision
 
     if me is None:
         raise UserError("interdiff --since-my-review: who are you? give --as EMAIL or set git config user.email")

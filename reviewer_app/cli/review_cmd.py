@@ -67,7 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _context(args: argparse.Namespace) -> tuple[Any, Any, str]:
-    from reviewer_app.core import decisions, store
+    from reviewer_app.core import store
+    from reviewer_app.core.approvals import decisions
     from reviewer_app.core.workspace import Workspace
 
     workspace = Workspace.discover(getattr(args, "repo", None))
@@ -78,7 +79,7 @@ def _context(args: argparse.Namespace) -> tuple[Any, Any, str]:
 def _checked_signer(args: argparse.Namespace, db: Any, change_id: str, workspace: Any) -> Any:
     """The key, checked against the configuration that judges the change (as for decisions)."""
     from reviewer_app.cli.approvals import _analysis, _identity, _signer
-    from reviewer_app.core import decisions
+    from reviewer_app.core.approvals import decisions
 
     identity = _identity(args, workspace)
     signer = _signer(args, identity, workspace)
@@ -88,7 +89,7 @@ def _checked_signer(args: argparse.Namespace, db: Any, change_id: str, workspace
 
 def run_comment(args: argparse.Namespace) -> int:
     from reviewer_app.core import comments
-    from reviewer_app.core.decisions import checked_comment
+    from reviewer_app.core.approvals.decisions import checked_comment
 
     workspace, db, change_id = _context(args)
     message = checked_comment(args.message, "--message")
@@ -122,7 +123,7 @@ def run_resolve(args: argparse.Namespace) -> int:
 
 def run_comments(args: argparse.Namespace) -> int:
     from reviewer_app.core import comments
-    from reviewer_app.core.allowed_signers import TrustStore
+    from reviewer_app.core.signing.allowed_signers import TrustStore
 
     workspace, db, change_id = _context(args)
     trust = TrustStore.load(workspace) if workspace.root is not None else None
@@ -163,6 +164,6 @@ def run_export_review(args: argparse.Namespace) -> int:
 
 
 def _printable(text: str) -> str:
-    from reviewer_app.core.gate import _printable as printable  # a message holding an escape must not rewrite the terminal
+    from reviewer_app.core.approvals.gate import _printable as printable  # a message holding an escape must not rewrite the terminal
 
     return printable(text)

@@ -186,10 +186,10 @@ def run_export_command(args: argparse.Namespace) -> int:
 
 
 def _export_seal(args: argparse.Namespace) -> "ExportSeal | None":
-    """The exporter's signer: the same options and rules as approve (core/decisions.check_trusted: a key the
+    """The exporter's signer: the same options and rules as approve (core/approvals/decisions.check_trusted: a key the
     repository's allowed_signers lists for the principal now; an untrusted seal would only fail verification)."""
     from reviewer_app.cli.approvals import _identity, _signer
-    from reviewer_app.core.decisions import check_trusted
+    from reviewer_app.core.approvals.decisions import check_trusted
     from reviewer_app.core.export import SEALABLE
     from reviewer_app.core.export.seal import ExportSeal
     from reviewer_app.core.workspace import Workspace

@@ -108,7 +108,7 @@ def analyze(change: Change, workspace: Workspace, ai_override: bool | None = Non
 
 def _policy_requirements(result: Analysis, workspace: Workspace) -> dict[str, Any] | None:
     """Which approvals the team's policy asks of this change (None without a policy file)."""
-    from reviewer_app.core import policy as approval_policy
+    from reviewer_app.core.approvals import policy as approval_policy
 
     loaded = approval_policy.load_policy_optional(workspace)
     if loaded is None:

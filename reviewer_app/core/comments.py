@@ -20,13 +20,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from reviewer_app.core import events
+from reviewer_app.core.approvals import events
 from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from reviewer_app.core.allowed_signers import TrustStore
+    from reviewer_app.core.signing.allowed_signers import TrustStore
     from reviewer_app.core.model import Change
 
 COMMENT, RESOLVE, REOPEN = "comment", "resolve", "reopen"
@@ -299,7 +299,7 @@ def _reanchor(thread: Thread, target: "Change | None") -> None:
 
 def find_thread(db: "sqlite_utils.Database", given: str) -> events.SignedEvent:
     """The first comment of a thread, from its full id or a unique prefix of at least 8 hex digits."""
-    from reviewer_app.core.decisions import MIN_PREFIX_DIGITS
+    from reviewer_app.core.approvals.decisions import MIN_PREFIX_DIGITS
 
     digits = given[len("sha256:"):] if given.startswith("sha256:") else given
     digits = digits.lower()

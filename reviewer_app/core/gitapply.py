@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from reviewer_app.core import gate_checks
+from reviewer_app.core.approvals import gate_checks
 from reviewer_app.core.changeid import change_id
 from reviewer_app.core.diffparse import escape_for_display, parse_patch
 from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, run_git

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewer_app.core.gate import BLOCKING_SEVERITIES as ACK_SEVERITIES  # what the gate demands acks for
+from reviewer_app.core.approvals.gate import BLOCKING_SEVERITIES as ACK_SEVERITIES  # what the gate demands acks for
 from reviewer_app.errors import UserError
 
 
@@ -77,7 +77,7 @@ class ApprovalState:
 
 def change_authors(analysis: dict[str, Any]) -> set[str]:
     """The author, co-authors and committers, lower-cased: their approvals never count (the gate's list)."""
-    from reviewer_app.core.decisions import authors_of
+    from reviewer_app.core.approvals.decisions import authors_of
 
     return authors_of(analysis)
 
@@ -89,14 +89,14 @@ def findings_to_acknowledge(findings: list[dict[str, Any]]) -> list[dict[str, An
 
 def config_workspace(workspace_root: Path | None, analysis: dict[str, Any]) -> Any:
     """Where policy and allowed signers are read (core.decisions.config_workspace: the base when present)."""
-    from reviewer_app.core.decisions import config_workspace as base_workspace
+    from reviewer_app.core.approvals.decisions import config_workspace as base_workspace
 
     return base_workspace(workspace_root, analysis)
 
 
 def _signatures(db: Any, change_id: str, trust: Any) -> list[Signature]:
     """Every decision filed under the change, verified or not, for display (the gate decides what counts)."""
-    from reviewer_app.core import events
+    from reviewer_app.core.approvals import events
 
     shown: list[Signature] = []
     for event in events.events_for_change(db, change_id):
@@ -119,9 +119,9 @@ def approval_state(db: Any, change_id: str, analysis: dict[str, Any], workspace_
                    config_cache: dict[str | None, Any] | None = None) -> ApprovalState:
     """What the policy asks of the change and who has signed: the CI gate's own judgement
     (``gate.judge``) over the local events; any doubt leaves it unapproved."""
-    from reviewer_app.core import gate
-    from reviewer_app.core import policy as approval_policy
-    from reviewer_app.core.allowed_signers import TrustStore
+    from reviewer_app.core.approvals import gate
+    from reviewer_app.core.approvals import policy as approval_policy
+    from reviewer_app.core.signing.allowed_signers import TrustStore
 
     state = ApprovalState()
     try:
@@ -184,7 +184,7 @@ def key_needs_passphrase(path: Path) -> bool:
     import base64
     import binascii
 
-    from reviewer_app.core.sshsig import SignatureError, WireReader
+    from reviewer_app.core.signing.sshsig import SignatureError, WireReader
 
     try:
         lines = path.read_text(encoding="ascii", errors="replace").strip().splitlines()
@@ -201,7 +201,7 @@ def key_needs_passphrase(path: Path) -> bool:
 
 
 def make_signer(choice: KeyChoice, principal: str, passphrase_prompt: Callable[[str], str] | None = None) -> Any:
-    from reviewer_app.core import keys
+    from reviewer_app.core.signing import keys
 
     if not principal:
         raise UserError("settings: identity: set your email before signing (Settings…)")
@@ -228,9 +228,10 @@ def sign_decision(db_path: Path | None, change_id: str, decision: str, acks: lis
                   workspace_root: Path | None, evidence: dict[str, Any] | None = None) -> SignResult:
     """Sign an approve or reject event for the change and store it locally (sync pushes it later).
 
-    The rules are the core's (core/decisions.py), the same ones ``reviewer-app approve`` obeys.
+    The rules are the core's (core/approvals/decisions.py), the same ones ``reviewer-app approve`` obeys.
     """
-    from reviewer_app.core import decisions, store
+    from reviewer_app.core import store
+    from reviewer_app.core.approvals import decisions
 
     if decision not in ("approve", "reject"):
         raise UserError(f"{decision}: not a decision (approve or reject)")

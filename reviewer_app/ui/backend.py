@@ -255,7 +255,7 @@ def _graph(workspace_root: Path | None, change: Change) -> dict[str, Any]:
 
 def revision_of(db: Any, change_id: str, me: str) -> tuple[str, str | None]:
     """("revision N of ITEM (remote)" or "", the last earlier revision ``me`` approved or rejected)."""
-    from reviewer_app.core.decisions import standing_decision
+    from reviewer_app.core.approvals.decisions import standing_decision
 
     row = db.execute("SELECT i.id, i.name, i.remote, r.revision FROM inbox_revisions r JOIN inbox_items i "
                      "ON i.id = r.item_id WHERE r.change_id = ? ORDER BY r.revision DESC LIMIT 1", [change_id]).fetchone()

@@ -578,7 +578,8 @@ def sign_line_comment(db_path: Path | None, change_id: str, path: str, side: str
                       choice: Any, principal: str, passphrase: str | None, analysis: dict[str, Any],
                       workspace_root: Path | None) -> str:
     """Sign a thread's first comment with the key of the settings (the rules of `reviewer-app comment`)."""
-    from reviewer_app.core import comments, decisions, store
+    from reviewer_app.core import comments, store
+    from reviewer_app.core.approvals import decisions
     from reviewer_app.ui.approvals import config_workspace, make_signer
 
     if not principal:

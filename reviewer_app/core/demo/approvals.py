@@ -11,7 +11,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from reviewer_app.core import events, keys, store
+from reviewer_app.core import store
+from reviewer_app.core.approvals import events
+from reviewer_app.core.signing import keys
 from reviewer_app.core.demo.templates import DemoPerson, PlannedApproval
 from reviewer_app.errors import UserError
 

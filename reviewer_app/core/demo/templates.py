@@ -13,7 +13,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from reviewer_app.core.policy import LEVELS
+from reviewer_app.core.approvals.policy import LEVELS
 from reviewer_app.errors import UserError
 
 # Template names that start with a dot are stored as "dot-<name>": packaging globs (``**/*``) skip

@@ -133,11 +133,11 @@ def _intoto(db: sqlite_utils.Database, events: list[ExportEvent], selection: Exp
 
 def _bundle(db: sqlite_utils.Database, events: list[ExportEvent], selection: ExportFilter, repo: Path | None,
             out: IO[bytes], seal: ExportSeal | None = None) -> int:
-    from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH, REVOKED_KEYS_PATH
+    from reviewer_app.core.signing.allowed_signers import ALLOWED_SIGNERS_PATH, REVOKED_KEYS_PATH
     from reviewer_app.core.export import bundle
     from reviewer_app.core.export.jsonl import write_jsonl
     from reviewer_app.core.export.report_model import AuditContext
-    from reviewer_app.core.policy import POLICY_PATH
+    from reviewer_app.core.approvals.policy import POLICY_PATH
 
     context = AuditContext.load(repo)
     workspace = context.workspace

@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from reviewer_app.core.allowed_signers import TrustStore
+from reviewer_app.core.signing.allowed_signers import TrustStore
 from reviewer_app.core.binarypatch import binary_data_problems
 from reviewer_app.core.export import bundle as bundle_format
 from reviewer_app.core.export.seal import check_seal, describe_exporter

@@ -31,8 +31,8 @@ def _thread_text(thread: review_comments.Thread) -> str:
 
 
 def _standing_rejections(db: "sqlite_utils.Database", change_id: str) -> list[str]:
-    from reviewer_app.core import events
-    from reviewer_app.core.decisions import standing_decision
+    from reviewer_app.core.approvals import events
+    from reviewer_app.core.approvals.decisions import standing_decision
 
     people = {e.principal.lower() for e in events.events_for_change(db, change_id) if e.type in ("approve", "reject")}
     return sorted(p for p in people if (d := standing_decision(db, change_id, p)) is not None and d.type == "reject")

@@ -32,8 +32,8 @@ class AuditContext:
 
     @classmethod
     def load(cls, repo: Path | None) -> "AuditContext":
-        from reviewer_app.core import policy as approval_policy
-        from reviewer_app.core.allowed_signers import TrustStore
+        from reviewer_app.core.approvals import policy as approval_policy
+        from reviewer_app.core.signing.allowed_signers import TrustStore
         from reviewer_app.core.sync import gitobjects
         from reviewer_app.core.workspace import Workspace
 
@@ -200,7 +200,7 @@ def _verdict(db: sqlite_utils.Database, analysis: dict[str, Any], context: Audit
              ) -> tuple[str, list[str], dict[str, Any] | None]:
     if context.policy is None or context.trust is None:
         return "not evaluated", [context.description], None
-    from reviewer_app.core import gate
+    from reviewer_app.core.approvals import gate
 
     try:
         verdict = gate.judge(db, analysis, context.policy, context.trust)

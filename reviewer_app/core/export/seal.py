@@ -24,13 +24,13 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from reviewer_app.core import sshsig
-from reviewer_app.core.events import NAMESPACE, canonical_json, parse_timestamp
+from reviewer_app.core.signing import sshsig
+from reviewer_app.core.approvals.events import NAMESPACE, canonical_json, parse_timestamp
 from reviewer_app.core.store import utc_now
 
 if TYPE_CHECKING:
-    from reviewer_app.core.allowed_signers import TrustStore
-    from reviewer_app.core.keys import Signer
+    from reviewer_app.core.signing.allowed_signers import TrustStore
+    from reviewer_app.core.signing.keys import Signer
 
 SIGNATURE_FIELD = "signature"
 

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewer_app.core import events as event_log
-from reviewer_app.core.allowed_signers import TrustStore
+from reviewer_app.core.approvals import events as event_log
+from reviewer_app.core.signing.allowed_signers import TrustStore
 from reviewer_app.core.export.intoto import PREDICATE_TYPE, STATEMENT_TYPE
 from reviewer_app.core.export.jsonl import CLOSE_RECORD, CLOSE_VERSIONS, EVENT_KEYS
 from reviewer_app.core.export.seal import SIGNATURE_FIELD, check_seal, describe_exporter, record_statement

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reviewer_app.core.allowed_signers import KRL_MAGIC, TrustStore, parse_revoked_keys
-from reviewer_app.core.sshsig import PublicKey
+from reviewer_app.core.signing.allowed_signers import KRL_MAGIC, TrustStore, parse_revoked_keys
+from reviewer_app.core.signing.sshsig import PublicKey
 from reviewer_app.errors import UserError
 
 

@@ -71,7 +71,7 @@ def _items(db: "sqlite_utils.Database") -> dict[str, dict[str, Any]]:
 
 
 def could_approve(policy: Any, me: str, analysis: dict[str, Any], requirement: Any) -> bool:
-    from reviewer_app.core import policy as approval_policy
+    from reviewer_app.core.approvals import policy as approval_policy
 
     person = policy.people.get(me)
     if person is None or person.level not in approval_policy.RANKED_LEVELS:
@@ -92,10 +92,11 @@ def queue_entries(db: "sqlite_utils.Database", repo: Path | None, me: str | None
     Policy and signers come from ``repo``; without one, from the repository each change was submitted
     in (when it still exists), else from ``fallback_repo``.
     """
-    from reviewer_app.core import gate, store
-    from reviewer_app.core import policy as approval_policy
-    from reviewer_app.core.allowed_signers import TrustStore
-    from reviewer_app.core.decisions import config_workspace
+    from reviewer_app.core import store
+    from reviewer_app.core.approvals import gate
+    from reviewer_app.core.approvals import policy as approval_policy
+    from reviewer_app.core.signing.allowed_signers import TrustStore
+    from reviewer_app.core.approvals.decisions import config_workspace
 
     me = (me or "").strip().lower() or None
     items, revisions = _items(db), _revisions(db)
@@ -166,7 +167,7 @@ def _item_dict(item: dict[str, Any] | None, row: dict[str, Any]) -> dict[str, An
 def _status(db: Any, repo: Path | None, me: str | None, item: dict[str, Any] | None, change_id: str,
             revs: list[tuple[int, str, str]], analysis: dict[str, Any], verdict: Any, policy: Any
             ) -> tuple[str, dict[str, Any] | None]:
-    from reviewer_app.core.decisions import authors_of, standing_decision
+    from reviewer_app.core.approvals.decisions import authors_of, standing_decision
 
     if item is not None and item["state"] == "closed":
         return "closed", None

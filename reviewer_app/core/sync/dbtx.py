@@ -11,7 +11,7 @@ from typing import Iterable
 
 import sqlite_utils
 
-from reviewer_app.core.events import SignedEvent, append_events
+from reviewer_app.core.approvals.events import SignedEvent, append_events
 from reviewer_app.core.store import transaction  # noqa: F401  (re-exported for the importer)
 
 

@@ -18,8 +18,8 @@ from typing import Any, Callable
 import sqlite_utils
 
 from reviewer_app.core import store
-from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
-from reviewer_app.core.events import count_unpushed
+from reviewer_app.core.signing.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
+from reviewer_app.core.approvals.events import count_unpushed
 from reviewer_app.core.gitcmd import repository_root
 from reviewer_app.core.sync import changeindex, gitobjects, transport
 from reviewer_app.core.sync.dbtx import mark_pushed

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
-from reviewer_app.core import events as event_log
+from reviewer_app.core.approvals import events as event_log
 from reviewer_app.core import store
 from reviewer_app.core.sync import gitobjects, ledger
 from reviewer_app.core.sync.refs import EVENTS_PREFIX, remote_ref_of, signer_of_ref

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from reviewer_app.core.allowed_signers import TrustStore
-from reviewer_app.core.events import rows_about_change, verify_event
+from reviewer_app.core.signing.allowed_signers import TrustStore
+from reviewer_app.core.approvals.events import rows_about_change, verify_event
 from reviewer_app.core.sync import engine, gitobjects, ledger, transport
 from reviewer_app.core.sync.importer import ImportReport, _ledger_history, import_refs
 from reviewer_app.core.sync.refs import INDEX_PREFIX, LAYOUT_REF, index_ref, remote_ref_of, signer_ref

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from reviewer_app.cli import main as cli_main
-from reviewer_app.core import policy as approval_policy
-from reviewer_app.core.allowed_signers import TrustStore
+from reviewer_app.core.approvals import policy as approval_policy
+from reviewer_app.core.signing.allowed_signers import TrustStore
 from reviewer_app.core.services import load_catalog
 from reviewer_app.core.workspace import Workspace
 from tests.gitrepo import GitRepo

@@ -12,8 +12,8 @@ from typing import Callable, Iterator
 
 import pytest
 
-from reviewer_app.core import keys
-from reviewer_app.core.sshsig import PublicKey
+from reviewer_app.core.signing import keys
+from reviewer_app.core.signing.sshsig import PublicKey
 
 
 @dataclass

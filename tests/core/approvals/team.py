@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reviewer_app.core import keys
+from reviewer_app.core.signing import keys
 from tests.gitrepo import GitRepo, init_repo
 
 from .conftest import KeyPair, ssh_keygen_key

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reviewer_app.core import allowed_signers as signers_mod
-from reviewer_app.core import sshsig
-from reviewer_app.core.allowed_signers import TrustStore, match_pattern_list, parse_openssh_date
+from reviewer_app.core.signing import allowed_signers as signers_mod
+from reviewer_app.core.signing import sshsig
+from reviewer_app.core.signing.allowed_signers import TrustStore, match_pattern_list, parse_openssh_date
 from reviewer_app.core.workspace import Workspace
 from reviewer_app.errors import UserError
 

@@ -159,7 +159,7 @@ def test_gate_errors_exit_2_and_fail_closed(team: Team, capsys, tmp_path: Path, 
     code, _, err = run(capsys, "gate", "--git", RANGE, "--repo", str(not_git))
     assert code == 2 and "gate failed closed" in err
 
-    import reviewer_app.core.gate as gate_module
+    import reviewer_app.core.approvals.gate as gate_module
 
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
@@ -186,7 +186,7 @@ def test_gate_never_imports_qt(team: Team, tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "NOT APPROVED" in proc.stdout
     imported = [line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")]
-    assert "reviewer_app.core.gate" in imported
+    assert "reviewer_app.core.approvals.gate" in imported
     assert not [name for name in imported if name.startswith(("PySide6", "shiboken6"))]
 
 

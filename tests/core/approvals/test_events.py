@@ -9,9 +9,11 @@ from typing import Any, Iterator
 
 import pytest
 
-from reviewer_app.core import events, keys, store
-from reviewer_app.core.allowed_signers import TrustStore
-from reviewer_app.core.events import SignedEvent
+from reviewer_app.core import store
+from reviewer_app.core.approvals import events
+from reviewer_app.core.signing import keys
+from reviewer_app.core.signing.allowed_signers import TrustStore
+from reviewer_app.core.approvals.events import SignedEvent
 from reviewer_app.errors import UserError
 
 from .conftest import KeyPair, MakeKey, ssh_keygen_verify

@@ -8,10 +8,11 @@ from typing import Any, Callable
 
 import pytest
 
-from reviewer_app.core import events, store
+from reviewer_app.core import store
+from reviewer_app.core.approvals import events
 from reviewer_app.core.analysis import analyze
-from reviewer_app.core.events import SignedEvent
-from reviewer_app.core.gate import blocking_findings, run_gate
+from reviewer_app.core.approvals.events import SignedEvent
+from reviewer_app.core.approvals.gate import blocking_findings, run_gate
 from reviewer_app.core.ingest import load_changes
 from reviewer_app.core.workspace import Workspace
 from reviewer_app.errors import UserError

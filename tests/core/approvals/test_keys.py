@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewer_app.core import keys, sshsig
+from reviewer_app.core.signing import keys, sshsig
 from reviewer_app.errors import UserError
 
 from .conftest import MakeKey, ssh_keygen_sign

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from reviewer_app.core import policy as pol
-from reviewer_app.core.policy import Approver
+from reviewer_app.core.approvals import policy as pol
+from reviewer_app.core.approvals.policy import Approver
 from reviewer_app.core.workspace import Workspace
 from reviewer_app.errors import UserError
 

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.cli import main as cli_main
-from reviewer_app.core import binarypatch, events, keys, store
-from reviewer_app.core.allowed_signers import UNKNOWN_PRINCIPAL, TrustStore
+from reviewer_app.core import binarypatch, store
+from reviewer_app.core.approvals import events
+from reviewer_app.core.signing import keys
+from reviewer_app.core.signing.allowed_signers import UNKNOWN_PRINCIPAL, TrustStore
 
 from .conftest import MakeKey
 from .team import Team, make_team

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import load_ssh_private_key
 
-from reviewer_app.core import sshsig
-from reviewer_app.core.sshsig import SignatureError
+from reviewer_app.core.signing import sshsig
+from reviewer_app.core.signing.sshsig import SignatureError
 
 from .conftest import MakeKey, ssh_keygen_sign, ssh_keygen_verify
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from reviewer_app.cli import main as cli_main
-from reviewer_app.core import decisions, store
+from reviewer_app.core import store
+from reviewer_app.core.approvals import decisions
 from tests.core.approvals.team import Team, make_team
 
 

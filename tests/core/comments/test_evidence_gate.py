@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from reviewer_app.core import events, evidence, gate
-from reviewer_app.core.allowed_signers import TrustStore
+from reviewer_app.core import evidence
+from reviewer_app.core.approvals import events, gate
+from reviewer_app.core.signing.allowed_signers import TrustStore
 from reviewer_app.core.analysis import analyze
 from reviewer_app.core.ingest import load_git_range
-from reviewer_app.core.policy import parse_policy
+from reviewer_app.core.approvals.policy import parse_policy
 from reviewer_app.core.workspace import Workspace
 from reviewer_app.core import store
 from reviewer_app.errors import UserError

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reviewer_app.core import comments, keys, store
+from reviewer_app.core import comments, store
+from reviewer_app.core.signing import keys
 from tests.core.inbox.test_inbox import World, edit, latest, sync_inbox, world  # noqa: F401 -- world is a fixture
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.cli import main as cli_main
-from reviewer_app.core import events
+from reviewer_app.core.approvals import events
 from reviewer_app.core.sync import run_sync
 from tests.core.sync.conftest import Team, Workstation
 

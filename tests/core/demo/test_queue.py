@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from reviewer_app.core import events, store
+from reviewer_app.core import store
+from reviewer_app.core.approvals import events
 from reviewer_app.core.demo import DemoResult, build_demo
-from reviewer_app.core.gate import run_gate
+from reviewer_app.core.approvals.gate import run_gate
 
 BENIGN = {"maya/checkout-readme-port", "nora/search-pagination-test", "omar/login-session-digest",
           "leo/checkout-order-docstring"}

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from reviewer_app.core import events, store
+from reviewer_app.core import store
+from reviewer_app.core.approvals import events
 from reviewer_app.core.analysis import submit_change
 from reviewer_app.core.diffparse import parse_patch
 from reviewer_app.core.workspace import Workspace

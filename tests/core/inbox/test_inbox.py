@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from reviewer_app.core import events, keys, store
-from reviewer_app.core.gate import run_gate
+from reviewer_app.core import store
+from reviewer_app.core.approvals import events
+from reviewer_app.core.signing import keys
+from reviewer_app.core.approvals.gate import run_gate
 from reviewer_app.core.inbox import InboxConfig
 from reviewer_app.core.inbox import sync_inbox as sync_inbox_with_defaults
 from reviewer_app.core.inbox.interdiff import interdiff

@@ -13,7 +13,7 @@ import pytest
 
 from reviewer_app.core.changeid import change_id
 from reviewer_app.core.diffparse import parse_patch
-from reviewer_app.core.gate import blocking_findings
+from reviewer_app.core.approvals.gate import blocking_findings
 from reviewer_app.errors import UserError
 
 from tests.gitrepo import init_repo

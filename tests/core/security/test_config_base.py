@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewer_app.core import policy as approval_policy
-from reviewer_app.core.gate import run_gate
+from reviewer_app.core.approvals import policy as approval_policy
+from reviewer_app.core.approvals.gate import run_gate
 from reviewer_app.errors import UserError
 
 from .world import STRICT_POLICY, World, make_world, plain_lines

@@ -29,7 +29,7 @@ from typing import Callable
 
 import pytest
 
-from reviewer_app.core import keys
+from reviewer_app.core.signing import keys
 from reviewer_app.core.changeid import change_id as change_id_of
 from reviewer_app.core.diffparse import parse_patch
 from reviewer_app.core.export import bundle as bundle_format

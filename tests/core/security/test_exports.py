@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from reviewer_app.core import events, keys, store
+from reviewer_app.core import store
+from reviewer_app.core.approvals import events
+from reviewer_app.core.signing import keys
 from reviewer_app.core.export import ExportFilter, bundle as bundle_format, write_export
 from reviewer_app.core.export.verify import verify_export
 

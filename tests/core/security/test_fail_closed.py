@@ -165,7 +165,7 @@ def test_an_edited_change_id_column_does_not_move_an_approval(approved: World) -
 
 def test_an_unexpected_exception_exits_2(approved: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """Any bug inside the decision (here: the policy evaluation blowing up) is exit 2, not a pass."""
-    from reviewer_app.core import policy
+    from reviewer_app.core.approvals import policy
 
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")

@@ -23,7 +23,7 @@ import pytest
 
 from reviewer_app.core.diffparse import parse_patch
 from reviewer_app.core.gitapply import check_git_parity
-from reviewer_app.core.policy import AUTHOR
+from reviewer_app.core.approvals.policy import AUTHOR
 from reviewer_app.errors import UserError
 from tests.gitrepo import GitRepo, init_repo
 

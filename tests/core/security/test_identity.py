@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewer_app.core.gate import blocking_findings
+from reviewer_app.core.approvals.gate import blocking_findings
 
 from .world import STRICT_POLICY, World, make_world, plain_lines
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewer_app.core.gate import resolve_base
+from reviewer_app.core.approvals.gate import resolve_base
 from reviewer_app.core.ingest import load_git_range
 from reviewer_app.core.revisions import resolve_commit, resolve_revision
 from reviewer_app.errors import UserError

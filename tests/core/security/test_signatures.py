@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import load_ssh_private_key
 
-from reviewer_app.core import keys, sshsig
-from reviewer_app.core.gate import blocking_findings
+from reviewer_app.core.signing import keys, sshsig
+from reviewer_app.core.approvals.gate import blocking_findings
 from tests.core.approvals.conftest import ssh_keygen_key, ssh_keygen_sign, ssh_keygen_verify
 
 from .world import World, approval_payload, make_world, plain_lines, store_event, tamper
@@ -177,7 +177,7 @@ def test_certificates_that_must_not_count(fresh_db: World, certificates: dict[st
     _cert_world(world, certificates)
     analysis = world.analysis("git:main..harmless")
     signer = keys.file_signer(certificates[cert], "alice@example.com")
-    from reviewer_app.core import events
+    from reviewer_app.core.approvals import events
 
     events.create_event(world.db, signer, "approve", analysis["change_id"],
                         {"rule_pack": "x", "risk_level": "low", "acks": blocking_findings(analysis), "comment": ""},
@@ -190,7 +190,7 @@ def test_a_good_certificate_counts_and_a_forged_ca_signature_does_not(fresh_db: 
     _cert_world(world, certificates)
     analysis = world.analysis("git:main..harmless")
     signer = keys.file_signer(certificates["good"], "alice@example.com")
-    from reviewer_app.core import events
+    from reviewer_app.core.approvals import events
 
     good = events.create_event(world.db, signer, "approve", analysis["change_id"],
                                {"rule_pack": "x", "risk_level": "low", "acks": [], "comment": ""},
@@ -241,7 +241,7 @@ def test_a_certificate_that_also_names_the_author_is_the_authors(fresh_db: World
     world.configure([f"dana.oncall@example.com cert-authority {ca.line}"], policy=policy)
     analysis = world.analysis("git:main..harmless")
     assert analysis["author"]["email"] == "dana@example.com"
-    from reviewer_app.core import events
+    from reviewer_app.core.approvals import events
 
     signer = keys.file_signer(tmp_path / "dana_laptop-cert.pub", "dana.oncall@example.com")
     approval = events.create_event(world.db, signer, "approve", analysis["change_id"],

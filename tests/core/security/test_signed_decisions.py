@@ -19,8 +19,8 @@ import pytest
 from reviewer_app.core import store
 from reviewer_app.core.analysis import analyze
 from reviewer_app.core.changeid import change_id as change_id_of
-from reviewer_app.core.events import SignedEvent
-from reviewer_app.core.gate import blocking_findings
+from reviewer_app.core.approvals.events import SignedEvent
+from reviewer_app.core.approvals.gate import blocking_findings
 from reviewer_app.core.ingest import load_git_range
 from reviewer_app.core.sync import run_sync
 from reviewer_app.core.workspace import Workspace
@@ -243,7 +243,7 @@ def test_a_head_that_narrows_a_signers_validity_cannot_keep_her_revoke_out(world
     change, _ = _trust_change(world, narrowed)
     alice = world.workstation("alice", ALICE)
     acks = _acks(world)
-    from reviewer_app.core import events
+    from reviewer_app.core.approvals import events
 
     signer = identities[ALICE].signer()
     events.create_event(alice.db, signer, "approve", change, {"acks": acks, "comment": "ok", "risk_level": "critical",
@@ -264,7 +264,8 @@ def test_a_key_the_head_adds_imports_nothing_and_counts_for_nothing(world: Ledge
     widened = allowed_signers_text(people) + f'carol@example.com namespaces="reviewer-app" {mallory.public_line}\n'
     change, _ = _trust_change(world, widened)
     forger = world.workstation("mallory", "mallory@example.com")
-    from reviewer_app.core import events, keys
+    from reviewer_app.core.approvals import events
+    from reviewer_app.core.signing import keys
 
     forged = events.create_event(forger.db, keys.file_signer(mallory.key, "carol@example.com"), "approve", change,
                                  {"acks": _acks(world), "comment": "lgtm", "risk_level": "critical",

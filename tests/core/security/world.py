@@ -17,9 +17,11 @@ from typing import Any
 import sqlite_utils
 
 from reviewer_app.cli.main import main as cli_main
-from reviewer_app.core import events, keys, store
+from reviewer_app.core import store
+from reviewer_app.core.approvals import events
+from reviewer_app.core.signing import keys
 from reviewer_app.core.analysis import analyze
-from reviewer_app.core.gate import GateReport, blocking_findings, run_gate
+from reviewer_app.core.approvals.gate import GateReport, blocking_findings, run_gate
 from reviewer_app.core.ingest import load_changes
 from reviewer_app.core.workspace import Workspace
 from tests.core.approvals.conftest import KeyPair, ssh_keygen_key

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from reviewer_app.core import events, keys, store
+from reviewer_app.core import store
+from reviewer_app.core.approvals import events
+from reviewer_app.core.signing import keys
 from tests.gitrepo import GitRepo, init_repo
 
 ZERO_CHANGE = "sha256:" + "0" * 64

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer_app.cli.main import main as cli_main
-from reviewer_app.core import events
+from reviewer_app.core.approvals import events
 from reviewer_app.core.changeid import change_id as change_id_of
 from reviewer_app.core.ingest import load_git_range
 from reviewer_app.core.sync import gitobjects, ledger, run_sync

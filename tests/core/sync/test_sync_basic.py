@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from reviewer_app.core import events
+from reviewer_app.core.approvals import events
 from reviewer_app.core.sync import RemoteError, run_sync, sync_status
 from reviewer_app.core.sync.refs import signer_ref
 from tests.core.sync.conftest import Team, remote_refs

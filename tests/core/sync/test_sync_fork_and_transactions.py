@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reviewer_app.core import events, store
+from reviewer_app.core import store
+from reviewer_app.core.approvals import events
 from reviewer_app.core.analysis import submit_change
 from reviewer_app.core.diffparse import parse_patch
 from reviewer_app.core.sync import run_sync

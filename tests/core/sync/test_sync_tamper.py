@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewer_app.core import events
+from reviewer_app.core.approvals import events
 from reviewer_app.core.sync import gitobjects, ledger, run_sync
 from reviewer_app.core.sync.refs import signer_ref
 from tests.core.sync.conftest import Team, Workstation, remote_refs

@@ -29,8 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewer_app.core import sshsig
-from reviewer_app.core.sshsig import PublicKey
+from reviewer_app.core.signing import sshsig
+from reviewer_app.core.signing.sshsig import PublicKey
 from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:

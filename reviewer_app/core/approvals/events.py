@@ -27,15 +27,15 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
-from reviewer_app.core import sshsig
+from reviewer_app.core.signing import sshsig
 from reviewer_app.core.store import PAYLOAD_CHANGE_ID, PAYLOAD_PRINCIPAL, transaction, utc_now
 from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from reviewer_app.core.allowed_signers import TrustStore
-    from reviewer_app.core.keys import Signer
+    from reviewer_app.core.signing.allowed_signers import TrustStore
+    from reviewer_app.core.signing.keys import Signer
 
 PAYLOAD_VERSION = 1
 NAMESPACE = "reviewer-app"

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 
-from reviewer_app.core import events as event_log
-from reviewer_app.core import gate_checks
-from reviewer_app.core import policy as approval_policy
-from reviewer_app.core.allowed_signers import NOT_VALID_AT_SIGNING, UNKNOWN_PRINCIPAL, TrustStore
+from reviewer_app.core.approvals import events as event_log
+from reviewer_app.core.approvals import gate_checks
+from reviewer_app.core.approvals import policy as approval_policy
+from reviewer_app.core.signing.allowed_signers import NOT_VALID_AT_SIGNING, UNKNOWN_PRINCIPAL, TrustStore
 from reviewer_app.core.gitcmd import run_git
 from reviewer_app.core.store import PAYLOAD_PRINCIPAL
 from reviewer_app.errors import UserError
@@ -352,7 +352,7 @@ def _signed_decisions(db: "sqlite_utils.Database", change_id: str, rejected: lis
 
 def certified_author(event: event_log.SignedEvent, analysis: dict[str, Any]) -> str | None:
     """The author or co-author a certificate signing ``event`` also names (one person, several emails)."""
-    from reviewer_app.core import sshsig
+    from reviewer_app.core.signing import sshsig
 
     try:
         key = sshsig.SshSignature.parse(event.signature).public_key

@@ -28,7 +28,7 @@ from reviewer_app.errors import UserError
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from reviewer_app.core.events import SignedEvent
+    from reviewer_app.core.approvals.events import SignedEvent
     from reviewer_app.core.workspace import Workspace
 
 DECISIONS = ("approve", "reject", "revoke")
@@ -115,7 +115,7 @@ def checked_comment(comment: str, option: str = "--comment") -> str:
 
 def authors_of(analysis: dict[str, Any]) -> set[str]:
     """Author, co-authors and committers, lower-cased: the gate's own list (trailers included)."""
-    from reviewer_app.core.gate import co_authors_of
+    from reviewer_app.core.approvals.gate import co_authors_of
 
     author = str((analysis.get("author") or {}).get("email") or "").lower()
     return {a.lower() for a in [author, *co_authors_of(analysis)] if a}
@@ -123,8 +123,8 @@ def authors_of(analysis: dict[str, Any]) -> set[str]:
 
 def standing_decision(db: "sqlite_utils.Database", change_id: str, principal: str) -> "SignedEvent | None":
     """The principal's decision that stands for the change (in the gate's order), or None."""
-    from reviewer_app.core import events
-    from reviewer_app.core.gate import signing_order
+    from reviewer_app.core.approvals import events
+    from reviewer_app.core.approvals.gate import signing_order
 
     mine = [e for e in events.events_for_change(db, change_id)
             if e.principal.lower() == principal and e.type in DECISIONS]
@@ -140,7 +140,7 @@ def draft_decision(db: "sqlite_utils.Database", change_id: str, decision: str, a
     command line's evidence: the change's totals and no viewing figures (docs/comments-and-evidence.md).
     """
     from reviewer_app.core import evidence as review_evidence
-    from reviewer_app.core.gate import blocking_findings
+    from reviewer_app.core.approvals.gate import blocking_findings
 
     if decision not in DECISIONS:
         raise UserError(f"{decision}: not a decision (approve, reject or revoke)")
@@ -189,7 +189,7 @@ def config_workspace(workspace_root: Path | None, analysis: dict[str, Any]) -> "
     from reviewer_app.core.gitcmd import run_git
     from reviewer_app.core.workspace import Workspace
 
-    from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH
+    from reviewer_app.core.signing.allowed_signers import ALLOWED_SIGNERS_PATH
 
     base = analysis.get("base")
     if workspace_root is not None and base:
@@ -205,8 +205,8 @@ def config_workspace(workspace_root: Path | None, analysis: dict[str, Any]) -> "
 
 def check_trusted(signer: Any, principal: str, workspace: "Workspace") -> None:
     """Refuse before signing when the configuration would not count this key for this principal."""
-    from reviewer_app.core import keys
-    from reviewer_app.core.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
+    from reviewer_app.core.signing import keys
+    from reviewer_app.core.signing.allowed_signers import ALLOWED_SIGNERS_PATH, TrustStore
 
     trust = TrustStore.load(workspace)
     where = workspace.describe(ALLOWED_SIGNERS_PATH)
@@ -222,7 +222,7 @@ def check_trusted(signer: Any, principal: str, workspace: "Workspace") -> None:
 
 def sign_draft(db: "sqlite_utils.Database", signer: Any, draft: DecisionDraft) -> "SignedEvent":
     """Sign and store the drafted decision (sync publishes it later)."""
-    from reviewer_app.core import events
+    from reviewer_app.core.approvals import events
 
     if signer.principal.lower() != draft.principal:
         raise UserError(f"the key signs as {signer.principal}, the decision was drafted for {draft.principal}")

@@ -26,7 +26,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewer_app.core import policy as approval_policy
+from reviewer_app.core.approvals import policy as approval_policy
 from reviewer_app.core.binarypatch import binary_contents
 from reviewer_app.core.gitcmd import run_git
 from reviewer_app.errors import UserError

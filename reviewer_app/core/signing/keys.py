@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
-from reviewer_app.core import sshsig
-from reviewer_app.core.sshsig import PublicKey, WireReader
+from reviewer_app.core.signing import sshsig
+from reviewer_app.core.signing.sshsig import PublicKey, WireReader
 from reviewer_app.errors import UserError
 
 NAMESPACE = "reviewer-app"
