@@ -34,6 +34,9 @@ AUTO_MERGE_ACTIONS = re.compile(r"^(hmarr/auto-approve-action|ahmadnassri/action
 REMOTE_SCRIPT = re.compile(r"\b(curl|wget)\b[^|\n]*\|\s*(sudo\s+)?(ba|z|da)?sh\b")
 BOT_AUTHORS = re.compile(r"dependabot|renovate|github-actions\[bot\]|\[bot\]", re.IGNORECASE)
 CRITICAL_SCOPES = frozenset({"contents", "id-token", "packages", "actions", "deployments"})
+# Events whose runs an outsider can cause (a fork's pull request, a comment): a token minted there
+# is the outsider's.
+OUTSIDER_EVENTS = frozenset({*PRIVILEGED_TRIGGERS, "issue_comment", "pull_request_review_comment", "discussion_comment", "issues"})
 
 
 def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
@@ -127,6 +130,7 @@ class Workflow:
     # -- permissions ------------------------------------------------------------------------------
     def permissions(self) -> None:
         new_jobs, old_jobs = self.new["jobs"], self.old.get("jobs") if isinstance(self.old.get("jobs"), Map) else Map()
+        outsider_events = triggers(self.new)[0]
         for name, job in new_jobs.items():
             if not isinstance(job, Map):
                 continue
@@ -142,6 +146,16 @@ class Workflow:
                 # A write scope added to an existing workflow-wide block reaches every job, those
                 # added later included (zizmor excessive-permissions): one step more severe.
                 workflow_wide = node is self.new and isinstance(self.old.get("permissions"), Map)
+                # `id-token: write` only lets the job ask for an OIDC token; what that token reaches is
+                # decided by the cloud's trust policy (bound to repository, branch or environment), so
+                # it is the documented need of OIDC publishing and deployment rather than a standing
+                # credential, unless an outsider's event can run the job.
+                oidc_only = scope == "id-token" and not workflow_wide and not (outsider_events & OUTSIDER_EVENTS)
+                if oidc_only:
+                    self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", line,
+                                      f"job {name}: the token gains `id-token: write`: the job can mint an OIDC token, "
+                                      "and the cloud's trust policy decides what it reaches.", severity="medium")
+                    continue
                 self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", line,
                                   f"job {name}: the token gains "
                                   + ("every write scope (write-all)." if critical else f"`{scope}: write`.")

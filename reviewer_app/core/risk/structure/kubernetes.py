@@ -274,6 +274,17 @@ class Judge:
                     continue
                 group, resource, verb = grant
                 line = self._verb_line(rule, verbs, verb)
+                if "*" in (group, resource, verb) and _wildcard_held(grant, granted_before):
+                    # The old role already held this wildcard (a bot sync adding a subresource to a
+                    # rule with `verbs: ['*']`): nothing new is granted beyond the resource itself,
+                    # which matters only where that resource is sensitive.
+                    if resource == "secrets" or resource in SENSITIVE_RESOURCES:
+                        self.emit("K8S-RBAC-WIDENED", "new", self._resource_line(rule, resource, line),
+                                  f"the role's existing wildcard ({verb} on {group or 'core'}) now also covers {resource}: "
+                                  + SENSITIVE_RESOURCES.get(resource, "every credential in its scope becomes readable") + ".")
+                        granted_before |= set(_grants(rule))
+                        break
+                    continue
                 if "*" in (group, resource, verb):
                     what = "every verb" if verb == "*" else "every resource" if resource == "*" else "every API group"
                     self.emit("K8S-RBAC-WILDCARD", "new", line, f"the role now allows {what} ({verb} on {resource or 'core'}"
@@ -496,6 +507,19 @@ def _changed_within(side: Side, parent: Map, key: str) -> int:
 
 def _scalars(value: Any) -> list[Any]:
     return [v for v in value if not isinstance(v, (dict, list))] if isinstance(value, list) else []
+
+
+def _wildcard_held(grant: tuple[str, str, str], granted_before: set[tuple[str, str, str]]) -> bool:
+    """The old role already granted the wildcard of this grant in the same API group (or every group)."""
+    group, resource, verb = grant
+    for old_group, old_resource, old_verb in granted_before:
+        if verb == "*" and old_verb == "*" and old_group in (group, "*") and resource != "*" and group != "*":
+            return True
+        if resource == "*" and old_resource == "*" and old_group in (group, "*") and old_verb in (verb, "*") and group != "*":
+            return True
+        if group == "*" and old_group == "*" and old_resource in (resource, "*") and old_verb in (verb, "*"):
+            return True
+    return False
 
 
 def _grants(rule: Map) -> Iterator[tuple[str, str, str]]:

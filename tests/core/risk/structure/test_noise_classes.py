@@ -1,0 +1,86 @@
+"""Noise classes seen on real commits: each with the case that must stay quiet and the one that must not."""
+
+from __future__ import annotations
+
+from tests.core.risk.structure.helpers import by_rule, range_analysis, risk_findings
+from tests.gitrepo import GitRepo
+
+OPERATOR_ROLE = '''apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: operator
+rules:
+  - apiGroups:
+      - monitoring.example.com
+    resources:
+      - monitors
+      - probes
+    verbs:
+      - '*'
+  - apiGroups:
+      - ""
+    resources:
+      - configmaps
+    verbs:
+      - '*'
+'''
+
+
+def _rbac(found: list[dict]) -> list[tuple[str, str]]:
+    return sorted((f["rule"], f["severity"]) for f in found if f["rule"].startswith("K8S-RBAC"))
+
+
+def test_a_resource_added_under_a_wildcard_the_role_already_held_is_not_a_new_wildcard(git_repo: GitRepo) -> None:
+    after = OPERATOR_ROLE.replace("      - probes\n", "      - probes\n      - probes/status\n")
+    found = risk_findings(range_analysis(git_repo, {"k8s/role.yaml": OPERATOR_ROLE}, {"k8s/role.yaml": after}))
+    assert _rbac(found) == []
+
+
+def test_a_wildcard_new_to_the_role_or_covering_secrets_is_still_flagged(git_repo: GitRepo) -> None:
+    narrow = OPERATOR_ROLE.replace("      - '*'\n", "      - get\n", 1)
+    found = risk_findings(range_analysis(git_repo, {"k8s/role.yaml": narrow}, {"k8s/role.yaml": OPERATOR_ROLE}))
+    assert _rbac(found) == [("K8S-RBAC-WILDCARD", "critical")]
+    assert "every verb" in by_rule(found, "K8S-RBAC-WILDCARD")[0]["message"]
+
+
+def test_secrets_joining_an_existing_wildcard_rule_are_flagged(git_repo: GitRepo) -> None:
+    after = OPERATOR_ROLE.replace("      - configmaps\n", "      - configmaps\n      - secrets\n")
+    found = risk_findings(range_analysis(git_repo, {"k8s/role.yaml": OPERATOR_ROLE}, {"k8s/role.yaml": after}))
+    widened = by_rule(found, "K8S-RBAC-WIDENED")
+    assert [(f["line"], f["severity"]) for f in widened] == [(17, "high")]
+    assert "secrets" in widened[0]["message"]
+
+
+WORKFLOW = '''name: publish
+on:
+  push:
+    tags: ["v*"]
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+    steps:
+      - uses: actions/checkout@v4
+      - run: make dist
+'''
+
+
+def _widened(found: list[dict]) -> list[tuple[int, str]]:
+    return sorted((f["line"], f["severity"]) for f in by_rule(found, "GHA-PERMISSIONS-WIDENED"))
+
+
+def test_id_token_for_oidc_publishing_is_medium(git_repo: GitRepo) -> None:
+    after = WORKFLOW.replace("      contents: read\n", "      contents: read\n      id-token: write\n")
+    found = risk_findings(range_analysis(git_repo, {".github/workflows/publish.yml": WORKFLOW},
+                                         {".github/workflows/publish.yml": after}))
+    assert _widened(found) == [(10, "medium")]
+    assert "trust policy" in by_rule(found, "GHA-PERMISSIONS-WIDENED")[0]["message"]
+
+
+def test_id_token_on_an_event_an_outsider_causes_and_contents_write_stay_high(git_repo: GitRepo) -> None:
+    after = WORKFLOW.replace("  push:\n    tags: [\"v*\"]\n", "  issue_comment:\n") \
+        .replace("      contents: read\n", "      contents: write\n      id-token: write\n")
+    found = risk_findings(range_analysis(git_repo, {".github/workflows/publish.yml": WORKFLOW},
+                                         {".github/workflows/publish.yml": after}))
+    assert _widened(found) == [(8, "high"), (9, "high")]
