@@ -30,7 +30,7 @@ from reviewer_app.core.model import Change, FileDiff, FileStatus, Line, LineKind
 from reviewer_app.core.risk import structure
 from reviewer_app.core.risk.comments import CommentOracle, comment_starts, lexer_for
 from reviewer_app.core.risk.findings import Finding
-from reviewer_app.core.risk.hits import FileView, Hit, find_hits, prepare
+from reviewer_app.core.risk.hits import FileView, Hit, anchored, find_hits, prepare
 from reviewer_app.core.risk.removals import (
     ChangeAddedLines,
     commented_out,
@@ -317,7 +317,8 @@ def rule_hits(rule: Rule, view: FileView, context: FileContext) -> list[Hit]:
     if rule.ignore_lines is not None and hits:
         ignored = rule.ignore_lines.search
         hits = [hit for hit in hits if not ignored(view.side(hit.side).lines[hit.index].text)]
-    return hits
+    # Found by the operation's first line, reported at the line its ``at`` group names (the culprit).
+    return [anchored(hit, view.side(hit.side)) for hit in hits]
 
 
 def secret_is_random(rule: Rule, match: re.Match[str]) -> bool:

@@ -54,6 +54,10 @@ class Hit:
     start: int  # the matched span within that line's text (0-based, end exclusive)
     end: int
     matched: str  # the whole match, which may run over several lines
+    # Where the pattern's ``at`` group matched (offsets in the side's joined text), -1 when it has
+    # none: the line a rule names as the culprit, e.g. the ``name='asn',`` of a RemoveField.
+    at_start: int = -1
+    at_end: int = -1
 
 
 @dataclass(slots=True)
@@ -100,6 +104,25 @@ class FileView:
                     changed = line.kind is not LineKind.CONTEXT
             self._blocks = (added, removed)
         return self._blocks
+
+
+ANCHOR = "at"  # the regex group that moves a finding from the match's first line to the culprit
+
+
+def anchored(hit: Hit, side_text: SideText) -> Hit:
+    """The hit moved to where its pattern's ``at`` group matched, when that group took part.
+
+    A multi-line operation (``migrations.RemoveField(`` then ``model_name=…`` then ``name='asn',``)
+    is found by its first line, but what a reviewer must look at is the line naming what is lost.
+    """
+    if hit.at_start < 0:
+        return hit
+    index = bisect.bisect_right(side_text.starts, hit.at_start) - 1
+    line_start = side_text.starts[index]
+    line_end = line_start + len(side_text.lines[index].text)
+    start = min(hit.at_start, line_end) - line_start
+    end = max(start, min(hit.at_end, line_end) - line_start)
+    return Hit(hit.side, index, start, end, hit.matched)
 
 
 def prepare(diff: FileDiff) -> FileView:
@@ -218,7 +241,8 @@ def _collect(matches: Iterator[re.Match[str]], side_text: SideText, side: str, f
         # A match may run on past the end of the line: the span shown to the reviewer stops at the
         # end of the line it is reported at.
         end = max(start, min(match_end, line_end) - line_start)
-        found.append(Hit(side, index, start, end, match.group(0)))
+        at_start, at_end = match.span(ANCHOR) if ANCHOR in match.re.groupindex else (-1, -1)
+        found.append(Hit(side, index, start, end, match.group(0), at_start, at_end))
         if limit and len(found) >= limit:
             return True
     return False

@@ -1,0 +1,142 @@
+"""Django migration operations reported at the line naming what they destroy, and data migrations
+deleting rows (classes seen on the real history of a web application with database migrations,
+docs/risk-evaluation.md).
+
+Every case is a hand-made diff shaped like the real commits; no rule is keyed to a commit,
+a repository or a file name seen there.
+"""
+
+from __future__ import annotations
+
+from reviewer_app.core.risk import load_rules
+from reviewer_app.core.risk.engine import FileContext, evaluate, evaluate_rule
+from reviewer_app.core.risk.findings import Finding
+from reviewer_app.core.risk.hits import prepare
+from reviewer_app.core.risk.removals import ChangeAddedLines
+from tests.core.risk.diffs import change_of, file_from, one_file_change
+
+RULES = load_rules(None)
+MIGRATION = "shop/orders/migrations/0040_order_remove_legacy_fields.py"
+
+REMOVE_FIELDS = """
++from django.db import migrations
++
++
++class Migration(migrations.Migration):
++
++    dependencies = [
++        ('orders', '0039_unique_constraints'),
++    ]
++
++    operations = [
++        migrations.RemoveField(
++            model_name='order',
++            name='coupon_code',
++        ),
++        migrations.RemoveField(model_name='order', name='legacy_total'),
++        migrations.RemoveField("order", "gift_note"),
++    ]
+"""
+
+DELETE_MODEL = """
++    operations = [
++        migrations.DeleteModel(
++            name='JobResult',
++        ),
++    ]
+"""
+
+
+def line_rule(rule_id: str, path: str, *examples: str, status: str = "modified") -> list[Finding]:
+    diff = file_from(path, *examples, status=status)
+    rule = RULES.by_id(rule_id)
+    assert rule is not None, rule_id
+    view = prepare(diff)
+    return evaluate_rule(rule, view, FileContext(view, ChangeAddedLines(change_of(diff))))
+
+
+def text_at(path: str, example: str, finding: Finding) -> str:
+    """The text of the line a finding is drawn at (hunks of ``file_from`` start at line 10)."""
+    lines = [raw[1:] for raw in example.strip("\n").split("\n")]
+    return lines[finding.line - 10]
+
+
+# -- a Django operation is reported at the line naming the column or table -------------------------
+
+def test_remove_field_is_drawn_at_the_name_of_the_dropped_column() -> None:
+    findings = line_rule("DB-DROP-COLUMN", MIGRATION, REMOVE_FIELDS, status="added")
+    texts = [text_at(MIGRATION, REMOVE_FIELDS, f).strip() for f in findings]
+    assert texts == ["name='coupon_code',",
+                     "migrations.RemoveField(model_name='order', name='legacy_total'),",
+                     'migrations.RemoveField("order", "gift_note"),']
+    # The span shown is the name itself, not the whole line.
+    first, second, third = findings
+    line = text_at(MIGRATION, REMOVE_FIELDS, second)
+    assert line[second.start:second.end] == "name='legacy_total'"
+    assert first.severity == second.severity == third.severity == "high"
+
+
+def test_delete_model_is_drawn_at_the_name_of_the_dropped_table() -> None:
+    [finding] = line_rule("DB-DROP-TABLE", MIGRATION, DELETE_MODEL, status="added")
+    assert text_at(MIGRATION, DELETE_MODEL, finding).strip() == "name='JobResult',"
+    assert finding.severity == "critical"
+
+
+def test_adding_a_field_or_a_model_is_no_drop() -> None:
+    added = """
++    operations = [
++        migrations.AddField(
++            model_name='order',
++            name='coupon_code',
++            field=models.CharField(max_length=50, blank=True),
++        ),
++        migrations.CreateModel(
++            name='JobResult',
++            fields=[],
++        ),
++    ]
+"""
+    assert line_rule("DB-DROP-COLUMN", MIGRATION, added, status="added") == []
+    assert line_rule("DB-DROP-TABLE", MIGRATION, added, status="added") == []
+
+
+def test_an_operation_in_a_comment_is_still_silent_after_anchoring() -> None:
+    commented = """
++    operations = [
++        # migrations.RemoveField(
++        #     model_name='order',
++        #     name='coupon_code',
++        # ),
++    ]
+"""
+    assert line_rule("DB-DROP-COLUMN", MIGRATION, commented, status="added") == []
+
+
+# -- a data migration deleting rows ----------------------------------------------------------------
+
+DATA_MIGRATION = """
++def update_content_types(apps, schema_editor):
++    ContentType = apps.get_model('contenttypes', 'ContentType')
++    ContentType.objects.filter(app_label='billing', model='invoice').delete()
++    ContentType.objects.filter(app_label='orders', model='invoice').update(app_label='billing')
+"""
+
+
+def test_a_data_migration_deleting_rows_is_drawn_at_the_delete() -> None:
+    [finding] = line_rule("DB-DATA-MIGRATION-DELETE", MIGRATION, DATA_MIGRATION, status="added")
+    assert ".delete()" in text_at(MIGRATION, DATA_MIGRATION, finding)
+    assert finding.severity == "high"
+
+
+def test_rows_updated_in_a_migration_or_deleted_in_a_view_are_not_a_data_migration_delete() -> None:
+    updated = "+    ContentType.objects.filter(app_label='orders').update(app_label='billing')"
+    assert line_rule("DB-DATA-MIGRATION-DELETE", MIGRATION, updated, status="added") == []
+    delete = "+        Order.objects.filter(status='draft').delete()"
+    assert "DB-DATA-MIGRATION-DELETE" in rules_fired(MIGRATION, delete)  # the same line where it counts
+    assert "DB-DATA-MIGRATION-DELETE" not in rules_fired("shop/orders/views.py", delete)
+    assert "DB-DATA-MIGRATION-DELETE" not in rules_fired("shop/orders/tests/migrations/test_0040.py", delete)
+
+
+def rules_fired(path: str, example: str) -> set[str]:
+    """The rules the whole engine (path filters included) fires on one added file."""
+    return {f.rule for f in evaluate(one_file_change(path, example, status="added"), RULES)}
