@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from reviewer_app.core.risk.structure import ChangeContext, iam
+from reviewer_app.core.risk.structure import ChangeContext, iam, tf_defaults
 from reviewer_app.core.risk.structure.base import Emitter, Parsed, data_table
 from reviewer_app.core.risk.structure.texts import FileSides, Side
 
@@ -71,7 +71,7 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     for address, block in new.blocks.items():
         before = old.blocks.get(address)
         if block.kind == "resource" and before is not None:
-            _replacement(sides, before, block, emit, table["replace"].get(block.type, []), holding)
+            _replacement(sides, before, block, emit, table["replace"].get(block.type, []), holding, context)
             _rekeyed(sides, before, block, emit, holding, new.moved)
         _guards(sides, before, block, emit)
         _ingress(sides, before, block, emit)
@@ -308,10 +308,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, arguments: list[str], holding: set[str]) -> None:
+def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, arguments: list[str], holding: set[str],
+                 context: ChangeContext) -> None:
+    defaults: dict[str, Any] | None = None
     for argument in arguments:
         old_value, new_value = _value(before.body, argument), _value(after.body, argument)
         if json.dumps(old_value, sort_keys=True, default=str) == json.dumps(new_value, sort_keys=True, default=str):
+            continue
+        # Made configurable with new variables whose defaults render the old value: existing
+        # callers see no change, so nothing is replaced.
+        defaults = tf_defaults.new_variable_defaults(context.change) if defaults is None else defaults
+        if json.dumps(tf_defaults.render(old_value, defaults), sort_keys=True, default=str) == \
+                json.dumps(tf_defaults.render(new_value, defaults), sort_keys=True, default=str):
             continue
         data = after.type in holding
         side, line = ("new", _attr_line(sides.new, after, argument)) if new_value is not None else ("old", _attr_line(sides.old, before, argument))

@@ -84,3 +84,49 @@ def test_id_token_on_an_event_an_outsider_causes_and_contents_write_stay_high(gi
     found = risk_findings(range_analysis(git_repo, {".github/workflows/publish.yml": WORKFLOW},
                                          {".github/workflows/publish.yml": after}))
     assert _widened(found) == [(8, "high"), (9, "high")]
+
+
+ROLE_TF = '''resource "aws_iam_role" "flow_log" {
+  name_prefix        = "flow-log-role-"
+  assume_role_policy = "{}"
+}
+'''
+CONFIGURABLE_TF = '''resource "aws_iam_role" "flow_log" {
+  name        = var.role_use_name_prefix ? null : var.role_name
+  name_prefix = var.role_use_name_prefix ? "${var.role_name}-" : null
+  path        = var.role_path
+  assume_role_policy = "{}"
+}
+'''
+NEW_VARIABLES_TF = '''variable "role_name" {
+  type    = string
+  default = "%s"
+}
+
+variable "role_use_name_prefix" {
+  type    = bool
+  default = true
+}
+
+variable "role_path" {
+  type    = string
+  default = null
+}
+'''
+
+
+def _replaced(found: list[dict]) -> list[tuple[int, str]]:
+    return sorted((f["line"], f["severity"]) for f in by_rule(found, "TF-FORCES-REPLACEMENT"))
+
+
+def test_an_argument_made_configurable_whose_new_defaults_render_the_old_value_is_not_a_replacement(git_repo: GitRepo) -> None:
+    found = risk_findings(range_analysis(git_repo, {"main.tf": ROLE_TF, "variables.tf": "\n"},
+                                         {"main.tf": CONFIGURABLE_TF, "variables.tf": NEW_VARIABLES_TF % "flow-log-role"}))
+    assert _replaced(found) == []
+
+
+def test_new_defaults_that_render_another_value_still_force_replacement(git_repo: GitRepo) -> None:
+    found = risk_findings(range_analysis(git_repo, {"main.tf": ROLE_TF, "variables.tf": "\n"},
+                                         {"main.tf": CONFIGURABLE_TF, "variables.tf": NEW_VARIABLES_TF % "vpc-role"}))
+    assert _replaced(found) == [(3, "high")]
+    assert "name_prefix" in by_rule(found, "TF-FORCES-REPLACEMENT")[0]["message"]

@@ -1,0 +1,149 @@
+"""What a Terraform argument renders to when the change's new variables keep their defaults.
+
+A module that makes a value configurable (``name_prefix = "role-"`` becomes
+``name_prefix = var.use_prefix ? "${var.name}-" : null`` with new variables defaulting to
+``true`` and ``"role"``) changes the text of a replacement-forcing argument, yet every existing
+caller renders the same value and nothing is replaced. Only variables the change declares are
+substituted: an existing caller cannot have set them, so their default is what it gets. Anything
+this small evaluator does not understand stays opaque text and compares as changed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from reviewer_app.core.model import Change, LineKind
+
+VARIABLE = re.compile(r'^\s*variable\s+"?([A-Za-z_][\w-]*)"?\s*\{', re.MULTILINE)
+DEFAULT = re.compile(r"^\s*default\s*=\s*(.+?)\s*$", re.MULTILINE)
+WHOLE = re.compile(r"^\$\{(.*)\}$", re.DOTALL)
+NAME = re.compile(r"^var\.([A-Za-z_][\w-]*)$")
+
+
+class Opaque(str):
+    """An expression left as written (another variable, a function call): equal only to itself."""
+
+
+def new_variable_defaults(change: Change) -> dict[str, Any]:
+    """name -> default of each variable block the change adds and does not remove (literal defaults only)."""
+    added, removed = _side_text(change, LineKind.ADDED), _side_text(change, LineKind.REMOVED)
+    gone = set(VARIABLE.findall(removed))
+    defaults: dict[str, Any] = {}
+    starts = list(VARIABLE.finditer(added))
+    for index, match in enumerate(starts):
+        name = match.group(1)
+        if name in gone:
+            continue  # redeclared: its default may have changed for existing callers
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(added)
+        body = added[match.end():end]
+        default = DEFAULT.search(body)
+        if default is None:
+            continue  # required: callers must set it, so there is no default to assume
+        value = _literal(default.group(1))
+        if not isinstance(value, Opaque):
+            defaults[name] = value
+    return defaults
+
+
+def render(value: Any, defaults: dict[str, Any]) -> Any:
+    """``value`` (as python-hcl2 gives it) with the new variables replaced by their defaults."""
+    if isinstance(value, str):
+        whole = WHOLE.match(value)
+        if whole and _balanced(whole.group(1)):
+            return _expression(whole.group(1), defaults)
+        return _template(value, defaults)
+    if isinstance(value, list):
+        return [render(v, defaults) for v in value]
+    if isinstance(value, dict):
+        return {k: render(v, defaults) for k, v in value.items()}
+    return value
+
+
+def _side_text(change: Change, kind: LineKind) -> str:
+    return "\n".join(line.text for diff in change.files for hunk in diff.hunks for line in hunk.lines if line.kind is kind)
+
+
+def _literal(text: str) -> Any:
+    text = text.strip()
+    if text == "null":
+        return None
+    if text in ("true", "false"):
+        return text == "true"
+    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return float(text) if "." in text else int(text)
+    if len(text) >= 2 and text[0] == text[-1] == '"' and "${" not in text and '"' not in text[1:-1]:
+        return text[1:-1]
+    return Opaque(text)
+
+
+def _expression(text: str, defaults: dict[str, Any]) -> Any:
+    text = text.strip()
+    split = _conditional(text)
+    if split is not None:
+        condition = _expression(split[0], defaults)
+        if isinstance(condition, bool):
+            return _expression(split[1] if condition else split[2], defaults)
+        return Opaque(text)
+    if text.startswith("!"):
+        inner = _expression(text[1:], defaults)
+        return (not inner) if isinstance(inner, bool) else Opaque(text)
+    if text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        return _expression(text[1:-1], defaults)
+    variable = NAME.match(text)
+    if variable:
+        return defaults[variable.group(1)] if variable.group(1) in defaults else Opaque(text)
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return _template(text[1:-1], defaults)
+    literal = _literal(text)
+    return literal
+
+
+def _template(text: str, defaults: dict[str, Any]) -> Any:
+    """A string with ``${var.x}`` interpolations: known defaults are filled in, the rest kept."""
+    def fill(match: re.Match[str]) -> str:
+        value = _expression(match.group(1), defaults)
+        if isinstance(value, Opaque) or value is None or isinstance(value, bool):
+            return "${" + str(value if isinstance(value, Opaque) else match.group(1)) + "}"
+        return str(value)
+    return re.sub(r"\$\{([^{}]*)\}", fill, text)
+
+
+def _conditional(text: str) -> tuple[str, str, str] | None:
+    """``cond ? a : b`` split at its top level (outside brackets and strings), else None."""
+    depth, quoted, question = 0, False, -1
+    nested = 0
+    for index, char in enumerate(text):
+        if char == '"' and (index == 0 or text[index - 1] != "\\"):
+            quoted = not quoted
+        if quoted:
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and char == "?":
+            if question < 0:
+                question = index
+            else:
+                nested += 1
+        elif depth == 0 and char == ":" and question >= 0:
+            if nested:
+                nested -= 1
+                continue
+            return text[:question], text[question + 1:index], text[index + 1:]
+    return None
+
+
+def _balanced(text: str) -> bool:
+    depth, quoted = 0, False
+    for index, char in enumerate(text):
+        if char == '"' and (index == 0 or text[index - 1] != "\\"):
+            quoted = not quoted
+        elif not quoted and char == "{":
+            depth += 1
+        elif not quoted and char == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
