@@ -115,7 +115,11 @@ def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, ol
     old_by_key = dict(_numbered(old_objects, by_kind))
     pairs = [(old_by_key.get(key), o) for key, o in _numbered(new_objects, by_kind)]
     # A lone object renamed in the same file is still the same object for field comparisons.
-    if len(old_objects) == 1 and len(new_objects) == 1 and pairs[0][0] is None and old_objects[0].get("kind") == new_objects[0].get("kind"):
+    # So is a lone workload converted to another kind (a ReplicationController become a Deployment):
+    # what its pods were already allowed to do is not new.
+    if len(old_objects) == 1 and len(new_objects) == 1 and pairs[0][0] is None and (
+            old_objects[0].get("kind") == new_objects[0].get("kind")
+            or (_pod_spec(old_objects[0]) is not None and _pod_spec(new_objects[0]) is not None)):
         pairs = [(old_objects[0], new_objects[0])]
     for before, after in pairs:
         Judge(sides, emit, context, before, after).run()
@@ -145,6 +149,41 @@ def _is_object(doc: Any) -> bool:
 def _key(obj: Map) -> tuple[str, str, str]:
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), Map) else Map()
     return (str(obj.get("kind")), str(meta.get("namespace", "")), str(meta.get("name", "")))
+
+
+# Host paths a container commonly needs and that give nothing of the node away: the public CA
+# bundle and the time zone (when mounted read-only), and the syslog socket, which only takes log lines.
+READ_ONLY_BENIGN_HOST_PATHS = ("/etc/ssl/certs", "/etc/pki/tls/certs", "/etc/pki/ca-trust", "/usr/share/ca-certificates",
+                               "/etc/ca-certificates", "/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo")
+SYSLOG_SOCKET = "/dev/log"
+
+
+def _benign_host_path(path: str, read_only: bool) -> str | None:
+    """Why mounting ``path`` of the node is harmless, or None when it is not."""
+    path = path.rstrip("/") or "/"
+    if path == SYSLOG_SOCKET:
+        return "the node's syslog socket, which only accepts log lines"
+    if read_only and any(path == p or path.startswith(p + "/") for p in READ_ONLY_BENIGN_HOST_PATHS):
+        return "read-only, and it holds only public CA certificates or time zone data"
+    return None
+
+
+def _mounts_read_only(spec: Map, volume: Any) -> bool:
+    """Every container that mounts the volume mounts it read-only (and at least one mounts it)."""
+    mounts = [m for field in ("initContainers", "containers", "ephemeralContainers")
+              for c in _containers(spec, field).values() for m in _list(c.get("volumeMounts"))
+              if isinstance(m, Map) and m.get("name") == volume]
+    return bool(mounts) and all(m.get("readOnly") is True for m in mounts)
+
+
+def _another_object(before: Map, after: Map) -> bool:
+    """Renamed or of another kind: the API server creates a new object, so no field of the old one is
+    updated in place (its immutable fields included). Templated names are not compared."""
+    (old_kind, old_namespace, old_name), (kind, namespace, name) = _key(before), _key(after)
+    if old_kind != kind:
+        return True
+    plain = not any("TEMPLATED" in part or "{{" in part for part in (old_namespace, old_name, namespace, name))
+    return plain and (old_namespace, old_name) != (namespace, name)
 
 
 def _get(node: Any, *path: str) -> Any:
@@ -212,7 +251,8 @@ class Judge:
         if self.before is not None:
             self.datastore_upgrade()
             self.probes_and_init_containers()
-            self.immutable_fields()
+            if not _another_object(self.before, self.after):
+                self.immutable_fields()
 
     # -- data stores ----------------------------------------------------------------------------------
     def datastore_upgrade(self) -> None:
@@ -340,8 +380,11 @@ class Judge:
         for index, volume in enumerate(_list(volumes)):
             host_path = _get(volume, "hostPath", "path")
             if host_path is not None and str(host_path) not in old_paths:
+                benign = _benign_host_path(str(host_path), _mounts_read_only(spec, _get(volume, "name")))
                 self.emit("K8S-PRIVILEGED", "new", self.new_line(volumes, index=index),
-                          f"mounts the node's {host_path} (hostPath): the container can read or change the node's files.")
+                          f"mounts the node's {host_path} (hostPath): "
+                          + (f"{benign}." if benign else "the container can read or change the node's files."),
+                          severity="medium" if benign else None)
         self._security_context(spec.get("securityContext"), old_spec.get("securityContext") if old_spec else None, "the pod")
         old_containers = {}
         for field in ("initContainers", "containers", "ephemeralContainers"):

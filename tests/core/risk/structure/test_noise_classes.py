@@ -130,3 +130,94 @@ def test_new_defaults_that_render_another_value_still_force_replacement(git_repo
                                          {"main.tf": CONFIGURABLE_TF, "variables.tf": NEW_VARIABLES_TF % "vpc-role"}))
     assert _replaced(found) == [(3, "high")]
     assert "name_prefix" in by_rule(found, "TF-FORCES-REPLACEMENT")[0]["message"]
+
+
+NFS_SERVER = '''apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: nfs-server
+spec:
+  replicas: 1
+  selector:
+    role: nfs-server
+  template:
+    metadata:
+      labels:
+        role: nfs-server
+    spec:
+      containers:
+        - name: nfs-server
+          image: nfs-server:1.0
+          securityContext:
+            privileged: true
+'''
+AS_DEPLOYMENT = NFS_SERVER.replace("apiVersion: v1\nkind: ReplicationController", "apiVersion: apps/v1\nkind: Deployment") \
+    .replace("  selector:\n    role: nfs-server\n", "  selector:\n    matchLabels:\n      role: nfs-server\n")
+
+
+def _privileged(found: list[dict]) -> list[tuple[int, str]]:
+    return sorted((f["line"], f["severity"]) for f in by_rule(found, "K8S-PRIVILEGED"))
+
+
+def test_a_workload_converted_to_another_kind_keeps_its_privileges_without_a_finding(git_repo: GitRepo) -> None:
+    found = risk_findings(range_analysis(git_repo, {"nfs/server.yaml": NFS_SERVER}, {"nfs/server.yaml": AS_DEPLOYMENT}))
+    assert _privileged(found) == [] and by_rule(found, "K8S-IMMUTABLE-FIELD") == []
+
+
+def test_a_converted_workload_that_becomes_privileged_is_still_flagged(git_repo: GitRepo) -> None:
+    before = NFS_SERVER.replace("          securityContext:\n            privileged: true\n", "")
+    found = risk_findings(range_analysis(git_repo, {"nfs/server.yaml": before}, {"nfs/server.yaml": AS_DEPLOYMENT}))
+    assert _privileged(found) == [(19, "high")]
+
+
+REDIS = '''apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: redis-follower
+spec:
+  selector:
+    matchLabels:
+      role: follower
+  template:
+    metadata:
+      labels:
+        role: follower
+    spec:
+      containers:
+        - name: redis
+          image: redis:7
+'''
+
+
+def test_a_renamed_workload_is_a_new_object_so_its_selector_may_differ(git_repo: GitRepo) -> None:
+    after = REDIS.replace("redis-follower", "redis-replica").replace("role: follower", "role: replica")
+    found = risk_findings(range_analysis(git_repo, {"k8s/redis.yaml": REDIS}, {"k8s/redis.yaml": after}))
+    assert by_rule(found, "K8S-IMMUTABLE-FIELD") == []
+
+
+def test_a_selector_changed_on_the_same_workload_is_still_an_immutable_edit(git_repo: GitRepo) -> None:
+    after = REDIS.replace("role: follower", "role: replica")
+    found = risk_findings(range_analysis(git_repo, {"k8s/redis.yaml": REDIS}, {"k8s/redis.yaml": after}))
+    assert [(f["line"], f["severity"]) for f in by_rule(found, "K8S-IMMUTABLE-FIELD")] == [(8, "high")]
+
+
+def _with_host_volume(path: str, read_only: bool) -> str:
+    mount = "          volumeMounts:\n            - name: host\n              mountPath: /mnt/host\n" \
+        + ("              readOnly: true\n" if read_only else "")
+    return REDIS + mount + f"      volumes:\n        - name: host\n          hostPath: {{path: {path}}}\n"
+
+
+def test_read_only_ca_certificates_and_the_syslog_socket_are_medium(git_repo: GitRepo) -> None:
+    after = _with_host_volume("/etc/ssl/certs", True)
+    found = risk_findings(range_analysis(git_repo, {"k8s/redis.yaml": REDIS}, {"k8s/redis.yaml": after}))
+    assert _privileged(found) == [(22, "medium")]
+    assert "public CA certificates" in by_rule(found, "K8S-PRIVILEGED")[0]["message"]
+    found = risk_findings(range_analysis(git_repo, {"k8s/log.yaml": REDIS}, {"k8s/log.yaml": _with_host_volume("/dev/log", False)}))
+    assert _privileged(found) == [(21, "medium")]
+
+
+def test_writable_certificates_and_other_host_paths_stay_high(git_repo: GitRepo) -> None:
+    for index, (path, read_only) in enumerate((("/etc/ssl/certs", False), ("/var/lib/kubelet", True))):
+        name = f"k8s/redis{index}.yaml"
+        found = risk_findings(range_analysis(git_repo, {name: REDIS}, {name: _with_host_volume(path, read_only)}))
+        assert [s for _, s in _privileged(found)] == ["high"], path
