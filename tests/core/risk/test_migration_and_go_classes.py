@@ -56,7 +56,8 @@ def line_rule(rule_id: str, path: str, *examples: str, status: str = "modified")
 
 
 def text_at(path: str, example: str, finding: Finding) -> str:
-    """The text of the line a finding is drawn at (hunks of ``file_from`` start at line 10)."""
+    """The text of the line a finding is drawn at (hunks of ``file_from`` start at line 10; the
+    examples given here have no removed lines, so both sides number alike)."""
     lines = [raw[1:] for raw in example.strip("\n").split("\n")]
     return lines[finding.line - 10]
 
@@ -140,3 +141,67 @@ def test_rows_updated_in_a_migration_or_deleted_in_a_view_are_not_a_data_migrati
 def rules_fired(path: str, example: str) -> set[str]:
     """The rules the whole engine (path filters included) fires on one added file."""
     return {f.rule for f in evaluate(one_file_change(path, example, status="added"), RULES)}
+
+
+# -- Go: an error collected through &err and lost; a mutex replaced by atomics ---------------------
+
+NOTIFIER = "notify/pager/pager.go"
+
+
+def test_an_error_out_parameter_overwritten_before_a_check_is_drawn_at_the_ampersand_line() -> None:
+    lost = """
+ 	var (
++		err  error
++		data = notify.GetTemplateData(ctx, n.tmpl, alert, n.logger)
++		tmpl = notify.TmplText(n.tmpl, data, &err)
+ 	)
++	client, err := n.createClient(tmpl)
+"""
+    [finding] = line_rule("GO-ERR-OVERWRITTEN-UNCHECKED", NOTIFIER, lost)
+    assert "&err" in text_at(NOTIFIER, lost, finding)
+    assert finding.severity == "high"
+
+
+def test_an_error_out_parameter_checked_before_the_next_assignment_is_fine() -> None:
+    checked = """
++		tmpl = notify.TmplText(n.tmpl, data, &err)
++	)
++	key := tmpl(n.conf.RoutingKey)
++	if err != nil {
++		return false, errors.Wrap(err, "execute 'routing_key' template")
++	}
++	client, err := n.createClient(key)
+"""
+    assert line_rule("GO-ERR-OVERWRITTEN-UNCHECKED", NOTIFIER, checked) == []
+    # An error value compared, not assigned, is no overwrite; nor is a different variable.
+    compared = "+	decode(body, &err)\n+	if err == nil {\n+		return nil\n+	}"
+    assert line_rule("GO-ERR-OVERWRITTEN-UNCHECKED", NOTIFIER, compared) == []
+    other = "+	decode(body, &errResp)\n+	resp, err := client.Do(req)"
+    assert line_rule("GO-ERR-OVERWRITTEN-UNCHECKED", NOTIFIER, other) == []
+
+
+def test_a_mutex_replaced_by_atomics_in_one_edit_is_high_at_the_atomic_field() -> None:
+    swapped = """
+ type group struct {
+-	mtx sync.RWMutex
+-	labels model.LabelSet
++	labels    atomic.Pointer[renderedLabels]
++	labelsGen atomic.Uint64
+ }
+"""
+    findings = line_rule("GO-LOCK-REPLACED-BY-ATOMICS", "dispatch/group.go", swapped)
+    # Drawn at the two atomic fields (new-side lines 11 and 12, after the unchanged "type" line).
+    assert [(f.side, f.line, f.severity) for f in findings] == [("new", 11, "high"), ("new", 12, "high")]
+    assert "removes the mutex" in findings[0].message
+
+
+def test_an_atomic_added_beside_a_kept_mutex_stays_low() -> None:
+    beside = """
+ type group struct {
+ 	mtx sync.RWMutex
++	running atomic.Bool
+ }
+"""
+    [finding] = line_rule("GO-LOCK-REPLACED-BY-ATOMICS", "dispatch/group.go", beside)
+    assert finding.severity == "low"
+    assert line_rule("GO-LOCK-REPLACED-BY-ATOMICS", "dispatch/group.go", "+	running bool") == []
