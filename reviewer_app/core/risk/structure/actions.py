@@ -137,6 +137,7 @@ class Workflow:
             old_job = old_jobs.get(name) if isinstance(old_jobs.get(name), Map) else None
             granted = _effective(self.new, job)
             before = _effective(self.old, old_job) if old_job is not None or self.old else {}
+            replaced = _secret_token_replaced(old_job, job)
             for scope, level in sorted(granted.items()):
                 if level != "write" or before.get(scope) == "write":
                     continue
@@ -155,6 +156,14 @@ class Workflow:
                     self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", line,
                                       f"job {name}: the token gains `id-token: write`: the job can mint an OIDC token, "
                                       "and the cloud's trust policy decides what it reaches.", severity="medium")
+                    continue
+                if replaced and scope != "*" and not workflow_wide:
+                    # The job stops using a stored token (a bot's or a person's, scoped to far more
+                    # than this repository) for the job token: the write scope it now states is
+                    # what that secret already gave it, so standing privilege shrinks.
+                    self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", line,
+                                      f"job {name}: the token gains `{scope}: write`, as the job replaces the stored "
+                                      f"token secrets.{replaced} with the job's own token.", severity="medium")
                     continue
                 self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", line,
                                   f"job {name}: the token gains "
@@ -319,6 +328,22 @@ def _auto_merge_steps(job: Map) -> Iterator[tuple[Any, str, str]]:
             match = AUTO_MERGE_RUN.search(run)
             if match:
                 yield step, "run", match.group(0).strip()
+
+
+STORED_TOKEN = re.compile(r"\bsecrets\.([A-Za-z0-9_]*(?:TOKEN|PAT)[A-Za-z0-9_]*)\b", re.IGNORECASE)
+JOB_TOKEN = re.compile(r"\bgithub\.token\b|\bsecrets\.GITHUB_TOKEN\b", re.IGNORECASE)
+
+
+def _secret_token_replaced(old_job: Map | None, job: Map) -> str | None:
+    """The stored token secret the old job used and the new one swaps for the job token, if any."""
+    if old_job is None:
+        return None
+    old_text, new_text = _dump(old_job), _dump(job)
+    stored = {m for m in STORED_TOKEN.findall(old_text)
+              if m.upper() != "GITHUB_TOKEN" and {"TOKEN", "PAT"} & set(m.upper().split("_"))}
+    still = {m for m in STORED_TOKEN.findall(new_text)}
+    gone = sorted(stored - still)
+    return gone[0] if gone and JOB_TOKEN.search(new_text) else None
 
 
 def _dump(node: Any) -> str:

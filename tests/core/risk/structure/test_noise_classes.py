@@ -221,3 +221,34 @@ def test_writable_certificates_and_other_host_paths_stay_high(git_repo: GitRepo)
         name = f"k8s/redis{index}.yaml"
         found = risk_findings(range_analysis(git_repo, {name: REDIS}, {name: _with_host_volume(path, read_only)}))
         assert [s for _, s in _privileged(found)] == ["high"], path
+
+
+RELEASE = '''name: release
+on:
+  push:
+    tags: ["v*"]
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: example/publish-action@v1
+        with:
+          github_token: ${{ secrets.BOT_GITHUB_TOKEN }}
+'''
+
+
+def test_a_job_swapping_a_stored_token_for_the_job_token_is_medium(git_repo: GitRepo) -> None:
+    after = RELEASE.replace("    runs-on: ubuntu-latest\n", "    runs-on: ubuntu-latest\n    permissions:\n      contents: write\n") \
+        .replace("secrets.BOT_GITHUB_TOKEN", "github.token")
+    found = risk_findings(range_analysis(git_repo, {".github/workflows/release.yml": RELEASE},
+                                         {".github/workflows/release.yml": after}))
+    assert _widened(found) == [(9, "medium")]
+    assert "BOT_GITHUB_TOKEN" in by_rule(found, "GHA-PERMISSIONS-WIDENED")[0]["message"]
+
+
+def test_a_job_keeping_its_stored_token_and_gaining_contents_write_is_high(git_repo: GitRepo) -> None:
+    after = RELEASE.replace("    runs-on: ubuntu-latest\n", "    runs-on: ubuntu-latest\n    permissions:\n      contents: write\n")
+    found = risk_findings(range_analysis(git_repo, {".github/workflows/release.yml": RELEASE},
+                                         {".github/workflows/release.yml": after}))
+    assert _widened(found) == [(9, "high")]
