@@ -205,3 +205,25 @@ def test_an_atomic_added_beside_a_kept_mutex_stays_low() -> None:
     [finding] = line_rule("GO-LOCK-REPLACED-BY-ATOMICS", "dispatch/group.go", beside)
     assert finding.severity == "low"
     assert line_rule("GO-LOCK-REPLACED-BY-ATOMICS", "dispatch/group.go", "+	running bool") == []
+
+
+# -- a squashed migration replacing the history --------------------------------------------------
+
+def test_a_squashed_migration_is_drawn_at_its_replaces_list() -> None:
+    squashed = """
++class Migration(migrations.Migration):
++
++    replaces = [
++        ('orders', '0001_initial'),
++        ('orders', '0002_auto_20160622_1821'),
++    ]
+"""
+    [finding] = line_rule("DB-MIGRATIONS-SQUASHED", "shop/orders/migrations/0001_squashed.py", squashed, status="added")
+    assert text_at("", squashed, finding).strip() == "replaces = ["
+    assert finding.severity == "high"
+
+
+def test_an_ordinary_migration_or_a_replaces_outside_migrations_is_no_squash() -> None:
+    ordinary = "+    dependencies = [\n+        ('orders', '0001_initial'),\n+    ]"
+    assert "DB-MIGRATIONS-SQUASHED" not in rules_fired("shop/orders/migrations/0002_order_note.py", ordinary)
+    assert "DB-MIGRATIONS-SQUASHED" not in rules_fired("shop/orders/utils.py", "+    replaces = [old, new]")
