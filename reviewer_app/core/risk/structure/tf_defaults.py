@@ -19,6 +19,8 @@ VARIABLE = re.compile(r'^\s*variable\s+"?([A-Za-z_][\w-]*)"?\s*\{', re.MULTILINE
 DEFAULT = re.compile(r"^\s*default\s*=\s*(.+?)\s*$", re.MULTILINE)
 WHOLE = re.compile(r"^\$\{(.*)\}$", re.DOTALL)
 NAME = re.compile(r"^var\.([A-Za-z_][\w-]*)$")
+# Terraform 0.11's list("a") is 0.12's ["a"]: a syntax migration renders the same value.
+LEGACY_LIST = re.compile(r"\blist\(([^()]*)\)")
 
 
 class Opaque(str):
@@ -49,6 +51,7 @@ def new_variable_defaults(change: Change) -> dict[str, Any]:
 def render(value: Any, defaults: dict[str, Any]) -> Any:
     """``value`` (as python-hcl2 gives it) with the new variables replaced by their defaults."""
     if isinstance(value, str):
+        value = LEGACY_LIST.sub(r"[\1]", value)
         whole = WHOLE.match(value)
         if whole and _balanced(whole.group(1)):
             return _expression(whole.group(1), defaults)

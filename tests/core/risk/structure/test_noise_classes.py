@@ -252,3 +252,24 @@ def test_a_job_keeping_its_stored_token_and_gaining_contents_write_is_high(git_r
     found = risk_findings(range_analysis(git_repo, {".github/workflows/release.yml": RELEASE},
                                          {".github/workflows/release.yml": after}))
     assert _widened(found) == [(9, "high")]
+
+
+SUBNET_TF = '''resource "aws_subnet" "public" {
+  count      = 2
+  vpc_id     = "vpc-1"
+  cidr_block = "${element(concat(var.public_subnets, list("")), count.index)}"
+}
+'''
+
+
+def test_the_legacy_list_syntax_rewritten_is_the_same_value(git_repo: GitRepo) -> None:
+    after = SUBNET_TF.replace('"${element(concat(var.public_subnets, list("")), count.index)}"',
+                              'element(concat(var.public_subnets, [""]), count.index)')
+    found = risk_findings(range_analysis(git_repo, {"main.tf": SUBNET_TF}, {"main.tf": after}))
+    assert _replaced(found) == []
+
+
+def test_another_list_in_the_same_expression_still_forces_replacement(git_repo: GitRepo) -> None:
+    after = SUBNET_TF.replace('list("")', 'list("10.0.9.0/24")')
+    found = risk_findings(range_analysis(git_repo, {"main.tf": SUBNET_TF}, {"main.tf": after}))
+    assert _replaced(found) == [(4, "high")]
