@@ -227,3 +227,39 @@ def test_an_ordinary_migration_or_a_replaces_outside_migrations_is_no_squash() -
     ordinary = "+    dependencies = [\n+        ('orders', '0001_initial'),\n+    ]"
     assert "DB-MIGRATIONS-SQUASHED" not in rules_fired("shop/orders/migrations/0002_order_note.py", ordinary)
     assert "DB-MIGRATIONS-SQUASHED" not in rules_fired("shop/orders/utils.py", "+    replaces = [old, new]")
+
+
+# -- a hand-written authentication path -------------------------------------------------------------
+
+MIXIN = """
++class TokenConditionalLoginRequiredMixin(ConditionalLoginRequiredMixin):
++    def dispatch(self, request, *args, **kwargs):
++        # Attempt to authenticate the user using a token, if provided
++        if settings.LOGIN_REQUIRED and not request.user.is_authenticated:
++            auth_info = TokenAuthentication().authenticate(request)
++            if auth_info is not None:
++                request.user = auth_info[0]
++        return super().dispatch(request, *args, **kwargs)
+"""
+
+
+def test_a_new_class_setting_the_request_user_is_drawn_at_the_class() -> None:
+    [finding] = line_rule("AUTH-USER-SET-BY-HAND", "shop/utilities/views.py", MIXIN)
+    assert text_at("", MIXIN, finding).startswith("class TokenConditionalLoginRequiredMixin(")
+    assert finding.severity == "high"
+    # Without its class in the diff, the assignment itself is the finding.
+    lone = "+            request.user = auth_info[0]"
+    [alone] = line_rule("AUTH-USER-SET-BY-HAND", "shop/utilities/views.py", lone)
+    assert alone.line == 10 and alone.severity == "high"
+
+
+def test_reading_or_comparing_the_request_user_is_no_authentication_path() -> None:
+    reading = """
++class OrderLoginView(View):
++    def get(self, request):
++        if request.user == self.order.owner:
++            user = request.user
++        return render(request, "order.html", {"user": user})
+"""
+    assert line_rule("AUTH-USER-SET-BY-HAND", "shop/orders/views.py", reading) == []
+    assert "AUTH-USER-SET-BY-HAND" not in rules_fired("shop/orders/tests/test_views.py", MIXIN)
