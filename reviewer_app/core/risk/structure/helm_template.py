@@ -103,8 +103,16 @@ def judge(sides: FileSides, emit: Emitter, context: ChangeContext) -> None:
         _pvc_deleted(sides, emit, context)
 
 
+# `template` and `include` render a named template alike, and `indent` and `nindent` differ only by a
+# leading newline, which the YAML around a selector absorbs: rewriting one as the other changes no label.
+SAME_RENDERING = ((re.compile(r"\{\{ template \""), '{{ include "'), (re.compile(r"\|\s*nindent\b"), "| indent"))
+
+
 def _normal(line: str) -> str:
-    return re.sub(r"\s+", " ", TRIM.sub("{{ ", line.replace("-}}", "}}"))).strip()
+    text = re.sub(r"\s+", " ", TRIM.sub("{{ ", line.replace("-}}", "}}"))).strip()
+    for pattern, replacement in SAME_RENDERING:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _defines(side: Side) -> dict[str, list[int]]:

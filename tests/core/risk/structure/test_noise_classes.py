@@ -273,3 +273,45 @@ def test_another_list_in_the_same_expression_still_forces_replacement(git_repo: 
     after = SUBNET_TF.replace('list("")', 'list("10.0.9.0/24")')
     found = risk_findings(range_analysis(git_repo, {"main.tf": SUBNET_TF}, {"main.tf": after}))
     assert _replaced(found) == [(4, "high")]
+
+
+HELM_HELPERS = '''{{- define "app.selectorLabels" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ template "app.name" . }}
+{{- end }}
+'''
+HELM_WORKLOAD = '''apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: {{ template "app.fullname" . }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "app.selectorLabels" . | indent 6 }}
+  template:
+    spec:
+      containers:
+        - name: app
+          image: app:1
+'''
+HELPERS_TPL, WORKLOAD_YAML = "charts/app/templates/_helpers.tpl", "charts/app/templates/daemonset.yaml"
+
+
+def test_selector_helpers_reordered_with_include_for_template_render_the_same_labels(git_repo: GitRepo) -> None:
+    helpers = '''{{- define "app.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "app.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+'''
+    workload = HELM_WORKLOAD.replace("| indent 6", "| nindent 6")
+    found = risk_findings(range_analysis(git_repo, {HELPERS_TPL: HELM_HELPERS, WORKLOAD_YAML: HELM_WORKLOAD},
+                                         {HELPERS_TPL: helpers, WORKLOAD_YAML: workload}))
+    assert by_rule(found, "K8S-IMMUTABLE-FIELD") == []
+
+
+def test_a_selector_helper_calling_another_template_still_changes_the_selector(git_repo: GitRepo) -> None:
+    helpers = HELM_HELPERS.replace('{{ template "app.name" . }}', '{{ include "app.fullname" . }}')
+    workload = HELM_WORKLOAD.replace('"app.selectorLabels" . | indent 6', '"app.labels" . | nindent 6')
+    found = risk_findings(range_analysis(git_repo, {HELPERS_TPL: HELM_HELPERS, WORKLOAD_YAML: HELM_WORKLOAD},
+                                         {HELPERS_TPL: helpers, WORKLOAD_YAML: workload}))
+    assert sorted((f["path"], f["line"]) for f in by_rule(found, "K8S-IMMUTABLE-FIELD")) == [(HELPERS_TPL, 3), (WORKLOAD_YAML, 8)]
