@@ -263,3 +263,37 @@ def test_reading_or_comparing_the_request_user_is_no_authentication_path() -> No
 """
     assert line_rule("AUTH-USER-SET-BY-HAND", "shop/orders/views.py", reading) == []
     assert "AUTH-USER-SET-BY-HAND" not in rules_fired("shop/orders/tests/test_views.py", MIXIN)
+
+
+# -- Go: a type's custom wire format removed -----------------------------------------------------
+
+MARSHAL = """
+-func (re Regexp) MarshalJSON() ([]byte, error) {
+-	if re.original != "" {
+-		return json.Marshal(re.original)
+-	}
+-	return nil, nil
+-}
+"""
+
+
+def test_a_removed_marshal_method_is_drawn_at_its_signature() -> None:
+    [finding] = line_rule("GO-WIRE-FORMAT-METHOD-REMOVED", "config/config.go", MARSHAL)
+    assert (finding.side, finding.line, finding.severity) == ("old", 10, "high")
+
+
+def test_a_marshal_method_moved_to_another_file_is_no_removal() -> None:
+    moved = file_from("config/regexp.go", MARSHAL.replace("\n-", "\n+"), status="added")
+    change = change_of(file_from("config/config.go", MARSHAL), moved)
+    assert "GO-WIRE-FORMAT-METHOD-REMOVED" not in {f.rule for f in evaluate(change, RULES)}
+    assert line_rule("GO-WIRE-FORMAT-METHOD-REMOVED", "config/config.go", "-func (re Regexp) String() string {") == []
+
+
+def test_a_marshal_method_kept_while_its_type_is_renamed_is_no_removal() -> None:
+    renamed = """
+-func (o *EventRecorderOutput) UnmarshalYAML(unmarshal func(any) error) error {
+-	type plain EventRecorderOutput
++func (o *Output) UnmarshalYAML(unmarshal func(any) error) error {
++	type plain Output
+"""
+    assert line_rule("GO-WIRE-FORMAT-METHOD-REMOVED", "recorder/config.go", renamed) == []
