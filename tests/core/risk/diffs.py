@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from reviewer_app.core.model import Change, FileDiff, FileStatus, Hunk, Line, LineKind, Person
 
 KINDS = {"+": LineKind.ADDED, "-": LineKind.REMOVED, " ": LineKind.CONTEXT}
@@ -44,3 +46,23 @@ def change_of(*files: FileDiff, title: str = "test change") -> Change:
 
 def one_file_change(path: str, *examples: str, status: str = "modified") -> Change:
     return change_of(file_from(path, *examples, status=status))
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_rules():  # type: ignore[no-untyped-def]
+    from reviewer_app.core.risk import load_rules
+
+    return load_rules(None)
+
+
+def line_rule(rule_id: str, path: str, *examples: str, status: str = "modified") -> list:
+    """The findings of one built-in line rule on one hand-made file (the structured analysers left out)."""
+    from reviewer_app.core.risk.engine import FileContext, evaluate_rule
+    from reviewer_app.core.risk.hits import prepare
+    from reviewer_app.core.risk.removals import ChangeAddedLines
+
+    diff = file_from(path, *examples, status=status)
+    rule = _builtin_rules().by_id(rule_id)
+    assert rule is not None, rule_id
+    view = prepare(diff)
+    return evaluate_rule(rule, view, FileContext(view, ChangeAddedLines(change_of(diff))))

@@ -13,7 +13,7 @@ from reviewer_app.core.risk.engine import FileContext, evaluate, evaluate_rule
 from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.hits import prepare
 from reviewer_app.core.risk.removals import ChangeAddedLines
-from tests.core.risk.diffs import change_of, file_from, one_file_change
+from tests.core.risk.diffs import change_of, file_from, line_rule, one_file_change
 
 RULES = load_rules(None)
 MIGRATION = "shop/orders/migrations/0040_order_remove_legacy_fields.py"
@@ -47,12 +47,6 @@ DELETE_MODEL = """
 """
 
 
-def line_rule(rule_id: str, path: str, *examples: str, status: str = "modified") -> list[Finding]:
-    diff = file_from(path, *examples, status=status)
-    rule = RULES.by_id(rule_id)
-    assert rule is not None, rule_id
-    view = prepare(diff)
-    return evaluate_rule(rule, view, FileContext(view, ChangeAddedLines(change_of(diff))))
 
 
 def text_at(path: str, example: str, finding: Finding) -> str:

@@ -15,18 +15,11 @@ from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.hits import prepare
 from reviewer_app.core.risk.removals import ChangeAddedLines
 from reviewer_app.core.risk.roles import role_of
-from tests.core.risk.diffs import change_of, file_from, one_file_change
+from tests.core.risk.diffs import change_of, file_from, line_rule, one_file_change
 
 RULES = load_rules(None)
 
 
-def line_rule(rule_id: str, path: str, *examples: str, status: str = "modified") -> list[Finding]:
-    """The findings of one line rule on one file (the structured analysers left out)."""
-    diff = file_from(path, *examples, status=status)
-    rule = RULES.by_id(rule_id)
-    assert rule is not None, rule_id
-    view = prepare(diff)
-    return evaluate_rule(rule, view, FileContext(view, ChangeAddedLines(change_of(diff))))
 
 
 def rules_fired(change) -> dict[str, Finding]:
