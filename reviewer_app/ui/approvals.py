@@ -116,14 +116,20 @@ def _signatures(db: Any, change_id: str, trust: Any) -> list[Signature]:
 
 
 def approval_state(db: Any, change_id: str, analysis: dict[str, Any], workspace_root: Path | None,
-                   config_cache: dict[str | None, Any] | None = None) -> ApprovalState:
+                   config_cache: dict[str | None, Any] | None = None, verdict: Any = None) -> ApprovalState:
     """What the policy asks of the change and who has signed: the CI gate's own judgement
-    (``gate.judge``) over the local events; any doubt leaves it unapproved."""
+    (``gate.judge``) over the local events; any doubt leaves it unapproved.
+
+    With ``verdict`` (the queue already judged the change: core.inbox.status) the judgement is not made
+    again and the signatures, which only the approvals tab lists, are not read.
+    """
     from reviewer_app.core.approvals import gate
     from reviewer_app.core.approvals import policy as approval_policy
     from reviewer_app.core.signing.allowed_signers import TrustStore
 
     state = ApprovalState()
+    if verdict is not None:
+        return _with_verdict(state, verdict)
     try:
         base = analysis.get("base")
         if config_cache is not None and base in config_cache:
@@ -140,6 +146,13 @@ def approval_state(db: Any, change_id: str, analysis: dict[str, Any], workspace_
         state.missing = ["a readable policy"]
         state.need = 1
         return state
+    return _with_verdict(state, verdict)
+
+
+def _with_verdict(state: ApprovalState, verdict: Any) -> ApprovalState:
+    """The requirements, what is missing and the counts, from the gate's verdict."""
+    from reviewer_app.core.approvals import gate
+
     for result in verdict.requirements:
         owner = ", an owner of an affected service" if result.owner_of_affected else ""
         description = f"{result.rule}: {result.needed} approval(s) by {result.min_level} or above{owner}"

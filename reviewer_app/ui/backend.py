@@ -158,7 +158,9 @@ def load_queue(db_path: Path | None, workspace_root: Path | None, me: str) -> li
             critical, tier = _most_critical(refs)
             if tier is None:
                 tier = _as_int((analysis.get("services") or {}).get("max_tier"))
-            state = approvals.approval_state(db, entry.change_id, analysis, workspace_root, config_cache)
+            # Judged once, by queue_entries; a policy it could not read is judged (and reported) here.
+            state = approvals.approval_state(db, entry.change_id, analysis, workspace_root, config_cache,
+                                             verdict=entry.verdict)
             status = entry.status if me else queue_status(state, me, approvals.change_authors(analysis))
             rows.append(QueueRow(
                 change_id=entry.change_id, title=item["title"], author_name=item["author_name"],

@@ -46,6 +46,7 @@ class QueueEntry:
     since_my_review: dict[str, Any] | None = None  # {files, added, removed} when updated since my review
     rebased: bool = False  # the latest head is a rebase that kept this change id
     problems: list[str] = field(default_factory=list)
+    verdict: Any = field(default=None, repr=False)  # the gate's ChangeVerdict, for a window that shows more of it
 
     def to_dict(self) -> dict[str, Any]:
         return {"change_id": self.change_id, "title": self.title, "risk_level": self.risk_level,
@@ -143,7 +144,7 @@ def queue_entries(db: "sqlite_utils.Database", repo: Path | None, me: str | None
             max_tier=services.get("max_tier"), services=[s.get("name") for s in services.get("direct") or []],
             item=_item_dict(item, row), revision=revision, previous_change_id=previous, status=status, have=have,
             need=need, since_my_review=since, rebased=bool(item and revs and item["head"] != revs[-1][2]),
-            problems=problems))
+            problems=problems, verdict=verdict))
     entries.sort(key=lambda e: (LEVEL_ORDER.get(e.risk_level, 9), -e.risk_score, e.change_id))
     return entries
 
