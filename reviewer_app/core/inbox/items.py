@@ -145,7 +145,7 @@ def _now() -> str:
     return utc_now()
 
 
-def _open_items(db: "sqlite_utils.Database", remote: str) -> dict[str, dict[str, Any]]:
+def _known_items(db: "sqlite_utils.Database", remote: str) -> dict[str, dict[str, Any]]:
     cursor = db.execute("SELECT id, head, state, name FROM inbox_items WHERE remote = ?", [remote])
     return {row[0]: {"head": row[1], "state": row[2], "name": row[3]} for row in cursor.fetchall()}
 
@@ -177,7 +177,7 @@ def sync_inbox(db: "sqlite_utils.Database", repo: Path, remote: str = "origin", 
     default_ref = f"{inbox_prefix(remote)}heads/{default}"
     default_head = refs[f"heads/{default}"][0]
     discovered = discover(refs, config, default)
-    known = _open_items(db, remote)
+    known = _known_items(db, remote)
     merged = merged_keys(repo, remote, default_head)
     seen: set[str] = set()
     # Rules and catalog are read once per base commit: most items share the default branch's tip.
