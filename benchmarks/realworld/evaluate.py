@@ -177,14 +177,23 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps({"figures": figures, "commits": results}, indent=1), encoding="utf-8")
     if args.flagged:
-        rows = []
-        for r in results:
-            if r["status"] == "ok" and r["level"] in FLAGGED and r["label"] != "dangerous":
-                top = sorted(r["findings"], key=lambda f: -risk.rules.SEVERITY_RANK[f["severity"]])[:3]
-                rows.append({"repo": r["repo"], "commit": r["commit"], "label": r["label"], "level": r["level"],
-                             "score": str(r["score"]),
-                             "top_findings": " | ".join(f"{f['rule']} {f['severity']} {f['path']}:{f['line']} {f['message'][:80]}" for f in top)})
-        write_csv(args.flagged, ["repo", "commit", "label", "level", "score", "top_findings"], rows)
+        write_flagged(args.flagged, results)
+
+
+def write_flagged(path: Path, results: list[dict[str, Any]]) -> None:
+    """The non-dangerous commits rated high or critical, once each, with the verdict on file (if any)."""
+    dangerous_ids = {(r["repo"], r["commit"]) for r in results if r["label"] == "dangerous"}
+    judged = {(j["repo"], j["commit"]): j["verdict"] for j in read_csv(CORPUS / "judged-flags.csv")}
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for r in results:
+        key = (r["repo"], r["commit"])
+        if r["status"] != "ok" or r["level"] not in FLAGGED or key in dangerous_ids or key in rows:
+            continue
+        top = sorted(r["findings"], key=lambda f: -risk.rules.SEVERITY_RANK[f["severity"]])[:3]
+        rows[key] = {"repo": r["repo"], "commit": r["commit"], "label": r["label"], "level": r["level"],
+                     "score": str(r["score"]), "verdict": judged.get(key, "unjudged"),
+                     "top_findings": " | ".join(f"{f['rule']} {f['severity']} {f['path']}:{f['line']} {f['message'][:80]}" for f in top)}
+    write_csv(path, ["repo", "commit", "label", "level", "score", "verdict", "top_findings"], list(rows.values()))
 
 
 def summarise(results: list[dict[str, Any]], elapsed: float) -> dict[str, Any]:
@@ -244,7 +253,11 @@ def summarise(results: list[dict[str, Any]], elapsed: float) -> dict[str, Any]:
              "on_path": r.get("on_path"), "on_culprit": r.get("on_culprit")}
             for r in dangerous if r["level"] not in FLAGGED or not r.get("on_culprit")]
     judged = {(j["repo"], j["commit"]): j["verdict"] for j in read_csv(CORPUS / "judged-flags.csv")}
-    flagged_all = [r for r in ok if r["level"] in FLAGGED and r["label"] != "dangerous"]
+    # One verdict per commit: a commit listed twice (ordinary and a control) counts once, and a
+    # commit in dangerous.csv is counted with the dangerous ones only, whatever other label it has.
+    dangerous_ids = {(r["repo"], r["commit"]) for r in dangerous}
+    flagged_all = list({(r["repo"], r["commit"]): r for r in ok if r["level"] in FLAGGED
+                        and (r["repo"], r["commit"]) not in dangerous_ids}.values())
     verdicts = Counter(judged.get((r["repo"], r["commit"]), "unjudged") for r in flagged_all)
     figures["judged"] = dict(verdicts)
     judged_count = verdicts["true"] + verdicts["noise"] + verdicts["borderline"]
