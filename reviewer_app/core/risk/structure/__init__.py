@@ -15,7 +15,7 @@
 #   * Parsing never raises out of here: any exception in an analyser counts as "did not parse".
 #   * Parsers are imported lazily, only when the change has a file of their kind, so a one-line
 #     change to a Python file pays nothing for hcl2, sqlglot or YAML.
-"""Structured risk analysis (Terraform, Kubernetes/Helm YAML, GitHub Actions, SQL): see the comment above."""
+"""Structured risk analysis (Terraform, Kubernetes/Helm YAML, GitHub Actions, SQL, Go): see the comment above."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ MODULES = {
     "actions": "reviewer_app.core.risk.structure.actions",
     "sql": "reviewer_app.core.risk.structure.sql",
     "iam-json": "reviewer_app.core.risk.structure.policy_json",
+    "go": "reviewer_app.core.risk.structure.golang",
 }
 MAX_FILE_LINES = 20_000  # a bigger manifest or migration is generated; its line rules judge it
 MAX_FILE_CHARS = 1_000_000
@@ -63,6 +64,9 @@ def format_of(path: str) -> str | None:
     lower = name.lower()
     if lower.endswith(".tf"):
         return "terraform"
+    if lower.endswith(".go"):
+        # Test code is not judged by the Go analyser (its rules skip tests and generated code).
+        return None if lower.endswith("_test.go") else "go"
     if lower.endswith(".tpl") and "/templates/" in f"/{path}":
         return "helm-template"
     if lower.endswith((".jsonnet", ".libsonnet")):

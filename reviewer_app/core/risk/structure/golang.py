@@ -1,0 +1,445 @@
+"""Go source parsed with tree-sitter: API surface removed, goroutines started, flags redefined.
+
+Judged on non-test Go files (tests, test data, vendored and generated code are skipped), from
+both sides of each file (tree-sitter, imported only when a change has a Go file):
+  * GO-PACKAGE-REMOVED: a package whose every Go file this change deletes, and a file of the change
+    that stops importing it. The finding sits where the importer used it (its first removed call
+    ``alias.New(``, else the import): that is where the component was wired in. High when the
+    deleted package registered HTTP routes (their clients break at run time), medium otherwise
+    (importers outside the module no longer build); an ``internal`` package without routes breaks
+    nobody outside and is not reported.
+  * GO-HTTP-ROUTE-REMOVED: a route registered with a literal path (``r.Get("/status", h)``,
+    ``mux.HandleFunc("/x", h)``) on the old side whose path is on no added line of the change.
+  * GO-EXPORTED-API-REMOVED: exported functions, methods, types, variables and constants of a
+    package that is not ``main`` nor ``internal``, removed and declared on no added line of the
+    change (a move to another file is no removal). Medium: callers outside the module fail to build,
+    which they see at once.
+  * GO-GOROUTINE-STARTED: a ``go`` statement the file did not have (counted per enclosing function
+    and statement head, so a moved or re-indented one is none). Medium; high when it is started in a
+    loop and runs a loop of its own: a pool of long-running workers now does concurrently what
+    one loop did in order, so ordering and every piece of state the work touches change at once.
+  * GO-FLAG-MEANING-CHANGED: a command-line flag (kingpin, flag, pflag/cobra) that keeps its name
+    and its definition while its help text says something else (more than case, punctuation or
+    spacing): every deployment that sets it now gets the new meaning unannounced. Medium: help text
+    alone cannot tell a clarification from a change of behaviour.
+A Go file known only by its hunks (a patch without its repository) is left to the line rules.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterator
+
+from reviewer_app.core.model import FileStatus, LineKind
+from reviewer_app.core.risk.findings import Finding
+from reviewer_app.core.risk.structure import ChangeContext
+from reviewer_app.core.risk.structure.base import HUNKS_ONLY, Emitter, Parsed, data_table, in_scope
+from reviewer_app.core.risk.structure.texts import FileSides, Side
+
+ROUTE_METHODS = frozenset({"Get", "Post", "Put", "Del", "Delete", "Patch", "Head", "Options", "Handle",
+                           "HandleFunc", "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "Any",
+                           "Route", "Mount", "Group"})
+ROUTE_CALL = re.compile(r"\.(?P<method>" + "|".join(sorted(ROUTE_METHODS, key=len, reverse=True))
+                        + r")\(\s*\"(?P<path>/[^\"]*)\"")
+FLAG_FUNCS = re.compile(r"^(Flag|(String|Int|Int32|Int64|Uint|Uint32|Uint64|Bool|Duration|Float32|Float64|"
+                        r"StringSlice|StringArray|IntSlice|Var|Func|TextVar)(Var)?P?)$")
+FLAG_OWNERS = re.compile(r"^(flag|pflag|kingpin|kingpin\.CommandLine|\w+\.(Persistent)?Flags\(\)|(fs|flags|flagSet|flagset|f))$")
+STOP_SIGNAL = re.compile(r"\.Done\(\)|<-\s*\w*\.?(ctx|stop|quit|done|closing|close|shutdown|exit|term)\w*|\bctx\.Err\(\)|\bDone\(\)")
+# A route that serves a file of a web UI: a name with a file extension, or a folder of assets.
+STATIC_ASSET = re.compile(r"\.(js|mjs|css|map|ico|png|svg|jpe?g|gif|woff2?|ttf|eot|otf|html?|txt)$|^/(lib|static|assets|public|css|js|fonts|img|images)(/|$)")
+WORD = re.compile(r"[a-z0-9]+")
+MAX_LISTED = 6
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    import tree_sitter
+    import tree_sitter_go
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_go.language()))
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> dict[str, dict[str, Any]]:
+    return {table["id"]: table for table in data_table("go.toml")["rule"]}
+
+
+@lru_cache(maxsize=1)
+def _exclude() -> tuple[str, ...]:
+    return tuple(data_table("go.toml").get("exclude", []))
+
+
+def judged(path: str) -> bool:
+    """A Go file these rules look at (not tests, test data, vendored or generated code)."""
+    return path.endswith(".go") and in_scope(path, ("**",), _exclude())
+
+
+def _emit(emit: Emitter, rule_id: str, side: str, line: int, message: str, severity: str | None = None) -> None:
+    entry = _catalogue()[rule_id]
+    diff = emit.sides.diff
+    path = diff.path if side == "new" else (diff.old_path or diff.path)
+    severity, message = emit._role_lowered(None, severity or entry["severity"], message)
+    if emit.hunks_only:
+        message += HUNKS_ONLY
+    emit.findings.append(Finding(rule_id, severity, path, side, line, 0, 0, message, entry["reference"], "line"))
+
+
+# -- what one side of a file holds -------------------------------------------------------------------------
+
+@dataclass
+class Goroutine:
+    line: int
+    key: tuple[str, str]  # (enclosing function, what it runs: a function's name or "func literal")
+    in_loop: bool
+    worker: bool  # its function literal runs a loop of its own
+    stoppable: bool  # a context, a done channel or a WaitGroup is visible in it (or it runs a named function)
+
+
+@dataclass
+class Facts:
+    package: str = ""
+    imports: dict[str, tuple[str, int]] = field(default_factory=dict)  # import path -> (name used, line)
+    exported: dict[str, int] = field(default_factory=dict)  # "func New", "method API.Register" -> line
+    routes: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path, line)
+    goroutines: list[Goroutine] = field(default_factory=list)
+    flags: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # name -> (help, definition without help, line)
+    calls: list[tuple[str, int]] = field(default_factory=list)  # (operand, line) of pkg.Func( calls
+
+
+def _text(node: Any) -> str:
+    return node.text.decode("utf-8", "replace")
+
+
+def _string_value(node: Any) -> str | None:
+    if node.type == "interpreted_string_literal" or node.type == "raw_string_literal":
+        return _text(node)[1:-1]
+    return None
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def facts_of(side: Side) -> Facts:
+    source = side.text.encode("utf-8")
+    tree = _parser().parse(source)
+    facts = Facts()
+
+    def real(node: Any) -> int:
+        return side.real_line(node.start_point[0])
+
+    for node in tree.root_node.children:
+        kind = node.type
+        if kind == "package_clause":
+            facts.package = _text(node).split()[-1]
+        elif kind == "import_declaration":
+            for spec in _walk(node):
+                if spec.type == "import_spec":
+                    path_node = spec.child_by_field_name("path")
+                    name_node = spec.child_by_field_name("name")
+                    path = _string_value(path_node) if path_node is not None else None
+                    if path:
+                        used = _text(name_node) if name_node is not None else posixpath.basename(path)
+                        facts.imports[path] = (used, real(spec))
+        elif kind == "function_declaration":
+            name = _text(node.child_by_field_name("name"))
+            if name[:1].isupper():
+                facts.exported[f"func {name}"] = real(node)
+        elif kind == "method_declaration":
+            name = _text(node.child_by_field_name("name"))
+            receiver = _receiver_type(node)
+            if name[:1].isupper() and receiver[:1].isupper():
+                facts.exported[f"method {receiver}.{name}"] = real(node)
+        elif kind in ("type_declaration", "var_declaration", "const_declaration"):
+            word = {"type_declaration": "type", "var_declaration": "var", "const_declaration": "const"}[kind]
+            for spec in _walk(node):
+                if spec.type in ("type_spec", "type_alias", "var_spec", "const_spec"):
+                    for child in spec.children_by_field_name("name"):
+                        name = _text(child)
+                        if name[:1].isupper():
+                            facts.exported.setdefault(f"{word} {name}", real(child))
+    for node in _walk(tree.root_node):
+        if node.type == "go_statement":
+            facts.goroutines.append(_goroutine(node, real(node)))
+        elif node.type == "call_expression":
+            _call(node, facts, real)
+    return facts
+
+
+def _receiver_type(node: Any) -> str:
+    receiver = node.child_by_field_name("receiver")
+    if receiver is None:
+        return ""
+    for child in _walk(receiver):
+        if child.type == "type_identifier":
+            return _text(child)
+    return ""
+
+
+def _enclosing_function(node: Any) -> str:
+    current = node.parent
+    while current is not None:
+        if current.type in ("function_declaration", "method_declaration"):
+            name = current.child_by_field_name("name")
+            return _text(name) if name is not None else ""
+        current = current.parent
+    return ""
+
+
+def _goroutine(node: Any, line: int) -> Goroutine:
+    in_loop = False
+    current = node.parent
+    while current is not None and current.type not in ("function_declaration", "method_declaration", "func_literal"):
+        if current.type == "for_statement":
+            in_loop = True
+            break
+        current = current.parent
+    call = node.children[-1] if node.children else None
+    function = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
+    worker = function is not None and function.type == "func_literal" and any(
+        child.type == "for_statement" for child in _walk(function))
+    # What it runs: a named function (its arguments may change: ``go d.Run()`` to ``go d.Run(at)``
+    # starts no new goroutine), or a function literal.
+    runs = "func literal" if function is None or function.type == "func_literal" else "".join(_text(function).split())
+    # Only a literal's body is in view; a named function's body may well watch a context.
+    stoppable = runs != "func literal" or bool(STOP_SIGNAL.search(_text(node)))
+    return Goroutine(line, (_enclosing_function(node), runs), in_loop, worker, stoppable)
+
+
+def _call(node: Any, facts: Facts, real: Any) -> None:
+    function = node.child_by_field_name("function")
+    arguments = node.child_by_field_name("arguments")
+    if function is None or arguments is None or function.type != "selector_expression":
+        return
+    operand, member = function.child_by_field_name("operand"), function.child_by_field_name("field")
+    if operand is None or member is None:
+        return
+    name = _text(member)
+    values = [child for child in arguments.named_children]
+    if operand.type == "identifier":
+        facts.calls.append((_text(operand), real(node)))
+    if name in ROUTE_METHODS and len(values) >= 2:
+        # A registration names its handler; ``client.Get("/path")`` (one argument) is a request.
+        path = _string_value(values[0])
+        if path is not None and path.startswith("/"):
+            facts.routes.append((name, path, real(node)))
+        return
+    if FLAG_FUNCS.match(name) and FLAG_OWNERS.match("".join(_text(operand).split())):
+        strings = [(index, _string_value(value)) for index, value in enumerate(values) if _string_value(value) is not None]
+        if len(strings) < 2 or strings[-1][0] != len(values) - 1 or strings[0][0] == strings[-1][0]:
+            return
+        flag_name, help_text = strings[0][1] or "", strings[-1][1] or ""
+        # The definition as a whole (a kingpin chain's .Default(…) included), the help text left out.
+        outer = node
+        while outer.parent is not None and outer.parent.type in ("selector_expression", "call_expression"):
+            outer = outer.parent
+        definition = "".join(_text(outer).replace(_text(values[-1]), "", 1).split())
+        facts.flags.setdefault(flag_name, (help_text, definition, real(values[-1])))
+
+
+# -- the change as a whole (computed once per change) -----------------------------------------------------
+
+@dataclass
+class ChangeFacts:
+    added: str  # every added line of the change
+    deleted_packages: dict[str, list[str]]  # directory -> the files of it this change deletes
+    deleted_routes: dict[str, list[tuple[str, str]]]  # directory -> routes its deleted files registered
+    deleted_exports: dict[str, list[str]]  # directory -> exported names its deleted files declared
+    removed_imports: set[str]
+    added_imports: set[str]
+
+
+IMPORT_LINE = re.compile(r"^\s*(?:import\s+)?(?:[\w.]+\s+)?\"(?P<path>[\w.~/-]+)\"\s*$")
+EXPORTED_DECL = re.compile(r"^(?:func\s+(?:\([^)]*\)\s*)?|type\s+|var\s+|const\s+)(?P<name>[A-Z]\w*)")
+
+
+def change_facts(context: ChangeContext) -> ChangeFacts:
+    cached = getattr(context, "_go_facts", None)
+    if cached is not None:
+        return cached
+    change = context.change
+    by_dir: dict[str, list[Any]] = {}
+    removed_imports: set[str] = set()
+    added_imports: set[str] = set()
+    for diff in change.files:
+        for path in {p for p in (diff.old_path, diff.new_path) if p and p.endswith(".go")}:
+            by_dir.setdefault(posixpath.dirname(path), []).append(diff)
+        if not diff.path.endswith(".go"):
+            continue
+        for hunk in diff.hunks:
+            for line in hunk.lines:
+                if line.kind is LineKind.CONTEXT:
+                    continue
+                match = IMPORT_LINE.match(line.text)
+                if match:
+                    (added_imports if line.kind is LineKind.ADDED else removed_imports).add(match.group("path"))
+    deleted: dict[str, list[str]] = {}
+    for directory, diffs in by_dir.items():
+        code = [d for d in diffs if not (d.old_path or d.path).endswith("_test.go")]
+        if code and all(d.status is FileStatus.DELETED for d in code):
+            deleted[directory] = [d.old_path or d.path for d in code]
+    deleted = {d: files for d, files in deleted.items() if not _still_has_go(context, d)}
+    routes: dict[str, list[tuple[str, str]]] = {}
+    exports: dict[str, list[str]] = {}
+    for diff in change.files:
+        directory = posixpath.dirname(diff.old_path or diff.path)
+        if directory not in deleted or diff.status is not FileStatus.DELETED or (diff.old_path or diff.path).endswith("_test.go"):
+            continue
+        for hunk in diff.hunks:
+            for line in hunk.lines:
+                for match in ROUTE_CALL.finditer(line.text):
+                    routes.setdefault(directory, []).append((match.group("method"), match.group("path")))
+                declared = EXPORTED_DECL.match(line.text)
+                if declared:
+                    exports.setdefault(directory, []).append(declared.group("name"))
+    facts = ChangeFacts(context.added_text, deleted, routes, exports, removed_imports, added_imports)
+    context._go_facts = facts  # type: ignore[attr-defined]
+    return facts
+
+
+def _still_has_go(context: ChangeContext, directory: str) -> bool:
+    """Whether the head of the change still has Go code in ``directory`` (files the change did not touch)."""
+    from reviewer_app.core.risk.structure import texts
+
+    change = context.change
+    repo = texts._REPOSITORY.get() or (texts._RANGES.get((change.base, change.head)) if change.base and change.head else None)
+    if repo is None or not change.head:
+        return False  # no tree to ask: the deleted files and the dropped import are the evidence
+    try:
+        proc = subprocess.run(["git", "-C", str(repo), "ls-tree", "--name-only", change.head, "--", f"{directory}/"],
+                              capture_output=True, timeout=30, check=False, text=True)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0 and any(
+        name.endswith(".go") and not name.endswith("_test.go") for name in proc.stdout.splitlines())
+
+
+# -- the analyser --------------------------------------------------------------------------------------------
+
+def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
+    diff = sides.diff
+    paths = [p for p in (diff.old_path, diff.new_path) if p]
+    if not all(judged(p) for p in paths):
+        return Parsed(False, "")
+    if not sides.complete:
+        return Parsed(False, "")  # hunks of Go are not a program: the line rules judge them
+    old = facts_of(sides.old) if sides.old.exists else Facts()
+    new = facts_of(sides.new) if sides.new.exists else Facts()
+    whole = change_facts(context)
+    public = old.package not in ("", "main") and "internal" not in (diff.old_path or diff.path).split("/")
+    _package_removed(sides, emit, old, new, whole)
+    deleted_whole = diff.status is FileStatus.DELETED and posixpath.dirname(diff.old_path or diff.path) in whole.deleted_packages
+    if not deleted_whole:
+        _routes_removed(emit, old, new, whole)
+        if public:
+            _exports_removed(emit, old, new, whole, deleted=diff.status is FileStatus.DELETED)
+    _goroutines(sides, emit, old, new)
+    _flags(emit, old, new)
+    return Parsed(True)
+
+
+def _package_removed(sides: FileSides, emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts) -> None:
+    for import_path, (used, import_line) in old.imports.items():
+        if import_path in new.imports or import_path in whole.added_imports:
+            continue
+        directory = next((d for d in whole.deleted_packages if d and (import_path == d or import_path.endswith("/" + d))), None)
+        if directory is None:
+            continue
+        routes = whole.deleted_routes.get(directory, [])
+        if not routes and "internal" in directory.split("/"):
+            continue
+        line = next((number for operand, number in old.calls if operand == used and number in sides.old.changed), import_line)
+        names = list(dict.fromkeys(whole.deleted_exports.get(directory, [])))
+        shown = f" ({len(names)} exported names: {', '.join(names[:MAX_LISTED])}{', …' if len(names) > MAX_LISTED else ''})" if names else ""
+        message = f"package {directory}/ is deleted by this change{shown} and this file stops using it (`{used}`)."
+        if routes:
+            listed = ", ".join(f"{m.upper()} {p}" for m, p in routes[:MAX_LISTED]) + (", …" if len(routes) > MAX_LISTED else "")
+            again = [p for _, p in routes if f'"{p}"' in whole.added]
+            message += (f" It registered {len(routes)} HTTP routes ({listed}): every client of those endpoints"
+                        " loses them on upgrade.")
+            if again:
+                message += " The change registers some of the same paths again elsewhere: check what they answer now."
+            _emit(emit, "GO-PACKAGE-REMOVED", "old", line, message, "high")
+        else:
+            message += " Code outside this module that imports it no longer builds."
+            _emit(emit, "GO-PACKAGE-REMOVED", "old", line, message)
+
+
+def _routes_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts) -> None:
+    kept = {path for _, path, _ in new.routes}
+    gone = [(method, path, line) for method, path, line in old.routes
+            if path not in kept and f'"{path}"' not in whole.added and len(path) > 1]
+    if not gone:
+        return
+    listed = ", ".join(f"{m.upper()} {p}" for m, p, _ in gone[:MAX_LISTED]) + (", …" if len(gone) > MAX_LISTED else "")
+    route_word = "route is" if len(gone) == 1 else f"{len(gone)} routes are"
+    message = f"HTTP {route_word} no longer registered anywhere in the change ({listed}): clients calling them get 404 or 405."
+    if all(STATIC_ASSET.search(path) for _, path, _ in gone):
+        # A web UI's own files (script.js, favicon.ico, lib/…) are fetched by the page served with
+        # them, which moves in step; only a stale cached page asks for the old names.
+        _emit(emit, "GO-HTTP-ROUTE-REMOVED", "old", gone[0][2],
+              f"{message} They serve static files of a web UI, whose pages move with them: medium.", "medium")
+    else:
+        _emit(emit, "GO-HTTP-ROUTE-REMOVED", "old", gone[0][2], message)
+
+
+def _exports_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts, deleted: bool) -> None:
+    gone = []
+    for key, line in old.exported.items():
+        if key in new.exported:
+            continue
+        name = key.rsplit(" ", 1)[-1].rsplit(".", 1)[-1]
+        if re.search(rf"^\+?\s*(func\s+(\([^)]*\)\s*)?|type\s+|var\s+|const\s+|){re.escape(name)}\b", whole.added, re.MULTILINE):
+            continue  # declared again on an added line (moved to another file, or re-shaped)
+        gone.append((key, line))
+    if not gone:
+        return
+    listed = ", ".join(key for key, _ in gone[:MAX_LISTED]) + (", …" if len(gone) > MAX_LISTED else "")
+    where = "the file is deleted and" if deleted else "the change removes"
+    _emit(emit, "GO-EXPORTED-API-REMOVED", "old", gone[0][1],
+          f"package {old.package}: {where} {len(gone)} exported name{'s' if len(gone) > 1 else ''} declared nowhere else "
+          f"in the change ({listed}): code outside this module that uses them no longer builds.")
+
+
+def _goroutines(sides: FileSides, emit: Emitter, old: Facts, new: Facts) -> None:
+    before = Counter(g.key for g in old.goroutines)
+    for goroutine in new.goroutines:
+        if before[goroutine.key] > 0:
+            before[goroutine.key] -= 1
+            continue
+        if goroutine.line not in sides.new.changed:
+            continue
+        where = f" in {goroutine.key[0]}" if goroutine.key[0] else ""
+        if goroutine.in_loop and goroutine.worker:
+            _emit(emit, "GO-GOROUTINE-STARTED", "new", goroutine.line,
+                  f"goroutines are started in a loop{where}, each running a loop of its own: a pool of workers now does "
+                  "concurrently what ran in order, so ordering changes and everything the work touches is shared between "
+                  "them (races, lock contention, shutdown of the pool).", "high")
+        else:
+            stop = "" if goroutine.stoppable else " Nothing visible in it (a context, a done channel, a WaitGroup) stops or waits for it."
+            _emit(emit, "GO-GOROUTINE-STARTED", "new", goroutine.line,
+                  f"a new goroutine is started{where}: what it touches is now shared with the caller, and it must end "
+                  f"when its owner stops.{stop}")
+
+
+def _words(text: str) -> list[str]:
+    return WORD.findall(text.lower())
+
+
+def _flags(emit: Emitter, old: Facts, new: Facts) -> None:
+    for name, (help_text, definition, line) in new.flags.items():
+        previous = old.flags.get(name)
+        if previous is None or previous[1] != definition or _words(previous[0]) == _words(help_text):
+            continue
+        _emit(emit, "GO-FLAG-MEANING-CHANGED", "new", line,
+              f"flag `{name}` keeps its name and definition but its help now reads \"{help_text}\" "
+              f"(was \"{previous[0]}\"): deployments that set it get the new meaning without changing anything.")
