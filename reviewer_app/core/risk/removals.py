@@ -172,6 +172,19 @@ class ChangeAddedLines:
             if (other is not diff and other.status is FileStatus.DELETED and other.old_path
                     and other.old_path.rsplit("/", 1)[-1] == subject):
                 return other.old_path
+        # The file it tested stays, but the change removes from it the definitions the deleted
+        # tests call (a type moved to a new package with new tests of its own).
+        folder = diff.old_path.rpartition("/")[0]
+        for other in self.change.files:
+            if (other is not diff and other.status is FileStatus.MODIFIED and other.old_path
+                    and other.old_path == (f"{folder}/{subject}" if folder else subject)):
+                gone = _definitions_removed(other, self.change)
+                tests = "\n".join(line.text for hunk in diff.hunks for line in hunk.lines
+                                  if line.kind is LineKind.REMOVED)
+                called = sorted(name for name in gone if re.search(rf"\b{re.escape(name)}\b", tests))
+                if called:
+                    shown = ", ".join(called[:3]) + (" …" if len(called) > 3 else "")
+                    return f"{shown} in {other.old_path}"
         return None
 
     def __contains__(self, text: str) -> bool:
@@ -183,6 +196,31 @@ class ChangeAddedLines:
                     for line in hunk.lines if line.kind is LineKind.ADDED
                 }
         return text in self._lines
+
+
+# A definition on a removed line: Go func/method/type, Python def/class, JS/TS function/class,
+# Java/Kotlin/C# class or interface. Names of three characters or fewer are too common to count.
+_DEFINITION = re.compile(
+    r"^\s*(?:func\s+(?:\([^)]*\)\s*)?(?P<go>\w{4,})\s*[\[(]|type\s+(?P<type>\w{4,})\s"
+    r"|(?:async\s+)?def\s+(?P<py>\w{4,})\s*\(|(?:export\s+)?(?:default\s+)?(?:async\s+)?function\s*\*?\s*(?P<js>\w{4,})\s*\("
+    r"|(?:(?:public|private|protected|internal|abstract|final|static|export|data|sealed|open)\s+)*(?:class|interface|struct|enum)\s+(?P<cls>\w{4,}))"
+)
+
+
+def _definitions_removed(diff: FileDiff, change: Change) -> set[str]:
+    """Names a file's removed lines define that no added line of the change defines again."""
+    def names(kind: LineKind, files: list[FileDiff]) -> set[str]:
+        found: set[str] = set()
+        for other in files:
+            for hunk in other.hunks:
+                for line in hunk.lines:
+                    if line.kind is kind:
+                        match = _DEFINITION.match(line.text)
+                        if match:
+                            found.add(next(group for group in match.groups() if group))
+        return found
+
+    return names(LineKind.REMOVED, [diff]) - names(LineKind.ADDED, change.files)
 
 
 # How a test file is named after the file it tests: metric_test.go, test_views.py, views_test.py,
