@@ -2,15 +2,27 @@
 
 Judged on the new side against the old one:
   * triggers that run with the base repository's secrets on events a fork controls
-    (``pull_request_target``, ``workflow_run``); with a checkout of the pull request's head in
-    the same workflow, it is the "pwn request" and critical;
+    (``pull_request_target``, ``workflow_run``): high when a job runs the fork's code or pastes
+    its text into a script, medium when the workflow only reads the event's data (a title check,
+    a labeler). With a checkout of the pull request's head it is the "pwn request" and critical;
+    a comment-triggered job fetching the head is the same;
+  * a job anyone can start with a comment or an issue that holds a stored secret, its condition
+    checking nobody's association or login (high, on the condition's line);
   * the token's effective permissions per job (the job's own, else the workflow's): a scope
     that becomes ``write`` (``write-all``, ``secrets: inherit`` critical). ``permissions: {}``
-    grants nothing and a workflow deleted whole grants nothing: neither is a widening;
+    grants nothing and a workflow deleted whole grants nothing: neither is a widening. A write
+    scope no untrusted code reaches (the job runs only on events people with write access cause,
+    or on an outsider's event without running anything of theirs) is medium: publishing needs it;
   * secrets handed to a job that runs code from a fork;
+  * an event test removed from a publishing step (``push: ${{ github.event_name != 'pull_request' }}``):
+    pull-request builds reach the step, or, where the job runs only on push, the step's
+    publishing changes on every run;
   * third-party actions moved from a pinned commit SHA to a tag or branch, or added unpinned.
-    A tag bumped to another tag (a bot's version bump) is not a finding;
-  * automatic approval or merge of dependency pull requests (a new one is high).
+    A tag bumped to another tag (a bot's version bump) is not a finding; a mistyped pin (hex, not
+    40 digits) is medium;
+  * automatic approval or merge of dependency pull requests (a new one is high);
+  * a script downloaded and piped into a shell (medium when its URL names a release and the job
+    holds no stored secret and no write scope).
 """
 
 from __future__ import annotations
@@ -31,12 +43,37 @@ AUTO_MERGE_RUN = re.compile(r"\bgh\s+pr\s+(merge\b[^\n]*--auto|merge\b|review\b[
 AUTO_MERGE_ACTIONS = re.compile(r"^(hmarr/auto-approve-action|ahmadnassri/action-dependabot-auto-merge|pascalgn/automerge-action|"
                                 r"fastify/github-action-merge-dependabot|peter-evans/enable-pull-request-automerge|"
                                 r"juliangruber/approve-pull-request-action|cognitedata/auto-approve-dependabot-action)", re.IGNORECASE)
-REMOTE_SCRIPT = re.compile(r"\b(curl|wget)\b[^|\n]*\|\s*(sudo\s+)?(ba|z|da)?sh\b")
+REMOTE_SCRIPT = re.compile(r"\b(curl|wget)\b[^|\n]*\|[ \t]*(sudo[ \t]+(-\S+[ \t]+)*)?(ba|z|da)?sh\b"
+                           r"|\b(ba)?sh[ \t]+(-c[ \t]+)?[\"']?(<\(|\$\()[ \t]*(curl|wget)\b"
+                           r"|\biex[ \t]*\(?[^\n]*(DownloadString|Invoke-WebRequest|iwr)\b")
+# A download URL that names a release (a version tag or a commit in its path): the publisher has to
+# move that release to change what runs, unlike a bare installer URL that serves whatever is current.
+VERSIONED_URL = re.compile(r"https?://\S*/(v?\d+\.\d+(\.\d+)?[\w.-]*|[0-9a-f]{40})/\S*")
+HEXLIKE = re.compile(r"^[0-9a-f]{32,64}$")
 BOT_AUTHORS = re.compile(r"dependabot|renovate|github-actions\[bot\]|\[bot\]", re.IGNORECASE)
 CRITICAL_SCOPES = frozenset({"contents", "id-token", "packages", "actions", "deployments"})
 # Events whose runs an outsider can cause (a fork's pull request, a comment): a token minted there
 # is the outsider's.
 OUTSIDER_EVENTS = frozenset({*PRIVILEGED_TRIGGERS, "issue_comment", "pull_request_review_comment", "discussion_comment", "issues"})
+# Events anyone with a GitHub account can cause on a public repository by writing text (a comment,
+# an issue, a review): the job runs the base repository's workflow with its secrets.
+# (Reviews are left out: on a fork's pull request they run without secrets, like pull_request.)
+COMMENT_EVENTS = frozenset({"issue_comment", "issues", "discussion", "discussion_comment"})
+# Events only people with write access (or the repository itself) cause: a write scope a job on
+# these alone needs (publishing on push or release) is the job's purpose rather than exposure.
+MAINTAINER_EVENTS = frozenset({"push", "release", "workflow_dispatch", "schedule", "create", "delete", "merge_group",
+                               "registry_package", "deployment", "deployment_status", "page_build", "repository_dispatch",
+                               "milestone", "label", "project", "project_card", "project_column", "gollum", "watch",
+                               "check_run", "check_suite", "status"})
+# A job condition that checks who caused the event (their association, login or membership).
+ACTOR_GATE = re.compile(r"author_association|github\.(triggering_)?actor\b|\.user\.login|sender\.login|"
+                        r"\bis_member\b|\bcollaborator", re.IGNORECASE)
+# A condition that accepts a comment only when its whole text is a fixed command (`/approve`).
+COMMAND_ONLY = re.compile(r"github\.event\.comment\.body\s*==\s*'[^']*'")
+STORED_SECRET = re.compile(r"\bsecrets\.(?!GITHUB_TOKEN\b)([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+# Text a fork or a commenter controls, expanded into a script.
+UNTRUSTED_EXPANSION = re.compile(r"\$\{\{\s*github\.(event\.(issue|pull_request|comment|review|discussion|workflow_run)[\w.]*"
+                                 r"\.(title|body|head_branch|ref|label|name)|head_ref)\s*\}\}")
 
 
 def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
@@ -89,9 +126,14 @@ class Workflow:
     def run(self) -> None:
         events, holder, key = triggers(self.new)
         old_events, _, _ = triggers(self.old)
+        self.events = events
+        # Jobs that run a fork's code or paste its text into a script under a privileged trigger.
+        self.untrusted_jobs = _untrusted_code_jobs(self.new) if events & (OUTSIDER_EVENTS | COMMENT_EVENTS) else set()
         self.privileged_triggers(events, old_events, holder, key)
         self.checkout_of_untrusted_code(events, old_events)
+        self.comment_triggered_secrets(events)
         self.permissions()
+        self.publish_guards()
         self.actions_used()
         self.auto_merge()
 
@@ -105,12 +147,25 @@ class Workflow:
                     line = self.line(holder, [str(v) for v in holder].index(event))
                 else:
                     line = self.line(self.new, key)
-                self.emitter.emit("GHA-DANGEROUS-TRIGGER", "new", line,
-                                  f"the workflow now runs on `{event}`: with the repository's secrets and a write token, "
-                                  "on an event a fork can cause.")
+                if self.untrusted_jobs:
+                    self.emitter.emit("GHA-DANGEROUS-TRIGGER", "new", line,
+                                      f"the workflow now runs on `{event}`: with the repository's secrets and a write token, "
+                                      f"on an event a fork can cause, and job {sorted(self.untrusted_jobs)[0]} runs the fork's "
+                                      "code or text.")
+                else:
+                    # The pwn request needs the fork's code or text to run in the privileged job; a
+                    # workflow that checks out nothing of the pull request (a title check, a labeler)
+                    # only reads the event's data through actions.
+                    self.emitter.emit("GHA-DANGEROUS-TRIGGER", "new", line,
+                                      f"the workflow now runs on `{event}`: with the repository's secrets and a write token, "
+                                      "on an event a fork can cause. No job checks out or runs the pull request's code, "
+                                      "nor pastes its text into a script, so a fork controls only the event's data.",
+                                      severity="medium")
 
     def checkout_of_untrusted_code(self, events: set[str], old_events: set[str]) -> None:
-        untrusted = [e for e in PRIVILEGED_TRIGGERS if e in events]
+        # A comment on a pull request runs the base repository's workflow too: a job that fetches
+        # the pull request's head there hands a fork's code the same token and secrets.
+        untrusted = [e for e in (*PRIVILEGED_TRIGGERS, *sorted(COMMENT_EVENTS)) if e in events]
         if not untrusted:
             return
         old_sites = {text for _, _, _, text in _checkouts(self.old)}
@@ -120,12 +175,48 @@ class Workflow:
                 continue
             job = self.new["jobs"].get(job_name)
             uses_secrets = "secrets." in _dump(job)
-            self.emitter.emit("GHA-PR-TARGET-CHECKOUT", "new", self.line(node, key),
+            gated = not events & set(PRIVILEGED_TRIGGERS) and isinstance(job, Map) and ACTOR_GATE.search(str(job.get("if") or ""))
+            line = self._run_line(node, RUN_CHECKOUT) if key == "run" and isinstance(node, Map) else self.line(node, key)
+            self.emitter.emit("GHA-PR-TARGET-CHECKOUT", "new", line,
                               f"job {job_name} checks out the pull request's own code under `{untrusted[0]}`: a fork's code "
-                              "runs with the base repository's token" + (" and the job's secrets." if uses_secrets else "."))
+                              "runs with the base repository's token" + (" and the job's secrets." if uses_secrets else ".")
+                              + (" High rather than critical: the job's condition checks who commented." if gated else ""),
+                              severity="high" if gated else None)
             if uses_secrets:
                 self.emitter.emit("GHA-SECRETS-UNTRUSTED", "new", self.line(job, "steps") if isinstance(job, Map) else 0,
                                   f"job {job_name} hands secrets to steps that run a fork's code.")
+
+    def comment_triggered_secrets(self, events: set[str]) -> None:
+        """A job anyone can start by writing a comment or an issue, holding a stored secret, with no check of who wrote it."""
+        comment_events = events & COMMENT_EVENTS
+        if not comment_events:
+            return
+        old_jobs = self.old.get("jobs") if isinstance(self.old.get("jobs"), Map) else Map()
+        old_exposed = {name for name, job in old_jobs.items()
+                       if isinstance(job, Map) and triggers(self.old)[0] & COMMENT_EVENTS and _outsider_held_secret(job)}
+        for name, job in self.new["jobs"].items():
+            if not isinstance(job, Map) or name in old_exposed:
+                continue
+            secret = _outsider_held_secret(job)
+            if secret is None:
+                continue
+            condition = job.get("if")
+            line = self._condition_line(job, comment_events) if condition is not None else self.line(job)
+            self.emitter.emit("GHA-DANGEROUS-TRIGGER", "new", line,
+                              f"job {name} runs on `{'`, `'.join(sorted(comment_events))}`, which anyone who can comment or "
+                              f"open an issue causes, and holds {secret}; its condition does not check who wrote the text "
+                              "(author_association, actor), so any outsider starts a run with that secret on text they wrote.")
+
+    def _condition_line(self, job: Map, events: set[str]) -> int:
+        """The line of the job's `if:` that lets a comment or issue event in, else the `if:` line itself."""
+        start = job.line_of("if")
+        after = [line for line in job.lines.values() if line > start]
+        end = min(after) if after else start + 1
+        wanted = ["github.event.comment", "github.event.issue", "github.event.review", *sorted(events)]
+        for index in range(start, min(end, len(self.sides.new.lines))):
+            if any(w in self.sides.new.lines[index] for w in wanted):
+                return self.sides.new.real_line(index)
+        return self.line(job, "if")
 
     # -- permissions ------------------------------------------------------------------------------
     def permissions(self) -> None:
@@ -165,12 +256,17 @@ class Workflow:
                                       f"job {name}: the token gains `{scope}: write`, as the job replaces the stored "
                                       f"token secrets.{replaced} with the job's own token.", severity="medium")
                     continue
+                severity = "critical" if critical else "high" if scope in CRITICAL_SCOPES or workflow_wide else "medium"
+                reach = self._reach(name, job)
+                if severity == "high" and reach:
+                    severity = "medium"
                 self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", line,
                                   f"job {name}: the token gains "
                                   + ("every write scope (write-all)." if critical else f"`{scope}: write`.")
                                   + (" A compromised step can push code, publish packages or mint cloud credentials." if scope in CRITICAL_SCOPES or critical else "")
-                                  + (" It is granted workflow-wide, to every job." if workflow_wide else ""),
-                                  severity="critical" if critical else "high" if scope in CRITICAL_SCOPES or workflow_wide else "medium")
+                                  + (" It is granted workflow-wide, to every job." if workflow_wide else "")
+                                  + (f" Medium: {reach}." if reach and severity == "medium" and (scope in CRITICAL_SCOPES or workflow_wide) else ""),
+                                  severity=severity)
             if old_job is not None and "permissions" in old_job and "permissions" not in job and "permissions" not in self.new:
                 self.emitter.emit("GHA-PERMISSIONS-WIDENED", "old", self._first_scope_line(old_job),
                                   f"job {name} loses its `permissions:` block and the workflow states none: it gets the "
@@ -185,6 +281,33 @@ class Workflow:
                               "the workflow's `permissions:` block is removed: its jobs get the repository's default token, "
                               "which may be read-write.")
 
+    def _reach(self, name: str, job: Map) -> str:
+        """Why no untrusted code reaches this job's write token ("" when it may): the events that run it."""
+        if name in self.untrusted_jobs:
+            return ""
+        events = set(self.events)
+        condition = str(job.get("if") or "")
+        only = re.findall(r"github\.event_name\s*==\s*'([\w-]+)'", condition)
+        if only and "||" not in condition and set(only) <= MAINTAINER_EVENTS:
+            events = set(only)  # the job's own condition limits it to these events
+        if not events:
+            return ""
+        if events <= MAINTAINER_EVENTS:
+            return (f"the job runs only on `{'`, `'.join(sorted(events))}`, which people with write access cause, so the "
+                    "write scope serves the job's own publishing rather than code from a pull request")
+        if not events <= MAINTAINER_EVENTS | OUTSIDER_EVENTS | COMMENT_EVENTS or events & {"pull_request_review", "pull_request_review_comment"}:
+            return ""  # pull_request and the like run the pull request's own, unreviewed code
+        outsider = sorted(events - MAINTAINER_EVENTS)
+        if events & COMMENT_EVENTS and not ACTOR_GATE.search(condition) and not COMMAND_ONLY.search(condition):
+            # The job's actions read the comment or issue: an outsider's free text drives a run
+            # that holds the write token.
+            return ""
+        return (f"an outsider can cause a run (`{'`, `'.join(outsider)}`), but no job checks out or runs the pull "
+                "request's code, nor pastes its text into a script"
+                + (", and the job's condition checks who commented or accepts only a fixed command"
+                   if events & COMMENT_EVENTS else "")
+                + ": only the workflow's own steps hold the token")
+
     def _first_scope_line(self, old_job: Map) -> int:
         """The first scope the removed block stated (the restriction lost), else its key's line."""
         block = old_job.get("permissions")
@@ -196,6 +319,48 @@ class Workflow:
         if isinstance(permissions, Map) and scope in permissions:
             return self.line(permissions, scope)
         return 0
+
+    # -- guards on publishing steps -----------------------------------------------------------------
+    def publish_guards(self) -> None:
+        """A publishing step loses the event test that decided when it publishes (`push: ${{ github.event_name != 'pull_request' }}`)."""
+        old_jobs = self.old.get("jobs") if isinstance(self.old.get("jobs"), Map) else Map()
+        for name, job in self.new["jobs"].items():
+            old_job = old_jobs.get(name)
+            if not isinstance(job, Map) or not isinstance(old_job, Map):
+                continue
+            new_steps = [step for step in job.get("steps") or [] if isinstance(step, Map)]
+            for old_step in old_job.get("steps") or []:
+                if not isinstance(old_step, Map) or not _publishes(old_step):
+                    continue
+                step = _same_step(old_step, new_steps)
+                if step is None:
+                    continue  # the step itself is gone: not a guard lost on a step that still publishes
+                for key, before, after in _event_guards_lost(old_step, step):
+                    reaches_prs = bool(self.events & {"pull_request", "pull_request_target"}) and not _job_excludes_prs(job)
+                    label = step.get("name") or step.get("uses") or "a step"
+                    where = f"job {name}, step `{label}`"
+                    if key == "if":
+                        if not reaches_prs:
+                            continue  # the job's own condition still keeps pull requests away
+                        message = (f"{where}: the condition `{before}` that kept pull-request runs from publishing is "
+                                   "removed: pull-request builds now reach the publishing step.")
+                    elif reaches_prs:
+                        message = (f"{where}: the input `{key}: {before}` that kept pull-request runs from publishing is "
+                                   + ("removed" if after is None else f"replaced by `{after}`")
+                                   + ": a pull request's build now publishes whatever the input's new value says.")
+                    else:
+                        message = (f"{where}: the input `{key}: {before}`, which decided per event whether the step "
+                                   "publishes, is " + ("removed" if after is None else f"replaced by `{after}`")
+                                   + ": on every run of the release pipeline the step now takes "
+                                   + ("the action's default" if after is None else "the new value")
+                                   + ", so it starts or stops publishing everywhere at once.")
+                    self.emitter.emit("GHA-DANGEROUS-TRIGGER", "old", self._old_step_line(old_step, key), message)
+
+    def _old_step_line(self, step: Map, key: str) -> int:
+        with_ = step.get("with")
+        if key != "if" and isinstance(with_, Map) and key in with_:
+            return self.old_line(with_, key)
+        return self.old_line(step, key if key in step else None)
 
     # -- actions ------------------------------------------------------------------------------------
     def actions_used(self) -> None:
@@ -210,6 +375,14 @@ class Workflow:
             if SHA.match(ref):
                 continue
             previous = old_refs.get(action.lower())
+            if HEXLIKE.match(ref):
+                # Meant as a commit pin and mistyped (a digit too many or too few): GitHub reads it as
+                # a branch or tag name, so the step fails to resolve rather than running moved code.
+                self.emitter.emit("GHA-UNPINNED-ACTION", "new", self.line(node, key),
+                                  f"job {job_name}: {action}@{ref} looks like a commit SHA but has {len(ref)} hex digits, "
+                                  "not 40: GitHub resolves it as a branch or tag name, so the step fails (or runs a "
+                                  "branch of that name).", severity="medium")
+                continue
             if previous is not None and not any(SHA.match(r) for r in previous):
                 continue  # a tag moved to another tag: a version bump, not a loss of pinning
             if previous is None:
@@ -248,7 +421,19 @@ class Workflow:
         for job_name, _, step in _steps(self.new):
             run = step.get("run")
             if isinstance(run, str) and REMOTE_SCRIPT.search(run) and run not in old_runs:
-                self.emitter.emit("GHA-REMOTE-SCRIPT", "new", self._run_line(step, REMOTE_SCRIPT),
+                line_no = self._run_line(step, REMOTE_SCRIPT)
+                command = next((l for l in run.splitlines() if REMOTE_SCRIPT.search(l)), run)
+                job = self.new["jobs"].get(job_name)
+                holds = isinstance(job, Map) and (job.get("secrets") == "inherit" or STORED_SECRET.search(_dump(job)))
+                writes = any(level == "write" for level in _effective(self.new, job if isinstance(job, Map) else None).values())
+                if VERSIONED_URL.search(command) and not holds and not writes:
+                    self.emitter.emit("GHA-REMOTE-SCRIPT", "new", line_no,
+                                      f"job {job_name} pipes a script downloaded at run time into a shell. Medium: the URL "
+                                      "names a release (a version or a commit), and the job holds no stored secret and "
+                                      "no write scope; a checksum would still make the download tamper-evident.",
+                                      severity="medium")
+                    continue
+                self.emitter.emit("GHA-REMOTE-SCRIPT", "new", line_no,
                                   f"job {job_name} pipes a script downloaded at run time into a shell: its publisher "
                                   "(or whoever takes over the URL) runs code with this job's token and secrets.")
 
@@ -309,11 +494,76 @@ def _checkouts(workflow: Map) -> Iterator[tuple[str, Any, str, str]]:
         if uses.lower().startswith("actions/checkout") and isinstance(with_, Map):
             for key in ("ref", "repository"):
                 if PR_HEAD.search(str(with_.get(key) or "")) or (key == "repository" and "pull_request.head.repo" in str(with_.get(key) or "")):
-                    yield job_name, with_, key, f"{uses}:{with_.get(key)}"
+                    # The checkout action's version is left out: bumping it keeps the same site.
+                    yield job_name, with_, key, f"{uses.partition('@')[0].lower()}:{key}:{with_.get(key)}"
                     break
         run = step.get("run")
         if isinstance(run, str) and RUN_CHECKOUT.search(run):
             yield job_name, step, "run", run
+
+
+def _untrusted_code_jobs(workflow: Map) -> set[str]:
+    """Jobs that check out the pull request's head or paste text an outsider wrote into a script."""
+    jobs = {job_name for job_name, _, _, _ in _checkouts(workflow)}
+    for job_name, _, step in _steps(workflow):
+        if isinstance(step.get("run"), str) and UNTRUSTED_EXPANSION.search(step["run"]):
+            jobs.add(job_name)
+    return jobs
+
+
+def _outsider_held_secret(job: Map) -> str | None:
+    """The stored secret a job holds (``secrets.X``, not the job token) unless its condition checks who caused the run."""
+    if ACTOR_GATE.search(str(job.get("if") or "")):
+        return None
+    if job.get("secrets") == "inherit":
+        return "every secret of the repository (secrets: inherit)"
+    match = STORED_SECRET.search(_dump({k: v for k, v in job.items() if k != "if"}))
+    return f"secrets.{match.group(1)}" if match else None
+
+
+PUBLISH_ACTIONS = re.compile(r"^(docker/build-push-action|pypa/gh-action-pypi-publish|softprops/action-gh-release|"
+                             r"actions/deploy-pages|peaceiris/actions-gh-pages|jamesives/github-pages-deploy-action|"
+                             r"ncipollo/release-action|goreleaser/goreleaser-action|JS-DevTools/npm-publish)", re.IGNORECASE)
+PUBLISH_WORDS = re.compile(r"\b(publish|push|deploy|release|upload)", re.IGNORECASE)
+EVENT_TEST = re.compile(r"github\.event_name|github\.event\.pull_request|github\.ref\b|startsWith\(\s*github\.ref")
+
+
+def _publishes(step: Map) -> bool:
+    uses = str(step.get("uses") or "")
+    return bool(PUBLISH_ACTIONS.match(uses) or PUBLISH_WORDS.search(str(step.get("name") or "")))
+
+
+def _same_step(old_step: Map, new_steps: list[Map]) -> Map | None:
+    for key in ("id", "name"):
+        if old_step.get(key):
+            for step in new_steps:
+                if step.get(key) == old_step.get(key):
+                    return step
+    action = str(old_step.get("uses") or "").partition("@")[0].lower()
+    if action:
+        same = [step for step in new_steps if str(step.get("uses") or "").partition("@")[0].lower() == action]
+        if len(same) == 1:
+            return same[0]
+    return None
+
+
+def _event_guards_lost(old_step: Map, step: Map) -> Iterator[tuple[str, str, str | None]]:
+    """(key, old value, new value or None) for each event test on a publishing input or the step's `if:` that is gone."""
+    before_if, after_if = str(old_step.get("if") or ""), step.get("if")
+    if EVENT_TEST.search(before_if) and not EVENT_TEST.search(str(after_if or "")):
+        yield "if", before_if, None if after_if is None else str(after_if)
+    old_with = old_step.get("with") if isinstance(old_step.get("with"), Map) else Map()
+    new_with = step.get("with") if isinstance(step.get("with"), Map) else Map()
+    for key, value in old_with.items():
+        if PUBLISH_WORDS.fullmatch(str(key)) and EVENT_TEST.search(str(value)) and not EVENT_TEST.search(str(new_with.get(key) or "")):
+            yield str(key), str(value), None if key not in new_with else str(new_with.get(key))
+
+
+def _job_excludes_prs(job: Map) -> bool:
+    condition = str(job.get("if") or "")
+    return bool(re.search(r"github\.event_name\s*==\s*'(push|release|workflow_dispatch|schedule)'|"
+                          r"github\.event_name\s*!=\s*'pull_request|startsWith\(\s*github\.ref\s*,\s*'refs/tags/|"
+                          r"github\.ref\s*==\s*'refs/heads/", condition)) and "||" not in condition
 
 
 def _auto_merge_steps(job: Map) -> Iterator[tuple[Any, str, str]]:
