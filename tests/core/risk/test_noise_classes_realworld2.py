@@ -298,3 +298,30 @@ def test_a_jvm_package_named_example_is_not_an_example_an_examples_folder_is(git
     change = git_change(git_repo, {"README.md": "y\n"}, {demo: "package com.acme;\nclass Refunds {}\n"})
     role = role_of(change.files[0])
     assert role is not None and role.name == "example"
+
+
+# -- a best-effort check that skips its warning ----------------------------------------------------
+
+CHECK = """from django.core.cache import cache
+from django.core.checks import Tags, Warning, register
+
+
+@register(Tags.caches)
+def check_cache_version(app_configs, **kwargs):
+    warnings = []
+    try:
+        version = tuple(int(x) for x in cache.client.get_client().info()['redis_version'].split('.'))
+        if version < (6, 0):
+            warnings.append(Warning('Redis older than 6.0 is deprecated', id='app.W002'))
+    except Exception:
+        pass
+    return warnings
+"""
+
+
+def test_a_check_that_skips_its_warning_when_it_cannot_look_swallows_nothing(git_repo: GitRepo) -> None:
+    change = git_change(git_repo, {"README.md": "x\n"}, {"app/core/checks.py": CHECK})
+    assert fired(change, "ERR-HANDLING-REMOVED") == []
+    swallowed = CHECK.replace("    return warnings\n", "    save(warnings)\n    return True\n")
+    change = git_change(git_repo, {"README.md": "y\n"}, {"app/core/checks.py": swallowed})
+    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["high"]
