@@ -58,6 +58,25 @@ SENSITIVE_RESOURCES = {
 # StatefulSet spec fields the API server accepts in an update; every other one is immutable.
 STATEFULSET_MUTABLE = frozenset({"replicas", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
                                  "minReadySeconds", "ordinals", "revisionHistoryLimit"})
+# A monitoring component (its file or role name): its role is what its discovery and scrapes run with.
+MONITORING_COMPONENT = re.compile(r"prometheus|monitor|metric|exporter|scrape|opentelemetry|otel|telegraf|datadog|newrelic")
+# What a monitoring role reads to discover and scrape targets.
+SCRAPE_RESOURCES = {
+    "nodes": "node discovery goes",
+    "nodes/proxy": "scrapes of the kubelet and cAdvisor through the API server proxy fail",
+    "nodes/metrics": "scrapes of the kubelet's metrics endpoint fail",
+    "services": "service discovery goes",
+    "endpoints": "endpoint discovery goes",
+    "endpointslices": "endpoint discovery goes",
+    "pods": "pod discovery goes",
+    "ingresses": "ingress discovery goes",
+    "/metrics": "scrapes of the API server's own metrics fail",
+}
+PLACEHOLDER = "TEMPLATED"  # what helm_template.detemplate writes for an inline template action
+# The annotation that annotation-based Prometheus scrape configs (the prometheus chart's default
+# kubernetes-service-endpoints and kubernetes-pods jobs) select their targets by.
+SCRAPE_ANNOTATION = "prometheus.io/scrape"
+SCRAPE_UNSET = re.compile(r"\bunset\b[^}]*[\"']prometheus\.io/scrape[\"']")
 WORKLOAD_ADDED = re.compile(r"^\s*kind\s*:\s*[\"']?(Deployment|StatefulSet|DaemonSet|Pod|ReplicaSet|Job|CronJob)\b", re.MULTILINE)
 SCALE_FLAG = re.compile(r"--replicas[= ]0\b")
 
@@ -85,9 +104,12 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
     from reviewer_app.core.risk.structure import helm_template
 
     helm_template.judge(sides, emit, context)
+    if sides.complete:
+        _rbac_guards(sides, emit)
+        _scrape_unset(sides, emit, context)
     try:
-        old_docs = load_all(helm_template.detemplate(sides.old.text)) if sides.old.exists else []
-        new_docs = load_all(helm_template.detemplate(sides.new.text)) if sides.new.exists else []
+        old_docs = load_all(helm_template.detemplate(_defaults_rendered(sides.old.text))) if sides.old.exists else []
+        new_docs = load_all(helm_template.detemplate(_defaults_rendered(sides.new.text))) if sides.new.exists else []
     except Exception:  # noqa: BLE001 - the skeleton is not YAML either: the text checks are all there is
         return Parsed(False, note, keep=True)
     # A template's names are placeholders (and a rename edits the template line): objects pair by
@@ -124,6 +146,137 @@ def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, ol
     for before, after in pairs:
         Judge(sides, emit, context, before, after).run()
     return Parsed(True)
+
+
+# An inline action whose value is a quoted default (`{{ default "data" .Values.name }}`,
+# `{{ .Values.name | default "data" }}`): an install that sets nothing renders the literal.
+DEFAULT_ACTION = re.compile(r"""\{\{-?\s*(?:default\s+"(?P<a>[^"{}]*)"[^{}]*?|[^{}]*?\|\s*default\s+"(?P<b>[^"{}]*)"\s*)-?\}\}""")
+
+
+def _defaults_rendered(text: str) -> str:
+    """The template with each inline defaulted action replaced by its default: a field made
+    overridable with its old literal as the default renders the same for every install that keeps it."""
+    return DEFAULT_ACTION.sub(lambda m: m.group("a") if m.group("a") is not None else m.group("b"), text)
+
+
+# -- chart templates read as text -------------------------------------------------------------------
+TEMPLATE_ACTION = re.compile(r"\{\{-?\s*(?P<word>if|with|range|define|block|else|end)\b(?P<rest>.*?)-?\}\}")
+ASSIGNMENT = re.compile(r"^\s*\{\{-?\s*\$\w+\s*:?=.*-?\}\}\s*$")
+RBAC_KIND_LINE = re.compile(r"^kind\s*:\s*[\"']?(?P<kind>ClusterRole|Role|ClusterRoleBinding|RoleBinding)[\"']?\s*(#.*)?$")
+DOCUMENT_START = re.compile(r"^---\s*$")
+LIST_KEY = re.compile(r"^\s*(-\s*)?(?P<key>resources|verbs|apiGroups)\s*:\s*(?P<inline>\[.*\])?\s*$")
+WILDCARD_ITEM = re.compile(r"^\s*-\s*[\"']\*[\"']\s*$")
+CLUSTER_ADMIN_REF = re.compile(r"^\s*name\s*:\s*[\"']?cluster-admin[\"']?\s*$")
+
+
+def _normal_action(text: str) -> str:
+    text = re.sub(r"\{\{-?\s*|\s*-?\}\}", " ", text)
+    return re.sub(r"\s+", " ", text.replace('template "', 'include "')).strip()
+
+
+def _rbac_template_objects(side: Side) -> list[tuple[str, list[tuple[int, str]], bool, int]]:
+    """The RBAC objects a template writes at the top level: (kind, guard, all-powerful, kind line index).
+
+    The guard is the text of the ``if``/``with`` actions open at the object's ``kind:`` line, and the
+    variable assignments before it in its document (a guard often tests a variable); an object under a
+    ``range`` or ``define`` is left out. All-powerful: a role with ``'*'`` verbs on ``'*'`` resources in
+    any branch, or a binding to cluster-admin.
+    """
+    lines = side.lines
+    frames: list[tuple[str, int, str]] = []
+    assignments: list[tuple[int, str]] = []
+    found: list[tuple[str, list[tuple[int, str]], bool, int]] = []
+    for index, line in enumerate(lines):
+        if DOCUMENT_START.match(line):
+            assignments = []
+        if ASSIGNMENT.match(line):
+            assignments.append((index, _normal_action(line)))
+        for action in TEMPLATE_ACTION.finditer(line):
+            word = action.group("word")
+            if word in ("if", "with", "range", "define", "block"):
+                frames.append((word, index, _normal_action(action.group(0))))
+            elif word == "end" and frames:
+                frames.pop()
+        match = RBAC_KIND_LINE.match(line)
+        if match and not any(word in ("range", "define", "block") for word, _, _ in frames):
+            end = next((i for i in range(index + 1, len(lines)) if DOCUMENT_START.match(lines[i])), len(lines))
+            conditions = [(at, text) for _, at, text in frames]
+            # Only the variables the conditions test belong to the guard.
+            used = [(at, text) for at, text in assignments
+                    if any(re.search(rf"{re.escape(text.split()[0])}\b", c) for _, c in conditions)]
+            guard = used + conditions
+            found.append((match.group("kind"), guard, _all_powerful(lines[index:end], match.group("kind")), index))
+    return found
+
+
+def _all_powerful(lines: list[str], kind: str) -> bool:
+    if kind.endswith("Binding"):
+        return any(CLUSTER_ADMIN_REF.match(line) for line in lines)
+    wild: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        key = LIST_KEY.match(line)
+        if key is None:
+            continue
+        if key.group("inline"):
+            starred = re.search(r"[\"']\*[\"']", key.group("inline")) is not None
+        else:
+            starred = False
+            for follow in lines[index + 1:]:
+                if WILDCARD_ITEM.match(follow):
+                    starred = True
+                    break
+                if not re.match(r"^\s*-\s", follow) and follow.strip() and not follow.strip().startswith("{{"):
+                    break
+        if starred:
+            wild[key.group("key")] = index
+    return "resources" in wild and "verbs" in wild
+
+
+def _rbac_guards(sides: FileSides, emit: Emitter) -> None:
+    """The condition that decides whether an all-powerful RBAC object is rendered changes.
+
+    A chart writes its ``'*'``-on-everything ClusterRole (or its cluster-admin binding) behind an
+    option that is off by default; rewriting that condition can turn it on for every install that
+    never asked for it, while no rule line changes. A condition only narrowed (``and`` one more
+    test) is not reported.
+    """
+    if not (sides.old.exists and sides.new.exists):
+        return
+    old_objects = _rbac_template_objects(sides.old)
+    for kind, guard, powerful, kind_index in _rbac_template_objects(sides.new):
+        previous = next((o for o in old_objects if o[0] == kind), None)  # paired by kind and order
+        if previous is None:
+            continue
+        old_objects.remove(previous)
+        old_guard = previous[1]
+        if not powerful:
+            continue
+        old_text, new_text = " ; ".join(t for _, t in old_guard), " ; ".join(t for _, t in guard)
+        if old_text == new_text:
+            continue
+        old_conditions = [t for _, t in old_guard if not t.startswith("$")]
+        if old_conditions and all(re.sub(r"^(if|with) ", "", t) in new_text for t in old_conditions) and \
+                re.search(r"\b(if|with) and\b", new_text):
+            continue  # narrowed: the old condition still holds, and one more
+        changed = [at for at, _ in guard if sides.new.real_line(at) in sides.new.changed]
+        if guard and not changed:
+            continue
+        line = sides.new.real_line(changed[-1] if changed else kind_index)
+        what = "a binding to cluster-admin" if kind.endswith("Binding") else f"a {kind} with `'*'` on every resource and verb"
+        emit.emit("K8S-RBAC-WILDCARD", "new", line,
+                  f"the condition that decides whether {what} is rendered changes "
+                  f"(`{old_text or 'none'}` becomes `{new_text or 'none: always rendered'}`): check that installs "
+                  "that never enabled it do not now get it.", severity="high")
+
+
+def _scrape_unset(sides: FileSides, emit: Emitter, context: ChangeContext) -> None:
+    """A template that deletes the ``prometheus.io/scrape`` annotation from what it renders."""
+    for index, text in enumerate(sides.new.lines):
+        number = sides.new.real_line(index)
+        if number in sides.new.changed and SCRAPE_UNSET.search(text):
+            emit.emit("K8S-MONITORING-DROPPED", "new", number,
+                      f"the template removes the `{SCRAPE_ANNOTATION}` annotation from what it renders: Prometheus scrape "
+                      "configs that select targets by it stop scraping these, silently.")
 
 
 def _numbered(objects: list[Map], by_kind: bool = False) -> Iterator[tuple[tuple[str, str, str, int], Map]]:
@@ -244,12 +397,16 @@ class Judge:
             self.network_policy_added()
         if kind in ("Role", "ClusterRole"):
             self.rbac_rules()
+            if self.before is not None:
+                self.monitoring_access_lost()
         if kind in ("RoleBinding", "ClusterRoleBinding"):
             self.binding()
         self.privileges()
         self.scale()
+        self.scrape_annotation()
         if self.before is not None:
             self.datastore_upgrade()
+            self.env_renamed()
             self.probes_and_init_containers()
             if not _another_object(self.before, self.after):
                 self.immutable_fields()
@@ -279,6 +436,72 @@ class Judge:
                           f"container {name} moves {new_image[0]} from major version {old_image[1]} to {new_image[1]} on its "
                           "existing volume: the new version may refuse or irreversibly convert the old data directory.")
 
+    # -- configuration read by name ---------------------------------------------------------------------
+    def env_renamed(self) -> None:
+        """An environment variable renamed, same value, same image: the program reads it by its name.
+
+        Unless the version deployed reads the new name (a new image or chart appVersion in the same
+        change is taken as that), the setting silently stops reaching it: no error, the default applies.
+        """
+        assert self.before is not None
+        spec, old_spec = _pod_spec(self.after), _pod_spec(self.before)
+        if spec is None or old_spec is None or _app_version_changed(self.context):
+            return
+        old_containers: dict[str, Map] = {}
+        for field in ("initContainers", "containers"):
+            old_containers.update(_containers(old_spec, field))
+        for field in ("initContainers", "containers"):
+            for name, container in _containers(spec, field).items():
+                previous = old_containers.get(name)
+                if previous is None or _plain(container.get("image")) != _plain(previous.get("image")):
+                    continue
+                new_env, old_env = _env(container), _env(previous)
+                gone = {n: entry for n, entry in old_env.items() if n not in new_env}
+                for env_name, (item, _) in new_env.items():
+                    line = self.new_line(item, "name")
+                    if env_name in old_env or line not in self.sides.new.changed:
+                        continue
+                    value = self._env_value(self.sides.new, item)
+                    for old_name, (old_item, _) in gone.items():
+                        if value is not None and value == self._env_value(self.sides.old, old_item) and \
+                                not re.search(rf"name\s*:\s*[\"']?{re.escape(old_name)}[\"']?\s*$", self.context.added_text, re.MULTILINE):
+                            self.emit("K8S-ENV-RENAMED", "new", line,
+                                      f"container {name}: the environment variable {old_name} is renamed {env_name} with the "
+                                      "same value and the same image: the program reads its settings by name, so unless the "
+                                      "version deployed reads the new one, the setting is silently dropped.")
+                            del gone[old_name]
+                            break
+
+    def _env_value(self, side: Side, item: Map) -> str | None:
+        """The value of an env item as written (a template's action text included), or None."""
+        if "value" in item:
+            index = item.line_of("value")
+            text = side.lines[index] if index < len(side.lines) else ""
+            return re.sub(r"^\s*-?\s*value\s*:\s*", "", text).strip() or None
+        if isinstance(item.get("valueFrom"), Map):
+            return repr(_plain(item["valueFrom"]))
+        return None
+
+    # -- monitoring -------------------------------------------------------------------------------------
+    def scrape_annotation(self) -> None:
+        """``prometheus.io/scrape: "true"`` dropped from an object or its pods: annotation-based scrape
+        configs stop scraping it, and nothing fails: the targets just disappear."""
+        if self.before is None:
+            return
+        for path in (("",), ("spec", "template")):
+            old_node = self.before if path == ("",) else _get(self.before, *path)
+            node = self.after if path == ("",) else _get(self.after, *path)
+            old_annotations, annotations = _annotations(old_node), _annotations(node)
+            if not _scrape_on(old_annotations) or _scrape_on(annotations):
+                continue
+            if re.search(r"prometheus\.io/scrape[\"']?\s*:\s*[\"']?true", self.context.added_text, re.IGNORECASE):
+                continue  # written again elsewhere (values.yaml, another template branch)
+            assert old_annotations is not None
+            where = "its pods" if path != ("",) else "it"
+            self.emit("K8S-MONITORING-DROPPED", "old", self.old_line(old_annotations, SCRAPE_ANNOTATION),
+                      f"loses the `{SCRAPE_ANNOTATION}: \"true\"` annotation: Prometheus scrape configs that select targets by "
+                      f"it stop scraping {where}, silently (no alert fires for a target that is no longer discovered).")
+
     # -- network policies ---------------------------------------------------------------------------
     def network_policy_added(self) -> None:
         """A new ingress policy over pods that already run: every client it does not list is cut off.
@@ -295,6 +518,8 @@ class Judge:
             return
         if not _get(spec, "podSelector", "matchLabels") and not _get(spec, "podSelector", "matchExpressions"):
             return  # an empty selector is a namespace-wide default policy: a deliberate, visible choice
+        if any(isinstance(rule, Map) and not rule for rule in spec.get("ingress") or []):
+            return  # an empty ingress rule (`- {}`) admits every source: no client loses access
         if WORKLOAD_ADDED.search(self.context.added_text):
             return  # it comes with the workload it protects
         self.emit("K8S-NETWORK-POLICY-ADDED", "new", self.new_line(self.after, "kind"),
@@ -341,6 +566,47 @@ class Judge:
                     self.emit("K8S-RBAC-WIDENED", "new", self._resource_line(rule, resource, line),
                               f"the role can now `{verb}` {resource}: {SENSITIVE_RESOURCES[resource]}.")
 
+    def monitoring_access_lost(self) -> None:
+        """A monitoring component's role loses read access to what it discovers or scrapes through.
+
+        Removing a permission is usually safe, and usually deliberate: here the workload's own
+        discovery or scrape path goes (``nodes/proxy`` for cAdvisor through the API server,
+        ``endpoints`` for service discovery), and Prometheus does not fail, its targets just go
+        down or disappear. High when nothing else in the change (scrape configs, values, the
+        component's source) moves with it, medium otherwise.
+        """
+        assert self.before is not None
+        path = f"{self.sides.diff.path} {_key(self.after)[2]}".lower()
+        if not MONITORING_COMPONENT.search(path):
+            return
+        granted = set()
+        for rule in _list(self.after.get("rules")):
+            granted |= set(_grants(rule))
+        lost_resources: dict[str, int] = {}
+        for rule in _list(self.before.get("rules")):
+            resources = rule.get("resources") if isinstance(rule.get("resources"), Seq) else None
+            for group, resource, verb in _grants(rule):
+                if resource not in SCRAPE_RESOURCES or verb not in SECRET_READ or resource in lost_resources:
+                    continue
+                if any(g in (group, "*") and r in (resource, "*") and v in (verb, "*") for g, r, v in granted):
+                    continue
+                line = 0
+                if resources is not None:
+                    for index, item in enumerate(resources):
+                        if item == resource and self.old_line(resources, index=index) in self.sides.old.changed:
+                            line = self.old_line(resources, index=index)
+                if line and not re.search(rf"^\s*-\s*[\"']?{re.escape(resource)}[\"']?\s*$", self.context.added_text, re.MULTILINE):
+                    lost_resources[resource] = line
+        if not lost_resources:
+            return
+        alone = all(_incidental(diff.path) or diff.path == self.sides.diff.path for diff in self.context.change.files)
+        for resource, line in lost_resources.items():
+            self.emit("K8S-RBAC-NARROWED", "old", line,
+                      f"the monitoring role loses read access to {resource}: {SCRAPE_RESOURCES[resource]}; Prometheus does not fail, "
+                      "its targets go down or disappear"
+                      + (", and nothing else in the change (scrape configs, values) moves with it." if alone else "."),
+                      severity="high" if alone else "medium")
+
     def _resource_line(self, rule: Map, resource: str, fallback: int) -> int:
         """The line of a newly added resource in the rule (the culprit when verbs stayed the same)."""
         resources = rule.get("resources")
@@ -366,6 +632,21 @@ class Judge:
                   "binds cluster-admin: its subjects can do anything in the whole cluster.", severity="critical")
 
     # -- privileges ----------------------------------------------------------------------------------
+    def privileged(self, line: int, message: str, setting: str | None, severity: str | None = None) -> None:
+        """A K8S-PRIVILEGED finding, lowered where the privilege is not new to the cluster's workloads.
+
+        ``setting`` (e.g. ``privileged: true``) is removed elsewhere in the change while this object is
+        new: the object replaces one that already had it (a Pod rewritten as a controller, a manifest
+        moved to another folder). A new object in a file added whole keeps its severity: its pods get
+        the node at the next apply as surely as an edited workload's (examples and vendored copies are
+        lowered by the file's role).
+        """
+        if self.before is None and setting is not None and _removed_setting(self.context, setting):
+            self.emit("K8S-PRIVILEGED", "new", line, f"{message} Lowered to low: the same `{setting}` is removed elsewhere in "
+                      "the change (the object replaces one that already had it).", severity="low")
+            return
+        self.emit("K8S-PRIVILEGED", "new", line, message, severity=severity)
+
     def privileges(self) -> None:
         spec = _pod_spec(self.after)
         if spec is None:
@@ -373,18 +654,22 @@ class Judge:
         old_spec = _pod_spec(self.before) if self.before is not None else None
         for field in ("hostNetwork", "hostPID", "hostIPC"):
             if spec.get(field) is True and not (old_spec is not None and old_spec.get(field) is True):
-                self.emit("K8S-PRIVILEGED", "new", self.new_line(spec, field),
-                          f"`{field}: true` puts the pod in the node's namespaces: a compromise of it reaches the node.")
+                self.privileged(self.new_line(spec, field),
+                                f"`{field}: true` puts the pod in the node's namespaces: a compromise of it reaches the node.",
+                                f"{field}: true")
         old_paths = {str(_get(v, "hostPath", "path")) for v in _list(old_spec.get("volumes") if old_spec else None) if _get(v, "hostPath")}
         volumes = spec.get("volumes")
         for index, volume in enumerate(_list(volumes)):
             host_path = _get(volume, "hostPath", "path")
             if host_path is not None and str(host_path) not in old_paths:
                 benign = _benign_host_path(str(host_path), _mounts_read_only(spec, _get(volume, "name")))
-                self.emit("K8S-PRIVILEGED", "new", self.new_line(volumes, index=index),
-                          f"mounts the node's {host_path} (hostPath): "
-                          + (f"{benign}." if benign else "the container can read or change the node's files."),
-                          severity="medium" if benign else None)
+                if benign is None and str(host_path).strip() == PLACEHOLDER:
+                    benign = "the path is a chart value: only an install that sets it mounts anything"
+                self.privileged(self.new_line(volumes, index=index),
+                                f"mounts the node's {host_path} (hostPath): "
+                                + (f"{benign}." if benign else "the container can read or change the node's files."),
+                                f"path: {host_path}" if str(host_path).strip() != PLACEHOLDER else None,
+                                severity="medium" if benign else None)
         self._security_context(spec.get("securityContext"), old_spec.get("securityContext") if old_spec else None, "the pod")
         old_containers = {}
         for field in ("initContainers", "containers", "ephemeralContainers"):
@@ -407,16 +692,15 @@ class Judge:
             value = context.get(field)
             if value is bad or (bad == 0 and value == 0 and value is not False):
                 if not (old.get(field) is bad or (bad == 0 and old.get(field) == 0 and old.get(field) is not False)):
-                    self.emit("K8S-PRIVILEGED", "new", self.new_line(context, field), f"{who} {why}.")
+                    self.privileged(self.new_line(context, field), f"{who} {why}.", f"{field}: {str(bad).lower()}")
         added = _get(context, "capabilities", "add")
         before = {str(c) for c in _scalars(_get(old, "capabilities", "add"))}
         for index, capability in enumerate(_scalars(added)):
             if str(capability) not in before:
                 severe = str(capability).upper() in ("SYS_ADMIN", "ALL", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH")
-                self.emit("K8S-PRIVILEGED", "new", self.new_line(added, index=index),
-                          f"{who} gains the Linux capability {capability}"
-                          + (" (close to root on the node)." if severe else "."),
-                          severity="high" if severe else "medium")
+                self.privileged(self.new_line(added, index=index),
+                                f"{who} gains the Linux capability {capability}" + (" (close to root on the node)." if severe else "."),
+                                None, severity="high" if severe else "medium")
 
     # -- scale ----------------------------------------------------------------------------------------
     def scale(self) -> None:
@@ -513,13 +797,25 @@ DATASTORES = frozenset({"mysql", "mariadb", "postgres", "postgresql", "mongo", "
                         "opensearch", "influxdb", "neo4j", "clickhouse-server", "memcached"})
 
 
+# An image built for a sample or a demo (gcr.io/google-samples/cassandra:v13) numbers its own builds:
+# its tag says nothing of the data store's version.
+OWN_BUILD_REPOSITORY = re.compile(r"(^|[/_.-])(samples?|examples?|demos?)([/_.-]|$)", re.IGNORECASE)
+BUILD_NUMBER_TAG = re.compile(r"^v\d+$")
+
+
 def _image(value: Any) -> tuple[str, int | None] | None:
-    """(repository basename, major version) of an image reference; None when it is not a plain string."""
+    """(repository basename, major version) of an image reference; None when it is not a plain string.
+
+    The version is None where the tag is not the data store's own version: a sample or demo
+    image's tag, or a bare build number (``v12``, which no official data store image uses).
+    """
     if not isinstance(value, str) or "{{" in value or "TEMPLATED" in value:
         return None
     reference = value.split("@", 1)[0]
     name, _, tag = reference.rpartition(":") if ":" in reference.rsplit("/", 1)[-1] else (reference, "", "")
     major = re.match(r"v?(\d+)", tag)
+    if OWN_BUILD_REPOSITORY.search(name.rsplit("/", 1)[0] if "/" in name else "") or BUILD_NUMBER_TAG.match(tag):
+        major = None
     return name.rsplit("/", 1)[-1].lower(), int(major.group(1)) if major else None
 
 
@@ -603,3 +899,56 @@ def _string_sites(node: Any) -> Iterator[tuple[str, Any, Any]]:
                 yield item, node, index
             else:
                 yield from _string_sites(item)
+
+
+def _removed_setting(context: ChangeContext, setting: str) -> bool:
+    """``key: value`` (quotes and case aside) is on a removed line of the change."""
+    key, _, value = setting.partition(":")
+    pattern = re.compile(rf"^\s*(-\s*)?{re.escape(key.strip())}\s*:\s*[\"']?{re.escape(value.strip())}[\"']?\s*(#.*)?$",
+                         re.IGNORECASE | re.MULTILINE)
+    return pattern.search(_removed_text(context)) is not None
+
+
+def _removed_text(context: ChangeContext) -> str:
+    """Every removed line of the change, one text (cached on the context)."""
+    cached = getattr(context, "_k8s_removed", None)
+    if cached is None:
+        from reviewer_app.core.model import LineKind
+
+        cached = "\n".join(line.text for diff in context.change.files for hunk in diff.hunks
+                           for line in hunk.lines if line.kind is LineKind.REMOVED)
+        setattr(context, "_k8s_removed", cached)
+    return cached
+
+
+def _incidental(path: str) -> bool:
+    """A file that travels with any chart change (its version, its docs), not a configuration."""
+    name = path.rsplit("/", 1)[-1]
+    return name in ("Chart.yaml", "Chart.lock") or name.lower().endswith((".md", ".txt"))
+
+
+def _app_version_changed(context: ChangeContext) -> bool:
+    """The change sets a chart's appVersion (the application the templates deploy moves on)."""
+    for diff in context.change.files:
+        if diff.path.endswith("Chart.yaml"):
+            for hunk in diff.hunks:
+                for line in hunk.lines:
+                    if line.kind.name == "ADDED" and re.match(r"^\s*appVersion\s*:", line.text):
+                        return True
+    return False
+
+
+def _env(container: Map) -> dict[str, tuple[Map, Any]]:
+    """name -> (the env item, its value or valueFrom) of a container's literal env list."""
+    items = container.get("env")
+    return {str(item["name"]): (item, _plain(item.get("value", item.get("valueFrom"))))
+            for item in _list(items) if isinstance(item.get("name"), str) and PLACEHOLDER not in item["name"]}
+
+
+def _annotations(node: Any) -> Map | None:
+    value = _get(node, "metadata", "annotations")
+    return value if isinstance(value, Map) else None
+
+
+def _scrape_on(annotations: Map | None) -> bool:
+    return annotations is not None and str(annotations.get(SCRAPE_ANNOTATION, "")).strip("\"'").lower() == "true"
