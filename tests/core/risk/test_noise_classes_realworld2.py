@@ -323,5 +323,5 @@ def test_a_check_that_skips_its_warning_when_it_cannot_look_swallows_nothing(git
     change = git_change(git_repo, {"README.md": "x\n"}, {"app/core/checks.py": CHECK})
     assert fired(change, "ERR-HANDLING-REMOVED") == []
     swallowed = CHECK.replace("    return warnings\n", "    save(warnings)\n    return True\n")
-    change = git_change(git_repo, {"README.md": "y\n"}, {"app/core/checks.py": swallowed})
+    change = git_change(git_repo, {"README.md": "y\n"}, {"app/core/probe.py": swallowed})
     assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["high"]
