@@ -18,6 +18,11 @@ both sides of each file (tree-sitter, imported only when a change has a Go file)
     and statement head, so a moved or re-indented one is none). Medium; high when it is started in a
     loop and runs a loop of its own: a pool of long-running workers now does concurrently what
     one loop did in order, so ordering and every piece of state the work touches change at once.
+  * GO-WIRE-FORMAT-METHOD-REMOVED (the line rule's id, its paths and severity): a ``MarshalJSON``/
+    ``UnmarshalYAML``/… method removed while its type stays and the method is re-declared on no
+    added line. A type deleted whole takes its encoding with it: no wire format falls back to the
+    field dump (the line rule, which sees only the removed method, cannot tell). Takes the line
+    rule's place once that rule is marked ``structured = ["go"]``.
   * GO-FLAG-MEANING-CHANGED: a command-line flag (kingpin, flag, pflag/cobra) that keeps its name
     and its definition while its help text says something else (more than case, punctuation or
     spacing): every deployment that sets it now gets the new meaning unannounced. Medium: help text
@@ -52,6 +57,7 @@ FLAG_OWNERS = re.compile(r"^(flag|pflag|kingpin|kingpin\.CommandLine|\w+\.(Persi
 STOP_SIGNAL = re.compile(r"\.Done\(\)|<-\s*\w*\.?(ctx|stop|quit|done|closing|close|shutdown|exit|term)\w*|\bctx\.Err\(\)|\bDone\(\)")
 # A route that serves a file of a web UI: a name with a file extension, or a folder of assets.
 STATIC_ASSET = re.compile(r"\.(js|mjs|css|map|ico|png|svg|jpe?g|gif|woff2?|ttf|eot|otf|html?|txt)$|^/(lib|static|assets|public|css|js|fonts|img|images)(/|$)")
+ENCODING_METHOD = re.compile(r"^(Marshal|Unmarshal)(JSON|YAML|Text)$")
 WORD = re.compile(r"[a-z0-9]+")
 MAX_LISTED = 6
 
@@ -109,6 +115,7 @@ class Facts:
     goroutines: list[Goroutine] = field(default_factory=list)
     flags: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # name -> (help, definition without help, line)
     calls: list[tuple[str, int]] = field(default_factory=list)  # (operand, line) of pkg.Func( calls
+    encodings: dict[str, int] = field(default_factory=dict)  # "Type.MarshalJSON" -> line, any receiver
 
 
 def _text(node: Any) -> str:
@@ -159,6 +166,8 @@ def facts_of(side: Side) -> Facts:
             receiver = _receiver_type(node)
             if name[:1].isupper() and receiver[:1].isupper():
                 facts.exported[f"method {receiver}.{name}"] = real(node)
+            if ENCODING_METHOD.match(name):
+                facts.encodings[f"{receiver}.{name}"] = real(node)
         elif kind in ("type_declaration", "var_declaration", "const_declaration"):
             word = {"type_declaration": "type", "var_declaration": "var", "const_declaration": "const"}[kind]
             for spec in _walk(node):
@@ -251,6 +260,7 @@ def _call(node: Any, facts: Facts, real: Any) -> None:
 @dataclass
 class ChangeFacts:
     added: str  # every added line of the change
+    removed: str  # every removed line of the change
     deleted_packages: dict[str, list[str]]  # directory -> the files of it this change deletes
     deleted_routes: dict[str, list[tuple[str, str]]]  # directory -> routes its deleted files registered
     deleted_exports: dict[str, list[str]]  # directory -> exported names its deleted files declared
@@ -301,7 +311,9 @@ def change_facts(context: ChangeContext) -> ChangeFacts:
                 declared = EXPORTED_DECL.match(line.text)
                 if declared:
                     exports.setdefault(directory, []).append(declared.group("name"))
-    facts = ChangeFacts(context.added_text, deleted, routes, exports, removed_imports, added_imports)
+    removed = "\n".join(line.text for diff in change.files for hunk in diff.hunks for line in hunk.lines
+                        if line.kind is LineKind.REMOVED)
+    facts = ChangeFacts(context.added_text, removed, deleted, routes, exports, removed_imports, added_imports)
     context._go_facts = facts  # type: ignore[attr-defined]
     return facts
 
@@ -342,6 +354,7 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         _routes_removed(emit, old, new, whole)
         if public:
             _exports_removed(emit, old, new, whole, deleted=diff.status is FileStatus.DELETED)
+    _encodings_removed(emit, old, new, whole)
     _goroutines(sides, emit, old, new)
     _flags(emit, old, new)
     return Parsed(True)
@@ -395,9 +408,9 @@ def _routes_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts) -
 def _exports_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts, deleted: bool) -> None:
     gone = []
     for key, line in old.exported.items():
-        if key in new.exported:
-            continue
         name = key.rsplit(" ", 1)[-1].rsplit(".", 1)[-1]
+        if key in new.exported or ENCODING_METHOD.match(name):
+            continue  # kept, or an encoding method: GO-WIRE-FORMAT-METHOD-REMOVED judges those
         if re.search(rf"^\+?\s*(func\s+(\([^)]*\)\s*)?|type\s+|var\s+|const\s+|){re.escape(name)}\b", whole.added, re.MULTILINE):
             continue  # declared again on an added line (moved to another file, or re-shaped)
         gone.append((key, line))
@@ -408,6 +421,40 @@ def _exports_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts, 
     _emit(emit, "GO-EXPORTED-API-REMOVED", "old", gone[0][1],
           f"package {old.package}: {where} {len(gone)} exported name{'s' if len(gone) > 1 else ''} declared nowhere else "
           f"in the change ({listed}): code outside this module that uses them no longer builds.")
+
+
+def _emit_line_rule(emit: Emitter, rule_id: str, side: str, line: int, message: str) -> None:
+    """A finding under a line rule's id: the team's disable, override, paths and exclusions apply."""
+    rule = emit.rules.by_id(rule_id)
+    diff = emit.sides.diff
+    if rule is None or not any(in_scope(p, rule.paths, rule.exclude) for p in (diff.new_path, diff.old_path) if p):
+        return
+    path = diff.path if side == "new" else (diff.old_path or diff.path)
+    severity, message = emit._role_lowered(rule, rule.severity, message)
+    emit.findings.append(Finding(rule_id, severity, path, side, line, 0, 0, message, rule.reference, "line"))
+
+
+def _declared(name: str, text: str) -> bool:
+    """Whether ``text`` (lines of Go) declares the type ``name`` (``type T …`` or ``T struct`` in a type block)."""
+    return bool(re.search(rf"^\s*type\s+{re.escape(name)}\b|^\s*{re.escape(name)}(\[[^\]\n]*\])?\s+(struct|interface)\s*\{{",
+                          text, re.MULTILINE))
+
+
+def _encodings_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts) -> None:
+    """GO-WIRE-FORMAT-METHOD-REMOVED, judged with the receiver type in view: a type deleted whole
+    takes its encoding with it (its removal is an exported-name or config change, not a format
+    falling back to the field dump); a method re-declared on an added line moved."""
+    for key, line in old.encodings.items():
+        if key in new.encodings:
+            continue
+        receiver, method = key.rsplit(".", 1)
+        if re.search(rf"^\s*func\s*\([^)]*\b{re.escape(receiver)}(\[[^\]]*\])?\)\s*{method}\(", whole.added, re.MULTILINE):
+            continue
+        if receiver and _declared(receiver, whole.removed) and not _declared(receiver, whole.added):
+            continue  # the type itself is deleted
+        _emit_line_rule(emit, "GO-WIRE-FORMAT-METHOD-REMOVED", "old", line,
+                        f"`{receiver}` loses its custom encoding (`{method}`) while the type stays: its shape falls back to "
+                        "the default field dump, and every client, stored file or API consumer reading the old shape breaks.")
 
 
 def _goroutines(sides: FileSides, emit: Emitter, old: Facts, new: Facts) -> None:

@@ -265,3 +265,62 @@ def test_a_client_request_with_a_path_is_no_route(git_repo: GitRepo) -> None:
     before = 'package client\n\nfunc Status(c *Client) error {\n\t_, err := c.Get("/api/v2/status")\n\treturn err\n}\n'
     after = 'package client\n\nfunc Status(c *Client) error {\n\treturn nil\n}\n'
     assert _found(git_repo, {"client/client.go": before}, {"client/client.go": after}, "GO-HTTP-ROUTE-REMOVED") == []
+
+
+ROUTE_OPTS = """package dispatch
+
+import "encoding/json"
+
+// RouteOpts are the options of a route.
+type RouteOpts struct {
+\tReceiver string
+}
+
+// MarshalJSON returns a JSON representation of the options.
+func (ro *RouteOpts) MarshalJSON() ([]byte, error) {
+\treturn json.Marshal(struct{ Receiver string }{ro.Receiver})
+}
+
+type output struct {
+\tType string
+}
+
+func (o *output) UnmarshalYAML(unmarshal func(any) error) error {
+\ttype plain output
+\treturn unmarshal((*plain)(o))
+}
+"""
+
+
+def _wire_findings(git_repo: GitRepo, after: dict[str, str | None]) -> list[dict]:
+    """GO-WIRE-FORMAT-METHOD-REMOVED with the line rule marked as judged by the Go analyser."""
+    import dataclasses
+
+    from reviewer_app.core.analysis import analyze
+    from reviewer_app.core.ingest import load_git_range
+    from reviewer_app.core.risk.rules import RuleSet
+    from reviewer_app.core.workspace import Workspace
+    from tests.core.risk.structure.helpers import RULES
+
+    rules = RuleSet(tuple(dataclasses.replace(r, structured=("go",)) if r.id == "GO-WIRE-FORMAT-METHOD-REMOVED" else r
+                          for r in RULES.rules), RULES.sources)
+    git_repo.write_files({"dispatch/route.go": ROUTE_OPTS})
+    git_repo.commit("before")
+    git_repo.write_files(after)
+    git_repo.commit("after")
+    analysis = analyze(load_git_range(git_repo.path, "HEAD~1..HEAD"), Workspace(git_repo.path), rules=rules).to_dict()
+    return by_rule(risk_findings(analysis), "GO-WIRE-FORMAT-METHOD-REMOVED")
+
+
+def test_an_encoding_removed_from_a_type_that_stays_is_the_wire_format_rule(git_repo: GitRepo) -> None:
+    after = ROUTE_OPTS.replace(ROUTE_OPTS[ROUTE_OPTS.index("// MarshalJSON"):ROUTE_OPTS.index("type output")], "")
+    found = _wire_findings(git_repo, {"dispatch/route.go": after})
+    assert [(f["line"], f["severity"]) for f in found] == [(11, "high")]
+    assert "`RouteOpts` loses its custom encoding" in found[0]["message"]
+
+
+def test_an_encoding_deleted_with_its_type_or_moved_is_no_wire_format_change(git_repo: GitRepo) -> None:
+    body = ROUTE_OPTS[ROUTE_OPTS.index("// MarshalJSON"):ROUTE_OPTS.index("type output")]
+    after = ROUTE_OPTS[:ROUTE_OPTS.index("type output")].replace(body, "")
+    moved = 'package dispatch\n\nimport "encoding/json"\n\n' + body
+    assert _wire_findings(git_repo, {"dispatch/route.go": after, "dispatch/json.go": moved}) == []
