@@ -6,13 +6,30 @@ floats the image tag (``latest``) changes every installation at its next upgrade
 compared by path on both sides; a value that is new counts as well (a default introduced unsafe).
 From hunks alone (a patch of a large values file) the fragment is still judged when it parses,
 with its paths relative to the hunk.
+
+A setting under a block that is off by default (``metrics.serviceMonitor.enabled: false``) reaches
+only the installs that turn the block on: its findings are lowered to medium, and the reason says so.
+
+Two changes break existing installs at their upgrade rather than weaken them (HELM-VALUES-BREAKING):
+  * **authentication or TLS switched on** for a component that already existed (``redis.auth:
+    true``, ``tls.enabled: true``): the upgraded release starts demanding credentials or TLS, and
+    every client not handed them (other releases, external consumers, the release's own pods until
+    a new Job has made the secret) loses its connection;
+  * **a key users set is removed** from the chart's ``values.yaml`` while the change rewires the
+    templates away from it (they read ``.Values.<key>`` before and nothing reads it after, in the
+    change or, when the repository is at hand, anywhere in the chart's templates): an install's
+    override of it is silently ignored. High when the key holds credentials or security settings
+    (image pull secrets, passwords, TLS, security contexts), medium otherwise.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
+import subprocess
 from typing import Any
 
+from reviewer_app.core.model import LineKind
 from reviewer_app.core.risk.structure import ChangeContext
 from reviewer_app.core.risk.structure.base import Emitter, Parsed
 from reviewer_app.core.risk.structure.texts import FileSides
@@ -36,6 +53,14 @@ FOLDED_FLAG = re.compile(r"^(?P<name>\w+?)_?(Enabled|enabled)$")
 # Monitoring objects a chart renders: turning one off makes the workload disappear from dashboards
 # and alerts without any error.
 MONITOR = re.compile(r"^(monitor|serviceMonitor|podMonitor|prometheusRule|selfMonitor|alerting)$", re.IGNORECASE)
+# Authentication or TLS: switching one on changes what every client of the component must present.
+CONNECT_SAFEGUARD = re.compile(
+    r"^(auth|authentication|requireAuth\w*|auth_?enabled|authEnabled|tls|mtls|ssl|tls_?enabled|tlsEnabled|"
+    r"mtls_?enabled|mtlsEnabled|ssl_?enabled|sslEnabled)$", re.IGNORECASE)
+CONNECT_OWNER = re.compile(r"^(auth|authentication|tls|mtls|ssl)$", re.IGNORECASE)
+# A removed key whose subtree names one of these carries credentials or a security setting.
+SENSITIVE = re.compile(r"(secret|password|passwd|credential|token|auth|tls|ssl|cert|securityContext|rbac|networkPolicy|"
+                       r"serviceAccount|psp|podSecurity)", re.IGNORECASE)
 MONITOR_KIND = re.compile(r"^\s*kind\s*:\s*[\"']?(ServiceMonitor|PodMonitor|PrometheusRule)\b", re.MULTILINE)
 
 
@@ -47,17 +72,152 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         new_docs = load_all(sides.new.text)
     except Exception as exc:  # noqa: BLE001 - yaml raises scanner, parser and constructor errors
         return Parsed(False, f"the values file did not parse as YAML ({type(exc).__name__})")
-    old = dict(flatten(old_docs[0])) if old_docs and isinstance(old_docs[0], Map) else {}
-    new_flat = flatten(new_docs[0]) if new_docs and isinstance(new_docs[0], Map) else iter(())
-    for path, (value, node, key) in new_flat:
+    old_root = old_docs[0] if old_docs and isinstance(old_docs[0], Map) else None
+    new_root = new_docs[0] if new_docs and isinstance(new_docs[0], Map) else None
+    old = dict(flatten(old_root)) if old_root is not None else {}
+    new = dict(flatten(new_root)) if new_root is not None else {}
+    old_prefixes = {path[:length] for path in old for length in range(1, len(path) + 1)}
+    for path, (value, node, key) in new.items():
         line = sides.new.real_line(line_of(node, key))
         if sides.new.changed and line not in sides.new.changed:
             continue  # an unchanged line: not this change's doing
         before = old.get(path, (None, None, None))[0]
         if value == before:
             continue
-        _judge(path, value, before, line, emit, context)
+        gate = _disabled_by(path, new)
+        _judge(path, value, before, line, _Gated(emit, gate), context)
+        _connect_switched_on(path, value, before, line, old_prefixes, _Gated(emit, gate))
+    if old_root is not None and new_root is not None and sides.old.complete and sides.new.complete:
+        _removed_keys(sides, old_root, new_root, old, emit, context)
     return Parsed(True)
+
+
+class _Gated:
+    """An emitter that lowers findings to medium when the setting sits under a block off by default."""
+
+    def __init__(self, emit: Emitter, gate: str | None) -> None:
+        self._emit, self._gate = emit, gate
+
+    def emit(self, rule_id: str, side: str, line: int, message: str, severity: str | None = None) -> None:
+        if self._gate is not None and severity in (None, "high", "critical"):
+            severity = "medium"
+            message += (f" Lowered to medium: it reaches only the installs that turn on `{self._gate}`, "
+                        "false by default.")
+        self._emit.emit(rule_id, side, line, message, severity=severity)
+
+
+def _disabled_by(path: tuple[Any, ...], new: dict[tuple[Any, ...], Any]) -> str | None:
+    """The ``<block>.enabled`` that is false by default above ``path`` (not ``path`` itself), if any."""
+    for length in range(len(path) - 1, 0, -1):
+        flag = path[:length] + ("enabled",)
+        if flag != path and new.get(flag, (None,))[0] is False:
+            return ".".join(str(p) for p in flag)
+    return None
+
+
+def _connect_switched_on(path: tuple[Any, ...], value: Any, before: Any, line: int, old_prefixes: set[tuple[Any, ...]],
+                         emit: Any) -> None:
+    """Authentication or TLS switched on by default for a component that existed before."""
+    if value is not True or before is True:
+        return
+    leaf = str(path[-1])
+    if CONNECT_SAFEGUARD.match(leaf):
+        component = path[:-1]
+    elif ENABLED_KEY.match(leaf) and len(path) > 1 and CONNECT_OWNER.match(str(path[-2])):
+        component = path[:-2]
+    else:
+        return
+    if not component or component not in old_prefixes:
+        return  # a component new with this change: no install had it without authentication
+    if before is None and any(str(p).lower() == "ingress" for p in path):
+        return  # an ingress's TLS: the clients reach it through the ingress controller, which does it
+    dotted = ".".join(str(p) for p in path)
+    emit.emit("HELM-VALUES-BREAKING", "new", line,
+              f"the chart default `{dotted}` is now true for `{'.'.join(str(p) for p in component)}`, which existing installs "
+              "already run: at their next upgrade it starts demanding credentials or TLS, and every client not handed them "
+              "(other releases, external consumers, the release's own pods until the new secret exists) loses its connection.")
+
+
+def _removed_keys(sides: FileSides, old_root: Map, new_root: Map, old: dict[tuple[Any, ...], Any], emit: Emitter,
+                  context: ChangeContext) -> None:
+    """Keys of the chart's values.yaml that are gone and that the templates stopped reading (values API break)."""
+    if posixpath.basename(sides.diff.path) != "values.yaml":
+        return  # ci/*-values.yaml, values-test.yaml: example inputs, not the chart's interface
+    chart = posixpath.dirname(sides.diff.path)
+    templates = f"{chart}/templates/" if chart else "templates/"
+    removed_reads = _template_lines(context, templates, LineKind.REMOVED)
+    if ".Values." not in removed_reads:
+        return
+    added_reads = _template_lines(context, templates, LineKind.ADDED)
+    for path, node, parent in _gone(old_root, new_root, ()):
+        pattern = _reference(path)
+        if not pattern.search(removed_reads) or pattern.search(added_reads):
+            continue  # the templates did not read it here, or still read it (a fallback)
+        if _still_read(context, templates, path):
+            continue
+        dotted = ".".join(path)
+        leaves = list(_keys(node, path))
+        sensitive = SENSITIVE.search(dotted) or next((leaf for leaf in leaves if SENSITIVE.search(leaf)), None)
+        line = sides.old.real_line(parent.line_of(path[-1]))
+        message = (f"the value `{dotted}` is removed and the templates no longer read it: every install that sets it "
+                   "(an override in its own values) has that setting silently ignored at its next upgrade")
+        if sensitive:
+            message += f", and it holds credentials or a security setting (`{sensitive if isinstance(sensitive, str) else dotted}`)."
+        else:
+            message += "."
+        _Gated(emit, _disabled_by(path, old)).emit("HELM-VALUES-BREAKING", "old", line, message,
+                                                    severity=None if sensitive else "medium")
+
+
+def _keys(node: Any, path: tuple[str, ...]) -> Any:
+    """The dotted path of every map key under ``node`` (empty lists and maps included)."""
+    if isinstance(node, Map):
+        for key, value in node.items():
+            yield ".".join(str(p) for p in path + (key,))
+            yield from _keys(value, path + (key,))
+
+
+def _template_lines(context: ChangeContext, templates: str, kind: LineKind) -> str:
+    """The removed (or added) lines of the chart's templates, one text."""
+    return "\n".join(line.text for diff in context.change.files
+                     if ((diff.old_path if kind is LineKind.REMOVED else diff.new_path) or "").startswith(templates)
+                     for hunk in diff.hunks for line in hunk.lines if line.kind is kind)
+
+
+def _gone(old: Map, new: Map, path: tuple[str, ...]) -> Any:
+    """(path, old node, old parent) of each key of ``old`` missing from ``new`` (the highest such key)."""
+    for key, value in old.items():
+        if not isinstance(key, str):
+            continue
+        if key not in new:
+            yield path + (key,), value, old
+        elif isinstance(value, Map) and isinstance(new[key], Map):
+            yield from _gone(value, new[key], path + (key,))
+
+
+def _reference(path: tuple[str, ...]) -> re.Pattern[str]:
+    dotted = r"\.".join(re.escape(p) for p in path)
+    quoted = r'"\s+"'.join(re.escape(p) for p in path)
+    return re.compile(rf'\.Values\.{dotted}(?![\w-])|index\s+\$?\.Values\s+"{quoted}"')
+
+
+def _still_read(context: ChangeContext, templates: str, path: tuple[str, ...]) -> bool:
+    """Whether any template of the chart reads ``path`` after the change (False when no repository is at hand)."""
+    from reviewer_app.core.risk.structure.texts import _RANGES, _REPOSITORY
+
+    change = context.change
+    repo = _REPOSITORY.get() or (_RANGES.get((change.base, change.head)) if change.base and change.head else None)
+    if repo is None or not change.head:
+        return False
+    dotted = r"\.".join(re.escape(p) for p in path)
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(repo), "grep", "-q", "-E", "-e", rf"\.Values\.{dotted}([^A-Za-z0-9_-]|$)", change.head, "--",
+             templates],
+            capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return found.returncode == 0
 
 
 def _monitor_deleted(context: ChangeContext) -> bool:

@@ -9,6 +9,18 @@ comments. An added line (not a comment) that writes:
     ``allowedCapabilities``, or ``hostPath`` added to the allowed ``volumes``;
 relaxes what every cluster rendering the library gets. A line that only moved (the same text
 removed elsewhere in the file) is no change. The line rules keep judging the file as well.
+
+Two more changes to what the library renders are judged from its lines:
+  * **a label selector widened to match everything** (K8S-SELECTOR-WIDENED): a ``…Selector``
+    field (``ruleSelector``, ``serviceMonitorSelector``, ``podSelector``, ``namespaceSelector``…)
+    written as ``{}`` where the change removes the same field's label match. An empty label
+    selector selects every object: a Prometheus loads every PrometheusRule or ServiceMonitor of
+    the namespaces it watches, a NetworkPolicy covers every pod. A field that was absent and
+    becomes ``{}`` is a feature switched on, not judged here; ``nodeSelector`` is no label selector.
+    The reverse, ``{}`` narrowed to a label match, drops every object without the label (medium);
+  * **a CRD that stops preserving unknown fields** (K8S-CRD-PRUNING): ``preserveUnknownFields``
+    written as ``false`` or ``null`` (removed by a merge patch). The API server then prunes every
+    field the schema does not declare, and objects already stored lose them at their next write.
 """
 
 from __future__ import annotations
@@ -26,6 +38,12 @@ RUN_AS_ANY = re.compile(r"\brule\s*:\s*['\"]RunAsAny['\"]")
 STRING_ITEM = re.compile(r"""^\s*['"](?P<item>[\w.-]+)['"]\s*,?\s*$""")
 LIST_FIELD = re.compile(r"\b(?P<field>allowedCapabilities|volumes)\s*\+?:\s*\[")
 INLINE_CAPABILITIES = re.compile(r"\ballowedCapabilities\s*\+?:\s*\[(?P<items>[^\]]*)\]")
+# A label selector written empty (`ruleSelector: {},`) and one written with content (`ruleSelector: {`,
+# `ruleSelector: { matchLabels: … }`, `ruleSelector: selector.withMatchLabels(…)`).
+SELECTOR_FIELD = r"(?P<field>(?!node)[a-z]\w*Selector)\s*\+?:\s*"
+EMPTY_SELECTOR = re.compile(r"\b" + SELECTOR_FIELD + r"\{\s*\}")
+SELECTOR = re.compile(r"\b" + SELECTOR_FIELD + r"(?P<value>\S.*)$")
+PRUNING = re.compile(r"\bpreserveUnknownFields\s*:\s*(?P<value>false|null)\b")
 WHY = {
     "privileged": "runs privileged (every device, every capability of the node)",
     "hostNetwork": "joins the node's network namespace",
@@ -41,8 +59,34 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     removed = {" ".join(line.text.split()) for hunk in sides.diff.hunks for line in hunk.lines if line.kind is LineKind.REMOVED}
     code = _code_lines(sides.new.text) if sides.new.complete and sides.new.exists else None
     in_psp = bool(PSP.search(sides.new.text)) if sides.new.complete else any(PSP.search(text) for _, text in added)
+    narrowed_from = _selectors_with_content(sides, LineKind.REMOVED)
+    still_set = _selectors_with_content(sides, LineKind.ADDED)
+    was_empty = _empty_selectors(sides, LineKind.REMOVED)
+    still_empty = _empty_selectors(sides, LineKind.ADDED)
     for number, text in added:
         if not number or " ".join(text.split()) in removed or _is_comment(text, number, code):
+            continue
+        empty = EMPTY_SELECTOR.search(text)
+        if empty and empty.group("field") in narrowed_from and empty.group("field") not in still_set:
+            emit.emit("K8S-SELECTOR-WIDENED", "new", number,
+                      f"`{empty.group('field')}` changes from a label match to `{{}}`, which selects everything: every object "
+                      "of its kind in scope (every PrometheusRule or ServiceMonitor a Prometheus watches, every pod a "
+                      "NetworkPolicy covers) is now picked up, other teams' included.")
+            continue
+        narrowed = SELECTOR.search(text)
+        if (narrowed and not empty and narrowed.group("field") in was_empty and narrowed.group("field") not in still_empty
+                and not narrowed.group("value").startswith(("null", "//", "#"))):
+            emit.emit("K8S-SELECTOR-WIDENED", "new", number,
+                      f"`{narrowed.group('field')}` changes from `{{}}` (everything) to a label match: objects in scope without "
+                      "the label stop being selected (a Prometheus drops their rules or scrape targets) and nothing reports it.",
+                      severity="medium")
+            continue
+        pruning = PRUNING.search(text)
+        if pruning:
+            emit.emit("K8S-CRD-PRUNING", "new", number,
+                      f"`preserveUnknownFields: {pruning.group('value')}`: the CustomResourceDefinition starts pruning, so every "
+                      "field its schema does not declare is dropped from new objects, and from objects already stored at "
+                      "their next write.")
             continue
         match = PRIVILEGE.search(text)
         if match:
@@ -66,6 +110,25 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
             emit.emit("K8S-POD-SECURITY-RELAXED", "new", number,
                       "the PodSecurityPolicy now allows hostPath volumes: pods it admits can mount the node's files.")
     return Parsed(False, "", keep=True)
+
+
+def _selectors_with_content(sides: FileSides, kind: LineKind) -> set[str]:
+    """The ``…Selector`` fields the change's removed (or added) lines write with a label match, not ``{}``."""
+    fields: set[str] = set()
+    for hunk in sides.diff.hunks:
+        for line in hunk.lines:
+            if line.kind is not kind:
+                continue
+            match = SELECTOR.search(line.text)
+            if match and not EMPTY_SELECTOR.search(line.text) and not match.group("value").startswith(("null", "//", "#")):
+                fields.add(match.group("field"))
+    return fields
+
+
+def _empty_selectors(sides: FileSides, kind: LineKind) -> set[str]:
+    """The ``…Selector`` fields the change's removed (or added) lines write as ``{}``."""
+    return {match.group("field") for hunk in sides.diff.hunks for line in hunk.lines if line.kind is kind
+            for match in EMPTY_SELECTOR.finditer(line.text)}
 
 
 def _code_lines(text: str) -> set[int] | None:
