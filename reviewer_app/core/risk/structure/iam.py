@@ -7,7 +7,8 @@ permission policy, or ``ec2:Describe*`` from ``iam:*``. Here each statement is j
     says who may assume the role. ``sts:AssumeRole`` is its normal action; what matters is the
     principal: any principal (``*``) is critical, unless a condition narrows it (then high).
   * A permission policy: every action (``*``, ``iam:*``, NotAction) is critical; a service's
-    wildcard (``s3:*``, ``ec2:Delete*``) is high; actions that grant more IAM power
+    wildcard (``s3:*``, ``ec2:Delete*``) is high, the variants of one named action
+    (``kms:GenerateDataKey*``) medium; actions that grant more IAM power
     (``iam:PassRole`` …) are high on every resource; read-only actions (``Describe*``, ``List*``,
     ``Get*`` …) on ``*`` are what monitoring needs and are not a wildcard grant.
   * A resource policy whose principal is anyone is critical (high with a condition).
@@ -141,6 +142,15 @@ def is_trust_policy(statements: Iterable[Statement]) -> bool:
     return bool(allows) and bool(known) and all(a in ASSUME_ACTIONS for a in known) and all(s.actions for s in allows)
 
 
+def _action_family(action: str) -> str:
+    """``GenerateDataKey`` for ``kms:GenerateDataKey*``: a trailing wildcard after a verb and a noun, else ''."""
+    name = action.partition(":")[2]
+    if name.count("*") != 1 or not name.endswith("*"):
+        return ""
+    prefix = name[:-1]
+    return prefix if len(re.findall(r"[A-Z][a-z0-9]*", prefix)) >= 2 and prefix[:1].isupper() else ""
+
+
 def judge(statement: Statement, trust: bool) -> list[Verdict]:
     """What is risky about one statement (nothing for a Deny)."""
     if statement.effect != "allow":
@@ -181,6 +191,11 @@ def judge(statement: Statement, trust: bool) -> list[Verdict]:
         elif lower in ASSUME_ACTIONS and every_resource:
             verdicts.append(Verdict("IAM-PRIV-ESCALATION", "high", action,
                                     f"The statement allows {action} on every role: its holder can become any role that trusts the account."))
+        elif "*" in name and not READ_ONLY_VERB.match(name) and _action_family(action):
+            # kms:GenerateDataKey*, kms:ReEncrypt*: the variants of one named action, not a service's writes.
+            verdicts.append(Verdict("IAM-SERVICE-WILDCARD", "medium", action,
+                                    f"The statement allows {action}: the variants of {_action_family(action)}, "
+                                    f"not every write of {service}; check that each variant is needed."))
         elif "*" in name and not READ_ONLY_VERB.match(name):
             verdicts.append(Verdict("IAM-SERVICE-WILDCARD", "high", action,
                                     f"The statement allows {action}: every {'action' if name == '*' else 'matching write action'} of {service}."))

@@ -1,10 +1,13 @@
 """Terraform (HCL) by structure: both sides parsed with python-hcl2, resources compared by address.
 
 Judged: resources removed (a destroy on the next apply) or renamed without a ``moved`` block;
-arguments that force replacement (resources/structure/terraform.toml); guards switched off
-(prevent_destroy, deletion_protection, skip_final_snapshot, force_destroy, backups, versioning);
-ingress opened to the internet (ingress only: an open egress is the default); IAM policy
-documents as statements (iam.py). A modified file needs both whole sides: from a patch alone the
+arguments that force replacement (resources/structure/terraform.toml); a ``count`` (or a local
+used as one) that takes other values for existing configurations; an input a block used that a new
+variable now gates off by default; guards switched off (prevent_destroy, deletion_protection,
+skip_final_snapshot, force_destroy, backups, versioning); ingress opened to the internet (ingress
+only: an open egress is the default; a network ACL rule is low or medium, security groups still
+decide); IAM policy documents as statements (iam.py), judging only what a rewritten statement
+adds. A modified file needs both whole sides: from a patch alone the
 hunks of a block cannot be told apart from their resource, so the line rules judge it and say so.
 """
 
@@ -67,19 +70,24 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         return Parsed(False, f"the file did not parse as Terraform ({type(exc).__name__}), so line rules judged it")
     table = data_table("terraform.toml")
     holding = set(table["data_holding"])
+    values = _Values(sides, old_chunks, new_chunks, context, old, new)
     _removed_and_renamed(sides, old, new, emit, context, holding)
     for address, block in new.blocks.items():
         before = old.blocks.get(address)
         if block.kind == "resource" and before is not None:
             _replacement(sides, before, block, emit, table["replace"].get(block.type, []), holding, context)
             _rekeyed(sides, before, block, emit, holding, new.moved)
+            _count_changed(sides, before, block, emit, holding, values)
+        if block.kind in ("resource", "module") and before is not None:
+            _input_ignored(sides, before, block, emit, values)
         _guards(sides, before, block, emit)
         _ingress(sides, before, block, emit)
+    _count_locals_changed(sides, old, new, emit, holding, values)
     _moved_blocks_removed(sides, old, new, emit, context)
     _defaults_adopted(sides, old, new, emit, table.get("adopting", []))
     _default_resources_adopted(sides, old, new, emit)
     try:
-        _policies(sides, old, new, emit)
+        _policies(sides, old, new, emit, values)
     except UnreadablePolicy as exc:
         return Parsed(False, f"{exc}, so line rules judged this file")
     return Parsed(True)
@@ -373,6 +381,213 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+# -- instance counts and inputs under the new variables' defaults --------------------------------------
+class _Values:
+    """What the change's expressions refer to: each side's locals and the new variables' defaults (read on demand)."""
+
+    def __init__(self, sides: FileSides, old_chunks: list[Chunk], new_chunks: list[Chunk], context: ChangeContext,
+                 old: Module, new: Module) -> None:
+        self._sides, self._chunks, self._context = sides, {"old": old_chunks, "new": new_chunks}, context
+        self._parsed = {"old": old, "new": new}  # the touched locals blocks are parsed already
+        self._locals: dict[str, dict[str, Any]] = {}
+        self._defaults: dict[str, Any] | None = None
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        if self._defaults is None:
+            self._defaults = tf_defaults.new_variable_defaults(self._context.change)
+        return self._defaults
+
+    def locals(self, which: str) -> dict[str, Any]:
+        """name -> expression of every local of one side (each ``locals`` block parsed alone)."""
+        if which not in self._locals:
+            import hcl2
+
+            side = self._sides.old if which == "old" else self._sides.new
+            found: dict[str, Any] = {}
+            done = set()
+            for block in self._parsed[which].blocks.values():
+                if block.kind == "locals":
+                    found.update({k: v for k, v in block.body.items() if k != "__is_block__"})
+                    done.add(block.span)
+            for (kind, _, _), start, end in self._chunks[which] if side.exists else []:
+                if kind != "locals" or (start, end) in done:
+                    continue
+                try:
+                    document = hcl2.loads("\n".join(side.lines[start:end]) + "\n", serialization_options=_options())
+                except Exception:  # noqa: BLE001 - a block that does not parse alone is left out
+                    continue
+                for body in document.get("locals", []):
+                    if isinstance(body, dict):
+                        found.update({k: v for k, v in body.items() if k != "__is_block__"})
+            self._locals[which] = found
+        return self._locals[which]
+
+
+def _flat_text(value: Any) -> str:
+    return re.sub(r"\s+", "", json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value)
+
+
+def _severity_for(rtype: str, holding: set[str]) -> str:
+    if rtype in holding:
+        return "critical"
+    return "low" if rtype.startswith(tuple(data_table("terraform.toml")["ephemeral"])) else "high"
+
+
+def _same_count(old: set[str], new: set[str], new_text: Any) -> bool:
+    """The values compare equal, or a boolean used as the count (Terraform 0.11) became ``flag ? 1 : 0``."""
+    if old == new or not old:
+        return True
+    if len(old) == 1 and new == {"1"}:
+        flag = next(iter(old))
+        return bool(re.fullmatch(r"(var|local)\.[\w-]+", flag)) and re.search(rf"\b{re.escape(flag)}\b", str(new_text)) is not None
+    return False
+
+
+def _show_leaves(found: set[str]) -> str:
+    text = ", ".join(sorted(found)) or "0"
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def _count_changed(sides: FileSides, before: Block, after: Block, emit: Emitter, holding: set[str], values: _Values) -> None:
+    """An existing resource's ``count`` takes other values: instances past the new count are destroyed.
+
+    Only the values the count can take are compared (the arms of its conditionals, ``0`` aside),
+    with conditions on the change's new variables decided by their defaults and a ``local`` standing
+    alone replaced by its expression: a new gate whose default keeps the resource, or a count moved
+    into a local of the same value, changes nothing for an existing configuration.
+    """
+    if "count" not in before.body or "count" not in after.body:
+        return
+    if _flat_text(before.body["count"]) == _flat_text(after.body["count"]):
+        return
+    if _same_count(tf_defaults.leaves(before.body["count"], {}), tf_defaults.leaves(after.body["count"], values.defaults),
+                   after.body["count"]):
+        return  # decided without reading the locals
+    old = tf_defaults.leaves(before.body["count"], {}, values.locals("old"))
+    new = tf_defaults.leaves(after.body["count"], values.defaults, values.locals("new"))
+    if _same_count(old, new, after.body["count"]):
+        return
+    what = (f"is now 0 unless a new variable is set (it was {_show_leaves(old)}): every existing instance is destroyed on the next apply"
+            if not new else
+            f"now takes other values ({_show_leaves(old)} → {_show_leaves(new)}): where the number of instances changes, "
+            f"the next apply destroys the {after.type}s past the new count or creates more, and what refers to them by index moves")
+    emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, "count"),
+              f"{after.address}: its `count` {what}.", severity=_severity_for(after.type, holding))
+
+
+def _count_locals_changed(sides: FileSides, old: Module, new: Module, emit: Emitter, holding: set[str], values: _Values) -> None:
+    """A local that is the ``count`` of resources in this file takes other values (as _count_changed)."""
+    if not sides.old.exists or not sides.new.exists:
+        return
+    touched_before = {name: value for block in old.blocks.values() if block.kind == "locals" for name, value in block.body.items()}
+    for block in new.blocks.values():
+        if block.kind != "locals":
+            continue
+        for name, value in block.body.items():
+            if name == "__is_block__" or _flat_text(touched_before.get(name)) == _flat_text(value):
+                continue
+            if not re.search(rf"\blocal\.{re.escape(name)}\b", sides.new.text):
+                continue  # used nowhere in this file (a count elsewhere is judged where it is written)
+            previous = values.locals("old").get(name)
+            if previous is None or _flat_text(previous) == _flat_text(value):
+                continue
+            users = _count_users(sides.new, name)
+            for other, expression in values.locals("new").items():  # through another local (nat_gateway_count = … max_subnet_length)
+                if other != name and re.search(rf"\blocal\.{re.escape(name)}\b", str(expression)):
+                    users += [user for user in _count_users(sides.new, other) if user not in users]
+            if not users:
+                continue
+            before = tf_defaults.leaves(previous, {}, values.locals("old"))
+            after = tf_defaults.leaves(value, values.defaults, values.locals("new"))
+            if _same_count(before, after, value):
+                continue
+            severities = [_severity_for(rtype, holding) for rtype, _ in users]
+            severity = next((s for s in ("critical", "high", "low") if s in severities), "high")
+            line = sides.new.locate(re.compile(rf"^\s*{re.escape(name)}\s*="), *block.span) or _header_line(sides.new, block)
+            named = ", ".join(f"{rtype}.{rname}" for rtype, rname in users[:3]) + (" …" if len(users) > 3 else "")
+            emit.emit("TF-FORCES-REPLACEMENT", "new", line,
+                      f"local.{name} is the `count` of {named} and now takes other values ({_show_leaves(before)} → "
+                      f"{_show_leaves(after) if after else '0'}): where the number changes, the next apply destroys the instances past "
+                      "the new count or creates more, and what refers to them by index moves.", severity=severity)
+
+
+def _count_users(side: Side, name: str) -> list[tuple[str, str]]:
+    """The resources of the side whose ``count`` refers to ``local.<name>``."""
+    users: list[tuple[str, str]] = []
+    current: tuple[str, str] | None = None
+    pattern = re.compile(rf"^\s*count\s*=.*\blocal\.{re.escape(name)}\b")
+    for text in side.lines:
+        header = HEADER.match(text) if not text[:1].isspace() else None
+        if header:
+            current = (header.group(2) or "", header.group(3) or "") if header.group(1) == "resource" else None
+        elif current is not None and pattern.match(text) and current not in users:
+            users.append(current)
+    return users
+
+
+VAR_REF = re.compile(r"\bvar\.([A-Za-z_][\w-]*)")
+LOCAL_REF = re.compile(r"\blocal\.([A-Za-z_][\w-]*)")
+
+
+def _expanded(value: str, local_values: dict[str, Any], defaults: dict[str, Any] | None) -> str:
+    """``value`` with each ``local.x`` replaced by its expression (rendered under ``defaults`` when given)."""
+    def inline(match: re.Match[str]) -> str:
+        if match.group(1) not in local_values or not isinstance(local_values[match.group(1)], str):
+            return match.group(0)
+        expression = local_values[match.group(1)]
+        if defaults is not None:
+            rendered = tf_defaults.render(expression, defaults)
+            if not isinstance(rendered, tf_defaults.Opaque):
+                return json.dumps(rendered)
+            expression = str(rendered)
+        inner = tf_defaults.WHOLE.match(expression)
+        return "(" + (inner.group(1) if inner else expression) + ")"
+    text = LOCAL_REF.sub(inline, value)
+    if defaults is not None:
+        text = str(tf_defaults.render(text, defaults))
+    return text
+
+
+POLICY_INPUTS = re.compile(r"policy|principal|trust|cidr|ingress|acl|encrypt|kms|public", re.IGNORECASE)
+
+
+def _input_ignored(sides: FileSides, before: Block, after: Block, emit: Emitter, values: _Values) -> None:
+    """An input the block used is now used only when a new variable is set, and its default leaves it out.
+
+    ``assume_role_policy = var.custom_trust_policy`` rewritten as ``var.use_custom ? var.custom_trust_policy : …``
+    with ``use_custom`` new and false by default: every caller that set the input silently gets the
+    other arm (the module's default trust policy, for one) on the next apply.
+    """
+    defaults = values.defaults
+    if not defaults:
+        return
+    for name, value in after.body.items():
+        previous = before.body.get(name)
+        if not isinstance(value, str) or not isinstance(previous, str) or previous == value:
+            continue
+        old_locals = values.locals("old") if "local." in previous else {}
+        new_locals = values.locals("new") if "local." in value else {}
+        used_before = set(VAR_REF.findall(_expanded(previous, old_locals, None)))
+        written = _expanded(value, new_locals, None)
+        if not set(VAR_REF.findall(written)) & set(defaults):
+            continue  # no new variable decides anything here
+        live = set(VAR_REF.findall(_expanded(value, new_locals, defaults)))
+        ignored = sorted((used_before & set(VAR_REF.findall(written))) - live - set(defaults))
+        if not ignored:
+            continue
+        gates = sorted(set(VAR_REF.findall(written)) & set(defaults))
+        via = [m for m in LOCAL_REF.findall(value) if isinstance(new_locals.get(m), str)
+               and any(f"var.{v}" in new_locals[m] for v in ignored)]
+        needle = re.compile(rf"\blocal\.{re.escape(via[0])}\b") if via else re.compile(rf"\bvar\.{re.escape(ignored[0])}\b")
+        line = sides.new.locate(needle, *after.span) or _attr_line(sides.new, after, name)
+        gate = ", ".join(f"`{g}` (new, default {json.dumps(defaults[g])})" for g in gates) or "a new variable"
+        emit.emit("TF-DEFAULT-ADOPTED", "new", line,
+                  f"{after.address}: `{name}` now uses {', '.join('var.' + v for v in ignored)} only when {gate} is set: every caller "
+                  f"that set {ignored[0]} silently gets the module's default in its place on the next apply.",
+                  severity="high" if POLICY_INPUTS.search(name) else "medium")
+
+
 # -- guards -------------------------------------------------------------------------------------------
 def _truthy(value: Any) -> bool | None:
     if isinstance(value, bool):
@@ -466,10 +681,22 @@ def _anywhere(body: Any, key: str, raw: bool = False) -> list[Any]:
 class Opening:
     cidr: str
     ports: tuple[Any, Any, Any]  # from, to, protocol
+    nacl: bool = False  # a network ACL rule: stateless, in front of the security groups, which still decide
+
+
+NACL_TYPES = ("aws_network_acl", "aws_default_network_acl", "aws_network_acl_rule")
+NACL_KEYS = ("rule_action", "rule_number", "rule_no")
 
 
 def _openings(block: Block) -> set[Opening]:
     """Ingress rules of the block that accept any address (egress is never counted)."""
+    found = _rule_openings(block)
+    if block.type in NACL_TYPES or (block.kind == "variable" and "acl" in block.name.lower()):
+        found = {Opening(o.cidr, o.ports, True) for o in found}
+    return found
+
+
+def _rule_openings(block: Block) -> set[Opening]:
     body = block.body
     rules: list[dict[str, Any]] = []
     if block.type in ("aws_security_group", "aws_default_security_group"):
@@ -509,25 +736,33 @@ def _named_openings(body: Any, path: str = "") -> set[Opening]:
     """Open CIDRs at any depth, unless the setting's path says egress, a destination or a route.
 
     Failing closed: an open CIDR in a setting this module has no table for (a module input, an
-    EKS endpoint's public_access_cidrs, a NACL) is taken as an opening, as the line rule took it.
+    EKS endpoint's public_access_cidrs) is taken as an opening, as the line rule took it. A
+    network ACL rule (``rule_action``/``rule_number``, or a setting named ``…acl…``) is marked as
+    such, and a NACL rule that denies opens nothing.
     """
     found: set[Opening] = set()
+    nacl = "acl" in path.lower()
     if isinstance(body, dict):
+        nacl = nacl or any(key in body for key in NACL_KEYS)
+        if str(body.get("rule_action", "allow")).lower() == "deny":
+            return found
         ports = (body.get("from_port"), body.get("to_port"), body.get("protocol"))
         for name, value in body.items():
             child = f"{path}.{name}"
             if isinstance(value, (dict, list)):
                 found |= _named_openings(value, child)
             elif str(value) in OPEN_CIDRS and not EGRESS_WORDS.search(child):
-                found.add(Opening(str(value), ports))
+                found.add(Opening(str(value), ports, nacl or "acl" in name.lower()))
             elif isinstance(value, str) and not EGRESS_WORDS.search(child):
-                found |= {Opening(c, ports) for c in OPEN_CIDRS if re.search(rf"(^|[\s,\"]){re.escape(c)}($|[\s,\"])", value)}
+                # An expression holding the rules (``try(each.value.x_acl_rules, [{ rule_action = … }])``).
+                rules = nacl or "acl" in name.lower() or bool(re.search(r"\brule_(action|number)\b", value))
+                found |= {Opening(c, ports, rules) for c in OPEN_CIDRS if re.search(rf"(^|[\s,\"]){re.escape(c)}($|[\s,\"])", value)}
     elif isinstance(body, list):
         for item in body:
             if isinstance(item, (dict, list)):
                 found |= _named_openings(item, path)
             elif str(item) in OPEN_CIDRS and not EGRESS_WORDS.search(path):
-                found.add(Opening(str(item), (None, None, None)))
+                found.add(Opening(str(item), (None, None, None), nacl))
     return found
 
 
@@ -554,13 +789,26 @@ def _flat(value: Any) -> list[str]:
 
 def _ingress(sides: FileSides, before: Block | None, after: Block, emit: Emitter) -> None:
     new_openings = _openings(after) - (_openings(before) if before else set())
-    for opening in sorted(new_openings, key=lambda o: (o.cidr, str(o.ports))):
+    for opening in sorted(new_openings, key=lambda o: (o.cidr, str(o.ports), o.nacl)):
         exposed = _exposed(opening.ports)
         line = sides.new.locate(opening.cidr, *after.span) or _header_line(sides.new, after)
         if opening.ports[0] is None:
             ports = "the ports it lists"
         else:
             ports = f"port {opening.ports[0]}" if opening.ports[0] == opening.ports[1] else f"ports {opening.ports[0]}–{opening.ports[1]}"
+        if exposed == "every port":
+            ports = "every port and protocol"
+        if opening.nacl:
+            # A network ACL is stateless and sits in front of the security groups, which still decide
+            # what reaches an instance; allowing everything is what AWS's default network ACL does.
+            narrow = exposed and exposed != "every port"
+            emit.emit("NET-OPEN-INGRESS", "new", line,
+                      f"{after.address}: a network ACL rule allows ingress from {opening.cidr} on {ports}"
+                      + (f" ({exposed})" if narrow else "") + ". "
+                      + ("Security groups still decide what reaches an instance; check that this port is meant to be reachable."
+                         if narrow else "That is what AWS's default network ACL allows: security groups still decide what reaches an instance."),
+                      severity="medium" if narrow else "low")
+            continue
         emit.emit("NET-OPEN-INGRESS", "new", line,
                   f"{after.address}: ingress from {opening.cidr} (anyone on the internet) on {ports}"
                   + (f", which exposes {exposed}." if exposed else "."),
@@ -645,14 +893,56 @@ def _embedded_document(value: str) -> Any:
     return None
 
 
-def _policies(sides: FileSides, old: Module, new: Module, emit: Emitter) -> None:
-    before = {(p.trust, s) for p in _documents(old) for s in p.statements}
+OPT_IN_LOWERED = ("IAM-SERVICE-WILDCARD", "IAM-RESOURCE-WILDCARD", "IAM-PRIV-ESCALATION")
+
+
+def _granted_before(statement: iam.Statement, verdict: iam.Verdict, previous: list[iam.Statement]) -> bool:
+    """The verdict's actions were granted by the same document before, on the same resources or more.
+
+    A statement rewritten (an action added to a long list, a comment moved) is new as a whole, yet
+    the wildcard it kept was granted already: only what the change adds is judged.
+    """
+    if verdict.rule not in ("IAM-ADMIN-WILDCARD", "IAM-SERVICE-WILDCARD", "IAM-RESOURCE-WILDCARD", "IAM-PRIV-ESCALATION"):
+        return False
+    if verdict.rule == "IAM-RESOURCE-WILDCARD":
+        actions = [a for a in statement.actions if not iam.READ_ONLY_VERB.match(a.partition(":")[2])]
+    elif verdict.rule == "IAM-ADMIN-WILDCARD" and statement.not_actions:
+        return False
+    else:
+        actions = [verdict.culprit]
+    for action in actions:
+        if not any(p.effect == "allow" and not p.not_actions and p.principals == statement.principals
+                   and action.lower() in {a.lower() for a in p.actions}
+                   and ("*" in p.resources or set(statement.resources) <= set(p.resources))
+                   and (not p.conditions or statement.conditions) for p in previous):
+            return False
+    return bool(actions)
+
+
+def _opt_in(sides: FileSides, owner: Block, values: _Values) -> str:
+    """A policy document new in this change whose ``count`` is 0 unless a new variable is set: the variable."""
+    if "count" not in owner.body or not sides.old.exists:
+        return ""
+    header = re.compile(rf'^{owner.kind}\s+"{re.escape(owner.type)}"\s+"{re.escape(owner.name)}"', re.MULTILINE)
+    if header.search(sides.old.text) or tf_defaults.leaves(owner.body["count"], values.defaults, values.locals("new")):
+        return ""
+    gates = sorted(set(VAR_REF.findall(str(owner.body["count"]))) & set(values.defaults))
+    return gates[0] if gates else ""
+
+
+def _policies(sides: FileSides, old: Module, new: Module, emit: Emitter, values: _Values) -> None:
+    old_documents = list(_documents(old))
+    before = {(p.trust, s) for p in old_documents for s in p.statements}
+    previous_by_owner: dict[str, list[iam.Statement]] = {}
+    for document in old_documents:
+        previous_by_owner.setdefault(document.owner.address, []).extend(document.statements)
     # The same grant (effect and actions) as before, by what it was scoped to: a statement whose
     # resources go from named ARNs to "*" is a widening of an existing grant, not a new one.
     scoped_before = {(trust, s.effect, frozenset(s.actions)): s for trust, s in before if s.resources and "*" not in s.resources}
     conditioned_before = [s for trust, s in before if not trust and s.effect == "allow" and s.conditions and s.actions]
     free_before = {a.lower() for trust, s in before if not trust and s.effect == "allow" and not s.conditions for a in s.actions}
     for policy in _documents(new):
+        opt_in: str | None = None
         for statement in policy.statements:
             if (policy.trust, statement) in before:
                 continue  # the statement was there already
@@ -660,6 +950,14 @@ def _policies(sides: FileSides, old: Module, new: Module, emit: Emitter) -> None
             if _condition_dropped(sides, policy, statement, conditioned_before, free_before, emit):
                 continue
             for verdict in iam.judge(statement, policy.trust):
+                if _granted_before(statement, verdict, previous_by_owner.get(policy.owner.address, [])):
+                    continue
+                if verdict.rule in OPT_IN_LOWERED and verdict.severity == "high":
+                    opt_in = _opt_in(sides, policy.owner, values) if opt_in is None else opt_in
+                    if opt_in:
+                        verdict = iam.Verdict(verdict.rule, "medium", verdict.culprit,
+                                              f"{verdict.message} Medium: the policy is new and opt-in (its `count` is 0 unless "
+                                              f"`{opt_in}` is set), so no existing role gets it.")
                 if verdict.rule == "IAM-RESOURCE-WILDCARD" and was_scoped is not None and "*" in statement.resources:
                     line = sides.new.locate(re.compile(r'resources\s*=\s*\[?\s*"\*"|^\s*"\*",?\s*$'), *policy.owner.span)
                     if line:
@@ -687,6 +985,8 @@ def _condition_dropped(sides: FileSides, policy: Policy, statement: iam.Statemen
     actions = {a.lower() for a in statement.actions}
     if any(a.endswith(":*") or a == "*" for a in actions):
         return False  # the wildcard rules judge it
+    if not _reaches_what_it_makes(statement):
+        return False  # e.g. CreateVolume on snapshot ARNs: the source it reads, not the volume it creates
     if actions <= free_before:
         return False  # these actions were already granted without a condition (on some resources)
     for previous in conditioned_before:
@@ -697,6 +997,32 @@ def _condition_dropped(sides: FileSides, policy: Policy, statement: iam.Statemen
             emit.emit("IAM-CONDITION-REMOVED", "new", line,
                       f"{policy.owner.address} (policy): {', '.join(statement.actions)} was granted only under a condition "
                       "and is now granted without one: every resource its ARNs match is in reach, whoever owns or tagged it.")
+            return True
+    return False
+
+
+def _arn_type(resource: str) -> str:
+    """``volume`` for ``arn:aws:ec2:*:*:volume/*``; '' when the resource does not say (``*``, a variable)."""
+    parts = resource.split(":")
+    if len(parts) < 6 or "${" in parts[5].split("/")[0] or "*" in parts[5].split("/")[0]:
+        return ""
+    return parts[5].split("/")[0].replace("-", "").lower()
+
+
+def _reaches_what_it_makes(statement: iam.Statement) -> bool:
+    """Whether the statement's resources may include what its actions create or change.
+
+    ``ec2:CreateVolume`` on ``…:snapshot/*`` only names the snapshot a volume is made from: the
+    condition that still guards ``…:volume/*`` keeps guarding every volume created. Unknown
+    resource types (``*``, a variable) are taken as reaching it.
+    """
+    types = {_arn_type(resource) for resource in statement.resources}
+    if not types or "" in types:
+        return True
+    for action in statement.actions:
+        words = re.findall(r"[A-Z][a-z0-9]*", action.partition(":")[2])
+        noun = "".join(words[1:]).lower()
+        if not noun or any(noun == t or noun == t + "s" or noun.endswith(t) or noun.endswith(t + "s") for t in types):
             return True
     return False
 

@@ -88,6 +88,16 @@ def _expression(text: str, defaults: dict[str, Any]) -> Any:
         if isinstance(condition, bool):
             return _expression(split[1] if condition else split[2], defaults)
         return Opaque(text)
+    for operator in ("||", "&&"):
+        parts = _split(text, operator)
+        if len(parts) > 1:
+            values = [_expression(part, defaults) for part in parts]
+            decisive = operator == "||"  # True decides an ||, False an &&
+            if any(value is decisive for value in values):
+                return decisive
+            if all(isinstance(value, bool) for value in values):
+                return not decisive
+            return Opaque(text)
     if text.startswith("!"):
         inner = _expression(text[1:], defaults)
         return (not inner) if isinstance(inner, bool) else Opaque(text)
@@ -110,6 +120,69 @@ def _template(text: str, defaults: dict[str, Any]) -> Any:
             return "${" + str(value if isinstance(value, Opaque) else match.group(1)) + "}"
         return str(value)
     return re.sub(r"\$\{([^{}]*)\}", fill, text)
+
+
+def _split(text: str, operator: str) -> list[str]:
+    """``text`` split at each top-level ``operator`` (outside brackets and strings)."""
+    parts, depth, quoted, start, index = [], 0, False, 0, 0
+    while index < len(text):
+        char = text[index]
+        if char == '"' and (index == 0 or text[index - 1] != "\\"):
+            quoted = not quoted
+        elif not quoted and char in "([{":
+            depth += 1
+        elif not quoted and char in ")]}":
+            depth -= 1
+        elif not quoted and depth == 0 and text.startswith(operator, index):
+            parts.append(text[start:index])
+            index += len(operator)
+            start = index
+            continue
+        index += 1
+    parts.append(text[start:])
+    return [part.strip() for part in parts]
+
+
+def leaves(value: Any, defaults: dict[str, Any], local_values: dict[str, Any] | None = None, depth: int = 0) -> set[str]:
+    """The values a ``count`` (or a number) can take: the arms of its conditionals, spaces removed.
+
+    Conditions the new variables' defaults decide pick their arm; ``local.x`` standing alone is
+    replaced by the local's own expression (when known). ``0`` is left out: it is the "off" arm.
+    """
+    text = value if isinstance(value, str) else str(value)
+    whole = WHOLE.match(text.strip())
+    if whole and _balanced(whole.group(1)):
+        text = whole.group(1)
+    text = LEGACY_LIST.sub(r"[\1]", text.strip())
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]) and _closes_at_end(text):
+        text = text[1:-1].strip()
+    split = _conditional(text)
+    if split is not None and depth < 20:
+        condition = _expression(split[0], defaults)
+        if isinstance(condition, bool):
+            return leaves(split[1] if condition else split[2], defaults, local_values, depth + 1)
+        return leaves(split[1], defaults, local_values, depth + 1) | leaves(split[2], defaults, local_values, depth + 1)
+    local = re.fullmatch(r"local\.([A-Za-z_][\w-]*)", text)
+    if local and local_values and local.group(1) in local_values and depth < 20:
+        return leaves(local_values[local.group(1)], defaults, local_values, depth + 1)
+    rendered = _expression(text, defaults)
+    if isinstance(rendered, bool) or rendered is None:
+        return set()
+    flat = re.sub(r"\s+", "", str(rendered))
+    return set() if flat in ("0", "") else {flat}
+
+
+def _closes_at_end(text: str) -> bool:
+    """The opening bracket of ``text`` is closed by its last character (not ``(a) + (b)``)."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return index == len(text) - 1
+    return False
 
 
 def _conditional(text: str) -> tuple[str, str, str] | None:
