@@ -12,7 +12,7 @@ both sides of each file (tree-sitter, imported only when a change has a Go file)
     ``mux.HandleFunc("/x", h)``) on the old side whose path is on no added line of the change.
   * GO-EXPORTED-API-REMOVED: exported functions, methods, types, variables and constants of a
     package that is not ``main`` nor ``internal``, removed and declared on no added line of the
-    change (a move to another file is no removal). Medium: callers outside the module fail to build,
+    change (a move to another file is no removal). Low: callers outside the module fail to build,
     which they see at once.
   * GO-GOROUTINE-STARTED: a ``go`` statement the file did not have (counted per enclosing function
     and statement head, so a moved or re-indented one is none). Medium; high when it is started in a

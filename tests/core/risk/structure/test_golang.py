@@ -138,7 +138,7 @@ def test_exported_names_removed_from_a_public_package_not_moved_not_main(git_rep
     found = _found(git_repo, {"store/store.go": lib, "cmd/tool/main.go": main},
                    {"store/store.go": "package store\n\nfunc helper() {}\n", "store/put.go": "package store\n\n// Put puts.\nfunc Put() {}\n",
                     "cmd/tool/main.go": "package main\n\nfunc main() {}\n"}, "GO-EXPORTED-API-REMOVED")
-    assert [(f["path"], f["line"], f["severity"]) for f in found] == [("store/store.go", 4, "medium")]
+    assert [(f["path"], f["line"], f["severity"]) for f in found] == [("store/store.go", 4, "low")]
     assert "func Get" in found[0]["message"] and "Put" not in found[0]["message"]
 
 
