@@ -464,11 +464,16 @@ class Judge:
                     value = self._env_value(self.sides.new, item)
                     for old_name, (old_item, _) in gone.items():
                         if value is not None and value == self._env_value(self.sides.old, old_item) and \
+                                not re.search(rf"\b{re.escape(old_name)}\b", self.sides.new.text) and \
                                 not re.search(rf"name\s*:\s*[\"']?{re.escape(old_name)}[\"']?\s*$", self.context.added_text, re.MULTILINE):
+                            chart = PLACEHOLDER in str(container.get("image"))
                             self.emit("K8S-ENV-RENAMED", "new", line,
                                       f"container {name}: the environment variable {old_name} is renamed {env_name} with the "
                                       "same value and the same image: the program reads its settings by name, so unless the "
-                                      "version deployed reads the new one, the setting is silently dropped.")
+                                      "version deployed reads the new one, the setting is silently dropped"
+                                      + (" (the image tag is a chart value: every install's own version must read it)." if chart else
+                                         ". Medium: the image is pinned in this file, where its author could try the new name."),
+                                      severity=None if chart else "medium")
                             del gone[old_name]
                             break
 
@@ -479,7 +484,15 @@ class Judge:
             text = side.lines[index] if index < len(side.lines) else ""
             return re.sub(r"^\s*-?\s*value\s*:\s*", "", text).strip() or None
         if isinstance(item.get("valueFrom"), Map):
-            return repr(_plain(item["valueFrom"]))
+            # As written: a template's references (`{{ .Values.a.key }}`) all read alike once detemplated.
+            index = item.line_of("valueFrom")
+            indent = len(side.lines[index]) - len(side.lines[index].lstrip(" -")) if index < len(side.lines) else 0
+            block = []
+            for text in side.lines[index + 1:]:
+                if text.strip() and len(text) - len(text.lstrip()) <= indent:
+                    break
+                block.append(text.strip())
+            return " ".join(block) or None
         return None
 
     # -- monitoring -------------------------------------------------------------------------------------

@@ -198,11 +198,15 @@ spec:
 
 
 def test_an_environment_variable_renamed_under_the_same_image_is_reported(git_repo: GitRepo) -> None:
-    path = "deploy/server.yaml"
-    after = DEPLOYMENT.replace("- name: BASE_HREF", "- name: ARGO_BASE_HREF")
-    [finding] = by_rule(risk_findings(range_analysis(git_repo, {path: DEPLOYMENT}, {path: after})), "K8S-ENV-RENAMED")
-    assert (finding["side"], finding["line"], finding["severity"]) == ("new", 22, "high")
-    assert "BASE_HREF is renamed ARGO_BASE_HREF" in finding["message"]
+    path, chart = "deploy/server.yaml", "charts/server/templates/deployment.yaml"
+    template = "{{- if .Values.enabled }}\n" + DEPLOYMENT.replace("example/server:v3.5.7", '"{{ .Values.image }}:{{ .Values.tag }}"') + "{{- end }}\n"
+    found = by_rule(risk_findings(range_analysis(git_repo, {path: DEPLOYMENT, chart: template},
+                                                 {path: DEPLOYMENT.replace("- name: BASE_HREF", "- name: ARGO_BASE_HREF"),
+                                                  chart: template.replace("- name: BASE_HREF", "- name: ARGO_BASE_HREF")})), "K8S-ENV-RENAMED")
+    # In a chart the image tag is each install's choice: high. Pinned in the manifest: medium.
+    assert sorted((f["path"], f["side"], f["line"], f["severity"]) for f in found) == [
+        (chart, "new", 23, "high"), (path, "new", 22, "medium")]
+    assert "BASE_HREF is renamed ARGO_BASE_HREF" in found[0]["message"]
 
 
 def test_a_rename_with_a_new_image_or_another_value_is_not_reported(git_repo: GitRepo) -> None:
@@ -346,3 +350,38 @@ spec:
     found = by_rule(risk_findings(range_analysis(git_repo, {path: before}, {path: after})), "K8S-PRIVILEGED")
     assert [f["severity"] for f in found] == ["medium"]
     assert "chart value" in found[0]["message"]
+
+
+def test_a_variable_kept_in_another_template_branch_is_not_renamed(git_repo: GitRepo) -> None:
+    path = "charts/exporter/templates/deployment.yaml"
+    before = '''{{- if .Values.enabled }}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "exporter.fullname" . }}
+spec:
+  template:
+    spec:
+      containers:
+        - name: exporter
+          image: "{{ .Values.image }}"
+          env:
+          - name: DATA_SOURCE_PASS
+            valueFrom:
+              secretKeyRef:
+                name: {{ include "exporter.fullname" . }}
+                key: data_source_password
+{{- end }}
+'''
+    after = before.replace('''          env:
+''', '''          env:
+          {{- if .Values.datasourceSecret }}
+          - name: DATA_SOURCE_NAME
+            valueFrom:
+              secretKeyRef:
+                name: {{ .Values.datasourceSecret.name }}
+                key: {{ .Values.datasourceSecret.key }}
+          {{- else }}
+''').replace("key: data_source_password\n", "key: data_source_password\n          {{- end }}\n")
+    found = risk_findings(range_analysis(git_repo, {path: before}, {path: after}))
+    assert by_rule(found, "K8S-ENV-RENAMED") == []
