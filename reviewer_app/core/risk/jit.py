@@ -49,8 +49,9 @@ FEATURE_MEANS = {
 }
 
 # A low change whose probability reaches this is raised to medium (the model never raises further).
-# 0.6 is the 90th percentile of recent ordinary commits on the corpus: about 2% of them are raised
-# (most of the top tenth is medium already), and the reverted/fix-inducing AUC gains 0.01.
+# 0.6 is about the 90th percentile of recent ordinary commits on the corpus: 2.1% of them are raised
+# (40 of 1,879; most of the top tenth is medium already) and 30 of 466 reverted or fix-inducing
+# ones; the score AUC gains 0.005 (0.5 and 0.7 are within 0.004 of 0.6).
 RAISE_TO_MEDIUM = 0.6
 
 

@@ -33,7 +33,8 @@ FINDING_POINTS = {"low": 1, "medium": 2, "high": 4, "critical": 6}
 MANY_DEPENDENTS = 10
 CONFIG_DIR = ".reviewer/"
 # Share of the in-band place given to the change model; the rest to findings, size and reach. On the
-# real-world corpus 0.8 orders reverted and fix-inducing commits best (0.6 and 1.0 are within 0.005).
+# real-world corpus the share hardly moves the order of reverted and fix-inducing commits (0.6 to 1.0
+# within 0.001 of AUC): the bands decide most of it. At 0.8 the findings break the model's near-ties.
 MODEL_SHARE = 0.8
 NEGLIGIBLE = 0.05  # log-odds below which an input is not worth a sentence
 
