@@ -1,0 +1,40 @@
+"""OPS-RM-RF on real-history shapes: which targets make a recursive delete catastrophic, and an
+edit that keeps the same delete of the same target (rm -fr $X -> rm -rf $X)."""
+
+from __future__ import annotations
+
+from tests.core.risk.diffs import line_rule
+
+SCRIPT = "scripts/cleanup.sh"
+
+
+def severities(*examples: str) -> list[str]:
+    return [finding.severity for finding in line_rule("OPS-RM-RF", SCRIPT, *examples)]
+
+
+def test_a_variable_followed_by_a_slash_or_a_glob_is_critical() -> None:
+    # Empty, "$X/" is the filesystem root and "$X"* the working folder (Steam for Linux, 2015).
+    assert severities('+rm -rf "$STEAMROOT/"*') == ["critical"]
+    assert severities("+rm -rf ${TARGET}/") == ["critical"]
+    assert severities("+rm -rf $WORK*") == ["critical"]
+
+
+def test_a_variable_alone_is_high_not_critical() -> None:
+    # Empty, rm -rf "" deletes nothing; the variable's value is the worry, which high already says.
+    assert severities("+rm -rf ${OPENSHIFT_CONFIG}") == ["high"]
+    assert severities('+rm -rf "$BUILD_OUTPUT" && echo done') == ["high"]
+
+
+def test_the_same_delete_kept_through_an_edit_is_medium_and_says_so() -> None:
+    findings = line_rule("OPS-RM-RF", SCRIPT, " export CONFIG=$(pwd)/config\n-rm -fr ${CONFIG}\n-kubectl delete rc app\n"
+                                              "+echo removing local files\n+rm -rf ${CONFIG}\n+rm ${CONFIG}.log")
+    assert [f.severity for f in findings] == ["medium"]
+    assert "already did this before the change" in findings[0].message
+
+
+def test_a_new_target_in_the_same_edit_stays_high() -> None:
+    assert severities("-rm -rf ${CONFIG}\n+rm -rf ${DATA_HOME}") == ["high"]
+
+
+def test_a_kept_delete_made_worse_is_not_lowered() -> None:
+    assert severities("-rm -rf ./build/tmp\n+rm -rf ./build/tmp /") == ["critical"]
