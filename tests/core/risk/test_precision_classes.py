@@ -48,10 +48,12 @@ def test_a_line_moved_within_its_file_is_not_new_the_same_line_in_a_new_file_is(
 
 # -- rm -rf of the script's own scratch space -----------------------------------------------------
 
-def test_removing_a_temporary_folder_is_cleanup_but_a_bare_variable_stays_critical() -> None:
+def test_removing_a_temporary_folder_is_cleanup_but_a_bare_variable_root_stays_critical() -> None:
     assert line_rule("OPS-RM-RF", "scripts/update-crds.sh", "+TMP_DIR=$(mktemp -d)\n+trap 'rm -rf \"$TMP_DIR\"' EXIT") == []
     assert line_rule("OPS-RM-RF", "scripts/render.sh", "+rm -rf /tmp/chart-render") == []
-    assert severities(line_rule("OPS-RM-RF", "scripts/update-crds.sh", "+rm -rf \"$TARGET\"")) == ["critical"]
+    # Empty, "$TARGET/" is the root; an empty "$TARGET" alone deletes nothing (test_rm_rf_targets.py).
+    assert severities(line_rule("OPS-RM-RF", "scripts/update-crds.sh", "+rm -rf \"$TARGET/\"")) == ["critical"]
+    assert severities(line_rule("OPS-RM-RF", "scripts/update-crds.sh", "+rm -rf \"$TARGET\"")) == ["high"]
     assert severities(line_rule("OPS-RM-RF", "scripts/render.sh", "+rm -rf $TMP_DIR /var/lib/postgresql/data")) == ["critical"]
 
 
@@ -217,7 +219,8 @@ def test_deleted_holds_without_a_deleted_status_is_refused() -> None:
 def test_a_variable_tested_beside_rm_is_no_target_a_variable_rm_deletes_is() -> None:
     guarded = '+    && if [ -n "$DEV_CONTAINER" ]; then apt-get install python; else rm -rf  $CASSANDRA_HOME/pylib; fi \\'
     assert severities(line_rule("OPS-RM-RF-IN-BUILD", "image/Dockerfile", guarded)) == ["low"]
-    assert severities(line_rule("OPS-RM-RF-IN-BUILD", "image/Dockerfile", '+RUN rm -rf "$CASSANDRA_HOME"; true')) == ["high"]
+    assert severities(line_rule("OPS-RM-RF-IN-BUILD", "image/Dockerfile", '+RUN rm -rf "$CASSANDRA_HOME"/*; true')) == ["high"]
+    assert severities(line_rule("OPS-RM-RF-IN-BUILD", "image/Dockerfile", '+RUN rm -rf "$CASSANDRA_HOME"; true')) == ["low"]
     assert severities(line_rule("OPS-RM-RF", "ops/wipe.sh", "+sudo rm -rf /var/opt/gitlab/postgresql/data")) == ["critical"]
 
 
