@@ -247,11 +247,13 @@ def test_a_job_swapping_a_stored_token_for_the_job_token_is_medium(git_repo: Git
     assert "BOT_GITHUB_TOKEN" in by_rule(found, "GHA-PERMISSIONS-WIDENED")[0]["message"]
 
 
-def test_a_job_keeping_its_stored_token_and_gaining_contents_write_is_high(git_repo: GitRepo) -> None:
+def test_a_tag_push_job_gaining_contents_write_is_medium(git_repo: GitRepo) -> None:
+    # Only a pushed tag starts the job (no outsider's code reaches it): a write scope a release
+    # job asks for is worth a look, not a stop (test_actions_history_classes.py has the high cases).
     after = RELEASE.replace("    runs-on: ubuntu-latest\n", "    runs-on: ubuntu-latest\n    permissions:\n      contents: write\n")
     found = risk_findings(range_analysis(git_repo, {".github/workflows/release.yml": RELEASE},
                                          {".github/workflows/release.yml": after}))
-    assert _widened(found) == [(9, "high")]
+    assert _widened(found) == [(9, "medium")]
 
 
 SUBNET_TF = '''resource "aws_subnet" "public" {
