@@ -389,6 +389,10 @@ class Judge:
         return 0
 
     def emit(self, rule: str, side: str, line: int, message: str, severity: str | None = None) -> None:
+        if rule == "K8S-RBAC-WIDENED" and severity in (None, "high", "critical") and _short_lived_hook(self.after):
+            severity = "medium"
+            message += (" Lowered to medium: the role is a Helm hook deleted once the hook succeeds, so the grant lives only "
+                        "while the chart's own install or upgrade step runs.")
         self.emitter.emit(rule, side, line, f"{self.label}: {message}".replace("TEMPLATED", "{{…}}"), severity)
 
     def run(self) -> None:
@@ -932,6 +936,14 @@ def _removed_text(context: ChangeContext) -> str:
                            for line in hunk.lines if line.kind is LineKind.REMOVED)
         setattr(context, "_k8s_removed", cached)
     return cached
+
+
+def _short_lived_hook(obj: Map) -> bool:
+    """A Helm hook object deleted once its hook succeeds (``helm.sh/hook-delete-policy: hook-succeeded``)."""
+    annotations = _annotations(obj)
+    if annotations is None or not any(str(k) == "helm.sh/hook" for k in annotations):
+        return False
+    return "hook-succeeded" in str(annotations.get("helm.sh/hook-delete-policy", ""))
 
 
 def _incidental(path: str) -> bool:

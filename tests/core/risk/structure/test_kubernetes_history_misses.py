@@ -385,3 +385,30 @@ spec:
 ''').replace("key: data_source_password\n", "key: data_source_password\n          {{- end }}\n")
     found = risk_findings(range_analysis(git_repo, {path: before}, {path: after}))
     assert by_rule(found, "K8S-ENV-RENAMED") == []
+
+
+HOOK_ROLE = '''{{- if .Values.crds.install }}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {{ include "app.fullname" . }}-crd-install
+  annotations:
+    "helm.sh/hook": pre-install,pre-upgrade
+    "helm.sh/hook-delete-policy": before-hook-creation,hook-succeeded
+rules:
+  - apiGroups: ["apiextensions.k8s.io"]
+    resources: ["customresourcedefinitions"]
+    verbs: ["get", "list"]
+{{- end }}
+'''
+
+
+def test_a_hook_role_deleted_once_its_hook_succeeds_is_medium_and_a_kept_role_high(git_repo: GitRepo) -> None:
+    hook, kept = "charts/app/templates/crd-install.yaml", "charts/app/templates/controller-role.yaml"
+    kept_role = HOOK_ROLE.replace("before-hook-creation,hook-succeeded", "before-hook-creation")
+    grow = '["create", "get", "list"]'
+    found = by_rule(risk_findings(range_analysis(git_repo, {hook: HOOK_ROLE, kept: kept_role},
+                                                 {hook: HOOK_ROLE.replace('["get", "list"]', grow),
+                                                  kept: kept_role.replace('["get", "list"]', grow)})), "K8S-RBAC-WIDENED")
+    assert sorted((f["path"], f["severity"]) for f in found) == [(kept, "high"), (hook, "medium")]
+    assert "Helm hook" in next(f for f in found if f["path"] == hook)["message"]
