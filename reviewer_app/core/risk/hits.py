@@ -154,6 +154,9 @@ def prepare(diff: FileDiff) -> FileView:
     return FileView(diff, added, removed)
 
 
+ACCELERATE_FROM_CHARS = 20_000
+
+
 def find_hits(pattern: re.Pattern[str], side_text: SideText, side: str, limit: int = 0,
               accept: Callable[[re.Match[str]], bool] | None = None) -> list[Hit]:
     """Hits of ``pattern`` in one side of a file, located by line (at most ``limit`` if set).
@@ -163,7 +166,9 @@ def find_hits(pattern: re.Pattern[str], side_text: SideText, side: str, limit: i
     if not side_text.lines:
         return []
     found: list[Hit] = []
-    fast = accelerated(pattern)
+    # The first-character lookahead pays for its second compile only on long texts; a short file
+    # (a one-line commit) scans faster than it compiles.
+    fast = accelerated(pattern) if len(side_text.text) >= ACCELERATE_FROM_CHARS else pattern
     for pos, endpos in _windows(pattern, side_text):
         if _collect(fast.finditer(side_text.text, pos, endpos), side_text, side, found, limit, accept):
             break
