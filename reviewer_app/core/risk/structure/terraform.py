@@ -444,6 +444,37 @@ def _same_count(old: set[str], new: set[str], new_text: Any) -> bool:
     return False
 
 
+def _max_terms(value: str) -> set[str]:
+    """The arguments of ``max(a, b, …)`` split at top-level commas, or the value itself."""
+    text = "".join(value.split())
+    if not (text.startswith("max(") and text.endswith(")")):
+        return {text}
+    terms, depth, start = set(), 0, 4
+    for index, char in enumerate(text[4:-1], start=4):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            terms.add(text[start:index])
+            start = index + 1
+    terms.add(text[start:-1])
+    return {term for term in terms if term}
+
+
+def _only_grows(old: set[str], new: set[str]) -> bool:
+    """One value before and after, the new a ``max`` over every old term and more: it is never smaller,
+    so the apply creates instances and destroys none (a subnet kind added to ``max_subnet_length``)."""
+    if len(old) != 1 or len(new) != 1:
+        return False
+    before, after = _max_terms(next(iter(old))), _max_terms(next(iter(new)))
+    return "".join(next(iter(new)).split()).startswith("max(") and before < after
+
+
+GROWS_ONLY = ("only grows (a `max` over the same terms and more): the next apply creates instances past the old "
+              "count and destroys none; medium, for the new resources and their cost")
+
+
 def _show_leaves(found: set[str]) -> str:
     text = ", ".join(sorted(found)) or "0"
     return text if len(text) <= 80 else text[:77] + "…"
@@ -467,6 +498,10 @@ def _count_changed(sides: FileSides, before: Block, after: Block, emit: Emitter,
     old = tf_defaults.leaves(before.body["count"], {}, values.locals("old"))
     new = tf_defaults.leaves(after.body["count"], values.defaults, values.locals("new"))
     if _same_count(old, new, after.body["count"]):
+        return
+    if _only_grows(old, new):
+        emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, "count"),
+                  f"{after.address}: its `count` {GROWS_ONLY} ({_show_leaves(old)} → {_show_leaves(new)}).", severity="medium")
         return
     what = (f"is now 0 unless a new variable is set (it was {_show_leaves(old)}): every existing instance is destroyed on the next apply"
             if not new else
@@ -506,6 +541,11 @@ def _count_locals_changed(sides: FileSides, old: Module, new: Module, emit: Emit
             severity = next((s for s in ("critical", "high", "low") if s in severities), "high")
             line = sides.new.locate(re.compile(rf"^\s*{re.escape(name)}\s*="), *block.span) or _header_line(sides.new, block)
             named = ", ".join(f"{rtype}.{rname}" for rtype, rname in users[:3]) + (" …" if len(users) > 3 else "")
+            if _only_grows(before, after):
+                emit.emit("TF-FORCES-REPLACEMENT", "new", line,
+                          f"local.{name} is the `count` of {named} and {GROWS_ONLY} ({_show_leaves(before)} → {_show_leaves(after)}).",
+                          severity="medium")
+                continue
             emit.emit("TF-FORCES-REPLACEMENT", "new", line,
                       f"local.{name} is the `count` of {named} and now takes other values ({_show_leaves(before)} → "
                       f"{_show_leaves(after) if after else '0'}): where the number changes, the next apply destroys the instances past "

@@ -221,3 +221,20 @@ def test_an_unconditioned_grant_on_the_source_only_keeps_the_condition(git_repo:
     made = source.replace(":snapshot/*", ":volume/*")
     found = risk_findings(range_analysis(git_repo, {"policies.tf": VOLUMES}, {"policies.tf": made}))
     assert by_rule(found, "IAM-CONDITION-REMOVED")
+
+
+def test_a_count_that_only_grows_is_medium_and_says_so(git_repo: GitRepo) -> None:
+    # max over the same terms and one more is never smaller: instances are created, none destroyed.
+    after = NAT.replace("max(length(var.private_subnets), length(var.database_subnets))",
+                        "max(length(var.private_subnets), length(var.database_subnets), length(var.intra_subnets))")
+    found = risk_findings(range_analysis(git_repo, {"main.tf": NAT}, {"main.tf": after}))
+    assert _high(found, "TF-FORCES-REPLACEMENT") == []
+    [finding] = by_rule(found, "TF-FORCES-REPLACEMENT")
+    assert finding["severity"] == "medium" and "only grows" in finding["message"]
+
+
+def test_a_term_dropped_from_the_max_can_shrink_and_stays_high(git_repo: GitRepo) -> None:
+    after = NAT.replace("max(length(var.private_subnets), length(var.database_subnets))",
+                        "max(length(var.private_subnets), length(var.intra_subnets))")
+    found = risk_findings(range_analysis(git_repo, {"main.tf": NAT}, {"main.tf": after}))
+    assert [f["severity"] for f in by_rule(found, "TF-FORCES-REPLACEMENT")] == ["high"]
