@@ -165,6 +165,11 @@ class ChangeAddedLines:
         (``metric_test.go`` with ``metric.go``): the tests went with the code. None otherwise."""
         if self.change is None or diff.status is not FileStatus.DELETED or not diff.old_path:
             return None
+        chart = _HELM_TEST_HOOK.match(diff.old_path)
+        if chart is not None:  # a chart's test hook deleted with the chart itself (its Chart.yaml)
+            manifest = f"{chart.group(1)}Chart.yaml"
+            if any(other.status is FileStatus.DELETED and other.old_path == manifest for other in self.change.files):
+                return f"the chart {chart.group(1).rstrip('/') or '.'} (its Chart.yaml)"
         subject = _tested_name(diff.old_path.rsplit("/", 1)[-1])
         if subject is None:
             return None
@@ -196,6 +201,10 @@ class ChangeAddedLines:
                     for line in hunk.lines if line.kind is LineKind.ADDED
                 }
         return text in self._lines
+
+
+# A Helm chart's test hook (templates/tests/*.yaml); group 1 is the chart's folder with its slash.
+_HELM_TEST_HOOK = re.compile(r"^((?:[^/]+/)*)templates/tests/[^/]+\.ya?ml$")
 
 
 # A definition on a removed line: Go func/method/type, Python def/class, JS/TS function/class,

@@ -325,3 +325,34 @@ def test_a_check_that_skips_its_warning_when_it_cannot_look_swallows_nothing(git
     swallowed = CHECK.replace("    return warnings\n", "    save(warnings)\n    return True\n")
     change = git_change(git_repo, {"README.md": "y\n"}, {"app/core/probe.py": swallowed})
     assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["high"]
+
+
+# -- a chart's test hook deleted with the chart -----------------------------------------------------
+
+CHART_TEST_HOOK = """apiVersion: v1
+kind: Pod
+metadata:
+  name: "{{ .Release.Name }}-test"
+  annotations:
+    "helm.sh/hook": test
+spec:
+  containers:
+    - name: check
+      image: busybox
+      command: ["sh", "-c", "redis-cli ping"]
+"""
+
+
+def test_a_chart_test_hook_deleted_with_its_chart_is_medium(git_repo: GitRepo) -> None:
+    chart = {"charts/app/charts/cache/Chart.yaml": "apiVersion: v2\nname: cache\nversion: 1.0.0\n",
+             "charts/app/charts/cache/templates/tests/test-ping.yaml": CHART_TEST_HOOK}
+    change = git_change(git_repo, chart, {path: None for path in chart})
+    [found] = fired(change, "TEST-DISABLED-OR-DELETED")
+    assert found.severity == "medium" and "charts/app/charts/cache" in found.message
+
+
+def test_a_chart_test_hook_deleted_while_its_chart_stays_is_high(git_repo: GitRepo) -> None:
+    chart = {"charts/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+             "charts/app/templates/tests/test-ping.yaml": CHART_TEST_HOOK}
+    change = git_change(git_repo, chart, {"charts/app/templates/tests/test-ping.yaml": None})
+    assert [f.severity for f in fired(change, "TEST-DISABLED-OR-DELETED")] == ["high"]
