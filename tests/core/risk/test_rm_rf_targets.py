@@ -38,3 +38,12 @@ def test_a_new_target_in_the_same_edit_stays_high() -> None:
 
 def test_a_kept_delete_made_worse_is_not_lowered() -> None:
     assert severities("-rm -rf ./build/tmp\n+rm -rf ./build/tmp /") == ["critical"]
+
+
+def test_a_lint_script_cleaning_its_checkout_is_a_build_file() -> None:
+    assert line_rule("OPS-RM-RF", "scripts/lint.sh", "+    sudo rm -rf $dir/charts") == []
+    [found] = line_rule("OPS-RM-RF-IN-BUILD", "scripts/lint.sh", "+    sudo rm -rf $dir/charts")
+    assert found.severity == "low"
+    # Its escalations still hold: a bare variable followed by a slash is the root when empty.
+    [root] = line_rule("OPS-RM-RF-IN-BUILD", "scripts/lint.sh", "+rm -rf $WORKDIR/")
+    assert root.severity == "high"
