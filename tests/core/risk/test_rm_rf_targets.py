@@ -41,7 +41,12 @@ def test_a_kept_delete_made_worse_is_not_lowered() -> None:
 
 
 def test_a_lint_script_cleaning_its_checkout_is_a_build_file() -> None:
-    assert line_rule("OPS-RM-RF", "scripts/lint.sh", "+    sudo rm -rf $dir/charts") == []
+    from reviewer_app.core.risk import load_rules
+    from reviewer_app.core.risk.engine import evaluate
+    from tests.core.risk.diffs import one_file_change
+
+    fired = {f.rule for f in evaluate(one_file_change("scripts/lint.sh", "+    sudo rm -rf $dir/charts"), load_rules(None))}
+    assert "OPS-RM-RF" not in fired and "OPS-RM-RF-IN-BUILD" in fired
     [found] = line_rule("OPS-RM-RF-IN-BUILD", "scripts/lint.sh", "+    sudo rm -rf $dir/charts")
     assert found.severity == "low"
     # Its escalations still hold: a bare variable followed by a slash is the root when empty.
