@@ -132,6 +132,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures and per-commit results")
     parser.add_argument("--flagged", type=Path, help="write the commits rated high or critical, to judge")
     parser.add_argument("--repo", action="append", help="only these repositories (owner/name), repeatable")
+    parser.add_argument("--after-seed", type=int, action="append", default=[],
+                        help="leave out the commits the draw with this seed picks (repeatable): a second sample "
+                             "that shares no commit with one the rules were since fixed against")
     args = parser.parse_args()
 
     repos = [r for r in load_repos() if not args.repo or r.name in args.repo]
@@ -144,6 +147,9 @@ def main() -> None:
     for repo in repos:
         mirror = mirror_path(args.mirrors, repo.name)
         ids = candidates(mirror, repo.head, repo.name, listed)
+        for earlier in args.after_seed:  # an earlier sample is no longer out of sample once rules were fixed on it
+            taken = set(draw(ids, args.per_repo, earlier))
+            ids = [sha for sha in ids if sha not in taken]
         pool[repo.name] = len(ids)
         for sha in draw(ids, args.per_repo, args.seed):
             result = analyse_one(mirror, sha, rules, catalog, history=True)
@@ -153,7 +159,7 @@ def main() -> None:
         print(f"... {repo.name}: {min(len(ids), args.per_repo)} of {len(ids)} unlisted commits, "
               f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
     figures = summarise(results, [r.name for r in repos], pool)
-    figures.update(per_repo_n=args.per_repo, seed=args.seed, elapsed_s=round(time.perf_counter() - started, 1))
+    figures.update(per_repo_n=args.per_repo, seed=args.seed, after_seeds=args.after_seed, elapsed_s=round(time.perf_counter() - started, 1))
     print(render(figures, results))
     print(f"{len(results)} commits in {figures['elapsed_s']} s")
     if args.json:
