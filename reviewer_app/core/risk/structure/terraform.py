@@ -14,6 +14,7 @@ hunks of a block cannot be told apart from their resource, so the line rules jud
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -329,6 +330,8 @@ def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, a
         if json.dumps(tf_defaults.render(old_value, defaults), sort_keys=True, default=str) == \
                 json.dumps(tf_defaults.render(new_value, defaults), sort_keys=True, default=str):
             continue
+        if _same_per_index(old_value, new_value):
+            continue
         data = after.type in holding
         side, line = ("new", _attr_line(sides.new, after, argument)) if new_value is not None else ("old", _attr_line(sides.old, before, argument))
         emit.emit("TF-FORCES-REPLACEMENT", side, line,
@@ -336,6 +339,38 @@ def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, a
                   f"replacement, so the next apply destroys the {after.type} and creates a new one"
                   + (" — its data does not come along." if data else "."),
                   severity="critical" if data else "high")
+
+
+INDEXED = re.compile(r"element\(concat\(((?:var|local)\.[\w-]+),(\[[^\[\]]*\]|list\([^()]*\))\),count\.index\)"
+                     r"|element\(((?:var|local)\.[\w-]+),count\.index\)"
+                     r"|((?:var|local)\.[\w-]+)\[count\.index\]")
+
+
+def _same_per_index(old_value: Any, new_value: Any) -> bool:
+    """``list[count.index]`` written as ``element(list, count.index)`` or ``element(concat(list, [""]), count.index)``.
+
+    Each existing instance rendered the old form; where one side indexes strictly (``list[i]``),
+    an existing instance had ``i < length(list)`` (else its plan failed), and there ``element``
+    and the padded ``concat`` give ``list[i]`` too; an index past the end makes the strict form
+    fail loudly, which replaces nothing. Two lenient forms (wrapping ``element`` against a padded
+    ``concat``) differ past the end and are not taken as equal.
+    """
+    if not isinstance(old_value, str) or not isinstance(new_value, str):
+        return False
+
+    def shape(text: str) -> tuple[str, list[str]]:
+        kinds: list[str] = []
+
+        def one(match: re.Match[str]) -> str:
+            # the padding is part of the kind: two paddings differ past the end of the list
+            kinds.append(f"padded {match.group(2)}" if match.group(1) else "wrapping" if match.group(3) else "strict")
+            return f"{match.group(1) or match.group(3) or match.group(4)}[count.index]"
+        return INDEXED.sub(one, tf_defaults.LEGACY_LIST.sub(r"[\1]", "".join(text.split()))), kinds
+
+    (old_text, old_kinds), (new_text, new_kinds) = shape(old_value), shape(new_value)
+    if old_text != new_text or len(old_kinds) != len(new_kinds) or not old_kinds:
+        return False
+    return all(a == b or "strict" in (a, b) for a, b in zip(old_kinds, new_kinds))
 
 
 def _key_scheme(block: Block) -> str | None:
@@ -391,12 +426,26 @@ class _Values:
         self._parsed = {"old": old, "new": new}  # the touched locals blocks are parsed already
         self._locals: dict[str, dict[str, Any]] = {}
         self._defaults: dict[str, Any] | None = None
+        self._changed: dict[str, tuple[Any, Any]] | None = None
+        self._renamed: dict[str, str] | None = None
 
     @property
     def defaults(self) -> dict[str, Any]:
         if self._defaults is None:
             self._defaults = tf_defaults.new_variable_defaults(self._context.change)
         return self._defaults
+
+    @property
+    def renamed(self) -> dict[str, str]:
+        if self._renamed is None:
+            self._renamed = tf_defaults.renamed_variables(self._context.change, posixpath.dirname(self._sides.diff.path))
+        return self._renamed
+
+    @property
+    def changed(self) -> dict[str, tuple[Any, Any]]:
+        if self._changed is None:
+            self._changed = tf_defaults.changed_variable_defaults(self._context.change, posixpath.dirname(self._sides.diff.path))
+        return self._changed
 
     def locals(self, which: str) -> dict[str, Any]:
         """name -> expression of every local of one side (each ``locals`` block parsed alone)."""
@@ -471,6 +520,39 @@ def _only_grows(old: set[str], new: set[str]) -> bool:
     return "".join(next(iter(new)).split()).startswith("max(") and before < after
 
 
+def _renaming(found: set[str], renamed: dict[str, str]) -> set[str]:
+    """The count values with each renamed variable written under its new name."""
+    pattern = re.compile(r"\bvar\.(" + "|".join(re.escape(name) for name in renamed) + r")\b")
+    return {pattern.sub(lambda match: f"var.{renamed[match.group(1)]}", leaf) for leaf in found}
+
+
+COALESCE = re.compile(r"^coalesce\(var\.([A-Za-z_][\w-]*),(.+)\)$")
+
+
+def _coalesce_restored(old: set[str], new: set[str], changed: dict[str, tuple[Any, Any]]) -> str:
+    """``var.n`` became ``coalesce(var.n, y)`` with n's default moved from 0 to null: the fallback, else "".
+
+    A caller that set n still gets n (coalesce keeps the first value that is not null); a caller
+    that left it at its old default had 0 instances and now gets y: the count never shrinks.
+    """
+    fallbacks, rewritten = [], set()
+    for leaf in new:
+        match = COALESCE.match(leaf)
+        was, now = changed.get(match.group(1), (None, 0)) if match else (None, 0)
+        if match and type(was) is int and was == 0 and now is None and tf_defaults._closes_at_end(leaf[8:]):
+            rewritten.add(f"var.{match.group(1)}")
+            fallbacks.append(match.group(2))
+        else:
+            rewritten.add(leaf)
+    return ", ".join(sorted(fallbacks)) if fallbacks and rewritten == old else ""
+
+
+def _restored_message(fallback: str) -> str:
+    return (f"falls back to {fallback} (via `coalesce`) where its number variable is now null by default: a caller that set that "
+            "variable keeps its count, one that left it at the old default 0 had no instances and gets the fallback's; the next "
+            "apply creates instances and destroys none; medium, for the new resources")
+
+
 GROWS_ONLY = ("only grows (a `max` over the same terms and more): the next apply creates instances past the old "
               "count and destroys none; medium, for the new resources and their cost")
 
@@ -498,6 +580,13 @@ def _count_changed(sides: FileSides, before: Block, after: Block, emit: Emitter,
     old = tf_defaults.leaves(before.body["count"], {}, values.locals("old"))
     new = tf_defaults.leaves(after.body["count"], values.defaults, values.locals("new"))
     if _same_count(old, new, after.body["count"]):
+        return
+    if values.renamed and _same_count(_renaming(old, values.renamed), new, after.body["count"]):
+        return  # a variable renamed with its default kept: the old name fails loudly, the default is the same
+    restored = _coalesce_restored(old, new, values.changed)
+    if restored:
+        emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, "count"),
+                  f"{after.address}: its `count` {_restored_message(restored)}.", severity="medium")
         return
     if _only_grows(old, new):
         emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, "count"),
@@ -535,12 +624,17 @@ def _count_locals_changed(sides: FileSides, old: Module, new: Module, emit: Emit
                 continue
             before = tf_defaults.leaves(previous, {}, values.locals("old"))
             after = tf_defaults.leaves(value, values.defaults, values.locals("new"))
-            if _same_count(before, after, value):
+            if _same_count(before, after, value) or (values.renamed and _same_count(_renaming(before, values.renamed), after, value)):
                 continue
             severities = [_severity_for(rtype, holding) for rtype, _ in users]
             severity = next((s for s in ("critical", "high", "low") if s in severities), "high")
             line = sides.new.locate(re.compile(rf"^\s*{re.escape(name)}\s*="), *block.span) or _header_line(sides.new, block)
             named = ", ".join(f"{rtype}.{rname}" for rtype, rname in users[:3]) + (" …" if len(users) > 3 else "")
+            restored = _coalesce_restored(before, after, values.changed)
+            if restored:
+                emit.emit("TF-FORCES-REPLACEMENT", "new", line,
+                          f"local.{name} is the `count` of {named} and {_restored_message(restored)}.", severity="medium")
+                continue
             if _only_grows(before, after):
                 emit.emit("TF-FORCES-REPLACEMENT", "new", line,
                           f"local.{name} is the `count` of {named} and {GROWS_ONLY} ({_show_leaves(before)} → {_show_leaves(after)}).",
@@ -757,6 +851,8 @@ def _rule_openings(block: Block) -> set[Opening]:
             return set()
         return _named_openings({k: v for k, v in body.items() if k != "egress"})
     elif block.kind == "variable":  # a module's default (variable "ingress_cidr_blocks" { default = [...] })
+        if OWN_RANGE.search(block.name) and not SOURCE_WORDS.search(block.name):
+            return set()  # the network's own address range (variable "cidr" of a VPC): it admits no one
         return _named_openings(body, block.name)
     else:  # a module input (ingress_cidr_blocks …) or a type not listed
         return _named_openings(body)
@@ -767,6 +863,13 @@ def _rule_openings(block: Block) -> set[Opening]:
                 found.add(Opening(cidr, (rule.get("from_port"), rule.get("to_port"), rule.get("protocol", rule.get("ip_protocol")))))
     return found
 
+
+# A variable naming the address range of the network the module builds (a VPC's "cidr", "vpc_cidr_block",
+# "address_space", a subnet's range), not a list of sources: 0.0.0.0/0 there is a placeholder the cloud
+# rejects, and admits no traffic. Names that say where traffic comes from stay sources.
+OWN_RANGE = re.compile(r"^((vpc|ipv4|ipv6|secondary|primary|network|subnet)_)?(cidr|cidr_block|cidr_range|address_space|ip_range)$"
+                       r"|^(vpc|network|subnet)_(ipv4_|ipv6_)?cidrs?(_blocks?)?$", re.IGNORECASE)
+SOURCE_WORDS = re.compile(r"ingress|allow|source|trusted|whitelist|access|client|admin|ssh|remote", re.IGNORECASE)
 
 # Settings whose open CIDR lets nothing in: where traffic goes out or is routed to.
 EGRESS_WORDS = re.compile(r"egress|outbound|destination|route|nat_gateway|vpn", re.IGNORECASE)

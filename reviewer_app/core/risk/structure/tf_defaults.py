@@ -10,6 +10,7 @@ this small evaluator does not understand stays opaque text and compares as chang
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any
 
@@ -48,6 +49,88 @@ def new_variable_defaults(change: Change) -> dict[str, Any]:
     return defaults
 
 
+def changed_variable_defaults(change: Change, folder: str | None = None) -> dict[str, tuple[Any, Any]]:
+    """name -> (old default, new default) of each variable whose literal default the change rewrites in place.
+
+    Read from the hunks: the variable a ``default`` line belongs to is the last ``variable`` header
+    seen on that side (the hunk's section line, then its context and its own side's lines). Only
+    literal defaults on both sides count; a variable renamed or added is not "changed" here. With
+    ``folder``, only the files of that Terraform module (its folder, not below) are read.
+    """
+    changed: dict[str, tuple[Any, Any]] = {}
+    for diff in change.files:
+        if folder is not None and posixpath.dirname(diff.path) != folder:
+            continue
+        for hunk in diff.hunks:
+            section = VARIABLE.match(hunk.section or "")
+            current = {LineKind.REMOVED: section.group(1) if section else None, LineKind.ADDED: section.group(1) if section else None}
+            found: dict[LineKind, dict[str, Any]] = {LineKind.REMOVED: {}, LineKind.ADDED: {}}
+            for line in hunk.lines:
+                kinds = (LineKind.REMOVED, LineKind.ADDED) if line.kind is LineKind.CONTEXT else (line.kind,)
+                header = VARIABLE.match(line.text)
+                for kind in kinds:
+                    if header:
+                        current[kind] = header.group(1)
+                    elif line.text.startswith("}"):
+                        current[kind] = None
+                    elif line.kind is kind and current[kind]:
+                        default = DEFAULT.match(line.text)
+                        if default:
+                            found[kind][current[kind]] = _literal(default.group(1))
+            for name, before in found[LineKind.REMOVED].items():
+                after = found[LineKind.ADDED].get(name, Opaque(""))
+                if not isinstance(before, Opaque) and not isinstance(after, Opaque) and before != after:
+                    changed[name] = (before, after)
+    return changed
+
+
+def renamed_variables(change: Change, folder: str | None = None) -> dict[str, str]:
+    """old name -> new name of each variable whose header the change rewrites in place, its default kept.
+
+    A ``variable "a" {`` line removed and a ``variable "b" {`` line added at the same place of a hunk,
+    with the same literal default on both sides (read from the lines of each side that follow): a
+    caller that set ``a`` fails loudly until it sets ``b`` instead, and one that left it gets the same
+    default, so an expression of ``a`` and the same expression of ``b`` take the same values.
+    """
+    renamed: dict[str, str] = {}
+    for diff in change.files:
+        if folder is not None and posixpath.dirname(diff.path) != folder:
+            continue
+        for hunk in diff.hunks:
+            lines = hunk.lines
+            for index, line in enumerate(lines):
+                old_header = VARIABLE.match(line.text) if line.kind is LineKind.REMOVED else None
+                if old_header is None:
+                    continue
+                following = []
+                for other in lines[index + 1:]:  # the run of changed lines the header opens
+                    if other.kind is LineKind.CONTEXT:
+                        break
+                    following.append(other)
+                added = next((other for other in following if other.kind is LineKind.ADDED), None)
+                new_header = VARIABLE.match(added.text) if added is not None else None
+                if new_header is None or new_header.group(1) == old_header.group(1):
+                    continue
+                old_default = _side_default(lines[index + 1:], LineKind.REMOVED)
+                new_default = _side_default(lines[lines.index(added) + 1:], LineKind.ADDED)
+                if not isinstance(old_default, Opaque) and old_default == new_default and type(old_default) is type(new_default):
+                    renamed[old_header.group(1)] = new_header.group(1)
+    return renamed
+
+
+def _side_default(lines: list[Any], kind: LineKind) -> Any:
+    """The literal default of the variable block these lines continue, on one side (Opaque if not seen)."""
+    for line in lines:
+        if line.kind not in (kind, LineKind.CONTEXT):
+            continue
+        if line.text.startswith("}") or VARIABLE.match(line.text):
+            return Opaque("")
+        default = DEFAULT.match(line.text)
+        if default:
+            return _literal(default.group(1))
+    return Opaque("")
+
+
 def render(value: Any, defaults: dict[str, Any]) -> Any:
     """``value`` (as python-hcl2 gives it) with the new variables replaced by their defaults."""
     if isinstance(value, str):
@@ -77,7 +160,26 @@ def _literal(text: str) -> Any:
         return float(text) if "." in text else int(text)
     if len(text) >= 2 and text[0] == text[-1] == '"' and "${" not in text and '"' not in text[1:-1]:
         return text[1:-1]
+    items = _list_literal(LEGACY_LIST.sub(r"[\1]", text))
+    if items is not None:
+        return items
     return Opaque(text)
+
+
+def _list_literal(text: str) -> list[Any] | None:
+    """``["a", "b"]`` (strings and numbers only) as a list, else None."""
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    inner = text[1:-1].strip().rstrip(",").strip()
+    if not inner:
+        return []
+    items = []
+    for part in _split(inner, ","):
+        value = _literal(part)
+        if isinstance(value, (Opaque, list, bool)) or value is None:
+            return None
+        items.append(value)
+    return items
 
 
 def _expression(text: str, defaults: dict[str, Any]) -> Any:
@@ -106,6 +208,9 @@ def _expression(text: str, defaults: dict[str, Any]) -> Any:
     variable = NAME.match(text)
     if variable:
         return defaults[variable.group(1)] if variable.group(1) in defaults else Opaque(text)
+    if text.startswith("length(") and _closes_at_end(text[6:]):
+        counted = _expression(text[7:-1], defaults)  # a new list variable's default: its length is known
+        return len(counted) if isinstance(counted, list) else Opaque(text)
     if len(text) >= 2 and text[0] == text[-1] == '"':
         return _template(text[1:-1], defaults)
     literal = _literal(text)
@@ -116,7 +221,7 @@ def _template(text: str, defaults: dict[str, Any]) -> Any:
     """A string with ``${var.x}`` interpolations: known defaults are filled in, the rest kept."""
     def fill(match: re.Match[str]) -> str:
         value = _expression(match.group(1), defaults)
-        if isinstance(value, Opaque) or value is None or isinstance(value, bool):
+        if isinstance(value, (Opaque, list)) or value is None or isinstance(value, bool):
             return "${" + str(value if isinstance(value, Opaque) else match.group(1)) + "}"
         return str(value)
     return re.sub(r"\$\{([^{}]*)\}", fill, text)
