@@ -44,6 +44,7 @@ def drop_rewritten_blocks(rule: Rule, view: FileView, removed_hits: list[Hit]) -
     redesign for the reviewer to read, not a safety net quietly dropped.
     """
     assert rule.removed is not None
+    removed_hits = drop_dead_go_checks(view, removed_hits)
     kept_hunks: set[int] = set()
     for index in {view.removed.hunks[hit.index] for hit in removed_hits}:
         lines = view.diff.hunks[index].lines
@@ -56,6 +57,95 @@ def drop_rewritten_blocks(rule: Rule, view: FileView, removed_hits: list[Hit]) -
         if not others or 2 * sum(1 for text in others if _comes_back(text, added)) >= len(others):
             kept_hunks.add(index)
     return [hit for hit in removed_hits if view.removed.hunks[hit.index] in kept_hunks]
+
+
+_GO_ERR_CHECK = re.compile(r"\b(\w*(?:err|Err))\s*!=\s*nil")
+_GO_STRING = re.compile(r'"(?:\\.|[^"\\])*"|`[^`]*`|\'(?:\\.|[^\'\\])+\'|//.*$')
+MAX_SCOPE_LINES = 3000  # lines read back from a check to its function's start
+
+
+def drop_dead_go_checks(view: FileView, removed_hits: list[Hit]) -> list[Hit]:
+    """Removed Go checks of an error variable nothing assigned: ``var err error``, then only
+    ``x, err := f()`` inside a loop body (a new ``err`` there), then ``if err != nil`` after the
+    loop. That check could never fire, so removing it (a linter's advice) removes no handling.
+    Needs the old file (read by its blob id from the repository the change comes from); without
+    it, or when unsure (a loop or closure around the check, the variable passed by pointer, a
+    parameter or a named result), the check counts as live."""
+    path = view.diff.old_path or view.diff.path
+    if not path.endswith(".go") or not removed_hits:
+        return removed_hits
+    candidates = [hit for hit in removed_hits if _GO_ERR_CHECK.search(hit.matched)]
+    if not candidates:
+        return removed_hits
+    lines = _old_lines(view.diff)
+    if lines is None:
+        return removed_hits
+    dead = set()
+    for hit in candidates:
+        line = view.removed.lines[hit.index]
+        match = _GO_ERR_CHECK.search(hit.matched)
+        if match and line.old_no and _go_check_is_dead(lines, line.old_no, match.group(1)):
+            dead.add(id(hit))
+    return [hit for hit in removed_hits if id(hit) not in dead]
+
+
+def _old_lines(diff: FileDiff) -> list[str] | None:
+    """The old side of a modified file, read by the blob id its diff names, when every line the
+    diff shows of that side is there at its number (else None)."""
+    if diff.status is not FileStatus.MODIFIED and diff.status is not FileStatus.RENAMED:
+        return None
+    from reviewer_app.core.risk.structure import texts
+
+    blob = diff.old_blob or ""
+    if not texts.FULL_BLOB_ID.match(blob) or texts.EMPTY_BLOB.match(blob):
+        return None
+    repos = [texts._REPOSITORY.get(), *texts._RANGES.values()]
+    for repo in dict.fromkeys(repo for repo in repos if repo is not None):
+        text = texts.BlobReader(repo).read([blob]).get(blob)
+        if text is None:
+            continue
+        lines = text.split("\n")
+        for hunk in diff.hunks:
+            for line in hunk.lines:
+                if line.kind is LineKind.ADDED:
+                    continue
+                number = line.old_no
+                if not number or number > len(lines) or lines[number - 1] != line.text:
+                    return None
+        return lines
+    return None
+
+
+def _go_check_is_dead(lines: list[str], number: int, name: str) -> bool:
+    """Whether ``if <name> != nil`` at line ``number`` reads a variable nothing assigned: read back
+    to the function's start, by brace depth relative to the check."""
+    word = re.escape(name)
+    assigned = re.compile(rf"(?:^|[^\w.]){word}\s*(?:,\s*[\w.]+\s*)*(?::=|=(?!=))")
+    plain = re.compile(rf"(?:^|[^\w.]){word}\s*(?:,\s*[\w.]+\s*)*=(?!=)")
+    declared = re.compile(rf"^\s*(?:var\s+)?{word}\s+error\s*$")
+    pointer = re.compile(rf"&{word}\b")
+    mentioned = re.compile(rf"\b{word}\b")
+    if assigned.search(_GO_STRING.sub('""', lines[number - 1])):
+        return False  # if err := f(); err != nil
+    depth = 0
+    for index in range(number - 2, max(-1, number - 2 - MAX_SCOPE_LINES), -1):
+        raw = lines[index]
+        text = _GO_STRING.sub('""', raw)
+        if raw.startswith("func"):
+            return False  # a parameter, a named result or a package variable: not judged
+        if pointer.search(text):
+            return False
+        depth -= text.count("{") - text.count("}")
+        if depth < 0 and re.match(r"\s*(\}\s*)?(for|select)\b|.*\bfunc\s*\(", text):
+            return False  # in a loop (assigned later in its body) or a closure: not judged
+        if depth <= 0:
+            if declared.search(text):
+                return True  # declared without a value, and nothing assigned it since
+            if assigned.search(text) or (mentioned.search(text) and "range" in text):
+                return False
+        elif plain.search(text):
+            return False  # assigned inside a block: the same variable
+    return False
 
 
 def _comes_back(text: str, added: list[str]) -> bool:
@@ -190,7 +280,7 @@ class ChangeAddedLines:
                 if called:
                     shown = ", ".join(called[:3]) + (" …" if len(called) > 3 else "")
                     return f"{shown} in {other.old_path}"
-        return None
+        return _callers_moved(diff, self.change)
 
     def __contains__(self, text: str) -> bool:
         if self._lines is None:
@@ -201,6 +291,41 @@ class ChangeAddedLines:
                     for line in hunk.lines if line.kind is LineKind.ADDED
                 }
         return text in self._lines
+
+
+_GO_PACKAGE = re.compile(r"^package\s+(\w+?)(?:_test)?\s*$", re.MULTILINE)
+_CALLED = re.compile(r"\b([A-Za-z_]\w{3,})\s*\(")
+
+
+def _callers_moved(diff: FileDiff, change: Change) -> str | None:
+    """For a Go test file deleted whole: the functions it tested, when the change moves their
+    callers to a function of the same name in another package (``config.LoadHTTPConfigFile(`` ->
+    ``promconfig.LoadHTTPConfigFile(``: the code moved to a library, which tests it). None otherwise."""
+    if not (diff.old_path or "").endswith("_test.go"):
+        return None
+    tests = "\n".join(line.text for hunk in diff.hunks for line in hunk.lines if line.kind is LineKind.REMOVED)
+    package = _GO_PACKAGE.search(tests)
+    if package is None:
+        return None
+    called = set(_CALLED.findall(tests))
+    pattern = re.compile(rf"\b{re.escape(package.group(1))}\.(\w+)\s*\(")
+    moved: dict[str, str] = {}
+    for other in change.files:
+        if other is diff or other.status is FileStatus.DELETED:
+            continue
+        removed = [line.text for hunk in other.hunks for line in hunk.lines if line.kind is LineKind.REMOVED]
+        added = "\n".join(line.text for hunk in other.hunks for line in hunk.lines if line.kind is LineKind.ADDED)
+        for text in removed:
+            for name in pattern.findall(text):
+                if name not in called or name in moved:
+                    continue
+                target = re.search(rf"\b(\w+)\.{re.escape(name)}\s*\(", added)
+                if target and target.group(1) != package.group(1):
+                    moved[name] = f"{package.group(1)}.{name} (its callers now call {target.group(1)}.{name})"
+    if not moved:
+        return None
+    names = [moved[name] for name in sorted(moved)]
+    return ", ".join(names[:2]) + (" …" if len(names) > 2 else "")
 
 
 # A Helm chart's test hook (templates/tests/*.yaml); group 1 is the chart's folder with its slash.
@@ -276,16 +401,102 @@ def drop_still_present(view: FileView, removed_hits: list[Hit], change_added: Ch
     return kept
 
 
-def removed_texts(view: FileView) -> frozenset[str]:
+class RemovedTexts(frozenset):
+    """The file's removed lines, whitespace collapsed; and, asked once, the added lines that only
+    re-lay out the code they replace (``reformatted``)."""
+
+    view: FileView
+    _reformatted: frozenset[int] | None
+
+    def reformatted(self) -> frozenset[int]:
+        if self._reformatted is None:
+            self._reformatted = reformatted_lines(self.view)
+        return self._reformatted
+
+
+def removed_texts(view: FileView) -> RemovedTexts:
     """The file's removed lines, whitespace collapsed (for ``drop_respaced``)."""
-    return frozenset(" ".join(line.text.split()) for line in view.removed.lines)
+    texts = RemovedTexts(" ".join(line.text.split()) for line in view.removed.lines)
+    texts.view, texts._reformatted = view, None
+    return texts
+
+
+_SPACE = re.compile(r"\s+|\\[nt]")
+_TRAILING_COMMA = re.compile(r",(?=[)\]}])")
+MAX_REFORMAT_SEGMENT = 400  # lines of a hunk read as one re-laid-out stretch, at most
+
+
+def layout_free(text: str) -> str:
+    """Code with its layout taken out: what a formatter (ruff, black, prettier) may change without
+    changing what the code does. Spacing and line breaks (\\n escapes in a string too), the quote
+    character, a string split into adjacent literals ('a ' 'b') or triple-quoted, a trailing comma
+    before a closing bracket, and doubled parentheses around an argument are dropped."""
+    text = _SPACE.sub("", text).replace('"', "'").replace("''", "")
+    text = _TRAILING_COMMA.sub("", text)
+    while "((" in text or "))" in text:
+        text = text.replace("((", "(").replace("))", ")")
+    return text
+
+
+def reformatted_lines(view: FileView) -> frozenset[int]:
+    """Added lines (indexes) of an edit that writes the same code as the lines it replaces, laid
+    out anew. A hunk is read from its start: at the end of each run of changed lines, when the old
+    side and the new side read since the last such point (context lines included, so lines the
+    diff aligned differently still line up) are the same once ``layout_free``, that stretch only
+    re-lays out code. A run of changed lines that is the same on both sides by itself counts too.
+    A formatter run over an old migration re-lays out its RenameField and its raw SQL: it adds no
+    rename and no delete."""
+    if not view.removed.lines or not view.added.lines:
+        return frozenset()
+    found: set[int] = set()
+    index = 0  # of the next added line
+    for hunk in view.diff.hunks:
+        old: list[str] = []
+        new: list[str] = []
+        stretch: list[int] = []
+        block_old: list[str] = []
+        block_new: list[str] = []
+        block: list[int] = []
+        lines = hunk.lines
+        for position, line in enumerate(lines):
+            kind = line.kind
+            if kind is LineKind.ADDED:
+                new.append(line.text)
+                block_new.append(line.text)
+                stretch.append(index)
+                block.append(index)
+                index += 1
+            elif kind is LineKind.REMOVED:
+                old.append(line.text)
+                block_old.append(line.text)
+            else:
+                old.append(line.text)
+                new.append(line.text)
+            ends_block = (kind is not LineKind.CONTEXT
+                          and (position + 1 == len(lines) or lines[position + 1].kind is LineKind.CONTEXT))
+            if not ends_block:
+                continue
+            if block_old and block_new and layout_free("".join(block_old)) == layout_free("".join(block_new)):
+                found.update(block)
+            block_old, block_new, block = [], [], []
+            if len(old) + len(new) > 2 * MAX_REFORMAT_SEGMENT:
+                old, new, stretch = [], [], []  # too long to have been one re-laid-out stretch
+            elif layout_free("".join(old)) == layout_free("".join(new)):
+                found.update(stretch)
+                old, new, stretch = [], [], []
+    return frozenset(found)
 
 
 def drop_respaced(view: FileView, added_hits: list[Hit], removed: frozenset[str]) -> list[Hit]:
     """One finding per edit: an added line that the file already had, only re-spaced or moved
     (trailing blanks stripped, re-indented under a new key, moved down the file), is no new line.
-    Its danger, if any, was there before the change; what the edit changes is what is new."""
-    return [hit for hit in added_hits if " ".join(view.added.lines[hit.index].text.split()) not in removed]
+    Its danger, if any, was there before the change; what the edit changes is what is new.
+    Nor is an added line of an edit that only re-lays out the code it replaces (``reformatted_lines``)."""
+    kept = [hit for hit in added_hits if " ".join(view.added.lines[hit.index].text.split()) not in removed]
+    if kept and isinstance(removed, RemovedTexts):
+        reformatted = removed.reformatted()
+        kept = [hit for hit in kept if hit.index not in reformatted]
+    return kept
 
 
 def drop_replaced(view: FileView, removed_hits: list[Hit], added_hits: list[Hit]) -> list[Hit]:
