@@ -32,6 +32,7 @@ from typing import Any
 from reviewer_app.core.model import LineKind
 from reviewer_app.core.risk.structure import ChangeContext
 from reviewer_app.core.risk.structure.base import Emitter, Parsed
+from reviewer_app.core.risk.structure.kubernetes import new_chart
 from reviewer_app.core.risk.structure.texts import FileSides
 from reviewer_app.core.risk.structure.yamldoc import Map, flatten, line_of, load_all
 
@@ -61,6 +62,10 @@ CONNECT_OWNER = re.compile(r"^(auth|authentication|tls|mtls|ssl)$", re.IGNORECAS
 # A removed key whose subtree names one of these carries credentials or a security setting.
 SENSITIVE = re.compile(r"(secret|password|passwd|credential|token|auth|tls|ssl|cert|securityContext|rbac|networkPolicy|"
                        r"serviceAccount|psp|podSecurity)", re.IGNORECASE)
+# A value that configures PodSecurityPolicies (rbac.pspEnabled, podSecurityPolicy.annotations), an API
+# Kubernetes removed in 1.25, and the object it rendered, on a removed line of the chart's templates.
+RETIRED_API_VALUE = re.compile(r"(^|\.)(psp\w*|\w*Psp\w*|podSecurityPolic\w*)(\.|$)", re.IGNORECASE)
+RETIRED_API_KIND = re.compile(r"^-?\s*kind\s*:\s*[\"']?PodSecurityPolicy\b", re.MULTILINE)
 MONITOR_KIND = re.compile(r"^\s*kind\s*:\s*[\"']?(ServiceMonitor|PodMonitor|PrometheusRule)\b", re.MULTILINE)
 
 
@@ -77,6 +82,10 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     old = dict(flatten(old_root)) if old_root is not None else {}
     new = dict(flatten(new_root)) if new_root is not None else {}
     old_prefixes = {path[:length] for path in old for length in range(1, len(path) + 1)}
+    if old_root is None:
+        chart = new_chart(context, sides.diff.path)
+        if chart is not None:
+            emit = _NewChart(emit, chart)
     for path, (value, node, key) in new.items():
         line = sides.new.real_line(line_of(node, key))
         if sides.new.changed and line not in sides.new.changed:
@@ -103,6 +112,20 @@ class _Gated:
             severity = "medium"
             message += (f" Lowered to medium: it reaches only the installs that turn on `{self._gate}`, "
                         "false by default.")
+        self._emit.emit(rule_id, side, line, message, severity=severity)
+
+
+class _NewChart:
+    """An emitter that lowers weakened defaults to medium in a chart added whole by the change."""
+
+    def __init__(self, emit: Emitter, chart: str) -> None:
+        self._emit, self._chart = emit, chart
+
+    def emit(self, rule_id: str, side: str, line: int, message: str, severity: str | None = None) -> None:
+        if rule_id == "HELM-DEFAULT-WEAKENED" and severity in (None, "high", "critical"):
+            severity = "medium"
+            message += (f" Lowered to medium: the chart {self._chart} is new in this change (its Chart.yaml is added): "
+                        "no existing install changes at an upgrade, and the default is the chart's first.")
         self._emit.emit(rule_id, side, line, message, severity=severity)
 
 
@@ -165,6 +188,14 @@ def _removed_keys(sides: FileSides, old_root: Map, new_root: Map, old: dict[tupl
             message += f", and it holds credentials or a security setting (`{sensitive if isinstance(sensitive, str) else dotted}`)."
         else:
             message += "."
+        if RETIRED_API_VALUE.search(dotted) and RETIRED_API_KIND.search(removed_reads):
+            # The setting configured an API Kubernetes no longer serves, and its object goes with it.
+            emit.emit("HELM-VALUES-BREAKING", "old", line,
+                      message.rstrip(".") + ". Lowered to low: it configured a PodSecurityPolicy, an API removed from "
+                      "Kubernetes in 1.25, and the change deletes the templates that rendered one: the chart drops the API, "
+                      "not a setting of an object clusters still hold (on an older cluster that enforces policies, the "
+                      "pods lose theirs: check the chart's kubeVersion).", severity="low")
+            continue
         _Gated(emit, _disabled_by(path, old)).emit("HELM-VALUES-BREAKING", "old", line, message,
                                                     severity=None if sensitive else "medium")
 

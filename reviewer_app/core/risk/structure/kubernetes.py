@@ -7,10 +7,13 @@ edited (the apply or the Helm upgrade fails); init containers removed; workloads
 An object deleted whole (or a file deleted whole) is
 the object going away, not its probes or settings being removed one by one.
 A YAML file without ``apiVersion``/``kind`` is not a manifest: its line rules judge it.
+In a Helm chart added whole (its Chart.yaml added by the change) RBAC and host-access findings are
+one step lower: no existing install receives them at an upgrade.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any, Iterator
 
@@ -143,9 +146,74 @@ def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, ol
             old_objects[0].get("kind") == new_objects[0].get("kind")
             or (_pod_spec(old_objects[0]) is not None and _pod_spec(new_objects[0]) is not None)):
         pairs = [(old_objects[0], new_objects[0])]
+    pairs = _roles_narrowed(pairs, old_objects)
     for before, after in pairs:
         Judge(sides, emit, context, before, after).run()
     return Parsed(True)
+
+
+def _roles_narrowed(pairs: list[tuple[Map | None, Map]], old_objects: list[Map]) -> list[tuple[Map | None, Map]]:
+    """A new Role left unpaired takes the place of an old ClusterRole left unpaired (in order).
+
+    A chart that gains a namespaced mode renders its ClusterRole's rules as a Role instead (often the
+    same template with ``kind`` chosen by a value), or a file is renamed from clusterrole.yaml to
+    role.yaml: the grants are the ones the ClusterRole held, in a narrower scope, and only what the
+    Role grants beyond them is new. A ClusterRole replacing a Role is not paired: its scope is wider.
+    """
+    paired = {id(before) for before, _ in pairs if before is not None}
+    spare = [o for o in old_objects if o.get("kind") == "ClusterRole" and id(o) not in paired]
+    result = []
+    for before, after in pairs:
+        if before is None and after.get("kind") == "Role" and spare:
+            before = spare.pop(0)
+        result.append((before, after))
+    return result
+
+
+# Findings that describe what existing installs gain at their upgrade: a chart added whole has none.
+# (rule -> its default severity, resources/structure/rules.toml)
+NEW_CHART_LOWERED = {"K8S-RBAC-WIDENED": "high", "K8S-RBAC-WILDCARD": "critical", "K8S-PRIVILEGED": "high"}
+# API groups of Kubernetes itself (apps, batch, rbac.authorization.k8s.io …) have no dot or end in
+# k8s.io / kubernetes.io; any other group with a dot is a custom resource's (networking.gloo.solo.io).
+BUILTIN_GROUP = re.compile(r"^[a-z0-9-]*$|(^|\.)(k8s\.io|kubernetes\.io|openshift\.io)$")
+
+
+def _custom_resource(group: str, resource: str) -> bool:
+    """A named resource of a custom API group, not one of the resources this module deems sensitive."""
+    return (group not in ("", "*") and not BUILTIN_GROUP.search(group) and resource not in ("*", "secrets")
+            and resource.split("/")[0] not in SENSITIVE_RESOURCES and resource not in SENSITIVE_RESOURCES)
+
+
+def new_chart(context: ChangeContext, path: str | None) -> str | None:
+    """The folder of the Helm chart holding ``path`` when the change adds that chart's Chart.yaml
+    (a chart new with this change: nobody has installed it yet), else None."""
+    from reviewer_app.core.model import FileStatus
+
+    if not path:
+        return None
+    added = {posixpath.dirname(diff.new_path) for diff in context.change.files
+             if diff.status is FileStatus.ADDED and diff.new_path and posixpath.basename(diff.new_path) == "Chart.yaml"}
+    if added and _chart_deprecated(context):
+        # Another chart is deprecated by the same change: the new one is its successor, and the
+        # installs of the old one are told to move to it with what it ships by default.
+        return None
+    folder = posixpath.dirname(path)
+    while True:
+        if folder in added:
+            return folder or "."
+        if not folder:
+            return None
+        folder = posixpath.dirname(folder)
+
+
+def _chart_deprecated(context: ChangeContext) -> bool:
+    """A Chart.yaml the change keeps gains ``deprecated: true``."""
+    from reviewer_app.core.model import FileStatus, LineKind
+
+    return any(diff.status is not FileStatus.ADDED and posixpath.basename(diff.new_path or "") == "Chart.yaml"
+               and any(line.kind is LineKind.ADDED and re.match(r"^\s*deprecated\s*:\s*[\"']?true", line.text)
+                       for hunk in diff.hunks for line in hunk.lines)
+               for diff in context.change.files)
 
 
 # An inline action whose value is a quoted default (`{{ default "data" .Values.name }}`,
@@ -393,6 +461,13 @@ class Judge:
             severity = "medium"
             message += (" Lowered to medium: the role is a Helm hook deleted once the hook succeeds, so the grant lives only "
                         "while the chart's own install or upgrade step runs.")
+        if rule in NEW_CHART_LOWERED and (severity or NEW_CHART_LOWERED[rule]) in ("high", "critical"):
+            chart = new_chart(self.context, self.sides.diff.path)
+            if chart is not None:
+                # One step down: an all-powerful grant (critical) in a new chart still deserves a look.
+                severity = "high" if (severity or NEW_CHART_LOWERED[rule]) == "critical" else "medium"
+                message += (f" Lowered to {severity}: the chart {chart} is new in this change (its Chart.yaml is added), so "
+                            "no existing install gets this at an upgrade; the chart is reviewed whole.")
         self.emitter.emit(rule, side, line, f"{self.label}: {message}".replace("TEMPLATED", "{{…}}"), severity)
 
     def run(self) -> None:
@@ -471,6 +546,17 @@ class Judge:
                                 not re.search(rf"\b{re.escape(old_name)}\b", self.sides.new.text) and \
                                 not re.search(rf"name\s*:\s*[\"']?{re.escape(old_name)}[\"']?\s*$", self.context.added_text, re.MULTILINE):
                             chart = PLACEHOLDER in str(container.get("image"))
+                            undone = _rename_undone(self.context, self.sides.diff.old_path or self.sides.diff.path,
+                                                    old_name, env_name)
+                            if undone is not None:
+                                self.emit("K8S-ENV-RENAMED", "new", line,
+                                          f"container {name}: the environment variable {old_name} is renamed {env_name} with the "
+                                          f"same value and the same image. Medium: the change reverts {undone[:12]}, which had "
+                                          f"renamed {env_name} to {old_name} in this file: it restores the name the versions "
+                                          "deployed before that commit read; check that no version released since reads only "
+                                          f"{old_name}.", severity="medium")
+                                del gone[old_name]
+                                break
                             self.emit("K8S-ENV-RENAMED", "new", line,
                                       f"container {name}: the environment variable {old_name} is renamed {env_name} with the "
                                       "same value and the same image: the program reads its settings by name, so unless the "
@@ -569,12 +655,27 @@ class Judge:
                     continue
                 if "*" in (group, resource, verb):
                     what = "every verb" if verb == "*" else "every resource" if resource == "*" else "every API group"
+                    # Every verb on named custom resources the role had no grant on at all: the role takes on a new
+                    # kind of object (a plugin's CRD) whole. Raising verbs the role already held on them stays critical.
+                    one_custom = verb == "*" and all(
+                        _custom_resource(g, r) and not any(og == g and orr.split("/")[0] == r.split("/")[0]
+                                                           for og, orr, _ in granted_before)
+                        for g, r, _ in _grants(rule))
                     self.emit("K8S-RBAC-WILDCARD", "new", line, f"the role now allows {what} ({verb} on {resource or 'core'}"
-                              f"{' in ' + group if group else ''}): a wildcard also grants verbs and resources added later.")
+                              f"{' in ' + group if group else ''}): a wildcard also grants verbs and resources added later."
+                              + (" Medium: the wildcard is on the verbs of named custom resources the role did not touch "
+                                 "before (no wildcard on resources or API groups, nothing of Kubernetes' own): full control "
+                                 "of those objects, no reach beyond them." if one_custom else ""),
+                              severity="medium" if one_custom else None)
                     granted_before |= {(g, r, v) for g, r, v in _grants(rule)}  # one finding per rule is enough
                     break
                 if verb in DANGEROUS_VERBS:
-                    self.emit("K8S-RBAC-WIDENED", "new", line, f"the role gains `{verb}` on {resource}: it {DANGEROUS_VERBS[verb]}.")
+                    sibling = verb == "deletecollection" and _custom_resource(group, resource) and any(
+                        g == group and v == verb and r.split("/")[0] != resource.split("/")[0] for g, r, v in granted_before)
+                    self.emit("K8S-RBAC-WIDENED", "new", line, f"the role gains `{verb}` on {resource}: it {DANGEROUS_VERBS[verb]}."
+                              + (f" Medium: the role already had `{verb}` on other resources of {group}; this extends it to "
+                                 "one more custom resource of the same group." if sibling else ""),
+                              severity="medium" if sibling else None)
                 elif resource == "secrets" and verb in SECRET_READ:
                     self.emit("K8S-RBAC-WIDENED", "new", line, f"the role can now `{verb}` secrets: every credential in its scope becomes readable.")
                 elif resource == "secrets" and verb in WRITE_VERBS:
@@ -675,13 +776,25 @@ class Judge:
                                 f"`{field}: true` puts the pod in the node's namespaces: a compromise of it reaches the node.",
                                 f"{field}: true")
         old_paths = {str(_get(v, "hostPath", "path")) for v in _list(old_spec.get("volumes") if old_spec else None) if _get(v, "hostPath")}
+        old_host_volumes = {str(v.get("name")): str(_get(v, "hostPath", "path"))
+                            for v in _list(old_spec.get("volumes") if old_spec else None) if _get(v, "hostPath", "path") is not None}
         volumes = spec.get("volumes")
         for index, volume in enumerate(_list(volumes)):
             host_path = _get(volume, "hostPath", "path")
             if host_path is not None and str(host_path) not in old_paths:
-                benign = _benign_host_path(str(host_path), _mounts_read_only(spec, _get(volume, "name")))
+                read_only = _mounts_read_only(spec, _get(volume, "name"))
+                benign = _benign_host_path(str(host_path), read_only)
                 if benign is None and str(host_path).strip() == PLACEHOLDER:
                     benign = "the path is a chart value: only an install that sets it mounts anything"
+                previous = old_host_volumes.get(str(_get(volume, "name")))
+                if benign is None and read_only and previous is not None and old_spec is not None and \
+                        _mounts_read_only(old_spec, _get(volume, "name")):
+                    # The workload already had the node's files in view through this volume, read-only: the
+                    # path moves (a fix of where it points), the kind of access does not. Read-only, it cannot
+                    # plant anything (a binary, a cron entry, a kubelet manifest) the node then runs.
+                    benign = (f"the volume {_get(volume, 'name')} already mounted the node's {previous} read-only, and every "
+                              "container still mounts it read-only: the path it points at changes, not the kind of access "
+                              "(read, never write). Medium: check what the new path exposes")
                 self.privileged(self.new_line(volumes, index=index),
                                 f"mounts the node's {host_path} (hostPath): "
                                 + (f"{benign}." if benign else "the container can read or change the node's files."),
@@ -961,6 +1074,44 @@ def _app_version_changed(context: ChangeContext) -> bool:
                     if line.kind.name == "ADDED" and re.match(r"^\s*appVersion\s*:", line.text):
                         return True
     return False
+
+
+REVERTS = re.compile(r"\bThis reverts commit ([0-9a-f]{7,40})\b")
+
+
+def _rename_undone(context: ChangeContext, path: str, old_name: str, new_name: str) -> str | None:
+    """The commit this change reverts (``This reverts commit <sha>`` in its message) when that commit
+    itself renamed ``new_name`` to ``old_name`` in ``path``: the parent of the reverted commit reads
+    ``new_name`` and not ``old_name``, the reverted commit the other way round. None otherwise, and
+    when the repository is not at hand (the message alone proves nothing)."""
+    import subprocess
+
+    from reviewer_app.core.risk.structure.texts import _RANGES, _REPOSITORY
+
+    change = context.change
+    shas = REVERTS.findall(change.message or "")
+    if not shas:
+        return None
+    repo = _REPOSITORY.get() or (_RANGES.get((change.base, change.head)) if change.base and change.head else None)
+    if repo is None:
+        return None
+
+    def text(revision: str) -> str | None:
+        try:
+            shown = subprocess.run(["git", "-C", str(repo), "show", f"{revision}:{path}"], capture_output=True, timeout=30,
+                                   check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return shown.stdout.decode("utf-8", "replace") if shown.returncode == 0 else None
+
+    def names(body: str | None, name: str) -> bool:
+        return body is not None and re.search(rf"name\s*:\s*[\"']?{re.escape(name)}[\"']?\s*$", body, re.MULTILINE) is not None
+
+    for sha in shas:
+        before, after = text(f"{sha}^"), text(sha)
+        if names(before, new_name) and not names(before, old_name) and names(after, old_name) and not names(after, new_name):
+            return sha
+    return None
 
 
 def _env(container: Map) -> dict[str, tuple[Map, Any]]:
