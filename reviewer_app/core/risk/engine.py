@@ -370,7 +370,7 @@ def file_finding(rule: Rule, view: FileView, hits: list[Hit], context: FileConte
     tested = context.change_added.subject_deleted(view.diff) if rule.file_status and not moved else None
     if tested and SEVERITY_RANK[severity] > SEVERITY_RANK["medium"]:
         severity = "medium"  # the tests went with the code they tested: worth a look, not an alarm
-        lowered.append(f"the code it tested, {tested}, is deleted in the same change")
+        lowered.append(f"the code it tested, {tested}, is deleted or moved away in the same change")
     side = "old" if view.diff.status is FileStatus.DELETED else "new"
     return Finding(rule.id, severity, view.diff.path, side, 0, 0, 0, _message(rule, severity, because, lowered),
                    rule.reference, rule.scope)
