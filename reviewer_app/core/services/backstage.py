@@ -11,14 +11,14 @@ descriptor's folder when they start with ``./``).
 from __future__ import annotations
 
 import posixpath
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from reviewer_app.core.services.fields import ref_list, text_field, tier_from_tags, tier_value
 from reviewer_app.core.services.model import RawEntity
-from reviewer_app.core.services.yamlload import load_documents
 from reviewer_app.core.services.refs import DEFAULT_NAMESPACE
+
+if TYPE_CHECKING:
+    import yaml
 
 DESCRIPTOR_NAMES = frozenset({"catalog-info.yaml", "catalog-info.yml"})
 VENDORED_DIRS = frozenset({"node_modules", "vendor", "third_party"})
@@ -53,6 +53,12 @@ def _yaml_error(source: str, exc: yaml.YAMLError) -> str:
 
 def parse_descriptor(text: str, relpath: str, source: str, warnings: list[str]) -> list[RawEntity]:
     """Every Component, API, Resource and System in one (multi-document) descriptor."""
+    # PyYAML is imported here, not with the module: a workspace without descriptors (a one-line
+    # analyze) never pays for it.
+    import yaml
+
+    from reviewer_app.core.services.yamlload import load_documents
+
     entities: list[RawEntity] = []
     folder = posixpath.dirname(relpath)
     try:

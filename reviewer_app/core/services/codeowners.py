@@ -9,8 +9,10 @@ skipped with a warning naming the file and line, as GitHub skips them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+if TYPE_CHECKING:  # imported where a pattern is compiled: most analyses have no CODEOWNERS
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from reviewer_app.core.workspace import Workspace
 
@@ -67,6 +69,8 @@ def _tokens(line: str) -> list[str]:
 
 
 def parse_codeowners(text: str, source_file: str, warnings: list[str]) -> CodeOwners:
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
     rules: list[CodeOwnersRule] = []
     for line_no, line in enumerate(text.splitlines(), start=1):
         tokens = _tokens(line)

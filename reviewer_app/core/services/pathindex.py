@@ -12,8 +12,10 @@ or a glob's length without its leading and trailing ``/``); services tied on tha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+if TYPE_CHECKING:  # imported where a pattern is compiled: most analyses have no CODEOWNERS
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -84,6 +86,8 @@ class PathIndex:
         if folder is not None:
             self._folders.setdefault(folder, []).append(service)
             return True
+        from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern  # only globs reach here
+
         text = pattern.strip()
         try:
             compiled = GitIgnoreSpecPattern(text)
