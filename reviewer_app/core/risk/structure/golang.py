@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -323,16 +322,12 @@ def _still_has_go(context: ChangeContext, directory: str) -> bool:
     from reviewer_app.core.risk.structure import texts
 
     change = context.change
-    repo = texts._REPOSITORY.get() or (texts._RANGES.get((change.base, change.head)) if change.base and change.head else None)
+    repo = texts.repository_for(change.base, change.head)
     if repo is None or not change.head:
         return False  # no tree to ask: the deleted files and the dropped import are the evidence
-    try:
-        proc = subprocess.run(["git", "-C", str(repo), "ls-tree", "--name-only", change.head, "--", f"{directory}/"],
-                              capture_output=True, timeout=30, check=False, text=True)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return proc.returncode == 0 and any(
-        name.endswith(".go") and not name.endswith("_test.go") for name in proc.stdout.splitlines())
+    out = texts.git_output(repo, "ls-tree", "--name-only", change.head, "--", f"{directory}/")
+    return out is not None and any(
+        name.endswith(".go") and not name.endswith("_test.go") for name in out.decode("utf-8", "replace").splitlines())
 
 
 # -- the analyser --------------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import subprocess
 from typing import Any
 
 from reviewer_app.core.model import LineKind
@@ -234,21 +233,16 @@ def _reference(path: tuple[str, ...]) -> re.Pattern[str]:
 
 def _still_read(context: ChangeContext, templates: str, path: tuple[str, ...]) -> bool:
     """Whether any template of the chart reads ``path`` after the change (False when no repository is at hand)."""
-    from reviewer_app.core.risk.structure.texts import _RANGES, _REPOSITORY
+    from reviewer_app.core.risk.structure.texts import git_output, repository_for
 
     change = context.change
-    repo = _REPOSITORY.get() or (_RANGES.get((change.base, change.head)) if change.base and change.head else None)
+    repo = repository_for(change.base, change.head)
     if repo is None or not change.head:
         return False
     dotted = r"\.".join(re.escape(p) for p in path)
-    try:
-        found = subprocess.run(
-            ["git", "-C", str(repo), "grep", "-q", "-E", "-e", rf"\.Values\.{dotted}([^A-Za-z0-9_-]|$)", change.head, "--",
-             templates],
-            capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return found.returncode == 0
+    # grep -q exits 0 on a match, 1 on none: only a match gives output other than None.
+    return git_output(repo, "grep", "-q", "-E", "-e", rf"\.Values\.{dotted}([^A-Za-z0-9_-]|$)", change.head, "--",
+                      templates) is not None
 
 
 def _monitor_deleted(context: ChangeContext) -> bool:

@@ -1084,25 +1084,19 @@ def _rename_undone(context: ChangeContext, path: str, old_name: str, new_name: s
     itself renamed ``new_name`` to ``old_name`` in ``path``: the parent of the reverted commit reads
     ``new_name`` and not ``old_name``, the reverted commit the other way round. None otherwise, and
     when the repository is not at hand (the message alone proves nothing)."""
-    import subprocess
-
-    from reviewer_app.core.risk.structure.texts import _RANGES, _REPOSITORY
+    from reviewer_app.core.risk.structure.texts import git_output, repository_for
 
     change = context.change
     shas = REVERTS.findall(change.message or "")
     if not shas:
         return None
-    repo = _REPOSITORY.get() or (_RANGES.get((change.base, change.head)) if change.base and change.head else None)
+    repo = repository_for(change.base, change.head)
     if repo is None:
         return None
 
     def text(revision: str) -> str | None:
-        try:
-            shown = subprocess.run(["git", "-C", str(repo), "show", f"{revision}:{path}"], capture_output=True, timeout=30,
-                                   check=False)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return shown.stdout.decode("utf-8", "replace") if shown.returncode == 0 else None
+        shown = git_output(repo, "show", f"{revision}:{path}")
+        return None if shown is None else shown.decode("utf-8", "replace")
 
     def names(body: str | None, name: str) -> bool:
         return body is not None and re.search(rf"name\s*:\s*[\"']?{re.escape(name)}[\"']?\s*$", body, re.MULTILINE) is not None

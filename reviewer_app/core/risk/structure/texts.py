@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import subprocess
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,25 @@ _RANGES: dict[tuple[str, str], Path] = {}
 def remember_range(base: str, head: str, repo: Path) -> None:
     """Record where the range ``base..head`` was loaded from (ingest.load_git_range calls this)."""
     _RANGES[(base, head)] = repo
+
+
+def repository_for(base: str | None, head: str | None) -> Path | None:
+    """The repository backing the change ``base..head``: the one being assessed, else the one the range
+    was loaded from; None when the change came from a patch alone."""
+    return _REPOSITORY.get() or (_RANGES.get((base, head)) if base and head else None)
+
+
+def git_output(repo: Path, *args: str, input_bytes: bytes | None = None, timeout: float = 30) -> bytes | None:
+    """The output of ``git args`` in ``repo`` (pinned configuration, replace refs ignored, as every git the
+    product runs), or None when git fails, is missing or hangs: the analysers then judge the hunks alone."""
+    from reviewer_app.core.gitcmd import run_git
+    from reviewer_app.errors import UserError
+
+    try:
+        proc = run_git(repo, *args, input_bytes=input_bytes, check=False, timeout=timeout)
+    except (UserError, OSError):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
 
 
 @contextlib.contextmanager
@@ -133,16 +151,8 @@ class BlobReader:
         wanted = [b for b in dict.fromkeys(blob_ids) if FULL_BLOB_ID.match(b) and not EMPTY_BLOB.match(b)]
         if not wanted:
             return {}
-        try:
-            proc = subprocess.run(
-                ["git", "-C", str(self.repo), "cat-file", "--batch"],
-                input=("\n".join(wanted) + "\n").encode(), capture_output=True, timeout=60, check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return {}  # no git, or it hung: the analysers fall back to the hunks
-        if proc.returncode != 0:
-            return {}
-        return _parse_batch(proc.stdout)
+        out = git_output(self.repo, "cat-file", "--batch", input_bytes=("\n".join(wanted) + "\n").encode(), timeout=60)
+        return {} if out is None else _parse_batch(out)  # no git, or it hung: the analysers fall back to the hunks
 
 
 def _parse_batch(out: bytes) -> dict[str, str]:
@@ -166,7 +176,7 @@ def _parse_batch(out: bytes) -> dict[str, str]:
 
 def sides_for(diffs: list[FileDiff], base: str | None = None, head: str | None = None) -> dict[int, FileSides]:
     """FileSides for each diff (keyed by its index in ``diffs``), full texts read where possible."""
-    repo = _REPOSITORY.get() or (_RANGES.get((base, head)) if base and head else None)
+    repo = repository_for(base, head)
     blobs: dict[str, str] = {}
     if repo is not None:
         ids = [b for d in diffs if d.status is not FileStatus.ADDED and d.status is not FileStatus.DELETED
