@@ -48,8 +48,22 @@ class Signer(Protocol):
     def sign(self, data: bytes) -> str: ...
 
 
+class _NamedByPublicKey:
+    """What every signer tells about itself: read from its public key."""
+
+    public_key: PublicKey
+
+    @property
+    def fingerprint(self) -> str:
+        return self.public_key.fingerprint
+
+    @property
+    def public_key_line(self) -> str:
+        return self.public_key.openssh
+
+
 @dataclass
-class KeyFileSigner:
+class KeyFileSigner(_NamedByPublicKey):
     """Signs in-process with a private key loaded by ``cryptography``."""
 
     principal: str
@@ -57,20 +71,12 @@ class KeyFileSigner:
     private_key: object = field(repr=False)
     namespace: str = NAMESPACE
 
-    @property
-    def fingerprint(self) -> str:
-        return self.public_key.fingerprint
-
-    @property
-    def public_key_line(self) -> str:
-        return self.public_key.openssh
-
     def sign(self, data: bytes) -> str:
         return sshsig.sign(self.private_key, data, self.namespace)
 
 
 @dataclass
-class SshKeygenSigner:
+class SshKeygenSigner(_NamedByPublicKey):
     """Signs with ``ssh-keygen -Y sign``: a private key file, or a public key whose secret is in ssh-agent."""
 
     principal: str
@@ -78,14 +84,6 @@ class SshKeygenSigner:
     key_path: Path | None = None  # a private key file; None: the agent holds the key
     passphrase: str | None = field(default=None, repr=False)
     namespace: str = NAMESPACE
-
-    @property
-    def fingerprint(self) -> str:
-        return self.public_key.fingerprint
-
-    @property
-    def public_key_line(self) -> str:
-        return self.public_key.openssh
 
     def sign(self, data: bytes) -> str:
         with tempfile.TemporaryDirectory(prefix="reviewer-app-sign-") as tmp:
