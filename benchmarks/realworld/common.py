@@ -27,7 +27,7 @@ def load_repos(path: Path = HERE / "repos.toml") -> list[Repo]:
     repos = [Repo(name, t["kind"], t["head"], int(t["count"])) for name, t in data["repos"].items()]
     held = [r.name for r in repos if r.name in HELD_OUT]
     if held:
-        raise SystemExit(f"repos.toml: {', '.join(held)} is held out for the independent check")
+        raise SystemExit(f"{path.name}: {', '.join(held)} is held out for the independent check")
     return repos
 
 

@@ -2,9 +2,11 @@
 
     python benchmarks/realworld/fresh_sample.py --mirrors DIR [--per-repo N] [--seed S]
                                                 [--json OUT.json] [--flagged OUT.csv]
+                                                [--repos-file repos.toml --repos-file unseen-repos.toml]
 
 The corpus (corpus/*.csv) was read, labelled and used to fix rules, so figures on it can flatter the
-rules. This script draws, for every repository in repos.toml, a seeded random sample of N commits
+rules. This script draws, for every repository in repos.toml (or the --repos-file lists: unseen-repos.toml
+holds repositories the rules were never read against), a seeded random sample of N commits
 (default 120) from the non-merge, non-root commits reachable from the fixed head that are listed in
 none of the corpus files (corpus/fresh-verdicts.csv, which holds the verdicts on this sample, is left
 out of that exclusion so the sample stays the same once judged). The draw is deterministic: the
@@ -28,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from common import CORPUS, git, load_repos, mirror_path, read_csv, write_csv
+from common import CORPUS, HERE, git, load_repos, mirror_path, read_csv, write_csv
 from evaluate import FLAGGED, Workspace, analyse_one, pct, risk, services
 
 VERDICTS = CORPUS / "fresh-verdicts.csv"
@@ -132,12 +134,16 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures and per-commit results")
     parser.add_argument("--flagged", type=Path, help="write the commits rated high or critical, to judge")
     parser.add_argument("--repo", action="append", help="only these repositories (owner/name), repeatable")
+    parser.add_argument("--repos-file", type=Path, action="append", default=[],
+                        help="repository list(s) to draw from, repeatable (default: repos.toml)")
     parser.add_argument("--after-seed", type=int, action="append", default=[],
                         help="leave out the commits the draw with this seed picks (repeatable): a second sample "
                              "that shares no commit with one the rules were since fixed against")
     args = parser.parse_args()
 
-    repos = [r for r in load_repos() if not args.repo or r.name in args.repo]
+    lists = [path if path.is_absolute() or path.exists() else HERE / path for path in args.repos_file]
+    repos = [r for path in (lists or [HERE / "repos.toml"]) for r in load_repos(path)
+             if not args.repo or r.name in args.repo]
     listed = corpus_ids()
     rules = risk.load_rules(None)
     catalog = services.load_catalog(Workspace(None))
@@ -159,7 +165,7 @@ def main() -> None:
         print(f"... {repo.name}: {min(len(ids), args.per_repo)} of {len(ids)} unlisted commits, "
               f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
     figures = summarise(results, [r.name for r in repos], pool)
-    figures.update(per_repo_n=args.per_repo, seed=args.seed, after_seeds=args.after_seed, elapsed_s=round(time.perf_counter() - started, 1))
+    figures.update(per_repo_n=args.per_repo, seed=args.seed, repos_files=[p.name for p in (lists or [HERE / "repos.toml"])], after_seeds=args.after_seed, elapsed_s=round(time.perf_counter() - started, 1))
     print(render(figures, results))
     print(f"{len(results)} commits in {figures['elapsed_s']} s")
     if args.json:
