@@ -41,6 +41,7 @@ from reviewer_app.core.risk.removals import (
     removed_texts,
     drop_rewritten_blocks,
     drop_still_present,
+    drop_unreferenced,
 )
 from reviewer_app.core.risk.roles import FileRole, role_of
 from reviewer_app.core.risk.rules import SEVERITY_RANK, Rule, RuleSet, max_severity
@@ -309,6 +310,8 @@ def rule_hits(rule: Rule, view: FileView, context: FileContext) -> list[Hit]:
             removed_hits = drop_rewritten_blocks(rule, view, removed_hits)
         if removed_hits and (rule.net_removed or rule.ignore_moved):
             removed_hits = drop_kept(rule, view, removed_hits)
+        if removed_hits and rule.net_removed and rule.ignore_moved:  # a setting removed: was it read?
+            removed_hits = drop_unreferenced(view, removed_hits, context.change_added)
         if removed_hits:
             removed_hits = drop_still_present(view, removed_hits, context.change_added)
         if removed_hits and added_hits:
@@ -326,7 +329,27 @@ def secret_is_random(rule: Rule, match: re.Match[str]) -> bool:
     assert rule.entropy_group is not None
     value = match.group(rule.entropy_group) or ""
     threshold = rule.min_entropy_hex if value and set(value) <= HEX_DIGITS and rule.min_entropy_hex else rule.min_entropy
-    return shannon_entropy(value) >= threshold
+    return shannon_entropy(value) >= threshold and not placeholder(value)
+
+
+_PLACEHOLDER_WORD = re.compile(r"(?i)fake|dummy|example|sample|placeholder|changeme|redacted|notreal|your[-_]?|xxxx")
+_RUN_OF_FIVE = re.compile(r"([^A])\1{4}")  # not A: base64 writes zero bytes of a real key as AAAA…
+_SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz")
+
+
+def placeholder(value: str) -> bool:
+    """A value typed to stand for a secret, not one generated: it says so (fake, dummy, example,
+    x runs), or holds a run a generator almost never writes: one character five times
+    (``00000``), or five in alphabet or digit order (``12345``, ``abcdefgh``). In a 40-digit random
+    hex value either run turns up less than once in a thousand; in base64, far less."""
+    if _PLACEHOLDER_WORD.search(value) or _RUN_OF_FIVE.search(value):
+        return True
+    folded = value.lower()
+    for sequence in _SEQUENCES:
+        for start in range(len(sequence) - 4):
+            if sequence[start:start + 5] in folded:
+                return True
+    return False
 
 
 def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], context: FileContext) -> Finding:

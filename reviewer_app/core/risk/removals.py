@@ -45,6 +45,7 @@ def drop_rewritten_blocks(rule: Rule, view: FileView, removed_hits: list[Hit]) -
     """
     assert rule.removed is not None
     removed_hits = drop_dead_go_checks(view, removed_hits)
+    removed_hits = drop_equivalent_lookups(view, removed_hits)
     kept_hunks: set[int] = set()
     for index in {view.removed.hunks[hit.index] for hit in removed_hits}:
         lines = view.diff.hunks[index].lines
@@ -57,6 +58,62 @@ def drop_rewritten_blocks(rule: Rule, view: FileView, removed_hits: list[Hit]) -
         if not others or 2 * sum(1 for text in others if _comes_back(text, added)) >= len(others):
             kept_hunks.add(index)
     return [hit for hit in removed_hits if view.removed.hunks[hit.index] in kept_hunks]
+
+
+# A Python handler that catches only a failed lookup, and what writes the same lookup with its
+# fallback built in: ``try: x = d[k] / except KeyError: x = default`` is ``x = d.get(k, default)``.
+_EXCEPT = re.compile(r"^\s*except\s*\(?\s*([\w.]+(?:\s*,\s*[\w.]+)*)\s*,?\s*\)?\s*(?:as\s+\w+\s*)?:")
+_TRY = re.compile(r"^\s*try\s*:")
+_SUBSCRIPTED = re.compile(r"\b([A-Za-z_]\w*)(?:\.\w+)*\s*\[")
+_ATTRIBUTE_READ = re.compile(r"\b([A-Za-z_]\w*)\s*\.\s*[A-Za-z_]\w*")
+LOOKUP_ERRORS = frozenset({"KeyError", "IndexError", "AttributeError", "LookupError"})
+
+
+def _lookup_equivalent(caught: str, body: list[str], added: str) -> bool:
+    """Whether the added lines make, with its fallback built in, the lookup whose failure
+    ``caught`` handled in the removed ``body``: ``d[k]`` under KeyError -> ``d.get(`` (or
+    ``setdefault``, ``pop`` with a default); ``o.name`` under AttributeError -> ``getattr(o, n, default)``
+    or ``hasattr(o, n)``; ``s[i]`` under IndexError -> a guard on ``len(s)`` or on ``s`` itself."""
+    if caught in ("KeyError", "LookupError"):
+        for name in {m.group(1) for text in body for m in _SUBSCRIPTED.finditer(text)}:
+            if re.search(rf"\b{re.escape(name)}(?:\.\w+)*\.(get|setdefault|pop)\(", added):
+                return True
+    if caught in ("IndexError", "LookupError"):
+        for name in {m.group(1) for text in body for m in _SUBSCRIPTED.finditer(text)}:
+            word = re.escape(name)
+            if re.search(rf"\blen\(\s*{word}\s*\)|\bif\s+(not\s+)?{word}\b|\b{word}\s+else\b", added):
+                return True
+    if caught == "AttributeError":
+        for name in {m.group(1) for text in body for m in _ATTRIBUTE_READ.finditer(text)}:
+            word = re.escape(name)
+            if re.search(rf"\bgetattr\(\s*{word}\s*,[^,()\n]+,|\bhasattr\(\s*{word}\s*,", added):
+                return True
+    return False
+
+
+def drop_equivalent_lookups(view: FileView, removed_hits: list[Hit]) -> list[Hit]:
+    """Removed Python ``try:`` blocks whose every handler in the hunk catches only a failed lookup
+    (KeyError, IndexError, AttributeError, LookupError), where the hunk's added lines write the
+    same lookup with its fallback (``dict.get``, ``getattr`` with a default, a length guard): the
+    failure is handled the same way, by the call instead of the handler."""
+    path = view.diff.new_path or view.diff.old_path or ""
+    if not path.endswith(".py") or not removed_hits:
+        return removed_hits
+    equivalent: set[int] = set()
+    for index in {view.removed.hunks[hit.index] for hit in removed_hits}:
+        lines = view.diff.hunks[index].lines
+        removed = [line.text for line in lines if line.kind is LineKind.REMOVED]
+        handlers = [match for match in (_EXCEPT.match(text) for text in removed) if match]
+        if not handlers:
+            continue
+        caught = {name.rsplit(".", 1)[-1] for match in handlers for name in re.split(r"\s*,\s*", match.group(1))}
+        if not caught <= LOOKUP_ERRORS:
+            continue
+        body = [text for text in removed if not _TRY.match(text) and not _EXCEPT.match(text)]
+        added = "\n".join(line.text for line in lines if line.kind is LineKind.ADDED)
+        if all(_lookup_equivalent(kind, body, added) for kind in caught):
+            equivalent.add(index)
+    return [hit for hit in removed_hits if view.removed.hunks[hit.index] not in equivalent]
 
 
 _GO_ERR_CHECK = re.compile(r"\b(\w*(?:err|Err))\s*!=\s*nil")
@@ -229,7 +286,7 @@ def _normalize(text: str) -> str:
 
 
 class ChangeAddedLines:
-    """The added lines of a whole change, stripped, built on first use.
+    """The added lines of a whole change, whitespace collapsed, built on first use.
 
     Answers "did this removed line move to another file?" (a probe moved into values.yaml).
     """
@@ -287,10 +344,10 @@ class ChangeAddedLines:
             self._lines = set()
             if self.change is not None:
                 self._lines = {
-                    line.text.strip() for diff in self.change.files for hunk in diff.hunks
+                    _normalize(line.text) for diff in self.change.files for hunk in diff.hunks
                     for line in hunk.lines if line.kind is LineKind.ADDED
                 }
-        return text in self._lines
+        return _normalize(text) in self._lines
 
 
 _GO_PACKAGE = re.compile(r"^package\s+(\w+?)(?:_test)?\s*$", re.MULTILINE)
@@ -377,6 +434,69 @@ def _tested_name(name: str) -> str | None:
     return None
 
 
+# A top-level binding of a value in code: ``DEFAULT_TIMEOUT = 30``, ``const retryPolicy = {...}``,
+# Elm's ``defaultTimeout : Time`` / ``defaultTimeout =``. Group ``name`` is the name bound. Not an
+# ``export``: a framework may read an exported name (Next.js reads a route's ``maxDuration``).
+_TOP_LEVEL_BINDING = re.compile(
+    r"^(?:(?:const|let|var|val|static|final|pub(?:\(crate\))?|private|internal)\s+)*"
+    r"(?P<name>[A-Za-z_][\w']{3,})\s*(?::[^=\n]*?)?(?::=|=(?!=)|:(?!:))")
+# Compiled or bundled languages, where nothing but code names a binding. Not Python, Ruby, PHP or
+# Lua: a module-level ``timeout = 120`` there may be read by name by a framework (gunicorn's
+# config file, Django settings) that no file of the repository holds.
+_BINDING_CODE = re.compile(r"\.(go|js|jsx|mjs|cjs|ts|tsx|elm|rs|kt|kts|scala|hs|swift|dart)$")
+
+
+def drop_unreferenced(view: FileView, removed_hits: list[Hit], change_added: ChangeAddedLines) -> list[Hit]:
+    """Removed hits on a top-level definition of a value (a timeout constant, a retry policy) whose
+    name nothing read: the old file mentions it on no other line, and no other file of the tree the
+    change starts from mentions it at all (so no other module imported it). A setting nothing used
+    protected nothing; removing it changes no call's behaviour.
+
+    Judged only with the old file and the base tree at hand (read from the repository the change
+    comes from); without them the hit stays.
+    """
+    path = view.diff.old_path or ""
+    if not _BINDING_CODE.search(path) or view.diff.status is not FileStatus.MODIFIED:
+        return removed_hits
+    candidates: dict[int, str] = {}
+    for hit in removed_hits:
+        binding = _TOP_LEVEL_BINDING.match(view.removed.lines[hit.index].text)
+        if binding is not None and binding.start("name") <= hit.start < binding.end("name"):
+            candidates[id(hit)] = binding.group("name")
+    if not candidates:
+        return removed_hits
+    change = change_added.change
+    from reviewer_app.core.risk.structure import texts
+
+    repo = texts.repository_for(change.base, change.head) if change is not None else None
+    lines = _old_lines(view.diff)
+    if repo is None or change is None or not change.base or lines is None:
+        return removed_hits
+    unused: set[str] = set()
+    for name in set(candidates.values()):
+        word = re.compile(rf"(?<![\w.']){re.escape(name)}(?![\w'])")
+        mentions = [text for text in lines if word.search(text)]
+        if any(not ((binding := _TOP_LEVEL_BINDING.match(text)) and binding.group("name") == name) for text in mentions):
+            continue  # read on another line of the file
+        if _named_elsewhere(repo, change.base, name, path) is False:
+            unused.add(name)
+    return [hit for hit in removed_hits if candidates.get(id(hit)) not in unused]
+
+
+def _named_elsewhere(repo: object, base: str, name: str, path: str) -> bool | None:
+    """Whether a file of the tree ``base`` other than ``path`` holds the word ``name``; None when
+    git cannot tell (an error, a timeout: the caller then keeps its finding)."""
+    from reviewer_app.core.gitcmd import run_git
+    from reviewer_app.errors import UserError
+
+    try:
+        proc = run_git(repo, "grep", "-I", "-q", "-w", "-F", "-e", name, base, "--", ".",  # type: ignore[arg-type]
+                       f":(exclude){path}", check=False, timeout=30)
+    except (UserError, OSError):
+        return None
+    return {0: True, 1: False}.get(proc.returncode)  # git grep: 0 found, 1 none, else an error
+
+
 MOVED_LINE_MIN_EXTRA = 3  # a moved line must carry more than the matched keyword (a value, a name)
 
 
@@ -386,13 +506,15 @@ def drop_still_present(view: FileView, removed_hits: list[Hit], change_added: Ch
     A line moved elsewhere in the change keeps its protection. Elsewhere in the change it must
     carry more than the rule's keyword (``timeoutSeconds: 30`` moved into values.yaml), so that
     removing ``@login_required`` here and adding one on another view is not taken for a move.
+    Lines are compared with their whitespace collapsed: a line only re-spaced (re-indented, runs of
+    blanks made one, trailing blanks trimmed) is the same line.
     """
     kept: list[Hit] = []
     in_file: set[str] | None = None
     for hit in removed_hits:
-        line = view.removed.lines[hit.index].text.strip()
+        line = _normalize(view.removed.lines[hit.index].text)
         if in_file is None:
-            in_file = {added.text.strip() for added in view.added.lines}
+            in_file = {_normalize(added.text) for added in view.added.lines}
         if line in in_file:
             continue
         if len(line) >= len(hit.matched.strip()) + MOVED_LINE_MIN_EXTRA and line in change_added:

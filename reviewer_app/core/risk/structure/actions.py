@@ -418,9 +418,18 @@ class Workflow:
     def remote_scripts(self) -> None:
         """A script fetched from the network and run as is: whoever controls that URL runs code here."""
         old_runs = {str(step.get("run")) for _, _, step in _steps(self.old)}
+        # The piped commands each job of the old side already ran, spacing aside: a step re-spaced,
+        # re-indented or moved within its job pipes nothing new (trailing blanks trimmed).
+        old_commands: dict[str, set[str]] = {}
+        for job_name, _, step in _steps(self.old):
+            if isinstance(step.get("run"), str):
+                old_commands.setdefault(job_name, set()).update(_remote_commands(step["run"]))
         for job_name, _, step in _steps(self.new):
             run = step.get("run")
             if isinstance(run, str) and REMOTE_SCRIPT.search(run) and run not in old_runs:
+                commands = _remote_commands(run)
+                if commands and commands <= old_commands.get(job_name, set()):
+                    continue
                 line_no = self._run_line(step, REMOTE_SCRIPT)
                 command = next((l for l in run.splitlines() if REMOTE_SCRIPT.search(l)), run)
                 job = self.new["jobs"].get(job_name)
@@ -444,6 +453,11 @@ class Workflow:
             if pattern.search(self.sides.new.lines[index]):
                 return self.sides.new.real_line(index)
         return self.line(step, "run")
+
+
+def _remote_commands(run: str) -> set[str]:
+    """The lines of a script that pipe a download into a shell, whitespace collapsed."""
+    return {" ".join(line.split()) for line in run.splitlines() if REMOTE_SCRIPT.search(line)}
 
 
 def _effective(workflow: Map, job: Map | None) -> dict[str, str]:
