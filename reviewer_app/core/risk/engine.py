@@ -36,6 +36,7 @@ from reviewer_app.core.risk.removals import (
     commented_out,
     drop_deleted_blocks,
     drop_kept,
+    drop_own_scratch,
     drop_replaced,
     drop_respaced,
     removed_texts,
@@ -320,6 +321,8 @@ def rule_hits(rule: Rule, view: FileView, context: FileContext) -> list[Hit]:
     if rule.ignore_lines is not None and hits:
         ignored = rule.ignore_lines.search
         hits = [hit for hit in hits if not ignored(view.side(hit.side).lines[hit.index].text)]
+    if hits and rule.added is not None:
+        hits = drop_own_scratch(view, hits)  # rm -rf of the folder the script made with mktemp
     # Found by the operation's first line, reported at the line its ``at`` group names (the culprit).
     return [anchored(hit, view.side(hit.side)) for hit in hits]
 

@@ -497,6 +497,43 @@ def _named_elsewhere(repo: object, base: str, name: str, path: str) -> bool | No
     return {0: True, 1: False}.get(proc.returncode)  # git grep: 0 found, 1 none, else an error
 
 
+# A shell variable given a folder mktemp made: ``WORK=$(mktemp -d)``, ``local out="$(mktemp -d -t x.XXXX)"``.
+_MKTEMP_ASSIGNED = re.compile(
+    r"^[ \t]*(?:(?:local|export|readonly|declare(?:[ \t]+-\w+)*)[ \t]+)?(\w+)=[\"']?\$\([ \t]*(?:command[ \t]+)?mktemp\b",
+    re.MULTILINE)
+_RM_TARGETS = re.compile(r"\brm[ \t]+(?:-{1,2}[\w-]+[ \t]+)+(?P<targets>[^;&|\n#]+)")
+# ``$X``, ``"${X}"`` or a path inside it (``"$X/out"``); not ``$X/`` nor ``$X/*``: should the
+# assignment have failed, those name the root or the working folder.
+_VARIABLE_TARGET = re.compile(r"""^"?\$\{?(\w+)\}?(?:/[^\s*"'/][^\s*"']*)?"?$""")
+_TRAP_SIGNALS = frozenset({"EXIT", "INT", "TERM", "ERR", "HUP", "QUIT", "RETURN", "0"})
+
+
+def drop_own_scratch(view: FileView, hits: list[Hit]) -> list[Hit]:
+    """Hits on a recursive delete (``rm -rf``) whose every target is a folder the script itself made
+    with mktemp (``WORK=$(mktemp -d)`` on a line the diff shows) or a path inside it: the script
+    cleaning up its own scratch space, whatever the variable is called."""
+    candidates = [hit for hit in hits if hit.matched.startswith("rm")]
+    if not candidates or "mktemp" not in view.new_text:
+        return hits
+    made = set(_MKTEMP_ASSIGNED.findall(view.new_text))
+    if not made:
+        return hits
+    own: set[int] = set()
+    for hit in candidates:
+        command = _RM_TARGETS.search(view.side(hit.side).lines[hit.index].text, hit.start)
+        if command is None:
+            continue
+        targets = []
+        for token in command.group("targets").split():
+            if token.startswith("'") or token in _TRAP_SIGNALS:
+                break  # the end of a trap's quoted command
+            targets.append(token.rstrip("'"))
+        names = [_VARIABLE_TARGET.match(token) for token in targets]
+        if targets and all(name is not None and name.group(1) in made for name in names):
+            own.add(id(hit))
+    return [hit for hit in hits if id(hit) not in own]
+
+
 MOVED_LINE_MIN_EXTRA = 3  # a moved line must carry more than the matched keyword (a value, a name)
 
 
