@@ -86,6 +86,31 @@ def test_the_same_piped_download_copied_into_another_job_still_fires(git_repo: G
     assert "job docs" in finding.message
 
 
+COMMENT_BUILD = """name: comment-build
+on:
+  issue_comment:
+    types: [created]
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: gh pr checkout{gap}${{{{ github.event.issue.number }}}}
+      - run: make test
+"""
+
+
+def test_a_pull_request_checkout_only_re_spaced_is_not_new(git_repo: GitRepo) -> None:
+    change = committed_change(git_repo, {WORKFLOW: COMMENT_BUILD.format(gap="   ")},
+                              {WORKFLOW: COMMENT_BUILD.format(gap=" ")})
+    assert fired(change, "GHA-PR-TARGET-CHECKOUT") == []
+
+
+def test_a_new_pull_request_checkout_under_a_comment_trigger_still_fires(git_repo: GitRepo) -> None:
+    before = COMMENT_BUILD.format(gap=" ").replace("      - run: gh pr checkout ${{ github.event.issue.number }}\n", "")
+    change = committed_change(git_repo, {WORKFLOW: before}, {WORKFLOW: COMMENT_BUILD.format(gap=" ")})
+    assert len(fired(change, "GHA-PR-TARGET-CHECKOUT")) == 1
+
+
 def test_a_removed_line_re_spaced_inside_is_still_present() -> None:
     diff = file_from("app/client.py", "-    session = connect(base,   retries=3)\n+    session = connect(base, retries=3)",
                      "-    other = 1\n+    other = 2")
