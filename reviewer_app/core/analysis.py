@@ -108,6 +108,10 @@ def analyze(change: Change, workspace: Workspace, ai_override: bool | None = Non
 
 def _policy_requirements(result: Analysis, workspace: Workspace) -> dict[str, Any] | None:
     """Which approvals the team's policy asks of this change (None without a policy file)."""
+    from reviewer_app.core.workspace import POLICY_PATH
+
+    if workspace.read_text(POLICY_PATH) is None:
+        return None  # most repositories have no policy: the policy module is not even imported
     from reviewer_app.core.approvals import policy as approval_policy
 
     loaded = approval_policy.load_policy_optional(workspace)

@@ -20,8 +20,6 @@ lines, dispatch on the first character, no regex per hunk line.
 
 from __future__ import annotations
 
-import email.header
-import email.utils
 import re
 from dataclasses import dataclass, field
 
@@ -174,6 +172,8 @@ class _Parser:
         fields.update(self._inbody_headers(end))
         subject = _decode_mime(fields.get("subject", ""))
         header.subject = _PATCH_PREFIX.sub("", subject).strip()
+        import email.utils  # mail headers only: a plain diff or a git range never loads the email package
+
         name, addr = email.utils.parseaddr(_decode_mime(fields.get("from", "")))
         header.author = Person(name or addr, addr)
         header.author_date = _rfc3339_from_mail(fields.get("date"))
@@ -238,6 +238,8 @@ class _Parser:
                       "send the patch inline, as git format-patch writes it")
 
     def _git_show_header(self, end: int) -> _Header:
+        import email.utils
+
         header = _Header(sha=_GIT_SHOW_COMMIT.match(self.lines[self.i]).group(1))  # type: ignore[union-attr]
         self.i += 1
         while self.i < end and self.lines[self.i].strip():
@@ -672,9 +674,12 @@ def _title_from_files(files: list[FileDiff]) -> str:
 
 
 def _decode_mime(value: str) -> str:
+    import email.errors
+    import email.header
+
     try:
         parts = email.header.decode_header(value)
-    except (ValueError, email.errors.HeaderParseError):  # type: ignore[attr-defined]
+    except (ValueError, email.errors.HeaderParseError):
         return value
     out = []
     for chunk, charset in parts:
@@ -691,6 +696,8 @@ def _decode_mime(value: str) -> str:
 def _rfc3339_from_mail(value: str | None) -> str | None:
     if not value:
         return None
+    import email.utils
+
     try:
         parsed = email.utils.parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError):

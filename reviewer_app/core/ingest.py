@@ -128,16 +128,24 @@ def _apply_commits(change: Change, commits: list[Commit], base: str, head: str) 
         change.message = "\n\n".join(commit.message for commit in commits)
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _mail_date(iso: str | None) -> str:
+    """An RFC 2822 date, exactly as ``email.utils.format_datetime`` writes it (tests compare the two):
+    written here because the email package costs a git range's analysis more than the rest of ingest."""
     from datetime import datetime
-    from email.utils import format_datetime
 
     if not iso:
         return ""
     try:
-        return format_datetime(datetime.fromisoformat(iso.replace("Z", "+00:00")))
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     except ValueError:
         return iso
+    zone = "-0000" if moment.tzinfo is None else moment.strftime("%z")
+    return (f"{_WEEKDAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} {moment.year:04d} "
+            f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} {zone}")
 
 
 def _range_patch(change: Change, diff: bytes) -> bytes:

@@ -15,6 +15,7 @@ from reviewer_app.core.gitcmd import repository_root, run_git
 from reviewer_app.errors import UserError
 
 CONFIG_DIR = ".reviewer"
+POLICY_PATH = ".reviewer/policy.toml"  # the team's approval policy (core/approvals/policy.py)
 # Folders never searched for configuration when the work tree is not a git repository.
 _SKIPPED_DIRS = {".git", "node_modules", "vendor", "third_party", ".venv", "venv", "__pycache__", "dist", "build"}
 
@@ -24,6 +25,8 @@ class Workspace:
     root: Path | None
     revision: str | None = None  # None: the work tree; else a commit-ish whose tree is read
     _cache: dict[str, str | None] = field(default_factory=dict, repr=False)
+    # True once ``root`` is known to be a git work tree (each asking costs a git process).
+    _git: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def discover(cls, repo_arg: str | Path | None, revision: str | None = None) -> "Workspace":
@@ -32,13 +35,16 @@ class Workspace:
             path = Path(repo_arg).expanduser()
             if not path.is_dir():
                 raise UserError(f"{repo_arg}: no such directory (given with --repo)")
-            root = repository_root(path) or path.resolve()
-            return cls(root=root, revision=revision)
-        return cls(root=repository_root(Path.cwd()), revision=revision)
+            found = repository_root(path)
+            return cls(root=found or path.resolve(), revision=revision, _git=found is not None)
+        found = repository_root(Path.cwd())
+        return cls(root=found, revision=revision, _git=found is not None)
 
     @property
     def is_git(self) -> bool:
-        return self.root is not None and repository_root(self.root) is not None
+        if not self._git:  # a folder may become a repository while the GUI runs: only "yes" is kept
+            self._git = self.root is not None and repository_root(self.root) is not None
+        return self._git
 
     def describe(self, relpath: str) -> str:
         """A name for messages: the path, with ``@rev`` when read from a revision."""

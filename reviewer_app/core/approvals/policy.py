@@ -35,12 +35,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reviewer_app.core import evidence as review_evidence
+from reviewer_app.core.workspace import POLICY_PATH  # defined there: analyze checks for the file without this module
 from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:
     from reviewer_app.core.workspace import Workspace
 
-POLICY_PATH = ".reviewer/policy.toml"
 CONFIG_PREFIX = ".reviewer/"
 RANKED_LEVELS = ("junior", "mid", "senior", "principal")
 AGENT = "agent"

@@ -140,29 +140,35 @@ def _walk(node: Any, data: bytes, owner: str, found: dict[str, Definition], lang
             _walk(child, data, key, found, language)
 
 
-_REGEX: dict[str, list[tuple[re.Pattern[str], str]]] = {
-    "go": [(re.compile(r"^func\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)\s*[\[(]"), "function"),
-           (re.compile(r"^type\s+([A-Za-z_]\w*)\b"), "type")],
-    "javascript": [(re.compile(r"^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?function\*?\s+([A-Za-z_$][\w$]*)"), "function"),
-                   (re.compile(r"^\s*(?:export\s+)?(?:default\s+)?class\s+([A-Za-z_$][\w$]*)"), "class"),
-                   (re.compile(r"^\s*(?:export\s+)?const\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s+)?\("), "function")],
-    "java": [(re.compile(r"^\s*(?:public|private|protected|static|final|abstract|\s)*class\s+(\w+)"), "class"),
-             (re.compile(r"^\s*(?:public|private|protected)[\w<>\[\],\s]*\s(\w+)\s*\("), "method")],
-    "kotlin": [(re.compile(r"^\s*(?:[a-z]+\s+)*fun\s+(?:<[^>]*>\s*)?(?:\w+\.)?(\w+)\s*\("), "function"),
-               (re.compile(r"^\s*(?:[a-z]+\s+)*(?:class|object|interface)\s+(\w+)"), "class")],
-    "rust": [(re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(?:unsafe\s+)?fn\s+(\w+)"), "function"),
-             (re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:struct|enum|trait)\s+(\w+)"), "type")],
-    "ruby": [(re.compile(r"^\s*def\s+(?:self\.)?([A-Za-z_]\w*[?!=]?)"), "method"),
-             (re.compile(r"^\s*(?:class|module)\s+([A-Z]\w*)"), "class")],
-    "shell": [(re.compile(r"^\s*(?:function\s+)?([A-Za-z_][\w-]*)\s*\(\)\s*\{?"), "function"),
-              (re.compile(r"^\s*function\s+([A-Za-z_][\w-]*)"), "function")],
+# Sources only: a language's patterns are compiled when a file in it is first read (_regexes).
+_REGEX_SOURCES: dict[str, list[tuple[str, str]]] = {
+    "go": [(r"^func\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)\s*[\[(]", "function"),
+           (r"^type\s+([A-Za-z_]\w*)\b", "type")],
+    "javascript": [(r"^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?function\*?\s+([A-Za-z_$][\w$]*)", "function"),
+                   (r"^\s*(?:export\s+)?(?:default\s+)?class\s+([A-Za-z_$][\w$]*)", "class"),
+                   (r"^\s*(?:export\s+)?const\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s+)?\(", "function")],
+    "java": [(r"^\s*(?:public|private|protected|static|final|abstract|\s)*class\s+(\w+)", "class"),
+             (r"^\s*(?:public|private|protected)[\w<>\[\],\s]*\s(\w+)\s*\(", "method")],
+    "kotlin": [(r"^\s*(?:[a-z]+\s+)*fun\s+(?:<[^>]*>\s*)?(?:\w+\.)?(\w+)\s*\(", "function"),
+               (r"^\s*(?:[a-z]+\s+)*(?:class|object|interface)\s+(\w+)", "class")],
+    "rust": [(r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(?:unsafe\s+)?fn\s+(\w+)", "function"),
+             (r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:struct|enum|trait)\s+(\w+)", "type")],
+    "ruby": [(r"^\s*def\s+(?:self\.)?([A-Za-z_]\w*[?!=]?)", "method"),
+             (r"^\s*(?:class|module)\s+([A-Z]\w*)", "class")],
+    "shell": [(r"^\s*(?:function\s+)?([A-Za-z_][\w-]*)\s*\(\)\s*\{?", "function"),
+              (r"^\s*function\s+([A-Za-z_][\w-]*)", "function")],
 }
-_REGEX["typescript"] = _REGEX["tsx"] = _REGEX["javascript"]
+_REGEX_SOURCES["typescript"] = _REGEX_SOURCES["tsx"] = _REGEX_SOURCES["javascript"]
 _PARAMS = re.compile(r"\(([^)]*)\)")
 
 
+@lru_cache(maxsize=None)
+def _regexes(language: str) -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(source), kind) for source, kind in _REGEX_SOURCES.get(language, [])]
+
+
 def _regex_definitions(text: str, language: str) -> dict[str, Definition]:
-    patterns = _REGEX.get(language, [])
+    patterns = _regexes(language)
     lines = text.split("\n")
     starts: list[tuple[int, str, str]] = []
     for index, line in enumerate(lines):

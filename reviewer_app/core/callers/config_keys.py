@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from typing import Any
 
 from reviewer_app.core.callers.model import REMOVED, ChangedSymbol
@@ -57,6 +56,8 @@ def _keys(path: str, text: str | None) -> dict[str, int] | None:
         elif lower.endswith(".json"):
             _walk(json.loads(text), names)
         elif lower.endswith(".toml"):
+            import tomllib  # only a changed TOML file pays for the parser
+
             _walk(tomllib.loads(text), names)
         else:
             names = [m.group(1) for m in map(_ASSIGNMENT.match, text.split("\n")) if m]

@@ -8,11 +8,16 @@ order so the same files always give the same rule set (and the same ``pack_hash`
 from __future__ import annotations
 
 import dataclasses
-import tomllib
-from importlib import resources
+import hashlib
+import marshal
+import os
+import sys
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reviewer_app.core.risk.rules import SEVERITIES, Rule, RuleParser, RuleSet
+from reviewer_app.core.risk import rules as rules_module
+from reviewer_app.core.risk.rules import SEVERITIES, Rule, RuleParser, RuleSet, glob_to_regex, rule_patterns
 from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:
@@ -36,7 +41,10 @@ def load_rules(workspace: Workspace | None) -> RuleSet:
             label = workspace.describe(relpath)
             _apply_team_file(rules, label, text)
             sources.append(label)
-    return RuleSet(tuple(rules[rule_id] for rule_id in sorted(rules)), tuple(sources))
+    rule_set = RuleSet(tuple(rules[rule_id] for rule_id in sorted(rules)), tuple(sources))
+    if sources == ["built-in"] and _BUILTIN_PACK_HASH:
+        vars(rule_set)["pack_hash"] = _BUILTIN_PACK_HASH  # what RuleSet.pack_hash computes for it (cached)
+    return rule_set
 
 
 def team_rule_files(workspace: Workspace) -> list[str]:
@@ -49,32 +57,148 @@ def team_rule_files(workspace: Workspace) -> list[str]:
 
 def builtin_rule_files() -> list[tuple[str, str]]:
     """(label, text) of each TOML file of the built-in pack, in name order."""
-    folder = resources.files("reviewer_app.resources") / "rules"
-    found = [(f"rules/{entry.name}", entry.read_text(encoding="utf-8"))
-             for entry in folder.iterdir() if entry.name.endswith(".toml")]
+    folder = Path(__file__).resolve().parents[2] / "resources" / "rules"
+    try:
+        names = [name for name in os.listdir(folder) if name.endswith(".toml")]
+        found = [(f"rules/{name}", (folder / name).read_text(encoding="utf-8")) for name in names]
+    except OSError:  # not a plain folder (a zip import): ask the package's resource reader
+        from importlib import resources
+
+        entries = (resources.files("reviewer_app.resources") / "rules").iterdir()
+        found = [(f"rules/{entry.name}", entry.read_text(encoding="utf-8"))
+                 for entry in entries if entry.name.endswith(".toml")]
     return sorted(found)
 
 
 _BUILTIN_CACHE: dict[str, Rule] | None = None
+_BUILTIN_PACK_HASH = ""
+# The built-in pack's parsed TOML, its pack hash and the facts the engine derives from its regexes
+# and globs (rules.known_pattern_facts, rules.glob_to_regex), cached on disk by the texts they come
+# from: parsing and deriving are about a third of a one-line analyze; reading them back (marshal:
+# plain dicts, tuples and scalars) takes about a millisecond.
+PARSED_CACHE_VERSION = 3
+STALE_AFTER_SECONDS = 7 * 24 * 3600
 
 
 def _builtin_rules() -> dict[str, Rule]:
     # The pack ships with the program and never changes while it runs: parse it once.
-    global _BUILTIN_CACHE
+    global _BUILTIN_CACHE, _BUILTIN_PACK_HASH
     if _BUILTIN_CACHE is None:
+        files = builtin_rule_files()
+        digest = hashlib.sha256(repr((PARSED_CACHE_VERSION, sys.version, files, _derivers())).encode("utf-8", "replace"))
+        cache = _parsed_cache_path(digest.hexdigest())
+        cached = _read_cache(cache, [label for label, _ in files])
+        documents = cached[0] if cached else [(label, parse_toml(label, text, BUILTIN_FILE_KEYS)) for label, text in files]
         rules: dict[str, Rule] = {}
-        for label, text in builtin_rule_files():
-            document = parse_toml(label, text, BUILTIN_FILE_KEYS)
+        for label, document in documents:
             # Not compiled here: each regex is compiled the first time a change needs it (rules.LazyPattern).
             for rule in parse_rules(label, document.get("rule", []), strict=False):
                 if rule.id in rules:
                     raise UserError(f"{label}: rule {rule.id}: field 'id': defined twice in the built-in pack")
                 rules[rule.id] = rule
-        _BUILTIN_CACHE = rules
+        if cached:
+            pattern_facts, glob_regexes, pack_hash = cached[1:]
+        else:
+            pattern_facts, glob_regexes = _derive_facts(rules.values())
+            pack_hash = RuleSet(tuple(rules[rule_id] for rule_id in sorted(rules))).pack_hash
+            if cache is not None:
+                _write_quietly(cache, (documents, pattern_facts, glob_regexes, pack_hash))
+        rules_module._PATTERN_FACTS.update(pattern_facts)
+        rules_module._GLOB_REGEXES.update(glob_regexes)
+        _BUILTIN_CACHE, _BUILTIN_PACK_HASH = rules, pack_hash
     return _BUILTIN_CACHE
 
 
+def _derivers() -> list[str]:
+    """The texts the cached data is derived by: the rule model and loader (the pack hash), the
+    pre-filter's code and pathspec's version."""
+    from importlib.util import find_spec
+
+    texts = []
+    try:
+        for name in ("rules.py", "loader.py", "prefilter.py"):
+            texts.append(Path(__file__).with_name(name).read_text(encoding="utf-8"))
+        spec = find_spec("pathspec")
+        folder = Path(spec.origin).parent if spec is not None and spec.origin else None
+        for name in ("_version.py", "_meta.py", "patterns/gitignore/spec.py", "patterns/gitignore/base.py"):
+            if folder is not None and (folder / name).is_file():
+                texts.append((folder / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError, ImportError):
+        texts.append(str(os.getpid()))  # cannot tell: a key no later run shares
+    return texts
+
+
+def _derive_facts(rules: Any) -> tuple[dict[tuple[str, int], tuple[Any, ...]], dict[str, Any]]:
+    """What prefilter.py and pathspec answer for every regex and glob of the pack."""
+    from reviewer_app.core.risk import prefilter
+
+    patterns: dict[tuple[str, int], tuple[Any, ...]] = {}
+    globs: dict[str, Any] = {}
+    for rule in rules:
+        for pattern in rule_patterns(rule):
+            key = (pattern.pattern, int(pattern.flags))  # a plain int (re.RegexFlag does not marshal), equal to it
+            if key in patterns:
+                continue
+            try:
+                found = prefilter.prefilter_for(pattern)
+                fields = None if found is None else tuple(getattr(found, f.name) for f in dataclasses.fields(found))
+                patterns[key] = (fields, prefilter.can_span_lines(pattern), prefilter.line_reach(pattern))
+            except Exception:  # noqa: BLE001 - left to the pre-filter itself, at its first use
+                continue
+        for glob in (*rule.paths, *rule.exclude):
+            if glob not in globs:
+                try:
+                    globs[glob] = tuple(glob_to_regex(glob))
+                except Exception:  # noqa: BLE001 - likewise, left to the engine
+                    continue
+    return patterns, globs
+
+
+def _read_cache(path: Path | None, labels: list[str]) -> tuple[Any, ...] | None:
+    if path is None:
+        return None
+    try:
+        payload = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None  # absent, unreadable or damaged: parse the files
+    if (isinstance(payload, tuple) and len(payload) == 4 and isinstance(payload[0], list)
+            and isinstance(payload[1], dict) and isinstance(payload[2], dict) and isinstance(payload[3], str)
+            and [entry[0] for entry in payload[0]] == labels):
+        return payload
+    return None
+
+
+def _parsed_cache_path(key: str) -> Path | None:
+    from reviewer_app.core.risk.history import cache_dir
+
+    try:
+        return cache_dir() / f"rules-{key[:32]}.marshal"
+    except Exception:  # noqa: BLE001 - no usable cache folder (no home): parse every time
+        return None
+
+
+def _write_quietly(path: Path, payload: tuple[Any, ...]) -> None:
+    try:
+        data = marshal.dumps(payload)
+    except ValueError:  # a TOML value marshal cannot hold (a date): parse every time
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, path)  # readers see the old file or the whole new one
+        # Files of earlier packs or program versions, untouched for a week (two installed versions
+        # used side by side each keep theirs).
+        for stale in path.parent.glob("rules-*.marshal"):
+            if stale != path and time.time() - stale.stat().st_mtime > STALE_AFTER_SECONDS:
+                stale.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only cache folder: parse every time
+
+
 def parse_toml(label: str, text: str, allowed_keys: frozenset[str]) -> dict[str, Any]:
+    import tomllib
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

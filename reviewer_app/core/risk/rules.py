@@ -98,6 +98,39 @@ class LazyPattern:
         return f"LazyPattern({self.pattern!r})"
 
 
+# Facts about the built-in pack's regexes and globs that cost a parse to derive, read with the
+# parsed pack from the loader's cache (loader.py) and derived by the very code that uses them, so
+# a lookup answers exactly what that code would compute: prefilter.py's (pre-filter, can a match
+# span lines, how far) per (source, flags), and pathspec's gitignore translation per glob.
+_PATTERN_FACTS: dict[tuple[str, int], tuple[Any, ...]] = {}
+_GLOB_REGEXES: dict[str, tuple[str | None, bool | None]] = {}
+
+
+def known_pattern_facts(pattern: Any) -> tuple[Any, ...] | None:
+    """(pre-filter fields or None, can_span_lines, line_reach) of a pattern of the built-in pack
+    (anything with ``pattern`` and ``flags``: a LazyPattern or a compiled regex); None: not known."""
+    return _PATTERN_FACTS.get((pattern.pattern, pattern.flags))
+
+
+def glob_to_regex(glob: str) -> tuple[str | None, bool | None]:
+    """pathspec's ``GitIgnoreSpecPattern.pattern_to_regex(glob)``: from the built-in pack's table
+    when the glob is there (no pathspec import), else from pathspec itself."""
+    known = _GLOB_REGEXES.get(glob)
+    if known is None:
+        from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+        known = GitIgnoreSpecPattern.pattern_to_regex(glob)
+    return known
+
+
+def rule_patterns(rule: Rule) -> Iterator[LazyPattern]:
+    """Every regex of a rule, its escalations' included."""
+    for holder in (rule, *rule.escalate):
+        for value in vars(holder).values():
+            if isinstance(value, LazyPattern):
+                yield value
+
+
 @dataclass(frozen=True)
 class Escalation:
     """Raise a finding to ``severity`` when a condition holds (e.g. rm -rf on a database directory).

@@ -15,7 +15,6 @@ API needs no declaration: naming it in ``provides_apis`` is enough for its consu
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any
 
 from reviewer_app.core.services.fields import ref_list, text_field, tier_value
@@ -39,6 +38,8 @@ def load_services_toml(workspace: Workspace, warnings: list[str]) -> list[RawEnt
 
 
 def parse_services_toml(text: str, source: str, warnings: list[str]) -> list[RawEntity]:
+    import tomllib  # only a repository with a services file pays for the parser
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # its message ends with "(at line N, column M)"

@@ -11,8 +11,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from reviewer_app.cli.main import COMMAND_MODULES, COMMAND_OF, command_modules
 from tests.gitrepo import GitRepo
@@ -53,3 +57,110 @@ def test_analyze_of_a_small_commit_imports_no_store_no_lexer_no_other_command(gi
     assert not {"sqlite_utils", "pygments", "cryptography", "PySide6"} & modules
     assert not {f"reviewer_app.cli.{name}" for name in COMMAND_MODULES if name != "changes"} & modules
     assert json.loads(proc.stdout)["risk"]["findings"] == []
+
+
+# -- a warm start reads the rule pack back instead of parsing it ---------------------------------------
+
+_PROBE = (
+    "import sys, json\n"
+    "from reviewer_app.cli.main import main\n"
+    "code = main(['analyze', '--git', 'HEAD~1..HEAD', '--repo', sys.argv[1], '--format', 'json'])\n"
+    "from reviewer_app.core.risk import rules\n"
+    "print(json.dumps({'code': code, 'modules': sorted(sys.modules), 'facts': len(rules._PATTERN_FACTS)}),"
+    " file=sys.stderr)\n"
+)
+
+
+def _analyze_in_a_process(repo: Path, cache: Path) -> tuple[dict, dict]:
+    env = {**os.environ, "REVIEWER_APP_CACHE_DIR": str(cache)}
+    proc = subprocess.run([sys.executable, "-c", _PROBE, str(repo)], capture_output=True, text=True, check=False, env=env)
+    result = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert result["code"] == 0, proc.stderr
+    return result, json.loads(proc.stdout)
+
+
+def _one_line_python_commit(git_repo: GitRepo) -> None:
+    git_repo.write("app.py", "def greet(name):\n    return 'hello ' + name\n", dedent=False)
+    git_repo.commit("first")
+    git_repo.write("app.py", "def greet(name):\n    return 'hello, ' + name\n", dedent=False)
+    git_repo.commit("one line")
+
+
+def test_a_warm_start_parses_no_toml_and_imports_no_mail_or_policy_code(git_repo: GitRepo, tmp_path: Path) -> None:
+    _one_line_python_commit(git_repo)
+    cache = tmp_path / "cache"
+    cold, cold_report = _analyze_in_a_process(git_repo.path, cache)
+    warm, warm_report = _analyze_in_a_process(git_repo.path, cache)
+    assert "tomllib" in cold["modules"]  # the first run parses the pack and writes the cache
+    assert list(cache.glob("rules-*.marshal"))
+    modules = set(warm["modules"])
+    # No TOML to parse (the pack comes from the cache; no services file, no policy file, no TOML
+    # changed), no mail headers to read (a git range), no policy without a policy file, no other
+    # language's definition patterns.
+    assert not {"tomllib", "email.utils", "email.header", "reviewer_app.core.approvals.policy"} & modules
+    assert warm["facts"] > 50  # the pre-filter facts of the pack came with it
+    assert warm_report["risk"] == cold_report["risk"]
+
+
+def test_the_cached_pack_is_the_parsed_pack(tmp_path: Path) -> None:
+    probe = ("import json\nfrom reviewer_app.core.risk import load_rules\nfrom reviewer_app.core.risk import rules\n"
+             "pack = load_rules(None)\n"
+             "computed = rules.RuleSet(pack.rules, pack.sources).pack_hash\n"
+             "print(json.dumps([pack.pack_hash, computed, [repr(r) for r in pack.rules],"
+             " sorted(map(list, rules._PATTERN_FACTS)), sorted(rules._GLOB_REGEXES)]))\n")
+    env = {**os.environ, "REVIEWER_APP_CACHE_DIR": str(tmp_path)}
+
+    def run() -> list:
+        proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env)
+        return json.loads(proc.stdout)
+
+    parsed = run()
+    assert parsed[0] == parsed[1]
+    [cache_file] = tmp_path.glob("rules-*.marshal")
+    assert run() == parsed  # from the cache, the pack hash included
+    cache_file.write_bytes(cache_file.read_bytes()[:100])  # damaged: parsed again, and rewritten
+    assert run() == parsed
+    assert run() == parsed
+
+
+def test_cached_facts_are_what_the_prefilter_and_pathspec_compute(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+    from reviewer_app.core.risk import prefilter, rules
+    from reviewer_app.core.risk.loader import load_rules
+
+    pack = load_rules(None)
+    patterns = {(p.pattern, int(p.flags)): p for rule in pack.rules for p in rules.rule_patterns(rule)}
+    assert patterns and set(patterns) == set(rules._PATTERN_FACTS)
+    known = {key: rules.known_pattern_facts(pattern) for key, pattern in patterns.items()}
+    monkeypatch.setattr(rules, "_PATTERN_FACTS", {})  # the pre-filter computes them afresh
+    for key, pattern in patterns.items():
+        facts = known[key]
+        computed = prefilter.prefilter_for.__wrapped__(pattern)
+        assert facts is not None
+        assert facts[0] == (None if computed is None else (computed.literals, computed.non_ascii, computed.exact))
+        assert facts[1] == prefilter.can_span_lines.__wrapped__(pattern)
+        assert facts[2] == prefilter.line_reach.__wrapped__(pattern)
+    globs = {glob for rule in pack.rules for glob in (*rule.paths, *rule.exclude)}
+    assert globs == set(rules._GLOB_REGEXES)
+    for glob in globs:
+        assert rules.glob_to_regex(glob) == tuple(GitIgnoreSpecPattern.pattern_to_regex(glob))
+    assert rules.glob_to_regex("team/only/**") == tuple(GitIgnoreSpecPattern.pattern_to_regex("team/only/**"))
+    assert rules.known_pattern_facts(rules.LazyPattern("a team's own pattern")) is None
+
+
+@pytest.mark.parametrize("iso", [
+    "2026-01-02T03:04:05Z", "2023-12-31T23:59:59+05:30", "1999-02-03T04:05:06-08:00", "2020-02-29T00:00:00",
+    "2024-06-01T12:00:00.123456+00:00", "2024-03-10T01:02:03+14:00", "not a date", "",
+])
+def test_the_range_patch_date_is_the_one_the_email_package_writes(iso: str) -> None:
+    from datetime import datetime
+    from email.utils import format_datetime
+
+    from reviewer_app.core.ingest import _mail_date
+
+    try:
+        expected = format_datetime(datetime.fromisoformat(iso.replace("Z", "+00:00"))) if iso else ""
+    except ValueError:
+        expected = iso
+    assert _mail_date(iso) == expected
