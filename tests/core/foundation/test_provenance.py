@@ -141,3 +141,60 @@ def test_every_pattern_in_the_code_has_a_documented_example() -> None:
 def test_claude_code_footer_after_a_blank_line_records_the_footer_not_the_blank_line() -> None:
     prov = detect(_change("Fix the cache\n\nBody text.\n\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n"))
     assert prov.evidence == ["🤖 Generated with [Claude Code](https://claude.com/claude-code)"]
+
+
+def _every_match_holds(items: list, needle: str) -> bool:
+    """Whether every match of this parsed sequence holds ``needle`` (case-folded), read from re's own
+    parse tree: a run of literals at this level holding it, a group that does, or a branch all of
+    whose alternatives do. Conservative: runs are not joined across groups."""
+    from re import _constants as sre  # type: ignore[attr-defined]
+
+    run: list[str] = []
+    for op, value in [*items, (None, None)]:
+        if op is sre.LITERAL:
+            run.append(chr(value))
+            continue
+        if needle in "".join(run).casefold():
+            return True
+        run = []
+        if op is sre.SUBPATTERN and _every_match_holds(list(value[-1]), needle):
+            return True
+        if op is sre.BRANCH and all(_every_match_holds(list(branch), needle) for branch in value[1]):
+            return True
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and value[0] >= 1 and _every_match_holds(list(value[2]), needle):
+            return True
+    return False
+
+
+def test_every_markers_needle_is_in_every_match_it_can_make() -> None:
+    """A marker's pattern is searched only in texts holding its needle, so every match must hold it."""
+    from re import _parser as sre_parser  # type: ignore[attr-defined]
+
+    for marker in MARKERS:
+        assert marker.needle == marker.needle.casefold() and marker.needle.isascii(), marker
+        assert _every_match_holds(list(sre_parser.parse(marker.source)), marker.needle), marker
+    assert not _every_match_holds(list(sre_parser.parse(r"(?i)(claude|cursor)\[bot\]")), "claude")
+
+
+def test_folding_keeps_every_character_re_matches_to_an_ascii_letter() -> None:
+    """Under IGNORECASE re matches an ASCII letter with a few other characters (the Kelvin sign,
+    the long s, dotted and dotless i): the folded text must show the letter where re would match it."""
+    import re
+    import sys
+
+    from reviewer_app.core.provenance import _folded
+
+    any_letter = re.compile("(?i)[a-z]")
+    look_alikes = [chr(code) for code in range(128, sys.maxunicode + 1) if any_letter.fullmatch(chr(code))]
+    assert look_alikes  # the Kelvin sign at least
+    for char in look_alikes:
+        letters = [letter for letter in "abcdefghijklmnopqrstuvwxyz" if re.fullmatch("(?i)" + letter, char)]
+        assert letters and all(letter in _folded(char) for letter in letters), (hex(ord(char)), letters)
+
+
+def test_a_marker_written_with_unicode_look_alikes_is_still_found() -> None:
+    # "\u212a" is the Kelvin sign and "\u0131" a dotless i, both matched by re's IGNORECASE.
+    assert detect(_change("Fix\n\nCo-authored-by: Copılot <copilot@github.com>\n")).tools == ["GitHub Copilot"]
+    assert detect(_change("Fix\n\nMade-with: \u212aursor\n")).tools == []  # K is no C: no false find either
+    assert detect(_change("Fix\n\nMade-with: cur\u017for\n")).tools == ["Cursor"]  # the long s
+    assert detect(_change("Fix\n\nCo-authored-by: Codex <codex@openai.com>\n")).ai_assisted
