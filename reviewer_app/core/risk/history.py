@@ -13,6 +13,12 @@ SQLite file under the platform cache folder, keyed by base commit, author and pa
 history never changes. The cache is an optimisation only: when it cannot be opened, features are
 computed and not stored; without a repository or a base there are no history features at all, and
 the change model falls back to size and diffusion (see jit.py).
+
+Reverts of what no release contained (``restored_by_revert``): a revert brings files back to what
+they were before the reverted commit. When that content is the content of a release and what the
+revert takes away was in no release, an installation of that release sees nothing new in the file:
+the findings on it (a DROP TABLE in a migration every installation applied long ago) describe
+history, not this change. Reverting a released change stays a real change.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from reviewer_app.core.gitcmd import run_git
 from reviewer_app.core.model import Change, FileStatus
+from reviewer_app.core.risk.findings import Finding
 from reviewer_app.errors import UserError
 
 if TYPE_CHECKING:  # sqlite3 is imported when a history is looked up, not when analysis starts
@@ -41,6 +48,9 @@ _REVERT = re.compile(r"^Revert\b|This reverts commit [0-9a-f]{7,40}", re.M)
 _FIX = re.compile(r"\b(fix(es|ed)?|bug(fix)?|regression|hotfix)\b", re.I)
 _NOT_FIX = re.compile(r"\b(docs?|typos?|chore|readme|changelog|spelling|lint)\b", re.I)
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+_REVERTED = re.compile(r"\bThis reverts commit ([0-9a-f]{7,40})\b")
+RECENT_REVERT_DAYS = 90  # a revert of an older commit is not taken as undoing unreleased work
+RELEASES_LOOKED_AT = 20  # the newest tags made before the change: the releases installations run
 _SECONDS_PER_DAY = 86400.0
 
 
@@ -188,3 +198,125 @@ def cache_dir() -> Path:
     import platformdirs  # only when no folder is given
 
     return Path(platformdirs.user_cache_dir("reviewer-app", appauthor=False))
+
+
+def restored_by_revert(repo: Path | None, change: Change) -> dict[str, str]:
+    """Files a revert brings back to a release's content, replacing content no release had:
+    path -> why nothing changes there for an installation ("restores <file> as released in <tag>").
+
+    The change must say ``This reverts commit <sha>``; a reverted commit the repository has must be
+    recent and in no tag made before the change without the revert; the releases are the newest
+    tags made before the change (their trees, so a squash-merged branch commit named in the message
+    is judged by content). A file counts when its content after the change is a release's and its
+    content before the change is in none of them (a file the revert deletes: in none either way).
+    Empty without a repository, a message naming a reverted commit, or tags.
+    """
+    shas = _REVERTED.findall(change.message or "")
+    if repo is None or not shas or not change.base or not change.head:
+        return {}
+    try:
+        return _restored(repo, change, shas)
+    except (UserError, ValueError, OSError):
+        return {}  # no readable history: nothing is lowered
+
+
+MIGRATION_RULES = "DB-"  # the rules whose findings a restored release makes moot (resources/rules/data.toml)
+
+
+def lower_restored(repo: Path | None, change: Change, findings: list[Finding], floor: str = "low",
+                   restored: dict[str, str] | None = None) -> list[Finding]:
+    """``findings`` with the migration findings (``DB-*``) on files a revert restores as released
+    lowered to ``floor``, saying why; ``restored``: ``restored_by_revert``'s answer when known.
+
+    Only migrations: one a release shipped has run on every installation of it, and running it is
+    what its findings warn about. Code restored as released is another matter: the revert may bring
+    back a bug the reverted commit had fixed (a swallowed error), which stays as judged.
+    """
+    import dataclasses
+
+    from reviewer_app.core.risk.rules import SEVERITY_RANK
+
+    if not any(f.rule.startswith(MIGRATION_RULES) and SEVERITY_RANK[f.severity] > SEVERITY_RANK[floor] for f in findings):
+        return findings
+    if restored is None:
+        restored = restored_by_revert(repo, change)
+    if not restored:
+        return findings
+    out = []
+    for finding in findings:
+        reason = restored.get(finding.path)
+        if reason and finding.rule.startswith(MIGRATION_RULES) and SEVERITY_RANK[finding.severity] > SEVERITY_RANK[floor]:
+            finding = dataclasses.replace(finding, severity=floor, message=(
+                f"{finding.message} Lowered to {floor}: {reason}, so no installation of a release runs anything "
+                "new here (what a release shipped, its installations have applied)."))
+        out.append(finding)
+    return out
+
+
+def _git(repo: Path, *args: str, input_bytes: bytes | None = None) -> str:
+    proc = run_git(repo, *args, input_bytes=input_bytes, check=False)
+    return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else ""
+
+
+def _restored(repo: Path, change: Change, shas: list[str]) -> dict[str, str]:
+    when = _git(repo, "log", "-1", "--format=%ct", change.head).strip()
+    if not when:
+        return {}
+    now = int(when)
+    for sha in shas:
+        resolved = _git(repo, "rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}").strip()
+        if not resolved:
+            continue  # a squash-merged branch commit this clone lacks: the trees below decide
+        stamp = _git(repo, "log", "-1", "--format=%ct", resolved).strip()
+        if not stamp or now - int(stamp) > RECENT_REVERT_DAYS * _SECONDS_PER_DAY:
+            return {}
+        released = _git(repo, "for-each-ref", f"--contains={resolved}", f"--no-contains={change.head}",
+                        "--format=%(creatordate:unix)", "refs/tags")
+        if any(line and int(line) <= now for line in released.split()):
+            return {}  # a release shipped the reverted commit: undoing it is a real change
+    tags = []  # full ref names (a branch may share a tag's short name)
+    for line in _git(repo, "for-each-ref", "--sort=-creatordate", "--format=%(creatordate:unix) %(refname)",
+                     "refs/tags").splitlines():
+        stamp, _, name = line.partition(" ")
+        if stamp.isdigit() and int(stamp) <= now and name:
+            tags.append(name)
+            if len(tags) == RELEASES_LOOKED_AT:
+                break
+    if not tags:
+        return {}
+    files = [(f.new_path if f.status is not FileStatus.DELETED else None,
+              f.old_path if f.status is not FileStatus.ADDED else None, f.path) for f in change.files]
+    paths = sorted({p for new, old, _ in files for p in (new, old) if p})
+    if not paths:
+        return {}
+    revisions = [change.head, change.base, *tags]
+    query = "".join(f"{revision}:{path}\n" for revision in revisions for path in paths)
+    answers = _git(repo, "cat-file", "--batch-check=%(objectname)", input_bytes=query.encode("utf-8")).splitlines()
+    if len(answers) != len(revisions) * len(paths):
+        return {}
+    blob = {}
+    for index, answer in enumerate(answers):
+        revision, path = revisions[index // len(paths)], paths[index % len(paths)]
+        blob[revision, path] = answer if _SHA.match(answer) else None  # "<name> missing" when absent
+    restored: dict[str, str] = {}
+    for new, old, path in files:
+        after = blob[change.head, new] if new else None
+        before = blob[change.base, old] if old else None
+        if after == before:
+            continue
+        if before is not None and any(blob[tag, old] == before for tag in tags):
+            continue  # what the change replaces was released: replacing it is new to that release
+        if after is None:
+            if old is None or any(blob[tag, old] is not None for tag in tags):
+                continue  # the file was released (in some form): deleting it is new to that release
+            restored[path] = (f"the change reverts unreleased work and deletes {path}, which no release "
+                              f"({_short(tags[0])} and the {len(tags) - 1} before it) contained")
+            continue
+        tag = next((tag for tag in tags if blob[tag, new] == after), None)
+        if tag is not None:
+            restored[path] = f"the change reverts unreleased work and restores {path} as released in {_short(tag)}"
+    return restored
+
+
+def _short(ref: str) -> str:
+    return ref.removeprefix("refs/tags/")

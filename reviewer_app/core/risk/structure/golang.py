@@ -21,8 +21,9 @@ both sides of each file (tree-sitter, imported only when a change has a Go file)
   * GO-WIRE-FORMAT-METHOD-REMOVED (the line rule's id, its paths and severity): a ``MarshalJSON``/
     ``UnmarshalYAML``/… method removed while its type stays and the method is re-declared on no
     added line. A type deleted whole takes its encoding with it: no wire format falls back to the
-    field dump (the line rule, which sees only the removed method, cannot tell). Takes the line
-    rule's place once that rule is marked ``structured = ["go"]``.
+    field dump (the line rule, which sees only the removed method, cannot tell). A struct that embeds
+    one type of its package declaring the method keeps it (Go promotes it): low, saying so. Takes
+    the line rule's place once that rule is marked ``structured = ["go"]``.
   * GO-FLAG-MEANING-CHANGED: a command-line flag (kingpin, flag, pflag/cobra) that keeps its name
     and its definition while its help text says something else (more than case, punctuation or
     spacing): every deployment that sets it now gets the new meaning unannounced. Medium: help text
@@ -115,6 +116,7 @@ class Facts:
     flags: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # name -> (help, definition without help, line)
     calls: list[tuple[str, int]] = field(default_factory=list)  # (operand, line) of pkg.Func( calls
     encodings: dict[str, int] = field(default_factory=dict)  # "Type.MarshalJSON" -> line, any receiver
+    embeds: dict[str, list[str]] = field(default_factory=dict)  # struct type -> types of this package it embeds
 
 
 def _text(node: Any) -> str:
@@ -170,6 +172,8 @@ def facts_of(side: Side) -> Facts:
         elif kind in ("type_declaration", "var_declaration", "const_declaration"):
             word = {"type_declaration": "type", "var_declaration": "var", "const_declaration": "const"}[kind]
             for spec in _walk(node):
+                if spec.type == "type_spec":
+                    _embedded(spec, facts)
                 if spec.type in ("type_spec", "type_alias", "var_spec", "const_spec"):
                     for child in spec.children_by_field_name("name"):
                         name = _text(child)
@@ -181,6 +185,25 @@ def facts_of(side: Side) -> Facts:
         elif node.type == "call_expression":
             _call(node, facts, real)
     return facts
+
+
+def _embedded(spec: Any, facts: Facts) -> None:
+    """Record the types of this package a struct embeds (``InclusiveRange``, ``*Base``): their
+    methods are promoted to it. A type of another package (``foo.Base``) is not followed."""
+    name, body = spec.child_by_field_name("name"), spec.child_by_field_name("type")
+    if name is None or body is None or body.type != "struct_type":
+        return
+    embedded = []
+    for fields in body.children:
+        if fields.type != "field_declaration_list":
+            continue
+        for declaration in fields.children:
+            kind = declaration.child_by_field_name("type")
+            if declaration.type == "field_declaration" and declaration.child_by_field_name("name") is None \
+                    and kind is not None and kind.type == "type_identifier":
+                embedded.append(_text(kind))
+    if embedded:
+        facts.embeds[_text(name)] = embedded
 
 
 def _receiver_type(node: Any) -> str:
@@ -349,7 +372,7 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         _routes_removed(emit, old, new, whole)
         if public:
             _exports_removed(emit, old, new, whole, deleted=diff.status is FileStatus.DELETED)
-    _encodings_removed(emit, old, new, whole)
+    _encodings_removed(emit, old, new, whole, posixpath.dirname(diff.new_path or diff.path), context)
     _goroutines(sides, emit, old, new)
     _flags(emit, old, new)
     return Parsed(True)
@@ -418,14 +441,18 @@ def _exports_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts, 
           f"in the change ({listed}): code outside this module that uses them no longer builds.")
 
 
-def _emit_line_rule(emit: Emitter, rule_id: str, side: str, line: int, message: str) -> None:
-    """A finding under a line rule's id: the team's disable, override, paths and exclusions apply."""
+def _emit_line_rule(emit: Emitter, rule_id: str, side: str, line: int, message: str,
+                    severity: str | None = None) -> None:
+    """A finding under a line rule's id: the team's disable, override, paths and exclusions apply
+    (a team's severity override wins over the ``severity`` the analyser judged)."""
     rule = emit.rules.by_id(rule_id)
     diff = emit.sides.diff
     if rule is None or not any(in_scope(p, rule.paths, rule.exclude) for p in (diff.new_path, diff.old_path) if p):
         return
     path = diff.path if side == "new" else (diff.old_path or diff.path)
-    severity, message = emit._role_lowered(rule, rule.severity, message)
+    if severity is None or rule.origin != "built-in":
+        severity = rule.severity
+    severity, message = emit._role_lowered(rule, severity, message)
     emit.findings.append(Finding(rule_id, severity, path, side, line, 0, 0, message, rule.reference, "line"))
 
 
@@ -435,10 +462,14 @@ def _declared(name: str, text: str) -> bool:
                           text, re.MULTILINE))
 
 
-def _encodings_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts) -> None:
+def _encodings_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts, directory: str,
+                       context: ChangeContext) -> None:
     """GO-WIRE-FORMAT-METHOD-REMOVED, judged with the receiver type in view: a type deleted whole
     takes its encoding with it (its removal is an exported-name or config change, not a format
-    falling back to the field dump); a method re-declared on an added line moved."""
+    falling back to the field dump); a method re-declared on an added line moved. A struct that
+    embeds a type of its package having the method still has it in its method set (Go promotes it):
+    values encode through the embedded type's encoder, not the field dump. Low, saying so: the
+    shape may differ from the one the removed method wrote."""
     for key, line in old.encodings.items():
         if key in new.encodings:
             continue
@@ -447,9 +478,41 @@ def _encodings_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts
             continue
         if receiver and _declared(receiver, whole.removed) and not _declared(receiver, whole.added):
             continue  # the type itself is deleted
+        promoted = _promoted_from(receiver, method, new, directory, context)
+        if promoted is not None:
+            _emit_line_rule(emit, "GO-WIRE-FORMAT-METHOD-REMOVED", "old", line,
+                            f"`{receiver}` drops its own `{method}`, but it embeds `{promoted}`, whose `{method}` its method "
+                            f"set still holds: values still encode through `{promoted}`'s encoder, not the default field dump. "
+                            "Low: check that the embedded type's shape is the one readers of the old one accept.",
+                            severity="low")
+            continue
         _emit_line_rule(emit, "GO-WIRE-FORMAT-METHOD-REMOVED", "old", line,
                         f"`{receiver}` loses its custom encoding (`{method}`) while the type stays: its shape falls back to "
                         "the default field dump, and every client, stored file or API consumer reading the old shape breaks.")
+
+
+def _promoted_from(receiver: str, method: str, new: Facts, directory: str, context: ChangeContext) -> str | None:
+    """The one type ``receiver`` embeds (on the new side) that declares ``method`` in the same package,
+    or None (none does, or two do: Go then promotes neither). Looked up in this file and in the
+    package's other files at the change's head."""
+    embedded = new.embeds.get(receiver) or []
+    if not embedded:
+        return None
+    having = {name for name in embedded if f"{name}.{method}" in new.encodings}
+    from reviewer_app.core.risk.structure import texts
+
+    change = context.change
+    repo = texts.repository_for(change.base, change.head)
+    if repo is not None and change.head and len(having) < len(embedded):
+        names = "|".join(re.escape(name) for name in embedded)
+        pattern = rf"^func[[:space:]]*\([^)]*[^[:alnum:]_]({names})(\[[^]]*\])?\)[[:space:]]*{method}\("
+        prefix = f"{directory}/" if directory else ""
+        out = texts.git_output(repo, "grep", "-h", "-E", pattern, change.head, "--", f":(glob){prefix}*.go",
+                               f":(glob,exclude){prefix}*_test.go")
+        for found in (out or b"").decode("utf-8", "replace").splitlines():
+            having.update(name for name in embedded
+                          if re.search(rf"\b{re.escape(name)}(\[[^\]]*\])?\)\s*{method}\(", found))
+    return next(iter(having)) if len(having) == 1 else None
 
 
 def _goroutines(sides: FileSides, emit: Emitter, old: Facts, new: Facts) -> None:

@@ -10,6 +10,9 @@ From a patch alone the statements are read from the hunks (the added lines and t
 which is enough for a migration: its statements are what the change adds.
 A statement sqlglot cannot read that holds one of these keywords sends the file back to the line
 rules (fail closed), and their findings say so.
+A revert that restores a migration as a release shipped it, replacing content no release had
+(history.restored_by_revert), runs nothing new on any installation of a release: its findings are
+lowered to low, saying so.
 """
 
 from __future__ import annotations
@@ -86,7 +89,23 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     created = {m.group(1).split(".")[-1].lower() for m in CREATED_TABLE.finditer(masked_all)}
     for statement in risky:
         _judge(statement, side, emit, created)
+    if emit.findings:
+        _lower_restored(emit, context)
     return Parsed(True)
+
+
+def _lower_restored(emit: Emitter, context: ChangeContext) -> None:
+    """Lower the findings on a migration a revert restores as released (asked once per change)."""
+    from reviewer_app.core.risk.history import lower_restored, restored_by_revert
+    from reviewer_app.core.risk.structure.texts import repository_for
+
+    change = context.change
+    restored = getattr(context, "_restored_by_revert", None)
+    if restored is None:
+        restored = restored_by_revert(repository_for(change.base, change.head), change)
+        context._restored_by_revert = restored  # type: ignore[attr-defined]
+    if restored:
+        emit.findings[:] = lower_restored(None, change, emit.findings, restored=restored)
 
 
 def _split(text: str) -> list[Statement]:
