@@ -85,7 +85,9 @@ def _builtin_rules() -> dict[str, Rule]:
     global _BUILTIN_CACHE, _BUILTIN_PACK_HASH
     if _BUILTIN_CACHE is None:
         files = builtin_rule_files()
-        digest = hashlib.sha256(repr((PARSED_CACHE_VERSION, sys.version, files, _derivers())).encode("utf-8", "replace"))
+        digest = hashlib.sha256(f"{PARSED_CACHE_VERSION}\0{sys.version}".encode())
+        for text in (*(part for label, text in files for part in (label, text)), *_derivers()):
+            digest.update(b"\0" + text.encode("utf-8", "surrogatepass"))
         cache = _parsed_cache_path(digest.hexdigest())
         cached = _read_cache(cache, [label for label, _ in files])
         documents = cached[0] if cached else [(label, parse_toml(label, text, BUILTIN_FILE_KEYS)) for label, text in files]
