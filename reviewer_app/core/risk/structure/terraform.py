@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from reviewer_app.core.risk.structure import ChangeContext, iam, tf_defaults
+from reviewer_app.core.risk.structure import ChangeContext, iam, tf_defaults, tf_eval
 from reviewer_app.core.risk.structure.base import Emitter, Parsed, data_table
 from reviewer_app.core.risk.structure.texts import FileSides, Side
 
@@ -72,12 +72,12 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     table = data_table("terraform.toml")
     holding = set(table["data_holding"])
     values = _Values(sides, old_chunks, new_chunks, context, old, new)
-    _removed_and_renamed(sides, old, new, emit, context, holding)
+    _removed_and_renamed(sides, old, new, emit, context, holding, values)
     for address, block in new.blocks.items():
         before = old.blocks.get(address)
         if block.kind == "resource" and before is not None:
-            _replacement(sides, before, block, emit, table["replace"].get(block.type, []), holding, context)
-            _rekeyed(sides, before, block, emit, holding, new.moved)
+            _replacement(sides, before, block, emit, table["replace"].get(block.type, []), holding, context, values)
+            _rekeyed(sides, before, block, emit, holding, new.moved, values)
             _count_changed(sides, before, block, emit, holding, values)
         if block.kind in ("resource", "module") and before is not None:
             _input_ignored(sides, before, block, emit, values)
@@ -207,7 +207,7 @@ def _attr_line(side: Side, block: Block, name: str) -> int:
 
 # -- removed and renamed resources ----------------------------------------------------------------
 def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitter, context: ChangeContext,
-                         holding: set[str]) -> None:
+                         holding: set[str], values: _Values | None = None) -> None:
     moved_from = {source for source, _ in new.moved}
     added_by_type: dict[str, list[Block]] = {}
     for address, block in new.known.items():
@@ -222,6 +222,12 @@ def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitt
         data = block.type in holding
         ephemeral = block.type.startswith(tuple(data_table("terraform.toml")["ephemeral"]))
         candidates = added_by_type.get(block.type, [])
+        if values is not None and _never_instantiated(values, block):
+            emit.emit("TF-RENAME-WITHOUT-MOVED" if candidates else "INFRA-TF-RESOURCE-REMOVED", "old", line,
+                      f"{address} is {'renamed' if candidates else 'removed'}, but its `count` is 0 under the module's defaults and "
+                      "every representative input (lists of 1 to 3 elements, each flag both ways): no existing deployment has an "
+                      "instance of it, so nothing is destroyed.", severity="low")
+            continue
         if candidates:
             target = candidates[0]
             emit.emit("TF-RENAME-WITHOUT-MOVED", "old", line,
@@ -318,7 +324,7 @@ def _clean(value: Any) -> Any:
 
 
 def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, arguments: list[str], holding: set[str],
-                 context: ChangeContext) -> None:
+                 context: ChangeContext, values: _Values | None = None) -> None:
     defaults: dict[str, Any] | None = None
     for argument in arguments:
         old_value, new_value = _value(before.body, argument), _value(after.body, argument)
@@ -332,11 +338,15 @@ def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, a
             continue
         if _same_per_index(old_value, new_value):
             continue
+        verdict = _evaluated_argument(values, before, after, argument) if values is not None else tf_eval.Verdict("unknown")
+        if verdict.status == "same":
+            continue  # every existing instance evaluates to the same value under every input tried
         data = after.type in holding
         side, line = ("new", _attr_line(sides.new, after, argument)) if new_value is not None else ("old", _attr_line(sides.old, before, argument))
         emit.emit("TF-FORCES-REPLACEMENT", side, line,
-                  f"{after.address}: `{argument}` changes ({_show(old_value)} → {_show(new_value)}); this argument forces "
-                  f"replacement, so the next apply destroys the {after.type} and creates a new one"
+                  f"{after.address}: `{argument}` changes ({_show(old_value)} → {_show(new_value)})"
+                  + (f"; {verdict.witness}" if verdict.status == "differs" else "")
+                  + f"; this argument forces replacement, so the next apply destroys the {after.type} and creates a new one"
                   + (" — its data does not come along." if data else "."),
                   severity="critical" if data else "high")
 
@@ -389,7 +399,7 @@ def _key_scheme(block: Block) -> str | None:
 
 
 def _rekeyed(sides: FileSides, before: Block, after: Block, emit: Emitter, holding: set[str],
-             moved: list[tuple[str, str]]) -> None:
+             moved: list[tuple[str, str]], values: _Values | None = None) -> None:
     """Instances keyed another way (count to for_each, a set to a map): every instance gets a new address.
 
     Without ``moved`` blocks for each instance, the next apply destroys every instance under its
@@ -400,6 +410,9 @@ def _rekeyed(sides: FileSides, before: Block, after: Block, emit: Emitter, holdi
         return
     if any(source.startswith(after.address + "[") for source, _ in moved):
         return  # the instances are moved to their new keys
+    if values is not None and "for_each" in before.body and "for_each" in after.body and \
+            _evaluated_keys(values, before, after).status == "same":
+        return  # written another way, the same keys under the module's defaults and every representative input
     argument = "for_each" if "for_each" in after.body else "count"
     data = after.type in holding
     emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, argument),
@@ -428,6 +441,21 @@ class _Values:
         self._defaults: dict[str, Any] | None = None
         self._changed: dict[str, tuple[Any, Any]] | None = None
         self._renamed: dict[str, str] | None = None
+        self._modules: tuple[tf_eval.ModuleSide, tf_eval.ModuleSide] | None | bool = False
+
+    @property
+    def modules(self) -> tuple[tf_eval.ModuleSide, tf_eval.ModuleSide] | None:
+        """The module folder of this file on both sides of the change (every ``.tf`` file), when a repository backs it."""
+        if self._modules is False:
+            from reviewer_app.core.risk.structure.texts import repository_for
+
+            change = self._context.change
+            repo = repository_for(change.base, change.head)
+            diff = self._sides.diff
+            old = tf_eval.load_module(repo, change.base, posixpath.dirname(diff.old_path or diff.path)) if self._sides.old.exists else None
+            new = tf_eval.load_module(repo, change.head, posixpath.dirname(diff.new_path or diff.path)) if self._sides.new.exists else None
+            self._modules = (old, new) if old is not None and new is not None else None
+        return self._modules  # type: ignore[return-value]
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -446,6 +474,9 @@ class _Values:
         if self._changed is None:
             self._changed = tf_defaults.changed_variable_defaults(self._context.change, posixpath.dirname(self._sides.diff.path))
         return self._changed
+
+    def parsed(self, which: str) -> Module:
+        return self._parsed[which]
 
     def locals(self, which: str) -> dict[str, Any]:
         """name -> expression of every local of one side (each ``locals`` block parsed alone)."""
@@ -471,6 +502,113 @@ class _Values:
                         found.update({k: v for k, v in body.items() if k != "__is_block__"})
             self._locals[which] = found
         return self._locals[which]
+
+
+# -- values evaluated under the module's defaults and representative inputs (tf_eval) ---------------------
+def _evaluated_count(values: _Values, before: Block, after: Block) -> tf_eval.Verdict:
+    """The old and new ``count`` of a resource compared under every input assignment tried."""
+    modules = values.modules
+    if modules is None:
+        return tf_eval.Verdict("unknown", reason="no repository")
+    try:
+        old_node, new_node = tf_eval.from_hcl2(before.body["count"]), tf_eval.from_hcl2(after.body["count"])
+    except tf_eval.Unknowable as exc:
+        return tf_eval.Verdict("unknown", reason=str(exc))
+    return tf_eval.compare(modules[0], modules[1], [old_node], [new_node],
+                           lambda env: tf_eval.count_value(old_node, env), lambda env: tf_eval.count_value(new_node, env), kind="count")
+
+
+def _evaluated_local(values: _Values, name: str) -> tf_eval.Verdict:
+    """A local's old and new value compared under every input assignment tried."""
+    modules = values.modules
+    if modules is None:
+        return tf_eval.Verdict("unknown", reason="no repository")
+    node = ("path", ("name", "local"), (("attr", name),))
+    return tf_eval.compare(modules[0], modules[1], [node], [node], lambda env: env.local(name), lambda env: env.local(name),
+                           kind="count")
+
+
+def _evaluated_argument(values: _Values, before: Block, after: Block, argument: str) -> tf_eval.Verdict:
+    """An argument's value per existing instance (count index, for_each key), old against new, under every input tried."""
+    modules = values.modules
+    if modules is None:
+        return tf_eval.Verdict("unknown", reason="no repository")
+    try:
+        old_node, new_node = tf_eval.from_hcl2(_value(before.body, argument)), tf_eval.from_hcl2(_value(after.body, argument))
+        old_keys = [tf_eval.from_hcl2(before.body[k]) for k in ("count", "for_each") if k in before.body]
+        new_keys = [tf_eval.from_hcl2(after.body[k]) for k in ("count", "for_each") if k in after.body]
+    except tf_eval.Unknowable as exc:
+        return tf_eval.Verdict("unknown", reason=str(exc))
+
+    def per_instance(body: dict[str, Any], node: Any) -> Any:
+        def run(env: tf_eval.Env) -> dict[Any, Any]:
+            found = {}
+            for instance in tf_eval.instances(body, env) or []:
+                # A single instance is index 0: adding a count moves it there (Terraform's implied move).
+                key = instance.count_index if instance.count_index is not tf_eval.UNSET else (instance.each[0] if instance.each else 0)
+                found[key] = tf_eval.evaluate(node, instance)
+            return found
+        return run
+
+    # A new input is set too: a caller who adopts it later must not find its existing objects replaced.
+    return tf_eval.compare(modules[0], modules[1], [old_node, *old_keys], [new_node, *new_keys],
+                           per_instance(before.body, old_node), per_instance(after.body, new_node), kind="instances",
+                           vary_new=True)
+
+
+def _evaluated_keys(values: _Values, before: Block, after: Block) -> tf_eval.Verdict:
+    """The instance keys of a ``for_each`` (old against new) under every input assignment tried."""
+    modules = values.modules
+    if modules is None:
+        return tf_eval.Verdict("unknown", reason="no repository")
+    try:
+        old_node, new_node = tf_eval.from_hcl2(before.body["for_each"]), tf_eval.from_hcl2(after.body["for_each"])
+    except tf_eval.Unknowable as exc:
+        return tf_eval.Verdict("unknown", reason=str(exc))
+
+    def keys(body: dict[str, Any]) -> Any:
+        return lambda env: sorted(str(instance.each[0]) for instance in tf_eval.instances(body, env) or [] if instance.each)
+    return tf_eval.compare(modules[0], modules[1], [old_node], [new_node], keys(before.body), keys(after.body))
+
+
+def _reference_edited(values: _Values, addresses: list[str]) -> bool:
+    """Another block of the file has an argument the change rewrites that refers to one of ``addresses``.
+
+    A count that only grows creates instances and destroys none, unless what points at the instances
+    by index is rewritten with it (associations moved from table 0 to table ``count.index``): then
+    existing objects are re-pointed, and the finding keeps its severity.
+    """
+    pattern = re.compile(r"\b(" + "|".join(re.escape(a) for a in addresses) + r")\b")
+    old, new = values.parsed("old"), values.parsed("new")
+    for address, block in new.blocks.items():
+        if address in addresses or block.kind not in ("resource", "module", "locals"):
+            continue
+        before = old.blocks.get(address)
+        for name, value in block.body.items():
+            previous = before.body.get(name) if before is not None else None
+            if _flat_text(previous) != _flat_text(value) and pattern.search(_flat_text(value)):
+                return True
+    return False
+
+
+def _never_instantiated(values: _Values, block: Block) -> bool:
+    """A resource whose ``count`` is 0 under the module's defaults and every representative input (old side)."""
+    if "count" not in block.body:
+        return False
+    modules = values.modules
+    if modules is None:
+        return False
+    try:
+        node = tf_eval.from_hcl2(block.body["count"])
+    except tf_eval.Unknowable:
+        return False
+    verdict = tf_eval.compare(modules[0], modules[0], [node], [], lambda env: tf_eval.count_value(node, env), lambda env: 0,
+                              kind="count")
+    return verdict.status == "same"
+
+
+def _witness(verdict: tf_eval.Verdict) -> str:
+    return f" ({verdict.witness})" if verdict.status in ("differs", "grows") and verdict.witness else ""
 
 
 def _flat_text(value: Any) -> str:
@@ -553,6 +691,9 @@ def _restored_message(fallback: str) -> str:
             "apply creates instances and destroys none; medium, for the new resources")
 
 
+OPT_IN_GROWS = ("is the same under the module's defaults and never smaller under the representative inputs tried (lists of 0 to "
+                "3 elements, each flag both ways): only a caller who opts in gets more instances, and the next apply creates them "
+                "and destroys none; medium, for the new resources")
 GROWS_ONLY = ("only grows (a `max` over the same terms and more): the next apply creates instances past the old "
               "count and destroys none; medium, for the new resources and their cost")
 
@@ -588,6 +729,13 @@ def _count_changed(sides: FileSides, before: Block, after: Block, emit: Emitter,
         emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, "count"),
                   f"{after.address}: its `count` {_restored_message(restored)}.", severity="medium")
         return
+    verdict = _evaluated_count(values, before, after)
+    if verdict.status == "same":
+        return  # the same number of instances under the module's defaults and every representative input
+    if verdict.status == "grows" and verdict.defaults_same and not _reference_edited(values, [after.address]):
+        emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, "count"),
+                  f"{after.address}: its `count` {OPT_IN_GROWS}{_witness(verdict)}.", severity="medium")
+        return
     if _only_grows(old, new):
         emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, "count"),
                   f"{after.address}: its `count` {GROWS_ONLY} ({_show_leaves(old)} → {_show_leaves(new)}).", severity="medium")
@@ -597,7 +745,7 @@ def _count_changed(sides: FileSides, before: Block, after: Block, emit: Emitter,
             f"now takes other values ({_show_leaves(old)} → {_show_leaves(new)}): where the number of instances changes, "
             f"the next apply destroys the {after.type}s past the new count or creates more, and what refers to them by index moves")
     emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, "count"),
-              f"{after.address}: its `count` {what}.", severity=_severity_for(after.type, holding))
+              f"{after.address}: its `count` {what}{_witness(verdict)}.", severity=_severity_for(after.type, holding))
 
 
 def _count_locals_changed(sides: FileSides, old: Module, new: Module, emit: Emitter, holding: set[str], values: _Values) -> None:
@@ -635,6 +783,14 @@ def _count_locals_changed(sides: FileSides, old: Module, new: Module, emit: Emit
                 emit.emit("TF-FORCES-REPLACEMENT", "new", line,
                           f"local.{name} is the `count` of {named} and {_restored_message(restored)}.", severity="medium")
                 continue
+            verdict = _evaluated_local(values, name)
+            if verdict.status == "same":
+                continue  # the same value under the module's defaults and every representative input
+            if verdict.status == "grows" and verdict.defaults_same and not _reference_edited(
+                    values, [f"{rtype}.{rname}" for rtype, rname in users]):
+                emit.emit("TF-FORCES-REPLACEMENT", "new", line,
+                          f"local.{name} is the `count` of {named} and {OPT_IN_GROWS}{_witness(verdict)}.", severity="medium")
+                continue
             if _only_grows(before, after):
                 emit.emit("TF-FORCES-REPLACEMENT", "new", line,
                           f"local.{name} is the `count` of {named} and {GROWS_ONLY} ({_show_leaves(before)} → {_show_leaves(after)}).",
@@ -642,8 +798,8 @@ def _count_locals_changed(sides: FileSides, old: Module, new: Module, emit: Emit
                 continue
             emit.emit("TF-FORCES-REPLACEMENT", "new", line,
                       f"local.{name} is the `count` of {named} and now takes other values ({_show_leaves(before)} → "
-                      f"{_show_leaves(after) if after else '0'}): where the number changes, the next apply destroys the instances past "
-                      "the new count or creates more, and what refers to them by index moves.", severity=severity)
+                      f"{_show_leaves(after) if after else '0'}){_witness(verdict)}: where the number changes, the next apply destroys "
+                      "the instances past the new count or creates more, and what refers to them by index moves.", severity=severity)
 
 
 def _count_users(side: Side, name: str) -> list[tuple[str, str]]:
