@@ -66,11 +66,8 @@ RESERVED_ROOTS = frozenset({"var", "local", "count", "each", "path", "terraform"
 
 
 # -- parsing ---------------------------------------------------------------------------------------------
-IDENT_START = re.compile(r"[A-Za-z_]")
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 NUMBER = re.compile(r"\d+(\.\d+)?([eE][+-]?\d+)?")
-_OPERATORS = ("==", "!=", "<=", ">=", "&&", "||", "=>", "...", "<", ">", "+", "-", "*", "/", "%", "!", "?", ":",
-              "(", ")", "[", "]", "{", "}", ",", ".", "=")
 _PRECEDENCE = [("||",), ("&&",), ("==", "!="), ("<", "<=", ">", ">="), ("+", "-"), ("*", "/", "%")]
 
 
@@ -119,8 +116,6 @@ class _Parser:
             if self.text.startswith(option, self.pos):
                 longer = self.text[self.pos:self.pos + 2]
                 if option in ("<", ">") and longer in ("<=", ">="):
-                    continue
-                if option == "=" or (option in ("!", ) and longer == "!="):
                     continue
                 return option
         return None
@@ -295,7 +290,7 @@ class _Parser:
             return ("lit", "".join(parts))
         return ("template", tuple(parts))
 
-    def _for_header(self, closing: str) -> tuple[str | None, str, Any]:
+    def _for_header(self) -> tuple[str | None, str, Any]:
         names = [self._ident()]
         if self._take(","):
             names.append(self._ident())
@@ -317,7 +312,7 @@ class _Parser:
         self.pos += 1
         if self._peek("for"):
             self.pos += 3
-            key, value, collection = self._for_header("]")
+            key, value, collection = self._for_header()
             body = self.expression()
             condition = self.expression() if self._take_word("if") else None
             self._expect("]")
@@ -340,7 +335,7 @@ class _Parser:
         self.pos += 1
         if self._peek("for"):
             self.pos += 3
-            key, value, collection = self._for_header("}")
+            key, value, collection = self._for_header()
             key_expression = self.expression()
             self._expect("=>")
             body = self.expression()
