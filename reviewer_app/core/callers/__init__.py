@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 from reviewer_app.core.callers.findings import callers_findings, join_report
 from reviewer_app.core.callers.model import ChangedSymbol, Use
 from reviewer_app.core.model import Change, FileStatus
+
+_FULL_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$", re.IGNORECASE)
 
 NO_REPOSITORY = "callers need the repository at the change's base: run inside it or give --repo DIR"
 
@@ -67,7 +70,12 @@ def find_callers(change: Change, workspace: Any, catalog: Any | None = None) -> 
         hits = search.grep(repo, tree, sorted(names))
         touched = {t.diff.old_path: t.rewritten for t in sides if t.diff.old_path}
         deleted = {f.old_path for f in change.files if f.status is FileStatus.DELETED and f.old_path}
-        uses.find_uses(repo, tree, searched, hits, _owner_lookup(catalog), touched, deleted)
+        # The base texts of the changed files are read already, with their blob ids from the diff
+        # (a full index line): files only they use need no listing of the whole base tree.
+        known = {t.diff.old_path: (t.diff.old_blob.lower(), t.old) for t in sides
+                 if base == change.base and t.diff.old_path and t.old is not None and t.diff.old_blob
+                 and _FULL_ID.match(t.diff.old_blob)}
+        uses.find_uses(repo, tree, searched, hits, _owner_lookup(catalog), touched, deleted, known)
     tiers = {name: service.tier for name, service in (catalog.services.items() if catalog is not None else [])}
     owners = {s.base_path: catalog.service_names_for_path(s.base_path) for s in changed} if catalog is not None else {}
     report.findings = callers_findings(changed, tiers, owners)

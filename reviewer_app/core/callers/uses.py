@@ -46,8 +46,10 @@ def _is_migration(path: str) -> bool:
 
 
 def find_uses(repo: Path, tree: str, symbols: list[ChangedSymbol], hits: list[Hit],
-              owner_of: Callable[[str], str], touched: dict[str, set[int]], deleted: set[str]) -> None:
-    """Fill each symbol's ``uses`` from the hits (in place)."""
+              owner_of: Callable[[str], str], touched: dict[str, set[int]], deleted: set[str],
+              known: dict[str, tuple[str, str]] | None = None) -> None:
+    """Fill each symbol's ``uses`` from the hits (in place). ``known``: path -> (blob id, text) of
+    files of ``tree`` already read (the change's own files at its base)."""
     by_name: dict[str, list[Hit]] = defaultdict(list)
     by_path_names: dict[str, set[str]] = defaultdict(set)
     for hit in hits:
@@ -55,7 +57,7 @@ def find_uses(repo: Path, tree: str, symbols: list[ChangedSymbol], hits: list[Hi
         for word in words:
             by_name[word].append(hit)
         by_path_names[hit.path].update(words)
-    python_trees = _python_trees(repo, tree, symbols, by_name, hits)
+    python_trees = _python_trees(repo, tree, symbols, by_name, hits, known or {})
     sql_files = _sql_files(repo, tree, symbols, hits)
     for symbol in symbols:
         candidates = _candidates(symbol, hits, by_name)
@@ -89,7 +91,7 @@ _INDEX_CACHE_FILES = 20_000
 
 
 def _python_trees(repo: Path, tree: str, symbols: list[ChangedSymbol], by_name: dict[str, list[Hit]],
-                  hits: list[Hit]) -> dict[str, tuple[FileIndex | None, list[str]]]:
+                  hits: list[Hit], known: dict[str, tuple[str, str]]) -> dict[str, tuple[FileIndex | None, list[str]]]:
     """An index of each Python file that may use a Python symbol: blobs read with one cat-file for
     the files not indexed yet, so a re-analysis (or another change on a close base) parses little.
 
@@ -105,15 +107,21 @@ def _python_trees(repo: Path, tree: str, symbols: list[ChangedSymbol], by_name: 
     paths = sorted(p for p in paths if p in importing or p in defining)
     if not paths:
         return {}
-    ids = blob_ids(repo, tree)
+    # Only files the change itself touches (the usual small change): their ids and texts are known.
+    ids = {p: known[p][0] for p in paths} if all(p in known for p in paths) else blob_ids(repo, tree)
     wanted = {p: ids[p] for p in paths if p in ids}
+    texts = {known[p][0]: known[p][1] for p in paths if p in known}
     missing = sorted({b for b in wanted.values() if b not in _INDEXES})
-    blobs = read_specs(repo, missing) if missing else {}
+    unread = [b for b in missing if b not in texts]
+    blobs = read_specs(repo, unread) if unread else {}
     for blob in missing:
-        data = blobs.get(blob)
-        if data is None:
-            continue
-        text = data.decode("utf-8", "replace")
+        if blob in texts:
+            text = texts[blob]
+        else:
+            data = blobs.get(blob)
+            if data is None:
+                continue
+            text = data.decode("utf-8", "replace")
         try:
             index: FileIndex | None = index_file(ast.parse(text))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
