@@ -19,14 +19,19 @@ Roles are decided from what cannot be used to hide a deployed file:
   wrapper hook writes) carries no header; it counts as generated only when every argument the
   change writes forwards the input of the same name (``x = try(each.value.x, var.defaults.x, …)``),
   so a value typed into the wrapper by hand keeps its severity.
+
+A file added whole is a role of its own for a few posture rules (``NEW_COMPONENT_RULES``): what a
+new object may do or is granted changes nothing that runs today, so those findings are capped at
+medium, with the reason (``lower_new_components``, applied where line and structured findings meet).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from reviewer_app.core.model import FileDiff, FileStatus, LineKind
+from reviewer_app.core.model import Change, FileDiff, FileStatus, LineKind
+from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.rules import SEVERITIES, SEVERITY_RANK
 
 
@@ -186,3 +191,123 @@ def _generated_header(diff: FileDiff) -> bool:
 def deleted_whole(diff: FileDiff) -> bool:
     """The file is deleted: what its removed lines protected went with it."""
     return diff.status is FileStatus.DELETED
+
+
+# -- New components -----------------------------------------------------------------------------
+# A file added whole holds only objects that did not exist before: a posture finding on it (what a
+# new workload may do on its node, what a new role grants, what a new chart's values default to)
+# changes nothing that runs today. It is capped at medium, with the reason, so the file is still
+# reviewed as the new component it is. The rules are named one by one:
+#   * in: K8S-PRIVILEGED, K8S-RBAC-WIDENED, K8S-RBAC-WILDCARD (unless the grant is
+#     cluster-admin-equivalent), HELM-DEFAULT-WEAKENED;
+#   * out, though they can fire on a new file: committed secrets, scripts piped from the network,
+#     TLS verification turned off in code, GitHub Actions triggers, permissions and auto-approval,
+#     destructive commands and migrations (all act the moment the change merges or its job runs);
+#     K8S-NETWORK-POLICY-ADDED (a new policy selects pods that run today and cuts their traffic);
+#     K8S-POD-SECURITY-RELAXED (Jsonnet workloads keep it; the Jsonnet analyser lowers a new
+#     PodSecurityPolicy itself: a policy admits pods, it runs none);
+#   * out because they compare an object with its old self (immutable fields, probes, selectors,
+#     removed values): on a file added whole they fire only when the object came from elsewhere.
+# Not new after all: a file whose lines are mostly removed elsewhere in the change (moved with
+# edits: its objects run today), and a chart added beside one the change deprecates (its
+# successor: the old chart's installs are told to move to it with its defaults).
+NEW_COMPONENT_RULES = frozenset({"K8S-PRIVILEGED", "K8S-RBAC-WIDENED", "K8S-RBAC-WILDCARD", "HELM-DEFAULT-WEAKENED"})
+NEW_COMPONENT_CAP = "medium"
+MOVED_SHARE = 0.5  # of the added file's lines found among the change's removed lines: moved, not new
+_WILDCARD_GRANT = _Lazy(r"\((?P<verb>[\w*-]+) on (?P<resource>[\w*./-]+)(?: in (?P<group>[\w*.-]+))?\)")
+_CORE_GROUPS = ("", "*", "core")
+# API groups whose every verb on every resource controls workloads (a pod runs as any service
+# account), access (roles, bindings, admission webhooks) or the API itself (CRDs, certificates).
+_CONTROL_GROUPS = ("apps", "batch", "extensions", "policy", "rbac.authorization.k8s.io", "admissionregistration.k8s.io",
+                   "apiextensions.k8s.io", "certificates.k8s.io", "authentication.k8s.io", "authorization.k8s.io")
+_DEPRECATED = _Lazy(r"^\s*deprecated\s*:\s*[\"']?true")
+_CHART_FILE = "Chart.yaml"
+
+
+def new_component(diff: FileDiff, change: Change | None) -> str | None:
+    """Why the file holds only new components (for the finding's message), or None."""
+    if diff.status is not FileStatus.ADDED or not diff.new_path:
+        return None
+    if change is not None and _moved_here(diff, change):
+        return None
+    chart = _new_chart(diff.new_path, change)
+    if chart is not None:
+        if _chart_deprecated(change):
+            return None  # a successor chart: installs of the deprecated one move to it as it is
+        return f"new chart {chart} (its {_CHART_FILE} is added)"
+    return f"new file {diff.new_path.rsplit('/', 1)[-1]} (added whole)"
+
+
+def lower_new_components(findings: dict[str, Finding], change: Change) -> None:
+    """Cap the posture findings of files added whole at medium, in place (see NEW_COMPONENT_RULES)."""
+    cap = SEVERITY_RANK[NEW_COMPONENT_CAP]
+    candidates = [(key, f) for key, f in findings.items()
+                  if f.rule in NEW_COMPONENT_RULES and SEVERITY_RANK[f.severity] > cap and not _admin_equivalent(f)]
+    if not candidates:
+        return
+    added = {diff.new_path: diff for diff in change.files if diff.status is FileStatus.ADDED and diff.new_path}
+    why: dict[str, str | None] = {}
+    for key, finding in candidates:
+        diff = added.get(finding.path)
+        if diff is None:
+            continue
+        if finding.path not in why:
+            why[finding.path] = new_component(diff, change)
+        reason = why[finding.path]
+        if reason is None:
+            continue
+        findings[key] = replace(finding, severity=NEW_COMPONENT_CAP, message=(
+            f"{finding.message} Lowered to {NEW_COMPONENT_CAP}: {reason}: nothing running changes; review it as a "
+            "new component."))
+
+
+def _admin_equivalent(finding: Finding) -> bool:
+    """A wildcard grant worth as much as cluster-admin stays as it is, new or not: every resource of
+    Kubernetes' core group or of every group (secrets, pods/exec, service-account tokens), every verb on
+    every resource of a group that controls workloads or access, every verb on secrets, or cluster-admin
+    bound. Every verb on an aggregated read-only API (metrics.k8s.io) or on a plugin's group is not. A
+    wildcard finding whose grant cannot be read from its message counts as one (fail closed)."""
+    if finding.rule != "K8S-RBAC-WILDCARD":
+        return False
+    match = _WILDCARD_GRANT.search(finding.message)
+    if match is None:
+        return True
+    verb, resource, group = match.group("verb"), match.group("resource"), match.group("group") or ""
+    if resource == "*":
+        return group in _CORE_GROUPS or (verb == "*" and group in _CONTROL_GROUPS)
+    return resource == "secrets" and group in _CORE_GROUPS and verb == "*"
+
+
+def _moved_here(diff: FileDiff, change: Change) -> bool:
+    """Most of the added file's lines are removed elsewhere in the change: moved with edits."""
+    if not any(other.status is FileStatus.DELETED or other.removed for other in change.files if other is not diff):
+        return False
+    lines = [" ".join(line.text.split()) for hunk in diff.hunks for line in hunk.lines if line.kind is LineKind.ADDED]
+    lines = [text for text in lines if len(text) > 3]
+    if not lines:
+        return False
+    removed = {" ".join(line.text.split()) for other in change.files if other is not diff for hunk in other.hunks
+               for line in hunk.lines if line.kind is LineKind.REMOVED}
+    return sum(1 for text in lines if text in removed) >= MOVED_SHARE * len(lines)
+
+
+def _new_chart(path: str, change: Change | None) -> str | None:
+    """The folder of the Helm chart holding ``path`` when the change adds that chart's Chart.yaml."""
+    if change is None:
+        return None
+    charts = {diff.new_path.rsplit("/", 1)[0] if "/" in diff.new_path else "" for diff in change.files
+              if diff.status is FileStatus.ADDED and diff.new_path and diff.new_path.rsplit("/", 1)[-1] == _CHART_FILE}
+    folder = path
+    while "/" in folder:
+        folder = folder.rsplit("/", 1)[0]
+        if folder in charts:
+            return folder
+    return "." if "" in charts else None
+
+
+def _chart_deprecated(change: Change | None) -> bool:
+    """A Chart.yaml the change keeps gains ``deprecated: true``."""
+    return change is not None and any(
+        diff.status is not FileStatus.ADDED and (diff.new_path or "").rsplit("/", 1)[-1] == _CHART_FILE
+        and any(line.kind is LineKind.ADDED and _DEPRECATED.search(line.text) for hunk in diff.hunks for line in hunk.lines)
+        for diff in change.files)

@@ -107,6 +107,7 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     parsed: dict[str, str] = field(default_factory=dict)  # path -> format that parsed
     notes: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (format, why not parsed)
+    change: Change | None = None  # for what the whole change says of a file (roles.lower_new_components)
 
     def line_rules(self, diff: FileDiff, rules: list[Rule]) -> list[Rule]:
         """``rules`` without those a successful structured analysis of this file replaces."""
@@ -130,6 +131,11 @@ class Outcome:
             previous = findings.get(finding.id)
             if previous is None or SEVERITY_RANK[finding.severity] > SEVERITY_RANK[previous.severity]:
                 findings[finding.id] = finding
+        if self.change is not None:
+            # Posture findings on files added whole (new components), line and structured alike.
+            from reviewer_app.core.risk.roles import lower_new_components
+
+            lower_new_components(findings, self.change)
 
 
 def _looks_like_workflow(sides: FileSides) -> bool:
@@ -143,7 +149,7 @@ def _looks_like_workflow(sides: FileSides) -> bool:
 
 def analyse(change: Change, rules: RuleSet) -> Outcome:
     """Run the structured analyser of every file whose format has one; never raises."""
-    outcome = Outcome()
+    outcome = Outcome(change=change)
     candidates = [(index, diff, format_of(diff.path)) for index, diff in enumerate(change.files)]
     # A pure rename (no hunks) changes no content to judge; a binary file is not text.
     candidates = [(index, diff, fmt) for index, diff, fmt in candidates if fmt in MODULES and not diff.binary and diff.hunks]

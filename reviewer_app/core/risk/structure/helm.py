@@ -10,6 +10,13 @@ with its paths relative to the hunk.
 A setting under a block that is off by default (``metrics.serviceMonitor.enabled: false``) reaches
 only the installs that turn the block on: its findings are lowered to medium, and the reason says so.
 
+A safeguard is weakened only where existing installs had it: a key that existed with the stronger
+value (or moved from a path where it had it), or a new key whose templates now wrap, in a condition
+on it, what they rendered unconditionally before (``--secure`` always passed, now only ``{{ if
+.Values.server.secure }}``). A new opt-in key whose default is off (``networkPolicy.enabled: false``
+beside a NetworkPolicy template new with it, ``es.ssl.enabled: false`` in a new chart) keeps the
+old behaviour: no finding.
+
 Two changes break existing installs at their upgrade rather than weaken them (HELM-VALUES-BREAKING):
   * **authentication or TLS switched on** for a component that already existed (``redis.auth:
     true``, ``tls.enabled: true``): the upgraded release starts demanding credentials or TLS, and
@@ -20,6 +27,9 @@ Two changes break existing installs at their upgrade rather than weaken them (HE
     change or, when the repository is at hand, anywhere in the chart's templates): an install's
     override of it is silently ignored. High when the key holds credentials or security settings
     (image pull secrets, passwords, TLS, security contexts), medium otherwise.
+Either break is medium when the same change raises the chart's major version (Chart.yaml
+``version: 1.4.2`` -> ``2.0.0``, ``0.14.0`` -> ``1.0.0``): semantic versioning declares it, and the
+upgrade notes are where installs learn of it. A minor bump of a 0.x chart declares nothing.
 """
 
 from __future__ import annotations
@@ -65,6 +75,7 @@ SENSITIVE = re.compile(r"(secret|password|passwd|credential|token|auth|tls|ssl|c
 # Kubernetes removed in 1.25, and the object it rendered, on a removed line of the chart's templates.
 RETIRED_API_VALUE = re.compile(r"(^|\.)(psp\w*|\w*Psp\w*|podSecurityPolic\w*)(\.|$)", re.IGNORECASE)
 RETIRED_API_KIND = re.compile(r"^-?\s*kind\s*:\s*[\"']?PodSecurityPolicy\b", re.MULTILINE)
+CHART_VERSION = re.compile(r"^version\s*:\s*[\"']?v?(?P<major>\d+)\.")
 MONITOR_KIND = re.compile(r"^\s*kind\s*:\s*[\"']?(ServiceMonitor|PodMonitor|PrometheusRule)\b", re.MULTILINE)
 
 
@@ -85,6 +96,11 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         chart = new_chart(context, sides.diff.path)
         if chart is not None:
             emit = _NewChart(emit, chart)
+    bump = _major_bump(context, posixpath.dirname(sides.diff.path))
+    breaking = _MajorBump(emit, bump) if bump else emit
+    templates = f"{posixpath.dirname(sides.diff.path)}/templates/".lstrip("/")
+    # Safeguards the old values had on (true) at a path the new values no longer have: a key moved.
+    moved_on = {_signature(path) for path, (value, _, _) in old.items() if value is True and path not in new}
     for path, (value, node, key) in new.items():
         line = sides.new.real_line(line_of(node, key))
         if sides.new.changed and line not in sides.new.changed:
@@ -93,10 +109,11 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         if value == before:
             continue
         gate = _disabled_by(path, new)
-        _judge(path, value, before, line, _Gated(emit, gate), context)
-        _connect_switched_on(path, value, before, line, old_prefixes, _Gated(emit, gate))
+        existed = path in old or _signature(path) in moved_on
+        _judge(path, value, before, line, _Gated(emit, gate), context, existed, templates)
+        _connect_switched_on(path, value, before, line, old_prefixes, _Gated(breaking, gate))
     if old_root is not None and new_root is not None and sides.old.complete and sides.new.complete:
-        _removed_keys(sides, old_root, new_root, old, emit, context)
+        _removed_keys(sides, old_root, new_root, old, breaking, context)
     return Parsed(True)
 
 
@@ -126,6 +143,76 @@ class _NewChart:
             message += (f" Lowered to medium: the chart {self._chart} is new in this change (its Chart.yaml is added): "
                         "no existing install changes at an upgrade, and the default is the chart's first.")
         self._emit.emit(rule_id, side, line, message, severity=severity)
+
+
+def _signature(path: tuple[Any, ...]) -> tuple[str, ...]:
+    """What a setting is called wherever it sits: its key, with its owner for a bare flag (``tls.enabled``)."""
+    leaf = str(path[-1])
+    return tuple(str(p) for p in path[-2:]) if ENABLED_KEY.match(leaf) else (leaf,)
+
+
+class _MajorBump:
+    """An emitter that lowers values-API breaks to medium when the change raises the chart's major version."""
+
+    def __init__(self, emit: Any, bump: tuple[int, int]) -> None:
+        self._emit, self._bump = emit, bump
+
+    def emit(self, rule_id: str, side: str, line: int, message: str, severity: str | None = None) -> None:
+        if rule_id == "HELM-VALUES-BREAKING" and severity in (None, "high", "critical"):
+            severity = "medium"
+            message += (f" Lowered to medium: the chart's major version goes from {self._bump[0]} to {self._bump[1]} in the "
+                        "same change (Chart.yaml): semantic versioning declares the break, and installs learn of it from "
+                        "the upgrade notes.")
+        self._emit.emit(rule_id, side, line, message, severity=severity)
+
+
+def _major_bump(context: ChangeContext, chart: str) -> tuple[int, int] | None:
+    """(old, new) major version when the change raises the version of the chart's Chart.yaml (a chart kept)."""
+    path = f"{chart}/Chart.yaml" if chart else "Chart.yaml"
+    for diff in context.change.files:
+        if diff.new_path != path or diff.old_path is None or not diff.hunks:
+            continue
+        majors: dict[LineKind, int] = {}
+        for hunk in diff.hunks:
+            for line in hunk.lines:
+                match = CHART_VERSION.match(line.text)
+                if match and line.kind is not LineKind.CONTEXT:
+                    majors[line.kind] = int(match.group("major"))
+        old, new = majors.get(LineKind.REMOVED), majors.get(LineKind.ADDED)
+        if old is not None and new is not None and new > old:
+            return old, new
+    return None
+
+
+def _wrapped(context: ChangeContext, templates: str, path: tuple[Any, ...]) -> bool:
+    """The change puts lines the chart's templates already rendered under a new ``if .Values.<path>``: what was
+    unconditional now depends on the value (a context line, or a removed line added back, inside the new block)."""
+    dotted = r"\.".join(re.escape(str(p)) for p in path)
+    condition = re.compile(rf"\{{{{-?\s*if\s+[^}}]*\.Values\.{dotted}(?![\w-])")
+    opens = re.compile(r"\{\{-?\s*(if|with|range|define|block)\b")
+    closes = re.compile(r"\{\{-?\s*end\b")
+    otherwise = re.compile(r"\{\{-?\s*else\b")
+    for diff in context.change.files:
+        if not (diff.new_path or "").startswith(templates) or diff.old_path is None:
+            continue
+        removed = {" ".join(line.text.split()) for hunk in diff.hunks for line in hunk.lines if line.kind is LineKind.REMOVED}
+        for hunk in diff.hunks:
+            lines = [line for line in hunk.lines if line.kind is not LineKind.REMOVED]
+            for index, line in enumerate(lines):
+                if line.kind is not LineKind.ADDED or not condition.search(line.text) or " not " in line.text:
+                    continue
+                depth = 0
+                for inner in lines[index + 1:]:
+                    if closes.search(inner.text) or (depth == 0 and otherwise.search(inner.text)):
+                        depth -= 1
+                        if depth < 0:
+                            break  # the block's end, or its else: what follows renders when the value is off
+                    elif opens.search(inner.text):
+                        depth += 1
+                    text = " ".join(inner.text.split())
+                    if text and "{{" not in text and (inner.kind is LineKind.CONTEXT or text in removed):
+                        return True
+    return False
 
 
 def _disabled_by(path: tuple[Any, ...], new: dict[tuple[Any, ...], Any]) -> str | None:
@@ -257,7 +344,8 @@ def _monitor_deleted(context: ChangeContext) -> bool:
     return False
 
 
-def _judge(path: tuple[Any, ...], value: Any, before: Any, line: int, emit: Emitter, context: ChangeContext) -> None:
+def _judge(path: tuple[Any, ...], value: Any, before: Any, line: int, emit: Any, context: ChangeContext,
+           existed: bool = True, templates: str = "templates/") -> None:
     dotted = ".".join(str(p) for p in path)
     leaf = str(path[-1])
     owner = str(path[-2]) if len(path) > 1 else ""
@@ -272,8 +360,15 @@ def _judge(path: tuple[Any, ...], value: Any, before: Any, line: int, emit: Emit
                   f"monitoring is switched off by default (`{dotted}: false`): installs stop being scraped or alerted on "
                   "at their next upgrade, and nothing reports the gap.")
     elif value is False and safeguard and before is not False:
-        emit.emit("HELM-DEFAULT-WEAKENED", "new", line,
-                  f"the chart default `{dotted}` is now false: every install that does not override it loses this safeguard at its next upgrade.")
+        if existed:
+            emit.emit("HELM-DEFAULT-WEAKENED", "new", line,
+                      f"the chart default `{dotted}` is now false: every install that does not override it loses this safeguard at its next upgrade.")
+        elif _wrapped(context, templates, path):
+            # A new key: only a weakening where the templates rendered the safeguard unconditionally before.
+            emit.emit("HELM-DEFAULT-WEAKENED", "new", line,
+                      f"the chart default `{dotted}` is new and false, and the templates now render under a condition on it "
+                      "what they rendered unconditionally before: every install that does not set it loses this safeguard "
+                      "at its next upgrade.")
     elif value is True and (HOLE.match(leaf) or (ENABLED_KEY.match(leaf) and HOLE.match(owner))) and before is not True:
         emit.emit("HELM-DEFAULT-WEAKENED", "new", line,
                   f"the chart default `{dotted}` is now true: every install that does not override it gets it at its next upgrade.")

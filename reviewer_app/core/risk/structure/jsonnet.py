@@ -9,6 +9,10 @@ comments. An added line (not a comment) that writes:
     ``allowedCapabilities``, or ``hostPath`` added to the allowed ``volumes``;
 relaxes what every cluster rendering the library gets. A line that only moved (the same text
 removed elsewhere in the file) is no change. The line rules keep judging the file as well.
+A PodSecurityPolicy in a file added whole is a new component (an opt-in addon of policies): a
+policy admits pods, it runs none, so its allowances are medium, with the reason. A workload's own
+privileges keep their severity in a new file too (a new host-level DaemonSet runs on every node
+the day it is applied), and so does a policy added to or relaxed in a file that existed.
 
 Two more changes to what the library renders are judged from its lines:
   * **a label selector widened to match everything** (K8S-SELECTOR-WIDENED): a ``…Selector``
@@ -17,7 +21,12 @@ Two more changes to what the library renders are judged from its lines:
     selector selects every object: a Prometheus loads every PrometheusRule or ServiceMonitor of
     the namespaces it watches, a NetworkPolicy covers every pod. A field that was absent and
     becomes ``{}`` is a feature switched on, not judged here; ``nodeSelector`` is no label selector.
-    The reverse, ``{}`` narrowed to a label match, drops every object without the label (medium);
+    The reverse, ``{}`` narrowed to a label match, drops every object without the label (medium).
+    A selector of scrape targets (``serviceMonitorSelector``, ``podMonitorSelector``,
+    ``probeSelector``, ``scrapeConfigSelector`` and their namespace selectors) widened is medium: it
+    changes what Prometheus reads, within the namespaces it may read, not what is granted or what
+    fires; a rule selector (every PrometheusRule starts evaluating and alerting) and a
+    NetworkPolicy's or a Service's selector stay high;
   * **a CRD that stops preserving unknown fields** (K8S-CRD-PRUNING): ``preserveUnknownFields``
     written as ``false`` or ``null`` (removed by a merge patch). The API server then prunes every
     field the schema does not declare, and objects already stored lose them at their next write.
@@ -43,6 +52,14 @@ INLINE_CAPABILITIES = re.compile(r"\ballowedCapabilities\s*\+?:\s*\[(?P<items>[^
 SELECTOR_FIELD = r"(?P<field>(?!node)[a-z]\w*Selector)\s*\+?:\s*"
 EMPTY_SELECTOR = re.compile(r"\b" + SELECTOR_FIELD + r"\{\s*\}")
 SELECTOR = re.compile(r"\b" + SELECTOR_FIELD + r"(?P<value>\S.*)$")
+# Selectors of what Prometheus scrapes (reads): widening them changes no grant and fires no alert.
+SCRAPE_SELECTOR = re.compile(r"^(serviceMonitor|podMonitor|probe|scrapeConfig)(Namespace)?Selector$")
+# Fields only a PodSecurityPolicy's spec has: a privilege field beside one is an allowance of the policy.
+PSP_SPEC_FIELD = re.compile(
+    r"^\s*['\"]?(allowed\w+|forbiddenSysctls|requiredDropCapabilities|defaultAddCapabilities|"
+    r"defaultAllowPrivilegeEscalation|hostPorts|supplementalGroups|seLinux|fsGroup|runAsUser|runAsGroup)['\"]?\s*\+?:")
+NEW_POLICY = ("Medium: new PodSecurityPolicy in a file added whole: nothing running changes; review it as a new "
+              "component (a policy admits the pods that use it, it runs none).")
 PRUNING = re.compile(r"\bpreserveUnknownFields\s*:\s*(?P<value>false|null)\b")
 WHY = {
     "privileged": "runs privileged (every device, every capability of the node)",
@@ -53,12 +70,23 @@ WHY = {
     "allowPrivilegeEscalation": "may gain more privileges than its parent process",
 }
 
+# The same fields in a PodSecurityPolicy: what the pods it admits may do.
+ALLOWS = {
+    "privileged": "run privileged (every device, every capability of the node)",
+    "hostNetwork": "join the node's network namespace",
+    "hostPID": "see and signal every process of the node",
+    "hostIPC": "share the node's IPC namespace",
+    "hostProcess": "run as Windows HostProcess containers, directly on the node",
+    "allowPrivilegeEscalation": "gain more privileges than their parent process",
+}
+
 
 def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     added = [(line.new_no or 0, line.text) for hunk in sides.diff.hunks for line in hunk.lines if line.kind is LineKind.ADDED]
     removed = {" ".join(line.text.split()) for hunk in sides.diff.hunks for line in hunk.lines if line.kind is LineKind.REMOVED}
     code = _code_lines(sides.new.text) if sides.new.complete and sides.new.exists else None
     in_psp = bool(PSP.search(sides.new.text)) if sides.new.complete else any(PSP.search(text) for _, text in added)
+    new_file = not sides.old.exists and sides.new.complete  # a file added whole: its policies are new components
     narrowed_from = _selectors_with_content(sides, LineKind.REMOVED)
     still_set = _selectors_with_content(sides, LineKind.ADDED)
     was_empty = _empty_selectors(sides, LineKind.REMOVED)
@@ -68,10 +96,15 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
             continue
         empty = EMPTY_SELECTOR.search(text)
         if empty and empty.group("field") in narrowed_from and empty.group("field") not in still_set:
-            emit.emit("K8S-SELECTOR-WIDENED", "new", number,
-                      f"`{empty.group('field')}` changes from a label match to `{{}}`, which selects everything: every object "
-                      "of its kind in scope (every PrometheusRule or ServiceMonitor a Prometheus watches, every pod a "
-                      "NetworkPolicy covers) is now picked up, other teams' included.")
+            message = (f"`{empty.group('field')}` changes from a label match to `{{}}`, which selects everything: every object "
+                       "of its kind in scope (every PrometheusRule or ServiceMonitor a Prometheus watches, every pod a "
+                       "NetworkPolicy covers) is now picked up, other teams' included.")
+            if SCRAPE_SELECTOR.match(empty.group("field")):
+                emit.emit("K8S-SELECTOR-WIDENED", "new", number, message + " Medium: it selects scrape targets, so it widens "
+                          "what Prometheus reads (in the namespaces it is allowed to read), not what anything is granted "
+                          "or what alerts fire.", severity="medium")
+            else:
+                emit.emit("K8S-SELECTOR-WIDENED", "new", number, message)
             continue
         narrowed = SELECTOR.search(text)
         if (narrowed and not empty and narrowed.group("field") in was_empty and narrowed.group("field") not in still_empty
@@ -90,6 +123,11 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
             continue
         match = PRIVILEGE.search(text)
         if match:
+            if new_file and in_psp and _in_policy_spec(sides, number):
+                emit.emit("K8S-POD-SECURITY-RELAXED", "new", number,
+                          f"`{match.group('field')}: true` in a PodSecurityPolicy: the pods it admits may "
+                          f"{ALLOWS[match.group('field')]}. " + NEW_POLICY, severity="medium")
+                continue
             emit.emit("K8S-POD-SECURITY-RELAXED", "new", number,
                       f"`{match.group('field')}: true`: the pod or container {WHY[match.group('field')]}; a compromise of it reaches the node.")
             continue
@@ -97,18 +135,22 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
             continue
         if RUN_AS_ANY.search(text):
             emit.emit("K8S-POD-SECURITY-RELAXED", "new", number,
-                      "the PodSecurityPolicy's rule becomes `RunAsAny`: pods it admits may run as any user, root included.")
+                      "the PodSecurityPolicy's rule becomes `RunAsAny`: pods it admits may run as any user, root included."
+                      + (" " + NEW_POLICY if new_file else ""), severity="medium" if new_file else None)
             continue
         inline = INLINE_CAPABILITIES.search(text)
         item = STRING_ITEM.match(text)
         field = _enclosing_list(sides, number) if item else None
+        lowered = " " + NEW_POLICY if new_file else ""
         if inline or field == "allowedCapabilities":
             what = inline.group("items").strip() if inline else item.group("item")  # type: ignore[union-attr]
             emit.emit("K8S-POD-SECURITY-RELAXED", "new", number,
-                      f"the PodSecurityPolicy now allows the capability {what}: containers it admits may add it.")
+                      f"the PodSecurityPolicy now allows the capability {what}: containers it admits may add it." + lowered,
+                      severity="medium" if new_file else None)
         elif field == "volumes" and item is not None and item.group("item") == "hostPath":
             emit.emit("K8S-POD-SECURITY-RELAXED", "new", number,
-                      "the PodSecurityPolicy now allows hostPath volumes: pods it admits can mount the node's files.")
+                      "the PodSecurityPolicy now allows hostPath volumes: pods it admits can mount the node's files." + lowered,
+                      severity="medium" if new_file else None)
     return Parsed(False, "", keep=True)
 
 
@@ -167,3 +209,34 @@ def _enclosing_list(sides: FileSides, number: int) -> str | None:
             match = LIST_FIELD.search(line)
             return match.group("field") if match else None
     return None
+
+
+def _in_policy_spec(sides: FileSides, number: int) -> bool:
+    """Line ``number`` of the new side sits in a block (``{ … }``) that also holds a field only a
+    PodSecurityPolicy's spec has (``allowedCapabilities``, ``hostPorts``, ``runAsUser: { rule … }``):
+    the privilege it writes is what the policy allows, not what a pod runs with."""
+    if not sides.new.complete or number not in sides.new.numbers:
+        return False
+    lines = sides.new.lines
+    index = sides.new.numbers.index(number)
+    start = end = None
+    depth = 0
+    for back in range(index - 1, -1, -1):
+        depth += lines[back].count("}") - lines[back].count("{")
+        if depth < 0:
+            start = back
+            break
+    depth = 0
+    for forward in range(index + 1, len(lines)):
+        depth += lines[forward].count("{") - lines[forward].count("}")
+        if depth < 0:
+            end = forward
+            break
+    if start is None or end is None:
+        return False
+    depth = 0
+    for inner in range(start + 1, end):
+        if depth == 0 and PSP_SPEC_FIELD.search(lines[inner]):
+            return True
+        depth += lines[inner].count("{") + lines[inner].count("[") - lines[inner].count("}") - lines[inner].count("]")
+    return False
