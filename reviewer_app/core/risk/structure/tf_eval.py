@@ -1371,6 +1371,10 @@ def inputs(names: Iterable[str], old: ModuleSide, new: ModuleSide, vary_new: boo
             raise Unknowable(f"var.{name} is not declared")
         free = new.variable(name) is not None and (vary_new or old.variable(name) is not None)
         kind = declaration.kind
+        if old.variable(name) is not None and new.variable(name) is not None and old.variable(name).kind != new.variable(name).kind:  # type: ignore[union-attr]
+            # A caller's value stops fitting (a list becomes a map): the plan fails until it is rewritten,
+            # and the rewritten value is nothing the old one says (its keys, for one). Not judged here.
+            raise Unknowable(f"var.{name} changes type")
         if free and kind == "unknown":
             other = new.variable(name)
             kind = other.kind if other is not None else kind
@@ -1532,6 +1536,7 @@ def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any
     except Unknowable as exc:
         return Verdict("unknown", reason=str(exc))
     compared = 0
+    new_failed = 0
     grown: str = ""
     defaults_same = False
     for deviations, _, assignment in plan:
@@ -1544,6 +1549,7 @@ def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any
         try:
             after = new_value(Env(new_module, assignment))
         except EvalError:
+            new_failed += 1
             continue  # they fail on the new side: the plan stops loudly, nothing is destroyed
         except Unknowable as exc:
             return Verdict("unknown", reason=str(exc))
@@ -1566,8 +1572,10 @@ def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any
             grown = grown or f"{where}, {before} → {after}"
             continue
         return Verdict("differs", f"{where}, {_show(before)} → {_show(after)}")
-    if not compared:
-        return Verdict("unknown", reason="no assignment could be evaluated on both sides")
+    if not compared or new_failed >= compared:
+        # Nothing to compare, or most inputs that worked now fail: more likely something this
+        # evaluator does not see than a module that breaks its callers.
+        return Verdict("unknown", reason="too few assignments evaluated on both sides")
     if grown:
         return Verdict("grows", grown, defaults_same=defaults_same)
     return Verdict("same", defaults_same=defaults_same)

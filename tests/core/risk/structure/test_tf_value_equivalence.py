@@ -285,3 +285,14 @@ def test_a_for_each_keyed_by_position_instead_of_by_arn_stays_high(git_repo: Git
     found = risk_findings(range_analysis(git_repo, {"main.tf": ATTACHMENTS}, {"main.tf": after}))
     [finding] = _high(found, "TF-FORCES-REPLACEMENT")
     assert "keyed by map instead of by set" in finding["message"]
+
+
+def test_an_input_that_changes_type_is_not_vouched_for(git_repo: GitRepo) -> None:
+    # A list of ARNs becoming a map: callers' lists stop fitting, and the map they write instead keys
+    # the attachments by its own names. The evaluator does not judge it; the re-keying stays high.
+    before = ATTACHMENTS.replace("for_each = toset(var.policy_arns)",
+                                 "for_each = toset([for arn in var.policy_arns : arn if true])")
+    after = ATTACHMENTS.replace("for_each = toset(var.policy_arns)", "for_each = { for k, v in var.policy_arns : k => v }")
+    after = after.replace("type    = list(string)\n  default = []", "type    = map(string)\n  default = {}")
+    found = risk_findings(range_analysis(git_repo, {"main.tf": before}, {"main.tf": after}))
+    assert _high(found, "TF-FORCES-REPLACEMENT")
