@@ -6,7 +6,9 @@ A template is not YAML until it is rendered, but two hazards read plainly from i
     changes, or the ``matchLabels:`` block of a Deployment, StatefulSet or DaemonSet template),
     ``helm upgrade`` fails on every existing install until the object is deleted by hand. A
     selector that holds the chart's version changes at every release, so every upgrade fails.
-    A chart added whole, or a helper only re-indented or re-trimmed (``{{-``), is no change.
+    A chart added whole, or a helper only re-indented or re-trimmed (``{{-``), is no change; nor are
+    labels moved into (or out of) a helper that renders them alike (the chart's helpers of each side
+    are read to compare what the selector renders).
   * **a PersistentVolumeClaim template deleted.** ``helm upgrade`` deletes the objects a release
     no longer renders: the claim goes, and with most storage classes its volume and data too.
 """
@@ -97,8 +99,8 @@ def _deeper_follows(lines: list[str], index: int) -> bool:
 def judge(sides: FileSides, emit: Emitter, context: ChangeContext) -> None:
     """Emit the findings that a template's text shows (see the module comment)."""
     if sides.old.exists and sides.new.exists and sides.complete:
-        _selector_helpers(sides, emit)
-        _match_labels(sides, emit)
+        _selector_helpers(sides, emit, context)
+        _match_labels(sides, emit, context)
     if sides.old.exists and not sides.new.exists:
         _pvc_deleted(sides, emit, context)
 
@@ -137,7 +139,7 @@ def _defines(side: Side) -> dict[str, list[int]]:
     return found
 
 
-def _selector_helpers(sides: FileSides, emit: Emitter) -> None:
+def _selector_helpers(sides: FileSides, emit: Emitter, context: ChangeContext) -> None:
     old, new = _defines(sides.old), _defines(sides.new)
     for name, body in new.items():
         if not SELECTOR_HELPER.search(name.rsplit(".", 1)[-1]):
@@ -148,6 +150,10 @@ def _selector_helpers(sides: FileSides, emit: Emitter) -> None:
             old_text = [_normal(sides.old.lines[i]) for i in before if _normal(sides.old.lines[i])]
             if sorted(old_text) == sorted(new_text):
                 continue
+        elif _selectors_render_alike(context, sides.diff.path):
+            # A new helper the chart's workloads now include in their selectors, writing the labels they
+            # wrote out before: every rendered selector is what it was.
+            continue
         # A selector helper new in an existing helpers file: the chart's selectors are being rewired
         # to it (a new chart comes as a file added whole, which is not judged here).
         line = _culprit(sides.new, body)
@@ -201,15 +207,25 @@ def _previous_content(lines: list[str], index: int) -> str:
     return ""
 
 
-def _match_labels(sides: FileSides, emit: Emitter) -> None:
+def _match_labels(sides: FileSides, emit: Emitter, context: ChangeContext | None = None) -> None:
     old_blocks, new_blocks = _match_blocks(sides.old), _match_blocks(sides.new)
     if len(old_blocks) != len(new_blocks):
         return  # a workload added or removed: no selector of an existing object changed in place
+    helpers = None
     for before, after in zip(old_blocks, new_blocks):
         old_text = sorted(_normal(sides.old.lines[i]) for i in before)
         new_text = sorted(_normal(sides.new.lines[i]) for i in after)
         if old_text == new_text:
             continue
+        if context is not None:
+            # The labels moved into (or out of) a helper: compare what the selector renders.
+            if helpers is None:
+                helpers = (_chart_helpers(context, sides.diff.old_path or sides.diff.path, "old"),
+                           _chart_helpers(context, sides.diff.path, "new"))
+            if helpers[0] is not None and helpers[1] is not None and \
+                    _rendered_labels([sides.old.lines[i] for i in before], helpers[0]) == \
+                    _rendered_labels([sides.new.lines[i] for i in after], helpers[1]):
+                continue
         line = _culprit(sides.new, after)
         if line:
             _emit_selector(emit, line, "the workload's `selector.matchLabels`", sides.new, after)
@@ -231,3 +247,373 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     """A helper file (``templates/_helpers.tpl``): no YAML to parse, only its text to judge."""
     judge(sides, emit, context)
     return Parsed(False, "a Helm template is not YAML until rendered, so line rules judged it as well", keep=True)
+
+
+# -- a template rendered with the chart's default values ------------------------------------------------
+# What an existing install gets when it sets nothing: a conditional on a value is decided by the chart's
+# values.yaml of the same side, and an inline boolean or number value is written in. Only what is read
+# plainly is decided (`if`/`with` on values, `not`, `and`, `or`, `eq`, `ne`); anything else stays as
+# written, for detemplate to read both ways.
+VALUES_PATH = re.compile(r"^(?P<root>\$)?\.Values((?:\.[A-Za-z0-9_]+)+)$")
+INLINE_VALUE = re.compile(r"\{\{-?\s*(?P<root>\$)?\.Values(?P<path>(?:\.[A-Za-z0-9_]+)+)\s*-?\}\}")
+CONTROL = re.compile(r"\{\{-?\s*(?P<word>if|with|range|define|block|else|end)\b(?P<rest>.*?)\s*-?\}\}")
+UNKNOWN = object()
+
+
+def _lookup(values: dict, path: str) -> object:
+    node: object = values
+    for part in path.strip(".").split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _truthy(value: object) -> bool:
+    return value not in (None, False, 0, "", 0.0) and not (isinstance(value, (dict, list)) and not value)
+
+
+def _tokens(text: str) -> list[str] | None:
+    tokens = re.findall(r'"[^"]*"|\(|\)|[^\s()]+', text)
+    return tokens if "".join(tokens).replace(" ", "") == re.sub(r"\s+", "", text) else None
+
+
+def _evaluate(text: str, values: dict, nested: bool) -> object:
+    """The value of a template condition under ``values``, or UNKNOWN.
+
+    ``nested``: inside a ``with`` or ``range``, where ``.`` is rebound and only ``$.Values`` reads values.
+    """
+    tokens = _tokens(text)
+    if not tokens:
+        return UNKNOWN
+    position = 0
+
+    def term() -> object:
+        nonlocal position
+        if position >= len(tokens):
+            return UNKNOWN
+        token = tokens[position]
+        position += 1
+        if token == "(":
+            value = call()
+            if position >= len(tokens) or tokens[position] != ")":
+                return UNKNOWN
+            position += 1
+            return value
+        if token.startswith('"'):
+            return token[1:-1]
+        if token in ("true", "false"):
+            return token == "true"
+        if re.fullmatch(r"-?\d+", token):
+            return int(token)
+        match = VALUES_PATH.match(token)
+        if match and (match.group("root") or not nested):
+            found = _lookup(values, match.group(2))
+            # A global value missing from the chart's own defaults is often set by a parent chart.
+            return UNKNOWN if found is None and match.group(2).startswith(".global.") else found
+        if token in ("not", "and", "or", "eq", "ne"):
+            position -= 1
+            return call()
+        return UNKNOWN
+
+    def call() -> object:
+        nonlocal position
+        if position >= len(tokens):
+            return UNKNOWN
+        word = tokens[position]
+        if word not in ("not", "and", "or", "eq", "ne"):
+            return term()
+        position += 1
+        arguments = []
+        while position < len(tokens) and tokens[position] != ")":
+            arguments.append(term())
+        if any(a is UNKNOWN for a in arguments) or not arguments:
+            return UNKNOWN
+        if word == "not":
+            return not _truthy(arguments[0]) if len(arguments) == 1 else UNKNOWN
+        if word in ("eq", "ne"):
+            if len(arguments) != 2:
+                return UNKNOWN
+            return (arguments[0] == arguments[1]) == (word == "eq")
+        truths = [_truthy(a) for a in arguments]
+        return all(truths) if word == "and" else any(truths)
+
+    value = call()
+    return value if position == len(tokens) else UNKNOWN
+
+
+def render_defaults(text: str, values: dict) -> tuple[str, set[int]]:
+    """The template as an install with the default ``values`` renders it, line for line, and the
+    0-based indices of the lines that install does not get (a branch whose condition is false).
+
+    A conditional is decided only when each of its actions (``if``, ``else``, ``end``) stands alone on its
+    line and its conditions read values plainly; the lines of the branches not taken and the action lines
+    are blanked. An inline ``{{ .Values.x }}`` holding a boolean or a number is written in.
+    """
+    lines = text.split("\n")
+    # Each open block: [word, decided?, branches [(condition value, first body line)], action lines, nested]
+    stack: list[dict] = []
+    blank: set[int] = set()
+    dropped: set[int] = set()
+    for index, line in enumerate(lines):
+        actions = list(CONTROL.finditer(line))
+        alone = len(actions) == 1 and ONLY_ACTIONS.match(line) is not None
+        for action in actions:
+            word, rest = action.group("word"), action.group("rest").strip()
+            nested = any(frame["word"] in ("with", "range", "define", "block") for frame in stack)
+            if word in ("if", "with", "range", "define", "block"):
+                inside_define = any(frame["word"] in ("define", "block") for frame in stack)
+                value = _evaluate(rest, values, nested) if word in ("if", "with") and alone and not inside_define else UNKNOWN
+                stack.append({"word": word, "branches": [(value, index + 1)], "actions": [index], "ok": alone})
+            elif word == "else" and stack:
+                frame = stack[-1]
+                condition = rest[2:].strip() if rest.startswith("if") else None
+                value = (_evaluate(condition, values, nested) if condition is not None else True) if alone else UNKNOWN
+                frame["branches"].append((value, index + 1))
+                frame["actions"].append(index)
+                frame["ok"] = frame["ok"] and alone
+            elif word == "end" and stack:
+                frame = stack.pop()
+                frame["actions"].append(index)
+                if frame["word"] not in ("if", "with") or not frame["ok"] or not alone:
+                    continue
+                if any(value is UNKNOWN for value, _ in frame["branches"]):
+                    continue
+                if frame["word"] == "with" and len(frame["branches"]) == 1 and _truthy(frame["branches"][0][0]):
+                    continue  # the body renders with `.` rebound: left as written
+                taken = next((i for i, (value, _) in enumerate(frame["branches"]) if _truthy(value)), None)
+                ends = [start - 1 for _, start in frame["branches"][1:]] + [index]
+                for number, (_, start) in enumerate(frame["branches"]):
+                    if number != taken:
+                        for line_index in range(start, ends[number]):
+                            dropped.add(line_index)
+                blank.update(frame["actions"])
+    out = []
+    for index, line in enumerate(lines):
+        if index in blank or index in dropped:
+            out.append("")
+            continue
+        out.append(INLINE_VALUE.sub(lambda m: _inline(m, values), line))
+    return "\n".join(out), dropped
+
+
+def _inline(match: re.Match[str], values: dict) -> str:
+    value = _lookup(values, match.group("path"))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return match.group(0)
+
+
+# -- selectors rendered through the chart's helpers -----------------------------------------------------
+INCLUDE_LINE = re.compile(r"""^\s*\{\{-?\s*(?:include|template)\s+"(?P<name>[^"]+)"\s+\.\s*(?:\|\s*n?indent\s+\d+\s*)?-?\}\}\s*$""")
+QUOTED_VALUE = re.compile(r"""^(?P<key>[^:]+:\s*)(?P<q>["'])(?P<value>.*)(?P=q)$""")
+
+
+def _rendered_labels(lines: list[str], helpers: dict[str, list[str]], depth: int = 0) -> list[str] | None:
+    """The label lines a selector block renders, its whole-line includes of the chart's helpers expanded
+    (sorted, normalised, quotes around a value dropped); None when a helper is unknown."""
+    out: list[str] = []
+    for line in lines:
+        match = INCLUDE_LINE.match(line)
+        if match:
+            body = helpers.get(match.group("name"))
+            if body is None or depth > 5:
+                return None
+            expanded = _rendered_labels(body, helpers, depth + 1)
+            if expanded is None:
+                return None
+            out.extend(expanded)
+            continue
+        text = _normal(line)
+        if not text or ONLY_ACTIONS.match(text):
+            if text:
+                return None  # a conditional or a toYaml: what it renders is not read here
+            continue
+        quoted = QUOTED_VALUE.match(text)
+        out.append(f"{quoted.group('key')}{quoted.group('value')}" if quoted else text)
+    return sorted(out)
+
+
+def _chart_folder(path: str) -> str | None:
+    parts = path.split("/")
+    if "templates" not in parts:
+        return None
+    return "/".join(parts[:len(parts) - 1 - parts[::-1].index("templates")])
+
+
+def _read(context: ChangeContext, revision: str, path: str) -> str | None:
+    from reviewer_app.core.risk.structure.texts import git_output, repository_for
+
+    repo = repository_for(context.change.base, context.change.head)
+    shown = git_output(repo, "show", f"{revision}:{path}") if repo is not None else None
+    return shown.decode("utf-8", "replace") if shown is not None else None
+
+
+def _chart_files(context: ChangeContext, path: str, side: str) -> dict[str, str] | None:
+    """The chart's template files (path -> text) on one side of the change, None when not readable."""
+    from reviewer_app.core.risk.structure.texts import git_output, repository_for
+
+    chart = _chart_folder(path)
+    change = context.change
+    revision = change.base if side == "old" else change.head
+    repo = repository_for(change.base, change.head)
+    if chart is None or repo is None or not revision:
+        return None
+    cache = getattr(context, "_helm_chart_files", None)
+    if cache is None:
+        cache = {}
+        setattr(context, "_helm_chart_files", cache)
+    key = (revision, chart)
+    if key not in cache:
+        folder = f"{chart}/templates/" if chart else "templates/"
+        listed = git_output(repo, "ls-tree", "-r", "--name-only", revision, "--", folder)
+        files: dict[str, str] | None = None
+        if listed is not None:
+            files = {}
+            for name in listed.decode("utf-8", "replace").splitlines()[:200]:
+                if name.endswith((".tpl", ".yaml", ".yml")):
+                    text = _read(context, revision, name)
+                    if text is not None:
+                        files[name] = text
+        cache[key] = files
+    return cache[key]
+
+
+def _chart_helpers(context: ChangeContext, path: str, side: str) -> dict[str, list[str]] | None:
+    """name -> body lines of every ``define`` in the chart's templates on one side."""
+    files = _chart_files(context, path, side)
+    if files is None:
+        return None
+    helpers: dict[str, list[str]] = {}
+    for name, text in files.items():
+        if name.endswith(".tpl"):
+            lines = text.split("\n")
+            index = 0
+            while index < len(lines):
+                match = DEFINE.search(lines[index])
+                if not match:
+                    index += 1
+                    continue
+                depth, body = 1, []
+                index += 1
+                while index < len(lines) and depth:
+                    depth += len(BLOCK_OPEN.findall(lines[index])) - len(END.findall(lines[index]))
+                    if depth > 0:
+                        body.append(lines[index])
+                    index += 1
+                helpers[match.group("name")] = body
+    return helpers
+
+
+def _selectors_render_alike(context: ChangeContext, path: str) -> bool:
+    """Every workload template of the chart renders the same selector labels on both sides (through each
+    side's helpers); False when the chart cannot be read or a selector cannot be rendered."""
+    old_files, new_files = _chart_files(context, path, "old"), _chart_files(context, path, "new")
+    old_helpers, new_helpers = _chart_helpers(context, path, "old"), _chart_helpers(context, path, "new")
+    if old_files is None or new_files is None or old_helpers is None or new_helpers is None:
+        return False
+    for name, text in new_files.items():
+        if name.endswith(".tpl") or name not in old_files:
+            continue
+        old_lines, new_lines = old_files[name].split("\n"), text.split("\n")
+        old_blocks, new_blocks = _match_blocks_of(old_lines), _match_blocks_of(new_lines)
+        if len(old_blocks) != len(new_blocks):
+            return False
+        for before, after in zip(old_blocks, new_blocks):
+            old_labels = _rendered_labels([old_lines[i] for i in before], old_helpers)
+            new_labels = _rendered_labels([new_lines[i] for i in after], new_helpers)
+            if old_labels is None or old_labels != new_labels:
+                return False
+    return True
+
+
+def _match_blocks_of(lines: list[str]) -> list[list[int]]:
+    from reviewer_app.core.risk.structure.texts import Side
+
+    return _match_blocks(Side("\n".join(lines), list(range(1, len(lines) + 1))))
+
+
+def selectors_render_alike(sides: FileSides, context: ChangeContext) -> bool:
+    """The template's ``selector: matchLabels:`` blocks, as many on both sides, render the same labels
+    through each side's helpers (and at least one of them is written differently)."""
+    if not (sides.old.exists and sides.new.exists and sides.complete):
+        return False
+    old_blocks, new_blocks = _match_blocks(sides.old), _match_blocks(sides.new)
+    if not old_blocks or len(old_blocks) != len(new_blocks):
+        return False
+    old_helpers = _chart_helpers(context, sides.diff.old_path or sides.diff.path, "old")
+    new_helpers = _chart_helpers(context, sides.diff.path, "new")
+    if old_helpers is None or new_helpers is None:
+        return False
+    for before, after in zip(old_blocks, new_blocks):
+        old_labels = _rendered_labels([sides.old.lines[i] for i in before], old_helpers)
+        if old_labels is None or old_labels != _rendered_labels([sides.new.lines[i] for i in after], new_helpers):
+            return False
+    return True
+
+
+VALUE_REFERENCE = re.compile(r"(?<![\w$])\$?\.Values((?:\.[A-Za-z0-9_]+)+)")
+MAX_FLIPPED = 12
+
+
+def values_read(text: str, conditions_only: bool = False) -> set[str]:
+    """The value paths (``a.b``) a template reads inside its actions (only its ``if``/``with`` conditions)."""
+    found: set[str] = set()
+    for action in (CONTROL.finditer(text) if conditions_only else ACTION.finditer(text)):
+        if conditions_only and action.group("word") not in ("if", "with", "else"):
+            continue
+        found.update(m.group(1).strip(".") for m in VALUE_REFERENCE.finditer(action.group(0)))
+    return found
+
+
+def install_settings(old_text: str | None, new_text: str, old_values: dict) -> list[dict[str, object]]:
+    """The settings an existing install may have, as value path -> value: none (the defaults), then each
+    value it could already set turned the other way, then all of them at once.
+
+    A value it could already set: one the old template read or the old values.yaml held. A value new with
+    the change keeps its default: no install has set it yet (a new opt-in whose default keeps the old
+    behaviour changes nothing).
+    """
+    old_read = values_read(old_text) if old_text is not None else set()
+    # Switches: values a condition tests, or a boolean written into a field, whose default is a boolean
+    # or unset (a string compared or a map walked into is not turned over).
+    tested = values_read(old_text or "", True) | values_read(new_text, True) | {
+        p for p in old_read | values_read(new_text) if isinstance(_lookup(old_values, p), bool)}
+    existing = sorted(p for p in tested if (p in old_read or _lookup(old_values, p) is not None)
+                      and (_lookup(old_values, p) is None or isinstance(_lookup(old_values, p), bool))
+                      and not any(other.startswith(p + ".") for other in tested))[:MAX_FLIPPED]
+    flips = {p: not _truthy(_lookup(old_values, p)) for p in existing}
+    settings: list[dict[str, object]] = [{}] + [{p: v} for p, v in flips.items()]
+    if len(flips) > 1:
+        settings.append(dict(flips))
+    return settings
+
+
+def new_switches(old_text: str | None, new_text: str, old_values: dict, new_values: dict) -> list[dict[str, object]]:
+    """Each value new with the change that a condition of the new template tests, turned the other way
+    from its new default: what a release that starts using the new option renders. Only an immutable
+    field counts there (the release that sets it fails to upgrade); what an option grants is the
+    choice of whoever turns it on."""
+    old_read = values_read(old_text) if old_text is not None else set()
+    tested = values_read(new_text, True)
+    fresh = sorted(p for p in tested if p not in old_read and _lookup(old_values, p) is None
+                   and not any(other.startswith(p + ".") for other in tested))[:MAX_FLIPPED]
+    return [{p: not _truthy(_lookup(new_values, p))} for p in fresh]
+
+
+def with_settings(values: dict, settings: dict[str, object]) -> dict:
+    """``values`` with each path of ``settings`` set (a copy; maps on the way are created)."""
+    import copy
+
+    result = copy.deepcopy(values)
+    for path, value in settings.items():
+        node = result
+        parts = path.split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[parts[-1]] = value
+    return result

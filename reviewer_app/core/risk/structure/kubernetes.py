@@ -8,7 +8,12 @@ An object deleted whole (or a file deleted whole) is
 the object going away, not its probes or settings being removed one by one.
 A YAML file without ``apiVersion``/``kind`` is not a manifest: its line rules judge it.
 In a Helm chart added whole (its Chart.yaml added by the change) RBAC and host-access findings are
-one step lower: no existing install receives them at an upgrade.
+one step lower: no existing install receives them at an upgrade. An object new with the change (its
+file's old side had none of its kind and name, and the change removes none of its kind elsewhere) is a
+new component: its posture findings are at most medium, save grants equal to cluster-admin. A manifest
+kept for CI (under .github/ or a kind cluster's folder) configures a throwaway cluster: low.
+A chart template is judged as an existing install renders it: its conditionals decided by the chart's
+values.yaml of each side, under the defaults and under each switch an install could already have set.
 """
 
 from __future__ import annotations
@@ -101,8 +106,10 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
 def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note: str) -> Parsed:
     """A chart template: its text checks, then its literal YAML skeleton judged like a manifest.
 
-    Whatever the skeleton shows stands, but the line rules keep judging the file (what the
-    template renders from values is not known here).
+    Whatever the skeleton shows stands. Where the chart's values can be read, the skeleton is the one an
+    existing install renders (for each install setting: helm_template.install_settings), and when every
+    added line the Kubernetes line rules would flag is read that way the structure's verdict replaces
+    theirs; otherwise the line rules keep judging the file.
     """
     from reviewer_app.core.risk.structure import helm_template
 
@@ -110,19 +117,136 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
     if sides.complete:
         _rbac_guards(sides, emit)
         _scrape_unset(sides, emit, context)
-    try:
-        old_docs = load_all(helm_template.detemplate(_defaults_rendered(sides.old.text))) if sides.old.exists else []
-        new_docs = load_all(helm_template.detemplate(_defaults_rendered(sides.new.text))) if sides.new.exists else []
-    except Exception:  # noqa: BLE001 - the skeleton is not YAML either: the text checks are all there is
+    # What an existing install renders: the chart's values.yaml of each side decides the conditionals it
+    # can, under the defaults and under each value an install could already have set turned the other way
+    # (a value new with the change keeps its default: nobody has set it yet).
+    old_values = _chart_values(context, sides.diff.old_path or sides.diff.path, "old") if sides.old.exists else {}
+    new_values = _chart_values(context, sides.diff.path, "new") if sides.new.exists else {}
+    selectors_alike = helm_template.selectors_render_alike(sides, context)
+    if old_values is None or new_values is None:
+        try:
+            old_docs = load_all(helm_template.detemplate(_defaults_rendered(sides.old.text))) if sides.old.exists else []
+            new_docs = load_all(helm_template.detemplate(_defaults_rendered(sides.new.text))) if sides.new.exists else []
+        except Exception:  # noqa: BLE001 - the skeleton is not YAML either: the text checks are all there is
+            return Parsed(False, note, keep=True)
+        # A template's names are placeholders (and a rename edits the template line): objects pair by
+        # kind and order.
+        _judge_documents(sides, emit, context, old_docs, new_docs, by_kind=True, selectors_alike=selectors_alike)
         return Parsed(False, note, keep=True)
-    # A template's names are placeholders (and a rename edits the template line): objects pair by
-    # kind and order.
-    _judge_documents(sides, emit, context, old_docs, new_docs, by_kind=True)
+    judged_all, judged_any, views = True, False, []
+    settings = helm_template.install_settings(sides.old.text if sides.old.exists else None,
+                                              sides.new.text if sides.new.exists else "", old_values)
+    existing = len(settings)
+    if sides.old.exists and sides.new.exists:
+        settings += helm_template.new_switches(sides.old.text, sides.new.text, old_values, new_values)
+    for number, setting in enumerate(settings):
+        # Past `existing`: a release turning on an option new with the change; only its immutable fields count.
+        only = frozenset({"K8S-IMMUTABLE-FIELD"}) if number >= existing else None
+        old_text = helm_template.render_defaults(sides.old.text, helm_template.with_settings(old_values, setting))[0] \
+            if sides.old.exists else ""
+        new_text, not_rendered = helm_template.render_defaults(sides.new.text, helm_template.with_settings(new_values, setting)) \
+            if sides.new.exists else ("", set())
+        try:
+            new_skeleton = helm_template.detemplate(_defaults_rendered(new_text)) if sides.new.exists else ""
+            old_docs = load_all(helm_template.detemplate(_defaults_rendered(old_text))) if sides.old.exists else []
+            new_docs = load_all(new_skeleton) if sides.new.exists else []
+        except Exception:  # noqa: BLE001 - the skeleton is not YAML either
+            if number == 0:
+                return Parsed(False, note, keep=True)
+            judged_all = False
+            continue
+        judged = _judge_documents(sides, emit, context, old_docs, new_docs, by_kind=True, selectors_alike=selectors_alike,
+                                  only=only, setting=setting if only else None)
+        if only:
+            continue
+        if judged.ok:
+            judged_any = True
+        elif judged.note or (old_docs or new_docs) and any(d for d in old_docs + new_docs):
+            judged_all = False  # objects it does not read, or not only objects
+        views.append((new_skeleton, not_rendered))
+    if judged_all and judged_any and sides.complete and _line_hits_judged(sides, emit, views):
+        # Every added line the Kubernetes line rules would flag is, for every install setting, either in
+        # the skeleton judged above or in a branch that install does not render: the structure's verdict
+        # replaces theirs.
+        return Parsed(True)
     return Parsed(False, note, keep=True)
 
 
+def _line_hits_judged(sides: FileSides, emit: Emitter, views: list[tuple[str, set[int]]]) -> bool:
+    """Each added line that a line rule replaced by this analyser matches is read by the structure under
+    every install setting (``views``: the new side's skeleton and the lines it does not render, per
+    setting): it stands in that setting's skeleton, or that setting does not render it."""
+    from reviewer_app.core.model import LineKind
+
+    patterns = [rule.added for rule in emit.rules.rules if "kubernetes" in rule.structured and rule.added is not None]
+    if not patterns:
+        return True
+    views_lines = [(skeleton.split("\n"), not_rendered) for skeleton, not_rendered in views]
+    index_of = {number: index for index, number in enumerate(sides.new.numbers)}
+    for hunk in sides.diff.hunks:
+        added = [line for line in hunk.lines if line.kind is LineKind.ADDED]
+        text = "\n".join(line.text for line in added)
+        starts = [0]
+        for line in added:
+            starts.append(starts[-1] + len(line.text) + 1)
+        for pattern in patterns:
+            position = 0
+            while True:
+                match = pattern.search(text, position)
+                if match is None:
+                    break
+                position = max(match.end(), match.start() + 1)
+                first = next(i for i in range(len(added)) if starts[i + 1] > match.start())
+                last = next(i for i in range(len(added)) if starts[i + 1] > max(match.end() - 1, match.start()))
+                for line in added[first:last + 1]:
+                    index = index_of.get(line.new_no)
+                    if index is None:
+                        return False
+                    for skeleton_lines, not_rendered in views_lines:
+                        if index not in not_rendered and (index >= len(skeleton_lines) or not skeleton_lines[index].strip()):
+                            return False
+    return True
+
+
+def _chart_values(context: ChangeContext, path: str, side: str) -> dict | None:
+    """The default values (the chart's values.yaml) of the chart holding the template ``path`` on one side of
+    the change; None when they cannot be read (no repository, no chart, no values.yaml, not YAML)."""
+    import yaml
+
+    from reviewer_app.core.risk.structure.texts import git_output, repository_for
+
+    parts = path.split("/")
+    if "templates" not in parts:
+        return None
+    chart = "/".join(parts[:len(parts) - 1 - parts[::-1].index("templates")])
+    change = context.change
+    revision = change.base if side == "old" else change.head
+    repo = repository_for(change.base, change.head)
+    if repo is None or not revision:
+        return None
+    cache = getattr(context, "_k8s_values", None)
+    if cache is None:
+        cache = {}
+        setattr(context, "_k8s_values", cache)
+    key = (revision, chart)
+    if key not in cache:
+        prefix = f"{chart}/" if chart else ""
+        if git_output(repo, "cat-file", "-e", f"{revision}:{prefix}Chart.yaml") is None:
+            cache[key] = None
+        else:
+            shown = git_output(repo, "show", f"{revision}:{prefix}values.yaml")
+            try:
+                loaded = yaml.safe_load(shown.decode("utf-8", "replace")) if shown is not None else {}
+            except yaml.YAMLError:
+                loaded = None
+            # A chart without values.yaml (or an empty one) is not read: its values come from elsewhere.
+            cache[key] = loaded if isinstance(loaded, dict) and loaded else None
+    return cache[key]
+
+
 def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, old_docs: list[Any], new_docs: list[Any],
-                     by_kind: bool = False) -> Parsed:
+                     by_kind: bool = False, selectors_alike: bool = False, only: frozenset[str] | None = None,
+                     setting: dict[str, object] | None = None) -> Parsed:
     old_objects = list(_objects(old_docs))
     new_objects = list(_objects(new_docs))
     if not old_objects and not new_objects:
@@ -130,7 +254,7 @@ def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, ol
     if len(old_objects) + len(new_objects) < sum(1 for d in old_docs + new_docs if d):
         return Parsed(False, "")  # mixed documents (some not objects): leave the file to the line rules
     unknown = sorted({str(o.get("kind")) for o in old_objects + new_objects} - UNDERSTOOD_KINDS)
-    if unknown:
+    if unknown and not ci_only(sides.diff.path):
         # A custom resource (HelmRelease values, an Argo Application, a Kustomization patch, a
         # ConfigMap holding a pod template) may carry pod settings where this analyser does not
         # look: its line rules keep judging the file.
@@ -148,7 +272,9 @@ def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, ol
         pairs = [(old_objects[0], new_objects[0])]
     pairs = _roles_narrowed(pairs, old_objects)
     for before, after in pairs:
-        Judge(sides, emit, context, before, after).run()
+        Judge(sides, emit, context, before, after, selectors_alike, only, setting).run()
+    # A CI-only manifest is judged whole here, the objects this module does not read included: it
+    # configures a throwaway test cluster.
     return Parsed(True)
 
 
@@ -168,6 +294,21 @@ def _roles_narrowed(pairs: list[tuple[Map | None, Map]], old_objects: list[Map])
             before = spare.pop(0)
         result.append((before, after))
     return result
+
+
+# Posture findings (rule -> its default severity) that a new object (one the old side of its file
+# did not have) does not carry above medium: nothing that runs today changes (resources/structure/rules.toml).
+NEW_OBJECT_LOWERED = {"K8S-RBAC-WIDENED": "high", "K8S-RBAC-WILDCARD": "critical", "K8S-PRIVILEGED": "high"}
+# Aggregated APIs whose resources are only read (the resource, custom and external metrics APIs): a
+# wildcard on their verbs or resources grants reading metrics, nothing more.
+READ_ONLY_GROUPS = frozenset({"metrics.k8s.io", "custom.metrics.k8s.io", "external.metrics.k8s.io"})
+# A manifest kept for CI (under .github/) or for a kind cluster (a `kind` folder) configures a throwaway
+# test cluster, not a deployed system.
+CI_ONLY = re.compile(r"(^|/)(\.github|kind)/")
+
+
+def ci_only(path: str | None) -> bool:
+    return bool(path) and CI_ONLY.search(path) is not None
 
 
 # Findings that describe what existing installs gain at their upgrade: a chart added whole has none.
@@ -436,7 +577,15 @@ def _containers(spec: Map | None, field: str = "containers") -> dict[str, Map]:
 class Judge:
     """One object of the new side against its old self (None when it is new)."""
 
-    def __init__(self, sides: FileSides, emit: Emitter, context: ChangeContext, before: Map | None, after: Map) -> None:
+    def __init__(self, sides: FileSides, emit: Emitter, context: ChangeContext, before: Map | None, after: Map,
+                 selectors_alike: bool = False, only: frozenset[str] | None = None,
+                 setting: dict[str, object] | None = None) -> None:
+        # only/setting: the template rendered for a release that turns on an option new with the change
+        # (setting): only these rules count there.
+        self.only, self.setting = only, setting
+        # selectors_alike: a template whose selector blocks render the same labels through the chart's
+        # helpers on both sides (helm_template.selectors_render_alike): its skeleton's selector is not compared.
+        self.selectors_alike = selectors_alike
         self.sides, self.emitter, self.context = sides, emit, context
         self.before, self.after = before, after
         kind, namespace, name = _key(after)
@@ -456,7 +605,16 @@ class Judge:
             return side.real_line(node.lines[index] if index is not None and index < len(node.lines) else node.line)
         return 0
 
-    def emit(self, rule: str, side: str, line: int, message: str, severity: str | None = None) -> None:
+    def emit(self, rule: str, side: str, line: int, message: str, severity: str | None = None,
+             acts_now: bool = False) -> None:
+        """``acts_now``: a grant equal to cluster-admin (``'*'`` on every resource, escalate, bind,
+        impersonate, a cluster-admin binding), which no new-component lowering softens."""
+        if self.only is not None:
+            if rule not in self.only:
+                return
+            if self.setting:
+                values = ", ".join(f"{path}={str(value).lower()}" for path, value in self.setting.items())
+                message += f" (Rendered for a release that turns on the new option {values}: that release fails to upgrade.)"
         if rule == "K8S-RBAC-WIDENED" and severity in (None, "high", "critical") and _short_lived_hook(self.after):
             severity = "medium"
             message += (" Lowered to medium: the role is a Helm hook deleted once the hook succeeds, so the grant lives only "
@@ -468,7 +626,31 @@ class Judge:
                 severity = "high" if (severity or NEW_CHART_LOWERED[rule]) == "critical" else "medium"
                 message += (f" Lowered to {severity}: the chart {chart} is new in this change (its Chart.yaml is added), so "
                             "no existing install gets this at an upgrade; the chart is reviewed whole.")
+        if rule in NEW_OBJECT_LOWERED and ci_only(self.sides.diff.path):
+            severity = "low"
+            message += (" Low: a CI-only manifest (under .github/ or a kind cluster's folder): it configures a throwaway "
+                        "test cluster, no deployed system.")
+        if rule in NEW_OBJECT_LOWERED and not acts_now and (severity or NEW_OBJECT_LOWERED[rule]) in ("high", "critical") \
+                and self._new_component():
+            severity = "medium"
+            message += (f" Medium: new {self.label}: nothing running changes; review it as a new component "
+                        "(no object of its kind is removed or replaced by the change, so no running workload or role "
+                        "gains this at the next apply or upgrade).")
         self.emitter.emit(rule, side, line, f"{self.label}: {message}".replace("TEMPLATED", "{{…}}"), severity)
+
+    def _new_component(self) -> bool:
+        """The object is new (its file's old side had no object of its kind and name) and the change
+        removes no object of its kind anywhere (it replaces nothing: a manifest moved to another file,
+        a Pod rewritten as a controller keep their severities)."""
+        if self.before is not None:
+            return False
+        if "/templates/" in f"/{self.sides.diff.path}" and not self.sides.old.exists and _chart_deprecated(self.context):
+            # A template of a chart that succeeds one deprecated by the same change: the old chart's
+            # installs move to it with what it ships.
+            return False
+        kind = str(self.after.get("kind"))
+        return re.search(rf"^\s*kind\s*:\s*[\"']?{re.escape(kind)}[\"']?\s*(#.*)?$", _removed_text(self.context),
+                         re.MULTILINE) is None
 
     def run(self) -> None:
         kind = self.after.get("kind")
@@ -661,12 +843,23 @@ class Judge:
                         _custom_resource(g, r) and not any(og == g and orr.split("/")[0] == r.split("/")[0]
                                                            for og, orr, _ in granted_before)
                         for g, r, _ in _grants(rule))
+                    rule_grants = list(_grants(rule))
+                    read_only = bool(rule_grants) and all(g in READ_ONLY_GROUPS for g, _, _ in rule_grants)
+                    # Equal to cluster-admin: every resource of Kubernetes' own groups (secrets among them), or
+                    # every verb on a sensitive resource.
+                    admin = not read_only and any(
+                        (r == "*" and (g in ("", "*") or BUILTIN_GROUP.search(g) is not None))
+                        or (v == "*" and (r == "secrets" or r.split("/")[0] in SENSITIVE_RESOURCES or r in SENSITIVE_RESOURCES))
+                        for g, r, v in rule_grants if "*" in (g, r, v))
                     self.emit("K8S-RBAC-WILDCARD", "new", line, f"the role now allows {what} ({verb} on {resource or 'core'}"
                               f"{' in ' + group if group else ''}): a wildcard also grants verbs and resources added later."
                               + (" Medium: the wildcard is on the verbs of named custom resources the role did not touch "
                                  "before (no wildcard on resources or API groups, nothing of Kubernetes' own): full control "
-                                 "of those objects, no reach beyond them." if one_custom else ""),
-                              severity="medium" if one_custom else None)
+                                 "of those objects, no reach beyond them." if one_custom else "")
+                              + (f" Medium: {', '.join(sorted({g for g, _, _ in rule_grants}))} serves only reads (an aggregated "
+                                 "metrics API has no create, update or delete): the wildcard grants reading metrics, it is not "
+                                 "cluster-admin." if read_only and not one_custom else ""),
+                              severity="medium" if one_custom or read_only else None, acts_now=admin)
                     granted_before |= {(g, r, v) for g, r, v in _grants(rule)}  # one finding per rule is enough
                     break
                 if verb in DANGEROUS_VERBS:
@@ -675,7 +868,13 @@ class Judge:
                     self.emit("K8S-RBAC-WIDENED", "new", line, f"the role gains `{verb}` on {resource}: it {DANGEROUS_VERBS[verb]}."
                               + (f" Medium: the role already had `{verb}` on other resources of {group}; this extends it to "
                                  "one more custom resource of the same group." if sibling else ""),
-                              severity="medium" if sibling else None)
+                              severity="medium" if sibling else None, acts_now=verb != "deletecollection")
+                elif resource == "secrets" and verb in SECRET_READ and verb != "list" and (group, resource, "list") in granted_before:
+                    # `list` returns every object whole: `get` or `watch` beside it read nothing more.
+                    self.emit("K8S-RBAC-WIDENED", "new", line,
+                              f"the role can now `{verb}` secrets, which it could already `list`: a list returns every secret "
+                              "in its scope whole, so no credential becomes readable that was not. Low: already so.",
+                              severity="low")
                 elif resource == "secrets" and verb in SECRET_READ:
                     self.emit("K8S-RBAC-WIDENED", "new", line, f"the role can now `{verb}` secrets: every credential in its scope becomes readable.")
                 elif resource == "secrets" and verb in WRITE_VERBS:
@@ -747,7 +946,7 @@ class Judge:
             return
         ref = _get(self.after, "roleRef")
         self.emit("K8S-RBAC-WILDCARD", "new", self.new_line(ref, "name"),
-                  "binds cluster-admin: its subjects can do anything in the whole cluster.", severity="critical")
+                  "binds cluster-admin: its subjects can do anything in the whole cluster.", severity="critical", acts_now=True)
 
     # -- privileges ----------------------------------------------------------------------------------
     def privileged(self, line: int, message: str, setting: str | None, severity: str | None = None) -> None:
@@ -755,9 +954,7 @@ class Judge:
 
         ``setting`` (e.g. ``privileged: true``) is removed elsewhere in the change while this object is
         new: the object replaces one that already had it (a Pod rewritten as a controller, a manifest
-        moved to another folder). A new object in a file added whole keeps its severity: its pods get
-        the node at the next apply as surely as an edited workload's (examples and vendored copies are
-        lowered by the file's role).
+        moved to another folder). Any other new object is a new component (Judge.emit: medium).
         """
         if self.before is None and setting is not None and _removed_setting(self.context, setting):
             self.emit("K8S-PRIVILEGED", "new", line, f"{message} Lowered to low: the same `{setting}` is removed elsewhere in "
@@ -807,8 +1004,15 @@ class Judge:
         for field in ("initContainers", "containers", "ephemeralContainers"):
             for name, container in _containers(spec, field).items():
                 previous = old_containers.get(name)
-                self._security_context(container.get("securityContext"),
-                                       previous.get("securityContext") if previous is not None else None, f"container {name}")
+                old_context = previous.get("securityContext") if previous is not None else None
+                if previous is not None and previous.get("privileged") is True:
+                    # The pre-v1 API (v1beta1-3) wrote `privileged: true` on the container itself: moved into
+                    # securityContext by a conversion to v1, it was already privileged.
+                    merged = Map()
+                    merged.update(old_context if isinstance(old_context, Map) else {})
+                    merged["privileged"] = True
+                    old_context = merged
+                self._security_context(container.get("securityContext"), old_context, f"container {name}")
 
     def _security_context(self, context: Any, old: Any, who: str) -> None:
         if not isinstance(context, Map):
@@ -909,6 +1113,8 @@ class Judge:
             fields = []
         for field in sorted(fields):
             if _plain(spec.get(field)) == _plain(old_spec.get(field)):
+                continue
+            if field == "selector" and self.selectors_alike:
                 continue
             if old_spec.get(field) is None and field not in NO_SERVER_DEFAULT:
                 # Written out where the old manifest left it to the API server's default (a selector

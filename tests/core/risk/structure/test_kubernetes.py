@@ -116,7 +116,8 @@ rules:
       - deletecollection
 '''
     found = by_rule(findings(added_file("k8s/rbac.yaml", role)), "K8S-RBAC-WIDENED")
-    assert {(f.line, f.severity) for f in found} == {(10 + 10, "high")}
+    # A new role (its file added whole): a new component, medium.
+    assert {(f.line, f.severity) for f in found} == {(10 + 10, "medium")}
     assert "deletecollection" in found[0].message
     reads = role.replace("      - deletecollection\n", "")
     assert [f for f in findings(added_file("k8s/rbac.yaml", reads)) if f.rule.startswith("K8S-RBAC")] == []
@@ -148,8 +149,10 @@ subjects:
     name: ops
 '''
     found = findings(added_file("k8s/rbac.yaml", text))
+    # New objects: the secrets read is a new component's (medium); every verb on every resource of a
+    # Kubernetes group and a cluster-admin binding act the moment they are applied (critical).
     assert sorted((f.rule, f.severity) for f in found if f.rule.startswith("K8S-RBAC")) == [
-        ("K8S-RBAC-WIDENED", "high"), ("K8S-RBAC-WILDCARD", "critical"), ("K8S-RBAC-WILDCARD", "critical")]
+        ("K8S-RBAC-WIDENED", "medium"), ("K8S-RBAC-WILDCARD", "critical"), ("K8S-RBAC-WILDCARD", "critical")]
 
 
 DEPLOYMENT = '''apiVersion: apps/v1
@@ -182,8 +185,9 @@ def test_privileges_added_to_a_pod_spec() -> None:
         "          image: agent:1.0\n          securityContext:\n            privileged: true\n            runAsUser: 0\n"
         "            capabilities:\n              add: [\"NET_BIND_SERVICE\", \"SYS_ADMIN\"]\n")
     found = by_rule(findings(added_file("k8s/agent.yaml", privileged)), "K8S-PRIVILEGED")
+    # One finding per line (the worse capability), each medium: the Deployment is new (its file added whole).
     assert sorted((f.line - 10, f.severity) for f in found) == [
-        (11, "high"), (19, "high"), (20, "high"), (22, "high")]  # one finding per line: the worse capability
+        (11, "medium"), (19, "medium"), (20, "medium"), (22, "medium")]
 
 
 def test_scale_to_zero_once_and_not_twice() -> None:
