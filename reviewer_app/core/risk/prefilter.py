@@ -29,6 +29,8 @@ from typing import Any, Protocol
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parser  # type: ignore[attr-defined]
 
+from reviewer_app.core.risk.rules import known_pattern_facts
+
 MIN_LITERAL = 3  # shorter literals ("rm", "0") hit nearly every file and save nothing
 NON_ASCII = "\0non-ascii"  # marker: every match contains a character above U+007F
 REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT} | ({sre.POSSESSIVE_REPEAT} if hasattr(sre, "POSSESSIVE_REPEAT") else set())
@@ -148,6 +150,9 @@ _CASE_FLAG = re.compile(r"\(\?[a-zA-Z]*i|\(\?[a-zA-Z]*-[a-zA-Z]*i")
 
 @lru_cache(maxsize=1024)
 def prefilter_for(pattern: PatternSource) -> Prefilter | None:
+    known = known_pattern_facts(pattern)  # the built-in pack's, derived by this code and cached (loader.py)
+    if known is not None:
+        return None if known[0] is None else Prefilter(*known[0])
     try:
         tree = _tree(pattern)
     except Exception:  # noqa: BLE001 - an unexpected parser shape only means "no pre-filter"
@@ -289,6 +294,9 @@ def can_span_lines(pattern: PatternSource) -> bool:
     containing a newline (negated sets included), a lookaround that can read one, ``\\A``/``\\Z``
     and ``^``/``$`` without MULTILINE all say yes, and so does anything this walk does not know.
     """
+    known = known_pattern_facts(pattern)
+    if known is not None:
+        return known[1]
     try:
         tree = _tree(pattern)
     except Exception:  # noqa: BLE001 - an unexpected parser shape: assume the worst
@@ -383,6 +391,9 @@ def line_reach(pattern: PatternSource) -> float:
     A match holding a literal on line L then lies within the k-th non-blank lines before and
     after L (blank lines in between included), which is where hits.py runs the pattern.
     """
+    known = known_pattern_facts(pattern)
+    if known is not None:
+        return known[2]
     if not can_span_lines(pattern):
         return 0
     try:
