@@ -112,7 +112,9 @@ def _warn_about_paths(changes: list[Any], workspace: Any, source: str) -> None:
 def run_analyze(args: argparse.Namespace) -> int:
     from reviewer_app.core import risk, services
     from reviewer_app.core.analysis import analyze
+    from reviewer_app.core.risk.loader import allow_disk_cache
 
+    allow_disk_cache()  # analyze only shows findings: a parsed pack from the cache folder may speed it up
     changes, workspace = load_from_args(args)
     rules = risk.load_rules(workspace)
     catalog = services.load_catalog(workspace)

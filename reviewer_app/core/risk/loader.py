@@ -78,6 +78,16 @@ _BUILTIN_PACK_HASH = ""
 # plain dicts, tuples and scalars) takes about a millisecond.
 PARSED_CACHE_VERSION = 3
 STALE_AFTER_SECONDS = 7 * 24 * 3600
+# Off unless a command that only shows results turns it on (analyze, the GUI): the cache folder is
+# writable by whatever ran before on the machine (a CI runner restoring a shared cache, a pull
+# request's job), so the gate and every other trust decision parse the pack the program ships.
+_DISK_CACHE_ALLOWED = False
+
+
+def allow_disk_cache(allowed: bool = True) -> None:
+    """Let this process read and write the parsed built-in pack in the cache folder (display only)."""
+    global _DISK_CACHE_ALLOWED
+    _DISK_CACHE_ALLOWED = allowed
 
 
 def _builtin_rules() -> dict[str, Rule]:
@@ -171,6 +181,8 @@ def _read_cache(path: Path | None, labels: list[str]) -> tuple[Any, ...] | None:
 
 
 def _parsed_cache_path(key: str) -> Path | None:
+    if not _DISK_CACHE_ALLOWED:
+        return None
     from reviewer_app.core.risk.history import cache_dir
 
     try:

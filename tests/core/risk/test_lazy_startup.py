@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import marshal
 import os
 import subprocess
 import sys
@@ -104,6 +105,7 @@ def test_a_warm_start_parses_no_toml_and_imports_no_mail_or_policy_code(git_repo
 
 def test_the_cached_pack_is_the_parsed_pack(tmp_path: Path) -> None:
     probe = ("import json\nfrom reviewer_app.core.risk import load_rules\nfrom reviewer_app.core.risk import rules\n"
+             "from reviewer_app.core.risk.loader import allow_disk_cache\nallow_disk_cache()\n"
              "pack = load_rules(None)\n"
              "computed = rules.RuleSet(pack.rules, pack.sources).pack_hash\n"
              "print(json.dumps([pack.pack_hash, computed, [repr(r) for r in pack.rules],"
@@ -164,3 +166,25 @@ def test_the_range_patch_date_is_the_one_the_email_package_writes(iso: str) -> N
     except ValueError:
         expected = iso
     assert _mail_date(iso) == expected
+
+
+def test_only_display_commands_read_the_parsed_pack_from_the_cache_folder(tmp_path: Path) -> None:
+    # The cache folder may have been written by anything that ran before on the machine (a CI job of
+    # someone's pull request restoring a shared cache): the gate must judge with the shipped pack.
+    probe = ("import sys\nfrom reviewer_app.core.risk import load_rules\n"
+             "from reviewer_app.core.risk.loader import allow_disk_cache\n"
+             "allow_disk_cache(sys.argv[1] == 'display')\nprint(len(load_rules(None).rules))\n")
+    env = {**os.environ, "REVIEWER_APP_CACHE_DIR": str(tmp_path)}
+
+    def count(mode: str) -> int:
+        proc = subprocess.run([sys.executable, "-c", probe, mode], capture_output=True, text=True, check=True, env=env)
+        return int(proc.stdout)
+
+    assert count("trust") > 50 and not list(tmp_path.glob("rules-*.marshal"))  # never written either
+    shipped = count("display")
+    [cache_file] = tmp_path.glob("rules-*.marshal")
+    documents, facts, globs, pack_hash = marshal.loads(cache_file.read_bytes())
+    emptied = [(label, {**document, "rule": []}) for label, document in documents]
+    cache_file.write_bytes(marshal.dumps((emptied, facts, globs, pack_hash)))
+    assert count("display") == 0  # a display command would show the planted pack...
+    assert count("trust") == shipped  # ...a trust decision never reads it
