@@ -571,7 +571,10 @@ def _containers(spec: Map | None, field: str = "containers") -> dict[str, Map]:
     items = spec.get(field) if spec is not None else None
     if not isinstance(items, list):
         return {}
-    return {str(c.get("name", index)): c for index, c in enumerate(items) if isinstance(c, Map)}
+    # A templated name reads as no string: such containers go by position ("#2"), not all under "None",
+    # where they would collide and print as "container None".
+    return {(c["name"] if isinstance(c.get("name"), str) and c["name"] else f"#{index + 1}"): c
+            for index, c in enumerate(items) if isinstance(c, Map)}
 
 
 class Judge:

@@ -293,3 +293,16 @@ def test_a_resource_added_under_an_opt_in_installs_may_already_have_set_is_flagg
     found = by_rule(risk_findings(range_analysis(git_repo, before, after)), "K8S-RBAC-WIDENED")
     # One finding on the added resource's line (create and update point at it alike).
     assert [(f["severity"], "namespaces" in f["message"]) for f in found] == [("high", True)]
+
+
+def test_containers_without_a_name_go_by_position_not_as_none(git_repo: GitRepo) -> None:
+    # A name left empty where a template filled it in reads as null; two such containers must not
+    # collide under one key, and the message names the one that changed.
+    two = DEPLOYMENT.replace("        - name: api\n          image: example/api:1.0\n",
+                             "        - name:\n          image: example/a:1.0\n"
+                             "        - name:\n          image: example/b:1.0\n")
+    privileged = two.replace("image: example/a:1.0\n", "image: example/a:1.0\n          securityContext:\n"
+                                                       "            privileged: true\n")
+    found = risk_findings(range_analysis(git_repo, {"deploy/app.yaml": two}, {"deploy/app.yaml": privileged}))
+    flagged = by_rule(found, "K8S-PRIVILEGED")
+    assert flagged and all("container #1" in f["message"] and "None" not in f["message"] for f in flagged)
