@@ -236,12 +236,72 @@ def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitt
                       + (" (it holds data)." if data else ".") + f" Add `moved {{ from = {address} to = {target.address} }}`.",
                       severity="critical" if data else "low" if ephemeral else "high")
             continue
+        swap = _swapped_for(block, new, added_by_type, values) if not data and not ephemeral else None
+        if swap is not None:
+            emit.emit("INFRA-TF-RESOURCE-REMOVED", "old", line,
+                      f"The resource {address} is removed and replaced in the same change by {swap.address}, which takes "
+                      f"the same `count` and the same values ({_show_leaves(_leaf_strings(swap.body))}); its `count` is 0 "
+                      "under the module's defaults, so only callers who turned the switch on see the old object destroyed and "
+                      "the new one created in the same apply (briefly without it in between).", severity="medium")
+            continue
         emit.emit("INFRA-TF-RESOURCE-REMOVED", "old", line,
                   f"The resource {address} is removed: the next `terraform apply` destroys it"
                   + (", and it holds data (database, bucket, key or cluster)." if data else ".")
                   + (" It is a helper that the next apply recreates as good as new." if ephemeral else
                      " prevent_destroy does not protect a block that is gone; a `removed` block with destroy = false forgets it instead."),
                   severity="critical" if data else "low" if ephemeral else "high")
+
+
+def _leaf_strings(body: Any) -> set[str]:
+    """The argument values of a block, flattened to strings (lists unwrapped, ``${…}`` interpolation of a
+    single reference unwrapped), without ``count``/``for_each``/``name``/``tags``/``depends_on``."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key not in ("__is_block__",):
+                    walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+        elif value is not None:
+            text = str(value).strip()
+            match = re.fullmatch(r"\$\{([^{}]*)\}", text)
+            found.add(match.group(1).strip() if match else text)
+
+    for key, value in (body or {}).items():
+        if key not in ("count", "for_each", "name", "tags", "depends_on", "lifecycle", "provider", "__is_block__"):
+            walk(value)
+    return found
+
+
+def _swapped_for(block: Block, new: Module, added_by_type: dict[str, list[Block]], values: _Values | None) -> Block | None:
+    """The resource the change adds in place of ``block``: another type under the same name, with the same
+    ``count``/``for_each`` and every value of its arguments taken from the removed one (the same role and
+    policy through another resource type), when the shared ``count`` is 0 under the module's defaults
+    (a switch that is off unless the caller turned it on). None otherwise."""
+    if values is None or "count" not in block.body or "for_each" in block.body:
+        return None
+    old_values = _leaf_strings(block.body)
+    for candidates in added_by_type.values():
+        for other in candidates:
+            if other.kind != "resource" or other.name != block.name or other.type == block.type:
+                continue
+            if _flat_text(other.body.get("count")) != _flat_text(block.body.get("count")) or "for_each" in other.body:
+                continue
+            mine = _leaf_strings(other.body)
+            if not mine or not mine <= old_values:
+                continue
+            modules = values.modules
+            if modules is None:
+                return None
+            try:
+                count = tf_eval.count_value(tf_eval.from_hcl2(block.body["count"]), tf_eval.Env(modules[0], {}))
+            except Exception:  # noqa: BLE001 - unknown or failing under the defaults: not judged off, keep high
+                return None
+            return other if count == 0 else None
+    return None
 
 
 def _declared_elsewhere(block: Block, context: ChangeContext, sides: FileSides) -> bool:
@@ -341,6 +401,14 @@ def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, a
         verdict = _evaluated_argument(values, before, after, argument) if values is not None else tf_eval.Verdict("unknown")
         if verdict.status == "same":
             continue  # every existing instance evaluates to the same value under every input tried
+        if verdict.status == "opt-in":
+            emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, argument) if new_value is not None
+                      else _attr_line(sides.old, before, argument),
+                      f"{after.address}: `{argument}` is the same for every existing caller (the new input "
+                      f"{verdict.reason} keeps its default, and no existing caller can have set it); a caller who turns "
+                      f"it on asks for the new value, which replaces the {after.type} ({verdict.witness}).",
+                      severity="low")
+            continue
         data = after.type in holding
         side, line = ("new", _attr_line(sides.new, after, argument)) if new_value is not None else ("old", _attr_line(sides.old, before, argument))
         emit.emit("TF-FORCES-REPLACEMENT", side, line,
@@ -550,10 +618,25 @@ def _evaluated_argument(values: _Values, before: Block, after: Block, argument: 
             return found
         return run
 
-    # A new input is set too: a caller who adopts it later must not find its existing objects replaced.
-    return tf_eval.compare(modules[0], modules[1], [old_node, *old_keys], [new_node, *new_keys],
-                           per_instance(before.body, old_node), per_instance(after.body, new_node), kind="instances",
-                           vary_new=True)
+    old_nodes, new_nodes = [old_node, *old_keys], [new_node, *new_keys]
+    # An input only the new side declares cannot have been set by an existing caller. One the argument
+    # reads itself (through locals: a switch such as `use_name_prefix ? null : var.name`) is the caller's
+    # opt-in to the new value, so it keeps its default. One that reaches the argument only through
+    # another resource (the caller adopts it for that resource) is set too: a caller adopting it later
+    # must not find this resource's existing objects replaced as a side effect.
+    new_only = {name for name in tf_eval.variables_read(new_nodes, modules[1])
+                if modules[1].variable(name) is not None and modules[0].variable(name) is None}
+    switches = {name for name in new_only & tf_eval.variables_read(new_nodes, modules[1], through_resources=False)
+                if modules[1].variable(name).has_default}  # a new required input is set by every caller: it varies
+    verdict = tf_eval.compare(modules[0], modules[1], old_nodes, new_nodes, per_instance(before.body, old_node),
+                              per_instance(after.body, new_node), kind="instances", vary_new=frozenset(new_only - switches))
+    if verdict.status != "same" or not switches:
+        return verdict
+    opted = tf_eval.compare(modules[0], modules[1], old_nodes, new_nodes, per_instance(before.body, old_node),
+                            per_instance(after.body, new_node), kind="instances", vary_new=True)
+    if opted.status == "differs":
+        return tf_eval.Verdict("opt-in", opted.witness, reason=", ".join(f"`{name}`" for name in sorted(switches)))
+    return verdict
 
 
 def _evaluated_keys(values: _Values, before: Block, after: Block) -> tf_eval.Verdict:

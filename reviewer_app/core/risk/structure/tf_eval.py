@@ -1358,18 +1358,19 @@ class Input:
     required: bool = False  # neither side has a default: every caller sets it
 
 
-def inputs(names: Iterable[str], old: ModuleSide, new: ModuleSide, vary_new: bool = False) -> list[Input]:
+def inputs(names: Iterable[str], old: ModuleSide, new: ModuleSide, vary_new: bool | frozenset[str] = False) -> list[Input]:
     """What the named variables can be set to, each read from the sides that declare it.
 
     ``vary_new``: a variable only the new side declares is set too (a caller adopting the new input
-    later), not only left at its default.
+    later), not only left at its default; ``True`` for every such variable, or the names of those to set.
     """
     found = []
     for number, name in enumerate(sorted(set(names))):
         declaration = old.variable(name) or new.variable(name)
         if declaration is None:
             raise Unknowable(f"var.{name} is not declared")
-        free = new.variable(name) is not None and (vary_new or old.variable(name) is not None)
+        varied = vary_new is True or (not isinstance(vary_new, bool) and name in vary_new)
+        free = new.variable(name) is not None and (varied or old.variable(name) is not None)
         kind = declaration.kind
         if old.variable(name) is not None and new.variable(name) is not None and old.variable(name).kind != new.variable(name).kind:  # type: ignore[union-attr]
             # A caller's value stops fitting (a list becomes a map): the plan fails until it is rewritten,
@@ -1471,7 +1472,13 @@ class Verdict:
 Evaluator = Callable[[Env], Any]
 
 
-def _variables_of(nodes: Iterable[Any], module: ModuleSide) -> set[str]:
+def variables_read(nodes: Iterable[Any], module: ModuleSide, through_resources: bool = True) -> set[str]:
+    """Variables the nodes read, through locals (transitively) and, unless told not to, through the
+    ``count``/``for_each`` of the module's resources they refer to."""
+    return _variables_of(nodes, module, through_resources)
+
+
+def _variables_of(nodes: Iterable[Any], module: ModuleSide, through_resources: bool = True) -> set[str]:
     """Variables the nodes read, through locals (transitively)."""
     names: set[str] = set()
     seen_locals: set[str] = set()
@@ -1485,7 +1492,7 @@ def _variables_of(nodes: Iterable[Any], module: ModuleSide) -> set[str]:
                 expression = module.local(name)
                 if expression is not None:
                     stack.append(expression)
-            elif root not in RESERVED_ROOTS and "_" in root and name and f"{root}.{name}" not in seen_locals:
+            elif through_resources and root not in RESERVED_ROOTS and "_" in root and name and f"{root}.{name}" not in seen_locals:
                 seen_locals.add(f"{root}.{name}")
                 body = module.resource(root, name)
                 for key in ("count", "for_each"):
@@ -1512,7 +1519,7 @@ def _deviations(assignment: dict[str, Any], defaults: dict[str, Any]) -> dict[st
 
 
 def compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any], new_nodes: list[Any],
-            old_value: Evaluator, new_value: Evaluator, kind: str = "value", vary_new: bool = False) -> Verdict:
+            old_value: Evaluator, new_value: Evaluator, kind: str = "value", vary_new: bool | frozenset[str] = False) -> Verdict:
     """Whether ``old_value`` and ``new_value`` agree under every assignment tried (see _compare); never raises."""
     try:
         return _compare(old_module, new_module, old_nodes, new_nodes, old_value, new_value, kind, vary_new)
@@ -1521,7 +1528,7 @@ def compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any]
 
 
 def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any], new_nodes: list[Any],
-             old_value: Evaluator, new_value: Evaluator, kind: str, vary_new: bool) -> Verdict:
+             old_value: Evaluator, new_value: Evaluator, kind: str, vary_new: bool | frozenset[str]) -> Verdict:
     """Whether ``old_value`` and ``new_value`` agree under every assignment of the variables the nodes read.
 
     Each computes a side's value from its Env (raising Unknowable or EvalError). ``kind`` "count":
