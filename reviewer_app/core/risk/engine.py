@@ -35,6 +35,7 @@ from reviewer_app.core.risk.removals import (
     ChangeAddedLines,
     commented_out,
     drop_deleted_blocks,
+    drop_already_there,
     drop_kept,
     drop_own_scratch,
     drop_replaced,
@@ -42,6 +43,7 @@ from reviewer_app.core.risk.removals import (
     removed_texts,
     drop_rewritten_blocks,
     drop_still_present,
+    drop_probe_timings,
     drop_unreferenced,
 )
 from reviewer_app.core.risk.roles import FileRole, role_of
@@ -301,6 +303,11 @@ def rule_hits(rule: Rule, view: FileView, context: FileContext) -> list[Hit]:
             added_hits = [hit for hit in added_hits if not context.in_comment(hit)]
         if added_hits and view.removed.lines:
             added_hits = drop_respaced(view, added_hits, context.removed_texts)
+        # A block moved or copied out of a file the change touches sets nothing new (committed
+        # secrets excepted: a key copied is a key committed again).
+        if (added_hits and SEVERITY_RANK[rule.severity] >= SEVERITY_RANK["high"] and rule.entropy_group is None
+                and not rule.id.startswith("SECRET-")):
+            added_hits = drop_already_there(view, added_hits, context.change_added)
     if rule.commented_out and view.removed.lines:
         added_hits.extend(Hit("new", index, 0, len(view.added.lines[index].text), view.added.lines[index].text)
                           for index in context.commented[0])
@@ -323,6 +330,8 @@ def rule_hits(rule: Rule, view: FileView, context: FileContext) -> list[Hit]:
             removed_hits = drop_kept(rule, view, removed_hits)
         if removed_hits and rule.net_removed and rule.ignore_moved:  # a setting removed: was it read?
             removed_hits = drop_unreferenced(view, removed_hits, context.change_added)
+            if removed_hits:
+                removed_hits = drop_probe_timings(view, removed_hits)
         if removed_hits:
             removed_hits = drop_still_present(view, removed_hits, context.change_added)
         if removed_hits and added_hits:

@@ -46,6 +46,7 @@ def drop_rewritten_blocks(rule: Rule, view: FileView, removed_hits: list[Hit]) -
     assert rule.removed is not None
     removed_hits = drop_dead_go_checks(view, removed_hits)
     removed_hits = drop_equivalent_lookups(view, removed_hits)
+    removed_hits = drop_still_handled(view, removed_hits)
     kept_hunks: set[int] = set()
     for index in {view.removed.hunks[hit.index] for hit in removed_hits}:
         lines = view.diff.hunks[index].lines
@@ -114,6 +115,107 @@ def drop_equivalent_lookups(view: FileView, removed_hits: list[Hit]) -> list[Hit
         if all(_lookup_equivalent(kind, body, added) for kind in caught):
             equivalent.add(index)
     return [hit for hit in removed_hits if view.removed.hunks[hit.index] not in equivalent]
+
+
+_GO_ASSIGNS = r"(?:^|[^\w.]){name}\s*(?:,\s*[\w.]+\s*)*(?::=|=(?!=))\s*(?P<call>.+?)\s*$"
+_GO_ASSIGNS_SECOND = r"^\s*[\w.]+\s*,\s*{name}\s*(?::=|=(?!=))\s*(?P<call>.+?)\s*$"
+_PY_BLOCK_START = re.compile(r"^\s*(def|class|async\s+def)\b")
+
+
+def drop_still_handled(view: FileView, removed_hits: list[Hit]) -> list[Hit]:
+    """Removed handlers whose error is still handled, or whose failing operation is gone.
+
+    - Go: ``if err != nil { return err }`` becomes ``if err == nil { ... } else { log/fallback }``
+      in the same hunk: the same error is still examined, with a branch of its own.
+    - Go: the line that produced the error (``x, err := f()`` right before the check) is removed
+      with the check and its call does not come back in the hunk: the operation that could fail
+      is gone, not its handling.
+    - Python: a removed inner ``try:`` whose block sits inside an enclosing ``try:`` that stays:
+      the failure now goes to the enclosing handler (handling moved outward, not removed).
+    """
+    if not removed_hits:
+        return removed_hits
+    path = view.diff.new_path or view.diff.old_path or ""
+    if path.endswith(".go"):
+        return [hit for hit in removed_hits if not _go_still_handled(view, hit)]
+    if path.endswith(".py"):
+        old = None
+        kept = []
+        for hit in removed_hits:
+            if _TRY.match(view.removed.lines[hit.index].text):
+                if old is None:
+                    old = _old_lines(view.diff) or []
+                if old and _py_enclosing_try(old, view, hit):
+                    continue
+            kept.append(hit)
+        return kept
+    return removed_hits
+
+
+def _hunk_lines_of(view: FileView, hit: Hit):
+    line = view.removed.lines[hit.index]
+    lines = view.diff.hunks[view.removed.hunks[hit.index]].lines
+    for position, candidate in enumerate(lines):
+        if candidate is line:
+            return lines, position
+    return lines, -1
+
+
+def _go_still_handled(view: FileView, hit: Hit) -> bool:
+    match = _GO_ERR_CHECK.search(hit.matched)
+    if not match:
+        return False
+    name = re.escape(match.group(1))
+    lines, position = _hunk_lines_of(view, hit)
+    if position < 0:
+        return False
+    added = [line.text for line in lines if line.kind is LineKind.ADDED]
+    added_text = "\n".join(_GO_STRING.sub('""', text) for text in added)
+    if re.search(rf"(?<![\w.*]){name}\s*==\s*nil", added_text) and re.search(r"\belse\b", added_text):
+        return True  # the error is still examined, the other way round, with a branch of its own
+    for previous in range(position - 1, -1, -1):
+        line = lines[previous]
+        text = _GO_STRING.sub('""', line.text).strip()
+        if not text:
+            continue
+        if line.kind is not LineKind.REMOVED:
+            return False
+        found = (re.search(_GO_ASSIGNS.format(name=name), text)
+                 or re.search(_GO_ASSIGNS_SECOND.format(name=name), text))
+        if not found:
+            return False
+        call = found.group("call")
+        if "(" not in call:
+            return False
+        callee = call.split("(", 1)[0].strip()
+        return not any(callee and callee in text for text in added)
+    return False
+
+
+def _py_enclosing_try(old: list[str], view: FileView, hit: Hit) -> bool:
+    """Whether the removed ``try:`` at its old line sits inside a ``try:`` that the change keeps."""
+    line = view.removed.lines[hit.index]
+    if not line.old_no or line.old_no > len(old):
+        return False
+    removed_numbers = {
+        candidate.old_no for hunk in view.diff.hunks for candidate in hunk.lines
+        if candidate.kind is LineKind.REMOVED
+    }
+    indent = len(line.text) - len(line.text.lstrip())
+    for number in range(line.old_no - 1, max(0, line.old_no - 1 - MAX_SCOPE_LINES), -1):
+        text = old[number - 1]
+        stripped = text.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        level = len(text) - len(text.lstrip())
+        if level >= indent:
+            continue
+        if _PY_BLOCK_START.match(text):
+            return False
+        if _TRY.match(text) and number not in removed_numbers:
+            return True
+        indent = level
+    return False
 
 
 _GO_ERR_CHECK = re.compile(r"\b(\w*(?:err|Err))\s*!=\s*nil")
@@ -285,6 +387,17 @@ def _normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+MIN_COPIED_CHARS = 8  # an added line shorter than this ("}", "end") proves nothing by being there before
+MAX_COPIED_SOURCE_LINES = 200_000  # old-side lines read, over the change's files, to find a copied block
+MAX_COPIED_SOURCE_FILES = 100  # files whose old side is read for it (one blob read each)
+
+
+def drop_already_there(view: FileView, added_hits: list[Hit], change_added: "ChangeAddedLines") -> list[Hit]:
+    """Added hits on a line that, with its neighbours, already stood on the old side of a file of
+    the change (moved or copied from there): what it sets was in force before the change."""
+    return [hit for hit in added_hits if "\n" in hit.matched or not change_added.already_there(view, hit.index)]
+
+
 class ChangeAddedLines:
     """The added lines of a whole change, whitespace collapsed, built on first use.
 
@@ -294,6 +407,7 @@ class ChangeAddedLines:
     def __init__(self, change: Change | None) -> None:
         self.change = change
         self._lines: set[str] | None = None
+        self._windows: set[tuple[str, str, str]] | None = None
 
     def moved_to(self, diff: FileDiff) -> str | None:
         """Where a file deleted whole went: an added file of the same name with at least half its
@@ -338,6 +452,43 @@ class ChangeAddedLines:
                     shown = ", ".join(called[:3]) + (" …" if len(called) > 3 else "")
                     return f"{shown} in {other.old_path}"
         return _callers_moved(diff, self.change)
+
+    def already_there(self, view: FileView, index: int) -> bool:
+        """Whether the added line at ``index`` of ``view``, with the non-blank line before and the
+        one after it, stands exactly so (whitespace collapsed) on the old side of a file of this
+        change: a block moved or copied out of a file the change touches (a config extracted into
+        its own file, a manifest moved), whose setting was in force before the change."""
+        text = _normalize(view.added.lines[index].text)
+        if len(text.replace(" ", "")) < MIN_COPIED_CHARS or self.change is None:
+            return False
+        line = view.added.lines[index]
+        lines = view.diff.hunks[view.added.hunks[index]].lines
+        shown = [candidate for candidate in lines if candidate.kind is not LineKind.REMOVED]
+        position = next((n for n, candidate in enumerate(shown) if candidate is line), -1)
+        if position < 0:
+            return False
+        before = next((_normalize(c.text) for c in reversed(shown[:position]) if c.text.strip()), None)
+        after = next((_normalize(c.text) for c in shown[position + 1:] if c.text.strip()), None)
+        if before is None or after is None:
+            return False
+        return (before, text, after) in self._old_windows()
+
+    def _old_windows(self) -> set[tuple[str, str, str]]:
+        if self._windows is None:
+            self._windows = set()
+            budget, files = MAX_COPIED_SOURCE_LINES, MAX_COPIED_SOURCE_FILES
+            for diff in (self.change.files if self.change is not None else []):
+                if budget <= 0 or files <= 0 or diff.binary or diff.status is FileStatus.ADDED:
+                    continue
+                files -= 1
+                if diff.status is FileStatus.DELETED:
+                    old = [line.text for hunk in diff.hunks for line in hunk.lines if line.kind is LineKind.REMOVED]
+                else:
+                    old = _old_lines(diff) or []
+                texts = [_normalize(text) for text in old[:budget] if text.strip()]
+                budget -= len(old)
+                self._windows.update(zip(texts, texts[1:], texts[2:]))
+        return self._windows
 
     def __contains__(self, text: str) -> bool:
         if self._lines is None:
@@ -446,6 +597,49 @@ _TOP_LEVEL_BINDING = re.compile(
 _BINDING_CODE = re.compile(r"\.(go|js|jsx|mjs|cjs|ts|tsx|elm|rs|kt|kts|scala|hs|swift|dart)$")
 
 
+_YAML_PATH = re.compile(r"\.ya?ml$|(^|/)templates/.+\.tpl$")
+_PROBE_KEY = re.compile(r"^\s*(-\s+)?[\w\"']*[Pp]robe[\"']?\s*:\s*(#.*)?$")
+
+
+def drop_probe_timings(view: FileView, removed_hits: list[Hit]) -> list[Hit]:
+    """Removed settings of a YAML health probe removed with them (``- livenessProbe:`` and its
+    ``timeoutSeconds``): a probe's timing says how the kubelet checks the container, not how long a
+    call may take or how often it retries. A probe removed is judged by its own rules; its settings
+    go with it. (A probe that stays and loses its timeout is still read as a timeout removed.)"""
+    path = view.diff.old_path or view.diff.path
+    if not _YAML_PATH.search(path) or not removed_hits:
+        return removed_hits
+    kept = []
+    for hit in removed_hits:
+        lines, position = _hunk_lines_of(view, hit)
+        if position >= 0 and _removed_probe_parent(lines, position):
+            continue
+        kept.append(hit)
+    return kept
+
+
+def _removed_probe_parent(lines: list, position: int) -> bool:
+    """Whether the old-side line at ``position`` sits, by indentation, under a probe key that the
+    same hunk removes."""
+    indent = len(lines[position].text) - len(lines[position].text.lstrip())
+    for previous in range(position - 1, -1, -1):
+        line = lines[previous]
+        if line.kind is LineKind.ADDED:
+            continue
+        stripped = line.text.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        level = len(line.text) - len(line.text.lstrip())
+        if level >= indent:
+            continue
+        if line.kind is not LineKind.REMOVED:
+            return False
+        if _PROBE_KEY.match(line.text):
+            return True
+        indent = level
+    return False
+
+
 def drop_unreferenced(view: FileView, removed_hits: list[Hit], change_added: ChangeAddedLines) -> list[Hit]:
     """Removed hits on a top-level definition of a value (a timeout constant, a retry policy) whose
     name nothing read: the old file mentions it on no other line, and no other file of the tree the
@@ -508,15 +702,38 @@ _VARIABLE_TARGET = re.compile(r"""^"?\$\{?(\w+)\}?(?:/[^\s*"'/][^\s*"']*)?"?$"""
 _TRAP_SIGNALS = frozenset({"EXIT", "INT", "TERM", "ERR", "HUP", "QUIT", "RETURN", "0"})
 
 
+# ``for dir in $(find charts -mindepth 1 ...)`` or ``for dir in charts/*/``: a loop over folders the
+# script finds in its own tree (not from / or ~); the variable is never empty inside the loop.
+_FOUND_LOOP = re.compile(r"^[ \t]*for[ \t]+(\w+)[ \t]+in[ \t]+(?:\$\([ \t]*find[ \t]+(?![/~\"'])[^)\n]*\)|(?![/~])[\w.${}/\"'-]*\*[\w.${}/\"'*-]*)[ \t]*(?:;|$)",
+                         re.MULTILINE)
+_REBUILD = (r"\b(?:helm(?:[ \t]+--?[\w-]+)*[ \t]+(?:dep|dependency)[ \t]+(?:build|update)|npm[ \t]+(?:ci|install)"
+            r"|yarn(?:[ \t]+install)?|pnpm[ \t]+install|go[ \t]+mod[ \t]+vendor|bundle[ \t]+install)\b[^\n]*\$\{{?{name}\b")
+
+
+def _rebuilt_subfolders(text: str) -> set[str]:
+    """Loop variables over found folders whose folder the loop then rebuilds (``helm dep build
+    $dir``): ``rm -rf $dir/charts`` before it clears dependencies the next command fetches again."""
+    names = set()
+    for match in _FOUND_LOOP.finditer(text):
+        name = match.group(1)
+        if re.search(_REBUILD.format(name=re.escape(name)), text[match.end():]):
+            names.add(name)
+    return names
+
+
 def drop_own_scratch(view: FileView, hits: list[Hit]) -> list[Hit]:
     """Hits on a recursive delete (``rm -rf``) whose every target is a folder the script itself made
     with mktemp (``WORK=$(mktemp -d)`` on a line the diff shows) or a path inside it: the script
-    cleaning up its own scratch space, whatever the variable is called."""
+    cleaning up its own scratch space, whatever the variable is called. Also a named subfolder
+    (``$dir/charts``, never ``$dir/`` nor ``$dir/*``) of a loop variable over folders the script
+    finds in its tree and then rebuilds (``helm dep build $dir``): dependencies cleared to be
+    fetched again."""
     candidates = [hit for hit in hits if hit.matched.startswith("rm")]
-    if not candidates or "mktemp" not in view.new_text:
+    if not candidates:
         return hits
-    made = set(_MKTEMP_ASSIGNED.findall(view.new_text))
-    if not made:
+    made = set(_MKTEMP_ASSIGNED.findall(view.new_text)) if "mktemp" in view.new_text else set()
+    rebuilt = _rebuilt_subfolders(view.new_text) if "for" in view.new_text else set()
+    if not made and not rebuilt:
         return hits
     own: set[int] = set()
     for hit in candidates:
@@ -529,7 +746,10 @@ def drop_own_scratch(view: FileView, hits: list[Hit]) -> list[Hit]:
                 break  # the end of a trap's quoted command
             targets.append(token.rstrip("'"))
         names = [_VARIABLE_TARGET.match(token) for token in targets]
-        if targets and all(name is not None and name.group(1) in made for name in names):
+        if targets and all(
+            name is not None and (name.group(1) in made or (name.group(1) in rebuilt and "/" in token))
+            for name, token in zip(names, targets)
+        ):
             own.add(id(hit))
     return [hit for hit in hits if id(hit) not in own]
 

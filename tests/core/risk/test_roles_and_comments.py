@@ -178,7 +178,10 @@ def test_protection_removed_with_a_file_deleted_whole_is_not_reported() -> None:
 -          timeoutSeconds: 5
 """
     assert line_rule("RESILIENCE-REMOVED", "k8s/billing/deployment.yaml", probe, status="deleted") == []
-    assert len(line_rule("RESILIENCE-REMOVED", "k8s/billing/deployment.yaml", probe + "         image: x\n")) == 1
+    # In a file that stays, a probe that stays and loses its timeout is a finding (a probe removed
+    # whole takes its timing with it: that is the probe rule's business).
+    kept_probe = "\n         livenessProbe:\n-          timeoutSeconds: 5\n         image: x\n"
+    assert len(line_rule("RESILIENCE-REMOVED", "k8s/billing/deployment.yaml", kept_probe)) == 1
     workflow = "-permissions: {}\n-jobs:"
     assert line_rule("GHA-PERMISSIONS-WIDENED", ".github/workflows/old.yml", workflow, status="deleted") == []
 
