@@ -73,6 +73,9 @@ SENSITIVE = re.compile(r"(secret|password|passwd|credential|token|auth|tls|ssl|c
                        r"serviceAccount|psp|podSecurity)", re.IGNORECASE)
 # A value that configures PodSecurityPolicies (rbac.pspEnabled, podSecurityPolicy.annotations), an API
 # Kubernetes removed in 1.25, and the object it rendered, on a removed line of the chart's templates.
+# Names of a registry pull secret: the setting lets the node pull a private image, it grants nothing inside
+# the cluster (losing it fails the pull, it weakens no security setting).
+PULL_SECRET = re.compile(r"(image)?pullSecrets?$", re.IGNORECASE)
 RETIRED_API_VALUE = re.compile(r"(^|\.)(psp\w*|\w*Psp\w*|podSecurityPolic\w*)(\.|$)", re.IGNORECASE)
 RETIRED_API_KIND = re.compile(r"^-?\s*kind\s*:\s*[\"']?PodSecurityPolicy\b", re.MULTILINE)
 CHART_VERSION = re.compile(r"^version\s*:\s*[\"']?v?(?P<major>\d+)\.")
@@ -215,6 +218,19 @@ def _wrapped(context: ChangeContext, templates: str, path: tuple[Any, ...]) -> b
     return False
 
 
+def _switched_off(node: Any, path: tuple[Any, ...]) -> str | None:
+    """The ``enabled: false`` switches of a removed block that is off by default: the block's own, or one
+    in each of its sub-blocks (``bots: {slack: {enabled: false, ...}}``), with no other setting beside them.
+    Only the installs that turned it on read anything under it."""
+    if not isinstance(node, Map) or not node:
+        return None
+    if node.get("enabled") is False:
+        return ".".join(str(p) for p in path + ("enabled",))
+    if all(isinstance(child, Map) and child.get("enabled") is False for child in node.values()):
+        return ", ".join(".".join(str(p) for p in path + (key, "enabled")) for key in node)
+    return None
+
+
 def _disabled_by(path: tuple[Any, ...], new: dict[tuple[Any, ...], Any]) -> str | None:
     """The ``<block>.enabled`` that is false by default above ``path`` (not ``path`` itself), if any."""
     for length in range(len(path) - 1, 0, -1):
@@ -266,12 +282,24 @@ def _removed_keys(sides: FileSides, old_root: Map, new_root: Map, old: dict[tupl
             continue
         dotted = ".".join(path)
         leaves = list(_keys(node, path))
-        sensitive = SENSITIVE.search(dotted) or next((leaf for leaf in leaves if SENSITIVE.search(leaf)), None)
+        # A pull secret named last: another sensitive leaf says more of what the block held.
+        sensitive = SENSITIVE.search(dotted) or next(
+            (leaf for leaf in sorted(leaves, key=lambda leaf: bool(PULL_SECRET.search(leaf.rsplit(".", 1)[-1])))
+             if SENSITIVE.search(leaf)), None)
+        named = sensitive if isinstance(sensitive, str) else dotted
+        switched_off = _switched_off(node, path)
         line = sides.old.real_line(parent.line_of(path[-1]))
         message = (f"the value `{dotted}` is removed and the templates no longer read it: every install that sets it "
                    "(an override in its own values) has that setting silently ignored at its next upgrade")
-        if sensitive:
-            message += f", and it holds credentials or a security setting (`{sensitive if isinstance(sensitive, str) else dotted}`)."
+        if sensitive and PULL_SECRET.search(named.rsplit(".", 1)[-1]) and \
+                not any(SENSITIVE.search(leaf) and not PULL_SECRET.search(leaf.rsplit(".", 1)[-1]) for leaf in leaves):
+            message += (f", and it holds the registry pull secrets (`{named}`): installs pulling from a private registry "
+                        "can no longer pull the image (a failed rollout, not a weakened security setting).")
+        elif sensitive and switched_off:
+            message += (f"; the security settings under it (`{named}`) configured the optional component it switched on, "
+                        "which goes with it: they weaken nothing that stays.")
+        elif sensitive:
+            message += f", and it holds credentials or a security setting (`{named}`)."
         else:
             message += "."
         if RETIRED_API_VALUE.search(dotted) and RETIRED_API_KIND.search(removed_reads):
@@ -282,7 +310,7 @@ def _removed_keys(sides: FileSides, old_root: Map, new_root: Map, old: dict[tupl
                       "not a setting of an object clusters still hold (on an older cluster that enforces policies, the "
                       "pods lose theirs: check the chart's kubeVersion).", severity="low")
             continue
-        _Gated(emit, _disabled_by(path, old)).emit("HELM-VALUES-BREAKING", "old", line, message,
+        _Gated(emit, _disabled_by(path, old) or switched_off).emit("HELM-VALUES-BREAKING", "old", line, message,
                                                     severity=None if sensitive else "medium")
 
 

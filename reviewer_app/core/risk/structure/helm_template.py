@@ -157,8 +157,38 @@ def _selector_helpers(sides: FileSides, emit: Emitter, context: ChangeContext) -
         # A selector helper new in an existing helpers file: the chart's selectors are being rewired
         # to it (a new chart comes as a file added whole, which is not judged here).
         line = _culprit(sides.new, body)
-        if line:
-            _emit_selector(emit, line, f"the selector helper `{name}`" + (" (new)" if before is None else ""), sides.new, body)
+        if not line:
+            continue
+        opt_in = _opt_in_only(sides, context, before, body) if before is not None else None
+        if opt_in:
+            emit.emit("K8S-IMMUTABLE-FIELD", "new", line,
+                      f"the selector helper `{name}` gains labels from `{opt_in}`, which is unset by default: an existing "
+                      "install renders the same selector and upgrades as before. Medium: setting or editing that value "
+                      "later changes the immutable spec.selector, and that `helm upgrade` fails until the workload is "
+                      "deleted.", severity="medium")
+            continue
+        _emit_selector(emit, line, f"the selector helper `{name}`" + (" (new)" if before is None else ""), sides.new, body)
+
+
+def _opt_in_only(sides: FileSides, context: ChangeContext, before: list[int], body: list[int]) -> str | None:
+    """The values (dotted) of the conditionals a helper's body gains, when under the chart's default values of
+    each side the body renders the same lines as before: only an option left off by default is new."""
+    from reviewer_app.core.risk.structure.kubernetes import _chart_values
+
+    old_values = _chart_values(context, sides.diff.old_path or sides.diff.path, "old")
+    new_values = _chart_values(context, sides.diff.path, "new")
+    if old_values is None or new_values is None:
+        return None
+    old_body = "\n".join(sides.old.lines[i] for i in before)
+    new_body = "\n".join(sides.new.lines[i] for i in body)
+    gained = values_read(new_body, conditions_only=True) - values_read(old_body, conditions_only=True)
+    if not gained:
+        return None
+    old_rendered = [_normal(line) for line in render_defaults(old_body, old_values)[0].split("\n") if _normal(line)]
+    new_rendered = [_normal(line) for line in render_defaults(new_body, new_values)[0].split("\n") if _normal(line)]
+    if sorted(old_rendered) != sorted(new_rendered):
+        return None
+    return ", ".join(sorted(gained))
 
 
 def _culprit(side: Side, body: list[int]) -> int:
@@ -267,6 +297,33 @@ def _lookup(values: dict, path: str) -> object:
             return None
         node = node.get(part)
     return node
+
+
+INSERTED_VALUE = re.compile(r"^\s*\{\{-\s*toYaml\s+(?P<root>\$)?\.Values(?P<path>(?:\.[A-Za-z0-9_]+)+)\s*\|\s*n?indent\s+"
+                            r"(?P<indent>\d+)\s*-?\}\}\s*$")
+BARE_KEY = re.compile(r"^(?P<indent>\s*(?:-\s+)?)[\w./\"'-]+\s*:\s*$")
+
+
+def unrenderable(text: str, values: dict) -> bool:
+    """The rendered template (``render_defaults``) is not YAML under ``values``: a value inserted with
+    ``{{- toYaml .Values.x | nindent N }}`` under a bare ``key:`` at column N or deeper that renders as a
+    scalar (null, ``{}``, ``[]``, a string) lands beside the key, not under it, which YAML rejects. No
+    install can have applied that rendering, so no running object carries its form.
+    """
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        match = INSERTED_VALUE.match(line)
+        if match is None:
+            continue
+        previous = next((lines[i] for i in range(index - 1, -1, -1) if lines[i].strip()), None)
+        key = BARE_KEY.match(previous) if previous is not None else None
+        if key is None:
+            continue
+        column = len(key.group("indent"))
+        value = _lookup(values, match.group("path"))
+        if int(match.group("indent")) <= column and not (isinstance(value, (dict, list)) and value):
+            return True
+    return False
 
 
 def _truthy(value: object) -> bool:

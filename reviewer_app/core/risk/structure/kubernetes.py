@@ -142,8 +142,12 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
     for number, setting in enumerate(settings):
         # Past `existing`: a release turning on an option new with the change; only its immutable fields count.
         only = frozenset({"K8S-IMMUTABLE-FIELD"}) if number >= existing else None
-        old_text = helm_template.render_defaults(sides.old.text, helm_template.with_settings(old_values, setting))[0] \
-            if sides.old.exists else ""
+        old_setting = helm_template.with_settings(old_values, setting)
+        old_text = helm_template.render_defaults(sides.old.text, old_setting)[0] if sides.old.exists else ""
+        if sides.old.exists and number > 0 and helm_template.unrenderable(old_text, old_setting):
+            # The old template is not YAML under this setting: no install with it has a rendering of the old
+            # side, so nothing changes from one (an indentation fix of a block only this setting renders).
+            continue
         new_text, not_rendered = helm_template.render_defaults(sides.new.text, helm_template.with_settings(new_values, setting)) \
             if sides.new.exists else ("", set())
         try:
@@ -577,6 +581,30 @@ def _containers(spec: Map | None, field: str = "containers") -> dict[str, Map]:
             for index, c in enumerate(items) if isinstance(c, Map)}
 
 
+def _paired(spec: Map | None, old_spec: Map | None, field: str = "containers") -> dict[str, Map]:
+    """The old container of each new one: by name, else the one renamed into it.
+
+    A name gone while another appears at the same position of the list, or with the same image, is the
+    same container renamed (``{{ template "x.name" . }}-controller`` written ``controller``): its
+    unchanged settings are not newly gained.
+    """
+    new, old = _containers(spec, field), _containers(old_spec, field)
+    paired = {name: old[name] for name in new if name in old}
+    gone = [name for name in old if name not in new]
+    new_names, old_names = list(new), list(old)
+    for name in new_names:
+        if name in paired or not gone:
+            continue
+        image = _plain(new[name].get("image"))
+        match = next((g for g in gone if image is not None and _plain(old[g].get("image")) == image), None)
+        if match is None:
+            match = next((g for g in gone if old_names.index(g) == new_names.index(name)), None)
+        if match is not None:
+            paired[name] = old[match]
+            gone.remove(match)
+    return paired
+
+
 class Judge:
     """One object of the new side against its old self (None when it is new)."""
 
@@ -848,9 +876,14 @@ class Judge:
                         for g, r, _ in _grants(rule))
                     rule_grants = list(_grants(rule))
                     read_only = bool(rule_grants) and all(g in READ_ONLY_GROUPS for g, _, _ in rule_grants)
+                    # Only the finalizers or status subresources (`*/finalizers`, OpenShift's ownerReference
+                    # check): they set blockOwnerDeletion or report status, never read or change the objects.
+                    subresource = None if one_custom or read_only else next(
+                        (sub for sub in ("finalizers", "status")
+                         if rule_grants and all(r.rpartition("/")[2] == sub and "/" in r for _, r, _ in rule_grants)), None)
                     # Equal to cluster-admin: every resource of Kubernetes' own groups (secrets among them), or
                     # every verb on a sensitive resource.
-                    admin = not read_only and any(
+                    admin = not read_only and subresource is None and any(
                         (r == "*" and (g in ("", "*") or BUILTIN_GROUP.search(g) is not None))
                         or (v == "*" and (r == "secrets" or r.split("/")[0] in SENSITIVE_RESOURCES or r in SENSITIVE_RESOURCES))
                         for g, r, v in rule_grants if "*" in (g, r, v))
@@ -861,8 +894,13 @@ class Judge:
                                  "of those objects, no reach beyond them." if one_custom else "")
                               + (f" Medium: {', '.join(sorted({g for g, _, _ in rule_grants}))} serves only reads (an aggregated "
                                  "metrics API has no create, update or delete): the wildcard grants reading metrics, it is not "
-                                 "cluster-admin." if read_only and not one_custom else ""),
-                              severity="medium" if one_custom or read_only else None, acts_now=admin)
+                                 "cluster-admin." if read_only and not one_custom else "")
+                              + (f" Medium: the wildcard covers only the {subresource} subresource"
+                                 + (" (it governs only whether an owner reference may set blockOwnerDeletion)"
+                                    if subresource == "finalizers" else " (it reports an object's status)")
+                                 + ": no read, create or delete of the objects themselves, not cluster-admin."
+                                 if subresource else ""),
+                              severity="medium" if one_custom or read_only or subresource else None, acts_now=admin)
                     granted_before |= {(g, r, v) for g, r, v in _grants(rule)}  # one finding per rule is enough
                     break
                 if verb in DANGEROUS_VERBS:
@@ -1005,8 +1043,9 @@ class Judge:
         for field in ("initContainers", "containers", "ephemeralContainers"):
             old_containers.update(_containers(old_spec, field))
         for field in ("initContainers", "containers", "ephemeralContainers"):
+            renamed = _paired(spec, old_spec, field) if old_spec is not None else {}
             for name, container in _containers(spec, field).items():
-                previous = old_containers.get(name)
+                previous = old_containers.get(name, renamed.get(name))
                 old_context = previous.get("securityContext") if previous is not None else None
                 if previous is not None and previous.get("privileged") is True:
                     # The pre-v1 API (v1beta1-3) wrote `privileged: true` on the container itself: moved into
@@ -1065,9 +1104,10 @@ class Judge:
         spec, old_spec = _pod_spec(self.after), _pod_spec(self.before)
         if old_spec is None:
             return
+        renamed = {id(old): name for name, old in _paired(spec, old_spec).items()}
         new_containers = _containers(spec)
         for name, old_container in _containers(old_spec).items():
-            container = new_containers.get(name)
+            container = new_containers.get(renamed.get(id(old_container), name))
             if container is None:
                 continue  # the container went away whole: its probes with it
             for probe in PROBES:
@@ -1117,6 +1157,10 @@ class Judge:
         for field in sorted(fields):
             if _plain(spec.get(field)) == _plain(old_spec.get(field)):
                 continue
+            if _stored(kind, field, spec.get(field)) == _stored(kind, field, old_spec.get(field)):
+                # Only a value the API server fills in anyway (apiVersion v1 and kind PersistentVolumeClaim of a
+                # claim template, volumeMode Filesystem, podManagementPolicy OrderedReady): the stored object is the same.
+                continue
             if field == "selector" and self.selectors_alike:
                 continue
             if old_spec.get(field) is None and field not in NO_SERVER_DEFAULT:
@@ -1129,6 +1173,34 @@ class Judge:
                       f"spec.{field} cannot be changed on an existing {kind}: `kubectl apply` and `helm upgrade` fail "
                       "until the object is deleted and recreated"
                       + (" (the volume claims keep the old template)." if field == "volumeClaimTemplates" else "."))
+
+
+# Values the API server writes where a manifest leaves them out: writing them out, or dropping them, changes
+# nothing stored. (kind, field) -> {key: default} at the field's level; claim templates per entry.
+SERVER_DEFAULTS: dict[tuple[str, str], dict[str, Any]] = {
+    ("StatefulSet", "podManagementPolicy"): {"": "OrderedReady"},
+    ("PersistentVolumeClaim", "volumeMode"): {"": "Filesystem"},
+}
+CLAIM_TEMPLATE_DEFAULTS = {"apiVersion": "v1", "kind": "PersistentVolumeClaim"}
+
+
+def _stored(kind: Any, field: str, value: Any) -> Any:
+    """A field's value as the API server stores it, for the defaults it fills in (None for a default left out)."""
+    value = _plain(value)
+    if kind == "StatefulSet" and field == "volumeClaimTemplates" and isinstance(value, list):
+        stored = []
+        for entry in value:
+            if isinstance(entry, dict):
+                entry = {k: v for k, v in entry.items() if CLAIM_TEMPLATE_DEFAULTS.get(k, object()) != v}
+                claim = entry.get("spec")
+                if isinstance(claim, dict) and claim.get("volumeMode") == "Filesystem":
+                    entry["spec"] = {k: v for k, v in claim.items() if k != "volumeMode"}
+            stored.append(entry)
+        return stored
+    default = SERVER_DEFAULTS.get((str(kind), field))
+    if default is not None and value == default[""]:
+        return None
+    return value
 
 
 DATASTORES = frozenset({"mysql", "mariadb", "postgres", "postgresql", "mongo", "mongodb", "elasticsearch", "cassandra",
