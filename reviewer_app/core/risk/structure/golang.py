@@ -38,7 +38,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from reviewer_app.core.model import FileStatus, LineKind
 from reviewer_app.core.risk.findings import Finding
@@ -478,6 +478,18 @@ def _encodings_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts
             continue
         if receiver and _declared(receiver, whole.removed) and not _declared(receiver, whole.added):
             continue  # the type itself is deleted
+        shape = _same_shape(emit, receiver, method, directory, context)
+        if shape is not None:
+            _emit_line_rule(emit, "GO-WIRE-FORMAT-METHOD-REMOVED", "old", line,
+                            f"`{receiver}` drops its own `{method}`, but its fields now carry the keys the removed codec "
+                            + ("wrote: the default encoding has the same field names, so the wire shape stays. Low: check the "
+                               "values' formats." if shape == "exact" else
+                               "read up to letter case: encoding/json matches keys case-insensitively, so documents in the old "
+                               "shape still decode." if method.startswith("Unmarshal") else
+                               "wrote up to letter case, declared by json tags: a case-sensitive reader of what it writes "
+                               "(a browser UI, another language) sees the keys whose case changed as new ones."),
+                            severity="low" if shape == "exact" or method.startswith("Unmarshal") else "medium")
+            continue
         promoted = _promoted_from(receiver, method, new, directory, context)
         if promoted is not None:
             _emit_line_rule(emit, "GO-WIRE-FORMAT-METHOD-REMOVED", "old", line,
@@ -548,3 +560,203 @@ def _flags(emit: Emitter, old: Facts, new: Facts) -> None:
         _emit(emit, "GO-FLAG-MEANING-CHANGED", "new", line,
               f"flag `{name}` keeps its name and definition but its help now reads \"{help_text}\" "
               f"(was \"{previous[0]}\"): deployments that set it get the new meaning without changing anything.")
+
+
+# -- the wire shape a removed custom JSON codec wrote, against the default encoding of the new struct ----
+JSON_TAG = re.compile(r'(?:^|\s)json:"([^"]*)"')
+MAX_EMBED_DEPTH = 3
+
+
+def _field_names(body: Any, resolve: Callable[[Any], Any | None], depth: int = 0) -> dict[str, tuple[int, bool]] | None:
+    """The JSON keys encoding/json writes for a ``struct_type`` node: each exported field under its tag's
+    name (or its own name), ``-`` left out, an untagged embedded struct's keys inlined one level deeper
+    (the shallower key wins, two at the same depth cancel, as encoding/json does). None when a key cannot
+    be told (an embedded type that cannot be found, or not a struct). Each key with its depth and
+    whether a json tag names it (else it is the Go field's own name: the default field dump)."""
+    keys: dict[str, tuple[int, bool]] = {}
+    clashes: set[str] = set()
+
+    def put(key: str, level: int, tagged: bool) -> None:
+        if key in keys and keys[key][0] == level:
+            clashes.add(key)
+        elif key not in keys or level < keys[key][0]:
+            keys[key] = (level, tagged)
+            clashes.discard(key)
+
+    for fields in body.children:
+        if fields.type != "field_declaration_list":
+            continue
+        for declaration in fields.children:
+            if declaration.type != "field_declaration":
+                continue
+            tag_node = declaration.child_by_field_name("tag")
+            tag = JSON_TAG.search(_string_value(tag_node) or "") if tag_node is not None else None
+            name = tag.group(1).split(",")[0] if tag else ""
+            if tag and name == "-" and tag.group(1) == "-":
+                continue
+            names = [_text(n) for n in declaration.children_by_field_name("name")]
+            if names:
+                for field_name in names:
+                    if field_name[:1].isupper():
+                        put(name or field_name, depth, bool(name))
+                continue
+            kind = declaration.child_by_field_name("type")
+            if kind is None:
+                return None
+            if name:  # a tagged embedded field is one key
+                put(name, depth, True)
+                continue
+            if depth >= MAX_EMBED_DEPTH:
+                return None
+            inner = resolve(kind)
+            if inner is None:
+                return None
+            found = _field_names(inner, resolve, depth + 1)
+            if found is None:
+                return None
+            for key, (level, tagged) in found.items():
+                put(key, level, tagged)
+    return {key: level for key, level in keys.items() if key not in clashes}
+
+
+def _struct_types(tree: Any) -> dict[str, Any]:
+    """name -> ``struct_type`` node of every top-level struct type a parsed file declares."""
+    found = {}
+    for spec in _walk(tree.root_node):
+        if spec.type == "type_spec" and spec.parent is not None and spec.parent.type == "type_declaration" \
+                and spec.parent.parent is not None and spec.parent.parent.type == "source_file":
+            name, body = spec.child_by_field_name("name"), spec.child_by_field_name("type")
+            if name is not None and body is not None and body.type == "struct_type":
+                found[_text(name)] = body
+    return found
+
+
+def _custom_keys(tree: Any, receiver: str, method: str) -> dict[str, tuple[int, bool]] | None:
+    """The JSON keys a removed ``MarshalJSON``/``UnmarshalJSON`` wrote or read, when it does so through
+    one anonymous struct literal (``v := struct{ ID … `json:"id"` }{…}``); None when that cannot be told."""
+    if method not in ("MarshalJSON", "UnmarshalJSON"):
+        return None
+    for node in tree.root_node.children:
+        if node.type != "method_declaration" or _receiver_type(node) != receiver:
+            continue
+        name = node.child_by_field_name("name")
+        if name is None or _text(name) != method:
+            continue
+        body = node.child_by_field_name("body")
+        if body is None or "json." not in _text(body):
+            return None
+        candidates = []
+        for struct in _walk(body):
+            if struct.type != "struct_type":
+                continue
+            parent, nested = struct.parent, False
+            while parent is not None and parent is not body:
+                nested = nested or parent.type in ("struct_type", "type_spec")
+                parent = parent.parent
+            if not nested:
+                candidates.append(struct)
+        if len(candidates) != 1:
+            return None
+        return _field_names(candidates[0], lambda kind: None)
+    return None
+
+
+def _package_files(repo: Any, revision: str, folder: str) -> list[str]:
+    out = _git_text(repo, "ls-tree", "--name-only", f"{revision}:{folder}" if folder else revision)
+    return [f"{folder}/{name}" if folder else name for name in (out or "").splitlines()
+            if name.endswith(".go") and not name.endswith("_test.go")]
+
+
+def _git_text(repo: Any, *args: str) -> str | None:
+    from reviewer_app.core.risk.structure import texts
+
+    out = texts.git_output(repo, *args)
+    return out.decode("utf-8", "replace") if out is not None else None
+
+
+def _default_keys(new_text: str, receiver: str, directory: str, context: ChangeContext) -> dict[str, tuple[int, bool]] | None:
+    """The JSON keys encoding/json writes for ``receiver`` on the new side, embedded types followed into
+    this package and into imported packages the repository holds (its own folders, ``vendor/``)."""
+    from reviewer_app.core.risk.structure import texts
+
+    tree = _parser().parse(new_text.encode("utf-8"))
+    local = _struct_types(tree)
+    if receiver not in local:
+        return None
+    change = context.change
+    repo = texts.repository_for(change.base, change.head)
+    imports = _imports_of(tree)
+    module = ""
+    if repo is not None and change.head:
+        module_text = _git_text(repo, "show", f"{change.head}:go.mod") or ""
+        match = re.search(r"^module\s+(\S+)", module_text, re.MULTILINE)
+        module = match.group(1) if match else ""
+    cache: dict[str, dict[str, Any]] = {}
+
+    def structs_in(folder: str) -> dict[str, Any]:
+        if folder not in cache:
+            found: dict[str, Any] = {}
+            if repo is not None and change.head:
+                for path in _package_files(repo, change.head, folder):
+                    text = _git_text(repo, "show", f"{change.head}:{path}")
+                    if text is not None:
+                        found.update(_struct_types(_parser().parse(text.encode("utf-8"))))
+            cache[folder] = found
+        return cache[folder]
+
+    def resolve(kind: Any) -> Any | None:
+        text = _text(kind).lstrip("*").strip()
+        if "." not in text:
+            return local.get(text) or structs_in(directory).get(text)
+        qualifier, name = text.split(".", 1)
+        paths = [path for path, used in imports.items() if used == qualifier]
+        if len(paths) != 1:
+            return None
+        path = paths[0]
+        folders = [f"vendor/{path}"]
+        if module and (path == module or path.startswith(module + "/")):
+            folders.insert(0, path[len(module):].lstrip("/"))
+        for folder in folders:
+            found = structs_in(folder).get(name)
+            if found is not None:
+                return found
+        return None
+
+    return _field_names(local[receiver], resolve)
+
+
+def _imports_of(tree: Any) -> dict[str, str]:
+    """import path -> the name the file uses for it."""
+    found = {}
+    for spec in _walk(tree.root_node):
+        if spec.type == "import_spec":
+            path_node, name_node = spec.child_by_field_name("path"), spec.child_by_field_name("name")
+            path = _string_value(path_node) if path_node is not None else None
+            if path:
+                found[path] = _text(name_node) if name_node is not None else posixpath.basename(path)
+    return found
+
+
+def _same_shape(emit: Emitter, receiver: str, method: str, directory: str, context: ChangeContext) -> str | None:
+    """Whether the new struct declares, with json tags (its own or an embedded type's), the keys the removed
+    codec wrote or read: ``"exact"`` for the very keys, ``"case"`` for the same keys up to letter case
+    (encoding/json reads keys case-insensitively; a case-sensitive reader of what it writes does not).
+    None otherwise, and the finding stays high: a key that is a Go field's own name is the field dump,
+    and a codec that cannot be read statically is not guessed at (fail closed)."""
+    sides = emit.sides
+    if not (sides.old.exists and sides.new.exists):
+        return None
+    try:
+        custom = _custom_keys(_parser().parse(sides.old.text.encode("utf-8")), receiver, method)
+        if not custom:
+            return None
+        default = _default_keys(sides.new.text, receiver, directory, context)
+    except Exception:  # noqa: BLE001 - a parse or git failure leaves the finding as it is (fail closed)
+        return None
+    if not default or not all(tagged for _, tagged in default.values()):
+        return None  # keys that are Go field names: the field dump, which the removed codec may have converted
+    if set(custom) == set(default):
+        return "exact"
+    if {k.lower() for k in custom} == {k.lower() for k in default} and len(custom) == len(default):
+        return "case"
+    return None
