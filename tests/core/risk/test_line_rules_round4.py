@@ -117,9 +117,27 @@ CHECK_DROPPED = HANDLER_GO.replace('''	sid, err := uuid.FromString(sids)
 ''')
 
 
+EXPIRE_GO = '''package api
+
+func (api *API) delSilence(w http.ResponseWriter, r *http.Request) error {
+	sid := route.Param(r, "sid")
+	_, err := uuid.FromString(sid)
+	if err != nil {
+		return err
+	}
+	return api.silences.Expire(sid)
+}
+'''
+
+
 def test_a_check_removed_with_the_call_that_could_fail_loses_no_handling(git_repo: GitRepo) -> None:
     assert PARSE_DROPPED != HANDLER_GO
     change = committed_change(git_repo, {"api/api.go": HANDLER_GO}, {"api/api.go": PARSE_DROPPED})
+    assert fired(change, "ERR-HANDLING-REMOVED") == []
+    # IDs become opaque strings: the parse and its check go together, Expire still returns its error.
+    opaque = EXPIRE_GO.replace("\t_, err := uuid.FromString(sid)\n\tif err != nil {\n\t\treturn err\n\t}\n", "")
+    assert opaque != EXPIRE_GO
+    change = committed_change(git_repo, {"api/silence.go": EXPIRE_GO}, {"api/silence.go": opaque})
     assert fired(change, "ERR-HANDLING-REMOVED") == []
 
 
