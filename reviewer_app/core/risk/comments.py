@@ -33,6 +33,9 @@ _BY_NAME = {"dockerfile": "docker", "containerfile": "docker", "makefile": "make
 # Documentation formats are judged by their file role (roles.py), not by their comments.
 _NOT_LEXED = frozenset({"md", "markdown", "mdx", "rst", "adoc", "txt"})
 HUNK_WINDOW = 200  # lines of the hunk lexed before and after the matched line
+# A line longer than this is machine-written (a bundle, a source map): pygments takes seconds per
+# megabyte on it, so a hit there is taken as code, never as a comment (the finding stays: fail closed).
+MAX_LEXED_LINE = 20_000
 # Characters a comment of the language can start with: a match with none of them before its end
 # on its line is code, and nothing needs lexing (most hits). Unknown languages get them all.
 _HASH, _C_LIKE = "#", "/*"
@@ -125,6 +128,9 @@ class CommentOracle:
     def __init__(self, lexer: Any) -> None:
         self.lexer = lexer
         self._windows: dict[tuple[int, int], tuple[str, list[int], list[tuple[int, int]]]] = {}
+        # A line lexed alone, once: a bundled or minified line (megabytes) can hold thousands of hits,
+        # and lexing it again for each made one commit take minutes.
+        self._lines: dict[str, list[tuple[int, int]]] = {}
 
     def in_comment(self, line_text: str, start: int, end: int, shown: list[str], index: int) -> bool:
         """Whether text[start:end] of a line is comment both alone and among ``shown`` lines.
@@ -132,10 +138,13 @@ class CommentOracle:
         ``shown`` is the hunk's lines on this side (changed and context) and ``index`` the line's
         position among them.
         """
-        if start >= end or not line_text[start:end].strip():
+        if start >= end or not line_text[start:end].strip() or len(line_text) > MAX_LEXED_LINE:
             return False
         # A final newline: several lexers only end a line comment at one (bash: '#.*\n').
-        if not _covered(comment_spans(self.lexer, line_text + "\n"), line_text, start, end):
+        spans_alone = self._lines.get(line_text)
+        if spans_alone is None:
+            spans_alone = self._lines[line_text] = comment_spans(self.lexer, line_text + "\n")
+        if not _covered(spans_alone, line_text, start, end):
             return False
         first = max(0, index - HUNK_WINDOW)
         last = min(len(shown), index + HUNK_WINDOW + 1)
