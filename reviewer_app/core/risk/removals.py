@@ -407,7 +407,7 @@ class ChangeAddedLines:
     def __init__(self, change: Change | None) -> None:
         self.change = change
         self._lines: set[str] | None = None
-        self._windows: set[tuple[str, str, str]] | None = None
+        self._windows: dict[tuple[str, str, str], set[str]] | None = None
 
     def moved_to(self, diff: FileDiff) -> str | None:
         """Where a file deleted whole went: an added file of the same name with at least half its
@@ -471,11 +471,15 @@ class ChangeAddedLines:
         after = next((_normalize(c.text) for c in shown[position + 1:] if c.text.strip()), None)
         if before is None or after is None:
             return False
-        return (before, text, after) in self._old_windows()
+        # Only another file's old side: the same lines standing elsewhere in this very file are
+        # another instance of the setting (a flag's `rollout_percentage: 100` beside an existing one),
+        # not a copy of what was in force.
+        own = view.diff.old_path or view.diff.new_path
+        return any(path != own for path in self._old_windows().get((before, text, after), ()))
 
-    def _old_windows(self) -> set[tuple[str, str, str]]:
+    def _old_windows(self) -> dict[tuple[str, str, str], set[str]]:
         if self._windows is None:
-            self._windows = set()
+            self._windows = {}
             budget, files = MAX_COPIED_SOURCE_LINES, MAX_COPIED_SOURCE_FILES
             for diff in (self.change.files if self.change is not None else []):
                 if budget <= 0 or files <= 0 or diff.binary or diff.status is FileStatus.ADDED:
@@ -487,7 +491,8 @@ class ChangeAddedLines:
                     old = _old_lines(diff) or []
                 texts = [_normalize(text) for text in old[:budget] if text.strip()]
                 budget -= len(old)
-                self._windows.update(zip(texts, texts[1:], texts[2:]))
+                for window in zip(texts, texts[1:], texts[2:]):
+                    self._windows.setdefault(window, set()).add(diff.old_path or diff.new_path or "")
         return self._windows
 
     def __contains__(self, text: str) -> bool:

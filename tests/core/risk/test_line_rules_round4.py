@@ -331,6 +331,26 @@ def test_a_setting_newly_written_beside_an_untouched_copy_still_fires(git_repo: 
     assert [f.severity for f in fired(alone, "TLS-VERIFY-DISABLED")] == ["high"]
 
 
+FLAGS = """flags:
+  passkey-sign-in:
+    enabled: true
+    rollout_percentage: 5
+    owner: team-identity
+  remember-device:
+    enabled: true
+    rollout_percentage: 100
+    owner: team-identity
+"""
+
+
+def test_a_setting_already_standing_elsewhere_in_the_same_file_is_still_new_here(git_repo: GitRepo) -> None:
+    # The added line and its neighbours stand on the old side of this very file (another flag):
+    # another instance of the setting, not a copy of what was in force for this one.
+    raised = FLAGS.replace("rollout_percentage: 5\n", "rollout_percentage: 100\n")
+    change = committed_change(git_repo, {"flags/login-flags.yaml": FLAGS}, {"flags/login-flags.yaml": raised})
+    assert fired(change, "ROLLOUT-FLAG-TO-100")
+
+
 # -- OPS-RM-RF: a loop's dependency folder cleared before the loop rebuilds it -------------------
 
 PUBLISH_SH = '''#!/bin/bash
