@@ -54,9 +54,12 @@ _NEVER_ROLE = _Lazy(
     r"|\.cursorrules|\.windsurfrules|\.clinerules|\.mcp\.json|Dockerfile[^/]*|Makefile|action\.ya?ml)$"
 )
 # Documentation formats. Not MDX (its JSX runs when the site builds), and a README or CHANGELOG
-# only as plain text: README.sh is a script.
+# only as plain text: README.sh is a script. A document's template (helm-docs renders README.md
+# from README.md.gotmpl; Jinja and ERB templates of docs) is documentation too; not .tpl, which a
+# Helm chart's templates/ folder renders into the cluster.
 _DOC_FORMAT = _Lazy(
-    r"\.(md|markdown|rst|adoc|asciidoc)$|(^|/)(README|CHANGELOG|CHANGES|HISTORY|NEWS)(\.txt)?$", re.IGNORECASE)
+    r"\.(md|markdown|rst|adoc|asciidoc)(\.(gotmpl|tmpl|j2|jinja2?|mustache|erb|in))?$"
+    r"|(^|/)(README|CHANGELOG|CHANGES|HISTORY|NEWS)(\.txt)?$", re.IGNORECASE)
 _EXAMPLE = _Lazy(r"(^|/)(examples?|example[-_][^/]*|samples?)/", re.IGNORECASE)
 _JVM_SOURCE_ROOT = _Lazy(r"(^|/)src/(main|test|it|integrationTest)/(java|kotlin|scala|groovy)/")
 _CODE = _Lazy(r"\.(py|go|js|jsx|mjs|cjs|ts|tsx|java|kt|kts|rb|rs|cs|php|scala|swift|c|cc|cpp|h|hpp|m|ex|exs|clj|groovy)$")

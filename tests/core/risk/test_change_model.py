@@ -60,11 +60,11 @@ def test_wide_diffusion_is_medium() -> None:
 
 
 def test_high_finding_is_high_for_a_human_and_critical_for_an_agent() -> None:
-    change = one_file_change("scripts/x.sh", "+rm -rf ./cache")
+    change = one_file_change("app/client.py", "+resp = requests.get(url, verify=False)")
     assert assess(change, HUMAN, RULES).level == "high"
     by_agent = assess(change, AGENT, RULES)
     assert by_agent.level == "critical" and in_band(by_agent.score, "critical")
-    assert "It is AI-assisted (cursor), so its high findings (OPS-RM-RF) count as critical." in by_agent.reasons
+    assert "It is AI-assisted (cursor), so its high findings (TLS-VERIFY-DISABLED) count as critical." in by_agent.reasons
     # The finding keeps the rule's own severity: the provenance raises the change, not the line.
     assert by_agent.findings[0].severity == "high"
 
@@ -123,7 +123,7 @@ def test_score_is_monotone_with_level() -> None:
     samples = [
         assess(one_file_change("app/a.py", "+x = 1"), HUMAN, RULES),
         assess(one_file_change("app/a.js", "+// eslint-disable-line"), HUMAN, RULES),
-        assess(one_file_change("scripts/a.sh", "+rm -rf ./x"), HUMAN, RULES),
+        assess(one_file_change("app/a.py", "+requests.get(url, verify=False)"), HUMAN, RULES),
         assess(one_file_change("db/m/1.sql", "+DROP TABLE x;"), HUMAN, RULES),
     ]
     assert [r.level for r in samples] == ["low", "medium", "high", "critical"]

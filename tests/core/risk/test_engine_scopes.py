@@ -25,7 +25,7 @@ def test_line_finding_has_stable_id_and_exact_span() -> None:
     assert line[finding.start:finding.end] == "rm -rf"
     assert (finding.start, finding.end) == (12, 18)
     assert finding.to_dict() == {
-        "id": "OPS-RM-RF@scripts/cleanup.sh:new:11", "rule": "OPS-RM-RF", "severity": "high",
+        "id": "OPS-RM-RF@scripts/cleanup.sh:new:11", "rule": "OPS-RM-RF", "severity": "medium",
         "path": "scripts/cleanup.sh", "line": 11, "side": "new", "start": 12, "end": 18,
         "message": finding.message, "reference": finding.reference,
     }
@@ -105,7 +105,7 @@ reference = "Team runbook"
 def test_escalation_raises_severity_and_says_why() -> None:
     change = one_file_change("runbooks/db.sh", "+sudo rm -rf /var/lib/postgresql/data\n+rm -rf ./tmp\n")
     findings = evaluate(change, BUILTIN.only("OPS-RM-RF"))
-    assert [(f.line, f.severity) for f in findings] == [(10, "critical"), (11, "high")]
+    assert [(f.line, f.severity) for f in findings] == [(10, "critical"), (11, "medium")]
     assert findings[0].message.endswith("Raised to critical: the target is the filesystem root, a bare variable or a database data directory.")
 
 

@@ -46,7 +46,7 @@ def test_a_dashboard_cache_timeout_is_not_a_timeout_a_client_timeout_still_is(gi
     assert fired(change, "RESILIENCE-REMOVED") == []
     client = git_change(git_repo, {"app/client.py": "x = 1\n"},
                         {"app/client.py": "x = 1\nclient = Client(url, timeout=None)\n"})
-    assert [f.severity for f in fired(client, "RESILIENCE-REMOVED")] == ["high"]
+    assert [f.severity for f in fired(client, "RESILIENCE-REMOVED")] == ["medium"]
     dropped = git_change(git_repo, {"app/conf.json": '{"upstream": {"readTimeout": 30, "retries": 3}}\n'},
                          {"app/conf.json": '{"upstream": {}}\n'})
     assert fired(dropped, "RESILIENCE-REMOVED") != []
@@ -206,12 +206,12 @@ def test_removing_a_check_of_an_assigned_err_still_fires(git_repo: GitRepo) -> N
     live = NOTIFY_GO.replace("\t\tdetail, err := n.tmpl.Execute(v)", "\t\tvar detail string\n\t\tdetail, err = n.tmpl.Execute(v)")
     removed = live.replace("\tif err != nil {\n\t\treturn false, err\n\t}\n\n\tc, err", "\tc, err")
     change = committed_change(git_repo, {"notify/impl.go": live}, {"notify/impl.go": removed})
-    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["high"]
+    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["medium"]
     # The check of the client's error, assigned right above it, is live.
     client = NOTIFY_GO.replace("\tc, err := NewClient(n.conf)\n\tif err != nil {\n\t\treturn false, err\n\t}\n",
                                "\tc, err := NewClient(n.conf)\n")
     change = committed_change(git_repo, {"notify/impl2.go": NOTIFY_GO}, {"notify/impl2.go": client})
-    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["high"]
+    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["medium"]
 
 
 # -- a test deleted when its callers move to a library's function of the same name ----------------

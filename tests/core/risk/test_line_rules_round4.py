@@ -77,7 +77,7 @@ def test_an_err_check_turned_into_an_else_branch_still_handles_the_error(git_rep
 def test_an_err_check_turned_into_a_success_branch_alone_still_fires(git_repo: GitRepo) -> None:
     assert SWALLOWED != COLLECTOR_GO
     change = committed_change(git_repo, {"collector/edac.go": COLLECTOR_GO}, {"collector/edac.go": SWALLOWED})
-    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["high"]
+    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["medium"]
 
 
 HANDLER_GO = '''package api
@@ -144,7 +144,7 @@ def test_a_check_removed_with_the_call_that_could_fail_loses_no_handling(git_rep
 def test_a_check_removed_while_its_call_stays_still_fires(git_repo: GitRepo) -> None:
     assert CHECK_DROPPED != HANDLER_GO
     change = committed_change(git_repo, {"api/api.go": HANDLER_GO}, {"api/api.go": CHECK_DROPPED})
-    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["high"]
+    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["medium"]
 
 
 # -- Python: an inner try folded into an enclosing one -------------------------------------------
@@ -202,7 +202,7 @@ def test_a_try_removed_with_no_enclosing_try_still_fires(git_repo: GitRepo) -> N
 ''')
     assert unguarded != LOADER_PY
     change = committed_change(git_repo, {"app/datasources.py": LOADER_PY}, {"app/datasources.py": unguarded})
-    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["high"]
+    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["medium"]
 
 
 # -- RESILIENCE-REMOVED: a cache lifetime, a label named timeout, a probe removed whole ------------
@@ -227,7 +227,7 @@ def test_a_cache_lifetime_removed_is_no_timeout_removed(git_repo: GitRepo) -> No
     assert fired(change, "RESILIENCE-REMOVED") == []
     no_timeout = UTILS_PY.replace("requests.get(url, timeout=5)", "requests.get(url)")
     change = committed_change(git_repo, {"app/utils2.py": UTILS_PY}, {"app/utils2.py": no_timeout})
-    assert [f.severity for f in fired(change, "RESILIENCE-REMOVED")] == ["high"]
+    assert [f.severity for f in fired(change, "RESILIENCE-REMOVED")] == ["medium"]
 
 
 ERRORS_GO = '''package api
@@ -248,7 +248,7 @@ def test_a_label_whose_value_is_the_word_timeout_is_no_setting(git_repo: GitRepo
     assert fired(change, "RESILIENCE-REMOVED") == []
     no_timeout = ERRORS_GO.replace("&http.Client{Timeout: 30 * time.Second}", "&http.Client{}")
     change = committed_change(git_repo, {"api/errors2.go": ERRORS_GO}, {"api/errors2.go": no_timeout})
-    assert [f.severity for f in fired(change, "RESILIENCE-REMOVED")] == ["high"]
+    assert [f.severity for f in fired(change, "RESILIENCE-REMOVED")] == ["medium"]
 
 
 VALUES = '''querier:
@@ -280,7 +280,7 @@ def test_a_probe_that_stays_and_loses_its_timeout_still_fires(git_repo: GitRepo)
     loosened = VALUES.replace("    periodSeconds: 30\n    timeoutSeconds: 1\n", "    periodSeconds: 30\n")
     assert loosened != VALUES
     change = committed_change(git_repo, {"charts/app/values.yaml": VALUES}, {"charts/app/values.yaml": loosened})
-    assert [f.severity for f in fired(change, "RESILIENCE-REMOVED")] == ["high"]
+    assert [f.severity for f in fired(change, "RESILIENCE-REMOVED")] == ["medium"]
 
 
 # -- an added line that already stood, with its neighbours, in a file of the change --------------
@@ -381,7 +381,7 @@ def test_a_loop_folder_deleted_without_a_rebuild_still_fires(git_repo: GitRepo) 
     rm -rf $dir/charts
     echo "Processing $dir"''')
     change = committed_change(git_repo, {"scripts/publish.sh": PUBLISH_SH}, {"scripts/publish.sh": wiped})
-    assert [f.severity for f in fired(change, "OPS-RM-RF")] == ["high"]
+    assert [f.severity for f in fired(change, "OPS-RM-RF")] == ["medium"]
     whole = PUBLISH_SH.replace('''do
     echo "Processing $dir"''', '''do
     rm -rf $dir/

@@ -55,7 +55,7 @@ def test_emptying_package_caches_is_hygiene_a_data_folder_is_not(git_repo: GitRe
     assert [f.severity for f in fired(mixed, "OPS-RM-RF")] == ["critical"]
     # Any other script named for neither building nor caches keeps its severity.
     other = git_change(git_repo, {"README.md": "z\n"}, {"scripts/release.sh": "rm -rf ./dist/old\n"})
-    assert [f.severity for f in fired(other, "OPS-RM-RF")] == ["high"]
+    assert [f.severity for f in fired(other, "OPS-RM-RF")] == ["medium"]
 
 
 # -- a test added already skipped ------------------------------------------------------------------
@@ -324,7 +324,7 @@ def test_a_check_that_skips_its_warning_when_it_cannot_look_swallows_nothing(git
     assert fired(change, "ERR-HANDLING-REMOVED") == []
     swallowed = CHECK.replace("    return warnings\n", "    save(warnings)\n    return True\n")
     change = git_change(git_repo, {"README.md": "y\n"}, {"app/core/probe.py": swallowed})
-    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["high"]
+    assert [f.severity for f in fired(change, "ERR-HANDLING-REMOVED")] == ["medium"]
 
 
 # -- a chart's test hook deleted with the chart -----------------------------------------------------

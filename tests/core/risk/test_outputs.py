@@ -13,7 +13,7 @@ RULES = load_rules(None)
 
 def sample():
     change = change_of(
-        file_from("scripts/cleanup.sh", " set -e\n+rm -rf ./build/tmp\n+kubectl delete ns staging\n"),
+        file_from("scripts/cleanup.sh", " set -e\n+curl -k -o /tmp/x https://internal/api\n+kubectl delete ns staging\n"),
         file_from(".github/workflows/deploy.yml", "+      - run: ./deploy.sh\n"),
         title="Clean up staging",
     )
@@ -26,10 +26,10 @@ def test_text_groups_findings_by_file_with_severity() -> None:
     assert text.startswith(f"Risk: HIGH ({report.score}/100)\n")
     scripts = text.index("\nscripts/cleanup.sh\n")
     workflow = text.index("\n.github/workflows/deploy.yml\n")
-    assert scripts < text.index("HIGH     OPS-RM-RF:") < text.index("HIGH     OPS-CLOUD-DELETE-CLI:") < workflow
-    assert "     +11  HIGH     OPS-RM-RF: A recursive forced delete" in text
+    assert scripts < text.index("HIGH     TLS-VERIFY-DISABLED:") < text.index("HIGH     OPS-CLOUD-DELETE-CLI:") < workflow
+    assert "     +11  HIGH     TLS-VERIFY-DISABLED: TLS certificate verification is turned off" in text
     assert "    file  MEDIUM   DEPLOY-PIPELINE-CHANGE:" in text
-    assert "[OPS-RM-RF@scripts/cleanup.sh:new:11]" in text
+    assert "[TLS-VERIFY-DISABLED@scripts/cleanup.sh:new:11]" in text
     assert text.endswith(f"Rule pack {RULES.pack_hash}\n")
 
 
@@ -41,19 +41,21 @@ def test_sarif_has_rules_with_help_and_one_based_regions() -> None:
     driver = run["tool"]["driver"]
     assert driver["name"] == "reviewer-app"
     assert [r["id"] for r in driver["rules"]] == [r.id for r in RULES.rules]
+    tls_rule = next(r for r in driver["rules"] if r["id"] == "TLS-VERIFY-DISABLED")
+    assert tls_rule["help"]["text"].startswith("TLS certificate verification is turned off")
+    assert "Semgrep rules disabled-cert-validation" in tls_rule["help"]["text"]
+    assert tls_rule["defaultConfiguration"]["level"] == "error"
     rm_rule = next(r for r in driver["rules"] if r["id"] == "OPS-RM-RF")
-    assert rm_rule["help"]["text"].startswith("A recursive forced delete")
-    assert "GitLab.com 2017-01-31" in rm_rule["help"]["text"]
-    assert rm_rule["defaultConfiguration"]["level"] == "error"
+    assert rm_rule["defaultConfiguration"]["level"] == "warning"  # medium unless the target is the root
 
     by_rule = {r["ruleId"]: r for r in run["results"]}
-    rm = by_rule["OPS-RM-RF"]
-    assert rm["level"] == "error"
-    assert driver["rules"][rm["ruleIndex"]]["id"] == "OPS-RM-RF"
-    region = rm["locations"][0]["physicalLocation"]["region"]
-    assert region == {"startLine": 11, "startColumn": 1, "endColumn": 7}  # "rm -rf" at columns 0..6
-    assert rm["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "scripts/cleanup.sh"
-    assert rm["partialFingerprints"]["reviewerFindingId/v1"] == "OPS-RM-RF@scripts/cleanup.sh:new:11"
+    tls = by_rule["TLS-VERIFY-DISABLED"]
+    assert tls["level"] == "error"
+    assert driver["rules"][tls["ruleIndex"]]["id"] == "TLS-VERIFY-DISABLED"
+    region = tls["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 11, "startColumn": 1, "endColumn": 8}  # "curl -k" at columns 0..7
+    assert tls["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "scripts/cleanup.sh"
+    assert tls["partialFingerprints"]["reviewerFindingId/v1"] == "TLS-VERIFY-DISABLED@scripts/cleanup.sh:new:11"
     pipeline = by_rule["DEPLOY-PIPELINE-CHANGE"]
     assert pipeline["level"] == "warning"
     assert "region" not in pipeline["locations"][0]["physicalLocation"]  # file-level: no line

@@ -19,21 +19,21 @@ def test_a_variable_followed_by_a_slash_or_a_glob_is_critical() -> None:
     assert severities("+rm -rf $WORK*") == ["critical"]
 
 
-def test_a_variable_alone_is_high_not_critical() -> None:
-    # Empty, rm -rf "" deletes nothing; the variable's value is the worry, which high already says.
-    assert severities("+rm -rf ${OPENSHIFT_CONFIG}") == ["high"]
-    assert severities('+rm -rf "$BUILD_OUTPUT" && echo done') == ["high"]
+def test_a_variable_alone_is_medium_not_critical() -> None:
+    # Empty, rm -rf "" deletes nothing; the variable's value is the worry, which medium already says.
+    assert severities("+rm -rf ${OPENSHIFT_CONFIG}") == ["medium"]
+    assert severities('+rm -rf "$BUILD_OUTPUT" && echo done') == ["medium"]
 
 
-def test_the_same_delete_kept_through_an_edit_is_medium_and_says_so() -> None:
+def test_the_same_delete_kept_through_an_edit_is_low_and_says_so() -> None:
     findings = line_rule("OPS-RM-RF", SCRIPT, " export CONFIG=$(pwd)/config\n-rm -fr ${CONFIG}\n-kubectl delete rc app\n"
                                               "+echo removing local files\n+rm -rf ${CONFIG}\n+rm ${CONFIG}.log")
-    assert [f.severity for f in findings] == ["medium"]
+    assert [f.severity for f in findings] == ["low"]
     assert "already did this before the change" in findings[0].message
 
 
-def test_a_new_target_in_the_same_edit_stays_high() -> None:
-    assert severities("-rm -rf ${CONFIG}\n+rm -rf ${DATA_HOME}") == ["high"]
+def test_a_new_target_in_the_same_edit_keeps_the_rule_severity() -> None:
+    assert severities("-rm -rf ${CONFIG}\n+rm -rf ${DATA_HOME}") == ["medium"]
 
 
 def test_a_kept_delete_made_worse_is_not_lowered() -> None:

