@@ -223,7 +223,8 @@ def _alter(statement: Statement, tree: Any, side: Side, emit: Emitter, created: 
             _emit(emit, "DB-RENAME", statement, side, ("RENAME",),
                       f"{table}: column {action.this.sql()} is renamed to {action.args['to'].sql()}; for the old code still "
                       "running during a rolling deploy that is a drop plus an add.")
-        elif isinstance(action, exp.AlterRename):
+        elif isinstance(action, exp.AlterRename) and str(tree.args.get("kind") or "").upper() != "INDEX":
+            # An index renamed changes no query: running code names tables and columns, not indexes.
             _emit(emit, "DB-RENAME", statement, side, ("RENAME",),
                       f"table {table} is renamed to {action.this.sql()}; old code still running loses it.")
         elif isinstance(action, exp.AlterColumn) and table not in created:

@@ -94,3 +94,10 @@ def test_a_modified_migration_in_a_range_is_read_whole(git_repo: GitRepo) -> Non
     [finding] = by_rule(found, "DB-DROP-TABLE")
     assert (finding["line"], finding["start"], finding["end"]) == (4, 0, 4)
     assert "hunks only" not in finding["message"]
+
+
+def test_an_index_renamed_is_no_rename_a_table_or_view_renamed_is() -> None:
+    text = """ALTER INDEX dcim_module_pkey RENAME TO dcim_moduleold_pkey;
+ALTER VIEW order_totals RENAME TO purchase_totals;
+"""
+    assert found_in(text) == [("DB-RENAME", "high", 2)]
