@@ -52,6 +52,11 @@ VERSIONED_URL = re.compile(r"https?://\S*/(v?\d+\.\d+(\.\d+)?[\w.-]*|[0-9a-f]{40
 HEXLIKE = re.compile(r"^[0-9a-f]{32,64}$")
 BOT_AUTHORS = re.compile(r"dependabot|renovate|github-actions\[bot\]|\[bot\]", re.IGNORECASE)
 CRITICAL_SCOPES = frozenset({"contents", "id-token", "packages", "actions", "deployments"})
+# Scopes the repository's permissive default token (read-write, the default before Feb 2023 and still
+# set by many organisations) already holds as `write`; `id-token: write` is never part of a default.
+DEFAULT_WRITE_SCOPES = frozenset({"actions", "attestations", "checks", "contents", "deployments", "discussions", "issues",
+                                  "packages", "pages", "pull-requests", "repository-projects", "security-events",
+                                  "statuses"})
 # Events whose runs an outsider can cause (a fork's pull request, a comment): a token minted there
 # is the outsider's.
 OUTSIDER_EVENTS = frozenset({*PRIVILEGED_TRIGGERS, "issue_comment", "pull_request_review_comment", "discussion_comment", "issues"})
@@ -228,6 +233,10 @@ class Workflow:
             old_job = old_jobs.get(name) if isinstance(old_jobs.get(name), Map) else None
             granted = _effective(self.new, job)
             before = _effective(self.old, old_job) if old_job is not None or self.old else {}
+            # The job was there and stated no permissions, nor did its workflow: its token was the
+            # repository's default, which may be write on every scope. A block that now lists scopes
+            # can only narrow that token relative to write-all (`write-all` itself is another matter).
+            had_default = old_job is not None and "permissions" not in old_job and "permissions" not in self.old
             replaced = _secret_token_replaced(old_job, job)
             for scope, level in sorted(granted.items()):
                 if level != "write" or before.get(scope) == "write":
@@ -255,6 +264,14 @@ class Workflow:
                     self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", line,
                                       f"job {name}: the token gains `{scope}: write`, as the job replaces the stored "
                                       f"token secrets.{replaced} with the job's own token.", severity="medium")
+                    continue
+                if had_default and scope in DEFAULT_WRITE_SCOPES and isinstance(node.get(key), Map):
+                    self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", line,
+                                      f"job {name}: the token gains `{scope}: write` from a `permissions:` block, where neither the job "
+                                      "nor its workflow stated one. "
+                                      "Medium: before, the job had the repository's default token permissions; an explicit "
+                                      "block cannot grant more than write-all (it widens only where the repository's "
+                                      "default is read-only).", severity="medium")
                     continue
                 severity = "critical" if critical else "high" if scope in CRITICAL_SCOPES or workflow_wide else "medium"
                 reach = self._reach(name, job)
