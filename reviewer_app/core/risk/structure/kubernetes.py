@@ -850,6 +850,7 @@ class Judge:
         rules = self.after.get("rules")
         for rule in _list(rules):
             verbs = rule.get("verbs") if isinstance(rule.get("verbs"), Seq) else None
+            names = _resource_names(rule)
             for grant in _grants(rule):
                 if grant in granted_before:
                     continue
@@ -906,23 +907,39 @@ class Judge:
                 if verb in DANGEROUS_VERBS:
                     sibling = verb == "deletecollection" and _custom_resource(group, resource) and any(
                         g == group and v == verb and r.split("/")[0] != resource.split("/")[0] for g, r, v in granted_before)
-                    self.emit("K8S-RBAC-WIDENED", "new", line, f"the role gains `{verb}` on {resource}: it {DANGEROUS_VERBS[verb]}."
-                              + (f" Medium: the role already had `{verb}` on other resources of {group}; this extends it to "
-                                 "one more custom resource of the same group." if sibling else ""),
-                              severity="medium" if sibling else None, acts_now=verb != "deletecollection")
+                    self._widened(names, verb, resource, "new", line, f"the role gains `{verb}` on {resource}: it {DANGEROUS_VERBS[verb]}."
+                                  + (f" Medium: the role already had `{verb}` on other resources of {group}; this extends it to "
+                                     "one more custom resource of the same group." if sibling else ""),
+                                  severity="medium" if sibling else None, acts_now=verb != "deletecollection")
                 elif resource == "secrets" and verb in SECRET_READ and verb != "list" and (group, resource, "list") in granted_before:
                     # `list` returns every object whole: `get` or `watch` beside it read nothing more.
-                    self.emit("K8S-RBAC-WIDENED", "new", line,
-                              f"the role can now `{verb}` secrets, which it could already `list`: a list returns every secret "
-                              "in its scope whole, so no credential becomes readable that was not. Low: already so.",
-                              severity="low")
+                    self._widened(names, verb, resource, "new", line,
+                                  f"the role can now `{verb}` secrets, which it could already `list`: a list returns every secret "
+                                  "in its scope whole, so no credential becomes readable that was not. Low: already so.",
+                                  severity="low")
                 elif resource == "secrets" and verb in SECRET_READ:
-                    self.emit("K8S-RBAC-WIDENED", "new", line, f"the role can now `{verb}` secrets: every credential in its scope becomes readable.")
+                    self._widened(names, verb, resource, "new", line, f"the role can now `{verb}` secrets: every credential in its scope becomes readable.")
                 elif resource == "secrets" and verb in WRITE_VERBS:
-                    self.emit("K8S-RBAC-WIDENED", "new", line, f"the role can now `{verb}` secrets: it can overwrite the credentials other workloads use.")
+                    self._widened(names, verb, resource, "new", line, f"the role can now `{verb}` secrets: it can overwrite the credentials other workloads use.")
                 elif resource in SENSITIVE_RESOURCES and verb in WRITE_VERBS:
-                    self.emit("K8S-RBAC-WIDENED", "new", self._resource_line(rule, resource, line),
-                              f"the role can now `{verb}` {resource}: {SENSITIVE_RESOURCES[resource]}.")
+                    self._widened(names, verb, resource, "new", self._resource_line(rule, resource, line),
+                                  f"the role can now `{verb}` {resource}: {SENSITIVE_RESOURCES[resource]}.")
+
+    def _widened(self, names: list[str], verb: str, resource: str, side: str, line: int, message: str,
+                 severity: str | None = None, acts_now: bool = False) -> None:
+        """A K8S-RBAC-WIDENED finding; medium where the rule is limited by resourceNames.
+
+        Such a rule reaches only the objects it names (create and deletecollection, which carry no
+        name, it does not grant at all): not a grant over the resource kind. Escalate, bind and
+        impersonate are as strong as the role or account they name, so they keep their severity.
+        """
+        if names and verb not in ("escalate", "bind", "impersonate") and severity in (None, "high", "critical"):
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            severity = "medium"
+            message += (f" Medium: the rule is limited by resourceNames to {shown}: access to "
+                        f"{'that named object' if len(names) == 1 else 'those named objects'}, not a grant over all "
+                        f"{resource}.")
+        self.emit("K8S-RBAC-WIDENED", side, line, message, severity=severity, acts_now=acts_now)
 
     def monitoring_access_lost(self) -> None:
         """A monitoring component's role loses read access to what it discovers or scrapes through.
@@ -1270,6 +1287,20 @@ def _wildcard_held(grant: tuple[str, str, str], granted_before: set[tuple[str, s
         if group == "*" and old_group == "*" and old_resource in (resource, "*") and old_verb in (verb, "*"):
             return True
     return False
+
+
+def _resource_names(rule: Map) -> list[str]:
+    """The object names a rule is limited to; [] when it is not, or may not be.
+
+    No resourceNames or an empty list limits nothing, and an empty name matches the requests that
+    carry none (list, create), so a list with a blank entry, or an entry a Helm template writes
+    whole (it may render blank), counts as no limit.
+    """
+    names = rule.get("resourceNames")
+    if not isinstance(names, list):
+        return []
+    shown = [str(n) for n in names if isinstance(n, (str, int)) and str(n).strip() and str(n).strip() != PLACEHOLDER]
+    return shown if shown and len(shown) == len(names) else []
 
 
 def _grants(rule: Map) -> Iterator[tuple[str, str, str]]:
