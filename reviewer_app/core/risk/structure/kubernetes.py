@@ -1186,10 +1186,15 @@ class Judge:
                 continue
             side, line = ("new", _changed_within(self.sides.new, spec, field)) if field in spec else \
                 ("old", _changed_within(self.sides.old, old_spec, field))
+            readme = _created_fresh(self.context, self.sides.diff.path)
             self.emit("K8S-IMMUTABLE-FIELD", side, line,
                       f"spec.{field} cannot be changed on an existing {kind}: `kubectl apply` and `helm upgrade` fail "
                       "until the object is deleted and recreated"
-                      + (" (the volume claims keep the old template)." if field == "volumeClaimTemplates" else "."))
+                      + (" (the volume claims keep the old template)." if field == "volumeClaimTemplates" else ".")
+                      + (f" Medium: {readme} beside the manifest deploys it with `kubectl create -f` and never applies or "
+                         "replaces it: `create` makes new objects and refuses existing ones, so the documented way never "
+                         "updates a running object in place." if readme else ""),
+                      severity="medium" if readme else None)
 
 
 # Values the API server writes where a manifest leaves them out: writing them out, or dropping them, changes
@@ -1287,6 +1292,36 @@ def _wildcard_held(grant: tuple[str, str, str], granted_before: set[tuple[str, s
         if group == "*" and old_group == "*" and old_resource in (resource, "*") and old_verb in (verb, "*"):
             return True
     return False
+
+
+README_NAMES = ("README.md", "README", "README.markdown", "README.rst", "README.txt")
+UPDATE_IN_PLACE = re.compile(r"\bkubectl\s+(apply|replace|patch|edit|set)\b|\bhelm\s+upgrade\b|\bkustomize\b")
+
+
+def _created_fresh(context: ChangeContext, path: str | None) -> str | None:
+    """The README in the manifest's folder (on the change's new side) when it deploys this manifest with
+    ``kubectl create -f`` and nowhere updates objects in place (apply, replace, patch, ``helm upgrade``):
+    a walkthrough whose readers create the objects anew. None otherwise, and when the repository is not
+    at hand (the diff alone shows no README)."""
+    from reviewer_app.core.risk.structure.texts import git_output, repository_for
+
+    change = context.change
+    if not path or not change.head:
+        return None
+    repo = repository_for(change.base, change.head)
+    if repo is None:
+        return None
+    folder, _, name = path.rpartition("/")
+    created = re.compile(rf"\bkubectl\s+create\s+(-\S+\s+)*-f\s+(\S*/)?{re.escape(name)}(\?\S*)?(\s|$)", re.MULTILINE)
+    for readme in README_NAMES:
+        where = f"{folder}/{readme}" if folder else readme
+        shown = git_output(repo, "show", f"{change.head}:{where}")
+        if shown is None:
+            continue
+        text = shown.decode("utf-8", "replace")
+        if created.search(text) and not UPDATE_IN_PLACE.search(text):
+            return where
+    return None
 
 
 def _resource_names(rule: Map) -> list[str]:
