@@ -98,7 +98,9 @@ def run_git_without_worktree(repo: Path, *args: str) -> subprocess.CompletedProc
     """
     import tempfile
 
-    git_dir = run_git(repo, "rev-parse", "--absolute-git-dir").stdout.decode("utf-8", "replace").strip()
+    git_dir = _GIT_DIRS.pop(str(repo), None)  # used once: a long-running process asks again later
+    if git_dir is None:
+        git_dir = run_git(repo, "rev-parse", "--absolute-git-dir").stdout.decode("utf-8", "replace").strip()
     with tempfile.TemporaryDirectory(prefix="reviewer-app-git-") as empty:
         return run_git(
             Path(empty), *args,
@@ -117,9 +119,20 @@ def configured_email(repo: Path | None) -> str | None:
     return value or None
 
 
+# Work tree top -> its absolute git dir, as the rev-parse that found the top printed it: the range
+# diff that follows runs on the git dir (run_git_without_worktree) without a git process to ask.
+_GIT_DIRS: dict[str, str] = {}
+
+
 def repository_root(start: Path) -> Path | None:
     """The top of the git work tree holding ``start``, or None when it is not in one."""
-    proc = run_git(start, "rev-parse", "--show-toplevel", check=False)
+    proc = run_git(start, "rev-parse", "--show-toplevel", "--absolute-git-dir", check=False)
     if proc.returncode != 0:
         return None
-    return Path(proc.stdout.decode("utf-8", "replace").strip())
+    lines = proc.stdout.decode("utf-8", "replace").strip().split("\n")
+    if len(lines) != 2:  # a path with a line break in it: ask for the top alone
+        proc = run_git(start, "rev-parse", "--show-toplevel", check=False)
+        return Path(proc.stdout.decode("utf-8", "replace").strip()) if proc.returncode == 0 else None
+    top, git_dir = lines
+    _GIT_DIRS[top] = git_dir
+    return Path(top)

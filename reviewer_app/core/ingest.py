@@ -16,7 +16,7 @@ from typing import BinaryIO
 from reviewer_app.core.diffparse import parse_patch
 from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, run_git, run_git_without_worktree
 from reviewer_app.core.model import Change, Commit, Person
-from reviewer_app.core.revisions import resolve_commit
+from reviewer_app.core.revisions import resolve_commits
 from reviewer_app.errors import UserError
 
 GIT_PREFIX = "git:"
@@ -51,10 +51,10 @@ def load_changes(spec: str, repo: Path | None = None, stdin: BinaryIO | None = N
     return parse_patch(data, source)
 
 
-def _verify_commit(repo: Path, rev: str, range_text: str) -> str:
-    """The one commit ``rev`` names: a full ref, an unambiguous short name, HEAD or a commit id
-    (core/revisions: git's own guess would let a pushed tag shadow a branch)."""
-    return resolve_commit(repo, rev, context=range_text)
+def _verify_commits(repo: Path, revs: list[str], range_text: str) -> list[str]:
+    """The one commit each of ``revs`` names: a full ref, an unambiguous short name, HEAD or a commit
+    id (core/revisions: git's own guess would let a pushed tag shadow a branch)."""
+    return resolve_commits(repo, revs, context=range_text)
 
 
 def load_git_range(repo: Path, range_text: str) -> Change:
@@ -62,8 +62,7 @@ def load_git_range(repo: Path, range_text: str) -> Change:
     match = _RANGE.match(range_text.strip())
     if not match:
         raise UserError(f"{range_text}: expected a range BASE..HEAD")
-    base = _verify_commit(repo, match.group(1), range_text)
-    head = _verify_commit(repo, match.group(3), range_text)
+    base, head = _verify_commits(repo, [match.group(1), match.group(3)], range_text)
     merge_base_proc = run_git(repo, "merge-base", base, head, check=False)
     if merge_base_proc.returncode != 0:
         raise UserError(f"{range_text}: '{match.group(1)}' and '{match.group(3)}' have no common history")

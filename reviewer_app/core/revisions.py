@@ -63,6 +63,41 @@ def resolve_revision(repo: Path, text: str, context: str | None = None, allow_ta
     ``context`` starts every error message (e.g. the range the revision came from), so the user
     sees which argument was wrong.
     """
+    prefix, name, steps, ref, target = _target(repo, text, context, allow_tags)
+    proc = run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{target}{steps}^{{commit}}",
+                   check=False)
+    commit = proc.stdout.decode("ascii", "replace").strip()
+    if proc.returncode != 0 or not _FULL_ID.match(commit):
+        if steps:
+            raise UserError(f"{prefix}'{text}' is not a commit in {repo} ({name} has no '{steps}')")
+        if name == "HEAD":
+            raise UserError(f"{prefix}HEAD is not a commit in {repo} (the repository has no commits?)")
+        raise UserError(f"{prefix}'{text}' is not a commit in {repo} ({ref or name} points to another kind of object)")
+    return Revision(text=text, ref=ref, commit=commit)
+
+
+def resolve_commits(repo: Path, texts: list[str], context: str | None = None, allow_tags: bool = False) -> list[str]:
+    """``resolve_commit`` of each of ``texts``, with one git process for the final step of them all
+    (a range names two revisions). Any doubt, and every error, takes the one-by-one way, so the
+    answers and the messages are ``resolve_commit``'s."""
+    try:
+        targets = [_target(repo, text, context, allow_tags) for text in texts]
+    except UserError:
+        targets = []
+    if targets:
+        # Each target is HEAD, a full ref or a full commit id (never an option or a path), so the
+        # answer is one line per revision, in order, when all of them name commits.
+        proc = run_git(repo, "rev-parse", *(f"{target}{steps}^{{commit}}" for _, _, steps, _, target in targets),
+                       check=False)
+        commits = proc.stdout.decode("ascii", "replace").split()
+        if proc.returncode == 0 and len(commits) == len(texts) and all(_FULL_ID.match(c) for c in commits):
+            return commits
+    return [resolve_commit(repo, text, context, allow_tags) for text in texts]
+
+
+def _target(repo: Path, text: str, context: str | None, allow_tags: bool) -> tuple[str, str, str, str | None, str]:
+    """(message prefix, name, steps, ref, target): what ``text`` names before its ``~N``/``^N`` steps,
+    the target as a full ref, ``HEAD`` or a full commit id."""
     prefix = f"{context}: " if context and context != text else ""
     name, steps = _split_steps(text, prefix)
     _check_name(name, text, prefix)
@@ -75,16 +110,7 @@ def resolve_revision(repo: Path, text: str, context: str | None = None, allow_ta
         ref, target = _full_ref(repo, name, text, prefix)
     else:
         ref, target = _short_name(repo, name, text, prefix, allow_tags)
-    proc = run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{target}{steps}^{{commit}}",
-                   check=False)
-    commit = proc.stdout.decode("ascii", "replace").strip()
-    if proc.returncode != 0 or not _FULL_ID.match(commit):
-        if steps:
-            raise UserError(f"{prefix}'{text}' is not a commit in {repo} ({name} has no '{steps}')")
-        if name == "HEAD":
-            raise UserError(f"{prefix}HEAD is not a commit in {repo} (the repository has no commits?)")
-        raise UserError(f"{prefix}'{text}' is not a commit in {repo} ({ref or name} points to another kind of object)")
-    return Revision(text=text, ref=ref, commit=commit)
+    return prefix, name, steps, ref, target
 
 
 def _split_steps(text: str, prefix: str) -> tuple[str, str]:
@@ -199,4 +225,4 @@ def _commit_id(repo: Path, oid: str, text: str, prefix: str) -> str:
     return oid
 
 
-__all__ = ["Revision", "candidates", "resolve_commit", "resolve_revision"]
+__all__ = ["Revision", "candidates", "resolve_commit", "resolve_commits", "resolve_revision"]

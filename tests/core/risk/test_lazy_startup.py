@@ -55,9 +55,55 @@ def test_analyze_of_a_small_commit_imports_no_store_no_lexer_no_other_command(gi
     result = json.loads(proc.stderr.strip().splitlines()[-1])
     assert result["code"] == 0, proc.stderr
     modules = set(result["modules"])
-    assert not {"sqlite_utils", "pygments", "cryptography", "PySide6"} & modules
+    assert not NOT_ON_THE_ONE_LINE_PATH & modules
     assert not {f"reviewer_app.cli.{name}" for name in COMMAND_MODULES if name != "changes"} & modules
     assert json.loads(proc.stdout)["risk"]["findings"] == []
+
+
+# Packages a one-line Python change never needs: the store, the lexers, signing, Qt, the parsers of
+# other formats.
+NOT_ON_THE_ONE_LINE_PATH = {
+    "sqlite_utils", "pygments", "cryptography", "PySide6", "yaml", "hcl2", "lark", "sqlglot", "tree_sitter",
+    "unidiff", "email",
+}
+
+
+def test_a_one_line_range_runs_few_git_processes(git_repo: GitRepo, tmp_path: Path) -> None:
+    """Each git process is a few milliseconds of a quarter-second budget: the work tree's top and git
+    dir come from one rev-parse, and both ends of the range are resolved by one more."""
+    _one_line_python_commit(git_repo)
+    trace = tmp_path / "git-trace"
+    env = {**os.environ, "GIT_TRACE": str(trace), "REVIEWER_APP_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "reviewer_app", "analyze", "--git", "HEAD~1..HEAD", "--repo",
+                           str(git_repo.path), "--format", "json"], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    commands = [line.split("built-in: git ", 1)[1] for line in trace.read_text().splitlines()
+                if "built-in: git " in line]
+    rev_parses = [command for command in commands if command.startswith("rev-parse")]
+    assert len(rev_parses) == 3, rev_parses  # the top and git dir, the range's two ends, the callers' base tree
+    assert not any("--absolute-git-dir" in c and "--show-toplevel" not in c for c in rev_parses), rev_parses
+    assert len(commands) <= 10, commands  # and merge-base, diff, log, ls-files, history log, cat-file, grep
+
+
+def test_resolving_two_revisions_at_once_answers_as_one_by_one(git_repo: GitRepo) -> None:
+    from reviewer_app.core.revisions import resolve_commit, resolve_commits
+    from reviewer_app.errors import UserError
+
+    _one_line_python_commit(git_repo)
+    git_repo.git("branch", "topic", "HEAD~1")
+    git_repo.git("tag", "v1", "HEAD~1")
+    full = git_repo.git("rev-parse", "HEAD").strip()
+    for pair in (["HEAD~1", "HEAD"], ["topic", full], ["refs/heads/topic", "HEAD^"], ["HEAD", "HEAD"]):
+        assert resolve_commits(git_repo.path, pair, context="r") == [resolve_commit(git_repo.path, t, "r") for t in pair]
+
+    def message(call) -> str:
+        with pytest.raises(UserError) as info:
+            call()
+        return info.value.message
+
+    for pair in (["HEAD~5", "HEAD"], ["HEAD", "nosuch"], ["v1", "HEAD"], ["HEAD~9", "nosuch"], ["app.py", "HEAD"]):
+        one_by_one = message(lambda: [resolve_commit(git_repo.path, t, "a..b") for t in pair])
+        assert message(lambda: resolve_commits(git_repo.path, pair, context="a..b")) == one_by_one
 
 
 # -- a warm start reads the rule pack back instead of parsing it ---------------------------------------
