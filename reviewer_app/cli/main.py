@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from reviewer_app import __version__
 from reviewer_app.errors import UserError
@@ -32,11 +33,40 @@ EXIT_OK, EXIT_VERDICT, EXIT_USAGE = 0, 1, 2
 GLOBAL_OPTIONS = ("--db",)  # options of reviewer-app itself, valid only before the command
 
 
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, without importing shutil (and the compression modules
+    it imports): argparse builds a formatter for every argument added, and each asked shutil."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, the width found as argparse finds it (see _terminal_columns)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) < 4 and kwargs.get("width") is None:
+            kwargs["width"] = _terminal_columns() - 2
+        super().__init__(*args, **kwargs)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors on one line with exit status 2."""
 
     commands: tuple[str, ...] = ()  # the subcommand names, to point at a misplaced global option
     argv: tuple[str, ...] = ()  # what is being parsed (main passes it in tests, sys.argv otherwise)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) < 6:  # formatter_class is the sixth parameter
+            kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         misplaced = [option for option in GLOBAL_OPTIONS if f" {option}" in f" {message}"]

@@ -96,17 +96,42 @@ def run_git_without_worktree(repo: Path, *args: str) -> subprocess.CompletedProc
     and two checkouts of the same commits could yield different change ids. With an empty work
     tree and index, no checked-out attribute applies.
     """
-    import tempfile
-
     git_dir = _GIT_DIRS.pop(str(repo), None)  # used once: a long-running process asks again later
     if git_dir is None:
         git_dir = run_git(repo, "rev-parse", "--absolute-git-dir").stdout.decode("utf-8", "replace").strip()
-    with tempfile.TemporaryDirectory(prefix="reviewer-app-git-") as empty:
+    empty = _empty_folder()
+    try:
         return run_git(
             Path(empty), *args,
             env={"GIT_INDEX_FILE": str(Path(empty) / "index")},
             global_args=(f"--git-dir={git_dir}", f"--work-tree={empty}"),
         )
+    finally:
+        try:
+            os.rmdir(empty)
+        except OSError:  # something was written in it after all
+            import shutil
+
+            shutil.rmtree(empty, ignore_errors=True)
+
+
+def _empty_folder() -> str:
+    """A new empty folder of this process's own (mode 0700) under $TMPDIR or /tmp, made without the
+    tempfile module (it and shutil, which it imports, are a fiftieth of a one-line analyze); where
+    neither can take it (another platform), tempfile makes it."""
+    parent = os.path.abspath(os.environ.get("TMPDIR") or "/tmp")
+    for _ in range(3):
+        path = os.path.join(parent, f"reviewer-app-git-{os.urandom(8).hex()}")
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+        except OSError:
+            break
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="reviewer-app-git-")
 
 
 def configured_email(repo: Path | None) -> str | None:

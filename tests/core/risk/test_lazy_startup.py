@@ -61,10 +61,11 @@ def test_analyze_of_a_small_commit_imports_no_store_no_lexer_no_other_command(gi
 
 
 # Packages a one-line Python change never needs: the store, the lexers, signing, Qt, the parsers of
-# other formats.
+# other formats, and what the standard library would pull in for little (tempfile and shutil with
+# the compression modules, for an empty folder and a terminal width; platformdirs for a cache path).
 NOT_ON_THE_ONE_LINE_PATH = {
     "sqlite_utils", "pygments", "cryptography", "PySide6", "yaml", "hcl2", "lark", "sqlglot", "tree_sitter",
-    "unidiff", "email",
+    "unidiff", "email", "tempfile", "shutil", "zlib", "bz2", "lzma", "platformdirs",
 }
 
 
@@ -104,6 +105,58 @@ def test_resolving_two_revisions_at_once_answers_as_one_by_one(git_repo: GitRepo
     for pair in (["HEAD~5", "HEAD"], ["HEAD", "nosuch"], ["v1", "HEAD"], ["HEAD~9", "nosuch"], ["app.py", "HEAD"]):
         one_by_one = message(lambda: [resolve_commit(git_repo.path, t, "a..b") for t in pair])
         assert message(lambda: resolve_commits(git_repo.path, pair, context="a..b")) == one_by_one
+
+
+@pytest.mark.parametrize("xdg", ["", "/tmp/xdg-cache", "relative/cache", "/tmp/xdg-cache/"])
+@pytest.mark.parametrize("home", ["/home/dana", "/", "", "relative", None])
+def test_the_cache_folder_is_the_one_platformdirs_names(monkeypatch: pytest.MonkeyPatch, xdg: str, home: str | None) -> None:
+    import platformdirs
+
+    from reviewer_app.core.risk.history import CACHE_ENV, cache_dir
+
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    if home is None:
+        monkeypatch.delenv("HOME", raising=False)
+    else:
+        monkeypatch.setenv("HOME", home)
+    assert str(cache_dir()) == platformdirs.user_cache_dir("reviewer-app", appauthor=False)
+
+
+@pytest.mark.parametrize("columns", [None, "120", "0", "-3", "wide"])
+def test_help_is_laid_out_for_the_width_argparse_would_use(monkeypatch: pytest.MonkeyPatch, columns: str | None) -> None:
+    from reviewer_app.cli.main import _Formatter, build_parser
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert _Formatter("reviewer-app")._width == argparse.HelpFormatter("reviewer-app")._width
+    ours = build_parser(["analyze"])
+    stock = build_parser(["analyze"])
+    for parser in (stock, *stock._subparsers._group_actions[0].choices.values()):  # type: ignore[union-attr]
+        parser.formatter_class = argparse.HelpFormatter
+    assert ours.format_help() == stock.format_help()
+    assert (ours._subparsers._group_actions[0].choices["analyze"].format_help()  # type: ignore[union-attr]
+            == stock._subparsers._group_actions[0].choices["analyze"].format_help())  # type: ignore[union-attr]
+
+
+def test_a_range_diff_leaves_no_folder_behind_and_needs_no_usable_tmpdir(git_repo: GitRepo, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewer_app.core.ingest import load_git_range
+
+    _one_line_python_commit(git_repo)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    assert load_git_range(git_repo.path, "HEAD~1..HEAD").files[0].path == "app.py"
+    assert list(temp.iterdir()) == []
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "missing"))  # not there: the tempfile module finds one
+    assert load_git_range(git_repo.path, "HEAD~1..HEAD").files[0].path == "app.py"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TMPDIR", "tmp")  # relative: still the folder git is given, not one under the repository
+    assert load_git_range(git_repo.path, "HEAD~1..HEAD").files[0].path == "app.py"
+    assert list(temp.iterdir()) == []
 
 
 # -- a warm start reads the rule pack back instead of parsing it ---------------------------------------
