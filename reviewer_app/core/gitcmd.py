@@ -144,6 +144,20 @@ def configured_email(repo: Path | None) -> str | None:
     return value or None
 
 
+# (repository, commit id) -> the commit's tree id, as git printed them: content-addressed, never stale.
+_TREES: dict[tuple[str, str], str] = {}
+
+
+def remember_tree(repo: Path, commit: str, tree: str) -> None:
+    """Record the tree of ``commit`` (a full id git printed for ``repo``) for ``known_tree``."""
+    _TREES[(str(repo), commit)] = tree
+
+
+def known_tree(repo: Path, commit: str) -> str | None:
+    """The tree id of ``commit`` in ``repo`` when a git command already printed it, else None."""
+    return _TREES.get((str(repo), commit))
+
+
 # Work tree top -> its absolute git dir, as the rev-parse that found the top printed it: the range
 # diff that follows runs on the git dir (run_git_without_worktree) without a git process to ask.
 _GIT_DIRS: dict[str, str] = {}

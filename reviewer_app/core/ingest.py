@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from reviewer_app.core.diffparse import parse_patch
-from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, run_git, run_git_without_worktree
+from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, remember_tree, run_git, run_git_without_worktree
 from reviewer_app.core.model import Change, Commit, Person
 from reviewer_app.core.revisions import resolve_commits
 from reviewer_app.errors import UserError
@@ -22,7 +22,9 @@ from reviewer_app.errors import UserError
 GIT_PREFIX = "git:"
 _RANGE = re.compile(r"^([^.\s][^\s]*?)(\.\.\.?)([^.\s][^\s]*)$")
 # One record per commit; fields separated by NUL, records by RS (0x1e) so messages may hold anything.
-_LOG_FORMAT = "%H%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B%x1e"
+# The log runs with --boundary: the boundary mark and tree come first, so the merge base's tree
+# (the callers search it) is known without another git process.
+_LOG_FORMAT = "%m%x00%T%x00%H%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B%x1e"
 
 
 def read_patch_bytes(spec: str, stdin: BinaryIO | None = None) -> tuple[bytes, str]:
@@ -83,16 +85,23 @@ def load_git_range(repo: Path, range_text: str) -> Change:
 
 
 def _commits(repo: Path, base: str, head: str) -> list[Commit]:
-    out = run_git(repo, "log", "--reverse", "--no-color", f"--format={_LOG_FORMAT}", f"{base}..{head}", "--").stdout
+    """The commits of ``base..head``, oldest first; ``base``'s tree is remembered (gitcmd.remember_tree)."""
+    out = run_git(repo, "log", "--reverse", "--boundary", "--no-color", f"--format={_LOG_FORMAT}", f"{base}..{head}",
+                  "--").stdout
     commits: list[Commit] = []
     for record in out.decode("utf-8", "replace").split("\x1e"):
         record = record.lstrip("\n")
         if not record:
             continue
         fields = record.split("\0")
-        if len(fields) < 8:
+        if len(fields) < 10:
             continue
-        sha, an, ae, ad, cn, ce, cd, message = fields[:8]
+        mark, tree = fields[0], fields[1]
+        if mark == "-":  # a boundary commit: outside the range, listed for its tree
+            if fields[2] == base:
+                remember_tree(repo, base, tree)
+            continue
+        sha, an, ae, ad, cn, ce, cd, message = fields[2:10]
         message = message.strip("\n")
         commits.append(Commit(
             subject=message.split("\n", 1)[0], message=message, author=Person(an, ae),

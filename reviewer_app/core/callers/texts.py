@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reviewer_app.core.gitcmd import git_env, run_git
+from reviewer_app.core.gitcmd import git_env, known_tree, run_git
 from reviewer_app.core.model import Change, FileDiff, FileStatus, LineKind
 
 MAX_BYTES = 2_000_000  # bigger files are generated or data: not parsed
@@ -27,10 +27,14 @@ class FileTexts:
 
 def resolve_base(repo: Path, change: Change, revision: str | None) -> tuple[str, str] | None:
     """The commit the change applies to and its tree: the change's recorded base, else the
-    workspace's revision, else HEAD (one ``git rev-parse`` per candidate tried)."""
+    workspace's revision, else HEAD (one ``git rev-parse`` per candidate tried; none for a range's
+    base, whose tree the range's own ``git log`` printed)."""
     for candidate in (change.base, revision, "HEAD"):
         if not candidate or candidate.startswith("-"):
             continue
+        tree = known_tree(repo, candidate)
+        if tree is not None:
+            return candidate, tree
         proc = run_git(repo, "rev-parse", "--quiet", f"{candidate}^{{commit}}", f"{candidate}^{{tree}}", check=False)
         lines = proc.stdout.decode().split()
         if proc.returncode == 0 and len(lines) == 2:

@@ -81,9 +81,42 @@ def test_a_one_line_range_runs_few_git_processes(git_repo: GitRepo, tmp_path: Pa
     commands = [line.split("built-in: git ", 1)[1] for line in trace.read_text().splitlines()
                 if "built-in: git " in line]
     rev_parses = [command for command in commands if command.startswith("rev-parse")]
-    assert len(rev_parses) == 3, rev_parses  # the top and git dir, the range's two ends, the callers' base tree
+    assert len(rev_parses) == 2, rev_parses  # the top and git dir, the range's two ends
     assert not any("--absolute-git-dir" in c and "--show-toplevel" not in c for c in rev_parses), rev_parses
-    assert len(commands) <= 10, commands  # and merge-base, diff, log, ls-files, history log, cat-file, grep
+    assert len(commands) <= 9, commands  # and merge-base, diff, log, ls-files, history log, cat-file, grep
+
+
+@pytest.mark.parametrize("merged", [False, True])
+def test_the_callers_of_a_range_read_the_base_tree_its_log_printed(git_repo: GitRepo, merged: bool) -> None:
+    """The range's ``git log --boundary`` prints the merge base's tree: the callers search the same
+    tree, with the same answer, as when they ask git for it."""
+    from reviewer_app.core import gitcmd
+    from reviewer_app.core.callers import find_callers
+    from reviewer_app.core.ingest import load_git_range
+    from reviewer_app.core.workspace import Workspace
+
+    git_repo.write("app.py", "def greet(name):\n    return 'hello ' + name\n", dedent=False)
+    git_repo.write("use.py", "from app import greet\n\nprint(greet('x'))\n", dedent=False)
+    git_repo.commit("first")
+    git_repo.git("checkout", "-q", "-b", "topic")
+    if merged:  # the range holds a merge: its base is still the one the callers read
+        git_repo.git("checkout", "-q", "-b", "side")
+        git_repo.write("other.py", "x = 1\n", dedent=False)
+        git_repo.commit("side")
+        git_repo.git("checkout", "-q", "topic")
+        git_repo.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
+    git_repo.write("app.py", "def greet(name, loud):\n    return 'hello ' + name\n", dedent=False)
+    git_repo.commit("greet gets loud")
+    workspace = Workspace.discover(git_repo.path)
+    change = load_git_range(workspace.root, "main..topic")
+    base_tree = git_repo.git("rev-parse", f"{change.base}^{{tree}}").strip()
+    assert gitcmd.known_tree(workspace.root, change.base) == base_tree
+    remembered = find_callers(change, workspace).to_list()
+    gitcmd._TREES.clear()  # noqa: SLF001 - as a process that never saw the range's log
+    asked = find_callers(change, workspace).to_list()
+    assert remembered == asked and remembered[0]["base"] == change.base
+    assert [use["path"] for use in remembered[0]["uses"]] == ["use.py", "use.py"]
+    assert len(change.commits) == (3 if merged else 1)  # boundary commits are not the range's
 
 
 def test_resolving_two_revisions_at_once_answers_as_one_by_one(git_repo: GitRepo) -> None:
