@@ -51,13 +51,17 @@ class Hunk:
     section: str  # the text after the second "@@" (often the enclosing function)
     lines: list[Line] = field(default_factory=list)
 
+    # Counted in a list (about twice as fast as a generator): a large diff's counts are read
+    # several times (the change's totals, the change model, the JSON), over every line each time.
     @property
     def added(self) -> int:
-        return sum(1 for line in self.lines if line.kind is LineKind.ADDED)
+        added = LineKind.ADDED
+        return [line.kind is added for line in self.lines].count(True)
 
     @property
     def removed(self) -> int:
-        return sum(1 for line in self.lines if line.kind is LineKind.REMOVED)
+        removed = LineKind.REMOVED
+        return [line.kind is removed for line in self.lines].count(True)
 
 
 @dataclass(slots=True)
