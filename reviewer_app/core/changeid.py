@@ -28,9 +28,9 @@ with ``--full-index``/``--binary``, which format-patch and our git ranges use).
 
 from __future__ import annotations
 
-import hashlib
 import json
 
+from reviewer_app.core.digest import sha256
 from reviewer_app.core.model import Change, FileDiff, LineKind
 
 CANONICAL_VERSION = b"reviewer-app change-id v2\n"
@@ -79,6 +79,6 @@ def canonical_bytes(change: Change) -> bytes:
 
 
 def change_id(change: Change) -> str:
-    digest = hashlib.sha256()
+    digest = sha256()
     digest.update(canonical_bytes(change))
     return "sha256:" + digest.hexdigest()

@@ -23,7 +23,6 @@ history, not this change. Reverting a released change stays a real change.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reviewer_app.core.digest import sha256
 from reviewer_app.core.gitcmd import run_git
 from reviewer_app.core.model import Change, FileStatus
 from reviewer_app.core.risk.findings import Finding
@@ -150,7 +150,7 @@ def _change_time(change: Change) -> int | None:
 
 
 def _cache_key(base: str, author: str, paths: list[str]) -> str:
-    digest = hashlib.sha256("\0".join([str(CACHE_VERSION), base, author, *paths]).encode("utf-8", "replace"))
+    digest = sha256("\0".join([str(CACHE_VERSION), base, author, *paths]).encode("utf-8", "replace"))
     return digest.hexdigest()
 
 

@@ -320,3 +320,22 @@ def test_only_display_commands_read_the_parsed_pack_from_the_cache_folder(tmp_pa
     cache_file.write_bytes(marshal.dumps((emptied, facts, globs, pack_hash)))
     assert count("display") == 0  # a display command would show the planted pack...
     assert count("trust") == shipped  # ...a trust decision never reads it
+
+
+def test_the_builtin_sha256_gives_hashlibs_digests_without_loading_openssl() -> None:
+    import hashlib
+
+    from reviewer_app.core.digest import sha256
+
+    for data in (b"", b"abc", bytes(range(256)) * 1000):
+        assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+        incremental, reference = sha256(), hashlib.sha256()
+        for part in (data[:7], data[7:], b"\0tail"):
+            incremental.update(part)
+            reference.update(part)
+        assert incremental.copy().digest() == reference.copy().digest()
+    probe = "import sys, reviewer_app.core.digest, reviewer_app.core.changeid; print('hashlib' in sys.modules)"
+    builtin = subprocess.run([sys.executable, "-c", "import _sha2"], capture_output=True).returncode == 0 or \
+        subprocess.run([sys.executable, "-c", "import _sha256"], capture_output=True).returncode == 0
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ("False" if builtin else "True")
