@@ -8,7 +8,6 @@ order so the same files always give the same rule set (and the same ``pack_hash`
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import marshal
 import os
 import sys
@@ -16,6 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reviewer_app.core.digest import sha256
 from reviewer_app.core.risk import rules as rules_module
 from reviewer_app.core.risk.rules import SEVERITIES, Rule, RuleParser, RuleSet, glob_to_regex, rule_patterns
 from reviewer_app.errors import UserError
@@ -95,7 +95,7 @@ def _builtin_rules() -> dict[str, Rule]:
     global _BUILTIN_CACHE, _BUILTIN_PACK_HASH
     if _BUILTIN_CACHE is None:
         files = builtin_rule_files()
-        digest = hashlib.sha256(f"{PARSED_CACHE_VERSION}\0{sys.version}".encode())
+        digest = sha256(f"{PARSED_CACHE_VERSION}\0{sys.version}".encode())
         for text in (*(part for label, text in files for part in (label, text)), *_derivers()):
             digest.update(b"\0" + text.encode("utf-8", "surrogatepass"))
         cache = _parsed_cache_path(digest.hexdigest())

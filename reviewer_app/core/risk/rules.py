@@ -7,7 +7,6 @@ reported as a UserError naming the file, the rule id and the field, so a team ed
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from functools import cached_property
 from typing import Any, Iterator, Mapping
 
 
+from reviewer_app.core.digest import sha256
 from reviewer_app.errors import UserError
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -250,7 +250,7 @@ class RuleSet:
     def pack_hash(self) -> str:
         canonical = json.dumps([r.canonical() for r in self.rules], sort_keys=True, separators=(",", ":"),
                                ensure_ascii=False)
-        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return "sha256:" + sha256(canonical.encode("utf-8")).hexdigest()
 
     def by_id(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)

@@ -65,7 +65,7 @@ def test_analyze_of_a_small_commit_imports_no_store_no_lexer_no_other_command(gi
 # the compression modules, for an empty folder and a terminal width; platformdirs for a cache path).
 NOT_ON_THE_ONE_LINE_PATH = {
     "sqlite_utils", "pygments", "cryptography", "PySide6", "yaml", "hcl2", "lark", "sqlglot", "tree_sitter",
-    "unidiff", "email", "tempfile", "shutil", "zlib", "bz2", "lzma", "platformdirs",
+    "unidiff", "email", "tempfile", "shutil", "zlib", "bz2", "lzma", "platformdirs", "hashlib",
 }
 
 
