@@ -844,13 +844,19 @@ class Judge:
 
     # -- RBAC ---------------------------------------------------------------------------------------
     def rbac_rules(self) -> None:
-        granted_before = set()
+        # What the old role granted, and what it granted over whole kinds (no resourceNames): a grant
+        # the old role held only for named objects is new when it comes without names.
+        every_before: set[tuple[str, str, str]] = set()
+        unnamed_before: set[tuple[str, str, str]] = set()
         for rule in _list(_get(self.before, "rules") if self.before else None):
-            granted_before |= set(_grants(rule))
+            every_before |= set(_grants(rule))
+            if not _resource_names(rule):
+                unnamed_before |= set(_grants(rule))
         rules = self.after.get("rules")
         for rule in _list(rules):
             verbs = rule.get("verbs") if isinstance(rule.get("verbs"), Seq) else None
             names = _resource_names(rule)
+            granted_before = every_before if names else unnamed_before
             for grant in _grants(rule):
                 if grant in granted_before:
                     continue

@@ -83,3 +83,24 @@ def test_bind_on_a_named_role_keeps_its_severity(git_repo: GitRepo) -> None:
 '''
     severities = [s for s, _ in _widened(git_repo, rule)]
     assert severities and "medium" not in severities
+
+
+NAMED_SECRET = '''- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
+  resourceNames: [agent-ca-certificates]
+'''
+
+
+def test_a_named_grant_losing_its_names_widens_to_every_secret(git_repo: GitRepo) -> None:
+    unnamed = NAMED_SECRET.replace("  resourceNames: [agent-ca-certificates]\n", "")
+    found = risk_findings(range_analysis(git_repo, {PATH: ROLE + NAMED_SECRET}, {PATH: ROLE + unnamed}))
+    [(severity, message)] = [(f["severity"], f["message"]) for f in by_rule(found, "K8S-RBAC-WIDENED")]
+    assert severity == "high" and "every credential in its scope" in message
+
+
+def test_a_named_grant_kept_while_the_role_changes_elsewhere_is_not_new(git_repo: GitRepo) -> None:
+    before = ROLE + NAMED_SECRET
+    after = before.replace("verbs: [get, list, watch]", "verbs: [get, list]")
+    found = risk_findings(range_analysis(git_repo, {PATH: before}, {PATH: after}))
+    assert by_rule(found, "K8S-RBAC-WIDENED") == []
