@@ -139,10 +139,18 @@ def main() -> None:
     parser.add_argument("--after-seed", type=int, action="append", default=[],
                         help="leave out the commits the draw with this seed picks (repeatable): a second sample "
                              "that shares no commit with one the rules were since fixed against")
+    parser.add_argument("--new-repos-file", type=Path, action="append", default=[],
+                        help="repository list(s) no earlier draw included, repeatable: drawn from their whole "
+                             "pool, --after-seed does not apply to them")
     args = parser.parse_args()
 
-    lists = [path if path.is_absolute() or path.exists() else HERE / path for path in args.repos_file]
-    repos = [r for path in (lists or [HERE / "repos.toml"]) for r in load_repos(path)
+    def located(paths: list[Path]) -> list[Path]:
+        return [path if path.is_absolute() or path.exists() else HERE / path for path in paths]
+
+    lists = located(args.repos_file)
+    new_lists = located(args.new_repos_file)
+    new_names = {r.name for path in new_lists for r in load_repos(path)}
+    repos = [r for path in ((lists or ([] if new_lists else [HERE / "repos.toml"])) + new_lists) for r in load_repos(path)
              if not args.repo or r.name in args.repo]
     listed = corpus_ids()
     rules = risk.load_rules(None)
@@ -153,7 +161,9 @@ def main() -> None:
     for repo in repos:
         mirror = mirror_path(args.mirrors, repo.name)
         ids = candidates(mirror, repo.head, repo.name, listed)
-        for earlier in args.after_seed:  # an earlier sample is no longer out of sample once rules were fixed on it
+        # An earlier sample is no longer out of sample once rules were fixed on it; a repository no
+        # earlier draw included has no such sample, and is drawn from its whole pool.
+        for earlier in [] if repo.name in new_names else args.after_seed:
             taken = set(draw(ids, args.per_repo, earlier))
             ids = [sha for sha in ids if sha not in taken]
         pool[repo.name] = len(ids)
@@ -165,7 +175,7 @@ def main() -> None:
         print(f"... {repo.name}: {min(len(ids), args.per_repo)} of {len(ids)} unlisted commits, "
               f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
     figures = summarise(results, [r.name for r in repos], pool)
-    figures.update(per_repo_n=args.per_repo, seed=args.seed, repos_files=[p.name for p in (lists or [HERE / "repos.toml"])], after_seeds=args.after_seed, elapsed_s=round(time.perf_counter() - started, 1))
+    figures.update(per_repo_n=args.per_repo, seed=args.seed, repos_files=[p.name for p in (lists or ([] if new_lists else [HERE / "repos.toml"]))], new_repos_files=[p.name for p in new_lists], after_seeds=args.after_seed, elapsed_s=round(time.perf_counter() - started, 1))
     print(render(figures, results))
     print(f"{len(results)} commits in {figures['elapsed_s']} s")
     if args.json:
