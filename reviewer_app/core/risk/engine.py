@@ -277,10 +277,22 @@ def evaluate_rule(rule: Rule, view: FileView, context: FileContext | None = None
 def deleted_holds(rule: Rule, view: FileView) -> bool:
     """A file deleted whole fires a ``deleted_holds`` rule only when its lines show what the rule
     is about (a test file that held tests, not a helper or generated client beside them). A
-    deletion whose lines the diff does not show (binary, no hunks) fires: fail closed."""
-    if rule.deleted_holds is None or view.diff.status is not FileStatus.DELETED or not view.removed.lines:
+    deletion whose lines the diff does not show (binary, no hunks) fires: fail closed, unless git
+    names the deleted content as the empty blob (an empty ``__init__.py`` held no test)."""
+    if rule.deleted_holds is None or view.diff.status is not FileStatus.DELETED:
         return True
+    if not view.removed.lines:
+        return not (not view.diff.binary and not view.diff.hunks and _empty_blob(view.diff.old_blob))
     return rule.deleted_holds.search(view.removed.text) is not None
+
+
+EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # git's id of empty content (SHA-1)
+EMPTY_BLOB_SHA256 = "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813"
+
+
+def _empty_blob(blob: str | None) -> bool:
+    """The "index" line names the empty blob (abbreviated as git abbreviates: at least 7 digits)."""
+    return bool(blob) and len(blob) >= 7 and (EMPTY_BLOB.startswith(blob.lower()) or EMPTY_BLOB_SHA256.startswith(blob.lower()))
 
 
 def changes_something(diff: FileDiff) -> bool:

@@ -243,6 +243,6 @@ def test_a_permission_check_replaced_by_a_stricter_helper_is_kept_removed_outrig
                 "             raise PermissionDenied()")
     assert line_rule("AUTHZ-CHECK-REMOVED", "users/views.py", replaced) == []
     removed = "-        if not request.user.has_perm('users.grant_token'):\n-            raise PermissionDenied()\n         token.save()"
-    assert severities(line_rule("AUTHZ-CHECK-REMOVED", "users/views.py", removed)) == ["high"]
+    assert severities(line_rule("AUTHZ-CHECK-REMOVED", "users/views.py", removed)) == ["medium"]
     helper_removed = "-        if not user_may_grant_token(request.user, token_user):\n-            raise PermissionDenied()\n         token.save()"
-    assert severities(line_rule("AUTHZ-CHECK-REMOVED", "users/views.py", helper_removed)) == ["high"]
+    assert severities(line_rule("AUTHZ-CHECK-REMOVED", "users/views.py", helper_removed)) == ["medium"]
