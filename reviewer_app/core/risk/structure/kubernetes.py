@@ -1215,6 +1215,8 @@ CLAIM_TEMPLATE_DEFAULTS = {"apiVersion": "v1", "kind": "PersistentVolumeClaim"}
 def _stored(kind: Any, field: str, value: Any) -> Any:
     """A field's value as the API server stores it, for the defaults it fills in (None for a default left out)."""
     value = _plain(value)
+    if field == "selector" and kind != "Service" and isinstance(value, dict):
+        return _label_selector(value)
     if kind == "StatefulSet" and field == "volumeClaimTemplates" and isinstance(value, list):
         stored = []
         for entry in value:
@@ -1229,6 +1231,31 @@ def _stored(kind: Any, field: str, value: Any) -> Any:
     if default is not None and value == default[""]:
         return None
     return value
+
+
+def _label_selector(value: dict) -> Any:
+    """A workload's label selector in one form: the labels it requires (key -> value) and its other
+    expressions. The pre-LabelSelector form (a bare label map, as extensions/v1beta1 Deployments wrote it),
+    ``matchLabels`` and a ``matchExpressions`` entry ``In`` with one value all require the same labels:
+    rewriting one as another selects the same pods and stores the same requirement."""
+    if not ({"matchLabels", "matchExpressions"} & set(value)):
+        if all(isinstance(v, (str, int, float, bool)) for v in value.values()):
+            return {"labels": {str(k): str(v) for k, v in value.items()}, "expressions": []}
+        return value
+    labels = value.get("matchLabels") or {}
+    if not isinstance(labels, dict):
+        return value
+    required = {str(k): str(v) for k, v in labels.items()}
+    others = []
+    for expression in value.get("matchExpressions") or []:
+        if isinstance(expression, dict) and expression.get("operator") == "In" and \
+                isinstance(expression.get("values"), list) and len(expression["values"]) == 1 and \
+                required.get(str(expression.get("key")), str(expression["values"][0])) == str(expression["values"][0]):
+            required[str(expression.get("key"))] = str(expression["values"][0])
+        else:
+            others.append(expression)
+    extra = {k: v for k, v in value.items() if k not in ("matchLabels", "matchExpressions")}
+    return {"labels": required, "expressions": others, **extra}
 
 
 DATASTORES = frozenset({"mysql", "mariadb", "postgres", "postgresql", "mongo", "mongodb", "elasticsearch", "cassandra",
