@@ -282,7 +282,7 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
 # -- a template rendered with the chart's default values ------------------------------------------------
 # What an existing install gets when it sets nothing: a conditional on a value is decided by the chart's
 # values.yaml of the same side, and an inline boolean or number value is written in. Only what is read
-# plainly is decided (`if`/`with` on values, `not`, `and`, `or`, `eq`, `ne`); anything else stays as
+# plainly is decided (`if`/`with` on values, `not`, `and`, `or`, `eq`, `ne`, `empty`); anything else stays as
 # written, for detemplate to read both ways.
 VALUES_PATH = re.compile(r"^(?P<root>\$)?\.Values((?:\.[A-Za-z0-9_]+)+)$")
 INLINE_VALUE = re.compile(r"\{\{-?\s*(?P<root>\$)?\.Values(?P<path>(?:\.[A-Za-z0-9_]+)+)\s*-?\}\}")
@@ -368,7 +368,7 @@ def _evaluate(text: str, values: dict, nested: bool) -> object:
             found = _lookup(values, match.group(2))
             # A global value missing from the chart's own defaults is often set by a parent chart.
             return UNKNOWN if found is None and match.group(2).startswith(".global.") else found
-        if token in ("not", "and", "or", "eq", "ne"):
+        if token in ("not", "and", "or", "eq", "ne", "empty"):
             position -= 1
             return call()
         return UNKNOWN
@@ -378,7 +378,7 @@ def _evaluate(text: str, values: dict, nested: bool) -> object:
         if position >= len(tokens):
             return UNKNOWN
         word = tokens[position]
-        if word not in ("not", "and", "or", "eq", "ne"):
+        if word not in ("not", "and", "or", "eq", "ne", "empty"):
             return term()
         position += 1
         arguments = []
@@ -386,7 +386,8 @@ def _evaluate(text: str, values: dict, nested: bool) -> object:
             arguments.append(term())
         if any(a is UNKNOWN for a in arguments) or not arguments:
             return UNKNOWN
-        if word == "not":
+        if word in ("not", "empty"):
+            # Sprig's `empty` is true for what a condition reads as false (unset, "", 0, false, {} or []).
             return not _truthy(arguments[0]) if len(arguments) == 1 else UNKNOWN
         if word in ("eq", "ne"):
             if len(arguments) != 2:
