@@ -675,3 +675,69 @@ def with_settings(values: dict, settings: dict[str, object]) -> dict:
             node = node[part]
         node[parts[-1]] = value
     return result
+
+
+# -- a template Helm cannot parse ------------------------------------------------------------------------
+BLOCK_WORDS = ("if", "with", "range", "define", "block")
+
+
+def unparsable(text: str) -> str | None:
+    """Why Go's template parser rejects the text (Helm then renders nothing of the chart), or None.
+
+    Read plainly: an action left open (``{{`` without ``}}``), a brace or an unbalanced parenthesis inside
+    an action outside its string literals (``{{ .x } }}``), a comment left open, or an ``end`` without its
+    block (or a block without its ``end``). Anything else is taken as parsing.
+    """
+    position, depth = 0, 0
+    while True:
+        start = text.find("{{", position)
+        if start < 0:
+            break
+        inner = start + 2
+        if text.startswith("-", inner) and inner + 1 < len(text) and text[inner + 1] in " \t\r\n":
+            inner += 1
+        stripped = text[inner:].lstrip()
+        if stripped.startswith("/*"):
+            close = text.find("*/", inner)
+            if close < 0:
+                return "a comment is left open"
+            end = text.find("}}", close)
+            if end < 0:
+                return "a comment's action is left open"
+            position = end + 2
+            continue
+        index, parens, quote = inner, 0, None
+        while index < len(text):
+            char = text[index]
+            if quote:
+                if char == "\\" and quote != "`":
+                    index += 2
+                    continue
+                if char == quote:
+                    quote = None
+            elif char in "\"'`":
+                quote = char
+            elif text.startswith("}}", index):
+                break
+            elif char in "{}":
+                return f"`{text[start:index + 1].strip()}`: a brace inside an action"
+            elif char == "(":
+                parens += 1
+            elif char == ")":
+                parens -= 1
+                if parens < 0:
+                    return f"`{text[start:index + 1].strip()}`: a parenthesis closed that was not open"
+            index += 1
+        if index >= len(text):
+            return f"`{text[start:start + 40].strip()}`: an action left open"
+        if parens:
+            return f"`{text[start:index + 2].strip()}`: a parenthesis left open"
+        word = re.match(r"-?\s*(\w+)", text[start + 2:index])
+        if word and word.group(1) in BLOCK_WORDS:
+            depth += 1
+        elif word and word.group(1) == "end":
+            depth -= 1
+            if depth < 0:
+                return "an `end` without its block"
+        position = index + 2
+    return "a block without its `end`" if depth > 0 else None

@@ -113,6 +113,9 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
     """
     from reviewer_app.core.risk.structure import helm_template
 
+    broken = helm_template.unparsable(sides.old.text) if sides.old.exists and sides.complete else None
+    if broken:
+        emit = _OldUnparsable(emit, broken)  # type: ignore[assignment]
     helm_template.judge(sides, emit, context)
     if sides.complete:
         _rbac_guards(sides, emit)
@@ -174,6 +177,27 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
         # replaces theirs.
         return Parsed(True)
     return Parsed(False, note, keep=True)
+
+
+class _OldUnparsable:
+    """An emitter for a template whose old side Helm cannot parse (helm_template.unparsable): no install
+    rendered that side, so a field it seems to change (an immutable one) is no change of a running object:
+    medium, with the reason (compare with the release before the template broke)."""
+
+    LOWERED = frozenset({"K8S-IMMUTABLE-FIELD"})
+
+    def __init__(self, inner: Emitter, why: str) -> None:
+        self._inner, self._why = inner, why
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def emit(self, rule_id: str, side: str, line: int, message: str, severity: str | None = None, **extra: Any) -> None:
+        if rule_id in self.LOWERED and severity in (None, "high", "critical"):
+            severity = "medium"
+            message += (f" Medium: the old template does not parse ({self._why}), so Helm rendered nothing from it and no "
+                        "install runs what it seems to hold; the installs running come from the release before it broke.")
+        self._inner.emit(rule_id, side, line, message, severity, **extra)
 
 
 def _line_hits_judged(sides: FileSides, emit: Emitter, views: list[tuple[str, set[int]]]) -> bool:
