@@ -253,8 +253,8 @@ def _match_labels(sides: FileSides, emit: Emitter, context: ChangeContext | None
                 helpers = (_chart_helpers(context, sides.diff.old_path or sides.diff.path, "old"),
                            _chart_helpers(context, sides.diff.path, "new"))
             if helpers[0] is not None and helpers[1] is not None and \
-                    _rendered_labels([sides.old.lines[i] for i in before], helpers[0]) == \
-                    _rendered_labels([sides.new.lines[i] for i in after], helpers[1]):
+                    _labels_alike(context, sides.diff.old_path or sides.diff.path, sides.diff.path, sides.old.lines,
+                                  sides.new.lines, before, after, helpers[0], helpers[1]):
                 continue
         line = _culprit(sides.new, after)
         if line:
@@ -465,13 +465,18 @@ def _inline(match: re.Match[str], values: dict) -> str:
 
 
 # -- selectors rendered through the chart's helpers -----------------------------------------------------
-INCLUDE_LINE = re.compile(r"""^\s*\{\{-?\s*(?:include|template)\s+"(?P<name>[^"]+)"\s+\.\s*(?:\|\s*n?indent\s+\d+\s*)?-?\}\}\s*$""")
+INCLUDE_LINE = re.compile(r"""^\s*\{\{-?\s*(?:include|template)\s+"(?P<name>[^"]+)"\s+[.$]\s*(?:\|\s*n?indent\s+\d+\s*)?-?\}\}\s*$""")
 QUOTED_VALUE = re.compile(r"""^(?P<key>[^:]+:\s*)(?P<q>["'])(?P<value>.*)(?P=q)$""")
 
 
-def _rendered_labels(lines: list[str], helpers: dict[str, list[str]], depth: int = 0) -> list[str] | None:
+def _rendered_labels(lines: list[str], helpers: dict[str, list[str]], depth: int = 0,
+                     values: dict | None = None) -> list[str] | None:
     """The label lines a selector block renders, its whole-line includes of the chart's helpers expanded
-    (sorted, normalised, quotes around a value dropped); None when a helper is unknown."""
+    (sorted, normalised, quotes around a value dropped); None when a helper is unknown or a conditional is
+    left undecided. ``values``: the conditionals of the block and of the helpers it includes are decided
+    with them (render_defaults)."""
+    if values is not None:
+        lines = render_defaults("\n".join(lines), values)[0].split("\n")
     out: list[str] = []
     for line in lines:
         match = INCLUDE_LINE.match(line)
@@ -479,7 +484,7 @@ def _rendered_labels(lines: list[str], helpers: dict[str, list[str]], depth: int
             body = helpers.get(match.group("name"))
             if body is None or depth > 5:
                 return None
-            expanded = _rendered_labels(body, helpers, depth + 1)
+            expanded = _rendered_labels(body, helpers, depth + 1, values)
             if expanded is None:
                 return None
             out.extend(expanded)
@@ -580,9 +585,7 @@ def _selectors_render_alike(context: ChangeContext, path: str) -> bool:
         if len(old_blocks) != len(new_blocks):
             return False
         for before, after in zip(old_blocks, new_blocks):
-            old_labels = _rendered_labels([old_lines[i] for i in before], old_helpers)
-            new_labels = _rendered_labels([new_lines[i] for i in after], new_helpers)
-            if old_labels is None or old_labels != new_labels:
+            if not _labels_alike(context, name, name, old_lines, new_lines, before, after, old_helpers, new_helpers):
                 return False
     return True
 
@@ -606,10 +609,75 @@ def selectors_render_alike(sides: FileSides, context: ChangeContext) -> bool:
     if old_helpers is None or new_helpers is None:
         return False
     for before, after in zip(old_blocks, new_blocks):
-        old_labels = _rendered_labels([sides.old.lines[i] for i in before], old_helpers)
-        if old_labels is None or old_labels != _rendered_labels([sides.new.lines[i] for i in after], new_helpers):
+        if not _labels_alike(context, sides.diff.old_path or sides.diff.path, sides.diff.path, sides.old.lines,
+                             sides.new.lines, before, after, old_helpers, new_helpers):
             return False
     return True
+
+
+COMPARED = re.compile(r"""\beq\s+(?:\$?\.Values((?:\.\w+)+)\s+"([^"]*)"|"([^"]*)"\s+\$?\.Values((?:\.\w+)+))""")
+INCLUDED = re.compile(r'(?:include|template)\s+"([^"]+)"')
+MAX_SETTINGS = 32
+
+
+def _labels_alike(context: ChangeContext, old_path: str, new_path: str, old_lines: list[str], new_lines: list[str],
+                  before: list[int], after: list[int], old_helpers: dict[str, list[str]],
+                  new_helpers: dict[str, list[str]]) -> bool:
+    """A selector block (line indices ``before``/``after`` of each side's template) renders the same labels
+    through each side's helpers.
+
+    Where a helper decides its labels by values (``if eq .Values.mode "daemonset"``), each setting of the
+    values the template or those helpers compare with a literal (their defaults, then each literal) is
+    rendered: a setting under which neither side renders the workload (the template's own guard, ``if eq
+    .Values.mode "daemonset"``) is no install of it; under every other setting both sides must render it with
+    the same labels."""
+    old_block, new_block = [old_lines[i] for i in before], [new_lines[i] for i in after]
+    old_labels = _rendered_labels(old_block, old_helpers)
+    new_labels = _rendered_labels(new_block, new_helpers)
+    if old_labels is not None and new_labels is not None:
+        return old_labels == new_labels
+    from reviewer_app.core.risk.structure.kubernetes import _chart_values
+
+    old_values, new_values = _chart_values(context, old_path, "old"), _chart_values(context, new_path, "new")
+    if old_values is None or new_values is None:
+        return False
+    old_text, new_text = "\n".join(old_lines), "\n".join(new_lines)
+    compared: dict[str, set[str]] = {}
+    for text in [old_text, new_text] + _included_bodies(old_block, old_helpers) + _included_bodies(new_block, new_helpers):
+        for match in COMPARED.finditer(text):
+            path, literal = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+            compared.setdefault(path.strip("."), set()).add(literal)
+    settings: list[dict[str, object]] = [{}]
+    for path in sorted(compared):
+        settings = [dict(s, **{path: literal}) for s in settings for literal in sorted(compared[path])] + settings
+        if len(settings) > MAX_SETTINGS:
+            return False
+    rendered = False
+    for setting in settings:
+        old_setting, new_setting = with_settings(old_values, setting), with_settings(new_values, setting)
+        old_on = not set(before) & render_defaults(old_text, old_setting)[1]
+        new_on = not set(after) & render_defaults(new_text, new_setting)[1]
+        if not old_on and not new_on:
+            continue
+        if old_on != new_on:
+            return False
+        old_labels = _rendered_labels(old_block, old_helpers, values=old_setting)
+        if old_labels is None or old_labels != _rendered_labels(new_block, new_helpers, values=new_setting):
+            return False
+        rendered = True
+    return rendered
+
+
+def _included_bodies(lines: list[str], helpers: dict[str, list[str]], depth: int = 0) -> list[str]:
+    """The bodies of the helpers that ``lines`` include, followed through the helpers they include."""
+    bodies: list[str] = []
+    for line in lines:
+        for name in INCLUDED.findall(line):
+            body = helpers.get(name)
+            if body is not None and depth < 5:
+                bodies.append("\n".join(body))
+                bodies += _included_bodies(body, helpers, depth + 1)
+    return bodies
 
 
 VALUE_REFERENCE = re.compile(r"(?<![\w$])\$?\.Values((?:\.[A-Za-z0-9_]+)+)")
