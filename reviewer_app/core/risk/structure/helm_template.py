@@ -167,6 +167,11 @@ def _selector_helpers(sides: FileSides, emit: Emitter, context: ChangeContext) -
                       "later changes the immutable spec.selector, and that `helm upgrade` fails until the workload is "
                       "deleted.", severity="medium")
             continue
+        if before is not None and _holds_chart_version([sides.old.lines[i] for i in before], _chart_helpers(
+                context, sides.diff.old_path or sides.diff.path, "old") or {}):
+            emit.emit("K8S-IMMUTABLE-FIELD", "new", line, VERSIONED_BEFORE.format(what=f"the selector helper `{name}`"),
+                      severity="medium")
+            continue
         _emit_selector(emit, line, f"the selector helper `{name}`" + (" (new)" if before is None else ""), sides.new, body)
 
 
@@ -189,6 +194,36 @@ def _opt_in_only(sides: FileSides, context: ChangeContext, before: list[int], bo
     if sorted(old_rendered) != sorted(new_rendered):
         return None
     return ", ".join(sorted(gained))
+
+
+VERSIONED_BEFORE = ("{what} changes which labels a workload's spec.selector matches, but the old selector held the chart's "
+                    "version (`.Chart.Version`), which every release changes: every upgrade of an existing install already "
+                    "failed on the immutable selector, whatever this change writes. Medium: existing installs still need the "
+                    "workload deleted once; check that the new selector is stable.")
+
+
+def _holds_chart_version(lines: list[str], helpers: dict[str, list[str]], depth: int = 0) -> bool:
+    """The lines render the chart's version (``.Chart.Version``), themselves or through the helpers they
+    include (followed anywhere on a line, e.g. ``helm.sh/chart: {{ include "x.chart" . }}``)."""
+    for line in lines:
+        if re.search(r"\.Chart\.Version\b", line):
+            return True
+        if depth < 5:
+            for name in INCLUDED.findall(line):
+                body = helpers.get(name)
+                if body is not None and _holds_chart_version(body, helpers, depth + 1):
+                    return True
+    return False
+
+
+def old_selector_versioned(sides: FileSides, context: ChangeContext) -> bool:
+    """Every ``selector: matchLabels:`` block of the template's old side renders the chart's version."""
+    if not (sides.old.exists and sides.complete):
+        return False
+    blocks = _match_blocks(sides.old)
+    helpers = _chart_helpers(context, sides.diff.old_path or sides.diff.path, "old") if blocks else None
+    return bool(blocks) and helpers is not None and \
+        all(_holds_chart_version([sides.old.lines[i] for i in block], helpers) for block in blocks)
 
 
 def _culprit(side: Side, body: list[int]) -> int:
@@ -257,8 +292,14 @@ def _match_labels(sides: FileSides, emit: Emitter, context: ChangeContext | None
                                   sides.new.lines, before, after, helpers[0], helpers[1]):
                 continue
         line = _culprit(sides.new, after)
-        if line:
-            _emit_selector(emit, line, "the workload's `selector.matchLabels`", sides.new, after)
+        if not line:
+            continue
+        if context is not None and helpers is not None and helpers[0] is not None and \
+                _holds_chart_version([sides.old.lines[i] for i in before], helpers[0]):
+            emit.emit("K8S-IMMUTABLE-FIELD", "new", line, VERSIONED_BEFORE.format(what="the workload's `selector.matchLabels`"),
+                      severity="medium")
+            continue
+        _emit_selector(emit, line, "the workload's `selector.matchLabels`", sides.new, after)
 
 
 def _pvc_deleted(sides: FileSides, emit: Emitter, context: ChangeContext) -> None:

@@ -1210,6 +1210,7 @@ class Judge:
                 continue
             if field == "selector" and self.selectors_alike:
                 continue
+            versioned = field == "selector" and "/templates/" in f"/{self.sides.diff.path}" and _old_selector_versioned(self)
             if old_spec.get(field) is None and field not in NO_SERVER_DEFAULT:
                 # Written out where the old manifest left it to the API server's default (a selector
                 # from the template's labels, the default storage class): most likely the same value.
@@ -1223,8 +1224,17 @@ class Judge:
                       + (" (the volume claims keep the old template)." if field == "volumeClaimTemplates" else ".")
                       + (f" Medium: {readme} beside the manifest deploys it with `kubectl create -f` and never applies or "
                          "replaces it: `create` makes new objects and refuses existing ones, so the documented way never "
-                         "updates a running object in place." if readme else ""),
-                      severity="medium" if readme else None)
+                         "updates a running object in place." if readme else "")
+                      + (" Medium: the old selector held the chart's version (`.Chart.Version`), which every release "
+                         "changes: every upgrade of an existing install already failed on it, whatever this change writes."
+                         if versioned else ""),
+                      severity="medium" if readme or versioned else None)
+
+
+def _old_selector_versioned(judge: "Judge") -> bool:
+    from reviewer_app.core.risk.structure import helm_template
+
+    return helm_template.old_selector_versioned(judge.sides, judge.context)
 
 
 # Values the API server writes where a manifest leaves them out: writing them out, or dropping them, changes
