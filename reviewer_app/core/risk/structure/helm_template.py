@@ -265,6 +265,48 @@ def _match_blocks(side: Side) -> list[list[int]]:
     return blocks
 
 
+VARIABLE_DEFINED = re.compile(r"\{\{-?\s*\$(?P<name>\w+)\s*:=\s*(?P<value>.+?)\s*-?\}\}")
+VARIABLE_USED = re.compile(r"\$(\w+)\b")
+
+
+def _same_call(old: Side, new: Side, before: list[int], after: list[int], old_helpers: dict[str, list[str]],
+               new_helpers: dict[str, list[str]]) -> bool:
+    """The selector block calls the same helpers with the same arguments on both sides, one side through
+    a template variable (``$dict := dict "ctx" . ...`` then ``include "x.selectorLabels" $dict``), and
+    every helper it reaches has the same body on both sides: the same labels render, whatever they are.
+    A variable defined twice, or not at all, is no proof."""
+    def spelled_out(side: Side, block: list[int]) -> list[str] | None:
+        defined: dict[str, list[str]] = {}
+        for line in side.lines:
+            for match in VARIABLE_DEFINED.finditer(line):
+                defined.setdefault(match.group("name"), []).append(match.group("value"))
+        out = []
+        for index in block:
+            text = side.lines[index]
+            for name in set(VARIABLE_USED.findall(text)):
+                values = defined.get(name)
+                if values is None or len(values) != 1:
+                    return None
+                value = values[0] if values[0].startswith("(") and values[0].endswith(")") else f"({values[0]})"
+                text = re.sub(rf"\${name}\b", lambda _: value, text)
+            out.append(_normal(text))
+        return sorted(out)
+
+    old_text, new_text = spelled_out(old, before), spelled_out(new, after)
+    if old_text is None or old_text != new_text:
+        return False
+    reached = {name for line in old_text for name in INCLUDED.findall(line)}
+    seen: set[str] = set()
+    while reached:
+        name = reached.pop()
+        seen.add(name)
+        body = old_helpers.get(name)
+        if body is None or body != new_helpers.get(name):
+            return False
+        reached |= {n for line in body for n in INCLUDED.findall(line)} - seen
+    return True
+
+
 def _previous_content(lines: list[str], index: int) -> str:
     for back in range(index - 1, -1, -1):
         if lines[back].strip():
@@ -287,9 +329,10 @@ def _match_labels(sides: FileSides, emit: Emitter, context: ChangeContext | None
             if helpers is None:
                 helpers = (_chart_helpers(context, sides.diff.old_path or sides.diff.path, "old"),
                            _chart_helpers(context, sides.diff.path, "new"))
-            if helpers[0] is not None and helpers[1] is not None and \
-                    _labels_alike(context, sides.diff.old_path or sides.diff.path, sides.diff.path, sides.old.lines,
-                                  sides.new.lines, before, after, helpers[0], helpers[1]):
+            if helpers[0] is not None and helpers[1] is not None and (
+                    _same_call(sides.old, sides.new, before, after, helpers[0], helpers[1])
+                    or _labels_alike(context, sides.diff.old_path or sides.diff.path, sides.diff.path, sides.old.lines,
+                                     sides.new.lines, before, after, helpers[0], helpers[1])):
                 continue
         line = _culprit(sides.new, after)
         if not line:
