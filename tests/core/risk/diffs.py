@@ -66,3 +66,22 @@ def line_rule(rule_id: str, path: str, *examples: str, status: str = "modified")
     assert rule is not None, rule_id
     view = prepare(diff)
     return evaluate_rule(rule, view, FileContext(view, ChangeAddedLines(change_of(diff))))
+
+
+def committed_change(repo, before: dict[str, str], after: dict[str, str | None]) -> Change:  # type: ignore[no-untyped-def]
+    """``before`` then ``after`` committed in ``repo`` (a tests.gitrepo.GitRepo; None deletes a file),
+    loaded as ``analyze --git HEAD~1..HEAD`` loads it: both sides of each file readable from the repository."""
+    from reviewer_app.core.ingest import load_git_range
+
+    repo.write_files(dict(before))
+    repo.commit("before")
+    repo.write_files(after)
+    head = repo.commit("after")
+    return load_git_range(repo.path, f"{head}^..{head}")
+
+
+def fired(change: Change, rule_id: str) -> list:
+    """The findings of one built-in rule on a change, through the whole engine (paths, structure)."""
+    from reviewer_app.core.risk.engine import evaluate
+
+    return [finding for finding in evaluate(change, _builtin_rules()) if finding.rule == rule_id]

@@ -7,28 +7,11 @@ no rule is keyed to a commit, a repository or a file name seen there.
 
 from __future__ import annotations
 
-from reviewer_app.core.ingest import load_git_range
-from reviewer_app.core.model import Change
-from reviewer_app.core.risk import load_rules
-from reviewer_app.core.risk.engine import evaluate
-from reviewer_app.core.risk.findings import Finding
+from tests.core.risk.diffs import committed_change, fired
 from tests.gitrepo import GitRepo
 
-RULES = load_rules(None)
 
 
-def fired(change: Change, rule: str) -> list[Finding]:
-    return [finding for finding in evaluate(change, RULES) if finding.rule == rule]
-
-
-def committed_change(repo: GitRepo, before: dict[str, str], after: dict[str, str | None]) -> Change:
-    """The change as the product loads a range: both sides of each file readable from the repository."""
-    repo.write_files(dict(before))
-    repo.commit("before")
-    repo.write_files(after)
-    repo.git("add", "-A")
-    head = repo.commit("after")
-    return load_git_range(repo.path, f"{head}^..{head}")
 
 
 # -- Go: the error still examined, or the failing call gone ------------------------------------

@@ -16,30 +16,13 @@ a repository or a file name.
 
 from __future__ import annotations
 
-from reviewer_app.core.ingest import load_git_range
-from reviewer_app.core.model import Change
-from reviewer_app.core.risk import load_rules
-from reviewer_app.core.risk.engine import evaluate
-from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.hits import Hit, prepare
 from reviewer_app.core.risk.removals import ChangeAddedLines, drop_still_present
-from tests.core.risk.diffs import change_of, file_from, line_rule
+from tests.core.risk.diffs import change_of, committed_change, file_from, fired, line_rule
 from tests.gitrepo import GitRepo
 
-RULES = load_rules(None)
 
 
-def fired(change: Change, rule: str) -> list[Finding]:
-    return [finding for finding in evaluate(change, RULES) if finding.rule == rule]
-
-
-def committed_change(repo: GitRepo, before: dict[str, str], after: dict[str, str | None]) -> Change:
-    """The change as the product loads a range: both sides of each file readable from the repository."""
-    repo.write_files(dict(before))
-    repo.commit("before")
-    repo.write_files(after)
-    head = repo.commit("after")
-    return load_git_range(repo.path, f"{head}^..{head}")
 
 
 # -- whitespace-only edits ---------------------------------------------------------------------------
