@@ -1,8 +1,10 @@
 """Loading the effective rule set: the built-in pack, then the team's ``.reviewer/rules/*.toml``.
 
 A team file may add rules (``[[rule]]``), switch built-in rules off (``disable = [ids]``) and
-change a rule's severity (``[[override]] id = ..., severity = ...``). Files are applied in name
-order so the same files always give the same rule set (and the same ``pack_hash``).
+change a rule's severity (``[[override]] id = ..., severity = ...``) and say how the team ships
+(``[releases] by_tag = false``: untagged commits are deployed, so what no tag contains is not safe to
+break; see releases.py). Files are applied in name order so the same files always give the same rule
+set (and the same ``pack_hash``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
 
 TEAM_RULES_DIR = ".reviewer/rules/"
 BUILTIN_FILE_KEYS = frozenset({"rule"})
-TEAM_FILE_KEYS = frozenset({"rule", "disable", "override"})
+TEAM_FILE_KEYS = frozenset({"rule", "disable", "override", "releases"})
+RELEASES_FIELDS = frozenset({"by_tag"})
 OVERRIDE_FIELDS = frozenset({"id", "severity", "enabled"})
 
 
@@ -33,15 +36,17 @@ def load_rules(workspace: Workspace | None) -> RuleSet:
     """The built-in pack plus the team's rules read from ``workspace`` (None: built-in only)."""
     rules = dict(_builtin_rules())
     sources = ["built-in"]
+    by_tag = True
     if workspace is not None:
         for relpath in team_rule_files(workspace):
             text = workspace.read_text(relpath)
             if text is None:
                 continue
             label = workspace.describe(relpath)
-            _apply_team_file(rules, label, text)
+            setting = _apply_team_file(rules, label, text)
+            by_tag = by_tag if setting is None else setting
             sources.append(label)
-    rule_set = RuleSet(tuple(rules[rule_id] for rule_id in sorted(rules)), tuple(sources))
+    rule_set = RuleSet(tuple(rules[rule_id] for rule_id in sorted(rules)), tuple(sources), by_tag)
     if sources == ["built-in"] and _BUILTIN_PACK_HASH:
         vars(rule_set)["pack_hash"] = _BUILTIN_PACK_HASH  # what RuleSet.pack_hash computes for it (cached)
     return rule_set
@@ -230,7 +235,8 @@ def parse_rules(label: str, tables: Any, strict: bool = True) -> list[Rule]:
     return [RuleParser(label, table, index, strict).parse() for index, table in enumerate(tables)]
 
 
-def _apply_team_file(rules: dict[str, Rule], label: str, text: str) -> None:
+def _apply_team_file(rules: dict[str, Rule], label: str, text: str) -> bool | None:
+    """Apply one team file to ``rules``; returns its ``[releases] by_tag`` (None when it has none)."""
     document = parse_toml(label, text, TEAM_FILE_KEYS)
     for rule in parse_rules(label, document.get("rule", [])):
         if rule.id in rules:
@@ -253,6 +259,21 @@ def _apply_team_file(rules: dict[str, Rule], label: str, text: str) -> None:
         raise UserError(f"{label}: 'override' must be an array of tables ([[override]])")
     for number, table in enumerate(overrides, start=1):
         _apply_override(rules, label, number, table)
+    return _releases_setting(label, document.get("releases"))
+
+
+def _releases_setting(label: str, table: Any) -> bool | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise UserError(f"{label}: 'releases' must be a table ([releases])")
+    unknown = sorted(set(table) - RELEASES_FIELDS)
+    if unknown:
+        raise UserError(f"{label}: [releases]: unknown field '{unknown[0]}' (known: by_tag)")
+    value = table.get("by_tag")
+    if not isinstance(value, bool):
+        raise UserError(f"{label}: [releases]: field 'by_tag' must be true or false")
+    return value
 
 
 def _apply_override(rules: dict[str, Rule], label: str, number: int, table: Any) -> None:

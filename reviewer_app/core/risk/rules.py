@@ -245,10 +245,16 @@ class RuleSet:
 
     rules: tuple[Rule, ...]
     sources: tuple[str, ...] = ()  # the files read, for messages and docs
+    # How the team ships (a team file's ``[releases] by_tag``): True when what no release tag contains
+    # is installed nowhere, so breaking changes to it are medium (releases.py); False for a team that
+    # deploys untagged commits.
+    releases_by_tag: bool = True
 
     @cached_property  # hashed once per rule set, not once per assessed change
     def pack_hash(self) -> str:
-        canonical = json.dumps([r.canonical() for r in self.rules], sort_keys=True, separators=(",", ":"),
+        # The built-in setting adds nothing, so the built-in pack keeps its hash.
+        setting = [] if self.releases_by_tag else [{"releases_by_tag": False}]
+        canonical = json.dumps([r.canonical() for r in self.rules] + setting, sort_keys=True, separators=(",", ":"),
                                ensure_ascii=False)
         return "sha256:" + sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -257,7 +263,7 @@ class RuleSet:
 
     def only(self, *rule_ids: str) -> RuleSet:
         """A subset, e.g. to run one rule's examples alone."""
-        return RuleSet(tuple(r for r in self.rules if r.id in rule_ids), self.sources)
+        return RuleSet(tuple(r for r in self.rules if r.id in rule_ids), self.sources, self.releases_by_tag)
 
 
 def _source(pattern: LazyPattern | None) -> str | None:

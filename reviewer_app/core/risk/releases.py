@@ -1,0 +1,108 @@
+"""Breaking changes to what no release contains: such findings are medium, not high.
+
+Some findings say that a change breaks what an existing installation runs: a Terraform argument
+that forces the replacement of a live resource, a StatefulSet selector Kubernetes refuses to
+update, a renamed column, a removed HTTP route, a chart value dropped. The hazard is in the step
+from the old version to the new one, so it exists only where the old version was installed. In a
+repository that releases by tag, what no release contains was installed by nobody: renaming a
+resource in a module's fifth commit, or editing a migration written since the last release, breaks
+no one. Readers judged such flags borderline or noise on real history (docs/risk-evaluation.md).
+
+When it applies (everything else keeps its severity, so an unreadable history never lowers):
+  * the change comes from a repository with its full history (not a patch, not a shallow clone)
+    whose base commit is known;
+  * the nearest tag reachable from the base (``git describe --tags``: the fewest commits away) does
+    not contain the file the finding is on. Only tags in the base's own history count: the base is
+    the reviewed branch, while a tag elsewhere (on the change's own commit, dated as anyone likes) is
+    whatever its pusher wanted, so "no tag before the base, hence nothing released" is not concluded;
+    a tag pushed later on an old commit of the base's history moves the answer only for a file that
+    was released, deleted and added again since;
+  * for migration findings (``DB-*``), the migration itself is edited: a new migration that renames
+    a released column is a change to a released schema, whichever file it sits in;
+  * the rule keeps its built-in severity: a team's override of the rule's severity wins;
+  * the team has not said it deploys untagged commits (``[releases] by_tag = false`` in a file of
+    ``.reviewer/rules/``, loader.py), where a tag says nothing about what is installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from reviewer_app.core.gitcmd import run_git
+from reviewer_app.core.model import Change, FileDiff, FileStatus
+from reviewer_app.core.risk.findings import Finding
+from reviewer_app.core.risk.rules import SEVERITY_RANK, RuleSet
+from reviewer_app.errors import UserError
+
+# Findings about the step from the old version to the new one: harmless where nobody installed the old.
+BREAKING_RULES = frozenset({
+    "TF-FORCES-REPLACEMENT", "TF-RENAME-WITHOUT-MOVED", "INFRA-TF-RESOURCE-REMOVED",
+    "K8S-IMMUTABLE-FIELD", "K8S-ENV-RENAMED", "HELM-VALUES-BREAKING",
+    "DB-RENAME", "DB-DROP-COLUMN", "DB-DROP-TABLE",
+    "GO-HTTP-ROUTE-REMOVED",
+})
+MIGRATION_PREFIX = "DB-"
+CAP = "medium"
+
+
+
+
+def lower_unreleased(findings: dict[str, Finding], change: Change, repo: Path | None, rules: RuleSet) -> None:
+    """Cap the breaking findings on files no release contains at medium, in place, saying why."""
+    cap = SEVERITY_RANK[CAP]
+    candidates = [(key, finding) for key, finding in findings.items()
+                  if finding.rule in BREAKING_RULES and SEVERITY_RANK[finding.severity] > cap
+                  and _built_in(rules, finding.rule)]
+    if not candidates or repo is None or not change.base or not rules.releases_by_tag:
+        return
+    release = nearest_release(repo, change.base)
+    if release is None:
+        return  # no history to read, or no release in the base's history: cannot tell
+    diffs = {diff.path: diff for diff in change.files}
+    present: dict[str, bool] = {}
+    for key, finding in candidates:
+        diff = diffs.get(finding.path) or next(
+            (d for d in change.files if finding.path in (d.old_path, d.new_path)), None)
+        reason = _why_unreleased(repo, release, finding, diff, present)
+        if reason:
+            findings[key] = dataclasses.replace(finding, severity=CAP, message=(
+                f"{finding.message} Lowered to {CAP}: {reason}, so no installation runs the old version "
+                "this change breaks (a team that deploys untagged commits says so with [releases] by_tag = false)."))
+
+
+def nearest_release(repo: Path, base: str) -> str | None:
+    """The nearest tag in ``base``'s history; None when there is none or it cannot be read (a shallow
+    clone, a base the repository lacks, git failing)."""
+    try:
+        shallow = _git(repo, "rev-parse", "--is-shallow-repository")
+        if shallow is None or shallow.strip() != "false":
+            return None
+        nearest = _git(repo, "describe", "--tags", "--abbrev=0", f"{base}^{{commit}}")
+    except (UserError, OSError):
+        return None
+    return (nearest or "").strip() or None
+
+
+def _why_unreleased(repo: Path, release: str, finding: Finding, diff: FileDiff | None,
+                    present: dict[str, bool]) -> str:
+    if diff is None or diff.status is FileStatus.ADDED or not diff.old_path:
+        return ""  # the old version lives in another file (or is unknown): cannot tell
+    if finding.rule.startswith(MIGRATION_PREFIX) and diff.status is not FileStatus.MODIFIED:
+        return ""
+    path = diff.old_path
+    if path not in present:
+        present[path] = _git(repo, "cat-file", "-e", f"refs/tags/{release}:{path}") is not None
+    if present[path]:
+        return ""
+    return f"{path} is in no release yet (the nearest release before this change, {release}, does not contain it)"
+
+
+def _built_in(rules: RuleSet, rule_id: str) -> bool:
+    rule = rules.by_id(rule_id)
+    return rule is None or rule.origin == "built-in"
+
+
+def _git(repo: Path, *args: str) -> str | None:
+    proc = run_git(repo, *args, check=False, timeout=30)
+    return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None
