@@ -12,14 +12,17 @@ Judged on the new side against the old one:
     that becomes ``write`` (``write-all``, ``secrets: inherit`` critical). ``permissions: {}``
     grants nothing and a workflow deleted whole grants nothing: neither is a widening. A write
     scope no untrusted code reaches (the job runs only on events people with write access cause,
-    or on an outsider's event without running anything of theirs) is medium: publishing needs it;
+    or on an outsider's event without running anything of theirs) is medium: publishing needs it.
+    A job's `if:` limits its events when every `||` alternative names them
+    (``(event_name == 'push' && ref == main) || (event_name == 'push' && ref == master)`` is push).
+    A job renamed with its steps kept is the job it was: a scope that moves with it widens nothing;
   * secrets handed to a job that runs code from a fork;
   * an event test removed from a publishing step (``push: ${{ github.event_name != 'pull_request' }}``):
     pull-request builds reach the step, or, where the job runs only on push, the step's
     publishing changes on every run;
   * third-party actions moved from a pinned commit SHA to a tag or branch, or added unpinned.
-    A tag bumped to another tag (a bot's version bump) is not a finding; a mistyped pin (hex, not
-    40 digits) is medium;
+    A tag bumped to another tag (a bot's version bump) is not a finding, nor a use the job already
+    had by the same ref (unchanged context); a mistyped pin (hex, not 40 digits) is medium;
   * automatic approval or merge of dependency pull requests (a new one is high);
   * a script downloaded and piped into a shell (medium when its URL names a release and the job
     holds no stored secret and no write scope).
@@ -28,6 +31,7 @@ Judged on the new side against the old one:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any, Iterator
 
 from reviewer_app.core.risk.structure import ChangeContext
@@ -225,12 +229,15 @@ class Workflow:
 
     # -- permissions ------------------------------------------------------------------------------
     def permissions(self) -> None:
-        new_jobs, old_jobs = self.new["jobs"], self.old.get("jobs") if isinstance(self.old.get("jobs"), Map) else Map()
+        new_jobs = self.new["jobs"]
         outsider_events = triggers(self.new)[0]
+        # A job renamed (its steps kept) is the job it was: its scopes are compared with the old
+        # job's, so a write scope that moves with the rename widens nothing.
+        paired = _paired_jobs(self.old, self.new)
         for name, job in new_jobs.items():
             if not isinstance(job, Map):
                 continue
-            old_job = old_jobs.get(name) if isinstance(old_jobs.get(name), Map) else None
+            old_job = paired.get(str(name))
             granted = _effective(self.new, job)
             before = _effective(self.old, old_job) if old_job is not None or self.old else {}
             # The job was there and stated no permissions, nor did its workflow: its token was the
@@ -304,9 +311,9 @@ class Workflow:
             return ""
         events = set(self.events)
         condition = str(job.get("if") or "")
-        only = re.findall(r"github\.event_name\s*==\s*'([\w-]+)'", condition)
-        if only and "||" not in condition and set(only) <= MAINTAINER_EVENTS:
-            events = set(only)  # the job's own condition limits it to these events
+        only = _condition_events(condition)
+        if only and only <= MAINTAINER_EVENTS:
+            events = only  # the job's own condition limits it to these events
         if not events:
             return ""
         if events <= MAINTAINER_EVENTS:
@@ -385,12 +392,21 @@ class Workflow:
         for _, _, _, uses in _steps_uses(self.old):
             action, _, ref = uses.partition("@")
             old_refs.setdefault(action.lower(), set()).add(ref)
+        # The uses each job (or the job it was renamed from) already had, counted: a use the job
+        # already ran by the same ref is unchanged context, not something this change does.
+        paired = _paired_jobs(self.old, self.new)
+        old_counts = {name: Counter(_use_key(uses) for uses in _job_uses(old_job))
+                      for name, old_job in paired.items() if old_job is not None}
+        seen: Counter[tuple[str, str]] = Counter()
         for job_name, node, key, uses in _steps_uses(self.new):
             if not _third_party(uses):
                 continue
             action, _, ref = uses.partition("@")
             if SHA.match(ref):
                 continue
+            seen[(job_name, _use_key(uses))] += 1
+            if seen[(job_name, _use_key(uses))] <= old_counts.get(job_name, Counter())[_use_key(uses)]:
+                continue  # the job already used this action by this very ref
             previous = old_refs.get(action.lower())
             if HEXLIKE.match(ref):
                 # Meant as a commit pin and mistyped (a digit too many or too few): GitHub reads it as
@@ -470,6 +486,141 @@ class Workflow:
             if pattern.search(self.sides.new.lines[index]):
                 return self.sides.new.real_line(index)
         return self.line(step, "run")
+
+
+def _job_uses(job: Map) -> Iterator[str]:
+    if isinstance(job.get("uses"), str):
+        yield job["uses"]
+    for step in job.get("steps") or []:
+        if isinstance(step, Map) and isinstance(step.get("uses"), str):
+            yield step["uses"]
+
+
+def _use_key(uses: str) -> str:
+    action, at, ref = uses.partition("@")
+    return action.lower() + at + ref
+
+
+def _job_signature(job: Map) -> set[str]:
+    """What a job runs, step by step: the actions (without their ref), scripts (spacing aside) and step names."""
+    marks: set[str] = set()
+    if isinstance(job.get("uses"), str):
+        marks.add("uses:" + job["uses"].partition("@")[0].lower())
+    for step in job.get("steps") or []:
+        if not isinstance(step, Map):
+            continue
+        if isinstance(step.get("uses"), str):
+            marks.add("uses:" + step["uses"].partition("@")[0].lower())
+        if isinstance(step.get("run"), str):
+            marks.add("run:" + " ".join(step["run"].split()))
+        if step.get("name"):
+            marks.add("name:" + str(step["name"]))
+    return marks
+
+
+def _paired_jobs(old: Map, new: Map) -> dict[str, Map | None]:
+    """new job name -> the old job it continues (None for a new job).
+
+    The same name is the same job. A job under a new name whose old name is gone is the job it
+    was renamed from when they run mostly the same steps: at least two of the same actions,
+    scripts or step names, and at least half of each side's (the better match wins).
+    """
+    old_jobs = old.get("jobs") if isinstance(old.get("jobs"), Map) else Map()
+    new_jobs = new.get("jobs") if isinstance(new.get("jobs"), Map) else Map()
+    paired: dict[str, Map | None] = {}
+    for name, job in new_jobs.items():
+        if isinstance(job, Map):
+            paired[str(name)] = old_jobs.get(name) if isinstance(old_jobs.get(name), Map) else None
+    gone = {str(name): job for name, job in old_jobs.items() if isinstance(job, Map) and name not in new_jobs}
+    candidates: list[tuple[float, str, str]] = []
+    for name, job in new_jobs.items():
+        if not isinstance(job, Map) or name in old_jobs:
+            continue
+        mine = _job_signature(job)
+        for old_name, old_job in gone.items():
+            theirs = _job_signature(old_job)
+            common = len(mine & theirs)
+            if common >= 2 and 2 * common >= len(mine) and 2 * common >= len(theirs):
+                candidates.append((common / max(len(mine), len(theirs)), str(name), old_name))
+    taken: set[str] = set()
+    for _, name, old_name in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+        if paired.get(name) is None and old_name not in taken:
+            paired[name] = gone[old_name]
+            taken.add(old_name)
+    return paired
+
+
+_EVENT_IS = re.compile(r"^github\.event_name\s*==\s*'([\w-]+)'$")
+
+
+def _condition_events(condition: str) -> set[str]:
+    """The events a job's `if:` admits, when every alternative of it names them (`event_name == 'push'`).
+
+    Empty when the condition does not limit the events: some alternative (an `||` part) names no
+    event, or the condition negates a group or cannot be split (fail closed: read as any event).
+    ``(event_name == 'push' && ref == main) || (event_name == 'push' && ref == master)`` admits push.
+    """
+    text = condition.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2].strip()
+    if not text or re.search(r"!\s*\(", text):
+        return set()
+    events: set[str] = set()
+    for alternative in _split_top(text, "||"):
+        found: set[str] = set()
+        for part in _split_top(_unwrap(alternative), "&&"):
+            part = _unwrap(part)
+            if len(_split_top(part, "||")) > 1:
+                found |= _condition_events(part)
+                if found:
+                    break
+                continue
+            match = _EVENT_IS.match(" ".join(part.split()))
+            if match:
+                found = {match.group(1)}
+                break
+        if not found:
+            return set()
+        events |= found
+    return events
+
+
+def _unwrap(text: str) -> str:
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        text = text[1:-1].strip()
+    return text
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += char == "("
+        depth -= char == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _split_top(text: str, operator: str) -> list[str]:
+    """``text`` split at ``operator`` outside parentheses and quoted strings."""
+    parts, depth, start, index, quoted = [], 0, 0, 0, False
+    while index < len(text):
+        char = text[index]
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and text.startswith(operator, index):
+            parts.append(text[start:index])
+            index += len(operator)
+            start = index
+            continue
+        index += 1
+    parts.append(text[start:])
+    return parts
 
 
 def _remote_commands(run: str) -> set[str]:
