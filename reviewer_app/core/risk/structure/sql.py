@@ -2,8 +2,9 @@
 
 A statement is judged when the change wrote any of its tokens, so ``DROP`` and ``TABLE users``
 three lines apart are one DROP TABLE, and ``-- DROP TABLE x`` or ``'DROP TABLE x'`` (a comment, a
-string) is none. Judged: DROP TABLE/SCHEMA/DATABASE, DROP COLUMN, renames, a column's type
-changed, NOT NULL set or a NOT NULL column added without a default, indexes built or dropped
+string) is none. Judged: DROP TABLE/SCHEMA/DATABASE, DROP COLUMN, renames of tables and columns
+(not of indexes, sequences or constraints, which no query names), a column's type changed,
+NOT NULL set or a NOT NULL column added without a default, indexes built or dropped
 without CONCURRENTLY, TRUNCATE, DELETE and UPDATE without WHERE. A table created in the same
 file is new: indexing it or adding a NOT NULL column to it blocks nobody.
 From a patch alone the statements are read from the hunks (the added lines and their context),
@@ -223,8 +224,10 @@ def _alter(statement: Statement, tree: Any, side: Side, emit: Emitter, created: 
             _emit(emit, "DB-RENAME", statement, side, ("RENAME",),
                       f"{table}: column {action.this.sql()} is renamed to {action.args['to'].sql()}; for the old code still "
                       "running during a rolling deploy that is a drop plus an add.")
-        elif isinstance(action, exp.AlterRename) and str(tree.args.get("kind") or "").upper() != "INDEX":
+        elif (isinstance(action, exp.AlterRename) and str(tree.args.get("kind") or "").upper() not in ("INDEX", "SEQUENCE")
+              and not table.endswith("_seq")):
             # An index renamed changes no query: running code names tables and columns, not indexes.
+            # Nor does a sequence (PostgreSQL's ALTER TABLE renames one too: `<table>_<column>_seq`).
             _emit(emit, "DB-RENAME", statement, side, ("RENAME",),
                       f"table {table} is renamed to {action.this.sql()}; old code still running loses it.")
         elif isinstance(action, exp.AlterColumn) and table not in created:
