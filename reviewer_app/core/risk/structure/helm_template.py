@@ -374,9 +374,22 @@ CONTROL = re.compile(r"\{\{-?\s*(?P<word>if|with|range|define|block|else|end)\b(
 UNKNOWN = object()
 
 
+PATH_PART = re.compile(r'"[^"]*"|[^.]+')
+
+
+def _parts(path: str) -> list[str]:
+    """The keys of a value path: ``a.b`` or, for a key read with ``index``, ``a."b.c"`` (quoted key kept whole)."""
+    return [part[1:-1] if part.startswith('"') else part for part in PATH_PART.findall(path.strip("."))]
+
+
+def shown_path(path: str) -> str:
+    """A value path as a chart's users write it (``server.config.exec.enabled``)."""
+    return ".".join(_parts(path))
+
+
 def _lookup(values: dict, path: str) -> object:
     node: object = values
-    for part in path.strip(".").split("."):
+    for part in _parts(path):
         if not isinstance(node, dict):
             return None
         node = node.get(part)
@@ -452,7 +465,7 @@ def _evaluate(text: str, values: dict, nested: bool) -> object:
             found = _lookup(values, match.group(2))
             # A global value missing from the chart's own defaults is often set by a parent chart.
             return UNKNOWN if found is None and match.group(2).startswith(".global.") else found
-        if token in ("not", "and", "or", "eq", "ne", "empty"):
+        if token in ("not", "and", "or", "eq", "ne", "empty", "index"):
             position -= 1
             return call()
         return UNKNOWN
@@ -462,7 +475,7 @@ def _evaluate(text: str, values: dict, nested: bool) -> object:
         if position >= len(tokens):
             return UNKNOWN
         word = tokens[position]
-        if word not in ("not", "and", "or", "eq", "ne", "empty"):
+        if word not in ("not", "and", "or", "eq", "ne", "empty", "index"):
             return term()
         position += 1
         arguments = []
@@ -470,6 +483,14 @@ def _evaluate(text: str, values: dict, nested: bool) -> object:
             arguments.append(term())
         if any(a is UNKNOWN for a in arguments) or not arguments:
             return UNKNOWN
+        if word == "index":
+            # `index .Values.x "a.b"`: a key with a dot in it, read from a map of the values.
+            node = arguments[0]
+            for key in arguments[1:]:
+                if not isinstance(node, dict) or not isinstance(key, str):
+                    return UNKNOWN  # a list, or nil (Helm fails to render): not decided here
+                node = node.get(key)
+            return node
         if word in ("not", "empty"):
             # Sprig's `empty` is true for what a condition reads as false (unset, "", 0, false, {} or []).
             return not _truthy(arguments[0]) if len(arguments) == 1 else UNKNOWN
@@ -549,16 +570,80 @@ def _inline(match: re.Match[str], values: dict) -> str:
 
 
 # -- selectors rendered through the chart's helpers -----------------------------------------------------
-INCLUDE_LINE = re.compile(r"""^\s*\{\{-?\s*(?:include|template)\s+"(?P<name>[^"]+)"\s+[.$]\s*(?:\|\s*n?indent\s+\d+\s*)?-?\}\}\s*$""")
+INCLUDE_LINE = re.compile(r"""^\s*\{\{-?\s*(?:include|template)\s+"(?P<name>[^"]+)"\s+(?P<arg>[.$]|@SELF|\(\s*dict\s[^()]*\))\s*"""
+                          r"""(?:\|\s*n?indent\s+\d+\s*)?-?\}\}\s*$""")
 QUOTED_VALUE = re.compile(r"""^(?P<key>[^:]+:\s*)(?P<q>["'])(?P<value>.*)(?P=q)$""")
+# A field of the data a helper was called with (`.ctx`, `.component`), not of a value path (`.Values.ctx`).
+FIELD = re.compile(r"(?<![\w$.)\]\"])\.(?P<key>[A-Za-z_]\w*)(?P<rest>(?:\.[A-Za-z_]\w*)*)")
+SELF_ARGUMENT = re.compile(r"""((?:include|template)\s+"[^"]+"\s+)\.(?=\s*(?:\||-?\}\}))""")
+ROOT = "."
+
+
+def _dict_binding(argument: str) -> dict[str, str] | None:
+    """``(dict "ctx" . "component" "x" "memberlist" true)`` -> key -> what it holds: ``.`` (the chart's root
+    context), a literal (``"x"``, ``true``, a number) or a value path (``.Values.a``); None when not read plainly."""
+    tokens = _tokens(argument.strip()[1:-1])
+    if not tokens or tokens[0] != "dict" or len(tokens) % 2 != 1:
+        return None
+    binding: dict[str, str] = {}
+    for key, value in zip(tokens[1::2], tokens[2::2]):
+        if not key.startswith('"'):
+            return None
+        if value in (".", "$"):
+            binding[key[1:-1]] = ROOT
+        elif value.startswith('"') or value in ("true", "false") or re.fullmatch(r"-?\d+", value) or VALUES_PATH.match(value):
+            binding[key[1:-1]] = value.lstrip("$")
+        else:
+            return None
+    return binding
+
+
+def _bound(lines: list[str], binding: dict[str, str]) -> list[str] | None:
+    """A helper's body as it renders for a call with a dict: each field of the dict written in (``.ctx.Release.Name``
+    -> ``.Release.Name``, ``.component`` -> ``"x"``), an include passing the dict on marked ``@SELF``. None when the
+    body reads a field the dict does not hold, ``$`` (the dict itself), or a field under a literal."""
+    out = []
+    problem = False
+
+    def field(found: re.Match[str]) -> str:
+        nonlocal problem
+        held = binding.get(found.group("key"))
+        rest = found.group("rest")
+        if held is None or (rest and held != ROOT and not held.startswith(".")):
+            problem = True
+            return found.group(0)
+        if held == ROOT:
+            return rest or "."
+        return held + rest
+
+    def action(match: re.Match[str]) -> str:
+        nonlocal problem
+        text = SELF_ARGUMENT.sub(r"\1@SELF", match.group(0))
+        if "$" in text or re.match(r"\{\{-?\s*(range|with|define|block)\b", text):
+            problem = True  # the dict itself, or `.` rebound
+        # Strings are left as they are: a field is read outside them.
+        parts = re.split(r'("[^"]*")', text)
+        return "".join(part if part.startswith('"') else FIELD.sub(field, part) for part in parts)
+
+    for line in lines:
+        out.append(ACTION.sub(action, line))
+        if problem:
+            return None
+    return out
 
 
 def _rendered_labels(lines: list[str], helpers: dict[str, list[str]], depth: int = 0,
-                     values: dict | None = None) -> list[str] | None:
+                     values: dict | None = None, binding: dict[str, str] | None = None) -> list[str] | None:
     """The label lines a selector block renders, its whole-line includes of the chart's helpers expanded
     (sorted, normalised, quotes around a value dropped); None when a helper is unknown or a conditional is
     left undecided. ``values``: the conditionals of the block and of the helpers it includes are decided
-    with them (render_defaults)."""
+    with them (render_defaults). ``binding``: the dict the helper whose body ``lines`` are was called with
+    (``include "x.selectorLabels" (dict "ctx" . "component" "y")``), None for the chart's root context."""
+    if binding is not None:
+        bound = _bound(lines, binding)
+        if bound is None:
+            return None
+        lines = bound
     if values is not None:
         lines = render_defaults("\n".join(lines), values)[0].split("\n")
     out: list[str] = []
@@ -568,7 +653,18 @@ def _rendered_labels(lines: list[str], helpers: dict[str, list[str]], depth: int
             body = helpers.get(match.group("name"))
             if body is None or depth > 5:
                 return None
-            expanded = _rendered_labels(body, helpers, depth + 1, values)
+            argument = match.group("arg")
+            if argument == "@SELF":
+                passed = binding
+            elif argument.startswith("("):
+                passed = _dict_binding(argument)
+                if passed is None:
+                    return None
+            elif binding is None:
+                passed = None
+            else:
+                return None  # `$` inside a helper called with a dict: the dict itself
+            expanded = _rendered_labels(body, helpers, depth + 1, values, passed)
             if expanded is None:
                 return None
             out.extend(expanded)
@@ -581,6 +677,25 @@ def _rendered_labels(lines: list[str], helpers: dict[str, list[str]], depth: int
         quoted = QUOTED_VALUE.match(text)
         out.append(f"{quoted.group('key')}{quoted.group('value')}" if quoted else text)
     return sorted(out)
+
+
+def _variables_spelled(lines: list[str], block: list[int]) -> list[str]:
+    """The block's lines with each template variable defined once in the file (``$dict := dict ...``) written in
+    where it is used; a variable defined twice or not at all is left as it is (not read as an include's argument)."""
+    defined: dict[str, list[str]] = {}
+    for line in lines:
+        for match in VARIABLE_DEFINED.finditer(line):
+            defined.setdefault(match.group("name"), []).append(match.group("value"))
+    out = []
+    for index in block:
+        text = lines[index]
+        for name in set(VARIABLE_USED.findall(text)):
+            values = defined.get(name)
+            if values is not None and len(values) == 1:
+                value = values[0] if values[0].startswith("(") and values[0].endswith(")") else f"({values[0]})"
+                text = re.sub(rf"\${name}\b", lambda _: value, text)
+        out.append(text)
+    return out
 
 
 def _chart_folder(path: str) -> str | None:
@@ -715,7 +830,7 @@ def _labels_alike(context: ChangeContext, old_path: str, new_path: str, old_line
     rendered: a setting under which neither side renders the workload (the template's own guard, ``if eq
     .Values.mode "daemonset"``) is no install of it; under every other setting both sides must render it with
     the same labels."""
-    old_block, new_block = [old_lines[i] for i in before], [new_lines[i] for i in after]
+    old_block, new_block = _variables_spelled(old_lines, before), _variables_spelled(new_lines, after)
     old_labels = _rendered_labels(old_block, old_helpers)
     new_labels = _rendered_labels(new_block, new_helpers)
     if old_labels is not None and new_labels is not None:
@@ -736,6 +851,29 @@ def _labels_alike(context: ChangeContext, old_path: str, new_path: str, old_line
         settings = [dict(s, **{path: literal}) for s in settings for literal in sorted(compared[path])] + settings
         if len(settings) > MAX_SETTINGS:
             return False
+    verdict = _alike_under(settings, old_values, new_values, old_text, new_text, old_block, new_block, before, after,
+                           old_helpers, new_helpers)
+    if verdict is not None:
+        return verdict
+    # No setting renders the workload: the template's own switches turned over (each, then all), for a
+    # workload the defaults leave off (`if .Values.metricsGenerator.enabled` on false).
+    switches = sorted(p for p in values_read(old_text, True) | values_read(new_text, True)
+                      if p not in compared and (_lookup(old_values, p) is None or isinstance(_lookup(old_values, p), bool)))
+    flips = [{p: not _truthy(_lookup(old_values, p))} for p in switches]
+    if len(flips) > 1:
+        flips.append({k: v for flip in flips for k, v in flip.items()})
+    flipped = [dict(s, **flip) for flip in flips for s in settings]
+    if len(flipped) > MAX_SETTINGS:
+        return False
+    return bool(_alike_under(flipped, old_values, new_values, old_text, new_text, old_block, new_block, before, after,
+                             old_helpers, new_helpers))
+
+
+def _alike_under(settings: list[dict[str, object]], old_values: dict, new_values: dict, old_text: str, new_text: str,
+                 old_block: list[str], new_block: list[str], before: list[int], after: list[int],
+                 old_helpers: dict[str, list[str]], new_helpers: dict[str, list[str]]) -> bool | None:
+    """Whether the selector renders the same labels under each setting that renders the workload on either side;
+    None when no setting renders it."""
     rendered = False
     for setting in settings:
         old_setting, new_setting = with_settings(old_values, setting), with_settings(new_values, setting)
@@ -749,7 +887,7 @@ def _labels_alike(context: ChangeContext, old_path: str, new_path: str, old_line
         if old_labels is None or old_labels != _rendered_labels(new_block, new_helpers, values=new_setting):
             return False
         rendered = True
-    return rendered
+    return True if rendered else None
 
 
 def _included_bodies(lines: list[str], helpers: dict[str, list[str]], depth: int = 0) -> list[str]:
@@ -813,6 +951,118 @@ def new_switches(old_text: str | None, new_text: str, old_values: dict, new_valu
     return [{p: not _truthy(_lookup(new_values, p))} for p in fresh]
 
 
+INDEXED = re.compile(r'\(\s*index\s+(?P<base>\$?\.Values(?:\.[A-Za-z0-9_]+)+)(?P<keys>(?:\s+"[^"]*")+)\s*\)')
+LITERAL_TEST = re.compile(r'\b(?:eq|ne)\s+(?:(?P<a>\S+)\s+"(?P<la>[^"]*)"|"(?P<lb>[^"]*)"\s+(?P<b>\S+))')
+SET = "set"  # what an empty value is set to, to render what its guard holds
+OFF_WORDS = frozenset({"false", "no", "off", "disabled", "none", "0"})
+
+
+def _guards(text: str) -> list[tuple[str, str | None]]:
+    """The values the conditions (``if``, ``else if``, ``with``) of a template test, as (path, literal): the literal a
+    condition compares the value with (``eq .Values.x "true"``), or None. A key read with ``index`` is a path
+    of its own (``server.config."exec.enabled"``)."""
+    found: list[tuple[str, str | None]] = []
+    for action in CONTROL.finditer(text):
+        if action.group("word") not in ("if", "with", "else"):
+            continue
+        condition = action.group("rest")
+        names: dict[str, str] = {}
+
+        def named(match: re.Match[str]) -> str:
+            keys = re.findall(r'"[^"]*"', match.group("keys"))
+            path = VALUES_PATH.match(match.group("base")).group(2).strip(".") + "".join(f".{k}" for k in keys)  # type: ignore[union-attr]
+            token = f"@{len(names)}"
+            names[token] = path
+            return token
+
+        condition = INDEXED.sub(named, condition)
+        for test in LITERAL_TEST.finditer(condition):
+            operand, literal = (test.group("a"), test.group("la")) if test.group("a") else (test.group("b"), test.group("lb"))
+            plain = VALUES_PATH.match(operand)
+            path = names.get(operand) or (plain.group(2).strip(".") if plain else None)
+            if path:
+                found.append((path, literal))
+        found += [(path, None) for path in names.values()]
+        found += [(m.group(1).strip("."), None) for m in VALUE_REFERENCE.finditer(condition)]
+    return found
+
+
+def off_by_default(value: object) -> bool:
+    """A chart default that leaves an option off: false, unset, empty, zero, or a string spelling off."""
+    return not _truthy(value) or (isinstance(value, str) and value.strip().lower() in OFF_WORDS)
+
+
+def guard_switches(old_text: str | None, new_text: str, old_values: dict,
+                   taken: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Settings an existing install may have that install_settings does not turn over: a tested value whose default
+    is empty or zero (``with .Values.extraRules`` on ``[]``) set to something, a key read with ``index``, and a value
+    set to the literal a condition compares it with (``eq (index .Values.server.config "exec.enabled") "true"``
+    on the default ``"false"``). Only a value off by default (off_by_default) is set, so what these settings render
+    reaches no install on the defaults. As in install_settings, only values an install could already set count: ones
+    the old template tested or the old values.yaml held."""
+    old_guards = {path for path, _ in _guards(old_text or "")}
+    chosen: list[dict[str, object]] = []
+    seen = {tuple(sorted((k, repr(v)) for k, v in setting.items())) for setting in taken}
+    for path, literal in _guards(old_text or "") + _guards(new_text):
+        default = _lookup(old_values, path)
+        parent = ".".join(PATH_PART.findall(path)[:-1])
+        if path not in old_guards and default is None and not (
+                path.endswith('"') and isinstance(_lookup(old_values, parent), dict)):
+            # A key read with `index` from a map the old values held (`server.config`, passed through whole to a
+            # ConfigMap) is one an install could already set, even where the old defaults did not list it.
+            continue
+        if not off_by_default(default):
+            continue  # on by default: what an install turning it off or to another value renders is not read here
+        if literal is not None:
+            value: object = literal
+        elif default is None or isinstance(default, bool):
+            value = not _truthy(default)
+        else:
+            value = {dict: {SET: True}, list: [SET], str: SET}.get(type(default), 1)
+        if value == default:
+            continue
+        key = ((path, repr(value)),)
+        if key in seen:
+            continue
+        seen.add(key)
+        chosen.append({path: value})
+        if len(chosen) >= MAX_FLIPPED:
+            break
+    return chosen
+
+
+def _shown_value(value: object) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (dict, list)) and not value:
+        return "empty"
+    return str(value)
+
+
+def opt_in(setting: dict[str, object], old_values: dict, new_values: dict) -> str | None:
+    """Why a setting is an option the chart leaves off by default, said for a finding's message, or None when one of
+    its values is on by default (an install turning it off is no opt-in: its findings keep their severity)."""
+    parts = []
+    for path, value in setting.items():
+        default = _lookup(old_values, path)
+        default = default if default is not None else _lookup(new_values, path)
+        parent = ".".join(PATH_PART.findall(path)[:-1])
+        if default is None and not (parent and any(isinstance(_lookup(v, parent), dict) for v in (old_values, new_values))):
+            # Unset, and in no map the chart's values declare: it may come from a parent chart or another values
+            # file, so its default is not known here.
+            return None
+        if not off_by_default(default):
+            return None
+        # A value set to the literal a condition compares it with is named with it; a switch or a placeholder is not.
+        to = f" to {_shown_value(value)}" if isinstance(value, str) and value != SET else ""
+        parts.append(f"{shown_path(path)} is set{to} (chart default {_shown_value(default)})")
+    return " and ".join(parts) if parts else None
+
+
 def with_settings(values: dict, settings: dict[str, object]) -> dict:
     """``values`` with each path of ``settings`` set (a copy; maps on the way are created)."""
     import copy
@@ -820,7 +1070,7 @@ def with_settings(values: dict, settings: dict[str, object]) -> dict:
     result = copy.deepcopy(values)
     for path, value in settings.items():
         node = result
-        parts = path.split(".")
+        parts = _parts(path)
         for part in parts[:-1]:
             if not isinstance(node.get(part), dict):
                 node[part] = {}

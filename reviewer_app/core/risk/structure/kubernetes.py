@@ -100,7 +100,21 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         if "/templates/" in f"/{sides.diff.path}" or "/templates/" in f"/{sides.diff.old_path or ''}":
             return _helm_template(sides, emit, context, note)
         return Parsed(False, note)
+    if _unittest_suites(new_docs) and (not old_docs or _unittest_suites(old_docs)):
+        # A helm-unittest suite: the values and expected renderings of a chart's test cases (`replicas: 0`
+        # as a case's input), applied to no cluster.
+        return Parsed(True)
     return _judge_documents(sides, emit, context, old_docs, new_docs)
+
+
+def _unittest_suites(docs: list[Any]) -> bool:
+    """Every document is a helm-unittest suite: a map with ``tests:``, a list of cases each holding ``asserts:``
+    (beside ``suite:``, ``templates:``, ``set:``, ``values:`` ...), and no ``kind``/``apiVersion`` of an object."""
+    present = [doc for doc in docs if doc]
+    return bool(present) and all(
+        isinstance(doc, dict) and "kind" not in doc and "apiVersion" not in doc and isinstance(doc.get("tests"), list)
+        and doc["tests"] and all(isinstance(case, dict) and "asserts" in case for case in doc["tests"])
+        for doc in present)
 
 
 def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note: str) -> Parsed:
@@ -139,9 +153,15 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
     judged_all, judged_any, views = True, False, []
     settings = helm_template.install_settings(sides.old.text if sides.old.exists else None,
                                               sides.new.text if sides.new.exists else "", old_values)
+    boolean = len(settings)
+    settings += helm_template.guard_switches(sides.old.text if sides.old.exists else None,
+                                             sides.new.text if sides.new.exists else "", old_values, settings)
     existing = len(settings)
     if sides.old.exists and sides.new.exists:
         settings += helm_template.new_switches(sides.old.text, sides.new.text, old_values, new_values)
+    # What each setting's rendering finds: a finding the defaults do not render reaches only the installs
+    # that set an option (see _OptIn).
+    recorded = _OptIn(emit)
     for number, setting in enumerate(settings):
         # Past `existing`: a release turning on an option new with the change; only its immutable fields count.
         only = frozenset({"K8S-IMMUTABLE-FIELD"}) if number >= existing else None
@@ -160,10 +180,12 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
         except Exception:  # noqa: BLE001 - the skeleton is not YAML either
             if number == 0:
                 return Parsed(False, note, keep=True)
+            if boolean <= number < existing:
+                continue  # a setting read from an empty or compared value: unread before, left so
             judged_all = False
             continue
-        judged = _judge_documents(sides, emit, context, old_docs, new_docs, by_kind=True, selectors_alike=selectors_alike,
-                                  only=only, setting=setting if only else None)
+        judged = _judge_documents(sides, recorded.under(setting), context, old_docs, new_docs, by_kind=True,
+                                  selectors_alike=selectors_alike, only=only, setting=setting if only else None)
         if only:
             continue
         if judged.ok:
@@ -171,12 +193,80 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
         elif judged.note or (old_docs or new_docs) and any(d for d in old_docs + new_docs):
             judged_all = False  # objects it does not read, or not only objects
         views.append((new_skeleton, not_rendered))
+    recorded.replay(old_values, new_values)
     if judged_all and judged_any and sides.complete and _line_hits_judged(sides, emit, views):
         # Every added line the Kubernetes line rules would flag is, for every install setting, either in
         # the skeleton judged above or in a branch that install does not render: the structure's verdict
         # replaces theirs.
         return Parsed(True)
     return Parsed(False, note, keep=True)
+
+
+class _OptIn:
+    """Findings of a template rendered under each install setting, replayed once all are known: what the chart's
+    defaults render keeps its severity; a finding only a setting renders whose values are all off by default
+    (``if .Values.x.enabled`` on ``enabled: false``, ``with .Values.y`` on an empty ``y``) reaches no install on the
+    defaults, only those that opted in: high becomes medium (critical high), and the message names the value.
+    A setting that turns off a value on by default keeps its findings' severity, as does anything undecided
+    (rendered both ways under the defaults)."""
+
+    def __init__(self, inner: Emitter) -> None:
+        self._inner = inner
+        self._defaults: set[tuple[str, str, int]] = set()
+        self._found: dict[tuple[str, str, int], list[tuple[dict[str, object], tuple[Any, ...], dict[str, Any]]]] = {}
+
+    def under(self, setting: dict[str, object]) -> "_Recording":
+        return _Recording(self, setting)
+
+    def record(self, setting: dict[str, object], args: tuple[Any, ...], extra: dict[str, Any]) -> None:
+        rule, side, line = args[0], args[1], args[2]
+        if not setting:
+            self._defaults.add((rule, side, line))
+            self._inner.emit(*args, **extra)
+            return
+        self._found.setdefault((rule, side, line), []).append((setting, args, extra))
+
+    def replay(self, old_values: dict, new_values: dict) -> None:
+        from reviewer_app.core.risk.structure import helm_template
+        from reviewer_app.core.risk.structure.base import catalogue
+
+        for key, found in self._found.items():
+            if key in self._defaults:
+                for _, args, extra in found:  # rendered by default as well: as it was (the more severe wins)
+                    self._inner.emit(*args, **extra)
+                continue
+            # The fewest values that render it: a single one where one does.
+            fewest = min(len(setting) for setting, _, _ in found)
+            smallest = [(setting, args, extra) for setting, args, extra in found if len(setting) == fewest]
+            reasons = [helm_template.opt_in(setting, old_values, new_values) for setting, _, _ in smallest]
+            if any(reason is None for reason in reasons):
+                for _, args, extra in found:
+                    self._inner.emit(*args, **extra)
+                continue
+            setting, args, extra = smallest[0]
+            rule, side, line, message = args[:4]
+            severity = args[4] if len(args) > 4 else extra.pop("severity", None)
+            extra = {k: v for k, v in extra.items() if k != "severity"}
+            effective = severity or catalogue()[rule].severity
+            if effective in ("high", "critical"):
+                lowered = "high" if effective == "critical" else "medium"
+                message += (f" {lowered.capitalize()}, not {effective}: rendered only when {reasons[0]}; an install on the "
+                            "chart's defaults does not get it.")
+                severity = lowered
+            self._inner.emit(rule, side, line, message, severity, **extra)
+
+
+class _Recording:
+    """The emitter one setting's rendering is judged with (see _OptIn)."""
+
+    def __init__(self, owner: _OptIn, setting: dict[str, object]) -> None:
+        self._owner, self._setting = owner, setting
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._owner._inner, name)
+
+    def emit(self, *args: Any, **extra: Any) -> None:
+        self._owner.record(self._setting, args, extra)
 
 
 class _OldUnparsable:
