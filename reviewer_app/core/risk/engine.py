@@ -32,6 +32,7 @@ from reviewer_app.core.risk.comments import CommentOracle, comment_starts, lexer
 from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.hits import FileView, Hit, anchored, find_hits, prepare
 from reviewer_app.core.risk.removals import (
+    MIN_COPIED_CHARS,
     ChangeAddedLines,
     commented_out,
     drop_deleted_blocks,
@@ -282,8 +283,23 @@ def deleted_holds(rule: Rule, view: FileView) -> bool:
     if rule.deleted_holds is None or view.diff.status is not FileStatus.DELETED:
         return True
     if not view.removed.lines:
-        return not (not view.diff.binary and not view.diff.hunks and _empty_blob(view.diff.old_blob))
+        if view.diff.binary:  # a pickled model, an image, an archive: data a test reads, not a test
+            return not _DATA_FORMAT.search(view.diff.old_path or view.diff.path)
+        return not (not view.diff.hunks and _empty_blob(view.diff.old_blob))
     return rule.deleted_holds.search(view.removed.text) is not None
+
+
+# Binary formats that hold data, never a test a runner collects: a deleted fixture of this kind is
+# no test deleted (the tests that read it are reported where they are deleted or skipped). Any other
+# binary file, or one with no extension, still fires (its content cannot be read).
+_DATA_FORMAT = re.compile(
+    r"\.(pickle|pkl|npy|npz|h5|hdf5|parquet|avro|feather|onnx|pt|pth|ckpt|safetensors|model|joblib"
+    r"|png|jpe?g|gif|bmp|ico|webp|tiff?|svgz|pdf|psd|heic|avif"
+    r"|zip|gz|tgz|bz2|xz|zst|7z|rar|tar|lz4"
+    r"|db|sqlite3?|mdb|mo"
+    r"|woff2?|ttf|otf|eot|mp3|mp4|m4a|wav|ogg|flac|webm|avi|mov|mkv"
+    r"|docx?|xlsx?|pptx?|odt|ods|odp|epub"
+    r"|der|p12|pfx|jks|keystore|bin|dat)$", re.IGNORECASE)
 
 
 EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # git's id of empty content (SHA-1)
@@ -414,6 +430,11 @@ def file_finding(rule: Rule, view: FileView, hits: list[Hit], context: FileConte
     line_texts = [line.text for line in view.added.lines] or [view.side(hit.side).lines[hit.index].text for hit in hits]
     severity, because = escalated(rule, line_texts, view.added.text, view.removed.text, lambda: _lost_text(view))
     lowered: list[str] = []
+    if rule.preexisting_severity and not because and SEVERITY_RANK[rule.preexisting_severity] < SEVERITY_RANK[severity]:
+        reason = preexisting_in_file(rule, view, hits)
+        if reason:
+            severity = rule.preexisting_severity
+            lowered.append(reason)
     severity = _role_lowered(rule, severity, context, lowered)
     moved = context.change_added.moved_to(view.diff) if rule.file_status else None
     if moved and SEVERITY_RANK[severity] > SEVERITY_RANK[rule.role_floor]:
@@ -424,6 +445,14 @@ def file_finding(rule: Rule, view: FileView, hits: list[Hit], context: FileConte
         if held and 2 * kept >= held and SEVERITY_RANK[severity] > SEVERITY_RANK[rule.role_floor]:
             severity, moved = rule.role_floor, "other files"
             lowered.append(f"{kept} of its {held} test definitions and assertions reappear in files this change adds (moved)")
+        elif held:
+            # A test renamed as it moves (TestTimeout -> TestTimeoutHTTP) keeps its body: most of the
+            # file's lines, word for word, among the lines the change adds.
+            kept, lines = lines_kept(view, context.change_added)
+            if lines >= MIN_MOVED_LINES and kept >= MOVED_LINES_SHARE * lines and SEVERITY_RANK[severity] > SEVERITY_RANK[rule.role_floor]:
+                severity, moved = rule.role_floor, "other files"
+                lowered.append(f"{kept} of its {lines} lines reappear word for word among the lines this change adds "
+                               "(moved, its tests renamed)")
     tested = context.change_added.subject_deleted(view.diff) if rule.file_status and not moved else None
     if tested and SEVERITY_RANK[severity] > SEVERITY_RANK["medium"]:
         severity = "medium"  # the tests went with the code they tested: worth a look, not an alarm
@@ -440,6 +469,22 @@ def tests_kept(rule: Rule, view: FileView, change_added: ChangeAddedLines) -> tu
         return 0, 0
     held = [line.text.strip() for line in view.removed.lines if rule.deleted_holds.search(line.text)]
     return sum(1 for text in held if text in change_added), len(held)
+
+
+MIN_MOVED_LINES = 5  # lines of some length a deleted file needs before its lines "reappearing" means a move
+MOVED_LINES_SHARE = 0.75  # of them, found among the change's added lines: the file moved
+
+
+# A file's package clause and imports: a file its tests move into has its own, so they need not reappear.
+_IMPORT_LINE = re.compile(r'^(package\s|import\b|from\s+\S+\s+import\b|#include\b|using\s|(\w+\s+)?"[^"]*"$|\w+\s*=\s*require\()')
+
+
+def lines_kept(view: FileView, change_added: ChangeAddedLines) -> tuple[int, int]:
+    """For a file deleted whole: how many of its distinct lines long enough to mean something
+    (``MIN_COPIED_CHARS`` non-blank characters; not ``}`` or ``end``) the change adds back, of how many."""
+    lines = {" ".join(line.text.split()) for line in view.removed.lines}
+    lines = {text for text in lines if len(text.replace(" ", "")) >= MIN_COPIED_CHARS and not _IMPORT_LINE.match(text)}
+    return sum(1 for text in lines if text in change_added), len(lines)
 
 
 def _role_lowered(rule: Rule, severity: str, context: FileContext, reasons: list[str]) -> str:
@@ -464,6 +509,29 @@ def preexisting(rule: Rule, view: FileView, group: list[Hit]) -> str:
         if block in blocks and _subject(rule, view.removed.lines[index].text) in subjects - {None}:
             return "the edited line already did this before the change"
     return ""
+
+
+def preexisting_in_file(rule: Rule, view: FileView, hits: list[Hit]) -> str:
+    """For a file-wide finding: why its added hits are no new risk. Every one repeats what a removed
+    line of the same file already did (the same call on the same receiver: a bulk delete rewritten,
+    its query edited), and no removed line held the guard the rule looks for (``file_lacks``: a
+    dry-run taken out is new). "" when any hit is new."""
+    assert rule.added is not None
+    if not hits or any(hit.side != "new" for hit in hits) or not view.removed.lines:
+        return ""
+    removed = view.removed.text
+    if rule.file_lacks is not None and rule.file_lacks.search(removed):
+        return ""
+    before = {_subject_of(rule, match) for match in rule.added.finditer(removed)} - {None}
+    # Every added line with a hit (hits may be capped at one: look at all added lines).
+    after = {_subject_of(rule, match) for match in rule.added.finditer(view.added.text)}
+    if not after or not after <= before:
+        return ""
+    return "the file already did this before the change (the same call stands on a line it removes)"
+
+
+def _subject_of(rule: Rule, match: re.Match[str]) -> str | None:
+    return match.group(rule.subject_group) if rule.subject_group else " ".join(match.group(0).split())
 
 
 def _subject(rule: Rule, text: str) -> str | None:

@@ -14,6 +14,7 @@ import bisect
 import difflib
 import re
 from collections import Counter
+from typing import NamedTuple
 
 from reviewer_app.core.model import Change, FileDiff, FileStatus, LineKind
 from reviewer_app.core.risk.hits import FileView, Hit, SideText, find_hits
@@ -395,7 +396,25 @@ MAX_COPIED_SOURCE_FILES = 100  # files whose old side is read for it (one blob r
 def drop_already_there(view: FileView, added_hits: list[Hit], change_added: "ChangeAddedLines") -> list[Hit]:
     """Added hits on a line that, with its neighbours, already stood on the old side of a file of
     the change (moved or copied from there): what it sets was in force before the change."""
-    return [hit for hit in added_hits if "\n" in hit.matched or not change_added.already_there(view, hit.index)]
+    return [hit for hit in added_hits
+            if not (change_added.block_already_there(view, hit) if "\n" in hit.matched
+                    else change_added.already_there(view, hit.index))]
+
+
+# A package qualifier before a capitalised name (``notify.TmplText``): code moved to another package
+# gains or loses these, and the name's first letter turns capital as it is exported.
+_QUALIFIER = re.compile(r"\b[a-z]\w*\.(?=[A-Z])")
+
+
+def _loose(text: str) -> str:
+    """A line as a move across packages leaves it: whitespace collapsed, package qualifiers before
+    capitalised names dropped, case folded (``tmplText(`` in one package, ``notify.TmplText(`` after)."""
+    return " ".join(_QUALIFIER.sub("", text).split()).casefold()
+
+
+class _LooseSide(NamedTuple):
+    lines: list[str]  # a file's old non-blank lines, loosely normalised (``_loose``)
+    positions: dict[str, list[int]]  # where each of them stands
 
 
 class ChangeAddedLines:
@@ -408,6 +427,7 @@ class ChangeAddedLines:
         self.change = change
         self._lines: set[str] | None = None
         self._windows: dict[tuple[str, str, str], set[str]] | None = None
+        self._loose: dict[str, _LooseSide] | None = None
 
     def moved_to(self, diff: FileDiff) -> str | None:
         """Where a file deleted whole went: an added file of the same name with at least half its
@@ -451,6 +471,17 @@ class ChangeAddedLines:
                 if called:
                     shown = ", ".join(called[:3]) + (" …" if len(called) > 3 else "")
                     return f"{shown} in {other.old_path}"
+        # The tests are named after a definition (test_bounce.py after ``def bounce``) that the change
+        # removes from a file elsewhere (a view in views.py, its tests in tests/) and defines nowhere
+        # again, and they name it: the tested code went in the same change.
+        stem = subject.rsplit(".", 1)[0]
+        if len(stem) >= 4:
+            tests = "\n".join(line.text for hunk in diff.hunks for line in hunk.lines if line.kind is LineKind.REMOVED)
+            if re.search(rf"\b{re.escape(stem)}\b", tests):
+                for other in self.change.files:
+                    if (other is not diff and other.status in (FileStatus.MODIFIED, FileStatus.DELETED)
+                            and other.old_path and stem in _definitions_removed(other, self.change)):
+                        return f"{stem} in {other.old_path}"
         return _callers_moved(diff, self.change)
 
     def already_there(self, view: FileView, index: int) -> bool:
@@ -476,6 +507,48 @@ class ChangeAddedLines:
         # not a copy of what was in force.
         own = view.diff.old_path or view.diff.new_path
         return any(path != own for path in self._old_windows().get((before, text, after), ()))
+
+    def block_already_there(self, view: FileView, hit: Hit) -> bool:
+        """Whether the lines a multi-line hit covers (an ``&err`` and the assignment that overwrites
+        it) stand in the same order, with nothing else between them, on the old side of another file
+        of this change once package qualifiers are set aside (``_loose``): the block moved with the
+        code around it (a package split), and what it does was there before the change."""
+        if self.change is None:
+            return False
+        # The lines the match covers: from the first with matched text (a pattern may open on the
+        # blank line before it, ``^\s*replaces``) to the last.
+        lines = view.added.lines[hit.index:hit.index + hit.matched.strip().count("\n") + 1]
+        wanted = [_loose(line.text) for line in lines if line.text.strip()]
+        if len(wanted) < 2 or sum(len(text.replace(" ", "")) for text in wanted) < 2 * MIN_COPIED_CHARS:
+            return False
+        own = view.diff.old_path or view.diff.new_path
+        for path, old in self._old_loose().items():
+            if path == own:
+                continue
+            for start in old.positions.get(wanted[0], ()):
+                if old.lines[start:start + len(wanted)] == wanted:
+                    return True
+        return False
+
+    def _old_loose(self) -> dict[str, "_LooseSide"]:
+        if self._loose is None:
+            self._loose = {}
+            budget, files = MAX_COPIED_SOURCE_LINES, MAX_COPIED_SOURCE_FILES
+            for diff in (self.change.files if self.change is not None else []):
+                if budget <= 0 or files <= 0 or diff.binary or diff.status is FileStatus.ADDED:
+                    continue
+                files -= 1
+                if diff.status is FileStatus.DELETED:
+                    old = [line.text for hunk in diff.hunks for line in hunk.lines if line.kind is LineKind.REMOVED]
+                else:
+                    old = _old_lines(diff) or []
+                budget -= len(old)
+                texts = [_loose(text) for text in old if text.strip()]
+                positions: dict[str, list[int]] = {}
+                for number, text in enumerate(texts):
+                    positions.setdefault(text, []).append(number)
+                self._loose[diff.old_path or diff.new_path or ""] = _LooseSide(texts, positions)
+        return self._loose
 
     def _old_windows(self) -> dict[tuple[str, str, str], set[str]]:
         if self._windows is None:

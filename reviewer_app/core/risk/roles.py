@@ -64,12 +64,14 @@ _EXAMPLE = _Lazy(r"(^|/)(examples?|example[-_][^/]*|samples?)/", re.IGNORECASE)
 _JVM_SOURCE_ROOT = _Lazy(r"(^|/)src/(main|test|it|integrationTest)/(java|kotlin|scala|groovy)/")
 _CODE = _Lazy(r"\.(py|go|js|jsx|mjs|cjs|ts|tsx|java|kt|kts|rb|rs|cs|php|scala|swift|c|cc|cpp|h|hpp|m|ex|exs|clj|groovy)$")
 _TEST = _Lazy(
-    r"(^|/)(tests?|__tests__|spec|specs|testing|testdata|test_data|fixtures)/"
+    r"(^|/)(tests?|unittests?|__tests__|spec|specs|testing|testdata|test_data|fixtures)/"
     r"|(^|/)(test_[^/]*\.py|[^/]*_test\.(py|go|rs|rb|exs)|[^/]*\.(test|spec)\.[jt]sx?|[^/]*Tests?\.(java|kt|cs|scala)|conftest\.py)$"
 )
 # helm-unittest suites: YAML test specs beside a chart's templates, never rendered into the cluster
-# (a chart's templates/tests/ hooks are rendered, and keep their severity).
-_CHART_UNITTEST = _Lazy(r"(^|/)unittests?/([^/]+/)*[^/]*_test\.ya?ml$")
+# (a chart's templates/tests/ hooks are rendered, and keep their severity). In a ``unittests/``
+# folder every YAML file is a suite or its values (``deployment-test.yaml``, ``values-ha.yaml``);
+# one under a ``templates/`` folder is rendered whatever its folder's name.
+_CHART_UNITTEST = _Lazy(r"^(?!(.*/)?templates/)(.*/)?unittests?/([^/]+/)*[^/]*\.ya?ml$")
 _VENDORED = _Lazy(r"(^|/)(vendor|third_party|third-party|node_modules|bower_components|external/[^/]+/src)/")
 _GENERATED_NAME = _Lazy(
     r"(^|/)(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|uv\.lock|Pipfile\.lock"
