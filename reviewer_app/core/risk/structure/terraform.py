@@ -398,14 +398,26 @@ def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, a
             continue
         if _same_per_index(old_value, new_value):
             continue
+        if _dynamic_of_same(before.body, after.body, argument) or _dynamic_of_same(after.body, before.body, argument):
+            continue  # the blocks written as a `dynamic` block over the same collection: the same blocks
         verdict = _evaluated_argument(values, before, after, argument) if values is not None else tf_eval.Verdict("unknown")
         if verdict.status == "same":
             continue  # every existing instance evaluates to the same value under every input tried
+        if verdict.status == "unknown" and _undecidable(verdict):
+            side, line = ("new", _attr_line(sides.new, after, argument)) if new_value is not None else ("old", _attr_line(sides.old, before, argument))
+            emit.emit("TF-FORCES-REPLACEMENT", side, line,
+                      f"{after.address}: `{argument}` may force replacement: the expression changed ({_show(old_value)} → "
+                      f"{_show(new_value)}) and its value could not be computed for existing configurations ({verdict.reason}). "
+                      f"Lowered to medium: where the value does change, the next apply destroys the {after.type} and creates a new one"
+                      + (" — its data does not come along." if after.type in holding else "."),
+                      severity="medium")
+            continue
         if verdict.status == "opt-in":
             emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, argument) if new_value is not None
                       else _attr_line(sides.old, before, argument),
-                      f"{after.address}: `{argument}` is the same for every existing caller (the new input "
-                      f"{verdict.reason} keeps its default, and no existing caller can have set it); a caller who turns "
+                      f"{after.address}: `{argument}` is the same for every existing caller (the input "
+                      f"{verdict.reason} keeps its default: it is new, or was declared before but read nowhere, so no existing "
+                      f"caller's setting of it did anything); a caller who turns "
                       f"it on asks for the new value, which replaces the {after.type} ({verdict.witness}).",
                       severity="low")
             continue
@@ -417,6 +429,51 @@ def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, a
                   + f"; this argument forces replacement, so the next apply destroys the {after.type} and creates a new one"
                   + (" — its data does not come along." if data else "."),
                   severity="critical" if data else "high")
+
+
+def _undecidable(verdict: tf_eval.Verdict) -> bool:
+    """The evaluator read the module and could not decide equality (a function, a module output, a value it
+    cannot represent); not when it had nothing to read (no repository, inputs the module does not declare),
+    where the finding keeps its severity."""
+    return bool(verdict.reason) and verdict.reason != "no repository" and "is not declared" not in verdict.reason
+
+
+def _dynamic_of_same(attribute_side: dict[str, Any], dynamic_side: dict[str, Any], argument: str) -> bool:
+    """``argument = <collection>`` on one side, ``dynamic "argument" { for_each = <collection> }`` on the other.
+
+    The content must pass every attribute of the element through under its own name
+    (``it.value.name`` or ``lookup(it.value, "name", null)``): then each element gives the block it gave.
+    """
+    value = attribute_side.get(argument)
+    if value is None or attribute_side.get("dynamic") or argument in dynamic_side:
+        return False
+    for entry in dynamic_side.get("dynamic") or []:
+        block = entry.get(argument) if isinstance(entry, dict) else None
+        if not isinstance(block, dict):
+            continue
+        if _bare(block.get("for_each")) != _bare(value if not isinstance(value, list) or len(value) != 1 else value[0]):
+            return False
+        iterator = _bare(block.get("iterator")) or argument
+        contents = block.get("content") or []
+        content = contents[0] if isinstance(contents, list) and len(contents) == 1 else contents
+        if not isinstance(content, dict):
+            return False
+        for key, item in content.items():
+            if key == "__is_block__":
+                continue
+            text = _bare(item)
+            through = (rf"{re.escape(iterator)}\.value\.{re.escape(key)}",
+                       rf'lookup\({re.escape(iterator)}\.value,"{re.escape(key)}",null\)')
+            if not any(re.fullmatch(form, text) for form in through):
+                return False
+        return True
+    return False
+
+
+def _bare(value: Any) -> str:
+    """An expression's text without interpolation marks or white space (``${var.x}`` and ``var.x`` alike)."""
+    text = _flat_text(value) if value is not None else ""
+    return text[2:-1] if text.startswith("${") and text.endswith("}") else text
 
 
 INDEXED = re.compile(r"element\(concat\(((?:var|local)\.[\w-]+),(\[[^\[\]]*\]|list\([^()]*\))\),count\.index\)"
@@ -583,7 +640,8 @@ def _evaluated_count(values: _Values, before: Block, after: Block) -> tf_eval.Ve
     except tf_eval.Unknowable as exc:
         return tf_eval.Verdict("unknown", reason=str(exc))
     return tf_eval.compare(modules[0], modules[1], [old_node], [new_node],
-                           lambda env: tf_eval.count_value(old_node, env), lambda env: tf_eval.count_value(new_node, env), kind="count")
+                           lambda env: tf_eval.count_value(old_node, env), lambda env: tf_eval.count_value(new_node, env), kind="count",
+                           renamed=values.renamed)
 
 
 def _evaluated_local(values: _Values, name: str) -> tf_eval.Verdict:
@@ -592,8 +650,14 @@ def _evaluated_local(values: _Values, name: str) -> tf_eval.Verdict:
     if modules is None:
         return tf_eval.Verdict("unknown", reason="no repository")
     node = ("path", ("name", "local"), (("attr", name),))
-    return tf_eval.compare(modules[0], modules[1], [node], [node], lambda env: env.local(name), lambda env: env.local(name),
-                           kind="count")
+
+    def as_count(env: tf_eval.Env) -> Any:
+        # read as the count it is: "1" is 1, and a value no count takes ("t3.micro") fails that plan loudly
+        value = env.local(name)
+        if isinstance(value, str) and not isinstance(value, tf_eval.Token) and not re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
+            raise tf_eval.EvalError("not a count")
+        return value if isinstance(value, bool) else tf_eval.count_value(("lit", value), env)
+    return tf_eval.compare(modules[0], modules[1], [node], [node], as_count, as_count, kind="count", renamed=values.renamed)
 
 
 def _evaluated_argument(values: _Values, before: Block, after: Block, argument: str) -> tf_eval.Verdict:
@@ -614,7 +678,9 @@ def _evaluated_argument(values: _Values, before: Block, after: Block, argument: 
             for instance in tf_eval.instances(body, env) or []:
                 # A single instance is index 0: adding a count moves it there (Terraform's implied move).
                 key = instance.count_index if instance.count_index is not tf_eval.UNSET else (instance.each[0] if instance.each else 0)
-                found[key] = tf_eval.evaluate(node, instance)
+                value = tf_eval.evaluate(node, instance)
+                # Providers built on the plugin SDK (most AWS, Google and Azure resources) read "" as an unset argument.
+                found[key] = None if value == "" else value
             return found
         return run
 
@@ -624,16 +690,20 @@ def _evaluated_argument(values: _Values, before: Block, after: Block, argument: 
     # opt-in to the new value, so it keeps its default. One that reaches the argument only through
     # another resource (the caller adopts it for that resource) is set too: a caller adopting it later
     # must not find this resource's existing objects replaced as a side effect.
+    # An input the old module declared but read nowhere did nothing for a caller who set it: new too.
     new_only = {name for name in tf_eval.variables_read(new_nodes, modules[1])
-                if modules[1].variable(name) is not None and modules[0].variable(name) is None}
+                if modules[1].variable(name) is not None and (modules[0].variable(name) is None or not modules[0].reads(name))
+                and name not in values.renamed.values()}  # a renamed input is the caller's old setting
     switches = {name for name in new_only & tf_eval.variables_read(new_nodes, modules[1], through_resources=False)
                 if modules[1].variable(name).has_default}  # a new required input is set by every caller: it varies
     verdict = tf_eval.compare(modules[0], modules[1], old_nodes, new_nodes, per_instance(before.body, old_node),
-                              per_instance(after.body, new_node), kind="instances", vary_new=frozenset(new_only - switches))
+                              per_instance(after.body, new_node), kind="instances", vary_new=frozenset(new_only - switches),
+                              unread_new=True, renamed=values.renamed)
     if verdict.status != "same" or not switches:
         return verdict
     opted = tf_eval.compare(modules[0], modules[1], old_nodes, new_nodes, per_instance(before.body, old_node),
-                            per_instance(after.body, new_node), kind="instances", vary_new=True)
+                            per_instance(after.body, new_node), kind="instances", vary_new=True, unread_new=True,
+                            renamed=values.renamed)
     if opted.status == "differs":
         return tf_eval.Verdict("opt-in", opted.witness, reason=", ".join(f"`{name}`" for name in sorted(switches)))
     return verdict

@@ -107,15 +107,33 @@ def renamed_variables(change: Change, folder: str | None = None) -> dict[str, st
                     if other.kind is LineKind.CONTEXT:
                         break
                     following.append(other)
-                added = next((other for other in following if other.kind is LineKind.ADDED), None)
-                new_header = VARIABLE.match(added.text) if added is not None else None
-                if new_header is None or new_header.group(1) == old_header.group(1):
-                    continue
                 old_default = _side_default(lines[index + 1:], LineKind.REMOVED)
-                new_default = _side_default(lines[lines.index(added) + 1:], LineKind.ADDED)
-                if not isinstance(old_default, Opaque) and old_default == new_default and type(old_default) is type(new_default):
-                    renamed[old_header.group(1)] = new_header.group(1)
+                if isinstance(old_default, Opaque):
+                    continue
+                # The header added in its place; or, when other variables were added first (create_x before
+                # x_name), a later header of the run sharing a word of the name, with the same default.
+                first = True
+                for added in (other for other in following if other.kind is LineKind.ADDED):
+                    new_header = VARIABLE.match(added.text)
+                    if new_header is None:
+                        if first:
+                            break
+                        continue
+                    name = new_header.group(1)
+                    if name == old_header.group(1):
+                        break  # the same variable rewritten: not a rename
+                    if first or _shares_a_word(name, old_header.group(1)):
+                        new_default = _side_default(lines[lines.index(added) + 1:], LineKind.ADDED)
+                        if old_default == new_default and type(old_default) is type(new_default):
+                            renamed[old_header.group(1)] = name
+                            break
+                    first = False
     return renamed
+
+
+def _shares_a_word(one: str, other: str) -> bool:
+    words = {word for word in re.split(r"[_-]", other.lower()) if len(word) >= 3}
+    return any(word in words for word in re.split(r"[_-]", one.lower()) if len(word) >= 3)
 
 
 def _side_default(lines: list[Any], kind: LineKind) -> Any:
@@ -186,14 +204,14 @@ def _expression(text: str, defaults: dict[str, Any]) -> Any:
     text = text.strip()
     split = _conditional(text)
     if split is not None:
-        condition = _expression(split[0], defaults)
+        condition = _boolish(_expression(split[0], defaults))
         if isinstance(condition, bool):
             return _expression(split[1] if condition else split[2], defaults)
         return Opaque(text)
     for operator in ("||", "&&"):
         parts = _split(text, operator)
         if len(parts) > 1:
-            values = [_expression(part, defaults) for part in parts]
+            values = [_boolish(_expression(part, defaults)) for part in parts]
             decisive = operator == "||"  # True decides an ||, False an &&
             if any(value is decisive for value in values):
                 return decisive
@@ -201,7 +219,7 @@ def _expression(text: str, defaults: dict[str, Any]) -> Any:
                 return not decisive
             return Opaque(text)
     if text.startswith("!"):
-        inner = _expression(text[1:], defaults)
+        inner = _boolish(_expression(text[1:], defaults))
         return (not inner) if isinstance(inner, bool) else Opaque(text)
     if text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
         return _expression(text[1:-1], defaults)
@@ -215,6 +233,13 @@ def _expression(text: str, defaults: dict[str, Any]) -> Any:
         return _template(text[1:-1], defaults)
     literal = _literal(text)
     return literal
+
+
+def _boolish(value: Any) -> Any:
+    """A Terraform 0.11 boolean written as a string (``default = "true"``) read as the bool it converts to."""
+    if isinstance(value, str) and not isinstance(value, Opaque) and value in ("true", "false"):
+        return value == "true"
+    return value
 
 
 def _template(text: str, defaults: dict[str, Any]) -> Any:
@@ -263,7 +288,7 @@ def leaves(value: Any, defaults: dict[str, Any], local_values: dict[str, Any] | 
         text = text[1:-1].strip()
     split = _conditional(text)
     if split is not None and depth < 20:
-        condition = _expression(split[0], defaults)
+        condition = _boolish(_expression(split[0], defaults))
         if isinstance(condition, bool):
             return leaves(split[1] if condition else split[2], defaults, local_values, depth + 1)
         return leaves(split[1], defaults, local_values, depth + 1) | leaves(split[2], defaults, local_values, depth + 1)

@@ -62,6 +62,16 @@ class Ref:
         return f"<{self.address}>"
 
 
+@dataclass(frozen=True)
+class DataSource:
+    """A data source read by the module (``data.aws_ami.this``): its attributes are Tokens of its address and of
+    its block's text on that side, so a data source whose arguments change reads as another value."""
+
+    address: str
+    identity: str  # "" when the block's text is unknown, else "#" and a digest of it
+    index: Any = None
+
+
 RESERVED_ROOTS = frozenset({"var", "local", "count", "each", "path", "terraform", "data", "module", "self"})
 
 
@@ -412,6 +422,8 @@ def references(node: Any) -> set[tuple[str, str]]:
             steps = item[2]
             if steps and steps[0][0] == "attr":
                 found.add((item[1][1], steps[0][1]))
+                if item[1][1] == "data" and len(steps) > 1 and steps[1][0] == "attr":
+                    found.add((f"data.{steps[0][1]}", steps[1][1]))  # the data source itself: its count may read inputs
             for step in steps:
                 walk(step)
             return
@@ -570,6 +582,35 @@ class Env:
         self._locals["\0" + key] = value
         return value
 
+    def data(self, dtype: str, name: str) -> Any:
+        """A data source of the module as its instances: a list (count), a map (for_each) or one DataSource."""
+        key = f"data.{dtype}.{name}"
+        cached = self._locals.get("\0" + key)
+        if cached is not None:
+            if isinstance(cached, BaseException):
+                raise cached
+            return cached
+        text = self.module.data_texts.get((dtype, name))
+        body = self.module.data(dtype, name)
+        if text is None or body is None:
+            raise Unknowable(f"{key} is not read by the module")
+        import hashlib
+
+        identity = "#" + hashlib.sha1(re.sub(r"\s+", "", text).encode()).hexdigest()[:8]
+        try:
+            root = self.instance()
+            if "count" in body:
+                value: Any = [DataSource(f"{key}[{i}]", identity, i) for i in range(count_value(from_hcl2(body["count"]), root))]
+            elif "for_each" in body:
+                value = {k: DataSource(f'{key}["{k}"]', identity, k) for k in (e.each[0] for e in instances(body, root) or [])}
+            else:
+                value = DataSource(key, identity)
+        except (Unknowable, EvalError) as exc:
+            self._locals["\0" + key] = exc
+            raise
+        self._locals["\0" + key] = value
+        return value
+
     def local(self, name: str) -> Any:
         if name in self._locals:
             outcome = self._locals[name]
@@ -680,6 +721,8 @@ def _path(node: Any, env: Env, scope: dict[str, Any] | None) -> Any:
             value = env.each[0] if attribute == "key" else env.each[1]
         elif name not in RESERVED_ROOTS and "_" in name:
             value = env.resource(name, attribute)
+        elif name == "data" and steps and steps[0][0] == "attr":
+            value, steps = env.data(attribute, steps[0][1]), steps[1:]
         else:
             raise Unknowable(f"{name}.{attribute}")  # data sources, modules, path, terraform
     else:
@@ -697,6 +740,16 @@ def _steps(value: Any, steps: tuple[Any, ...], env: Env, scope: dict[str, Any] |
         if step[0] == "attr":
             if isinstance(value, Ref):
                 value = Token(f"{value.address}.{step[1]}")
+                continue
+            if isinstance(value, DataSource):
+                value = Token(f"{value.address}.{step[1]}{value.identity}")
+                continue
+            if position == 0 and isinstance(value, list) and value and all(isinstance(v, (Ref, DataSource)) for v in value):
+                # ``aws_vpc.this.id`` of a counted resource (Terraform 0.11): its only instance
+                if len(value) != 1:
+                    raise Unknowable("attribute of a counted resource without its index")
+                only = value[0]
+                value = Token(f"{only.address}.{step[1]}{only.identity if isinstance(only, DataSource) else ''}")
                 continue
             if isinstance(value, dict):
                 if step[1] not in value:
@@ -1030,7 +1083,16 @@ def _substr(text: Any, offset: Any, length: Any) -> str:
 def _replace(text: Any, old: Any, new: Any) -> str:
     old_text = _string(old)
     if len(old_text) > 1 and old_text.startswith("/") and old_text.endswith("/"):
-        raise Unknowable("replace with a pattern")
+        try:
+            compiled = re.compile(old_text[1:-1])
+        except re.error:
+            raise Unknowable("replace with a pattern") from None
+        # RE2's $1 / ${1} / ${name} in the replacement become Python's \g<...>; a literal backslash stays one
+        replacement = re.sub(r"\$(?:\{(\w+)\}|(\d+))", lambda m: f"\\g<{m.group(1) or m.group(2)}>", _string(new).replace("\\", "\\\\"))
+        try:
+            return compiled.sub(replacement, _string(text))
+        except (re.error, IndexError):
+            raise Unknowable("replace with a pattern") from None
     return _string(text).replace(old_text, _string(new))
 
 
@@ -1067,11 +1129,12 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": lambda n: abs(_number(n)), "ceil": lambda n: math.ceil(_number(n)), "floor": lambda n: math.floor(_number(n)),
     "signum": lambda n: (_number(n) > 0) - (_number(n) < 0), "pow": lambda a, b: _number(a) ** _number(b),
     "cidrsubnet": _cidrsubnet, "cidrhost": _cidrhost, "jsonencode": _jsonencode,
+    "sensitive": lambda v: v, "nonsensitive": lambda v: v,  # they change how a value is shown, never the value
 }
 
 
 # -- a module's declarations ---------------------------------------------------------------------------
-TOP_HEADER = re.compile(r'^(variable|locals|resource)\b\s*(?:"([^"]+)"|([A-Za-z_][\w-]*))?(?:\s+"([^"]+)")?\s*\{', re.MULTILINE)
+TOP_HEADER = re.compile(r'^(variable|locals|resource|data)\b\s*(?:"([^"]+)"|([A-Za-z_][\w-]*))?(?:\s+"([^"]+)")?\s*\{', re.MULTILINE)
 ANY_HEADER = re.compile(r"^[A-Za-z_][\w-]*(\s+(\"[^\"]*\"|[A-Za-z_][\w-]*))*\s*\{", re.MULTILINE)
 
 
@@ -1118,6 +1181,8 @@ class Variable:
             return "list"
         if isinstance(value, dict):
             return "map"
+        if not declared and not self.has_default:
+            return "string"  # an untyped input without a default: a string in Terraform 0.11, what callers pass it
         return "unknown"
 
     @functools.cached_property
@@ -1170,6 +1235,8 @@ class ModuleSide:
     variable_texts: dict[str, str] = field(default_factory=dict)
     locals_texts: list[str] = field(default_factory=list)
     resource_texts: dict[tuple[str, str], str] = field(default_factory=dict)
+    data_texts: dict[tuple[str, str], str] = field(default_factory=dict)
+    source: str = ""  # every file's text, joined
     _resources: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     _variables: dict[str, Variable | None] = field(default_factory=dict)
     _locals: dict[str, Any] | None = None
@@ -1178,6 +1245,8 @@ class ModuleSide:
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> ModuleSide:
         module = cls()
+        texts = list(texts)
+        module.source = "\n".join(texts)
         for text in texts:
             starts = [m.start() for m in ANY_HEADER.finditer(text)]
             for index, start in enumerate(starts):
@@ -1188,9 +1257,10 @@ class ModuleSide:
                 chunk = text[start:end]
                 if header.group(1) == "variable":
                     module.variable_texts[header.group(2) or header.group(3) or ""] = chunk
-                elif header.group(1) == "resource":
+                elif header.group(1) in ("resource", "data"):
                     if header.group(2) and header.group(4):
-                        module.resource_texts[(header.group(2), header.group(4))] = chunk
+                        kept = module.resource_texts if header.group(1) == "resource" else module.data_texts
+                        kept[(header.group(2), header.group(4))] = chunk
                 else:
                     module.locals_texts.append(chunk)
         return module
@@ -1206,14 +1276,18 @@ class ModuleSide:
                                                      "default" in body, body.get("default"))
         return self._variables[name]
 
-    def resource(self, rtype: str, name: str) -> dict[str, Any] | None:
+    def data(self, dtype: str, name: str) -> dict[str, Any] | None:
+        """The body of ``data "dtype" "name"`` (parsed when first asked for), or None."""
+        return self.resource(dtype, name, kind="data")
+
+    def resource(self, rtype: str, name: str, kind: str = "resource") -> dict[str, Any] | None:
         """The body of ``resource "rtype" "name"`` (parsed when first asked for), or None."""
-        key = (rtype, name)
+        key = (rtype, name) if kind == "resource" else (f"data.{rtype}", name)
         if key not in self._resources:
-            text = self.resource_texts.get(key)
+            text = (self.resource_texts if kind == "resource" else self.data_texts).get((rtype, name))
             document = _hcl2(text) if text is not None else None
             body = None
-            for entry in (document or {}).get("resource", []):
+            for entry in (document or {}).get(kind, []):
                 found = (entry.get(rtype) or {}).get(name) if isinstance(entry, dict) else None
                 if isinstance(found, dict):
                     body = found
@@ -1222,6 +1296,10 @@ class ModuleSide:
 
     def declares(self, name: str) -> bool:
         return name in self.variable_texts
+
+    def reads(self, name: str) -> bool:
+        """Whether anything in the module refers to ``var.name`` (a declared input nothing reads does nothing)."""
+        return re.search(rf"\bvar\.{re.escape(name)}\b", self.source) is not None
 
     def local(self, name: str) -> Any:
         """The expression of ``local.name`` (only the locals block that defines it is parsed)."""
@@ -1358,11 +1436,13 @@ class Input:
     required: bool = False  # neither side has a default: every caller sets it
 
 
-def inputs(names: Iterable[str], old: ModuleSide, new: ModuleSide, vary_new: bool | frozenset[str] = False) -> list[Input]:
+def inputs(names: Iterable[str], old: ModuleSide, new: ModuleSide, vary_new: bool | frozenset[str] = False,
+           unread_new: bool = False, renamed: dict[str, str] | None = None) -> list[Input]:
     """What the named variables can be set to, each read from the sides that declare it.
 
     ``vary_new``: a variable only the new side declares is set too (a caller adopting the new input
     later), not only left at its default; ``True`` for every such variable, or the names of those to set.
+    ``unread_new``: an input the old module declared but read nowhere counts as new (setting it did nothing).
     """
     found = []
     for number, name in enumerate(sorted(set(names))):
@@ -1370,9 +1450,11 @@ def inputs(names: Iterable[str], old: ModuleSide, new: ModuleSide, vary_new: boo
         if declaration is None:
             raise Unknowable(f"var.{name} is not declared")
         varied = vary_new is True or (not isinstance(vary_new, bool) and name in vary_new)
-        free = new.variable(name) is not None and (varied or old.variable(name) is not None)
+        before = old.variable(name) is not None and (not unread_new or old is new or old.reads(name))
+        free = (new.variable(name) is not None and (varied or before)) or name in (renamed or {})
         kind = declaration.kind
-        if old.variable(name) is not None and new.variable(name) is not None and old.variable(name).kind != new.variable(name).kind:  # type: ignore[union-attr]
+        kinds = {side.variable(name).kind for side in (old, new) if side.variable(name) is not None}  # type: ignore[union-attr]
+        if len(kinds - {"unknown"}) > 1:
             # A caller's value stops fitting (a list becomes a map): the plan fails until it is rewritten,
             # and the rewritten value is nothing the old one says (its keys, for one). Not judged here.
             raise Unknowable(f"var.{name} changes type")
@@ -1391,6 +1473,9 @@ def representative(item: Input) -> list[Any]:
     if item.kind == "number":
         return [0, 1, 2, 3]
     if item.kind == "string":
+        if re.search(r"instance_(type|class)$", item.name.lower()):
+            # Several families, so that a test on the type (t2 or not, burstable or not) takes both ways
+            return ["", "t2.micro", "t3.micro", "m5.large", "db.t3.micro"]
         return ["", _string_sample(item.name, item.number)]
     if item.kind == "list":
         return [[_sample(item.name, item.element, i, item.number) for i in range(size)] for size in (0, 1, 2, 3)]
@@ -1492,9 +1577,10 @@ def _variables_of(nodes: Iterable[Any], module: ModuleSide, through_resources: b
                 expression = module.local(name)
                 if expression is not None:
                     stack.append(expression)
-            elif through_resources and root not in RESERVED_ROOTS and "_" in root and name and f"{root}.{name}" not in seen_locals:
+            elif through_resources and (root.startswith("data.") or (root not in RESERVED_ROOTS and "_" in root)) and name \
+                    and f"{root}.{name}" not in seen_locals:
                 seen_locals.add(f"{root}.{name}")
-                body = module.resource(root, name)
+                body = module.data(root[5:], name) if root.startswith("data.") else module.resource(root, name)
                 for key in ("count", "for_each"):
                     if body is not None and key in body:
                         stack.append(from_hcl2(body[key]))
@@ -1519,30 +1605,41 @@ def _deviations(assignment: dict[str, Any], defaults: dict[str, Any]) -> dict[st
 
 
 def compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any], new_nodes: list[Any],
-            old_value: Evaluator, new_value: Evaluator, kind: str = "value", vary_new: bool | frozenset[str] = False) -> Verdict:
-    """Whether ``old_value`` and ``new_value`` agree under every assignment tried (see _compare); never raises."""
+            old_value: Evaluator, new_value: Evaluator, kind: str = "value", vary_new: bool | frozenset[str] = False,
+            unread_new: bool = False, renamed: dict[str, str] | None = None) -> Verdict:
+    """Whether ``old_value`` and ``new_value`` agree under every assignment tried (see _compare); never raises.
+
+    ``renamed``: old name -> new name of variables the change renames: a caller's value of the old name
+    is what it sets the new one to once the plan stops failing on the old name.
+    """
     try:
-        return _compare(old_module, new_module, old_nodes, new_nodes, old_value, new_value, kind, vary_new)
+        return _compare(old_module, new_module, old_nodes, new_nodes, old_value, new_value, kind, vary_new, unread_new,
+                        _renames(renamed or {}, old_module, new_module))
     except Exception as exc:  # noqa: BLE001 - an evaluator bug must not take the file's analysis down: fail closed
         return Verdict("unknown", reason=f"{type(exc).__name__}")
 
 
 def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any], new_nodes: list[Any],
-             old_value: Evaluator, new_value: Evaluator, kind: str, vary_new: bool | frozenset[str]) -> Verdict:
+             old_value: Evaluator, new_value: Evaluator, kind: str, vary_new: bool | frozenset[str], unread_new: bool = False,
+             renamed: dict[str, str] | None = None) -> Verdict:
     """Whether ``old_value`` and ``new_value`` agree under every assignment of the variables the nodes read.
 
     Each computes a side's value from its Env (raising Unknowable or EvalError). ``kind`` "count":
     ints, and a count never smaller is "grows"; "instances": dicts of instance key -> value, compared
     on the instances both sides have; "value": compared whole.
     """
+    renamed = renamed or {}
     try:
         names = _variables_of(old_nodes, old_module) | _variables_of(new_nodes, new_module)
-        plan = assignments(inputs(names, old_module, new_module, vary_new))
+        if renamed:  # a renamed input is set under its old name; the new side reads it under the new one
+            names = (names - set(renamed.values())) | {old for old, new in renamed.items() if new in names}
+        plan = assignments(inputs(names, old_module, new_module, vary_new, unread_new, renamed))
         defaults = {**_defaults(names, new_module), **{k: v for k, v in _defaults(names, old_module).items() if old_module.variable(k)}}
         plan = sorted(((len(_deviations(a, defaults)), n, a) for n, a in enumerate(plan)), key=lambda t: (t[0], t[1]))
     except Unknowable as exc:
         return Verdict("unknown", reason=str(exc))
     compared = 0
+    apart = 0  # assignments evaluated on both sides without an instance the two share
     new_failed = 0
     grown: str = ""
     defaults_same = False
@@ -1554,7 +1651,7 @@ def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any
         except Unknowable as exc:
             return Verdict("unknown", reason=str(exc))
         try:
-            after = new_value(Env(new_module, assignment))
+            after = new_value(Env(new_module, {renamed.get(k, k): v for k, v in assignment.items()} if renamed else assignment))
         except EvalError:
             new_failed += 1
             continue  # they fail on the new side: the plan stops loudly, nothing is destroyed
@@ -1564,6 +1661,7 @@ def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any
         if kind == "instances":
             common = set(before) & set(after)
             if not common:
+                apart += 1
                 continue  # no instance on both sides (the count's own finding judges that)
             compared += 1
             for key in sorted(common, key=str):
@@ -1579,6 +1677,8 @@ def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any
             grown = grown or f"{where}, {before} → {after}"
             continue
         return Verdict("differs", f"{where}, {_show(before)} → {_show(after)}")
+    if not compared and apart and not new_failed:
+        return Verdict("unknown", reason="no instance exists on both sides under the inputs tried")
     if not compared or new_failed >= compared:
         # Nothing to compare, or most inputs that worked now fail: more likely something this
         # evaluator does not see than a module that breaks its callers.
@@ -1586,6 +1686,12 @@ def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any
     if grown:
         return Verdict("grows", grown, defaults_same=defaults_same)
     return Verdict("same", defaults_same=defaults_same)
+
+
+def _renames(renamed: dict[str, str], old: ModuleSide, new: ModuleSide) -> dict[str, str]:
+    """The renames both modules bear out: the old name declared only before, the new one only after."""
+    return {a: b for a, b in renamed.items() if old.variable(a) is not None and new.variable(a) is None
+            and new.variable(b) is not None and old.variable(b) is None}
 
 
 def normal_or_raw(value: Any) -> Any:
