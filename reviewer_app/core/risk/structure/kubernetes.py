@@ -161,7 +161,7 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
         settings += helm_template.new_switches(sides.old.text, sides.new.text, old_values, new_values)
     # What each setting's rendering finds: a finding the defaults do not render reaches only the installs
     # that set an option (see _OptIn).
-    recorded = _OptIn(emit)
+    recorded = _OptIn(emit, _guards_changed(sides))
     for number, setting in enumerate(settings):
         # Past `existing`: a release turning on an option new with the change; only its immutable fields count.
         only = frozenset({"K8S-IMMUTABLE-FIELD"}) if number >= existing else None
@@ -184,8 +184,9 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
                 continue  # a setting read from an empty or compared value: unread before, left so
             judged_all = False
             continue
-        judged = _judge_documents(sides, recorded.under(setting), context, old_docs, new_docs, by_kind=True,
-                                  selectors_alike=selectors_alike, only=only, setting=setting if only else None)
+        # A release turning on an option new with the change fails its upgrade as it does so: not lowered.
+        judged = _judge_documents(sides, emit if only else recorded.under(setting), context, old_docs, new_docs,
+                                  by_kind=True, selectors_alike=selectors_alike, only=only, setting=setting if only else None)
         if only:
             continue
         if judged.ok:
@@ -202,16 +203,28 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
     return Parsed(False, note, keep=True)
 
 
+def _guards_changed(sides: FileSides) -> set[str]:
+    """The values tested by the conditions on the file's added and removed lines (helm_template._guards paths)."""
+    from reviewer_app.core.model import LineKind
+    from reviewer_app.core.risk.structure import helm_template
+
+    text = "\n".join(line.text for hunk in sides.diff.hunks for line in hunk.lines
+                     if line.kind in (LineKind.ADDED, LineKind.REMOVED))
+    return {path for path, _ in helm_template._guards(text)}
+
+
 class _OptIn:
     """Findings of a template rendered under each install setting, replayed once all are known: what the chart's
-    defaults render keeps its severity; a finding only a setting renders whose values are all off by default
-    (``if .Values.x.enabled`` on ``enabled: false``, ``with .Values.y`` on an empty ``y``) reaches no install on the
-    defaults, only those that opted in: high becomes medium (critical high), and the message names the value.
-    A setting that turns off a value on by default keeps its findings' severity, as does anything undecided
-    (rendered both ways under the defaults)."""
+    defaults render keeps its severity. A finding only a setting renders, whose values are all off by default
+    (``if .Values.x.enabled`` on ``enabled: false``, ``with .Values.y`` on an empty ``y``) and tested by a condition
+    the change writes (the option is added or its guard edited with the hazard), reaches no install on the
+    defaults, only those that choose the option: high becomes medium (critical high), and the message names the
+    value. A guard the change leaves as it was keeps the severity: the installs that already set it get the
+    hazard at their upgrade without choosing anything. So does a setting that turns off a value on by default,
+    and anything undecided (rendered both ways under the defaults)."""
 
-    def __init__(self, inner: Emitter) -> None:
-        self._inner = inner
+    def __init__(self, inner: Emitter, changed: set[str]) -> None:
+        self._inner, self._changed = inner, changed
         self._defaults: set[tuple[str, str, int]] = set()
         self._found: dict[tuple[str, str, int], list[tuple[dict[str, object], tuple[Any, ...], dict[str, Any]]]] = {}
 
@@ -238,7 +251,8 @@ class _OptIn:
             # The fewest values that render it: a single one where one does.
             fewest = min(len(setting) for setting, _, _ in found)
             smallest = [(setting, args, extra) for setting, args, extra in found if len(setting) == fewest]
-            reasons = [helm_template.opt_in(setting, old_values, new_values) for setting, _, _ in smallest]
+            reasons = [helm_template.opt_in(setting, old_values, new_values) if set(setting) <= self._changed else None
+                       for setting, _, _ in smallest]
             if any(reason is None for reason in reasons):
                 for _, args, extra in found:
                     self._inner.emit(*args, **extra)

@@ -1,8 +1,9 @@
 """A hazard in a chart template that renders only when a value the chart leaves off by default is set
 (``if .Values.x.enabled`` on ``false``, ``if (index .Values.config "exec.enabled")`` compared with
-``"true"`` on ``"false"``, a key left empty) reaches no install on the chart's defaults: medium, and the
-message names the value and its default. A guard on by default, or one that cannot be decided, keeps
-the finding high."""
+``"true"`` on ``"false"``, a key left empty), behind a guard the change writes, reaches no install on the
+chart's defaults: medium, and the message names the value and its default. A guard on by default, one that
+cannot be decided, or one the change leaves as it was (installs that already set it get the hazard at their
+upgrade) keeps the finding high."""
 
 from __future__ import annotations
 
@@ -83,11 +84,12 @@ def test_a_grant_behind_a_guard_that_cannot_be_decided_stays_high(git_repo: GitR
     assert [f["severity"] for f in found] == ["high"]
 
 
-def test_a_grant_in_a_template_whose_whole_guard_is_off_by_default_is_medium(git_repo: GitRepo) -> None:
+def test_a_grant_reaching_installs_that_already_set_an_unchanged_opt_in_stays_high(git_repo: GitRepo) -> None:
+    # The ClusterRole's own guard (off by default) is not touched: every install that already turned it on
+    # gets the new grant (its exec guard on by default) at its upgrade, having chosen nothing new.
     values = 'server:\n  clusterRole:\n    create: false\n  config:\n    exec.enabled: "true"\n'
     found = _role_change(git_repo, values, EXEC_GUARD)
-    assert [f["severity"] for f in found] == ["medium"]
-    assert "server.clusterRole.create is set (chart default false)" in found[0]["message"]
+    assert [f["severity"] for f in found] == ["high"]
 
 
 # -- probes dropped only for an opt-in proxy --------------------------------------------------------------------
