@@ -48,13 +48,18 @@ CAP = "medium"
 
 
 
-def lower_unreleased(findings: dict[str, Finding], change: Change, repo: Path | None, rules: RuleSet) -> None:
+def lower_unreleased(findings: dict[str, Finding], change: Change, rules: RuleSet) -> None:
     """Cap the breaking findings on files no release contains at medium, in place, saying why."""
     cap = SEVERITY_RANK[CAP]
     candidates = [(key, finding) for key, finding in findings.items()
                   if finding.rule in BREAKING_RULES and SEVERITY_RANK[finding.severity] > cap
                   and _built_in(rules, finding.rule)]
-    if not candidates or repo is None or not change.base or not rules.releases_by_tag:
+    if not candidates or not change.base or not rules.releases_by_tag:
+        return
+    from reviewer_app.core.risk.structure.texts import repository_for  # only with a finding to judge
+
+    repo = repository_for(change.base, change.head)
+    if repo is None:
         return
     release = nearest_release(repo, change.base)
     if release is None:

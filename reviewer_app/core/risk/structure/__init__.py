@@ -138,9 +138,8 @@ class Outcome:
             lower_new_components(findings, self.change)
             # Breaking changes to what no release contains (reads tags only when such a finding is high).
             from reviewer_app.core.risk.releases import lower_unreleased
-            from reviewer_app.core.risk.structure.texts import repository_for
 
-            lower_unreleased(findings, self.change, repository_for(self.change.base, self.change.head), rules)
+            lower_unreleased(findings, self.change, rules)
 
 
 def _looks_like_workflow(sides: FileSides) -> bool:
