@@ -454,9 +454,11 @@ class Workflow:
         # The piped commands each job of the old side already ran, spacing aside: a step re-spaced,
         # re-indented or moved within its job pipes nothing new (trailing blanks trimmed).
         old_commands: dict[str, set[str]] = {}
+        old_pipes: dict[str, set[str]] = {}
         for job_name, _, step in _steps(self.old):
             if isinstance(step.get("run"), str):
                 old_commands.setdefault(job_name, set()).update(_remote_commands(step["run"]))
+                old_pipes.setdefault(job_name, set()).update(_remote_pipes(step["run"]))
         for job_name, _, step in _steps(self.new):
             run = step.get("run")
             if isinstance(run, str) and REMOTE_SCRIPT.search(run) and run not in old_runs:
@@ -464,6 +466,16 @@ class Workflow:
                 if commands and commands <= old_commands.get(job_name, set()):
                     continue
                 line_no = self._run_line(step, REMOTE_SCRIPT)
+                pipes = _remote_pipes("\n".join(commands - old_commands.get(job_name, set())))
+                if pipes and pipes <= old_pipes.get(job_name, set()):
+                    # The same download from the same URL piped into the same shell, only a version (of the
+                    # URL or of the script's arguments) edited: the job ran that publisher's script before.
+                    self.emitter.emit("GHA-REMOTE-SCRIPT", "new", line_no,
+                                      f"job {job_name} pipes a script downloaded at run time into a shell. Low: the job "
+                                      "already piped this same installer (same URL, same shell) before the change; only a "
+                                      "version or argument of the command is edited, so no new publisher runs code here.",
+                                      severity="low")
+                    continue
                 command = next((l for l in run.splitlines() if REMOTE_SCRIPT.search(l)), run)
                 job = self.new["jobs"].get(job_name)
                 holds = isinstance(job, Map) and (job.get("secrets") == "inherit" or STORED_SECRET.search(_dump(job)))
@@ -621,6 +633,27 @@ def _split_top(text: str, operator: str) -> list[str]:
         index += 1
     parts.append(text[start:])
     return parts
+
+
+# A version written into a command (v1.30.0, 2.4, a commit id): edited by a version bump.
+VERSION_TOKEN = re.compile(r"(?<![\w.])v?\d+(\.\d+)+[\w.+-]*|\b[0-9a-f]{40}\b")
+URL = re.compile(r"(?P<host>[a-z][a-z0-9+.-]*://[^/\s\"'|)]*)(?P<path>[^\s\"'|)]*)", re.IGNORECASE)
+
+
+def _remote_pipes(run: str) -> set[str]:
+    """The downloads piped into a shell: each such line's download-to-shell command and the URLs on the
+    line, whitespace collapsed and versions blanked (in a URL's path only, never its host): two are equal
+    when only a version in them differs."""
+    pipes = set()
+    for line in run.splitlines():
+        matches = [match.group(0) for match in REMOTE_SCRIPT.finditer(line)]
+        if not matches:
+            continue
+        urls = sorted(url.group("host").lower() + VERSION_TOKEN.sub("<version>", url.group("path"))
+                      for url in URL.finditer(line))
+        commands = [VERSION_TOKEN.sub("<version>", " ".join(URL.sub("<url>", match).split())) for match in matches]
+        pipes.add(" ".join(commands) + " from " + " ".join(urls))
+    return pipes
 
 
 def _remote_commands(run: str) -> set[str]:

@@ -1143,3 +1143,53 @@ def unparsable(text: str) -> str | None:
                 return "an `end` without its block"
         position = index + 2
     return "a block without its `end`" if depth > 0 else None
+
+
+HELPER_CALL = re.compile(r'^(?:include|template)\s+"(?P<name>[^"]+)"\s+\.$')
+
+
+def _name_parts(value: str, helpers: dict[str, list[str]], depth: int = 0) -> list[tuple[str, str]] | None:
+    """A templated scalar as its literal text and actions, ``("text", ...)`` / ``("action", ...)``, with the
+    calls of a helper whose body is one line of text inlined; another helper call stands for its name and
+    body (with the bodies it calls), so a helper changed by the change compares unequal. None when a helper
+    it calls is not defined in the chart."""
+    parts: list[tuple[str, str]] = []
+    position = 0
+    for match in ACTION.finditer(value):
+        if match.start() > position:
+            parts.append(("text", value[position:match.start()]))
+        position = match.end()
+        inner = re.sub(r"\s+", " ", match.group(0)[2:-2].strip("-").strip())
+        call = HELPER_CALL.match(inner)
+        if call is None:
+            parts.append(("action", inner))
+            continue
+        body = helpers.get(call.group("name"))
+        if body is None or depth >= 5:
+            return None
+        lines = [line.strip() for line in body if line.strip()]
+        if len(lines) == 1 and CONTROL.search(lines[0]) is None:
+            inlined = _name_parts(lines[0], helpers, depth + 1)
+            if inlined is None:
+                return None
+            parts += inlined
+        else:
+            parts.append(("action", "call " + call.group("name") + "\n" + "\n".join(
+                [*body, *_included_bodies(body, helpers, depth + 1)])))
+    if position < len(value):
+        parts.append(("text", value[position:]))
+    return parts
+
+
+def names_render_apart(old_value: str, new_value: str, old_helpers: dict[str, list[str]],
+                       new_helpers: dict[str, list[str]]) -> bool:
+    """Two templated names (``{{ template "x.fullname" . }}-server`` and ``{{ template "x.fullname" . }}``)
+    render to different names for every install: the same actions (the helpers they call through each
+    side's helpers alike) around literal text of another length. False whenever that is not certain."""
+    old_parts = _name_parts(old_value.strip().strip("\"'"), old_helpers)
+    new_parts = _name_parts(new_value.strip().strip("\"'"), new_helpers)
+    if old_parts is None or new_parts is None:
+        return False
+    if [p for kind, p in old_parts if kind == "action"] != [p for kind, p in new_parts if kind == "action"]:
+        return False
+    return sum(len(p) for kind, p in old_parts if kind == "text") != sum(len(p) for kind, p in new_parts if kind == "text")

@@ -680,6 +680,13 @@ def _another_object(before: Map, after: Map) -> bool:
     return plain and (old_namespace, old_name) != (namespace, name)
 
 
+def _name_written(text: str, index: int) -> str | None:
+    """The value of the ``name:`` key on the 0-based line ``index`` of a template, as written."""
+    lines = text.split("\n")
+    match = re.match(r"^\s*name\s*:\s*(?P<value>\S.*?)\s*(#.*)?$", lines[index]) if 0 <= index < len(lines) else None
+    return match.group("value") if match else None
+
+
 def _get(node: Any, *path: str) -> Any:
     for part in path:
         if not isinstance(node, Map):
@@ -828,8 +835,30 @@ class Judge:
             self.datastore_upgrade()
             self.env_renamed()
             self.probes_and_init_containers()
-            if not _another_object(self.before, self.after):
+            if not _another_object(self.before, self.after) and not self._template_renamed():
                 self.immutable_fields()
+
+    def _template_renamed(self) -> bool:
+        """A chart template whose object's templated name renders differently on the two sides for every
+        install (``{{ template "x.fullname" . }}-server`` become ``{{ template "x.fullname" . }}``): the
+        upgrade creates an object under the new name rather than updating the old one in place."""
+        from reviewer_app.core.risk.structure import helm_template
+
+        assert self.before is not None
+        if "/templates/" not in f"/{self.sides.diff.path}" or not (self.sides.old.exists and self.sides.new.exists):
+            return False
+        old_meta, new_meta = _get(self.before, "metadata"), _get(self.after, "metadata")
+        if not isinstance(old_meta, Map) or not isinstance(new_meta, Map) or "name" not in old_meta or "name" not in new_meta:
+            return False
+        old_value = _name_written(self.sides.old.text, old_meta.line_of("name"))
+        new_value = _name_written(self.sides.new.text, new_meta.line_of("name"))
+        if old_value is None or new_value is None or "{{" not in old_value + new_value:
+            return False
+        old_helpers = helm_template._chart_helpers(self.context, self.sides.diff.old_path or self.sides.diff.path, "old")
+        new_helpers = helm_template._chart_helpers(self.context, self.sides.diff.path, "new")
+        if old_helpers is None or new_helpers is None:
+            return False
+        return helm_template.names_render_apart(old_value, new_value, old_helpers, new_helpers)
 
     # -- data stores ----------------------------------------------------------------------------------
     def datastore_upgrade(self) -> None:
