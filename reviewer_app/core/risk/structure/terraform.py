@@ -386,23 +386,38 @@ def _clean(value: Any) -> Any:
 def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, arguments: list[str], holding: set[str],
                  context: ChangeContext, values: _Values | None = None) -> None:
     defaults: dict[str, Any] | None = None
+    table = data_table("terraform.toml")
+    unset_defaults = table.get("unset_default", {}).get(after.type, {})
     for argument in arguments:
         old_value, new_value = _value(before.body, argument), _value(after.body, argument)
         if json.dumps(old_value, sort_keys=True, default=str) == json.dumps(new_value, sort_keys=True, default=str):
             continue
         # Made configurable with new variables whose defaults render the old value: existing
-        # callers see no change, so nothing is replaced.
+        # callers see no change, so nothing is replaced. Unset is the provider's default, where it has one.
         defaults = tf_defaults.new_variable_defaults(context.change) if defaults is None else defaults
-        if json.dumps(tf_defaults.render(old_value, defaults), sort_keys=True, default=str) == \
-                json.dumps(tf_defaults.render(new_value, defaults), sort_keys=True, default=str):
+        if json.dumps(_or_default(tf_defaults.render(old_value, defaults), argument, unset_defaults), sort_keys=True, default=str) == \
+                json.dumps(_or_default(tf_defaults.render(new_value, defaults), argument, unset_defaults), sort_keys=True, default=str):
             continue
         if _same_per_index(old_value, new_value):
             continue
         if _dynamic_of_same(before.body, after.body, argument) or _dynamic_of_same(after.body, before.body, argument):
             continue  # the blocks written as a `dynamic` block over the same collection: the same blocks
-        verdict = _evaluated_argument(values, before, after, argument) if values is not None else tf_eval.Verdict("unknown")
+        kept = argument in table.get("kept_when_unset", {}).get(after.type, [])
+        if kept and new_value is None:
+            continue  # optional and computed, now unset: the provider keeps the value on record
+        verdict = _evaluated_argument(values, before, after, argument, unset_defaults.get(argument), kept) \
+            if values is not None else tf_eval.Verdict("unknown")
         if verdict.status == "same":
             continue  # every existing instance evaluates to the same value under every input tried
+        if verdict.status == "set-where-unset":
+            emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, argument),
+                      f"{after.address}: `{argument}` is now set where it was unset ({verdict.witness}). Lowered to medium: "
+                      f"the provider computes `{argument}` when it is unset and keeps the value on record, so this replaces "
+                      f"the {after.type} only where the new value differs from that record (the value given or chosen when "
+                      f"it was created), which the module cannot know"
+                      + (" — where it differs, its data does not come along." if after.type in holding else "."),
+                      severity="medium")
+            continue
         if verdict.status == "unknown" and _undecidable(verdict):
             side, line = ("new", _attr_line(sides.new, after, argument)) if new_value is not None else ("old", _attr_line(sides.old, before, argument))
             emit.emit("TF-FORCES-REPLACEMENT", side, line,
@@ -429,6 +444,11 @@ def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, a
                   + f"; this argument forces replacement, so the next apply destroys the {after.type} and creates a new one"
                   + (" — its data does not come along." if data else "."),
                   severity="critical" if data else "high")
+
+
+def _or_default(value: Any, argument: str, unset_defaults: dict[str, Any]) -> Any:
+    """An argument's rendered value, unset read as the provider's default when the table knows it."""
+    return unset_defaults[argument] if value is None and argument in unset_defaults else value
 
 
 def _undecidable(verdict: tf_eval.Verdict) -> bool:
@@ -660,8 +680,14 @@ def _evaluated_local(values: _Values, name: str) -> tf_eval.Verdict:
     return tf_eval.compare(modules[0], modules[1], [node], [node], as_count, as_count, kind="count", renamed=values.renamed)
 
 
-def _evaluated_argument(values: _Values, before: Block, after: Block, argument: str) -> tf_eval.Verdict:
-    """An argument's value per existing instance (count index, for_each key), old against new, under every input tried."""
+def _evaluated_argument(values: _Values, before: Block, after: Block, argument: str, unset_default: Any = None,
+                        kept: bool = False) -> tf_eval.Verdict:
+    """An argument's value per existing instance (count index, for_each key), old against new, under every input tried.
+
+    ``unset_default``: the provider's default, which an unset (null) argument takes. ``kept``: the argument
+    is optional and computed: unset on the new side keeps the value on record (no change), and a value
+    where the old side was unset is undecidable (status "set-where-unset") when nothing else differs.
+    """
     modules = values.modules
     if modules is None:
         return tf_eval.Verdict("unknown", reason="no repository")
@@ -679,8 +705,10 @@ def _evaluated_argument(values: _Values, before: Block, after: Block, argument: 
                 # A single instance is index 0: adding a count moves it there (Terraform's implied move).
                 key = instance.count_index if instance.count_index is not tf_eval.UNSET else (instance.each[0] if instance.each else 0)
                 value = tf_eval.evaluate(node, instance)
-                # Providers built on the plugin SDK (most AWS, Google and Azure resources) read "" as an unset argument.
-                found[key] = None if value == "" else value
+                # Providers built on the plugin SDK (most AWS, Google and Azure resources) read "" as an unset
+                # argument, and an unset argument as its default where the provider has one.
+                value = None if value == "" else value
+                found[key] = unset_default if value is None and unset_default is not None else value
             return found
         return run
 
@@ -698,15 +726,31 @@ def _evaluated_argument(values: _Values, before: Block, after: Block, argument: 
                 if modules[1].variable(name).has_default}  # a new required input is set by every caller: it varies
     verdict = tf_eval.compare(modules[0], modules[1], old_nodes, new_nodes, per_instance(before.body, old_node),
                               per_instance(after.body, new_node), kind="instances", vary_new=frozenset(new_only - switches),
-                              unread_new=True, renamed=values.renamed)
+                              unread_new=True, renamed=values.renamed, same=_kept_same if kept else None)
+    if kept and verdict.status == "differs":
+        # Where the only differences are values set where the argument was unset, the record decides.
+        loose = tf_eval.compare(modules[0], modules[1], old_nodes, new_nodes, per_instance(before.body, old_node),
+                                per_instance(after.body, new_node), kind="instances", vary_new=frozenset(new_only - switches),
+                                unread_new=True, renamed=values.renamed, same=_unset_before_same)
+        if loose.status == "same":
+            return tf_eval.Verdict("set-where-unset", verdict.witness)
     if verdict.status != "same" or not switches:
         return verdict
     opted = tf_eval.compare(modules[0], modules[1], old_nodes, new_nodes, per_instance(before.body, old_node),
                             per_instance(after.body, new_node), kind="instances", vary_new=True, unread_new=True,
-                            renamed=values.renamed)
+                            renamed=values.renamed, same=_kept_same if kept else None)
     if opted.status == "differs":
         return tf_eval.Verdict("opt-in", opted.witness, reason=", ".join(f"`{name}`" for name in sorted(switches)))
     return verdict
+
+
+def _kept_same(before: Any, after: Any) -> bool:
+    """An optional and computed argument left unset on the new side keeps the value on record: no change."""
+    return after is None or tf_eval.same_value(before, after)
+
+
+def _unset_before_same(before: Any, after: Any) -> bool:
+    return before is None or _kept_same(before, after)
 
 
 def _evaluated_keys(values: _Values, before: Block, after: Block) -> tf_eval.Verdict:

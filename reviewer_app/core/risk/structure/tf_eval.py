@@ -512,14 +512,25 @@ def equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+# ``aws_x.this[0]``: instance 0 of a counted resource. Terraform moves the object of a resource that
+# gains a ``count`` to index 0 (and index 0 back to the bare address when the count goes), so across
+# the two sides of a change the two addresses name one object (data sources are read anew: not here).
+_INDEX_ZERO = re.compile(r"^((?!data\.)[A-Za-z_][\w-]*\.[\w-]+)\[0\](?=\.|$)")
+
+
+def same_object(address: str) -> str:
+    """A resource address (or an attribute of one) as the object it names on either side of a change."""
+    return _INDEX_ZERO.sub(r"\1", address)
+
+
 def normal(value: Any) -> Any:
     """The value as an argument receives it: scalars as their string form (1 and "1" are the same argument)."""
     if value is None:
         return None
     if isinstance(value, Token):
-        return f"<{value}>"
+        return f"<{same_object(value)}>"
     if isinstance(value, Ref):
-        return str(value)
+        return f"<{same_object(value.address)}>"
     if isinstance(value, list):
         return [normal(v) for v in value]
     if isinstance(value, dict):
@@ -1606,22 +1617,24 @@ def _deviations(assignment: dict[str, Any], defaults: dict[str, Any]) -> dict[st
 
 def compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any], new_nodes: list[Any],
             old_value: Evaluator, new_value: Evaluator, kind: str = "value", vary_new: bool | frozenset[str] = False,
-            unread_new: bool = False, renamed: dict[str, str] | None = None) -> Verdict:
+            unread_new: bool = False, renamed: dict[str, str] | None = None,
+            same: Callable[[Any, Any], bool] | None = None) -> Verdict:
     """Whether ``old_value`` and ``new_value`` agree under every assignment tried (see _compare); never raises.
 
     ``renamed``: old name -> new name of variables the change renames: a caller's value of the old name
-    is what it sets the new one to once the plan stops failing on the old name.
+    is what it sets the new one to once the plan stops failing on the old name. ``same``: how an
+    instance's old and new value are judged equal (kind "instances"), when not by their normal form.
     """
     try:
         return _compare(old_module, new_module, old_nodes, new_nodes, old_value, new_value, kind, vary_new, unread_new,
-                        _renames(renamed or {}, old_module, new_module))
+                        _renames(renamed or {}, old_module, new_module), same)
     except Exception as exc:  # noqa: BLE001 - an evaluator bug must not take the file's analysis down: fail closed
         return Verdict("unknown", reason=f"{type(exc).__name__}")
 
 
 def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any], new_nodes: list[Any],
              old_value: Evaluator, new_value: Evaluator, kind: str, vary_new: bool | frozenset[str], unread_new: bool = False,
-             renamed: dict[str, str] | None = None) -> Verdict:
+             renamed: dict[str, str] | None = None, same: Callable[[Any, Any], bool] | None = None) -> Verdict:
     """Whether ``old_value`` and ``new_value`` agree under every assignment of the variables the nodes read.
 
     Each computes a side's value from its Env (raising Unknowable or EvalError). ``kind`` "count":
@@ -1665,7 +1678,7 @@ def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any
                 continue  # no instance on both sides (the count's own finding judges that)
             compared += 1
             for key in sorted(common, key=str):
-                if not _same(normal_or_raw(before[key]), normal_or_raw(after[key])):
+                if not (same or _same)(normal_or_raw(before[key]), normal_or_raw(after[key])):
                     label = "the instance" if key == "" else f"instance [{json.dumps(key) if isinstance(key, str) else key}]"
                     return Verdict("differs", f"{where}, {label} goes from {_show(before[key])} to {_show(after[key])}")
             continue
@@ -1701,8 +1714,26 @@ def normal_or_raw(value: Any) -> Any:
         return value
 
 
+def same_value(before: Any, after: Any) -> bool:
+    """Two evaluated values equal, references compared by the object they name."""
+    return _same(before, after)
+
+
 def _same(before: Any, after: Any) -> bool:
-    return json.dumps(before, sort_keys=True, default=str) == json.dumps(after, sort_keys=True, default=str)
+    return json.dumps(_objects(before), sort_keys=True, default=str) == json.dumps(_objects(after), sort_keys=True, default=str)
+
+
+def _objects(value: Any) -> Any:
+    """Resource references named by the object they stand for (``aws_x.this[0].id`` as ``aws_x.this.id``)."""
+    if isinstance(value, Token):
+        return Token(same_object(value))
+    if isinstance(value, Ref):
+        return Ref(same_object(value.address))
+    if isinstance(value, list):
+        return [_objects(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _objects(v) for k, v in value.items()}
+    return value
 
 
 def _show(value: Any) -> str:
