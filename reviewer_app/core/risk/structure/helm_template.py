@@ -1181,15 +1181,37 @@ def _name_parts(value: str, helpers: dict[str, list[str]], depth: int = 0) -> li
     return parts
 
 
+TEMPLATE_VARIABLE = re.compile(r"\$(?P<name>[A-Za-z_]\w*)")
+
+
 def names_render_apart(old_value: str, new_value: str, old_helpers: dict[str, list[str]],
-                       new_helpers: dict[str, list[str]]) -> bool:
+                       new_helpers: dict[str, list[str]], old_values: dict | None = None, new_values: dict | None = None,
+                       old_text: str = "", new_text: str = "") -> bool:
     """Two templated names (``{{ template "x.fullname" . }}-server`` and ``{{ template "x.fullname" . }}``)
     render to different names for every install: the same actions (the helpers they call through each
-    side's helpers alike) around literal text of another length. False whenever that is not certain."""
+    side's helpers alike, the chart values they read with the same defaults, the template variables they
+    read assigned alike in ``old_text`` and ``new_text``) around literal text of another length. False
+    whenever that is not certain."""
     old_parts = _name_parts(old_value.strip().strip("\"'"), old_helpers)
     new_parts = _name_parts(new_value.strip().strip("\"'"), new_helpers)
     if old_parts is None or new_parts is None:
         return False
-    if [p for kind, p in old_parts if kind == "action"] != [p for kind, p in new_parts if kind == "action"]:
+    actions = [p for kind, p in old_parts if kind == "action"]
+    if actions != [p for kind, p in new_parts if kind == "action"]:
         return False
+    read = {match.group(1) for action in actions for match in VALUE_REFERENCE.finditer(action)}
+    if read and (old_values is None or new_values is None
+                 or any(_lookup(old_values, path) != _lookup(new_values, path) for path in read)):
+        return False  # a default the change edits may make up for the literal text
+    for action in actions:
+        if action.startswith("call "):
+            continue  # a helper's variables are its own, and its body is compared whole
+        for name in {match.group("name") for match in TEMPLATE_VARIABLE.finditer(action)}:
+            assigned = re.compile(rf"\${name}\s*:?=")
+            if _assignments(old_text, assigned) != _assignments(new_text, assigned):
+                return False
     return sum(len(p) for kind, p in old_parts if kind == "text") != sum(len(p) for kind, p in new_parts if kind == "text")
+
+
+def _assignments(text: str, assigned: re.Pattern[str]) -> list[str]:
+    return [" ".join(line.split()) for line in text.split("\n") if assigned.search(line)]

@@ -858,7 +858,10 @@ class Judge:
         new_helpers = helm_template._chart_helpers(self.context, self.sides.diff.path, "new")
         if old_helpers is None or new_helpers is None:
             return False
-        return helm_template.names_render_apart(old_value, new_value, old_helpers, new_helpers)
+        old_values = _chart_values(self.context, self.sides.diff.old_path or self.sides.diff.path, "old")
+        new_values = _chart_values(self.context, self.sides.diff.path, "new")
+        return helm_template.names_render_apart(old_value, new_value, old_helpers, new_helpers, old_values, new_values,
+                                                self.sides.old.text, self.sides.new.text)
 
     # -- data stores ----------------------------------------------------------------------------------
     def datastore_upgrade(self) -> None:

@@ -108,3 +108,24 @@ def test_a_headless_service_made_templated_under_its_name_stays_high(git_repo: G
                                                             "values.yaml": VALUES + "  service:\n    clusterIP: \"\"\n"}))
     [finding] = by_rule(found, "K8S-IMMUTABLE-FIELD")
     assert finding["severity"] == "high" and "spec.clusterIP" in finding["message"]
+
+
+def test_a_value_default_edited_to_make_up_for_the_name_keeps_the_finding(git_repo: GitRepo) -> None:
+    # `{{ .Values.server.name }}-server` become `{{ .Values.server.name }}` while the default gains "-server":
+    # installs on the defaults keep their object's name.
+    statefulset = STATEFULSET.replace('{{ template "vault.fullname" . }}-server', '{{ .Values.server.name }}-server')
+    before = {"Chart.yaml": CHART, "values.yaml": VALUES + "  name: vault\n", "templates/_helpers.tpl": HELPERS,
+              PATH: statefulset}
+    after = statefulset.replace('}}-server', '}}')
+    found = risk_findings(range_analysis(git_repo, before, {"values.yaml": VALUES + "  name: vault-server\n", PATH: after}))
+    assert [f["severity"] for f in by_rule(found, "K8S-IMMUTABLE-FIELD")] == ["high"]
+
+
+def test_a_variable_reassigned_to_make_up_for_the_name_keeps_the_finding(git_repo: GitRepo) -> None:
+    statefulset = '{{- $name := include "vault.fullname" . }}\n' + STATEFULSET.replace(
+        '{{ template "vault.fullname" . }}-server', '{{ $name }}-server')
+    after = statefulset.replace('}}-server', '}}').replace(
+        '$name := include "vault.fullname" .', '$name := printf "%s-server" (include "vault.fullname" .)')
+    before = {"Chart.yaml": CHART, "values.yaml": VALUES, "templates/_helpers.tpl": HELPERS, PATH: statefulset}
+    found = risk_findings(range_analysis(git_repo, before, {PATH: after}))
+    assert [f["severity"] for f in by_rule(found, "K8S-IMMUTABLE-FIELD")] == ["high"]
