@@ -92,6 +92,11 @@ MINIFIED_LINE = 2000  # characters: a line this long in code is machine-written
 # How many severity steps a role takes off. Vendored and generated code is compiled and shipped,
 # so it loses one step only; documentation and examples are read, not run.
 LOWERING = {"documentation": 2, "example": 1, "test": 1, "vendored": 1, "generated": 1}
+# The most a role leaves: an example is copied and adapted by a reader, never run by an existing
+# install, so a critical posture in it (a public database, an open port, every IAM action) is worth a
+# look at medium, as in documentation, not the high that one step leaves. A rule's role_floor (a
+# committed secret is leaked wherever it sits) still wins.
+ROLE_CAP = {"example": "medium"}
 
 
 @dataclass(frozen=True)
@@ -100,10 +105,13 @@ class FileRole:
     because: str  # how the role was decided, for the finding's message
 
     def lower(self, severity: str, floor: str) -> str:
-        """``severity`` lowered by the role's steps, never below ``floor`` nor above ``severity``."""
+        """``severity`` lowered by the role's steps and held at its cap (ROLE_CAP), never below ``floor`` nor
+        above ``severity``."""
         rank = SEVERITY_RANK[severity]
-        lowered = max(rank - LOWERING[self.name], SEVERITY_RANK[floor])
-        return SEVERITIES[min(rank, lowered)]
+        lowered = rank - LOWERING[self.name]
+        if self.name in ROLE_CAP:
+            lowered = min(lowered, SEVERITY_RANK[ROLE_CAP[self.name]])
+        return SEVERITIES[min(rank, max(lowered, SEVERITY_RANK[floor]))]
 
 
 def role_of(diff: FileDiff) -> FileRole | None:
