@@ -46,6 +46,7 @@ from reviewer_app.core.risk.removals import (
     drop_still_present,
     drop_probe_timings,
     drop_unreferenced,
+    new_lines,
 )
 from reviewer_app.core.risk.roles import FileRole, role_of
 from reviewer_app.core.risk.rules import SEVERITY_RANK, Rule, RuleSet, glob_to_regex, max_severity
@@ -419,10 +420,109 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], cont
         if reason and SEVERITY_RANK[rule.preexisting_severity] < SEVERITY_RANK[severity]:
             severity = rule.preexisting_severity
             lowered.append(reason)
+    if anchor.side == "new" and not because and SEVERITY_RANK[severity] > SEVERITY_RANK["medium"]:
+        reason = _context_reason(rule, view, anchor, number)
+        if reason:
+            severity = "medium"
+            lowered.append(reason)
     severity = _role_lowered(rule, severity, context, lowered)
     path = view.diff.path if anchor.side == "new" else (view.diff.old_path or view.diff.path)
     return Finding(rule.id, severity, path, anchor.side, number, anchor.start, anchor.end,
                    _message(rule, severity, because, lowered), rule.reference, rule.scope)
+
+
+def _context_reason(rule: Rule, view: FileView, anchor: Hit, number: int) -> str:
+    """Why an added line's hit, though it matches, does not do what the rule warns of where it
+    stands: verification skipped only towards this machine, a migration line only a rollback runs.
+    "" when nothing says so (the finding keeps its severity)."""
+    if rule.id == "TLS-VERIFY-DISABLED":
+        return loopback_only(view, anchor)
+    if rule.id.startswith(("DB-", "ORM-")) and number:
+        return reverse_step(view, number)
+    return ""
+
+
+# --- TLS verification skipped towards a loopback address -------------------------------------------
+# A line ending so continues its statement on the next line (a string concatenated, an argument list,
+# a shell line continued): the statement's target may be named on a neighbouring line.
+_CONTINUES = re.compile(r"(\+|,|\(|\[|\\|&&|\|\||\|)\s*$")
+_STATEMENT_REACH = 3  # lines either side of the hit a statement may take in
+# Where a connection goes: a URL's host, or a host:port written without a scheme.
+_URL_HOST = re.compile(r"\b[a-zA-Z][\w+.-]*://(?:[^@/\s'\"`]*@)?(\[[^\]\s]*\]|[^/\s:'\"`?#,;)}\\]*)")
+_BARE_HOST = re.compile(r"(?<![\w./:@-])(localhost|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(?=:\d)")
+_LOOPBACK = re.compile(r"^(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?|\[?0*:(?:0*:){5}0*1\]?)$", re.IGNORECASE)
+# Something filled in when the code runs: the target could be anything.
+_INTERPOLATED = re.compile(r"\$\{|\$\w|\{\{|%[sd(]|\bf['\"][^'\"]*\{|`[^`]*\$\{")
+
+
+def loopback_only(view: FileView, anchor: Hit) -> str:
+    """Why certificate checks turned off on this line guard nothing on a network path: the
+    statement it belongs to (the line, and neighbours it continues onto or from) names a target,
+    every target it names is a loopback address (localhost, 127.0.0.0/8, ::1), and nothing in it
+    is filled in at run time. "" otherwise: no target named (it is set elsewhere), any other host,
+    or a value interpolated into the statement keep the finding."""
+    hunk = view.diff.hunks[view.added.hunks[anchor.index]]
+    shown = [line for line in hunk.lines if line.kind is not LineKind.REMOVED]
+    target = view.added.lines[anchor.index]
+    position = next((n for n, line in enumerate(shown) if line is target), -1)
+    if position < 0:
+        return ""
+    start = position
+    while start > 0 and position - start < _STATEMENT_REACH and _CONTINUES.search(shown[start - 1].text):
+        start -= 1
+    end = position
+    while end + 1 < len(shown) and end - position < _STATEMENT_REACH and _CONTINUES.search(shown[end].text):
+        end += 1
+    statement = "\n".join(line.text for line in shown[start:end + 1])
+    if _INTERPOLATED.search(statement):
+        return ""
+    hosts = [match.group(1) for match in _URL_HOST.finditer(statement)]
+    hosts += [match.group(1) for match in _BARE_HOST.finditer(statement)]
+    if not hosts or not all(_LOOPBACK.match(host) for host in hosts):
+        return ""
+    return (f"the connection it affects goes to a loopback address ({hosts[0]}), which never leaves "
+            "this machine, so no one on a network path can impersonate the server")
+
+
+# --- a migration line that only a rollback runs ---------------------------------------------------------
+_PY_TOP_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(")
+
+
+def reverse_step(view: FileView, number: int) -> str:
+    """Why a line of a Python migration runs only when the migration is reversed: it stands in a
+    top-level function that the file names only as a Django ``RunPython`` reverse (the second
+    argument, or ``reverse_code=``), or in an Alembic revision's ``downgrade()``. Upgrading an
+    installation runs the forward step, never this one. "" when the file cannot be read whole, the
+    line is not in a top-level function, or the function is also used any other way."""
+    path = view.diff.new_path or view.diff.path
+    if not path.endswith(".py"):
+        return ""
+    lines = new_lines(view.diff)
+    if lines is None or not 0 < number <= len(lines):
+        return ""
+    definition, at = None, 0
+    for index in range(number - 1, -1, -1):
+        text = lines[index]
+        if text.strip() and not text[0].isspace() and not text.startswith("#"):
+            definition = _PY_TOP_DEF.match(text)
+            at = sum(len(line) + 1 for line in lines[:index])  # where the def line starts in the file
+            break
+    if definition is None:
+        return ""
+    name = definition.group(1)
+    text = "\n".join(lines)
+    if re.match(r"downgrade(_\w+)?$", name) and re.search(r"(?m)^(?:async\s+)?def\s+upgrade(_\w+)?\s*\(", text) \
+            and re.search(r"(?m)^\s*down_revision\b|^\s*(from\s+alembic\b|import\s+alembic\b)", text):
+        return f"the line is in {name}(), the Alembic revision's reverse step: an upgrade does not run it"
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    uses = {match.start() for match in word.finditer(text)} - {at + definition.start(1)}
+    reverse = re.compile(rf"\bRunPython\(\s*(?:code\s*=\s*)?[\w.]+\s*,\s*(?:reverse_code\s*=\s*)?({re.escape(name)})\b"
+                         rf"|\breverse_code\s*=\s*({re.escape(name)})\b")
+    reverses = {match.start(1) if match.group(1) else match.start(2) for match in reverse.finditer(text)}
+    if not reverses or uses - reverses:
+        return ""
+    return (f"the line is in {name}(), which the migration names only as RunPython's reverse step: "
+            "upgrading an installation runs the forward step, only a rollback runs this")
 
 
 def file_finding(rule: Rule, view: FileView, hits: list[Hit], context: FileContext) -> Finding:

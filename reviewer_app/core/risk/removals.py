@@ -254,11 +254,30 @@ def _old_lines(diff: FileDiff) -> list[str] | None:
     diff shows of that side is there at its number (else None)."""
     if diff.status is not FileStatus.MODIFIED and diff.status is not FileStatus.RENAMED:
         return None
+    return _blob_lines(diff, diff.old_blob or "", "old")
+
+
+def new_lines(diff: FileDiff) -> list[str] | None:
+    """The whole new side of a file: an added file's lines as the diff shows them, a modified
+    file's read by the blob id its diff names, when every line the diff shows of that side is
+    there at its number. None when it cannot be read (a deleted or binary file, no repository)."""
+    if diff.binary or diff.status is FileStatus.DELETED:
+        return None
+    if diff.status is FileStatus.ADDED:
+        lines = [line for hunk in diff.hunks for line in hunk.lines]
+        if not lines or any(line.kind is not LineKind.ADDED or line.new_no != number
+                            for number, line in enumerate(lines, 1)):
+            return None
+        return [line.text for line in lines]
+    return _blob_lines(diff, diff.new_blob or "", "new")
+
+
+def _blob_lines(diff: FileDiff, blob: str, side: str) -> list[str] | None:
     from reviewer_app.core.risk.structure import texts
 
-    blob = diff.old_blob or ""
     if not texts.FULL_BLOB_ID.match(blob) or texts.EMPTY_BLOB.match(blob):
         return None
+    other = LineKind.ADDED if side == "old" else LineKind.REMOVED
     repos = [texts._REPOSITORY.get(), *texts._RANGES.values()]
     for repo in dict.fromkeys(repo for repo in repos if repo is not None):
         text = texts.BlobReader(repo).read([blob]).get(blob)
@@ -267,9 +286,9 @@ def _old_lines(diff: FileDiff) -> list[str] | None:
         lines = text.split("\n")
         for hunk in diff.hunks:
             for line in hunk.lines:
-                if line.kind is LineKind.ADDED:
+                if line.kind is other:
                     continue
-                number = line.old_no
+                number = line.old_no if side == "old" else line.new_no
                 if not number or number > len(lines) or lines[number - 1] != line.text:
                     return None
         return lines
@@ -482,7 +501,7 @@ class ChangeAddedLines:
                     if (other is not diff and other.status in (FileStatus.MODIFIED, FileStatus.DELETED)
                             and other.old_path and stem in _definitions_removed(other, self.change)):
                         return f"{stem} in {other.old_path}"
-        return _callers_moved(diff, self.change)
+        return _callers_moved(diff, self.change) or _asserted_text_removed(diff, self.change)
 
     def already_there(self, view: FileView, index: int) -> bool:
         """Whether the added line at ``index`` of ``view``, with the non-blank line before and the
@@ -612,6 +631,65 @@ def _callers_moved(diff: FileDiff, change: Change) -> str | None:
         return None
     names = [moved[name] for name in sorted(moved)]
     return ", ".join(names[:2]) + (" …" if len(names) > 2 else "")
+
+
+# A string literal on one line (a backtick one may be a Go raw string or a JS template).
+_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`(?:[^`\\\n]|\\.)*`')
+# What a literal fills in or escapes: the pieces between are the text it looks for word for word.
+_FILLED_IN = re.compile(r"\$?\{[^{}\n]*\}|%[-+ #0]*\d*(?:\.\d+)?[sdrfxvqi]|\\.")
+MIN_ASSERTED_CHARS = 12  # non-blank characters a piece of a literal needs to name something in particular
+# Files that are tests or test support (their text is no product code a test looks for).
+_TEST_FILE = re.compile(r"(^|/)(tests?|__tests__|spec|testdata|fixtures|e2e|tests_e2e)/|(_test|\.test|\.spec)\.\w+$"
+                        r"|(^|/)(test_[^/]*|conftest)\.py$|Tests?\.(java|kt|cs|scala)$")
+# A test defined on an added line.
+_TEST_DEFINED = re.compile(r"^\s*(async\s+)?def\s+test\w*\s*\(|^\s*func\s+(Test|Fuzz)\w*\(|\b(it|test)\(\s*[\"'`]|@Test\b|#\[test\]")
+
+
+def _asserted_text_removed(diff: FileDiff, change: Change) -> str | None:
+    """For a test file deleted whole whose name ties it to no file (test_anonymous_view.py): the
+    text its tests look for, when the change removes it from product code (a link from a template,
+    a message from a view) and writes it nowhere again, while it adds tests of its own elsewhere:
+    the feature the tests covered is taken out, and the change tests what replaces it. Counted over
+    the distinct pieces of the file's string literals of ``MIN_ASSERTED_CHARS`` or more (what
+    placeholders and escapes split them into): at least half must be so removed. None otherwise."""
+    pieces: set[str] = set()
+    for hunk in diff.hunks:
+        for line in hunk.lines:
+            if line.kind is LineKind.REMOVED:
+                for literal in _LITERAL.finditer(line.text):
+                    for piece in _FILLED_IN.split(literal.group(0)[1:-1]):
+                        piece = " ".join(piece.split())
+                        if len(piece.replace(" ", "")) >= MIN_ASSERTED_CHARS:
+                            pieces.add(piece)
+    if not pieces:
+        return None
+    added = "\n".join(" ".join(line.text.split()) for other in change.files for hunk in other.hunks
+                      for line in hunk.lines if line.kind is LineKind.ADDED)
+    removed_code = [(other.old_path or "", "\n".join(" ".join(line.text.split()) for hunk in other.hunks
+                                                      for line in hunk.lines if line.kind is LineKind.REMOVED))
+                    for other in change.files
+                    if other is not diff and other.status in (FileStatus.MODIFIED, FileStatus.DELETED, FileStatus.RENAMED)
+                    and other.old_path and not _TEST_FILE.search(other.old_path)]
+    gone: dict[str, str] = {}
+    for piece in sorted(pieces):
+        if piece in added:
+            continue
+        where = next((path for path, text in removed_code if piece in text), None)
+        if where is not None:
+            gone[piece] = where
+    if not gone or 2 * len(gone) < len(pieces):
+        return None
+    tests_added = any(
+        other is not diff and other.status is not FileStatus.DELETED and other.new_path
+        and _TEST_FILE.search(other.new_path)
+        and any(line.kind is LineKind.ADDED and _TEST_DEFINED.search(line.text) for hunk in other.hunks for line in hunk.lines)
+        for other in change.files)
+    if not tests_added:
+        return None
+    piece, where = max(gone.items(), key=lambda item: len(item[0]))
+    shown = piece if len(piece) <= 60 else piece[:57] + "…"
+    return (f"the text its tests look for ({len(gone)} of {len(pieces)} literals, e.g. {shown!r} in {where}, "
+            "written nowhere again; the change adds tests of its own)")
 
 
 # A Helm chart's test hook (templates/tests/*.yaml); group 1 is the chart's folder with its slash.
