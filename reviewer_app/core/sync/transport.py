@@ -8,6 +8,7 @@ caller can fetch, rebuild the union and try again.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -20,8 +21,11 @@ from reviewer_app.errors import UserError
 # Fetching a few thousand small objects over a slow link still finishes well within this.
 _NETWORK_TIMEOUT = 300
 
-# Substrings of git's messages (LC_ALL=C) that mean "could not talk to the remote at all".
-_AUTH_HINTS = ("authentication failed", "permission denied", "could not read username", "403", "401")
+# Git's messages (LC_ALL=C) that mean "the remote refused our credentials". An HTTP status counts only
+# where git reports one ("The requested URL returned error: 403", "HTTP 401"): a bare "403" also
+# stands in paths and host names (a checkout under /tmp/pytest-403/ is no refusal).
+_AUTH_HINTS = ("authentication failed", "permission denied", "could not read username")
+_AUTH_STATUS = re.compile(r"(returned error|\bhttp(/[\d.]+)?)[:\s]+40[13]\b")
 
 
 class RemoteError(UserError):
@@ -134,7 +138,7 @@ def _describe_failure(action: str, remote: str, stderr: bytes) -> str:
     detail = meaningful[0] if meaningful else "git gave no reason"
     detail = detail.removeprefix("fatal: ").removeprefix("error: ")
     lowered = " ".join(lines).lower()
-    if any(hint in lowered for hint in _AUTH_HINTS):
+    if any(hint in lowered for hint in _AUTH_HINTS) or _AUTH_STATUS.search(lowered):
         kind = "authentication failed"
     else:
         kind = "remote unreachable"

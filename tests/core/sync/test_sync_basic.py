@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +175,18 @@ def test_an_approval_carries_its_patch_even_without_a_git_email(team: Team) -> N
     run_sync(bob.db, bob.clone.path)
     assert [row["change_id"] for row in store.list_changes(bob.db)] == [change_id]
     assert store.get_patch(bob.db, change_id) == store.get_patch(alice.db, change_id)
+
+
+def test_a_status_code_in_a_path_is_no_refused_login(tmp_path: Path) -> None:
+    """A missing remote under a folder whose name holds "403" is unreachable, not a refused login:
+    an HTTP status counts only where git reports one."""
+    from reviewer_app.core.sync.transport import fetch
+
+    local = tmp_path / "clone"
+    subprocess.run(["git", "init", "-q", str(local)], check=True)
+    missing = tmp_path / "build-403" / "team-401.git"
+    subprocess.run(["git", "-C", str(local), "remote", "add", "origin", str(missing)], check=True)
+    with pytest.raises(RemoteError) as failure:
+        fetch(local, "origin")
+    message = str(failure.value)
+    assert "(remote unreachable)" in message and "authentication" not in message, message
