@@ -447,6 +447,7 @@ class ChangeAddedLines:
         self._lines: set[str] | None = None
         self._windows: dict[tuple[str, str, str], set[str]] | None = None
         self._loose: dict[str, _LooseSide] | None = None
+        self._sides: list[tuple[str, list[str], int]] | None = None
 
     def moved_to(self, diff: FileDiff) -> str | None:
         """Where a file deleted whole went: an added file of the same name with at least half its
@@ -549,42 +550,43 @@ class ChangeAddedLines:
                     return True
         return False
 
-    def _old_loose(self) -> dict[str, "_LooseSide"]:
-        if self._loose is None:
-            self._loose = {}
-            budget, files = MAX_COPIED_SOURCE_LINES, MAX_COPIED_SOURCE_FILES
+    def _old_sides(self) -> list[tuple[str, list[str], int]]:
+        """(path, old lines, old-side lines read before it) of the files the change edits or deletes,
+        within MAX_COPIED_SOURCE_FILES and MAX_COPIED_SOURCE_LINES: read once (a blob read each), for
+        both the windows and the loose copies."""
+        if self._sides is None:
+            self._sides = []
+            read, files = 0, MAX_COPIED_SOURCE_FILES
             for diff in (self.change.files if self.change is not None else []):
-                if budget <= 0 or files <= 0 or diff.binary or diff.status is FileStatus.ADDED:
+                if read >= MAX_COPIED_SOURCE_LINES or files <= 0 or diff.binary or diff.status is FileStatus.ADDED:
                     continue
                 files -= 1
                 if diff.status is FileStatus.DELETED:
                     old = [line.text for hunk in diff.hunks for line in hunk.lines if line.kind is LineKind.REMOVED]
                 else:
                     old = _old_lines(diff) or []
-                budget -= len(old)
+                self._sides.append((diff.old_path or diff.new_path or "", old, read))
+                read += len(old)
+        return self._sides
+
+    def _old_loose(self) -> dict[str, "_LooseSide"]:
+        if self._loose is None:
+            self._loose = {}
+            for path, old, _ in self._old_sides():
                 texts = [_loose(text) for text in old if text.strip()]
                 positions: dict[str, list[int]] = {}
                 for number, text in enumerate(texts):
                     positions.setdefault(text, []).append(number)
-                self._loose[diff.old_path or diff.new_path or ""] = _LooseSide(texts, positions)
+                self._loose[path] = _LooseSide(texts, positions)
         return self._loose
 
     def _old_windows(self) -> dict[tuple[str, str, str], set[str]]:
         if self._windows is None:
             self._windows = {}
-            budget, files = MAX_COPIED_SOURCE_LINES, MAX_COPIED_SOURCE_FILES
-            for diff in (self.change.files if self.change is not None else []):
-                if budget <= 0 or files <= 0 or diff.binary or diff.status is FileStatus.ADDED:
-                    continue
-                files -= 1
-                if diff.status is FileStatus.DELETED:
-                    old = [line.text for hunk in diff.hunks for line in hunk.lines if line.kind is LineKind.REMOVED]
-                else:
-                    old = _old_lines(diff) or []
-                texts = [_normalize(text) for text in old[:budget] if text.strip()]
-                budget -= len(old)
+            for path, old, read in self._old_sides():
+                texts = [_normalize(text) for text in old[:MAX_COPIED_SOURCE_LINES - read] if text.strip()]
                 for window in zip(texts, texts[1:], texts[2:]):
-                    self._windows.setdefault(window, set()).add(diff.old_path or diff.new_path or "")
+                    self._windows.setdefault(window, set()).add(path)
         return self._windows
 
     def __contains__(self, text: str) -> bool:

@@ -36,6 +36,7 @@ from typing import Any, Iterator
 
 from reviewer_app.core.risk.structure import ChangeContext
 from reviewer_app.core.risk.structure.base import Emitter, Parsed
+from reviewer_app.core.risk.structure.splitting import split_top_level
 from reviewer_app.core.risk.structure.texts import FileSides
 from reviewer_app.core.risk.structure.yamldoc import Map, Seq, load_all
 
@@ -615,24 +616,9 @@ def _balanced(text: str) -> bool:
 
 
 def _split_top(text: str, operator: str) -> list[str]:
-    """``text`` split at ``operator`` outside parentheses and quoted strings."""
-    parts, depth, start, index, quoted = [], 0, 0, 0, False
-    while index < len(text):
-        char = text[index]
-        if char == "'":
-            quoted = not quoted
-        elif not quoted and char == "(":
-            depth += 1
-        elif not quoted and char == ")":
-            depth -= 1
-        elif not quoted and depth == 0 and text.startswith(operator, index):
-            parts.append(text[start:index])
-            index += len(operator)
-            start = index
-            continue
-        index += 1
-    parts.append(text[start:])
-    return parts
+    """``text`` split at ``operator`` outside parentheses and quoted strings (an expression's strings
+    are single-quoted, with no backslash escapes)."""
+    return split_top_level(text, operator, quote="'", opening="(", closing=")", backslash_escapes=False)
 
 
 # A version written into a command (v1.30.0, 2.4, a commit id): edited by a version bump.

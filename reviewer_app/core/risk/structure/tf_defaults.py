@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from reviewer_app.core.model import Change, LineKind
+from reviewer_app.core.risk.structure.splitting import split_top_level
 
 VARIABLE = re.compile(r'^\s*variable\s+"?([A-Za-z_][\w-]*)"?\s*\{', re.MULTILINE)
 DEFAULT = re.compile(r"^\s*default\s*=\s*(.+?)\s*$", re.MULTILINE)
@@ -253,24 +254,8 @@ def _template(text: str, defaults: dict[str, Any]) -> Any:
 
 
 def _split(text: str, operator: str) -> list[str]:
-    """``text`` split at each top-level ``operator`` (outside brackets and strings)."""
-    parts, depth, quoted, start, index = [], 0, False, 0, 0
-    while index < len(text):
-        char = text[index]
-        if char == '"' and (index == 0 or text[index - 1] != "\\"):
-            quoted = not quoted
-        elif not quoted and char in "([{":
-            depth += 1
-        elif not quoted and char in ")]}":
-            depth -= 1
-        elif not quoted and depth == 0 and text.startswith(operator, index):
-            parts.append(text[start:index])
-            index += len(operator)
-            start = index
-            continue
-        index += 1
-    parts.append(text[start:])
-    return [part.strip() for part in parts]
+    """``text`` split at each top-level ``operator`` (outside brackets and strings), parts stripped."""
+    return [part.strip() for part in split_top_level(text, operator)]
 
 
 def leaves(value: Any, defaults: dict[str, Any], local_values: dict[str, Any] | None = None, depth: int = 0) -> set[str]:

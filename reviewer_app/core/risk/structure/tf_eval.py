@@ -34,6 +34,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from reviewer_app.core.digest import sha256
+
 __all__ = ["Unknowable", "EvalError", "ModuleSide", "Verdict", "compare", "load_module", "parse"]
 
 
@@ -571,51 +573,37 @@ class Env:
     def resource(self, rtype: str, name: str) -> Any:
         """A resource of the module as its instances: a list (count), a map (for_each) or one Ref."""
         key = f"{rtype}.{name}"
-        cached = self._locals.get("\0" + key)
-        if cached is not None:
-            if isinstance(cached, BaseException):
-                raise cached
-            return cached
         body = self.module.resource(rtype, name)
         if body is None:
             raise Unknowable(f"{key} is not a resource of the module")
-        try:
-            root = self.instance()
-            if "count" in body:
-                value: Any = [Ref(f"{key}[{i}]") for i in range(count_value(from_hcl2(body["count"]), root))]
-            elif "for_each" in body:
-                value = {k: Ref(f'{key}["{k}"]') for k in (e.each[0] for e in instances(body, root) or [])}
-            else:
-                value = Ref(key)
-        except (Unknowable, EvalError) as exc:
-            self._locals["\0" + key] = exc
-            raise
-        self._locals["\0" + key] = value
-        return value
+        return self._instances(key, body, lambda address, index: Ref(address))
 
     def data(self, dtype: str, name: str) -> Any:
         """A data source of the module as its instances: a list (count), a map (for_each) or one DataSource."""
         key = f"data.{dtype}.{name}"
+        text = self.module.data_texts.get((dtype, name))
+        body = self.module.data(dtype, name)
+        if text is None or body is None:
+            raise Unknowable(f"{key} is not read by the module")
+        identity = "#" + sha256(re.sub(r"\s+", "", text).encode()).hexdigest()[:8]
+        return self._instances(key, body, lambda address, index: DataSource(address, identity, index))
+
+    def _instances(self, key: str, body: Any, make: Callable[[str, Any], Any]) -> Any:
+        """The instances of the block ``key`` (evaluated once, failures too): ``make(address, index)`` per
+        count index or for_each key, in a list or a map, or ``make(key, None)`` for a single one."""
         cached = self._locals.get("\0" + key)
         if cached is not None:
             if isinstance(cached, BaseException):
                 raise cached
             return cached
-        text = self.module.data_texts.get((dtype, name))
-        body = self.module.data(dtype, name)
-        if text is None or body is None:
-            raise Unknowable(f"{key} is not read by the module")
-        import hashlib
-
-        identity = "#" + hashlib.sha1(re.sub(r"\s+", "", text).encode()).hexdigest()[:8]
         try:
             root = self.instance()
             if "count" in body:
-                value: Any = [DataSource(f"{key}[{i}]", identity, i) for i in range(count_value(from_hcl2(body["count"]), root))]
+                value: Any = [make(f"{key}[{i}]", i) for i in range(count_value(from_hcl2(body["count"]), root))]
             elif "for_each" in body:
-                value = {k: DataSource(f'{key}["{k}"]', identity, k) for k in (e.each[0] for e in instances(body, root) or [])}
+                value = {k: make(f'{key}["{k}"]', k) for k in (e.each[0] for e in instances(body, root) or [])}
             else:
-                value = DataSource(key, identity)
+                value = make(key, None)
         except (Unknowable, EvalError) as exc:
             self._locals["\0" + key] = exc
             raise
