@@ -24,8 +24,13 @@ Judged on the new side against the old one:
     A tag bumped to another tag (a bot's version bump) is not a finding, nor a use the job already
     had by the same ref (unchanged context); a mistyped pin (hex, not 40 digits) is medium;
   * automatic approval or merge of dependency pull requests (a new one is high);
-  * a script downloaded and piped into a shell (medium when its URL names a release and the job
-    holds no stored secret and no write scope).
+  * a script downloaded and piped into a shell, rated by what it reaches and saying what that is:
+    high where the job references a stored secret (its own or the workflow's env), holds a write
+    scope or `id-token: write`, a deployment environment, a publishing step, a runner that may be
+    self-hosted, or leaves artifacts or caches for a privileged job of the workflow; medium where a
+    `permissions:` block makes its token read-only (`checks`/`statuses: write` only post results)
+    and it holds none of these. No block at all is the repository's default token, maybe read-write:
+    high, unless the URL names a release and the job holds nothing else (medium, saying so).
 """
 
 from __future__ import annotations
@@ -57,6 +62,13 @@ VERSIONED_URL = re.compile(r"https?://\S*/(v?\d+\.\d+(\.\d+)?[\w.-]*|[0-9a-f]{40
 HEXLIKE = re.compile(r"^[0-9a-f]{32,64}$")
 BOT_AUTHORS = re.compile(r"dependabot|renovate|github-actions\[bot\]|\[bot\]", re.IGNORECASE)
 CRITICAL_SCOPES = frozenset({"contents", "id-token", "packages", "actions", "deployments"})
+# What a compromised step does with each of those scopes written (GitHub's token permissions).
+SCOPE_REACH = {"contents": "push commits and tags to the repository and create or edit its releases",
+               "packages": "publish or overwrite the repository's packages and images",
+               "id-token": "mint an OIDC token for any cloud role that trusts this repository",
+               "actions": "cancel, re-run or disable workflows and delete their artifacts and caches",
+               "deployments": "create deployments and set their status",
+               "*": "push code, publish packages and write every other scope of the repository"}
 # Scopes the repository's permissive default token (read-write, the default before Feb 2023 and still
 # set by many organisations) already holds as `write`; `id-token: write` is never part of a default.
 DEFAULT_WRITE_SCOPES = frozenset({"actions", "attestations", "checks", "contents", "deployments", "discussions", "issues",
@@ -250,6 +262,10 @@ class Workflow:
                 if level != "write" or before.get(scope) == "write":
                     continue
                 node, key = (job, "permissions") if "permissions" in job else (self.new, "permissions")
+                # A job the change adds (in a new workflow or an existing one) had no token to widen:
+                # it gets one with this scope.
+                subject = (f"job {name}" + (" of the new workflow" if not self.sides.old.exists else " (new in this workflow)")
+                           + " gets a token with ") if old_job is None else f"job {name}: the token gains "
                 line = self._scope_line(node.get(key), scope) or self.line(node, key)
                 critical = scope == "*"
                 # A write scope added to an existing workflow-wide block reaches every job, those
@@ -262,7 +278,7 @@ class Workflow:
                 oidc_only = scope == "id-token" and not workflow_wide and not (outsider_events & OUTSIDER_EVENTS)
                 if oidc_only:
                     self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", line,
-                                      f"job {name}: the token gains `id-token: write`: the job can mint an OIDC token, "
+                                      f"{subject}`id-token: write`: the job can mint an OIDC token, "
                                       "and the cloud's trust policy decides what it reaches.", severity="medium")
                     continue
                 if replaced and scope != "*" and not workflow_wide:
@@ -270,7 +286,7 @@ class Workflow:
                     # than this repository) for the job token: the write scope it now states is
                     # what that secret already gave it, so standing privilege shrinks.
                     self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", line,
-                                      f"job {name}: the token gains `{scope}: write`, as the job replaces the stored "
+                                      f"{subject}`{scope}: write`, as the job replaces the stored "
                                       f"token secrets.{replaced} with the job's own token.", severity="medium")
                     continue
                 if had_default and scope in DEFAULT_WRITE_SCOPES and isinstance(node.get(key), Map):
@@ -286,9 +302,10 @@ class Workflow:
                 if severity == "high" and reach:
                     severity = "medium"
                 self.emitter.emit("GHA-PERMISSIONS-WIDENED", "new", line,
-                                  f"job {name}: the token gains "
+                                  subject
                                   + ("every write scope (write-all)." if critical else f"`{scope}: write`.")
-                                  + (" A compromised step can push code, publish packages or mint cloud credentials." if scope in CRITICAL_SCOPES or critical else "")
+                                  + (f" A compromised step can {SCOPE_REACH.get('*' if critical else scope, '')}."
+                                     if scope in CRITICAL_SCOPES or critical else "")
                                   + (" It is granted workflow-wide, to every job." if workflow_wide else "")
                                   + (f" Medium: {reach}." if reach and severity == "medium" and (scope in CRITICAL_SCOPES or workflow_wide) else ""),
                                   severity=severity)
@@ -479,18 +496,37 @@ class Workflow:
                     continue
                 command = next((l for l in run.splitlines() if REMOTE_SCRIPT.search(l)), run)
                 job = self.new["jobs"].get(job_name)
-                holds = isinstance(job, Map) and (job.get("secrets") == "inherit" or STORED_SECRET.search(_dump(job)))
-                writes = any(level == "write" for level in _effective(self.new, job if isinstance(job, Map) else None).values())
-                if VERSIONED_URL.search(command) and not holds and not writes:
+                reach = _script_reach(self.new, job_name, job if isinstance(job, Map) else Map())
+                versioned = bool(VERSIONED_URL.search(command))
+                if reach.items:
+                    self.emitter.emit("GHA-REMOTE-SCRIPT", "new", line_no,
+                                      f"job {job_name} pipes a script downloaded at run time into a shell: its publisher "
+                                      "(or whoever takes over the URL) runs code that reaches "
+                                      + _joined(reach.items + ([DEFAULT_TOKEN] if reach.token is None else [])) + ".")
+                elif reach.token is None and not versioned:
+                    self.emitter.emit("GHA-REMOTE-SCRIPT", "new", line_no,
+                                      f"job {job_name} pipes a script downloaded at run time into a shell: its publisher "
+                                      f"(or whoever takes over the URL) runs code that reaches {DEFAULT_TOKEN}. The job "
+                                      "references no stored secret, but neither it nor the workflow states `permissions:`.")
+                elif reach.token is None:
                     self.emitter.emit("GHA-REMOTE-SCRIPT", "new", line_no,
                                       f"job {job_name} pipes a script downloaded at run time into a shell. Medium: the URL "
-                                      "names a release (a version or a commit), and the job holds no stored secret and "
-                                      "no write scope; a checksum would still make the download tamper-evident.",
+                                      "names a release (a version or a commit), and the job references no stored secret, "
+                                      f"deployment environment or publishing step; the script still gets {DEFAULT_TOKEN}. "
+                                      "A checksum would make the download tamper-evident.",
                                       severity="medium")
-                    continue
-                self.emitter.emit("GHA-REMOTE-SCRIPT", "new", line_no,
-                                  f"job {job_name} pipes a script downloaded at run time into a shell: its publisher "
-                                  "(or whoever takes over the URL) runs code with this job's token and secrets.")
+                else:
+                    self.emitter.emit("GHA-REMOTE-SCRIPT", "new", line_no,
+                                      f"job {job_name} pipes a script downloaded at run time into a shell. Medium, for what "
+                                      f"a hostile script reaches: {reach.token}; the job references no stored secret and no "
+                                      "deployment environment, publishes nothing, runs on a GitHub-hosted runner, and no "
+                                      "privileged job of this workflow takes its artifacts or caches. It can still forge this "
+                                      "job's result"
+                                      + (" and poison the caches it saves, which other workflows of the repository may restore"
+                                         if _uses_cache(job if isinstance(job, Map) else Map(), "save") else "")
+                                      + ("; the URL names a release, and a checksum would make the download tamper-evident."
+                                         if versioned else "; the URL names no release, so whoever takes it over decides what runs."),
+                                      severity="medium")
 
     def _run_line(self, step: Map, pattern: re.Pattern[str]) -> int:
         start = step.line_of("run")
@@ -499,6 +535,179 @@ class Workflow:
             if pattern.search(self.sides.new.lines[index]):
                 return self.sides.new.real_line(index)
         return self.line(step, "run")
+
+
+# -- what a script piped into a shell reaches -------------------------------------------------------
+DEFAULT_TOKEN = ("the repository's default token (no `permissions:` block states it, and the repository's "
+                 "default may be read-write)")
+# Scopes that only report results on a commit (check runs, commit statuses): no code, package,
+# release or cloud credential is behind them.
+REPORT_SCOPES = frozenset({"checks", "statuses"})
+HOSTED_RUNNER = re.compile(r"^(ubuntu|windows|macos)-[\w.-]+$", re.IGNORECASE)
+ALL_SECRETS = re.compile(r"\bsecrets\s*\[|toJSON\(\s*secrets\s*\)", re.IGNORECASE)
+PUBLISH_RUN = re.compile(r"\b(docker\s+(image\s+)?push|podman\s+push|buildah\s+push|npm\s+publish|yarn\s+(npm\s+)?publish|"
+                         r"pnpm\s+publish|twine\s+upload|poetry\s+publish|gh\s+release|helm\s+push|git\s+push|"
+                         r"cargo\s+publish|gem\s+push|goreleaser|mvn\b[^\n]*\bdeploy|gradlew?\b[^\n]*\bpublish|"
+                         r"kubectl\s+(apply|set|rollout|replace|patch)|helm\s+(upgrade|install)|terraform\s+apply)", re.IGNORECASE)
+MATRIX_VALUE = re.compile(r"^\$\{\{\s*matrix\.([\w-]+)\s*\}\}$")
+
+
+class Reach:
+    """What a script running in a job reaches: ``items`` (secrets, write scopes, an environment, ...)
+    and ``token``, a description of a declared token that grants nothing beyond reading and
+    reporting results, or None when no `permissions:` block states the token (fail closed)."""
+
+    def __init__(self, items: list[str], token: str | None) -> None:
+        self.items, self.token = items, token
+
+
+def _script_reach(workflow: Map, job_name: str, job: Map) -> Reach:
+    items = _direct_reach(workflow, job)
+    token = _declared_token(workflow, job)
+    items += _handed_on(workflow, job_name, job)
+    return Reach(items, token[1] if token is not None else None)
+
+
+def _direct_reach(workflow: Map, job: Map) -> list[str]:
+    """What the job itself holds: stored secrets, write scopes, an environment, publishing, its runner."""
+    items: list[str] = []
+    text = _dump(job) + " " + _dump(workflow.get("env") or {})
+    if job.get("secrets") == "inherit" or ALL_SECRETS.search(text):
+        items.append("every secret of the repository")
+    else:
+        names = sorted({m.group(1) for m in STORED_SECRET.finditer(text)})
+        if names:
+            items.append(_joined([f"secrets.{name}" for name in names[:4]]
+                                 + ([f"{len(names) - 4} more secrets"] if len(names) > 4 else [])))
+    token = _declared_token(workflow, job)
+    if token is not None:
+        writes = token[0]
+        if "*" in writes:
+            items.append("a token with every write scope (write-all)")
+        elif "id-token" in writes:
+            items.append("`id-token: write` (a cloud OIDC credential)")
+        wider = sorted(scope for scope in writes if scope not in REPORT_SCOPES | {"*", "id-token"})
+        if wider:
+            items.append("a token with " + ", ".join(f"`{scope}: write`" for scope in wider))
+    environment = job.get("environment")
+    if environment:
+        name = environment.get("name") if isinstance(environment, Map) else environment
+        items.append(f"the deployment environment `{name}` (its secrets and protection rules)")
+    publishing = [str(step.get("name") or step.get("uses") or "a step") for step in job.get("steps") or []
+                  if isinstance(step, Map) and (_publishes(step) or PUBLISH_RUN.search(str(step.get("run") or "")))]
+    if publishing:
+        items.append(f"the job's publishing or deploying step `{publishing[0]}`")
+    runner = _non_hosted_runner(job)
+    if runner:
+        items.append(f"a runner that may be self-hosted (`runs-on: {runner}`), which keeps state between jobs")
+    return items
+
+
+def _declared_token(workflow: Map, job: Map) -> tuple[set[str], str] | None:
+    """(write scopes, description) of the token a `permissions:` block states; None when none does or it is an expression."""
+    if "permissions" in job:
+        source, where = job.get("permissions"), "the job's"
+    elif "permissions" in workflow:
+        source, where = workflow.get("permissions"), "the workflow's"
+    else:
+        return None
+    if source == "read-all":
+        return set(), f"{where} `permissions: read-all` makes the token read-only"
+    if source == "write-all":
+        return {"*"}, f"{where} `permissions: write-all`"
+    if source is None or (isinstance(source, Map) and not source):
+        return set(), f"{where} `permissions:` grants the token nothing"
+    if not isinstance(source, Map):
+        return None  # an expression or a value the file does not settle: fail closed
+    writes = {str(scope) for scope, level in source.items() if str(level) == "write"}
+    reports = sorted(writes & REPORT_SCOPES)
+    description = f"{where} `permissions:` makes the token read-only"
+    if reports:
+        description += (" but for " + ", ".join(f"`{scope}: write`" for scope in reports)
+                        + ", which only posts results on a commit")
+    return writes, description
+
+
+def _non_hosted_runner(job: Map) -> str:
+    """The job's `runs-on` when it is not plainly a GitHub-hosted runner (fail closed), else ""."""
+    value = job.get("runs-on")
+    labels = list(value) if isinstance(value, list) else [value]
+    matrix = (job.get("strategy") or {}).get("matrix") if isinstance(job.get("strategy"), Map) else None
+    for label in labels:
+        if not isinstance(label, str):
+            return " ".join(_dump(value).split()) or "(none)"
+        found = MATRIX_VALUE.match(label.strip())
+        if found and isinstance(matrix, Map):
+            values = matrix.get(found.group(1))
+            values = list(values) if isinstance(values, list) else [] if values is None else [values]
+            for extra in matrix.get("include") or []:
+                if isinstance(extra, Map) and found.group(1) in extra:
+                    values.append(extra[found.group(1)])
+            if values and all(isinstance(v, str) and HOSTED_RUNNER.match(v) for v in values):
+                continue
+            return label
+        if not HOSTED_RUNNER.match(label.strip()):
+            return label
+    return ""
+
+
+def _uses_cache(job: Map, direction: str) -> bool:
+    """Whether the job saves (``direction="save"``) or restores (``"restore"``) a cache of the repository's."""
+    skipped = "actions/cache/restore" if direction == "save" else "actions/cache/save"
+    for step in job.get("steps") or []:
+        if not isinstance(step, Map):
+            continue
+        action = str(step.get("uses") or "").partition("@")[0].lower()
+        with_ = step.get("with") if isinstance(step.get("with"), Map) else Map()
+        if action.startswith("actions/cache") and action != skipped:
+            return True
+        # setup-go caches by default; the other setup actions when given `cache:`
+        cache = str(with_.get("cache", "true" if action == "actions/setup-go" else "")).lower()
+        if action.startswith("actions/setup-") and cache not in ("", "false"):
+            return True
+    return False
+
+
+def _needs(job: Map) -> set[str]:
+    needs = job.get("needs")
+    return {str(n) for n in needs} if isinstance(needs, list) else {str(needs)} if needs else set()
+
+
+def _handed_on(workflow: Map, job_name: str, job: Map) -> list[str]:
+    """Privileged jobs of the workflow that take this job's artifacts (they need it, directly or not, and
+    download artifacts) or restore caches while this job saves them."""
+    jobs = workflow.get("jobs") if isinstance(workflow.get("jobs"), Map) else Map()
+    uploads = any(str(s.get("uses") or "").lower().startswith("actions/upload-artifact")
+                  for s in job.get("steps") or [] if isinstance(s, Map))
+    caches = _uses_cache(job, "save")
+    if not uploads and not caches:
+        return []
+    after: set[str] = {job_name}
+    grew = True
+    while grew:  # the jobs that run after this one
+        grew = False
+        for name, other in jobs.items():
+            if isinstance(other, Map) and str(name) not in after and _needs(other) & after:
+                after.add(str(name))
+                grew = True
+    items = []
+    for name, other in jobs.items():
+        if not isinstance(other, Map) or str(name) == job_name:
+            continue
+        downloads = str(name) in after and any(str(s.get("uses") or "").lower().startswith("actions/download-artifact")
+                                               for s in other.get("steps") or [] if isinstance(s, Map))
+        restores = caches and _uses_cache(other, "restore")
+        if not ((uploads and downloads) or restores):
+            continue
+        held = _direct_reach(workflow, other) + ([DEFAULT_TOKEN] if _declared_token(workflow, other) is None else [])
+        if held:
+            what = "artifacts" if uploads and downloads else "caches"
+            items.append(f"{what} this job leaves for job {name}, which holds {held[0]}")
+    return items
+
+
+def _joined(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _job_uses(job: Map) -> Iterator[str]:
