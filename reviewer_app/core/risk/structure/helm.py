@@ -78,6 +78,17 @@ SENSITIVE = re.compile(r"(secret|password|passwd|credential|token|auth|tls|ssl|c
 PULL_SECRET = re.compile(r"(image)?pullSecrets?$", re.IGNORECASE)
 RETIRED_API_VALUE = re.compile(r"(^|\.)(psp\w*|\w*Psp\w*|podSecurityPolic\w*)(\.|$)", re.IGNORECASE)
 RETIRED_API_KIND = re.compile(r"^-?\s*kind\s*:\s*[\"']?PodSecurityPolicy\b", re.MULTILINE)
+# A container's or pod's security setting set to true: what it gives the workload.
+HOST_OR_ROOT = {
+    "privileged": "the container runs privileged (every device, every capability of the node)",
+    "allowPrivilegeEscalation": "the container may gain more privileges than its parent process",
+    "hostNetwork": "the pod joins the node's network namespace",
+    "hostPID": "the pod sees and can signal every process of the node",
+    "hostIPC": "the pod shares the node's IPC namespace",
+}
+SEVERE_CAPABILITIES = frozenset({"SYS_ADMIN", "ALL", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH"})
+# Blocks that hold a component's settings rather than being the component (``postgresql.tls.insecure``).
+SETTINGS_BLOCK = re.compile(r"^(tls\w*|ssl\w*|mtls|auth\w*|security\w*|settings|options)$", re.IGNORECASE)
 CHART_VERSION = re.compile(r"^version\s*:\s*[\"']?v?(?P<major>\d+)\.")
 MONITOR_KIND = re.compile(r"^\s*kind\s*:\s*[\"']?(ServiceMonitor|PodMonitor|PrometheusRule)\b", re.MULTILINE)
 
@@ -113,8 +124,10 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
             continue
         gate = _disabled_by(path, new)
         existed = path in old or _signature(path) in moved_on
-        _judge(path, value, before, line, _Gated(emit, gate), context, existed, templates)
+        held = _held_before(path, value, before, old, old_prefixes, _signature(path) in moved_on)
+        _judge(path, value, before, line, _Held(_Gated(emit, gate), held), context, existed, templates)
         _connect_switched_on(path, value, before, line, old_prefixes, _Gated(breaking, gate))
+        _privilege(path, value, before, line, old, _Gated(emit, gate))
     if old_root is not None and new_root is not None and sides.old.complete and sides.new.complete:
         _removed_keys(sides, old_root, new_root, old, breaking, context)
     return Parsed(True)
@@ -132,6 +145,75 @@ class _Gated:
             message += (f" Lowered to medium: it reaches only the installs that turn on `{self._gate}`, "
                         "false by default.")
         self._emit.emit(rule_id, side, line, message, severity=severity)
+
+
+class _Held:
+    """An emitter that lowers a weakened default the old values already had in effect, or that a component
+    new with the change brings (severity and reason from ``_held_before``)."""
+
+    def __init__(self, emit: Any, held: tuple[str, str, bool] | None) -> None:
+        self._emit, self._held = emit, held
+
+    def emit(self, rule_id: str, side: str, line: int, message: str, severity: str | None = None) -> None:
+        if self._held is not None and rule_id == "HELM-DEFAULT-WEAKENED" and severity in (None, "high", "critical"):
+            severity, reason, replaces = self._held
+            message = reason if replaces else f"{message} {reason}"
+        self._emit.emit(rule_id, side, line, message, severity=severity)
+
+
+def _held_before(path: tuple[Any, ...], value: Any, before: Any, old: dict[tuple[Any, ...], Any],
+                 old_prefixes: set[tuple[Any, ...]], moved: bool) -> tuple[str, str, bool] | None:
+    """Why a new default key weakens nothing that existing installs had, as (severity, reason, whether the
+    reason replaces the finding's message), or None.
+
+    * The old values set the same setting to the same value inside a configuration text (a ``config: |``
+      string the templates render as the component's configuration file): the key only moves it (low).
+    * The key belongs to a component the old values did not have (``config.receivers.postgresql.tls.insecure``
+      where no ``config.receivers.postgresql`` existed): no install had it safer. Still medium: the new
+      component is installed with the setting, so it deserves a look."""
+    if before is not None or moved or not isinstance(value, bool):
+        return None
+    inline = _inline_setting(path, value, old)
+    if inline is not None:
+        dotted = ".".join(str(p) for p in path)
+        return ("low", f"the new key `{dotted}: {str(value).lower()}` carries a setting the old values already set inside "
+                       f"the configuration text `{inline}` (`{path[-2]}: … {path[-1]}: {str(value).lower()}`): the "
+                       "default installs get is unchanged, only moved to its own key. Low: no default is weakened.", True)
+    leaf = str(path[-1])
+    component = path[:-2] if ENABLED_KEY.match(leaf) else path[:-1]
+    while component and SETTINGS_BLOCK.match(str(component[-1])):
+        component = component[:-1]
+    if len(component) > 1 and component not in old_prefixes and component[:-1] in old_prefixes:
+        dotted = ".".join(str(p) for p in component)
+        return ("medium", f"Medium: `{dotted}` is new with this change (the old values have no such block): no existing "
+                          "install had it with a safer setting; review it as a new component installed this way.", False)
+    return None
+
+
+def _inline_setting(path: tuple[Any, ...], value: bool, old: dict[tuple[Any, ...], Any]) -> str | None:
+    """The dotted key of an old configuration-text value (a multi-line string) that sets ``<owner>: … <leaf>:
+    <value>`` (the leaf nested under its owner key), or None."""
+    if len(path) < 2:
+        return None
+    owner, leaf = re.escape(str(path[-2])), re.escape(str(path[-1]))
+    wanted = "true" if value else "false"
+    for key, (text, _, _) in old.items():
+        if not isinstance(text, str) or "\n" not in text:
+            continue
+        lines = text.splitlines()
+        for index, line in enumerate(lines):
+            start = re.match(rf"^(\s*){owner}\s*:\s*(#.*)?$", line)
+            if not start:
+                continue
+            indent = len(start.group(1))
+            for inner in lines[index + 1:]:
+                if not inner.strip() or inner.lstrip().startswith("#"):
+                    continue
+                if len(inner) - len(inner.lstrip()) <= indent:
+                    break
+                if re.match(rf"^\s*{leaf}\s*:\s*[\"']?{wanted}[\"']?\s*(#.*)?$", inner, re.IGNORECASE):
+                    return ".".join(str(p) for p in key)
+    return None
 
 
 class _NewChart:
@@ -370,6 +452,45 @@ def _monitor_deleted(context: ChangeContext) -> bool:
             if MONITOR_KIND.search(text):
                 return True
     return False
+
+
+def _privilege(path: tuple[Any, ...], value: Any, before: Any, line: int, old: dict[tuple[Any, ...], Any], emit: Any) -> None:
+    """A container's security setting in the chart's defaults turned to root or host access (K8S-PRIVILEGED):
+    what the line rule looks for, judged by path and value so that the message says what was added. A
+    capability already in the list before (the line edited for another item) is no change; one added to a
+    container that already held a superset (privileged, ``ALL``, ``SYS_ADMIN``) is no new privilege level."""
+    leaf = str(path[-1])
+    dotted = ".".join(str(p) for p in path)
+    if leaf in HOST_OR_ROOT and value is True and before is not True:
+        emit.emit("K8S-PRIVILEGED", "new", line, f"the chart default `{dotted}` is now true: {HOST_OR_ROOT[leaf]}; a "
+                  "compromise of it is a compromise of the node.")
+    elif leaf == "runAsUser" and value == 0 and value is not False and before != 0:
+        emit.emit("K8S-PRIVILEGED", "new", line, f"the chart default `{dotted}` is now 0: the container runs as root.")
+    elif leaf == "runAsNonRoot" and value is False and before is not False:
+        emit.emit("K8S-PRIVILEGED", "new", line, f"the chart default `{dotted}` is now false: the container may run as root.")
+    elif len(path) >= 3 and isinstance(path[-1], int) and str(path[-2]) == "add" and str(path[-3]) == "capabilities" \
+            and isinstance(value, str):
+        held = {str(v).upper().removeprefix("CAP_") for p, (v, _, _) in old.items() if p[:-1] == path[:-1]}
+        capability = value.upper().removeprefix("CAP_")
+        if capability in held:
+            return  # already in the list: the line changed for another item
+        owner = ".".join(str(p) for p in path[:-3]) or "the container"
+        severe = capability in SEVERE_CAPABILITIES
+        message = f"`{owner}` gains the Linux capability {value} in the chart's defaults" + (
+            " (close to root on the node)." if severe else ".")
+        severity = "high" if severe else "medium"
+        if capability != "ALL":
+            if old.get(path[:-3] + ("privileged",), (None,))[0] is True:
+                message += " Low: the container already ran privileged (every capability), so this adds no privilege it did not have."
+                severity = "low"
+            elif "ALL" in held:
+                message += " Low: the container already held every capability (`ALL`), so this adds no privilege it did not have."
+                severity = "low"
+            elif "SYS_ADMIN" in held and severe:
+                message += (" Medium: the container already held SYS_ADMIN (mounts, namespaces: root on the node in "
+                            "practice), so this is no new privilege level.")
+                severity = "medium"
+        emit.emit("K8S-PRIVILEGED", "new", line, message, severity=severity)
 
 
 def _judge(path: tuple[Any, ...], value: Any, before: Any, line: int, emit: Any, context: ChangeContext,

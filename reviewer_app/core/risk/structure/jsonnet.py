@@ -115,6 +115,27 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
                       severity="medium")
             continue
         pruning = PRUNING.search(text)
+        rendered = _rendered_false_deleted(context) if pruning and pruning.group("value") == "null" else None
+        if pruning and rendered:
+            paths, version = rendered
+            shown = paths[0] if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more"
+            said = (f"`preserveUnknownFields: null` deletes the field by a merge patch, and the change's rendered "
+                    f"{'manifest' if len(paths) == 1 else 'manifests'} ({shown}) {'shows' if len(paths) == 1 else 'show'} what it deleted: "
+                    "`preserveUnknownFields: false`. Deleting `false` never starts pruning")
+            if version == "v1":
+                emit.emit("K8S-CRD-PRUNING", "new", number,
+                          said + f": the CRD is apiextensions.k8s.io/v1, whose default is false already, so nothing changes. "
+                          "Low: the CRD prunes as before.", severity="low")
+            elif version == "v1beta1":
+                emit.emit("K8S-CRD-PRUNING", "new", number,
+                          said + ": the CRD is apiextensions.k8s.io/v1beta1, whose default is true, so pruning stops: the "
+                          "API server keeps every field the schema does not declare (typos and stale fields are stored and "
+                          "served), and a later move to apiextensions.k8s.io/v1 must set it false again.")
+            else:
+                emit.emit("K8S-CRD-PRUNING", "new", number,
+                          said + ": on a v1beta1 CRD (default true) pruning stops and fields the schema does not declare are "
+                          "kept; on a v1 CRD (default false) nothing changes.")
+            continue
         if pruning:
             emit.emit("K8S-CRD-PRUNING", "new", number,
                       f"`preserveUnknownFields: {pruning.group('value')}`: the CustomResourceDefinition starts pruning, so every "
@@ -152,6 +173,49 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
                       "the PodSecurityPolicy now allows hostPath volumes: pods it admits can mount the node's files." + lowered,
                       severity="medium" if new_file else None)
     return Parsed(False, "", keep=True)
+
+
+CRD_KIND = re.compile(r"""^\s*["']?kind["']?\s*:\s*["']?CustomResourceDefinition\b""", re.MULTILINE)
+CRD_API_VERSION = re.compile(r"""^\s*["']?apiVersion["']?\s*:\s*["']?apiextensions\.k8s\.io/(?P<version>v1beta1|v1)\b""", re.MULTILINE)
+RENDERED_PRESERVE = re.compile(r"""^\s*["']?preserveUnknownFields["']?\s*:\s*(?P<value>\S+?)\s*,?\s*$""")
+
+
+def _rendered_false_deleted(context: ChangeContext) -> tuple[list[str], str | None] | None:
+    """(paths, CRD version) of a manifest (YAML or JSON) of the change that loses ``preserveUnknownFields: false``
+    and writes no other value for it: the rendered result of a merge patch's ``null``. The version is
+    ``v1``/``v1beta1`` from the manifest's ``apiVersion`` (None when unread, or when the manifests differ).
+    None when the change shows no such manifest."""
+    found: list[str] = []
+    for diff in context.change.files:
+        if not diff.path.endswith((".yaml", ".yml", ".json")):
+            continue
+        removed = [RENDERED_PRESERVE.match(line.text) for hunk in diff.hunks for line in hunk.lines if line.kind is LineKind.REMOVED]
+        added = [RENDERED_PRESERVE.match(line.text) for hunk in diff.hunks for line in hunk.lines if line.kind is LineKind.ADDED]
+        if any(removed) and not any(added) and all(m is None or m.group("value").strip("\"'") == "false" for m in removed):
+            found.append(diff.path)
+    if not found:
+        return None
+    versions = {_crd_version(context, path) for path in found}
+    return found, versions.pop() if len(versions) == 1 else None
+
+
+def _crd_version(context: ChangeContext, path: str) -> str | None:
+    """``v1`` or ``v1beta1``: the apiextensions version of the CustomResourceDefinition at ``path`` on the change's
+    new side (None when the repository is not at hand or the file is no such CRD)."""
+    from reviewer_app.core.risk.structure.texts import git_output, repository_for
+
+    change = context.change
+    repo = repository_for(change.base, change.head)
+    if repo is None or not change.head:
+        return None
+    shown = git_output(repo, "show", f"{change.head}:{path}")
+    if shown is None:
+        return None
+    text = shown.decode("utf-8", "replace")
+    if not CRD_KIND.search(text):
+        return None
+    versions = {match.group("version") for match in CRD_API_VERSION.finditer(text)}
+    return versions.pop() if len(versions) == 1 else None
 
 
 def _selectors_with_content(sides: FileSides, kind: LineKind) -> set[str]:

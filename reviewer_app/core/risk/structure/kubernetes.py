@@ -63,6 +63,27 @@ SENSITIVE_RESOURCES = {
     "customresourcedefinitions": "definitions change what every controller reads",
     "certificatesigningrequests/approval": "approving CSRs mints cluster credentials",
 }
+# The API group serving each sensitive resource: a rule naming the resource under another group (a
+# pods/exec under authorization.k8s.io) reaches nothing.
+SENSITIVE_GROUPS = {
+    "namespaces": "", "nodes": "", "persistentvolumes": "", "serviceaccounts/token": "", "pods/exec": "",
+    "clusterroles": "rbac.authorization.k8s.io", "clusterrolebindings": "rbac.authorization.k8s.io",
+    "roles": "rbac.authorization.k8s.io", "rolebindings": "rbac.authorization.k8s.io",
+    "mutatingwebhookconfigurations": "admissionregistration.k8s.io",
+    "validatingwebhookconfigurations": "admissionregistration.k8s.io",
+    "customresourcedefinitions": "apiextensions.k8s.io", "certificatesigningrequests/approval": "certificates.k8s.io",
+}
+# Subresources served by some verbs only: exec is a connect request authorised as `create` (`get` for
+# websocket clients), a token request as `create`, a CSR approval as `update`. Other verbs on them grant nothing.
+SUBRESOURCE_VERBS = {
+    "pods/exec": ("create", "get"),
+    "serviceaccounts/token": ("create",),
+    "certificatesigningrequests/approval": ("update", "patch"),
+}
+RBAC_GROUP = "rbac.authorization.k8s.io"
+# A namespaced RBAC resource and its cluster-scoped counterpart: `create` on cluster roles and cluster
+# role bindings grants cluster-wide whatever a namespaced role and binding could grant in one namespace.
+CLUSTER_COUNTERPART = {"roles": "clusterroles", "rolebindings": "clusterrolebindings"}
 # StatefulSet spec fields the API server accepts in an update; every other one is immutable.
 STATEFULSET_MUTABLE = frozenset({"replicas", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
                                  "minReadySeconds", "ordinals", "revisionHistoryLimit"})
@@ -754,6 +775,8 @@ class Judge:
         self.selectors_alike = selectors_alike
         self.sides, self.emitter, self.context = sides, emit, context
         self.before, self.after = before, after
+        self._power_held: str | None = None  # while judging one RBAC grant: why the role gains no power by it
+        self._cluster_role = False  # the object is a ClusterRole on both sides (rbac_rules)
         kind, namespace, name = _key(after)
         self.label = f"{kind} {namespace + '/' if namespace else ''}{name}".replace("TEMPLATED", "{{…}}")
 
@@ -781,6 +804,11 @@ class Judge:
             if self.setting:
                 values = ", ".join(f"{path}={str(value).lower()}" for path, value in self.setting.items())
                 message += f" (Rendered for a release that turns on the new option {values}: that release fails to upgrade.)"
+        note = self._power_held
+        if note and rule in ("K8S-RBAC-WIDENED", "K8S-RBAC-WILDCARD") \
+                and (severity or NEW_OBJECT_LOWERED[rule]) in ("high", "critical"):
+            severity = "medium"
+            message += f" Medium: {note}"
         if rule == "K8S-RBAC-WIDENED" and severity in (None, "high", "critical") and _short_lived_hook(self.after):
             severity = "medium"
             message += (" Lowered to medium: the role is a Helm hook deleted once the hook succeeds, so the grant lives only "
@@ -1013,6 +1041,19 @@ class Judge:
             if not _resource_names(rule):
                 unnamed_before |= set(_grants(rule))
         rules = self.after.get("rules")
+        # A cluster role that could already grant itself anything (read from the old side, which the change
+        # cannot write) gains no power from any widening. Only a ClusterRole: cluster roles, bindings, users
+        # and groups are cluster-scoped, so a namespaced Role naming them grants nothing over them.
+        cluster = self.before is not None and self.after.get("kind") == "ClusterRole" and self.before.get("kind") == "ClusterRole"
+        escalation = _escalation_held(unnamed_before) if cluster else None
+        self._cluster_role = cluster
+        try:
+            self._rbac_grants(rules, every_before, unnamed_before, escalation)
+        finally:
+            self._power_held = None
+
+    def _rbac_grants(self, rules: Any, every_before: set[tuple[str, str, str]],
+                     unnamed_before: set[tuple[str, str, str]], escalation: str | None) -> None:
         for rule in _list(rules):
             verbs = rule.get("verbs") if isinstance(rule.get("verbs"), Seq) else None
             names = _resource_names(rule)
@@ -1020,6 +1061,13 @@ class Judge:
             for grant in _grants(rule):
                 if grant in granted_before:
                     continue
+                counterpart = _counterpart_held(grant, unnamed_before) if self._cluster_role else None
+                self._power_held = (
+                    f"before this change the role already held {escalation}, so it could grant itself any "
+                    "permission: this grant adds no power." if escalation else
+                    f"before this change the role already held {counterpart}: what a namespaced role or binding "
+                    "grants in one namespace it could already grant cluster-wide, so this adds no power."
+                    if counterpart else None)
                 group, resource, verb = grant
                 line = self._verb_line(rule, verbs, verb)
                 if "*" in (group, resource, verb) and _wildcard_held(grant, granted_before):
@@ -1088,8 +1136,21 @@ class Judge:
                 elif resource == "secrets" and verb in WRITE_VERBS:
                     self._widened(names, verb, resource, "new", line, f"the role can now `{verb}` secrets: it can overwrite the credentials other workloads use.")
                 elif resource in SENSITIVE_RESOURCES and verb in WRITE_VERBS:
-                    self._widened(names, verb, resource, "new", self._resource_line(rule, resource, line),
-                                  f"the role can now `{verb}` {resource}: {SENSITIVE_RESOURCES[resource]}.")
+                    served = SENSITIVE_GROUPS.get(resource)
+                    useful = SUBRESOURCE_VERBS.get(resource)
+                    if served is not None and group != served and PLACEHOLDER not in group:
+                        self._widened(names, verb, resource, "new", self._resource_line(rule, resource, line),
+                                      f"the rule names `{verb}` on {resource} under the API group {group or 'core'}, which "
+                                      f"does not serve {resource} (it is in {served or 'the core group'}): the grant reaches "
+                                      "nothing. Low: no access is granted.", severity="low")
+                    elif useful is not None and verb not in useful:
+                        self._widened(names, verb, resource, "new", self._resource_line(rule, resource, line),
+                                      f"the role gains `{verb}` on {resource}, which grants nothing: {resource} is "
+                                      f"authorised only as {' or '.join(f'`{v}`' for v in useful)}. Low: no access is granted.",
+                                      severity="low")
+                    else:
+                        self._widened(names, verb, resource, "new", self._resource_line(rule, resource, line),
+                                      f"the role can now `{verb}` {resource}: {SENSITIVE_RESOURCES[resource]}.")
 
     def _widened(self, names: list[str], verb: str, resource: str, side: str, line: int, message: str,
                  severity: str | None = None, acts_now: bool = False) -> None:
@@ -1254,12 +1315,16 @@ class Judge:
                     self.privileged(self.new_line(context, field), f"{who} {why}.", f"{field}: {str(bad).lower()}")
         added = _get(context, "capabilities", "add")
         before = {str(c) for c in _scalars(_get(old, "capabilities", "add"))}
+        held = _capability_superset(before, old)
         for index, capability in enumerate(_scalars(added)):
             if str(capability) not in before:
                 severe = str(capability).upper() in ("SYS_ADMIN", "ALL", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH")
-                self.privileged(self.new_line(added, index=index),
-                                f"{who} gains the Linux capability {capability}" + (" (close to root on the node)." if severe else "."),
-                                None, severity="high" if severe else "medium")
+                message = f"{who} gains the Linux capability {capability}" + (" (close to root on the node)." if severe else ".")
+                severity = "high" if severe else "medium"
+                if held is not None and str(capability).upper() not in ("ALL", "CAP_ALL"):
+                    message += f" {held[1]}"
+                    severity = held[0] if SEVERITY_ORDER.index(held[0]) < SEVERITY_ORDER.index(severity) else severity
+                self.privileged(self.new_line(added, index=index), message, None, severity=severity)
 
     # -- scale ----------------------------------------------------------------------------------------
     def scale(self) -> None:
@@ -1499,6 +1564,59 @@ def _wildcard_held(grant: tuple[str, str, str], granted_before: set[tuple[str, s
 
 README_NAMES = ("README.md", "README", "README.markdown", "README.rst", "README.txt")
 UPDATE_IN_PLACE = re.compile(r"\bkubectl\s+(apply|replace|patch|edit|set)\b|\bhelm\s+upgrade\b|\bkustomize\b")
+
+
+def _escalation_held(held: set[tuple[str, str, str]]) -> str | None:
+    """How the old role could already grant itself any permission (grants over whole kinds only), or None.
+
+    Escalate with update on cluster roles (it writes any rule into its own role), bind with create on
+    cluster role bindings (it binds cluster-admin to itself), every verb on cluster roles, impersonation of
+    users or groups (system:masters), or every verb on every resource. Without escalate or bind, create on
+    roles and bindings is checked against what the holder has, so it is not escalation."""
+    def has(groups: tuple[str, ...], resources: tuple[str, ...], verbs: tuple[str, ...]) -> bool:
+        return any(g in groups + ("*",) and r in resources + ("*",) and v in verbs + ("*",) for g, r, v in held)
+
+    if ("*", "*", "*") in held:
+        return "every verb on every resource"
+    if has((RBAC_GROUP,), ("clusterroles",), ("escalate",)) and has((RBAC_GROUP,), ("clusterroles",), ("update", "patch")):
+        return "`escalate` with `update` on cluster roles"
+    if has((RBAC_GROUP,), ("clusterroles",), ("bind",)) and has((RBAC_GROUP,), ("clusterrolebindings",), ("create", "update", "patch")):
+        return "`bind` on cluster roles with `create` on cluster role bindings"
+    for group, resource, verb in held:
+        if verb == "impersonate" and group in ("", "*") and resource in ("users", "groups", "*"):
+            return f"`impersonate` on {resource}"
+    return None
+
+
+def _counterpart_held(grant: tuple[str, str, str], held: set[tuple[str, str, str]]) -> str | None:
+    """The cluster-scoped grant that already covers a namespaced RBAC write (create roles, held create
+    clusterroles), or None."""
+    group, resource, verb = grant
+    counterpart = CLUSTER_COUNTERPART.get(resource)
+    if counterpart is None or group != RBAC_GROUP or verb not in ("create", "update", "patch"):
+        return None
+    for old_group, old_resource, old_verb in held:
+        if old_group in (RBAC_GROUP, "*") and old_resource in (counterpart, "*") and old_verb in (verb, "*"):
+            return f"`{verb}` on {counterpart}"
+    return None
+
+
+SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
+
+
+def _capability_superset(before: set[str], old_context: Map) -> tuple[str, str] | None:
+    """(severity, reason) when the container already held what a new capability adds: it ran privileged or with
+    every capability (low), or with SYS_ADMIN, which already reaches root on the node (medium). None otherwise."""
+    names = {c.upper().removeprefix("CAP_") for c in before}
+    if old_context.get("privileged") is True:
+        return ("low", "Low: the container already ran privileged (every capability of the node), so this adds no "
+                       "privilege it did not have.")
+    if "ALL" in names:
+        return ("low", "Low: the container already held every capability (`ALL`), so this adds no privilege it did not have.")
+    if "SYS_ADMIN" in names:
+        return ("medium", "Medium: the container already held SYS_ADMIN (mounts, namespaces: root on the node in "
+                          "practice), so this is no new privilege level.")
+    return None
 
 
 def _created_fresh(context: ChangeContext, path: str | None) -> str | None:
