@@ -448,6 +448,8 @@ class ChangeAddedLines:
         self._windows: dict[tuple[str, str, str], set[str]] | None = None
         self._loose: dict[str, _LooseSide] | None = None
         self._sides: list[tuple[str, list[str], int]] | None = None
+        self._head: list[str] | None = None
+        self._head_read = False
 
     def moved_to(self, diff: FileDiff) -> str | None:
         """Where a file deleted whole went: an added file of the same name with at least half its
@@ -473,7 +475,7 @@ class ChangeAddedLines:
                 return f"the chart {chart.group(1).rstrip('/') or '.'} (its Chart.yaml)"
         subject = _tested_name(diff.old_path.rsplit("/", 1)[-1])
         if subject is None:
-            return None
+            return self._imports_deleted(diff)
         for other in self.change.files:
             if (other is not diff and other.status is FileStatus.DELETED and other.old_path
                     and other.old_path.rsplit("/", 1)[-1] == subject):
@@ -502,7 +504,71 @@ class ChangeAddedLines:
                     if (other is not diff and other.status in (FileStatus.MODIFIED, FileStatus.DELETED)
                             and other.old_path and stem in _definitions_removed(other, self.change)):
                         return f"{stem} in {other.old_path}"
-        return _callers_moved(diff, self.change) or _asserted_text_removed(diff, self.change)
+        return (_callers_moved(diff, self.change) or _asserted_text_removed(diff, self.change)
+                or self._imports_deleted(diff))
+
+    def _imports_deleted(self, diff: FileDiff) -> str | None:
+        """For a test file deleted whole whose name ties it to no file (tests/collector.py): the code it
+        tested, when every file of the repository it imports is a file this change deletes (Python
+        ``from pkg.collector import f``, a JS/TS relative import), at least one: the tests went with the
+        code. For a Go test file: its package, when the change deletes the package's code and the
+        folder keeps none at the change's head. An import of a file the head still has (product code the
+        tests may have covered), or a tree that cannot be read, leaves the finding as it is."""
+        if self.change is None:
+            return None
+        path = diff.old_path or ""
+        deleted = {other.old_path for other in self.change.files
+                   if other is not diff and other.status is FileStatus.DELETED and other.old_path
+                   and not _TEST_FILE.search(other.old_path)}
+        if not deleted:
+            return None
+        head = self._head_files()
+        if head is None:
+            return None
+        if path.endswith(".go"):
+            folder = path.rpartition("/")[0]
+            gone = sorted(p for p in deleted if p.endswith(".go") and p.rpartition("/")[0] == folder)
+            kept = [p for p in head if p.endswith(".go") and not p.endswith("_test.go") and p.rpartition("/")[0] == folder]
+            if gone and not kept:
+                return f"its package's code ({', '.join(gone[:2])}{' …' if len(gone) > 2 else ''}), all deleted"
+            return None
+        removed = [line.text for hunk in diff.hunks for line in hunk.lines if line.kind is LineKind.REMOVED]
+        candidates = _imported_files(path, removed)
+        if not candidates:
+            return None
+        tested: set[str] = set()
+        for options in candidates:
+            hit = sorted(p for p in deleted if any(_names_file(p, option) for option in options))
+            if hit:
+                tested.add(hit[0])
+                continue
+            if any(_names_file(p, option) and not _TEST_FILE.search(p) for p in head for option in options):
+                return None  # it also imports product code the change keeps
+        if not tested:
+            return None
+        # The code went, not moved: nothing the deleted files define is defined again on an added line
+        # (a module renamed with edits, or split into others, keeps its tests' subject alive).
+        for other in self.change.files:
+            if other.old_path in tested and other.status is FileStatus.DELETED:
+                everything = _defined_names(LineKind.REMOVED, [other])
+                if not everything or everything & _defined_names(LineKind.ADDED, self.change.files):
+                    return None
+        shown = sorted(tested)
+        return f"{', '.join(shown[:2])}{' …' if len(shown) > 2 else ''} (what it imports; none of its definitions is added again)"
+
+    def _head_files(self) -> list[str] | None:
+        """Every file path of the change's head tree (read once), or None when there is no tree to read."""
+        if not self._head_read:
+            from reviewer_app.core.risk.structure import texts
+
+            self._head_read = True
+            change = self.change
+            repo = texts.repository_for(change.base, change.head) if change is not None else None
+            out = texts.git_output(repo, "ls-tree", "-r", "-z", "--name-only", change.head) \
+                if repo is not None and change is not None and change.head else None
+            if out is not None:
+                self._head = [name for name in out.decode("utf-8", "replace").split("\0") if name]
+        return self._head
 
     def already_there(self, view: FileView, index: int) -> bool:
         """Whether the added line at ``index`` of ``view``, with the non-blank line before and the
@@ -635,6 +701,76 @@ def _callers_moved(diff: FileDiff, change: Change) -> str | None:
     return ", ".join(names[:2]) + (" …" if len(names) > 2 else "")
 
 
+# An import of a module: Python ``from a.b import c, d`` / ``import a.b``, JS/TS ``from './x'`` / ``require('../x')``.
+_PY_FROM = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\(?([\w\s,]+?)\)?\s*(?:#.*)?$")
+_PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*)\s*(?:#.*)?$")
+_JS_IMPORT = re.compile(r"""(?:\bfrom\s+|\bimport\s+|\brequire\(\s*)["'](\.{1,2}/[^"']+)["']""")
+_JS_EXTENSIONS = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx")
+# An import line the patterns above do not read (a parenthesised list over several lines), and a JS/TS
+# path alias to the project's own code (``@/components/x``): the file's imports are then not known.
+_PY_UNREAD = re.compile(r"^\s*(from\s+\S+\s+import|import)\s")
+_JS_ALIAS = re.compile(r"""(?:\bfrom\s+|\bimport\s+|\brequire\(\s*)["'](?:@/|~/|#|src/|/)""")
+
+
+def _imported_files(path: str, removed: list[str]) -> list[tuple[str, ...]]:
+    """For each module a test file imports, the file paths it may be (a Python module as a path suffix,
+    ``a/b.py`` or ``a/b/__init__.py``; a JS/TS relative import as a path from the repository's root)."""
+    folder = path.rpartition("/")[0]
+    found: list[tuple[str, ...]] = []
+    if path.endswith(".py"):
+        for text in removed:
+            match = _PY_FROM.match(text)
+            if match:
+                module, names = match.group(1), [n.split()[0] for n in match.group(2).split(",") if n.strip()]
+                dots = len(module) - len(module.lstrip("."))
+                base = module.lstrip(".").replace(".", "/")
+                if dots:
+                    parent = folder.split("/") if folder else []
+                    parent = parent[:len(parent) - (dots - 1)] if dots - 1 <= len(parent) else None
+                    if parent is None:
+                        continue
+                    base = "/".join([*parent, base] if base else parent)
+                    anchor = "//"  # relative: a path from the root
+                else:
+                    anchor = ""
+                options = [f"{anchor}{base}.py", f"{anchor}{base}/__init__.py"] if base else []
+                options += [f"{anchor}{base}/{name}.py".replace("//", "/", 1) if base else f"{anchor}{name}.py" for name in names]
+                found.append(tuple(options))
+                continue
+            match = _PY_IMPORT.match(text)
+            if match:
+                for module in match.group(1).split(","):
+                    base = module.split()[0].replace(".", "/")
+                    found.append((f"{base}.py", f"{base}/__init__.py"))
+            elif _PY_UNREAD.match(text):
+                return []
+    elif path.endswith(_JS_EXTENSIONS):
+        for text in removed:
+            if _JS_ALIAS.search(text):
+                return []
+            for target in _JS_IMPORT.findall(text):
+                parts = (folder.split("/") if folder else [])
+                for piece in target.split("/"):
+                    if piece == "..":
+                        if not parts:
+                            break
+                        parts.pop()
+                    elif piece not in (".", ""):
+                        parts.append(piece)
+                else:
+                    base = "//" + "/".join(parts)
+                    found.append((base, *(base + ext for ext in _JS_EXTENSIONS),
+                                  *(f"{base}/index{ext}" for ext in _JS_EXTENSIONS)))
+    return found
+
+
+def _names_file(path: str, option: str) -> bool:
+    """Whether ``path`` is the file ``option`` names: ``//a/b.py`` from the root, ``a/b.py`` as a suffix."""
+    if option.startswith("//"):
+        return path == option[2:]
+    return path == option or path.endswith("/" + option)
+
+
 # A string literal on one line (a backtick one may be a Go raw string or a JS template).
 _LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`(?:[^`\\\n]|\\.)*`')
 # What a literal fills in or escapes: the pieces between are the text it looks for word for word.
@@ -707,20 +843,22 @@ _DEFINITION = re.compile(
 )
 
 
+def _defined_names(kind: LineKind, files: list[FileDiff]) -> set[str]:
+    """Names the ``kind`` lines (added or removed) of ``files`` define."""
+    found: set[str] = set()
+    for other in files:
+        for hunk in other.hunks:
+            for line in hunk.lines:
+                if line.kind is kind:
+                    match = _DEFINITION.match(line.text)
+                    if match:
+                        found.add(next(group for group in match.groups() if group))
+    return found
+
+
 def _definitions_removed(diff: FileDiff, change: Change) -> set[str]:
     """Names a file's removed lines define that no added line of the change defines again."""
-    def names(kind: LineKind, files: list[FileDiff]) -> set[str]:
-        found: set[str] = set()
-        for other in files:
-            for hunk in other.hunks:
-                for line in hunk.lines:
-                    if line.kind is kind:
-                        match = _DEFINITION.match(line.text)
-                        if match:
-                            found.add(next(group for group in match.groups() if group))
-        return found
-
-    return names(LineKind.REMOVED, [diff]) - names(LineKind.ADDED, change.files)
+    return _defined_names(LineKind.REMOVED, [diff]) - _defined_names(LineKind.ADDED, change.files)
 
 
 # How a test file is named after the file it tests: metric_test.go, test_views.py, views_test.py,

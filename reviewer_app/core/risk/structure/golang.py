@@ -104,6 +104,7 @@ class Goroutine:
     in_loop: bool
     worker: bool  # its function literal runs a loop of its own
     stoppable: bool  # a context, a done channel or a WaitGroup is visible in it (or it runs a named function)
+    retries: bool = False  # its function literal's only loops retry one piece of work until it succeeds
 
 
 @dataclass
@@ -237,13 +238,30 @@ def _goroutine(node: Any, line: int) -> Goroutine:
     call = node.children[-1] if node.children else None
     function = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
     worker = function is not None and function.type == "func_literal" and any(
-        child.type == "for_statement" for child in _walk(function))
+        child.type == "for_statement" and not _retry_loop(child) for child in _walk(function))
     # What it runs: a named function (its arguments may change: ``go d.Run()`` to ``go d.Run(at)``
     # starts no new goroutine), or a function literal.
     runs = "func literal" if function is None or function.type == "func_literal" else "".join(_text(function).split())
     # Only a literal's body is in view; a named function's body may well watch a context.
     stoppable = runs != "func literal" or bool(STOP_SIGNAL.search(_text(node)))
-    return Goroutine(line, (_enclosing_function(node), runs), in_loop, worker, stoppable)
+    retries = not worker and function is not None and function.type == "func_literal" and any(
+        child.type == "for_statement" for child in _walk(function))
+    return Goroutine(line, (_enclosing_function(node), runs), in_loop, worker, stoppable, retries)
+
+
+def _retry_loop(loop: Any) -> bool:
+    """A bare ``for { … }`` whose body ends in ``return`` or an unlabelled ``break``: it runs its work
+    once and goes round again only where a ``continue`` retries (a failed attempt), unlike a worker's
+    loop that takes the next piece of work until it is stopped."""
+    if any(child.type in ("for_clause", "range_clause") or child.type.endswith("expression") or child.type == "identifier"
+           for child in loop.named_children if child != loop.child_by_field_name("body")):
+        return False
+    body = loop.child_by_field_name("body")
+    statements = _statements(body) if body is not None else []
+    if not statements:
+        return False
+    last = statements[-1]
+    return last.type == "return_statement" or (last.type == "break_statement" and not last.named_children)
 
 
 def _call(node: Any, facts: Facts, real: Any) -> None:
@@ -478,6 +496,8 @@ def _encodings_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts
             continue
         if receiver and _declared(receiver, whole.removed) and not _declared(receiver, whole.added):
             continue  # the type itself is deleted
+        if _plain_decoder_removed(emit, receiver, method, line, whole):
+            continue
         shape = _same_shape(emit, receiver, method, directory, context)
         if shape is not None:
             _emit_line_rule(emit, "GO-WIRE-FORMAT-METHOD-REMOVED", "old", line,
@@ -501,6 +521,286 @@ def _encodings_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts
         _emit_line_rule(emit, "GO-WIRE-FORMAT-METHOD-REMOVED", "old", line,
                         f"`{receiver}` loses its custom encoding (`{method}`) while the type stays: its shape falls back to "
                         "the default field dump, and every client, stored file or API consumer reading the old shape breaks.")
+
+
+# -- a removed decoder that only decoded through a plain copy of its type (yaml.v2's idiom) ------------
+
+@dataclass
+class PlainDecoder:
+    """What a removed ``UnmarshalYAML(unmarshal func(interface{}) error)`` did besides decoding through
+    ``type plain T; unmarshal((*plain)(c))`` (what the decoder does without it): the value it set the
+    receiver to first (``*c = DefaultAuth``), and the error messages of the checks it ran after."""
+    defaults: str
+    errors: list[str]
+    own: str = "c"  # the receiver's name
+
+
+ERROR_CALL = re.compile(r"^(fmt\.Errorf|errors\.New)$")
+
+
+def _plain_decoder(tree: Any, receiver: str, method: str) -> PlainDecoder | None:
+    """The removed method, when its body is no more than: ``*c = <name or literal>``, ``type plain T``,
+    one decode through the method's own ``unmarshal`` parameter of ``(*plain)(c)`` (which carries the
+    outer decoder's settings, strictness included), checks that only return ``fmt.Errorf``/``errors.New``
+    of a literal, and ``return nil``. None for anything else (fail closed: the method may convert)."""
+    if method != "UnmarshalYAML":
+        return None
+    for node in tree.root_node.children:
+        if node.type != "method_declaration" or _receiver_type(node) != receiver:
+            continue
+        name = node.child_by_field_name("name")
+        if name is None or _text(name) != method:
+            continue
+        own = _receiver_name(node)
+        declared = node.child_by_field_name("parameters")
+        parameters = [p for p in declared.named_children if p.type == "parameter_declaration"] if declared is not None else []
+        kinds = [p.child_by_field_name("type") for p in parameters]
+        names = [p.child_by_field_name("name") for p in parameters]
+        if len(parameters) != 1 or names[0] is None or kinds[0] is None or kinds[0].type != "function_type" or not own:
+            return None
+        decode = _text(names[0])
+        body = node.child_by_field_name("body")
+        if body is None:
+            return None
+        return _plain_body(body, own, receiver, decode)
+    return None
+
+
+def _receiver_name(node: Any) -> str:
+    receiver = node.child_by_field_name("receiver")
+    for parameter in (receiver.named_children if receiver is not None else []):
+        if parameter.type == "parameter_declaration" and parameter.child_by_field_name("name") is not None:
+            return _text(parameter.child_by_field_name("name"))
+    return ""
+
+
+def _statements(block: Any) -> list[Any]:
+    found = []
+    for child in block.named_children:
+        if child.type == "statement_list":
+            found.extend(c for c in child.named_children if c.type != "comment")
+        elif child.type != "comment":
+            found.append(child)
+    return found
+
+
+def _plain_body(body: Any, own: str, receiver: str, decode: str) -> PlainDecoder | None:
+    aliases: set[str] = set()
+    defaults, decoded, errors = "", False, []
+    statements = _statements(body)
+    for number, statement in enumerate(statements):
+        text = " ".join(_text(statement).split())
+        last = number == len(statements) - 1
+        if statement.type == "type_declaration":
+            specs = [c for c in statement.named_children if c.type == "type_spec"]
+            if not specs or decoded:
+                return None
+            for spec in specs:
+                kind = spec.child_by_field_name("type")
+                if kind is None or _text(kind) != receiver:
+                    return None
+                aliases.add(_text(spec.child_by_field_name("name")))
+            continue
+        if not decoded and not defaults and statement.type == "assignment_statement":
+            match = re.fullmatch(rf"\*{re.escape(own)} = (\w+(\{{.*\}})?)", text, re.DOTALL)
+            if match is None:
+                return None
+            defaults = match.group(1)
+            continue
+        call = "|".join(re.escape(a) for a in aliases) or "(?!)"
+        through = rf"{re.escape(decode)}\(\(\*(?:{call})\)\({re.escape(own)}\)\)"
+        if not decoded and (re.fullmatch(rf"if (\w+) :?= {through}; \1 != nil {{ return \1 }}", text)
+                            or (last and re.fullmatch(rf"return {through}", text))):
+            decoded = True
+            continue
+        if decoded and last and text == "return nil":
+            continue
+        if decoded and statement.type == "if_statement":
+            found = _checks(statement)
+            if found is None:
+                return None
+            errors.extend(found)
+            continue
+        return None
+    return PlainDecoder(defaults, errors, own) if decoded else None
+
+
+def _checks(node: Any) -> list[str] | None:
+    """The error messages an ``if`` (or ``switch``) returns, when all it does is return errors made from
+    a literal (nested ``if``/``switch`` and ``fallthrough`` allowed); None when it does anything else."""
+    found: list[str] = []
+    blocks: list[Any] = []
+    if node.type == "if_statement":
+        if node.child_by_field_name("initializer") is not None:
+            return None
+        blocks = [c for c in (node.child_by_field_name("consequence"), node.child_by_field_name("alternative")) if c is not None]
+    elif node.type == "expression_switch_statement":
+        if node.child_by_field_name("initializer") is not None:
+            return None
+        for case in node.named_children:
+            if case.type in ("expression_case", "default_case"):
+                blocks.append(case)
+    else:
+        return None
+    for block in blocks:
+        if block.type == "if_statement":
+            inner = _checks(block)
+            if inner is None:
+                return None
+            found.extend(inner)
+            continue
+        for statement in _statements(block):
+            if block.type in ("expression_case", "default_case") and statement == block.child_by_field_name("value"):
+                continue
+            if statement.type in ("if_statement", "expression_switch_statement"):
+                inner = _checks(statement)
+                if inner is None:
+                    return None
+                found.extend(inner)
+            elif statement.type == "fallthrough_statement":
+                continue
+            elif statement.type == "return_statement":
+                values = [c for c in statement.named_children if c.type == "expression_list"]
+                call = values[0].named_children[0] if values and len(values[0].named_children) == 1 else None
+                function = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
+                arguments = call.child_by_field_name("arguments") if call is not None and function is not None else None
+                first = arguments.named_children[0] if arguments is not None and arguments.named_children else None
+                message = _string_value(first) if first is not None else None
+                if function is None or not ERROR_CALL.match("".join(_text(function).split())) or not message:
+                    return None
+                found.append(message)
+            else:
+                return None
+    return found
+
+
+def _errors_returned(node: Any) -> set[str]:
+    """The literal messages of every ``fmt.Errorf``/``errors.New`` call under ``node``."""
+    found = set()
+    for call in _walk(node):
+        if call.type != "call_expression":
+            continue
+        function, arguments = call.child_by_field_name("function"), call.child_by_field_name("arguments")
+        if function is None or arguments is None or not arguments.named_children \
+                or not ERROR_CALL.match("".join(_text(function).split())):
+            continue
+        message = _string_value(arguments.named_children[0])
+        if message:
+            found.add(message)
+    return found
+
+
+def _other_decoders(new_text: str, receiver: str, method: str) -> list[tuple[str, Any]]:
+    """(receiver type, method node) of the new side's ``method`` methods of types other than ``receiver``."""
+    tree = _parser().parse(new_text.encode("utf-8"))
+    found = []
+    for node in tree.root_node.children:
+        name = node.child_by_field_name("name") if node.type == "method_declaration" else None
+        if name is not None and _text(name) == method and _receiver_type(node) not in ("", receiver):
+            found.append((_receiver_type(node), node))
+    return found
+
+
+def _defaults_carried(new_text: str, receiver: str, method: str, defaults: str) -> tuple[str, str] | None:
+    """Whether the new side still applies ``defaults`` (a variable) when the receiver is decoded inside
+    another type: that type's own ``method`` sets ``*x = Y`` first, and ``Y``'s keyed literal carries
+    ``defaults`` as a field's value, directly or through other variables' keyed literals
+    (``DefaultModule = Module{WalkParams: DefaultWalkParams}``, ``DefaultWalkParams = WalkParams{Auth:
+    DefaultAuth}``). A keyed value that is a variable of the struct type is a struct-valued field, which
+    the decoder fills in place: fields a document leaves out keep the defaults. (holder type, Y) or None."""
+    if not re.fullmatch(r"[A-Za-z_]\w*", defaults):
+        return None
+    tree = _parser().parse(new_text.encode("utf-8"))
+    literals: dict[str, set[str]] = {}
+    for spec in _walk(tree.root_node):
+        if spec.type != "var_spec" or spec.parent is None or _enclosing_function(spec):
+            continue
+        names = [_text(n) for n in spec.children_by_field_name("name")]
+        values = spec.child_by_field_name("value")
+        if len(names) != 1 or values is None or len(values.named_children) != 1 \
+                or values.named_children[0].type != "composite_literal":
+            continue
+        carried = set()
+        for element in _walk(values.named_children[0]):
+            if element.type == "keyed_element" and len(element.named_children) == 2:
+                value = element.named_children[1]
+                inner = value.named_children[0] if value.type == "literal_element" and value.named_children else value
+                if inner.type == "identifier":
+                    carried.add(_text(inner))
+        literals[names[0]] = carried
+
+    def reaches(name: str, seen: set[str]) -> bool:
+        if name in seen:
+            return False
+        seen.add(name)
+        return any(value == defaults or reaches(value, seen) for value in literals.get(name, ()))
+
+    for node in tree.root_node.children:
+        if node.type != "method_declaration" or _receiver_type(node) in ("", receiver):
+            continue
+        name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+        own = _receiver_name(node)
+        if name is None or body is None or _text(name) != method or not own:
+            continue
+        statements = _statements(body)
+        first = " ".join(_text(statements[0]).split()) if statements else ""
+        match = re.fullmatch(rf"\*{re.escape(own)} = (\w+)", first)
+        if match and reaches(match.group(1), set()):
+            return _receiver_type(node), match.group(1)
+    return None
+
+
+def _plain_decoder_removed(emit: Emitter, receiver: str, method: str, line: int, whole: ChangeFacts) -> bool:
+    """GO-WIRE-FORMAT-METHOD-REMOVED for a removed ``UnmarshalYAML`` that decoded through ``type plain T``
+    (the format it reads is the struct's own, with or without it): low when that is all it did; when it
+    also set defaults or ran checks, what is lost is those, said so, and medium when the new side applies
+    the same defaults through the type that holds it and every error it returned is returned by an added
+    line; high otherwise. False when the method was no such decoder (the caller judges it)."""
+    sides = emit.sides
+    if not sides.old.exists:
+        return False
+    try:
+        decoder = _plain_decoder(_parser().parse(sides.old.text.encode("utf-8")), receiver, method)
+        carried = (_defaults_carried(sides.new.text, receiver, method, decoder.defaults)
+                   if decoder is not None and decoder.defaults and sides.new.exists else None)
+    except Exception:  # noqa: BLE001 - a parse failure leaves the finding to the caller (fail closed)
+        return False
+    if decoder is None:
+        return False
+    plain = f"`{receiver}` drops an `{method}` that decoded through a plain copy of the type (`type plain {receiver}`)"
+    if not decoder.defaults and not decoder.errors:
+        _emit_line_rule(emit, "GO-WIRE-FORMAT-METHOD-REMOVED", "old", line,
+                        f"{plain} and did nothing else: the decoder reads the same fields the same way without it, "
+                        "so the format does not change. Low.", severity="low")
+        return True
+    lost, kept = [], []
+    if decoder.defaults:
+        shown = decoder.defaults if len(decoder.defaults) <= 40 else decoder.defaults[:37] + "…"
+        if carried is not None:
+            kept.append(f"its defaults (`*{decoder.own} = {shown}`) still apply where `{receiver}` is decoded inside "
+                        f"`{carried[0]}`, whose `{method}` first sets `{carried[1]}`, which carries `{shown}` (the "
+                        f"decoder fills a nested struct in place); `{receiver}` decoded on its own no longer gets them")
+        else:
+            lost.append(f"it set defaults before decoding (`*{decoder.own} = {shown}`): fields a document leaves out "
+                        "now stay zero unless something else sets them")
+    if decoder.errors:
+        holders = [(holder, node) for holder, node in _other_decoders(sides.new.text, receiver, method)
+                   if carried is None or holder == carried[0]] if sides.new.exists else []
+        returned = set().union(*(_errors_returned(node) for _, node in holders)) if holders else set()
+        missing = [message for message in decoder.errors if message not in returned]
+        if missing:
+            lost.append(f"it rejected invalid values ({len(decoder.errors)} checks, e.g. \"{missing[0][:60]}\"), and "
+                        f"{len(missing)} of their errors no other type's `{method}` in this file returns: documents "
+                        "it rejected may now load")
+        else:
+            where = " or ".join(f"`{holder}`" for holder in sorted({holder for holder, _ in holders}))
+            kept.append(f"every error its {len(decoder.errors)} checks returned (e.g. \"{decoder.errors[0][:60]}\") is "
+                        f"returned by {where}'s `{method}`, so they run where `{receiver}` is decoded inside it")
+    message = f"{plain}, so the format read stays the struct's own; what else it did: " + "; ".join(lost + kept) + "."
+    if not lost:
+        message += " Medium, not high: what it did is still done where the type is decoded inside another."
+    _emit_line_rule(emit, "GO-WIRE-FORMAT-METHOD-REMOVED", "old", line, message, severity="high" if lost else "medium")
+    return True
 
 
 def _promoted_from(receiver: str, method: str, new: Facts, directory: str, context: ChangeContext) -> str | None:
@@ -543,8 +843,11 @@ def _goroutines(sides: FileSides, emit: Emitter, old: Facts, new: Facts) -> None
                   "them (races, lock contention, shutdown of the pool).", "high")
         else:
             stop = "" if goroutine.stoppable else " Nothing visible in it (a context, a done channel, a WaitGroup) stops or waits for it."
+            started = f"goroutines are started in a loop{where}, one per pass" if goroutine.in_loop else f"a new goroutine is started{where}"
+            retry = (", each retrying its one piece of work until it succeeds (its loop ends in return or break, so "
+                     "it is no pool of workers; a failure that persists keeps it alive)") if goroutine.retries else ""
             _emit(emit, "GO-GOROUTINE-STARTED", "new", goroutine.line,
-                  f"a new goroutine is started{where}: what it touches is now shared with the caller, and it must end "
+                  f"{started}{retry}: what it touches is now shared with the caller, and it must end "
                   f"when its owner stops.{stop}")
 
 
