@@ -511,13 +511,18 @@ def render_defaults(text: str, values: dict) -> tuple[str, set[int]]:
 
     A conditional is decided only when each of its actions (``if``, ``else``, ``end``) stands alone on its
     line and its conditions read values plainly; the lines of the branches not taken and the action lines
-    are blanked. An inline ``{{ .Values.x }}`` holding a boolean or a number is written in.
+    are blanked. An inline ``{{ .Values.x }}`` holding a boolean or a number is written in, and one holding a
+    list of scalars as Go's fmt prints it (``[ReadWriteOnce]``, which YAML reads as that list). A list of scalars
+    is written in too where it is inserted whole (``{{- toYaml .Values.x | nindent N }}``, _list_inserted) or
+    walked by a ``range`` over one item whose body prints only the item (_range_body): a template rewritten
+    from one of these forms to another renders the same value, and compares so.
     """
     lines = text.split("\n")
     # Each open block: [word, decided?, branches [(condition value, first body line)], action lines, nested]
     stack: list[dict] = []
     blank: set[int] = set()
     dropped: set[int] = set()
+    written: dict[int, str] = {}  # body lines of a range over a one-item list, the item written in
     for index, line in enumerate(lines):
         actions = list(CONTROL.finditer(line))
         alone = len(actions) == 1 and ONLY_ACTIONS.match(line) is not None
@@ -527,6 +532,8 @@ def render_defaults(text: str, values: dict) -> tuple[str, set[int]]:
             if word in ("if", "with", "range", "define", "block"):
                 inside_define = any(frame["word"] in ("define", "block") for frame in stack)
                 value = _evaluate(rest, values, nested) if word in ("if", "with") and alone and not inside_define else UNKNOWN
+                if word == "range" and alone and not inside_define:
+                    value = _range_item(rest, values, nested)
                 stack.append({"word": word, "branches": [(value, index + 1)], "actions": [index], "ok": alone})
             elif word == "else" and stack:
                 frame = stack[-1]
@@ -538,6 +545,13 @@ def render_defaults(text: str, values: dict) -> tuple[str, set[int]]:
             elif word == "end" and stack:
                 frame = stack.pop()
                 frame["actions"].append(index)
+                if frame["word"] == "range" and frame["ok"] and alone and len(frame["branches"]) == 1:
+                    item, start = frame["branches"][0]
+                    body = _range_body(lines[start:index], item)
+                    if body is not None:
+                        written.update(zip(range(start, index), body))
+                        blank.update(frame["actions"])
+                    continue
                 if frame["word"] not in ("if", "with") or not frame["ok"] or not alone:
                     continue
                 if any(value is UNKNOWN for value, _ in frame["branches"]):
@@ -556,7 +570,11 @@ def render_defaults(text: str, values: dict) -> tuple[str, set[int]]:
         if index in blank or index in dropped:
             out.append("")
             continue
-        out.append(INLINE_VALUE.sub(lambda m: _inline(m, values), line))
+        if index in written:
+            out.append(written[index])
+            continue
+        inserted = _list_inserted(line, out, values)
+        out.append(inserted if inserted is not None else INLINE_VALUE.sub(lambda m: _inline(m, values), line))
     return "\n".join(out), dropped
 
 
@@ -566,7 +584,95 @@ def _inline(match: re.Match[str], values: dict) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if _scalar_list(value):
+        # Go's fmt of a list: `[a b]`, items unquoted; YAML reads one item as that list (and several as one
+        # string, as the API server does). Items YAML would not read back (a `#`, a bracket) are left as written.
+        printed = "[" + " ".join(_go_scalar(item) for item in value) + "]"  # type: ignore[union-attr]
+        return printed if _flow_list(printed) else match.group(0)
     return match.group(0)
+
+
+def _flow_list(text: str) -> bool:
+    import yaml
+
+    try:
+        return isinstance(yaml.safe_load(text), list)
+    except yaml.YAMLError:
+        return False
+
+
+def _scalar_list(value: object) -> bool:
+    """A list of strings, integers or booleans (access modes, hosts, arguments)."""
+    return isinstance(value, list) and all(isinstance(item, (str, int)) for item in value)
+
+
+def _go_scalar(item: object) -> str:
+    if isinstance(item, bool):
+        return "true" if item else "false"
+    return str(item)
+
+
+RANGE_OVER = re.compile(r"^(?P<root>\$)?\.Values(?P<path>(?:\.[A-Za-z0-9_]+)+)$")
+# What a range body over scalars may print: the item, plainly or quoted (Helm's `quote` is Go's %q).
+ITEM_ACTION = re.compile(r"\{\{-?\s*(?:\.\s*(?:\|\s*quote\s*)?|quote\s+\.\s*)-?\}\}")
+ONE_ITEM = object()
+
+
+def _range_item(rest: str, values: dict, nested: bool) -> object:
+    """``(ONE_ITEM, item)`` for ``range .Values.x`` over a list of one scalar (``$.Values`` when nested), else UNKNOWN."""
+    match = RANGE_OVER.match(rest)
+    if match is None or (nested and not match.group("root")):
+        return UNKNOWN
+    value = _lookup(values, match.group("path"))
+    return (ONE_ITEM, value[0]) if _scalar_list(value) and len(value) == 1 else UNKNOWN  # type: ignore[arg-type,index]
+
+
+def _range_body(body: list[str], item: object) -> list[str] | None:
+    """The body of a range over one item, rendered once with the item written in; None when the body holds
+    another action than printing the item, or a trim inside a line (it is then left as written)."""
+    if not (isinstance(item, tuple) and len(item) == 2 and item[0] is ONE_ITEM):
+        return None
+    value = item[1]
+    out = []
+    for line in body:
+        rest = ITEM_ACTION.sub("", line)
+        if ACTION.search(rest) or "{{" in rest or ("{{-" in line and not line.lstrip().startswith("{{-")):
+            return None
+        printed = ITEM_ACTION.sub(lambda m: _quoted(value) if "quote" in m.group(0) else _go_scalar(value), line)
+        out.append("" if not printed.strip() else printed)
+    return out
+
+
+def _quoted(item: object) -> str:
+    import json
+
+    return json.dumps(_go_scalar(item), ensure_ascii=False)
+
+
+INSERTED_LIST = re.compile(r"^\s*\{\{-\s*toYaml\s+(?P<root>\$)?\.Values(?P<path>(?:\.[A-Za-z0-9_]+)+)\s*\|\s*nindent\s+"
+                           r"(?P<indent>\d+)\s*-?\}\}\s*$")
+
+
+def _list_inserted(line: str, before: list[str], values: dict) -> str | None:
+    """``{{- toYaml .Values.x | nindent N }}`` on a line of its own, x a non-empty list of scalars, as the line
+    Helm writes: one item as its ``- item`` line at column N; several, under a bare ``key:`` left of column N,
+    as one flow sequence (the same list, on one line). None otherwise (left as written)."""
+    import json
+
+    match = INSERTED_LIST.match(line)
+    if match is None:
+        return None
+    value = _lookup(values, match.group("path"))
+    if not _scalar_list(value) or not value:
+        return None
+    indent = " " * int(match.group("indent"))
+    if len(value) == 1:  # type: ignore[arg-type]
+        return indent + "- " + json.dumps(value[0], ensure_ascii=False)  # type: ignore[index]
+    previous = next((text for text in reversed(before) if text.strip()), None)
+    key = BARE_KEY.match(previous) if previous is not None else None
+    if key is None or len(key.group("indent")) >= len(indent):
+        return None
+    return indent + json.dumps(value, ensure_ascii=False)
 
 
 # -- selectors rendered through the chart's helpers -----------------------------------------------------
