@@ -1,6 +1,7 @@
 """Terraform (HCL) by structure: both sides parsed with python-hcl2, resources compared by address.
 
-Judged: resources removed (a destroy on the next apply) or renamed without a ``moved`` block;
+Judged: resources removed (a destroy on the next apply; with a whole module folder that no configuration
+of the repository called, a failing ``terraform init`` for callers instead) or renamed without a ``moved`` block;
 arguments that force replacement (resources/structure/terraform.toml); a ``count`` (or a local
 used as one) that takes other values for existing configurations; an input a block used that a new
 variable now gates off by default; guards switched off (prevent_destroy, deletion_protection,
@@ -236,6 +237,17 @@ def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitt
                       + (" (it holds data)." if data else ".") + f" Add `moved {{ from = {address} to = {target.address} }}`.",
                       severity="critical" if data else "low" if ephemeral else "high")
             continue
+        folder = _folder_gone_uncalled(sides, context)
+        if folder is not None:
+            emit.emit("INFRA-TF-RESOURCE-REMOVED", "old", line,
+                      f"The resource {address} is removed with its whole module folder {folder}/, which no configuration of "
+                      "this repository called (outside examples and tests): a caller's `source` no longer resolves, so "
+                      "`terraform init` fails before any plan, and nothing is destroyed. Lowered to "
+                      + ("medium: it holds data, and a caller who drops the module call to get past init destroys it in "
+                         "that plan." if data else "low: a caller who drops the module call to get past init sees the "
+                         "destroy in that plan."),
+                      severity="medium" if data else "low")
+            continue
         swap = _swapped_for(block, new, added_by_type, values) if not data and not ephemeral else None
         if swap is not None:
             emit.emit("INFRA-TF-RESOURCE-REMOVED", "old", line,
@@ -250,6 +262,72 @@ def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitt
                   + (" It is a helper that the next apply recreates as good as new." if ephemeral else
                      " prevent_destroy does not protect a block that is gone; a `removed` block with destroy = false forgets it instead."),
                   severity="critical" if data else "low" if ephemeral else "high")
+
+
+# Folders whose configurations are not run by an existing install (examples, tests, fixtures).
+_NOT_RUN = re.compile(r"(^|/)(examples?|example[-_][^/]*|samples?|tests?|testing|test[-_]fixtures?|fixtures)/", re.IGNORECASE)
+_LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]*)"')
+_FOLDERS_GONE: dict[tuple[str, str, str, str], bool] = {}
+
+
+def _folder_gone_uncalled(sides: FileSides, context: ChangeContext) -> str | None:
+    """The module folder of a file deleted whole, when the change deletes every ``.tf`` file of that folder and no
+    configuration of the repository outside examples and tests called it (a ``module`` block whose local
+    ``source`` resolves to it) on the old side; None otherwise, and whenever git cannot tell (fail closed).
+
+    Such a folder is a submodule for callers elsewhere: their ``source`` stops resolving and ``terraform init``
+    fails. Called from the repository's own configuration, its resources are destroyed with the call.
+    """
+    if sides.new.exists:
+        return None
+    folder = posixpath.dirname(sides.diff.old_path or sides.diff.path)
+    change = context.change
+    if not folder or _NOT_RUN.search(folder + "/") or not change.base or not change.head:
+        return None
+    from reviewer_app.core.risk.structure.texts import repository_for
+
+    repo = repository_for(change.base, change.head)
+    if repo is None:
+        return None
+    key = (str(repo), change.base, change.head, folder)
+    if key not in _FOLDERS_GONE:
+        if len(_FOLDERS_GONE) > 256:
+            _FOLDERS_GONE.clear()
+        _FOLDERS_GONE[key] = _gone_and_uncalled(repo, change.base, change.head, folder)
+    return folder if _FOLDERS_GONE[key] else None
+
+
+def _gone_and_uncalled(repo: Any, base: str, head: str, folder: str) -> bool:
+    from reviewer_app.core.gitcmd import run_git
+    from reviewer_app.core.risk.structure.texts import git_output
+    from reviewer_app.errors import UserError
+
+    remaining = git_output(repo, "ls-tree", "-r", "--name-only", "-z", head, "--", f"{folder}/")
+    if remaining is None or any(path.endswith(".tf") for path in remaining.decode("utf-8", "replace").split("\0")):
+        return False  # unreadable, or the folder still holds Terraform: not a folder deleted whole
+    try:
+        proc = run_git(repo, "grep", "-I", "-n", "-E", '^[[:space:]]*source[[:space:]]*=[[:space:]]*"[.]{1,2}/', base, "--",
+                       "*.tf", check=False, timeout=30)
+    except (UserError, OSError):
+        return False
+    if proc.returncode not in (0, 1):
+        return False  # git grep failed (1 is "no match")
+    prefix = f"{base}:"
+    for entry in proc.stdout.decode("utf-8", "replace").splitlines():
+        if not entry.startswith(prefix):
+            return False  # not the shape read here: fail closed
+        path, _, rest = entry[len(prefix):].partition(":")
+        _, _, text = rest.partition(":")
+        match = _LOCAL_SOURCE.match(text)
+        if match is None or _NOT_RUN.search(path):
+            continue
+        caller = posixpath.dirname(path)
+        if caller == folder or caller.startswith(folder + "/"):
+            continue  # the folder's own files (its nested modules) go with it
+        target = posixpath.normpath(posixpath.join(caller, match.group(1).split("//")[0]))
+        if target == folder or folder.startswith(target + "/") or target.startswith(folder + "/"):
+            return False  # a configuration of the repository calls it (or a folder around or inside it)
+    return True
 
 
 def _leaf_strings(body: Any) -> set[str]:
@@ -405,7 +483,8 @@ def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, a
         kept = argument in table.get("kept_when_unset", {}).get(after.type, [])
         if kept and new_value is None:
             continue  # optional and computed, now unset: the provider keeps the value on record
-        verdict = _evaluated_argument(values, before, after, argument, unset_defaults.get(argument), kept) \
+        placement = argument in table.get("unset_is_default_network", {}).get(after.type, [])
+        verdict = _evaluated_argument(values, before, after, argument, unset_defaults.get(argument), kept, placement) \
             if values is not None else tf_eval.Verdict("unknown")
         if verdict.status == "same":
             continue  # every existing instance evaluates to the same value under every input tried
@@ -417,6 +496,14 @@ def _replacement(sides: FileSides, before: Block, after: Block, emit: Emitter, a
                       f"it was created), which the module cannot know"
                       + (" — where it differs, its data does not come along." if after.type in holding else "."),
                       severity="medium")
+            continue
+        if verdict.status == "unset-by-default":
+            emit.emit("TF-FORCES-REPLACEMENT", "new", _attr_line(sides.new, after, argument),
+                      f"{after.address}: `{argument}` is now unset under the module's defaults ({_show(old_value)} → "
+                      f"{_show(new_value)}; {verdict.witness}). Not a replacement: `{argument}` is optional and computed, so "
+                      f"existing {after.type} objects keep the value on record; but every new one created with the module's "
+                      f"defaults lands in the account's default network (the default VPC or subnet) instead of the one it got before.",
+                      severity="high")
             continue
         if verdict.status == "unknown" and _undecidable(verdict):
             side, line = ("new", _attr_line(sides.new, after, argument)) if new_value is not None else ("old", _attr_line(sides.old, before, argument))
@@ -681,12 +768,14 @@ def _evaluated_local(values: _Values, name: str) -> tf_eval.Verdict:
 
 
 def _evaluated_argument(values: _Values, before: Block, after: Block, argument: str, unset_default: Any = None,
-                        kept: bool = False) -> tf_eval.Verdict:
+                        kept: bool = False, placement: bool = False) -> tf_eval.Verdict:
     """An argument's value per existing instance (count index, for_each key), old against new, under every input tried.
 
     ``unset_default``: the provider's default, which an unset (null) argument takes. ``kept``: the argument
     is optional and computed: unset on the new side keeps the value on record (no change), and a value
     where the old side was unset is undecidable (status "set-where-unset") when nothing else differs.
+    ``placement``: unset is the account's default network; a value that becomes null under the module's
+    defaults is status "unset-by-default" (existing objects keep theirs, new ones land in the default network).
     """
     modules = values.modules
     if modules is None:
@@ -734,6 +823,16 @@ def _evaluated_argument(values: _Values, before: Block, after: Block, argument: 
                                 unread_new=True, renamed=values.renamed, same=_unset_before_same)
         if loose.status == "same":
             return tf_eval.Verdict("set-where-unset", verdict.witness)
+        if loose.status == "differs":
+            return loose  # the witness a value changes under, not one where the record decides
+    if kept and placement and verdict.status == "same":
+        # Unset on the new side keeps the record of existing objects; but where the module's defaults now
+        # give null and gave a value, every new object the defaults create lands in the default network.
+        dropped = tf_eval.compare(modules[0], modules[1], old_nodes, new_nodes, per_instance(before.body, old_node),
+                                  per_instance(after.body, new_node), kind="instances", vary_new=frozenset(new_only - switches),
+                                  unread_new=True, renamed=values.renamed, same=_not_dropped)
+        if dropped.status == "differs" and dropped.at_defaults:
+            return tf_eval.Verdict("unset-by-default", dropped.witness)
     if verdict.status != "same" or not switches:
         return verdict
     opted = tf_eval.compare(modules[0], modules[1], old_nodes, new_nodes, per_instance(before.body, old_node),
@@ -751,6 +850,11 @@ def _kept_same(before: Any, after: Any) -> bool:
 
 def _unset_before_same(before: Any, after: Any) -> bool:
     return before is None or _kept_same(before, after)
+
+
+def _not_dropped(before: Any, after: Any) -> bool:
+    """Only a value that becomes null counts as a difference (for "now unset under the module's defaults")."""
+    return before is None or after is not None
 
 
 def _evaluated_keys(values: _Values, before: Block, after: Block) -> tf_eval.Verdict:

@@ -1551,6 +1551,7 @@ class Verdict:
     witness: str = ""  # "with single_nat_gateway = true, 3 → 1"
     reason: str = ""
     defaults_same: bool = False  # under the module's defaults both sides were evaluated and agree
+    at_defaults: bool = False  # "differs" already under the module's defaults (no input changed)
 
 
 Evaluator = Callable[[Env], Any]
@@ -1668,7 +1669,8 @@ def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any
             for key in sorted(common, key=str):
                 if not (same or _same)(normal_or_raw(before[key]), normal_or_raw(after[key])):
                     label = "the instance" if key == "" else f"instance [{json.dumps(key) if isinstance(key, str) else key}]"
-                    return Verdict("differs", f"{where}, {label} goes from {_show(before[key])} to {_show(after[key])}")
+                    return Verdict("differs", f"{where}, {label} goes from {_show(before[key])} to {_show(after[key])}",
+                                   at_defaults=deviations == 0)
             continue
         compared += 1
         if _same(before, after):
@@ -1677,7 +1679,7 @@ def _compare(old_module: ModuleSide, new_module: ModuleSide, old_nodes: list[Any
         if kind == "count" and isinstance(before, (int, float)) and isinstance(after, (int, float)) and after > before:
             grown = grown or f"{where}, {before} → {after}"
             continue
-        return Verdict("differs", f"{where}, {_show(before)} → {_show(after)}")
+        return Verdict("differs", f"{where}, {_show(before)} → {_show(after)}", at_defaults=deviations == 0)
     if not compared and apart and not new_failed:
         return Verdict("unknown", reason="no instance exists on both sides under the inputs tried")
     if not compared or new_failed >= compared:

@@ -136,9 +136,11 @@ def test_an_empty_string_argument_rewritten_as_null_replaces_nothing(git_repo: G
 
 
 # -- an input declared before but read nowhere: no existing caller's setting did anything ---------------
+# The switch gives another subnet, not null: an unset subnet_id (optional and computed) keeps the one on
+# record, which replaces nothing (test_round9_tf_computed_and_deleted_module.py).
 def test_an_input_declared_but_unread_before_that_now_switches_an_argument_is_low(git_repo: GitRepo) -> None:
     after = INSTANCE.replace("subnet_id        = var.subnet_id",
-                             "subnet_id        = length(var.network_interface) > 0 ? null : var.subnet_id")
+                             "subnet_id        = length(var.network_interface) > 0 ? \"subnet-of-the-interface\" : var.subnet_id")
     found = _run(git_repo, {"main.tf": INSTANCE, "variables.tf": INSTANCE_VARIABLES},
                  {"main.tf": after, "variables.tf": INSTANCE_VARIABLES})
     assert _high(found) == []
@@ -156,7 +158,7 @@ resource "aws_network_interface_attachment" "this" {
 }
 '''
     after = before.replace("subnet_id        = var.subnet_id",
-                           "subnet_id        = length(var.network_interface) > 0 ? null : var.subnet_id")
+                           "subnet_id        = length(var.network_interface) > 0 ? \"subnet-of-the-interface\" : var.subnet_id")
     found = _run(git_repo, {"main.tf": before, "variables.tf": INSTANCE_VARIABLES},
                  {"main.tf": after, "variables.tf": INSTANCE_VARIABLES})
     [finding] = _high(found)
