@@ -179,6 +179,8 @@ def _held_before(path: tuple[Any, ...], value: Any, before: Any, old: dict[tuple
         return ("low", f"the new key `{dotted}: {str(value).lower()}` carries a setting the old values already set inside "
                        f"the configuration text `{inline}` (`{path[-2]}: … {path[-1]}: {str(value).lower()}`): the "
                        "default installs get is unchanged, only moved to its own key. Low: no default is weakened.", True)
+    if value is not True:
+        return None  # a safeguard or a monitor switched off by a new key is judged by what it replaces
     leaf = str(path[-1])
     component = path[:-2] if ENABLED_KEY.match(leaf) else path[:-1]
     while component and SETTINGS_BLOCK.match(str(component[-1])):
