@@ -420,7 +420,10 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], cont
         if reason and SEVERITY_RANK[rule.preexisting_severity] < SEVERITY_RANK[severity]:
             severity = rule.preexisting_severity
             lowered.append(reason)
-    if anchor.side == "new" and not because and SEVERITY_RANK[severity] > SEVERITY_RANK["medium"]:
+    # A migration line only a rollback runs is lowered whatever raised it (an upgrade never runs it);
+    # other context reasons leave an escalated finding alone.
+    if anchor.side == "new" and (not because or rule.id.startswith(("DB-", "ORM-"))) \
+            and SEVERITY_RANK[severity] > SEVERITY_RANK["medium"]:
         reason = _context_reason(rule, view, anchor, number)
         if reason:
             severity = "medium"
@@ -488,41 +491,93 @@ def loopback_only(view: FileView, anchor: Hit) -> str:
 _PY_TOP_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(")
 
 
+_ALEMBIC_UPGRADE = re.compile(r"(?m)^(?:async\s+)?def\s+upgrade(_\w+)?\s*\(")
+_ALEMBIC_REVISION = re.compile(r"(?m)^\s*down_revision\b|^\s*(from\s+alembic\b|import\s+alembic\b)")
+_HELPER_DEPTH = 3  # helpers calling helpers: how far back towards the reverse step the reading goes
+
+
 def reverse_step(view: FileView, number: int) -> str:
     """Why a line of a Python migration runs only when the migration is reversed: it stands in a
     top-level function that the file names only as a Django ``RunPython`` reverse (the second
-    argument, or ``reverse_code=``), or in an Alembic revision's ``downgrade()``. Upgrading an
-    installation runs the forward step, never this one. "" when the file cannot be read whole, the
-    line is not in a top-level function, or the function is also used any other way."""
+    argument, or ``reverse_code=``), or in an Alembic revision's ``downgrade()``, or in a helper
+    every use of which stands in such a function (``downgrade()`` calling ``_drop_columns()``).
+    Upgrading an installation runs the forward step, never this one. "" when the file cannot be read
+    whole, the line is not in a top-level function, or the function is used any other way."""
     path = view.diff.new_path or view.diff.path
     if not path.endswith(".py"):
         return ""
     lines = new_lines(view.diff)
     if lines is None or not 0 < number <= len(lines):
         return ""
-    definition, at = None, 0
-    for index in range(number - 1, -1, -1):
-        text = lines[index]
+    found = _top_function(lines, number - 1)
+    if found is None:
+        return ""
+    name, at, _ = found
+    step = _reverse_only(lines, "\n".join(lines), name, at, (name,))
+    if not step:
+        return ""
+    if step.startswith("the Alembic"):
+        return f"the line is in {name}(), {step}: an upgrade does not run it"
+    if step.startswith("which"):
+        return f"the line is in {name}(), {step}: upgrading an installation runs the forward step, only a rollback runs this"
+    return f"the line is in {name}(), {step}: an upgrade does not run it"
+
+
+def _top_function(lines: list[str], index: int) -> tuple[str, int, int] | None:
+    """The top-level function line ``index`` stands in: (name, offset of the name in the file, def
+    line); None when the nearest top-level line above is not a ``def`` (module code, a class, a
+    signature split over lines)."""
+    for row in range(index, -1, -1):
+        text = lines[row]
         if text.strip() and not text[0].isspace() and not text.startswith("#"):
             definition = _PY_TOP_DEF.match(text)
-            at = sum(len(line) + 1 for line in lines[:index])  # where the def line starts in the file
-            break
-    if definition is None:
-        return ""
-    name = definition.group(1)
-    text = "\n".join(lines)
-    if re.match(r"downgrade(_\w+)?$", name) and re.search(r"(?m)^(?:async\s+)?def\s+upgrade(_\w+)?\s*\(", text) \
-            and re.search(r"(?m)^\s*down_revision\b|^\s*(from\s+alembic\b|import\s+alembic\b)", text):
-        return f"the line is in {name}(), the Alembic revision's reverse step: an upgrade does not run it"
+            if definition is None:
+                return None
+            return definition.group(1), sum(len(line) + 1 for line in lines[:row]) + definition.start(1), row
+    return None
+
+
+def _reverse_only(lines: list[str], text: str, name: str, at: int, chain: tuple[str, ...]) -> str:
+    """How the top-level function ``name`` (defined at offset ``at``) runs only on a rollback, as the
+    rest of a sentence; "" when it may run otherwise."""
     word = re.compile(rf"\b{re.escape(name)}\b")
-    uses = {match.start() for match in word.finditer(text)} - {at + definition.start(1)}
+    uses = {match.start() for match in word.finditer(text)} - {at}
+    # Alembic runs downgrade() itself, by name; a downgrade() the file also calls (from upgrade(), or
+    # module code) runs on an upgrade too, so the name alone proves nothing then.
+    if re.match(r"downgrade(_\w+)?$", name) and _ALEMBIC_UPGRADE.search(text) and _ALEMBIC_REVISION.search(text):
+        return "" if uses else "the Alembic revision's reverse step"
     reverse = re.compile(rf"\bRunPython\(\s*(?:code\s*=\s*)?[\w.]+\s*,\s*(?:reverse_code\s*=\s*)?({re.escape(name)})\b"
                          rf"|\breverse_code\s*=\s*({re.escape(name)})\b")
     reverses = {match.start(1) if match.group(1) else match.start(2) for match in reverse.finditer(text)}
-    if not reverses or uses - reverses:
+    if reverses:
+        return "" if uses - reverses else "which the migration names only as RunPython's reverse step"
+    if not uses or len(chain) > _HELPER_DEPTH:
         return ""
-    return (f"the line is in {name}(), which the migration names only as RunPython's reverse step: "
-            "upgrading an installation runs the forward step, only a rollback runs this")
+    # A helper: every use stands inside the body of a top-level function that itself runs only on a
+    # rollback (a use in module code, a class body or the forward step keeps the line's severity).
+    callers: dict[str, str] = {}
+    for use in sorted(uses):
+        row = text.count("\n", 0, use)
+        found = _top_function(lines, row)
+        if found is None or found[2] == row:
+            return ""
+        caller, caller_at, _ = found
+        if caller == name:
+            continue  # the helper calling itself
+        if caller in chain:
+            return ""
+        if caller not in callers:
+            step = _reverse_only(lines, text, caller, caller_at, (*chain, caller))
+            if not step:
+                return ""
+            callers[caller] = step
+    if not callers:
+        return ""
+    caller, step = next(iter(callers.items()))
+    if len(callers) == 1:
+        return f"called only from {caller}(), {step}"
+    names = ", ".join(f"{c}()" for c in callers)
+    return f"called only from {names}, each run only on a rollback"
 
 
 def file_finding(rule: Rule, view: FileView, hits: list[Hit], context: FileContext) -> Finding:
