@@ -35,7 +35,7 @@ RULE_FIELDS = frozenset({
 ROLE_NAMES = ("documentation", "example", "test", "vendored", "generated", "deleted")
 # Formats whose structured analyser (core/risk/structure) covers a rule's concern: the engine
 # skips the rule on a file that parsed as one of them (docs/risk-rules.md, "Structured analysis").
-STRUCTURED_FORMATS = ("terraform", "kubernetes", "actions", "sql", "iam-json", "go")
+STRUCTURED_FORMATS = ("terraform", "kubernetes", "helm-values", "actions", "sql", "iam-json", "go")
 ESCALATION_FIELDS = frozenset({"severity", "line", "added", "removed", "lost", "because"})
 EXAMPLE_FIELDS = frozenset({"path", "status", "positive", "negative", "escalated"})
 
