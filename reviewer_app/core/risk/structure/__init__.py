@@ -183,7 +183,10 @@ def analyse(change: Change, rules: RuleSet) -> Outcome:
         except Exception as exc:  # noqa: BLE001 - a parser bug must never take the assessment down
             parsed_note = f"the {fmt} analyser failed ({type(exc).__name__}), so line rules judged this file"
             outcome.notes[diff.path] = (fmt, parsed_note)
+            _unread(file_sides, rules, fmt, f"the {fmt} analyser failed on it ({type(exc).__name__})", outcome)
             continue
+        if parsed.unread:
+            _unread(file_sides, rules, fmt, parsed.note.split(", so ")[0], outcome)
         if parsed.ok:
             outcome.parsed[diff.path] = fmt
             outcome.findings.extend(emitter.findings)
@@ -193,3 +196,30 @@ def analyse(change: Change, rules: RuleSet) -> Outcome:
             if parsed.keep:
                 outcome.findings.extend(emitter.findings)
     return outcome
+
+
+# What each analyser checks, for the finding that says they did not run.
+CHECKS = {
+    "terraform": "replacement, removal, renames, IAM policies and open ingress",
+    "kubernetes": "immutable fields, RBAC, privileges and probes",
+    "helm-values": "chart defaults and removed values",
+    "helm-template": "selectors and immutable fields",
+    "actions": "triggers, permissions, secrets and pinned actions",
+    "sql": "dropped, renamed and retyped columns",
+    "iam-json": "policy statements",
+    "go": "routes, wire formats and error handling",
+}
+
+
+def _unread(sides: FileSides, rules: RuleSet, fmt: str, why: str, outcome: Outcome) -> None:
+    """Fail closed: a file the structure checks could not read is not passed as if they had run. The
+    finding stands on the file (high by default; a file's role, e.g. an example, lowers it as usual)."""
+    from reviewer_app.core.risk.structure.base import Emitter
+
+    emitter = Emitter(sides, rules)
+    checks = CHECKS.get(fmt, "its structure checks")
+    emitter.emit("STRUCTURE-UNREAD", "new" if sides.new.exists else "old", 0,
+                 f"Reviewer could not read this file: {why}. Its checks ({checks}) did not run, so nothing "
+                 "they would have found is reported; read the changed blocks yourself (the tool that applies "
+                 "the file may accept what the parser did not).")
+    outcome.findings.extend(emitter.findings)

@@ -140,6 +140,10 @@ class Parsed:
     # Not understood as a whole (the line rules keep judging the file), but what was judged from
     # its text stands (a Helm template's selector helpers, a deleted claim template).
     keep: bool = False
+    # The file is of the analyser's format and complete, but the parser could not read what the
+    # change touched (a syntax newer than the parser's grammar): its checks did not run, and the
+    # change is not passed as if they had (STRUCTURE-UNREAD says so on the file).
+    unread: bool = False
 
 
 NOT_MINE = Parsed(False, "")

@@ -69,7 +69,8 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         old = _parse(sides.old, old_chunks, touched) if sides.old.exists else Module({}, [], set())
         new = _parse(sides.new, new_chunks, touched) if sides.new.exists else Module({}, [], set())
     except Exception as exc:  # noqa: BLE001 - hcl2 raises lark and value errors of many kinds
-        return Parsed(False, f"the file did not parse as Terraform ({type(exc).__name__}), so line rules judged it")
+        return Parsed(False, f"the file did not parse as Terraform ({type(exc).__name__}), so line rules judged it",
+                      unread=True)
     table = data_table("terraform.toml")
     holding = set(table["data_holding"])
     values = _Values(sides, old_chunks, new_chunks, context, old, new)

@@ -68,7 +68,7 @@ def test_structured_findings_keep_the_line_rule_s_exclusions() -> None:
     assert by_rule(findings(added_file("modules/tests/fixtures/logs.tf", BUCKET)), "INFRA-FORCE-DESTROY") == []
 
 
-def test_an_analyser_that_crashes_leaves_the_file_to_the_line_rules(monkeypatch) -> None:
+def test_an_analyser_that_crashes_leaves_the_file_to_the_line_rules_and_says_so(monkeypatch) -> None:
     from reviewer_app.core.risk.structure import terraform
 
     def broken(*_args, **_kwargs):
@@ -76,7 +76,9 @@ def test_an_analyser_that_crashes_leaves_the_file_to_the_line_rules(monkeypatch)
 
     monkeypatch.setattr(terraform, "analyse", broken)
     outcome = analyse(added_file("infra/logs.tf", BUCKET), RULES)
-    assert outcome.findings == [] and outcome.parsed == {}
+    # Fail closed: the crash is a finding of its own (high), not a silent pass.
+    assert [(f.rule, f.severity) for f in outcome.findings] == [("STRUCTURE-UNREAD", "high")] and outcome.parsed == {}
+    assert "terraform analyser failed on it (RuntimeError)" in outcome.findings[0].message
     [finding] = by_rule(findings(added_file("infra/logs.tf", BUCKET)), "INFRA-FORCE-DESTROY")
     assert "analyser failed (RuntimeError)" in finding.message
 
