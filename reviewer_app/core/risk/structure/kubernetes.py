@@ -1388,6 +1388,9 @@ class Judge:
         spec, old_spec = _get(self.after, "spec"), _get(self.before, "spec")
         if not isinstance(spec, Map) or not isinstance(old_spec, Map):
             return
+        # The tool that updates the object in place: Helm for a chart's template, kubectl for a plain manifest.
+        chart = _chart_of(self.context, self.sides) is not None
+        tool = "`helm upgrade`" if chart else "`kubectl apply`"
         if kind == "StatefulSet":
             fields = [f for f in set(spec) | set(old_spec) if f not in STATEFULSET_MUTABLE]
         elif kind in ("Deployment", "DaemonSet", "ReplicaSet"):
@@ -1395,9 +1398,10 @@ class Judge:
         elif kind == "Service":
             fields = ["clusterIP", "clusterIPs"] if old_spec.get("clusterIP") not in (None, "") else []
         elif kind == "Job":
-            # A Helm hook Job is deleted and created again by each upgrade: its template may change.
-            hook = any(str(k).startswith("helm.sh/hook") for k in (_get(self.after, "metadata", "annotations") or {}))
-            fields = [] if hook else ["selector", "template", "completionMode"]
+            # A Helm hook Job of a chart is deleted and created again by each upgrade: its template may change.
+            # In a plain manifest the annotation means nothing to `kubectl apply`: judged like any Job.
+            hook = any(str(k) == "helm.sh/hook" for k in (_get(self.after, "metadata", "annotations") or {}))
+            fields = [] if hook and chart else ["selector", "template", "completionMode"]
         elif kind == "PersistentVolumeClaim":
             fields = ["storageClassName", "accessModes", "volumeName", "volumeMode", "selector"]
         else:
@@ -1419,17 +1423,51 @@ class Judge:
             side, line = ("new", _changed_within(self.sides.new, spec, field)) if field in spec else \
                 ("old", _changed_within(self.sides.old, old_spec, field))
             readme = _created_fresh(self.context, self.sides.diff.path)
+            # A Job of a plain manifest: `kubectl apply` refuses that Job alone and applies the file's other
+            # objects, and a Job that has finished holds nothing that deleting it loses. (A chart's Job keeps its
+            # level: `helm upgrade` marks the whole release failed, and `--atomic` rolls every object back.)
+            job = kind == "Job" and not chart and not readme and not versioned
             self.emit("K8S-IMMUTABLE-FIELD", side, line,
-                      f"spec.{field} cannot be changed on an existing {kind}: `kubectl apply` and `helm upgrade` fail "
+                      f"spec.{field} cannot be changed on an existing {kind}: {tool} fails on it "
                       "until the object is deleted and recreated"
                       + (" (the volume claims keep the old template)." if field == "volumeClaimTemplates" else ".")
+                      + (" Medium: only this Job is refused; `kubectl apply` still applies the file's other objects, "
+                         "and a Job that has finished holds nothing that deleting it loses: delete it (or give it "
+                         "ttlSecondsAfterFinished) and the next apply creates it from the new template."
+                         if job else "")
                       + (f" Medium: {readme} beside the manifest deploys it with `kubectl create -f` and never applies or "
                          "replaces it: `create` makes new objects and refuses existing ones, so the documented way never "
                          "updates a running object in place." if readme else "")
                       + (" Medium: the old selector held the chart's version (`.Chart.Version`), which every release "
                          "changes: every upgrade of an existing install already failed on it, whatever this change writes."
                          if versioned else ""),
-                      severity="medium" if readme or versioned else None)
+                      severity="medium" if readme or versioned or job else None)
+
+
+def _chart_of(context: ChangeContext, sides: FileSides) -> str | None:
+    """The folder of the Helm chart whose ``templates/`` holds the file (a Chart.yaml beside that ``templates/``
+    on either side of the change, or Go template actions in the file), else None: a plain manifest, applied
+    with kubectl. Without the repository at hand, a path under ``templates/`` counts as a chart's template."""
+    from reviewer_app.core.risk.structure.texts import git_output, repository_for
+
+    parts = (sides.diff.path or "").split("/")
+    if "templates" not in parts[:-1]:
+        return None
+    chart = "/".join(parts[:len(parts) - 1 - parts[::-1].index("templates")])
+    change = context.change
+    repo = repository_for(change.base, change.head)
+    if repo is None or any("{{" in side.text for side in (sides.old, sides.new) if side.exists):
+        # No repository to read, or Go template actions (Helm's syntax, which kubectl cannot apply).
+        return chart or "."
+    cache = getattr(context, "_k8s_charts", None)
+    if cache is None:
+        cache = {}
+        setattr(context, "_k8s_charts", cache)
+    if chart not in cache:
+        prefix = f"{chart}/" if chart else ""
+        cache[chart] = any(git_output(repo, "cat-file", "-e", f"{revision}:{prefix}Chart.yaml") is not None
+                           for revision in (change.head, change.base) if revision)
+    return (chart or ".") if cache[chart] else None
 
 
 def _old_selector_versioned(judge: "Judge") -> bool:
