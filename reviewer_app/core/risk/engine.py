@@ -523,17 +523,37 @@ def reverse_step(view: FileView, number: int) -> str:
     return f"the line is in {name}(), {step}: an upgrade does not run it"
 
 
+_PY_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(")
+
+
 def _top_function(lines: list[str], index: int) -> tuple[str, int, int] | None:
-    """The top-level function line ``index`` stands in: (name, offset of the name in the file, def
-    line); None when the nearest top-level line above is not a ``def`` (module code, a class, a
-    signature split over lines)."""
+    """The function line ``index`` stands in, when that is a top-level function or one defined
+    directly in a top-level class's body (Django migrations often define their RunPython steps in
+    the ``Migration`` class): (name, offset of the name in the file, def line); None otherwise
+    (module code, class-level code, a nested function, a signature split over lines)."""
+    enclosing: tuple[str, int, int] | None = None
+    outermost_is_def = False
+    reach: int | None = None  # the smallest indentation seen so far: only lines above it enclose
     for row in range(index, -1, -1):
         text = lines[row]
-        if text.strip() and not text[0].isspace() and not text.startswith("#"):
-            definition = _PY_TOP_DEF.match(text)
-            if definition is None:
-                return None
-            return definition.group(1), sum(len(line) + 1 for line in lines[:row]) + definition.start(1), row
+        stripped = text.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(text) - len(stripped)
+        if reach is not None and indent >= reach:
+            continue
+        reach = indent
+        definition = _PY_DEF.match(text)
+        offset = sum(len(line) + 1 for line in lines[:row])
+        if indent == 0:
+            if definition is not None:
+                return definition.group(1), offset + definition.start(1), row
+            if text.startswith("class ") and enclosing is not None and outermost_is_def:
+                return enclosing
+            return None
+        outermost_is_def = definition is not None
+        if definition is not None:
+            enclosing = (definition.group(1), offset + definition.start(1), row)
     return None
 
 

@@ -112,3 +112,34 @@ def test_a_downgrade_the_upgrade_calls_stays_high(git_repo: GitRepo) -> None:
     # Alembic runs downgrade() by name on a rollback; an upgrade() that calls it runs its drop on every upgrade.
     found = _drops(git_repo, "downgrade()", _DROP)
     assert [f.severity for f in found] == ["high"]
+
+
+_DJANGO_CLASS_STEPS = '''from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("trophies", "0003_load_initial_trophies")]
+
+    def create_record_trophy(apps, schema_editor):
+        Trophy = apps.get_model("trophies", "Trophy")
+        Trophy.objects.create(name="Personal Record")
+
+    def remove_record_trophy(apps, schema_editor):
+        Trophy = apps.get_model("trophies", "Trophy")
+        Trophy.objects.filter(name="Personal Record").delete()
+
+    operations = [
+        migrations.RunPython(FORWARD, REVERSE),
+    ]
+'''
+
+
+@pytest.mark.parametrize(("forward", "reverse", "severity"), [
+    ("create_record_trophy", "remove_record_trophy", "medium"),   # the delete runs only on a rollback
+    ("remove_record_trophy", "create_record_trophy", "high"),     # the delete is the forward step
+])
+def test_steps_defined_in_the_migration_class_body(git_repo: GitRepo, forward: str, reverse: str, severity: str) -> None:
+    text = _DJANGO_CLASS_STEPS.replace("FORWARD", forward).replace("REVERSE", reverse)
+    change = committed_change(git_repo, {"trophies/models.py": "# models\n"}, {"trophies/migrations/0004_record.py": text})
+    found = fired(change, "DB-DATA-MIGRATION-DELETE")
+    assert [f.severity for f in found] == [severity]
