@@ -151,12 +151,22 @@ def _looks_like_workflow(sides: FileSides) -> bool:
     return False
 
 
+SYMLINK_MODE = "120000"
+
+
+def _symlink(diff: FileDiff) -> bool:
+    """A symbolic link on its newest side (git's mode 120000)."""
+    return (diff.new_mode if diff.new_path else diff.old_mode) == SYMLINK_MODE
+
+
 def analyse(change: Change, rules: RuleSet) -> Outcome:
     """Run the structured analyser of every file whose format has one; never raises."""
     outcome = Outcome(change=change)
     candidates = [(index, diff, format_of(diff.path)) for index, diff in enumerate(change.files)]
-    # A pure rename (no hunks) changes no content to judge; a binary file is not text.
-    candidates = [(index, diff, fmt) for index, diff, fmt in candidates if fmt in MODULES and not diff.binary and diff.hunks]
+    # A pure rename (no hunks) changes no content to judge; a binary file is not text; a symbolic
+    # link's text is the path it points to (the file there is judged where it changes).
+    candidates = [(index, diff, fmt) for index, diff, fmt in candidates
+                  if fmt in MODULES and not diff.binary and diff.hunks and not _symlink(diff)]
     if not candidates:
         return outcome
     from reviewer_app.core.risk.structure.base import Emitter
@@ -183,10 +193,10 @@ def analyse(change: Change, rules: RuleSet) -> Outcome:
         except Exception as exc:  # noqa: BLE001 - a parser bug must never take the assessment down
             parsed_note = f"the {fmt} analyser failed ({type(exc).__name__}), so line rules judged this file"
             outcome.notes[diff.path] = (fmt, parsed_note)
-            _unread(file_sides, rules, fmt, f"the {fmt} analyser failed on it ({type(exc).__name__})", outcome)
+            _unread(file_sides, rules, fmt, f"the {fmt} analyser failed on it ({type(exc).__name__})", "change", outcome)
             continue
         if parsed.unread:
-            _unread(file_sides, rules, fmt, parsed.note.split(", so ")[0], outcome)
+            _unread(file_sides, rules, fmt, parsed.note.split(", so ")[0], parsed.unread, outcome)
         if parsed.ok:
             outcome.parsed[diff.path] = fmt
             outcome.findings.extend(emitter.findings)
@@ -211,15 +221,21 @@ CHECKS = {
 }
 
 
-def _unread(sides: FileSides, rules: RuleSet, fmt: str, why: str, outcome: Outcome) -> None:
-    """Fail closed: a file the structure checks could not read is not passed as if they had run. The
-    finding stands on the file (high by default; a file's role, e.g. an example, lowers it as usual)."""
+def _unread(sides: FileSides, rules: RuleSet, fmt: str, why: str, when: str, outcome: Outcome) -> None:
+    """Fail closed: a file the structure checks could not read is not passed as if they had run. High
+    when this change made it unreadable (the way to slip a hazard past the checks); medium when its old
+    side did not read either (a legacy file the checks never covered: a senior still reads it). A
+    file's role lowers it further as for every finding (an example: medium)."""
     from reviewer_app.core.risk.structure.base import Emitter
 
     emitter = Emitter(sides, rules)
     checks = CHECKS.get(fmt, "its structure checks")
+    before = when == "before"
     emitter.emit("STRUCTURE-UNREAD", "new" if sides.new.exists else "old", 0,
                  f"Reviewer could not read this file: {why}. Its checks ({checks}) did not run, so nothing "
                  "they would have found is reported; read the changed blocks yourself (the tool that applies "
-                 "the file may accept what the parser did not).")
+                 "the file may accept what the parser did not)."
+                 + (" Medium, not high: the file did not read before this change either, so the change did not make "
+                    "it unreadable." if before else ""),
+                 severity="medium" if before else None)
     outcome.findings.extend(emitter.findings)

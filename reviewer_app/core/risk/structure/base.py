@@ -141,9 +141,11 @@ class Parsed:
     # its text stands (a Helm template's selector helpers, a deleted claim template).
     keep: bool = False
     # The file is of the analyser's format and complete, but the parser could not read what the
-    # change touched (a syntax newer than the parser's grammar): its checks did not run, and the
-    # change is not passed as if they had (STRUCTURE-UNREAD says so on the file).
-    unread: bool = False
+    # change touched (a syntax the parser's grammar lacks): its checks did not run, and the change is
+    # not passed as if they had (STRUCTURE-UNREAD says so on the file). "change": the old side read
+    # and the new one does not; "before": the old side did not read either (a legacy file the checks
+    # never covered, which this change did not make unreadable).
+    unread: str = ""
 
 
 NOT_MINE = Parsed(False, "")

@@ -56,6 +56,37 @@ class Module:
 Chunk = tuple[tuple[str, str, str], int, int]  # (block key, first line index, end line index)
 
 
+_HEREDOC_START = re.compile(r"<<-?\s*([A-Za-z_]\w*)\s*$")
+_TEMPLATE_LINE = re.compile(r"^\s*(\{%-?\s|\{\{\s*\w)")
+
+
+def _readable(side: Side, chunks: list[Chunk], touched: set[tuple[str, str, str]]) -> bool:
+    """Whether the touched blocks of one side parse."""
+    try:
+        _parse(side, chunks, touched)
+    except Exception:  # noqa: BLE001 - hcl2 raises lark and value errors of many kinds
+        return False
+    return True
+
+
+def _template_source(side: Side) -> bool:
+    """A line that opens with a Jinja statement or expression outside any heredoc: Terraform itself
+    refuses such a file, so it is a template rendered into Terraform elsewhere (a generator's
+    ``autogen/`` sources), not a file Terraform applies; nothing the parser missed runs as written."""
+    marker = None
+    for line in side.text.splitlines():
+        if marker is not None:
+            if line.strip() == marker:
+                marker = None
+            continue
+        if _TEMPLATE_LINE.match(line):
+            return True
+        opened = _HEREDOC_START.search(line)
+        if opened:
+            marker = opened.group(1)
+    return False
+
+
 def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     if not sides.complete:
         return Parsed(False, "only the diff's hunks were available, so Terraform structure was not analysed and line rules judged this file")
@@ -69,8 +100,11 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         old = _parse(sides.old, old_chunks, touched) if sides.old.exists else Module({}, [], set())
         new = _parse(sides.new, new_chunks, touched) if sides.new.exists else Module({}, [], set())
     except Exception as exc:  # noqa: BLE001 - hcl2 raises lark and value errors of many kinds
+        if any(_template_source(side) for side in (sides.old, sides.new) if side.exists):
+            return Parsed(False, "the file is a template (a line of Jinja `{% … %}` or `{{ … }}`), not Terraform "
+                                 "until it is rendered, so line rules judged it")
         return Parsed(False, f"the file did not parse as Terraform ({type(exc).__name__}), so line rules judged it",
-                      unread=True)
+                      unread="before" if sides.old.exists and not _readable(sides.old, old_chunks, touched) else "change")
     table = data_table("terraform.toml")
     holding = set(table["data_holding"])
     values = _Values(sides, old_chunks, new_chunks, context, old, new)
