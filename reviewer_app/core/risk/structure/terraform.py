@@ -107,6 +107,11 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
                       unread="before" if sides.old.exists and not _readable(sides.old, old_chunks, touched) else "change")
     table = data_table("terraform.toml")
     holding = set(table["data_holding"])
+    # Terraform reads every .tf file of a folder as one module: `moved` and `removed` blocks the change
+    # adds in another file of this folder (a moved.tf beside the renames) count as this file's.
+    sibling_moved, sibling_removed = _sibling_refactoring(sides, context)
+    new.moved += sibling_moved
+    new.removed |= sibling_removed
     values = _Values(sides, old_chunks, new_chunks, context, old, new)
     _removed_and_renamed(sides, old, new, emit, context, holding, values)
     for address, block in new.blocks.items():
@@ -242,6 +247,48 @@ def _attr_line(side: Side, block: Block, name: str) -> int:
 
 
 # -- removed and renamed resources ----------------------------------------------------------------
+# A moved or removed block's body holds no braces (addresses index with brackets), so it ends at the first "}".
+_REFACTOR_BLOCK = re.compile(r"^\s*(moved|removed)\s*\{([^}]*)\}", re.MULTILINE)
+_FROM = re.compile(r"^\s*from\s*=\s*([^\s#]+)", re.MULTILINE)
+_TO = re.compile(r"^\s*to\s*=\s*([^\s#]+)", re.MULTILINE)
+
+
+def _sibling_refactoring(sides: FileSides, context: ChangeContext) -> tuple[list[tuple[str, str]], set[str]]:
+    """The ``moved`` (from, to) and ``removed`` addresses added, as whole blocks, to the other .tf files
+    of this file's folder in the same change. Read from the added lines only: a block the change
+    deletes there does not count, and one merely kept is not the change's to credit."""
+    folder = posixpath.dirname(sides.diff.path)
+    moved: list[tuple[str, str]] = []
+    removed: set[str] = set()
+    for diff in context.change.files:
+        path = diff.new_path
+        if diff is sides.diff or not path or not path.endswith(".tf") or posixpath.dirname(path) != folder:
+            continue
+        added = "\n".join(line.text for hunk in diff.hunks for line in hunk.lines if line.kind.value == "+")
+        for kind, body in _REFACTOR_BLOCK.findall(added):
+            source, target = _FROM.search(body), _TO.search(body)
+            if source is None:
+                continue
+            if kind == "removed":
+                if not re.search(r"\bdestroy\s*=\s*true\b", body):  # destroy = true still destroys
+                    removed.add(source.group(1))
+            elif target is not None:
+                moved.append((source.group(1), target.group(1)))
+    return moved, removed
+
+
+def _likeliest_target(block: Block, candidates: list[Block], moved_to: set[str]) -> Block:
+    """The added block of the same type the removed one most likely became, for the message: one no
+    `moved` block already accounts for, with the most alike name (kebab-case and snake_case alike)."""
+    from difflib import SequenceMatcher
+
+    def plain(name: str) -> str:
+        return name.lower().replace("-", "_")
+
+    free = [candidate for candidate in candidates if candidate.address not in moved_to] or candidates
+    return max(free, key=lambda candidate: SequenceMatcher(None, plain(block.name), plain(candidate.name)).ratio())
+
+
 def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitter, context: ChangeContext,
                          holding: set[str], values: _Values | None = None) -> None:
     moved_from = {source for source, _ in new.moved}
@@ -265,7 +312,7 @@ def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitt
                       "instance of it, so nothing is destroyed.", severity="low")
             continue
         if candidates:
-            target = candidates[0]
+            target = _likeliest_target(block, candidates, {target for _, target in new.moved})
             emit.emit("TF-RENAME-WITHOUT-MOVED", "old", line,
                       f"{address} is renamed to {target.address} without a `moved` block: the next apply destroys "
                       f"{address} and creates {target.address} empty"
