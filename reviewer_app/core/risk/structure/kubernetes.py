@@ -1059,15 +1059,19 @@ class Judge:
             names = _resource_names(rule)
             granted_before = every_before if names else unnamed_before
             for grant in _grants(rule):
-                if grant in granted_before:
+                if grant in granted_before or _covered(grant, granted_before):
+                    # Held before by the same role, as such or under a wider grant (`*` on secrets covers `get`).
                     continue
                 counterpart = _counterpart_held(grant, unnamed_before) if self._cluster_role else None
+                elsewhere = None if escalation or counterpart or names else _held_elsewhere(self, grant)
                 self._power_held = (
                     f"before this change the role already held {escalation}, so it could grant itself any "
                     "permission: this grant adds no power." if escalation else
                     f"before this change the role already held {counterpart}: what a namespaced role or binding "
                     "grants in one namespace it could already grant cluster-wide, so this adds no power."
-                    if counterpart else None)
+                    if counterpart else
+                    f"before this change {elsewhere} already held this grant (the same or wider verbs, resources and "
+                    "API groups, in an equal or wider scope): no new power for those subjects." if elsewhere else None)
                 group, resource, verb = grant
                 line = self._verb_line(rule, verbs, verb)
                 if "*" in (group, resource, verb) and _wildcard_held(grant, granted_before):
@@ -1102,6 +1106,13 @@ class Judge:
                         (r == "*" and (g in ("", "*") or BUILTIN_GROUP.search(g) is not None))
                         or (v == "*" and (r == "secrets" or r.split("/")[0] in SENSITIVE_RESOURCES or r in SENSITIVE_RESOURCES))
                         for g, r, v in rule_grants if "*" in (g, r, v))
+                    # Every verb on resources on which the same role already held every standard verb: the
+                    # wildcard adds deletecollection (and verbs the API adds later), nothing else, where the
+                    # resource has no special verbs (escalate, bind, impersonate, use, approve, sign).
+                    collapsed = not (one_custom or read_only or subresource) and bool(rule_grants) and all(
+                        v == "*" and "*" not in (g, r) and r.split("/")[0] not in SPECIAL_VERB_RESOURCES
+                        and not r.startswith("/") and all(_covered((g, r, sv), granted_before) for sv in STANDARD_VERBS)
+                        for g, r, v in rule_grants)
                     self.emit("K8S-RBAC-WILDCARD", "new", line, f"the role now allows {what} ({verb} on {resource or 'core'}"
                               f"{' in ' + group if group else ''}): a wildcard also grants verbs and resources added later."
                               + (" Medium: the wildcard is on the verbs of named custom resources the role did not touch "
@@ -1114,8 +1125,12 @@ class Judge:
                                  + (" (it governs only whether an owner reference may set blockOwnerDeletion)"
                                     if subresource == "finalizers" else " (it reports an object's status)")
                                  + ": no read, create or delete of the objects themselves, not cluster-admin."
-                                 if subresource else ""),
-                              severity="medium" if one_custom or read_only or subresource else None, acts_now=admin)
+                                 if subresource else "")
+                              + (f" Medium: the role already held {', '.join(STANDARD_VERBS)} on "
+                                 f"{', '.join(sorted({r for _, r, _ in rule_grants}))}: the wildcard adds only deletecollection "
+                                 "(and any verb the API adds later)." if collapsed else ""),
+                              severity="medium" if one_custom or read_only or subresource or collapsed else None,
+                              acts_now=admin and not collapsed)
                     granted_before |= {(g, r, v) for g, r, v in _grants(rule)}  # one finding per rule is enough
                     break
                 if verb in DANGEROUS_VERBS:
@@ -1598,6 +1613,157 @@ def _wildcard_held(grant: tuple[str, str, str], granted_before: set[tuple[str, s
         if group == "*" and old_group == "*" and old_resource in (resource, "*") and old_verb in (verb, "*"):
             return True
     return False
+
+
+STANDARD_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete")
+# Resources served with verbs beyond the standard ones (escalate and bind on roles, impersonate on users, groups
+# and service accounts, use on pod security policies, approve and sign on certificate requests and signers).
+SPECIAL_VERB_RESOURCES = frozenset({"roles", "clusterroles", "rolebindings", "clusterrolebindings", "users", "groups",
+                                    "serviceaccounts", "uids", "userextras", "podsecuritypolicies",
+                                    "securitycontextconstraints", "signers", "certificatesigningrequests"})
+
+
+def _covered(grant: tuple[str, str, str], held: set[tuple[str, str, str]]) -> bool:
+    """A held grant allows at least this one: the same or a wildcard API group, resource and verb (``*`` covers
+    every resource and subresource, ``*/scale`` every scale subresource; a non-resource URL only its own URL
+    or a ``/path*`` prefix)."""
+    group, resource, verb = grant
+    for old_group, old_resource, old_verb in held:
+        if old_group not in (group, "*") or old_verb not in (verb, "*"):
+            continue
+        if resource.startswith("/"):
+            if old_resource == resource or (old_resource.startswith("/") and old_resource.endswith("*")
+                                            and resource.startswith(old_resource[:-1])):
+                return True
+        elif old_resource.startswith("/"):
+            continue
+        elif old_resource in (resource, "*"):
+            return True
+        elif old_resource.startswith("*/") and "/" in resource and not resource.startswith("*") \
+                and resource.partition("/")[2] == old_resource[2:]:
+            return True
+    return False
+
+
+def _held_elsewhere(judge: "Judge", grant: tuple[str, str, str]) -> str | None:
+    """The role (kind, name, file) that held the grant over whole kinds before the change, bound to the same
+    subjects, among the roles of the same chart (a plain manifest: the same folder) at the change's base.
+
+    The grant is no new power only where every subject the new role is bound to (read from the bindings of the
+    change's new side) was bound to an old role holding it, in an equal or wider scope: through a
+    ClusterRoleBinding, or through a RoleBinding of the same namespace for a Role. None when no such role held
+    it, or when the roles, bindings or subjects cannot be read (fail closed: the finding keeps its severity).
+    Subjects are compared as written (a templated name by its template text), so a subject renamed by the
+    change, or one another component's binding names, keeps the finding."""
+    change = judge.context.change
+    if not change.base or not change.head:
+        return None
+    new_objects = _group_objects(judge, change.head)
+    if new_objects is None:
+        return None
+    mine = _bound(new_objects, judge.after, judge.sides.new.text.split("\n"))
+    if not mine:
+        return None
+    old_objects = _group_objects(judge, change.base)
+    if not old_objects:
+        return None
+    for path, obj, lines in old_objects:
+        if obj.get("kind") not in ("Role", "ClusterRole") or obj is judge.before:
+            continue
+        held = set()
+        for rule in _list(obj.get("rules")):
+            if not _resource_names(rule):
+                held |= set(_grants(rule))
+        if not _covered(grant, held):
+            continue
+        theirs = _bound(old_objects, obj, lines)
+        if all((subject, "cluster") in theirs or (subject, scope) in theirs for subject, scope in mine):
+            kind, _, name = _key(obj)
+            return f"{kind} {name.replace(PLACEHOLDER, '{{…}}')} ({path}), bound to the same subjects,"
+    return None
+
+
+def _raw(obj: Any, key: str, lines: list[str]) -> str | None:
+    """The value of ``key`` as the file writes it (a template's action text), whitespace normalised."""
+    if not isinstance(obj, Map) or key not in obj:
+        return None
+    index = obj.line_of(key)
+    if not 0 <= index < len(lines):
+        return None
+    _, _, value = lines[index].partition(":")
+    return " ".join(value.split()).strip("\"'") or None
+
+
+def _bound(objects: list[tuple[str, Map, list[str]]], role: Map, role_lines: list[str]) -> set[tuple[tuple, str]]:
+    """((subject kind, name, namespace), scope) of every subject bound to the role: scope "cluster" through a
+    ClusterRoleBinding, else the RoleBinding's namespace as written. Empty when a name cannot be read."""
+    meta = role.get("metadata")
+    name = _raw(meta, "name", role_lines)
+    if name is None:
+        return set()
+    kind = role.get("kind")
+    subjects: set[tuple[tuple, str]] = set()
+    for _, obj, lines in objects:
+        if obj.get("kind") not in ("RoleBinding", "ClusterRoleBinding"):
+            continue
+        ref = obj.get("roleRef")
+        if not isinstance(ref, Map) or ref.get("kind") != kind or _raw(ref, "name", lines) != name:
+            continue
+        scope = "cluster" if obj.get("kind") == "ClusterRoleBinding" else str(_raw(obj.get("metadata"), "namespace", lines))
+        for subject in _list(obj.get("subjects")):
+            if not isinstance(subject, Map) or _raw(subject, "name", lines) is None:
+                return set()
+            subjects.add(((str(subject.get("kind")), _raw(subject, "name", lines), _raw(subject, "namespace", lines)), scope))
+    return subjects
+
+
+def _group_objects(judge: "Judge", revision: str) -> list[tuple[str, Map, list[str]]] | None:
+    """(path, object, the file's lines) of every object of the chart's templates (a plain manifest: its folder)
+    at ``revision``, templates rendered with that revision's chart defaults (cached). None when the repository
+    cannot be read."""
+    from reviewer_app.core.risk.structure import helm_template
+    from reviewer_app.core.risk.structure.texts import git_output, repository_for
+
+    context, path = judge.context, judge.sides.diff.path or ""
+    change = context.change
+    parts = path.split("/")
+    if "templates" in parts[:-1]:
+        group = "/".join(parts[:len(parts) - parts[::-1].index("templates")]) + "/"  # the chart's templates/
+    else:
+        group = path.rpartition("/")[0] + "/" if "/" in path else ""  # the manifest's folder
+    cache = getattr(context, "_k8s_group_objects", None)
+    if cache is None:
+        cache = {}
+        setattr(context, "_k8s_group_objects", cache)
+    if (group, revision) in cache:
+        return cache[(group, revision)]
+    repo = repository_for(change.base, change.head)
+    listed = git_output(repo, "ls-tree", "-r", "--name-only", revision, "--", group or ".") if repo is not None else None
+    if listed is None:
+        cache[(group, revision)] = None
+        return None
+    found: list[tuple[str, Map, list[str]]] = []
+    for name in listed.decode("utf-8", "replace").splitlines()[:200]:
+        if not name.endswith((".yaml", ".yml")) or ("templates" not in parts[:-1] and "/" in name[len(group):]):
+            continue
+        shown = git_output(repo, "show", f"{revision}:{name}")
+        if shown is None:
+            continue
+        raw = shown.decode("utf-8", "replace")
+        text = raw
+        try:
+            if "{{" in raw:
+                values = _chart_values(context, name, "old" if revision == change.base else "new")
+                if values is None:
+                    continue  # what the template renders cannot be read: it holds and binds nothing here
+                text = helm_template.detemplate(_defaults_rendered(helm_template.render_defaults(raw, values)[0]))
+            docs = load_all(text)
+        except Exception:  # noqa: BLE001 - a file that does not parse holds and binds nothing here
+            continue
+        lines = raw.split("\n")
+        found.extend((name, obj, lines) for obj in _objects(docs))
+    cache[(group, revision)] = found
+    return found
 
 
 README_NAMES = ("README.md", "README", "README.markdown", "README.rst", "README.txt")
