@@ -461,7 +461,43 @@ class ChangeAddedLines:
             if (other.status is FileStatus.ADDED and other.new_path and other.new_path.rsplit("/", 1)[-1] == name
                     and 2 * other.added >= diff.removed):
                 return other.new_path
-        return None
+        return self._tests_defined_elsewhere(diff)
+
+    def _tests_defined_elsewhere(self, diff: FileDiff) -> str | None:
+        """For a test file deleted whole: the test files of the change (added or modified) that
+        define, on their new side, most of the tests it defined (more than half), by name (``test('can add
+        product')``, ``def test_refund``, ``func TestStore``): the suite was moved or merged there
+        (``store-admin.spec.ts`` split into ``store-admin/basic.spec.ts``). None when fewer reappear
+        or a file cannot be read."""
+        if self.change is None or not diff.old_path or not _TEST_FILE.search(diff.old_path):
+            return None
+        names = set()
+        for hunk in diff.hunks:
+            for line in hunk.lines:
+                if line.kind is LineKind.REMOVED:
+                    names.update(_test_name(match) for match in _NAMED_TEST.finditer(line.text))
+        names.discard("")
+        if not names:
+            return None
+        found: dict[str, set[str]] = {}
+        for other in self.change.files:
+            if (other is diff or other.status not in (FileStatus.ADDED, FileStatus.MODIFIED, FileStatus.RENAMED)
+                    or not other.new_path or not _TEST_FILE.search(other.new_path)):
+                continue
+            lines = new_lines(other)
+            if lines is None:
+                continue
+            defined = {_test_name(match) for text in lines for match in _NAMED_TEST.finditer(text)}
+            if names & defined:
+                found[other.new_path] = names & defined
+        # A short name (``test_get``, ``works``) says little about which test it is: it counts
+        # among the file's tests but never as one that reappears.
+        kept = {name for name in set().union(*found.values()) if len(name) >= MIN_COPIED_CHARS} if found else set()
+        if 2 * len(kept) <= len(names):
+            return None
+        where = sorted(found, key=lambda path: (-len(found[path]), path))
+        shown = ", ".join(where[:2]) + (" …" if len(where) > 2 else "")
+        return f"{shown} ({len(kept)} of its {len(names)} tests are defined there by name)"
 
     def subject_deleted(self, diff: FileDiff) -> str | None:
         """For a test file deleted whole: the file it tested, when the change deletes that too
@@ -779,6 +815,17 @@ MIN_ASSERTED_CHARS = 12  # non-blank characters a piece of a literal needs to na
 # Files that are tests or test support (their text is no product code a test looks for).
 _TEST_FILE = re.compile(r"(^|/)(tests?|__tests__|spec|testdata|fixtures|e2e|tests_e2e)/|(_test|\.test|\.spec)\.\w+$"
                         r"|(^|/)(test_[^/]*|conftest)\.py$|Tests?\.(java|kt|cs|scala)$")
+# A test defined with its name: a JS/TS test with a literal title, a Python test function,
+# a Go test function. Group "js" is the title's text, "py" and "go" the function's name.
+_NAMED_TEST = re.compile(
+    r"\b(?:it|test)(?:\.(?:only|skip|fixme|concurrent))?\(\s*(?P<q>[\"'`])(?P<js>[^\"'`\n]+)(?P=q)"
+    r"|^\s*(?:async\s+)?def\s+(?P<py>test\w*)\s*\(|^\s*func\s+(?P<go>(?:Test|Benchmark|Fuzz)\w*)\(")
+
+
+def _test_name(match: re.Match[str]) -> str:
+    return " ".join((match.group("js") or match.group("py") or match.group("go") or "").split())
+
+
 # A test defined on an added line.
 _TEST_DEFINED = re.compile(r"^\s*(async\s+)?def\s+test\w*\s*\(|^\s*func\s+(Test|Fuzz)\w*\(|\b(it|test)\(\s*[\"'`]|@Test\b|#\[test\]")
 
