@@ -538,6 +538,16 @@ class PlainDecoder:
 ERROR_CALL = re.compile(r"^(fmt\.Errorf|errors\.New)$")
 
 
+def _method_named(tree: Any, receiver: str, method: str) -> Any:
+    """The first top-level declaration of ``receiver``'s method ``method``; None when there is none."""
+    for node in tree.root_node.children:
+        if node.type == "method_declaration" and _receiver_type(node) == receiver:
+            name = node.child_by_field_name("name")
+            if name is not None and _text(name) == method:
+                return node
+    return None
+
+
 def _plain_decoder(tree: Any, receiver: str, method: str) -> PlainDecoder | None:
     """The removed method, when its body is no more than: ``*c = <name or literal>``, ``type plain T``,
     one decode through the method's own ``unmarshal`` parameter of ``(*plain)(c)`` (which carries the
@@ -545,25 +555,21 @@ def _plain_decoder(tree: Any, receiver: str, method: str) -> PlainDecoder | None
     of a literal, and ``return nil``. None for anything else (fail closed: the method may convert)."""
     if method != "UnmarshalYAML":
         return None
-    for node in tree.root_node.children:
-        if node.type != "method_declaration" or _receiver_type(node) != receiver:
-            continue
-        name = node.child_by_field_name("name")
-        if name is None or _text(name) != method:
-            continue
-        own = _receiver_name(node)
-        declared = node.child_by_field_name("parameters")
-        parameters = [p for p in declared.named_children if p.type == "parameter_declaration"] if declared is not None else []
-        kinds = [p.child_by_field_name("type") for p in parameters]
-        names = [p.child_by_field_name("name") for p in parameters]
-        if len(parameters) != 1 or names[0] is None or kinds[0] is None or kinds[0].type != "function_type" or not own:
-            return None
-        decode = _text(names[0])
-        body = node.child_by_field_name("body")
-        if body is None:
-            return None
-        return _plain_body(body, own, receiver, decode)
-    return None
+    node = _method_named(tree, receiver, method)
+    if node is None:
+        return None
+    own = _receiver_name(node)
+    declared = node.child_by_field_name("parameters")
+    parameters = [p for p in declared.named_children if p.type == "parameter_declaration"] if declared is not None else []
+    kinds = [p.child_by_field_name("type") for p in parameters]
+    names = [p.child_by_field_name("name") for p in parameters]
+    if len(parameters) != 1 or names[0] is None or kinds[0] is None or kinds[0].type != "function_type" or not own:
+        return None
+    decode = _text(names[0])
+    body = node.child_by_field_name("body")
+    if body is None:
+        return None
+    return _plain_body(body, own, receiver, decode)
 
 
 def _receiver_name(node: Any) -> str:
@@ -939,29 +945,25 @@ def _custom_keys(tree: Any, receiver: str, method: str) -> dict[str, tuple[int, 
     one anonymous struct literal (``v := struct{ ID … `json:"id"` }{…}``); None when that cannot be told."""
     if method not in ("MarshalJSON", "UnmarshalJSON"):
         return None
-    for node in tree.root_node.children:
-        if node.type != "method_declaration" or _receiver_type(node) != receiver:
+    node = _method_named(tree, receiver, method)
+    if node is None:
+        return None
+    body = node.child_by_field_name("body")
+    if body is None or "json." not in _text(body):
+        return None
+    candidates = []
+    for struct in _walk(body):
+        if struct.type != "struct_type":
             continue
-        name = node.child_by_field_name("name")
-        if name is None or _text(name) != method:
-            continue
-        body = node.child_by_field_name("body")
-        if body is None or "json." not in _text(body):
-            return None
-        candidates = []
-        for struct in _walk(body):
-            if struct.type != "struct_type":
-                continue
-            parent, nested = struct.parent, False
-            while parent is not None and parent is not body:
-                nested = nested or parent.type in ("struct_type", "type_spec")
-                parent = parent.parent
-            if not nested:
-                candidates.append(struct)
-        if len(candidates) != 1:
-            return None
-        return _field_names(candidates[0], lambda kind: None)
-    return None
+        parent, nested = struct.parent, False
+        while parent is not None and parent is not body:
+            nested = nested or parent.type in ("struct_type", "type_spec")
+            parent = parent.parent
+        if not nested:
+            candidates.append(struct)
+    if len(candidates) != 1:
+        return None
+    return _field_names(candidates[0], lambda kind: None)
 
 
 def _package_files(repo: Any, revision: str, folder: str) -> list[str]:
