@@ -46,7 +46,6 @@ from reviewer_app.core.risk.removals import (
     drop_still_present,
     drop_probe_timings,
     drop_unreferenced,
-    new_lines,
 )
 from reviewer_app.core.risk.roles import FileRole, role_of
 from reviewer_app.core.risk.rules import SEVERITY_RANK, Rule, RuleSet, glob_to_regex, max_severity
@@ -506,7 +505,7 @@ def reverse_step(view: FileView, number: int) -> str:
     path = view.diff.new_path or view.diff.path
     if not path.endswith(".py"):
         return ""
-    lines = new_lines(view.diff)
+    lines = view.whole_new_lines()
     if lines is None or not 0 < number <= len(lines):
         return ""
     found = _top_function(lines, number - 1)

@@ -69,6 +69,7 @@ class FileView:
     removed: SideText
     _new_text: str | None = None
     _blocks: tuple[list[int], list[int]] | None = None
+    _whole_new: tuple[list[str] | None] | None = None  # (the whole new side, or None) once read
 
     @property
     def new_text(self) -> str:
@@ -78,6 +79,15 @@ class FileView:
                 line.text for hunk in self.diff.hunks for line in hunk.lines if line.kind is not LineKind.REMOVED
             )
         return self._new_text
+
+    def whole_new_lines(self) -> list[str] | None:
+        """The whole new side of the file (``removals.new_lines``: a blob read), read once however many
+        findings of the file ask; None when it cannot be read."""
+        if self._whole_new is None:
+            from reviewer_app.core.risk.removals import new_lines
+
+            self._whole_new = (new_lines(self.diff),)
+        return self._whole_new[0]
 
     def side(self, name: str) -> SideText:
         return self.added if name == "new" else self.removed

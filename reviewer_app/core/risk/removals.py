@@ -450,6 +450,7 @@ class ChangeAddedLines:
         self._sides: list[tuple[str, list[str], int]] | None = None
         self._head: list[str] | None = None
         self._head_read = False
+        self._test_names: dict[str, set[str]] | None = None
 
     def moved_to(self, diff: FileDiff) -> str | None:
         """Where a file deleted whole went: an added file of the same name with at least half its
@@ -479,17 +480,7 @@ class ChangeAddedLines:
         names.discard("")
         if not names:
             return None
-        found: dict[str, set[str]] = {}
-        for other in self.change.files:
-            if (other is diff or other.status not in (FileStatus.ADDED, FileStatus.MODIFIED, FileStatus.RENAMED)
-                    or not other.new_path or not _TEST_FILE.search(other.new_path)):
-                continue
-            lines = new_lines(other)
-            if lines is None:
-                continue
-            defined = {_test_name(match) for text in lines for match in _NAMED_TEST.finditer(text)}
-            if names & defined:
-                found[other.new_path] = names & defined
+        found = {path: names & defined for path, defined in self._tests_on_new_side().items() if names & defined}
         # A short name (``test_get``, ``works``) says little about which test it is: it counts
         # among the file's tests but never as one that reappears.
         kept = {name for name in set().union(*found.values()) if len(name) >= MIN_COPIED_CHARS} if found else set()
@@ -498,6 +489,21 @@ class ChangeAddedLines:
         where = sorted(found, key=lambda path: (-len(found[path]), path))
         shown = ", ".join(where[:2]) + (" …" if len(where) > 2 else "")
         return f"{shown} ({len(kept)} of its {len(names)} tests are defined there by name)"
+
+    def _tests_on_new_side(self) -> dict[str, set[str]]:
+        """path -> the names of the tests each test file the change adds or edits defines on its new
+        side; read once per change (a blob read each), however many deleted files and rules ask."""
+        if self._test_names is None:
+            self._test_names = {}
+            for other in (self.change.files if self.change is not None else []):
+                if (other.status not in (FileStatus.ADDED, FileStatus.MODIFIED, FileStatus.RENAMED)
+                        or not other.new_path or not _TEST_FILE.search(other.new_path)):
+                    continue
+                lines = new_lines(other)
+                if lines is not None:
+                    self._test_names[other.new_path] = {
+                        _test_name(match) for text in lines for match in _NAMED_TEST.finditer(text)}
+        return self._test_names
 
     def subject_deleted(self, diff: FileDiff) -> str | None:
         """For a test file deleted whole: the file it tested, when the change deletes that too
