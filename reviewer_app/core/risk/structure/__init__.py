@@ -25,7 +25,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from reviewer_app.core.model import Change, FileDiff, LineKind
 from reviewer_app.core.risk.findings import Finding
@@ -90,6 +90,13 @@ class ChangeContext:
 
     change: Change
     _added: str | None = None
+    # Per-change caches of the analysers, by name (chart files read at a revision, a chart's values …):
+    # one dict each, created on first use, so reads a change shares happen once.
+    _memos: dict[str, dict[Any, Any]] = field(default_factory=dict)
+
+    def memo(self, name: str) -> dict[Any, Any]:
+        """The analysers' cache ``name`` for this change (empty at first)."""
+        return self._memos.setdefault(name, {})
 
     @property
     def added_text(self) -> str:

@@ -829,10 +829,7 @@ def _chart_files(context: ChangeContext, path: str, side: str) -> dict[str, str]
     repo = repository_for(change.base, change.head)
     if chart is None or repo is None or not revision:
         return None
-    cache = getattr(context, "_helm_chart_files", None)
-    if cache is None:
-        cache = {}
-        setattr(context, "_helm_chart_files", cache)
+    cache = context.memo("helm_chart_files")
     key = (revision, chart)
     if key not in cache:
         folder = f"{chart}/templates/" if chart else "templates/"

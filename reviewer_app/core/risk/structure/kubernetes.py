@@ -377,10 +377,7 @@ def _chart_values(context: ChangeContext, path: str, side: str) -> dict | None:
     repo = repository_for(change.base, change.head)
     if repo is None or not revision:
         return None
-    cache = getattr(context, "_k8s_values", None)
-    if cache is None:
-        cache = {}
-        setattr(context, "_k8s_values", cache)
+    cache = context.memo("k8s_values")
     key = (revision, chart)
     if key not in cache:
         prefix = f"{chart}/" if chart else ""
@@ -1474,10 +1471,7 @@ def _chart_of(context: ChangeContext, sides: FileSides) -> str | None:
     if repo is None or any("{{" in side.text for side in (sides.old, sides.new) if side.exists):
         # No repository to read, or Go template actions (Helm's syntax, which kubectl cannot apply).
         return chart or "."
-    cache = getattr(context, "_k8s_charts", None)
-    if cache is None:
-        cache = {}
-        setattr(context, "_k8s_charts", cache)
+    cache = context.memo("k8s_charts")
     if chart not in cache:
         prefix = f"{chart}/" if chart else ""
         cache[chart] = any(git_output(repo, "cat-file", "-e", f"{revision}:{prefix}Chart.yaml") is not None
@@ -1722,7 +1716,7 @@ def _group_objects(judge: "Judge", revision: str) -> list[tuple[str, Map, list[s
     at ``revision``, templates rendered with that revision's chart defaults (cached). None when the repository
     cannot be read."""
     from reviewer_app.core.risk.structure import helm_template
-    from reviewer_app.core.risk.structure.texts import git_output, repository_for
+    from reviewer_app.core.risk.structure.texts import BlobReader, git_output, repository_for
 
     context, path = judge.context, judge.sides.diff.path or ""
     change = context.change
@@ -1731,25 +1725,26 @@ def _group_objects(judge: "Judge", revision: str) -> list[tuple[str, Map, list[s
         group = "/".join(parts[:len(parts) - parts[::-1].index("templates")]) + "/"  # the chart's templates/
     else:
         group = path.rpartition("/")[0] + "/" if "/" in path else ""  # the manifest's folder
-    cache = getattr(context, "_k8s_group_objects", None)
-    if cache is None:
-        cache = {}
-        setattr(context, "_k8s_group_objects", cache)
+    cache = context.memo("k8s_group_objects")
     if (group, revision) in cache:
         return cache[(group, revision)]
     repo = repository_for(change.base, change.head)
-    listed = git_output(repo, "ls-tree", "-r", "--name-only", revision, "--", group or ".") if repo is not None else None
+    listed = git_output(repo, "ls-tree", "-r", revision, "--", group or ".") if repo is not None else None
     if listed is None:
         cache[(group, revision)] = None
         return None
-    found: list[tuple[str, Map, list[str]]] = []
-    for name in listed.decode("utf-8", "replace").splitlines()[:200]:
+    files: list[tuple[str, str]] = []  # (path, blob id) of the group's YAML files, the first 200 listed
+    for entry in listed.decode("utf-8", "replace").splitlines()[:200]:
+        header, _, name = entry.partition("\t")
         if not name.endswith((".yaml", ".yml")) or ("templates" not in parts[:-1] and "/" in name[len(group):]):
             continue
-        shown = git_output(repo, "show", f"{revision}:{name}")
-        if shown is None:
+        files.append((name, header.split()[-1]))
+    blobs = BlobReader(repo).read([blob for _, blob in files])  # one git process for the whole group
+    found: list[tuple[str, Map, list[str]]] = []
+    for name, blob in files:
+        raw = blobs.get(blob)
+        if raw is None:
             continue
-        raw = shown.decode("utf-8", "replace")
         text = raw
         try:
             if "{{" in raw:
