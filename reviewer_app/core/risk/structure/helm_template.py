@@ -159,6 +159,13 @@ def _selector_helpers(sides: FileSides, emit: Emitter, context: ChangeContext) -
         line = _culprit(sides.new, body)
         if not line:
             continue
+        uses = _label_only_uses(context, sides, name)
+        if uses:
+            emit.emit("K8S-IMMUTABLE-FIELD", "new", line,
+                      f"the selector helper `{name}` changes, but no workload's spec.selector includes it: on both sides "
+                      f"of the change the chart's templates include it only under `labels:` keys or in NOTES.txt ({uses}), "
+                      "and labels may change on upgrade. Low: check that no selector spells out a label it drops.", severity="low")
+            continue
         opt_in = _opt_in_only(sides, context, before, body) if before is not None else None
         if opt_in:
             emit.emit("K8S-IMMUTABLE-FIELD", "new", line,
@@ -173,6 +180,197 @@ def _selector_helpers(sides: FileSides, emit: Emitter, context: ChangeContext) -
                       severity="medium")
             continue
         _emit_selector(emit, line, f"the selector helper `{name}`" + (" (new)" if before is None else ""), sides.new, body)
+
+
+# -- who includes a selector helper -----------------------------------------------------------------------
+# A helper named "*.selectorLabels" may feed only the common labels (a chart that renders a custom resource
+# and no Deployment). Its callers are read from the repository at each side of the change (not from the
+# change alone): every literal `include`/`template` of it in the chart's templates, followed through the
+# helpers that include it. Anything not read plainly keeps the finding (a dynamic include, a mention outside
+# the chart's templates, a library chart, a caller whose YAML key is not read as `labels:`).
+CALLED = re.compile(r'(?:include|template)\s+"(?P<name>[^"]+)"')
+DYNAMIC_CALL = re.compile(r"(?:\binclude|\{\{-?\s*template)\s+(?:\$[\w.]*|\([^)]*\)?)")
+DYNAMIC_CALL_ERE = r"(include|\{\{-?[[:space:]]*template)[[:space:]]+[($]"
+KEY_WITH_ACTION = re.compile(r"^\s*(?:-\s+)?(?P<key>[\w./-]+)\s*:\s*\{\{")
+KEY_OPENER = re.compile(r"^(?P<indent>\s*)(?:-\s+)?(?P<key>[\w./-]+)\s*:\s*$")
+KEY_SCALAR = re.compile(r"^(?P<indent>\s*)[\w./\"'-]+\s*:\s*\S")
+MAX_CALLERS = 50
+
+
+def _label_only_uses(context: ChangeContext, sides: FileSides, name: str) -> str | None:
+    """Where the chart includes the helper ``name`` (e.g. "cluster.labels -> templates/cluster.yaml"), when on
+    both sides of the change every inclusion ends under a ``labels:`` key (or in NOTES.txt); None when any
+    inclusion may reach a selector or cannot be read."""
+    found: set[str] = set()
+    for side, path in (("old", sides.diff.old_path or sides.diff.path), ("new", sides.diff.path)):
+        uses = _uses_of(context, path, side, name)
+        if uses is None:
+            return None
+        found |= uses
+    if not found:
+        return None
+    shown = sorted(found)
+    return ", ".join(shown[:4]) + (f" and {len(shown) - 4} more" if len(shown) > 4 else "")
+
+
+def _uses_of(context: ChangeContext, path: str, side: str, name: str) -> set[str] | None:
+    from reviewer_app.core.risk.structure.texts import git_output, repository_for
+
+    chart = _chart_folder(path)
+    change = context.change
+    revision = change.base if side == "old" else change.head
+    repo = repository_for(change.base, change.head)
+    if chart is None or repo is None or not revision:
+        return None
+    cache = context.memo("helm_helper_uses")
+    key = (revision, chart, name)
+    if key in cache:
+        return cache[key]
+    cache[key] = None
+    chart_yaml = _read(context, revision, f"{chart}/Chart.yaml" if chart else "Chart.yaml")
+    if chart_yaml is None or re.search(r"^type\s*:\s*[\"']?library\b", chart_yaml, re.MULTILINE):
+        return None  # a library chart's helpers are included by other charts, which are not read here
+    folder = f"{chart}/templates/" if chart else "templates/"
+    uses: set[str] = set()
+    pending, seen = [name], {name}
+    while pending:
+        helper = pending.pop()
+        callers = _callers(repo, revision, helper)
+        if callers is None:
+            return None
+        for file, number, dynamic in callers:
+            if dynamic:
+                if file.startswith(chart + "/" if chart else ""):
+                    return None  # an include whose name is computed may be this helper
+                continue
+            if not file.startswith(folder):
+                return None  # mentioned outside the chart's templates (a subchart, a parent, a values string)
+            text = _read(context, revision, file)
+            if text is None:
+                return None
+            lines = text.split("\n")
+            index = number - 1
+            if index >= len(lines) or not any(m.group("name") == helper for m in CALLED.finditer(lines[index])):
+                if DEFINE.search(lines[index] if index < len(lines) else "") or \
+                        re.search(r"^\s*\{\{-?\s*/\*|^\s*#", lines[index] if index < len(lines) else ""):
+                    continue  # the definition itself, or a comment naming it
+                return None
+            enclosing = _enclosing_define(lines, index)
+            if enclosing is not None:
+                if enclosing not in seen:
+                    seen.add(enclosing)
+                    pending.append(enclosing)
+                continue
+            shown = file[len(folder):]
+            if shown == "NOTES.txt":
+                uses.add(f"{helper} -> NOTES.txt")
+                continue
+            if file.endswith(".tpl") or _owning_key(lines, index) != "labels":
+                return None
+            uses.add(f"{helper} -> {shown}")
+            if len(uses) > MAX_CALLERS:
+                return None
+    cache[key] = uses
+    return uses
+
+
+def _callers(repo, revision: str, name: str) -> list[tuple[str, int, bool]] | None:
+    """(path, line, dynamic) of every line in the repository's template-like files that names the helper, or
+    that includes a template whose name is computed (``include (printf "%s.labels" ...)``, ``include $name``;
+    dynamic True). Including a template file by its path (``.Template.BasePath``) is no helper call."""
+    from reviewer_app.core.risk.structure.texts import git_output
+
+    spelled = "".join(c if c.isalnum() or c == "_" else f"[{c}]" for c in name)
+    listed = git_output(repo, "grep", "-n", "--null", "-E", "-e", f'"{spelled}"', "-e", DYNAMIC_CALL_ERE, revision,
+                        "--", "*.tpl", "*.yaml", "*.yml", "*.txt", "*.json")
+    if listed is None:
+        # No match (git grep exits 1) or a failure: a helper defined in the chart is always found.
+        return None
+    found = []
+    for row in listed.decode("utf-8", "replace").splitlines():
+        parts = row.split("\0", 2)
+        if len(parts) < 3:
+            return None
+        file = parts[0].split(":", 1)[1] if ":" in parts[0] else parts[0]
+        try:
+            number = int(parts[1])
+        except ValueError:
+            return None
+        dynamic = any(_may_name(call.group(0), name) for call in DYNAMIC_CALL.finditer(parts[2]))
+        if f'"{name}"' in parts[2]:
+            found.append((file, number, False))
+        if dynamic:
+            found.append((file, number, True))
+    return found
+
+
+COMPUTED_NAME = re.compile(r'\(\s*(?P<fn>printf|print)\s+(?P<args>(?:"[^"]*"\s*)+)')
+
+
+def _may_name(call: str, name: str) -> bool:
+    """Whether an include whose name is computed may include the helper ``name``: not when it includes a
+    template file by its path (``.Template.BasePath``), nor when the name is built from literals that begin
+    otherwise (``printf "%s%s" "cluster.color-" $x`` begins with "cluster.color-")."""
+    if ".Template.BasePath" in call:
+        return False
+    computed = COMPUTED_NAME.search(call)
+    if computed is None:
+        return True
+    literals = re.findall(r'"([^"]*)"', computed.group("args"))
+    if computed.group("fn") == "print":
+        prefix = "".join(literals)
+    else:
+        prefix, rest = literals[0], literals[1:]
+        while rest and "%" in prefix and prefix[prefix.index("%"):].startswith("%s"):
+            prefix = prefix.replace("%s", rest.pop(0), 1)
+        prefix = prefix.split("%", 1)[0]
+    shared = min(len(prefix), len(name))
+    return prefix[:shared] == name[:shared]
+
+
+def _enclosing_define(lines: list[str], index: int) -> str | None:
+    """The name of the ``define`` whose body holds line ``index``, if any."""
+    at = 0
+    while at < len(lines):
+        match = DEFINE.search(lines[at])
+        if not match:
+            at += 1
+            continue
+        start, depth = at, 1
+        at += 1
+        while at < len(lines) and depth:
+            depth += len(BLOCK_OPEN.findall(lines[at])) - len(END.findall(lines[at]))
+            at += 1
+        if start < index < at:
+            return match.group("name")
+    return None
+
+
+def _owning_key(lines: list[str], index: int) -> str | None:
+    """The YAML key whose value a template line renders into: ``key: {{ include ... }}`` on the line itself,
+    else the nearest ``key:`` opener above it, past blank lines, action-only lines and sibling ``k: v``
+    entries of one indentation; None when the text around it is read any other way."""
+    same_line = KEY_WITH_ACTION.match(lines[index])
+    if same_line:
+        return same_line.group("key")
+    if not ONLY_ACTIONS.match(lines[index]):
+        return None
+    sibling: int | None = None
+    for back in range(index - 1, -1, -1):
+        text = lines[back]
+        if not text.strip() or ONLY_ACTIONS.match(text):
+            continue
+        opener = KEY_OPENER.match(text)
+        if opener:
+            if sibling is not None and len(opener.group("indent")) >= sibling:
+                return None
+            return opener.group("key")
+        scalar = KEY_SCALAR.match(text)
+        if scalar and (sibling is None or len(scalar.group("indent")) == sibling):
+            sibling = len(scalar.group("indent"))
+            continue
+        return None
+    return None
 
 
 def _opt_in_only(sides: FileSides, context: ChangeContext, before: list[int], body: list[int]) -> str | None:
