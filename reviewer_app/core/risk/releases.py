@@ -22,6 +22,16 @@ When it applies (everything else keeps its severity, so an unreadable history ne
   * the rule keeps its built-in severity: a team's override of the rule's severity wins;
   * the team has not said it deploys untagged commits (``[releases] by_tag = false`` in a file of
     ``.reviewer/rules/``, loader.py), where a tag says nothing about what is installed.
+
+Finer than a file (``release_to_compare`` and ``release_lacks``, asked by the analysers, which know
+what a finding is about): a file that a release contains can still hold a thing no release had. A
+Terraform resource added to a released main.tf after the release and removed or renamed before the
+next one is in no state; a column that a migration written since the release added and a later one
+drops is in no database. The analyser asks whether the nearest release (as above) holds the thing: a
+git grep at the release's tag for its declaration (a resource header in the module's folder, and no
+`moved` block of the change leading into it; the column's or table's name anywhere in the release's
+tree, with or without underscores or an ``_id`` ending). Only a grep that ran and found nothing
+lowers; a tag that names it, a failing git, no tag in the base's history keep the severity.
 """
 
 from __future__ import annotations
@@ -71,9 +81,56 @@ def lower_unreleased(findings: dict[str, Finding], change: Change, rules: RuleSe
             (d for d in change.files if finding.path in (d.old_path, d.new_path)), None)
         reason = _why_unreleased(repo, release, finding, diff, present)
         if reason:
-            findings[key] = dataclasses.replace(finding, severity=CAP, message=(
-                f"{finding.message} Lowered to {CAP}: {reason}, so no installation runs the old version "
-                "this change breaks (a team that deploys untagged commits says so with [releases] by_tag = false)."))
+            findings[key] = dataclasses.replace(finding, severity=CAP, message=lowered_message(finding.message, reason))
+
+
+def release_to_compare(change: Change, rules: RuleSet, rule_id: str,
+                       memo: dict | None = None) -> tuple[Path, str] | None:
+    """(repository, nearest release tag in the base's history) when a ``rule_id`` finding of this change may be
+    lowered by what that release lacks; None when the rule is not a breaking one, the team overrides
+    its severity or deploys untagged commits, or the history cannot tell (no repository, no tag)."""
+    if rule_id not in BREAKING_RULES or not change.base or not rules.releases_by_tag or not _built_in(rules, rule_id):
+        return None
+    from reviewer_app.core.risk.structure.texts import repository_for
+
+    repo = repository_for(change.base, change.head)
+    if repo is None:
+        return None
+    memo = {} if memo is None else memo
+    key = (str(repo), change.base)
+    if key not in memo:
+        memo[key] = nearest_release(repo, change.base)
+    release = memo[key]
+    return (repo, release) if release else None
+
+
+def release_lacks(repo: Path, revision: str, pattern: str, pathspecs: tuple[str, ...] = (),
+                  ignore_case: bool = False) -> bool:
+    """True only when ``git grep -E pattern`` at ``revision`` (a tag or a commit) ran and matched no line of
+    ``pathspecs`` (every file when empty); False on a match and whenever git fails (fail closed)."""
+    args = ["grep", "-q", "-I", "-E", *(["-i"] if ignore_case else []), "-e", pattern, revision]
+    if pathspecs:
+        args += ["--", *pathspecs]
+    try:
+        proc = run_git(repo, *args, check=False, timeout=60)
+    except (UserError, OSError):
+        return False
+    return proc.returncode == 1 and not proc.stderr.strip()
+
+
+def file_in_release(repo: Path, release: str, path: str) -> bool:
+    """Whether the release holds ``path`` (True when git cannot tell: the finer questions are then asked)."""
+    try:
+        proc = run_git(repo, "ls-tree", "--full-tree", "--name-only", f"refs/tags/{release}", "--", path, check=False, timeout=30)
+    except (UserError, OSError):
+        return True
+    return proc.returncode != 0 or bool(proc.stdout.strip())
+
+
+def lowered_message(message: str, reason: str) -> str:
+    """A breaking finding's message once lowered because no release holds what it breaks."""
+    return (f"{message} Lowered to {CAP}: {reason}, so no installation runs the old version this change breaks "
+            "(a team that deploys untagged commits says so with [releases] by_tag = false).")
 
 
 def nearest_release(repo: Path, base: str) -> str | None:

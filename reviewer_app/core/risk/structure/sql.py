@@ -13,15 +13,19 @@ A statement sqlglot cannot read that holds one of these keywords sends the file 
 rules (fail closed), and their findings say so.
 A revert that restores a migration as a release shipped it, replacing content no release had
 (history.restored_by_revert), runs nothing new on any installation of a release: its findings are
-lowered to low, saying so.
+lowered to low, saying so. A table or column dropped or renamed that no file of the nearest release
+names (added since the release, dropped before the next one) is in no installation's database: such
+findings are medium, saying which release lacks it (releases.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from reviewer_app.core.model import FileStatus
 from reviewer_app.core.risk.structure import ChangeContext
 from reviewer_app.core.risk.structure.base import Emitter, Parsed
 from reviewer_app.core.risk.structure.texts import FileSides, Side
@@ -88,11 +92,78 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
             return Parsed(False, f"the SQL statement at line {line} could not be parsed, so line rules judged this file")
     masked_all = "".join(s.masked + ";" for s in statements)
     created = {m.group(1).split(".")[-1].lower() for m in CREATED_TABLE.finditer(masked_all)}
+    subjects: dict[str, Subject | None] = {}  # finding id -> what it breaks
     for statement in risky:
-        _judge(statement, side, emit, created)
+        _judge(statement, side, emit, created, subjects)
     if emit.findings:
         _lower_restored(emit, context)
+    if subjects:
+        _lower_unreleased(emit, context, subjects)
     return Parsed(True)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a breaking finding breaks: the table, and the columns (none when the table itself is dropped or renamed)."""
+
+    table: str
+    columns: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if not self.columns:
+            return f"table {self.table}"
+        return f"{self.table}.{self.columns[0]}" if len(self.columns) == 1 else f"{self.table} columns {', '.join(self.columns)}"
+
+
+def _name_pattern(name: str) -> str:
+    """An ERE for ``name`` as a whole word, case aside, with or without its underscores (``rev_id``, ``revId``), and
+    with or without an ``_id`` ending (the ORM field ``author`` is the column ``author_id``)."""
+    parts = [re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", part) for part in name.lower().split("_") if part]
+    if len(parts) > 1 and parts[-1] == "id":
+        body = "_?".join(parts[:-1]) + "(_?id)?"
+    else:
+        body = "_?".join(parts)
+    return f"(^|[^A-Za-z0-9_]){body}([^A-Za-z0-9_]|$)"
+
+
+def _lower_unreleased(emit: Emitter, context: ChangeContext, subjects: dict[str, Subject | None]) -> None:
+    """A dropped or renamed table or column that no file of the nearest release names (a column a migration
+    written since the release added, dropped before the next one) is in no installation's database: medium,
+    saying why. Only a search that ran and found nothing lowers (releases.py)."""
+    from reviewer_app.core.risk import releases
+    from reviewer_app.core.risk.rules import SEVERITY_RANK
+
+    memo = context.memo("releases")
+    for index, finding in enumerate(emit.findings):
+        subject = subjects.get(finding.id)
+        if subject is None or SEVERITY_RANK[finding.severity] <= SEVERITY_RANK[releases.CAP]:
+            continue
+        found = releases.release_to_compare(context.change, emit.rules, finding.rule, memo)
+        if found is None:
+            continue
+        repo, release = found
+        diff = emit.sides.diff
+        if diff.status is FileStatus.MODIFIED and diff.old_path:
+            if ("file", release, diff.old_path) not in memo:
+                memo[("file", release, diff.old_path)] = releases.file_in_release(repo, release, diff.old_path)
+            if not memo[("file", release, diff.old_path)]:
+                continue  # an edited migration no release holds: releases.py lowers, saying so
+
+        def lacks(name: str) -> bool:
+            key = ("sql-name", release, name.lower())
+            if key not in memo:
+                memo[key] = bool(name) and releases.release_lacks(repo, f"refs/tags/{release}", _name_pattern(name), ignore_case=True)
+            return memo[key]
+
+        if lacks(subject.table):
+            what = f"table {subject.table}"
+        elif subject.columns and all(lacks(column) for column in subject.columns):
+            what = str(subject)
+        else:
+            continue
+        emit.findings[index] = dataclasses.replace(finding, severity=releases.CAP, message=releases.lowered_message(
+            finding.message, f"{what} is in no release yet (no file of the nearest release before this change, "
+            f"{release}, names it)"))
 
 
 def _lower_restored(emit: Emitter, context: ChangeContext) -> None:
@@ -150,9 +221,18 @@ def _parse(statement: Statement) -> None:
 
 
 def _emit(emit: Emitter, rule: str, statement: Statement, side: Side, words: tuple[str, ...], message: str,
-          severity: str | None = None) -> None:
+          severity: str | None = None, subject: Subject | None = None, subjects: dict[str, Subject | None] | None = None) -> None:
     line, span = statement.culprit(side, *words)
+    count = len(emit.findings)
     emit.emit(rule, "new", line, message, severity=severity, span=span)
+    if subjects is not None and len(emit.findings) > count:
+        key = emit.findings[-1].id
+        # Two findings at one place with different subjects: neither is lowered (fail closed).
+        subjects[key] = subject if key not in subjects or subjects[key] == subject else None
+
+
+def _identifier(node: Any) -> str:
+    return str(getattr(node, "name", "") or "").strip() or node.sql().strip('"`[]')
 
 
 def _is_command(tree: Any) -> bool:
@@ -169,7 +249,7 @@ def _table_name(node: Any) -> str:
     return node.name.lower() if isinstance(node, exp.Table) else str(getattr(node, "name", "") or "").lower()
 
 
-def _judge(statement: Statement, side: Side, emit: Emitter, created: set[str]) -> None:
+def _judge(statement: Statement, side: Side, emit: Emitter, created: set[str], subjects: dict[str, Subject | None]) -> None:
     from sqlglot import exp
 
     tree = statement.tree
@@ -177,10 +257,14 @@ def _judge(statement: Statement, side: Side, emit: Emitter, created: set[str]) -
         return
     if isinstance(tree, exp.Drop):
         kind = str(tree.args.get("kind") or "").upper()
-        names = ", ".join(t.sql() for t in tree.args.get("tables") or [tree.this] if t is not None)
+        dropped = [t for t in tree.args.get("tables") or [tree.this] if t is not None]
+        names = ", ".join(t.sql() for t in dropped)
         if kind in ("TABLE", "SCHEMA", "DATABASE"):
+            # One subject per statement: lowered only when no release names the (only) dropped object.
+            subject = Subject(_identifier(dropped[0]).lower()) if len(dropped) == 1 else None
             _emit(emit, "DB-DROP-TABLE", statement, side, ("DROP",),
-                      f"DROP {kind} {names}: its data is lost and every reader still deployed breaks.")
+                      f"DROP {kind} {names}: its data is lost and every reader still deployed breaks.",
+                  subject=subject, subjects=subjects)
         elif kind == "INDEX":
             if tree.args.get("concurrently"):
                 _emit(emit, "DB-INDEX-BLOCKING", statement, side, ("DROP",),
@@ -208,28 +292,33 @@ def _judge(statement: Statement, side: Side, emit: Emitter, created: set[str]) -
                       f"CREATE INDEX on {table or 'a table'} without CONCURRENTLY blocks writes to it for as long as the build takes.")
         return
     if isinstance(tree, exp.Alter):
-        _alter(statement, tree, side, emit, created)
+        _alter(statement, tree, side, emit, created, subjects)
 
 
-def _alter(statement: Statement, tree: Any, side: Side, emit: Emitter, created: set[str]) -> None:
+def _alter(statement: Statement, tree: Any, side: Side, emit: Emitter, created: set[str],
+           subjects: dict[str, Subject | None]) -> None:
     from sqlglot import exp
 
     table = _table_name(tree.this)
     for action in tree.args.get("actions") or []:
         if isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
-            columns = ", ".join(c.sql() for c in action.args.get("tables") or [])
+            dropped = list(action.args.get("tables") or [])
+            columns = ", ".join(c.sql() for c in dropped)
             _emit(emit, "DB-DROP-COLUMN", statement, side, ("DROP",),
-                      f"{table}: column {columns} is dropped while code already deployed may still read or write it.")
+                      f"{table}: column {columns} is dropped while code already deployed may still read or write it.",
+                  subject=Subject(table, tuple(_identifier(c) for c in dropped)) if dropped else None, subjects=subjects)
         elif isinstance(action, exp.RenameColumn):
             _emit(emit, "DB-RENAME", statement, side, ("RENAME",),
                       f"{table}: column {action.this.sql()} is renamed to {action.args['to'].sql()}; for the old code still "
-                      "running during a rolling deploy that is a drop plus an add.")
+                      "running during a rolling deploy that is a drop plus an add.",
+                  subject=Subject(table, (_identifier(action.this),)), subjects=subjects)
         elif (isinstance(action, exp.AlterRename) and str(tree.args.get("kind") or "").upper() not in ("INDEX", "SEQUENCE")
               and not table.endswith("_seq")):
             # An index renamed changes no query: running code names tables and columns, not indexes.
             # Nor does a sequence (PostgreSQL's ALTER TABLE renames one too: `<table>_<column>_seq`).
             _emit(emit, "DB-RENAME", statement, side, ("RENAME",),
-                      f"table {table} is renamed to {action.this.sql()}; old code still running loses it.")
+                      f"table {table} is renamed to {action.this.sql()}; old code still running loses it.",
+                  subject=Subject(table), subjects=subjects)
         elif isinstance(action, exp.AlterColumn) and table not in created:
             if action.args.get("dtype") is not None:
                 _emit(emit, "DB-TYPE-OR-NOTNULL-CHANGE", statement, side, ("TYPE", "ALTER",),

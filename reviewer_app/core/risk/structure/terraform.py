@@ -8,12 +8,15 @@ variable now gates off by default; guards switched off (prevent_destroy, deletio
 skip_final_snapshot, force_destroy, backups, versioning); ingress opened to the internet (ingress
 only: an open egress is the default; a network ACL rule is low or medium, security groups still
 decide); IAM policy documents as statements (iam.py), judging only what a rewritten statement
-adds. A modified file needs both whole sides: from a patch alone the
+adds. A breaking finding on a resource the nearest release's copy of the module does not declare (added
+since, removed or renamed before the next release) is medium, saying which release lacks it (releases.py).
+A modified file needs both whole sides: from a patch alone the
 hunks of a block cannot be told apart from their resource, so the line rules judge it and say so.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import posixpath
 import re
@@ -132,6 +135,7 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         _policies(sides, old, new, emit, values)
     except UnreadablePolicy as exc:
         return Parsed(False, f"{exc}, so line rules judged this file")
+    _lower_unreleased(sides, emit, context)
     return Parsed(True)
 
 
@@ -344,6 +348,78 @@ def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitt
                   + (" It is a helper that the next apply recreates as good as new." if ephemeral else
                      " prevent_destroy does not protect a block that is gone; a `removed` block with destroy = false forgets it instead."),
                   severity="critical" if data else "low" if ephemeral else "high")
+
+
+# -- what no release holds ---------------------------------------------------------------------------
+# A resource added to a released file after the release and removed, renamed or replaced before the next
+# one is in no installation's state (releases.py says when a tag counts as the release).
+UNRELEASED_RULES = ("TF-RENAME-WITHOUT-MOVED", "INFRA-TF-RESOURCE-REMOVED", "TF-FORCES-REPLACEMENT")
+
+
+def _ere(text: str) -> str:
+    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", text)
+
+
+def _block_at(side: Side, line: int) -> tuple[str, str, str] | None:
+    """The (kind, type, name) of the top-level block holding real line ``line`` of ``side``."""
+    try:
+        index = side.numbers.index(line)
+    except ValueError:
+        return None
+    for key, start, end in _chunks(side):
+        if start <= index < end:
+            return key
+    return None
+
+
+def _lower_unreleased(sides: FileSides, emit: Emitter, context: ChangeContext) -> None:
+    """Breaking findings on a resource (or module call) that the nearest release's copy of this module folder
+    does not declare, and that nothing the change keeps moves into: medium, saying why (fail closed)."""
+    from reviewer_app.core.risk.rules import SEVERITY_RANK
+
+    pending = [(index, finding) for index, finding in enumerate(emit.findings)
+               if finding.rule in UNRELEASED_RULES and SEVERITY_RANK[finding.severity] > SEVERITY_RANK["medium"]]
+    diff, change = sides.diff, context.change
+    if not pending or not change.head or not diff.old_path:
+        return
+    folder = posixpath.dirname(diff.old_path)
+    if diff.new_path and posixpath.dirname(diff.new_path) != folder:
+        return  # the file changed module: its old addresses are another module's
+    from reviewer_app.core.risk import releases
+
+    memo = context.memo("releases")
+    glob = f":(glob){folder + '/' if folder else ''}*.tf"
+    for index, finding in pending:
+        found = releases.release_to_compare(change, emit.rules, finding.rule, memo)
+        if found is None:
+            continue
+        repo, release = found
+        if ("file", release, diff.old_path) not in memo:
+            memo[("file", release, diff.old_path)] = releases.file_in_release(repo, release, diff.old_path)
+        if not memo[("file", release, diff.old_path)]:
+            continue  # no release holds the file at all: releases.py lowers, saying so
+        block = _block_at(sides.old if finding.side == "old" else sides.new, finding.line)
+        if block is None or block[0] not in ("resource", "module") or not block[1]:
+            continue
+        kind, rtype, name = block
+        if kind == "resource":
+            address = f"{rtype}.{name}"
+            header = rf'^[[:space:]]*resource[[:space:]]+"?{_ere(rtype)}"?[[:space:]]+"?{_ere(name)}"?([[:space:]]|\{{|$)'
+        else:
+            address, name = f"module.{rtype}", rtype
+            header = rf'^[[:space:]]*module[[:space:]]+"?{_ere(name)}"?([[:space:]]|\{{|$)'
+        moved_in = rf"^[[:space:]]*to[[:space:]]*=[[:space:]]*{_ere(address)}([[:space:]]|\[|#|$)"
+        key = (release, folder, address)
+        if key not in memo:
+            memo[key] = (releases.release_lacks(repo, f"refs/tags/{release}", header, (glob,))
+                         and releases.release_lacks(repo, f"refs/tags/{release}", _ere(name), (glob + ".json",))
+                         and releases.release_lacks(repo, change.head, moved_in, (glob,)))
+        if memo[key]:
+            where = f"{folder}/" if folder else "the root module"
+            emit.findings[index] = dataclasses.replace(finding, severity="medium", message=releases.lowered_message(
+                finding.message, f"{address} is in no release yet (the nearest release before this change, {release}, "
+                f"declares no such {'resource' if kind == 'resource' else 'module call'} in {where}, and no `moved` "
+                "block of this change leads into it)"))
 
 
 # Folders whose configurations are not run by an existing install (examples, tests, fixtures).
