@@ -9,8 +9,9 @@ skip_final_snapshot, force_destroy, backups, versioning); ingress opened to the 
 only: an open egress is the default; a network ACL rule is low or medium, security groups still
 decide); IAM policy documents as statements (iam.py), judging only what a rewritten statement
 adds. A breaking finding on a resource the nearest release's copy of the module does not declare (added
-since, removed or renamed before the next release) is medium, saying which release lacks it (releases.py).
-A modified file needs both whole sides: from a patch alone the
+since, removed or renamed before the next release) is medium, saying which release lacks it (releases.py);
+a recovery setting a new option turns off by default, where the module set no such setting before, is
+medium too. A modified file needs both whole sides: from a patch alone the
 hunks of a block cannot be told apart from their resource, so the line rules judge it and say so.
 """
 
@@ -125,7 +126,7 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
             _count_changed(sides, before, block, emit, holding, values)
         if block.kind in ("resource", "module") and before is not None:
             _input_ignored(sides, before, block, emit, values)
-        _guards(sides, before, block, emit)
+        _guards(sides, before, block, emit, context)
         _ingress(sides, before, block, emit)
     _count_locals_changed(sides, old, new, emit, holding, values)
     _moved_blocks_removed(sides, old, new, emit, context)
@@ -1346,7 +1347,7 @@ def _truthy(value: Any) -> bool | None:
     return None
 
 
-def _guards(sides: FileSides, before: Block | None, after: Block, emit: Emitter) -> None:
+def _guards(sides: FileSides, before: Block | None, after: Block, emit: Emitter, context: ChangeContext | None = None) -> None:
     old_body = before.body if before else {}
     new_body = after.body
     where = after.address
@@ -1375,8 +1376,51 @@ def _guards(sides: FileSides, before: Block | None, after: Block, emit: Emitter)
         emit.emit("INFRA-BACKUP-WEAKENED", "new", _attr_line(sides.new, after, "backup_retention_period"),
                   f"{where}: backup_retention_period = 0 turns automated backups off.")
     for path, value, old_value in _weakened_recovery(old_body, new_body):
-        emit.emit("INFRA-BACKUP-WEAKENED", "new", _attr_line(sides.new, after, path[-1]),
-                  f"{where}: `{'.'.join(path)}` is {_show(value)}, so an overwrite or delete can no longer be undone.")
+        message = f"{where}: `{'.'.join(path)}` is {_show(value)}, so an overwrite or delete can no longer be undone."
+        folder = _never_set_before(sides, after, path, old_body, context)
+        if folder is not None:
+            emit.emit("INFRA-BACKUP-WEAKENED", "new", _attr_line(sides.new, after, path[-1]),
+                      f"{where}: `{'.'.join(path)}` defaults to {_show(value)} in a new option, and no .tf file of {folder} "
+                      f"named `{path[-1]}` or any other {' or '.join(_recovery_kinds(path))} setting before this change, so the "
+                      "module never set it: a caller who leaves the "
+                      "default gets it off where the module set nothing before, and only a caller who sets the option "
+                      "changes anything. Lowered to medium: nothing the module switched on is switched off.",
+                      severity="medium")
+            continue
+        emit.emit("INFRA-BACKUP-WEAKENED", "new", _attr_line(sides.new, after, path[-1]), message)
+
+
+def _recovery_kinds(path: tuple[str, ...]) -> list[str]:
+    return sorted({match.lower().replace("_", "-") for match in RECOVERY_PATH.findall(".".join(path))})
+
+
+def _never_set_before(sides: FileSides, after: Block, path: tuple[str, ...], old_body: Any,
+                      context: ChangeContext | None) -> str | None:
+    """The module folder, when a recovery setting turned off in a variable's default is new to that default and no
+    .tf file of the folder named the setting at the change's base (read with git: facts the change cannot
+    rewrite); None otherwise, and whenever git cannot tell (fail closed)."""
+    if after.kind != "variable" or context is None or dict(_leaves(old_body)).get(path) is not None:
+        return None
+    change = context.change
+    if not change.base or not sides.diff.new_path:
+        return None
+    from reviewer_app.core.risk.releases import release_lacks
+    from reviewer_app.core.risk.structure.texts import repository_for
+
+    repo = repository_for(change.base, change.head)
+    if repo is None:
+        return None
+    folder = posixpath.dirname(sides.diff.new_path)
+    glob = f":(glob){folder + '/' if folder else ''}*.tf"
+    # The setting by its own name, or any argument of its kind (versioning, point-in-time recovery) under any
+    # name: a module that set one before (`pitr = true` now read from the new option) changes for its callers.
+    kinds = sorted({match.lower() for match in RECOVERY_PATH.findall(".".join(path))})
+    word = "|".join([f"(^|[^A-Za-z0-9_]){_ere(path[-1])}([^A-Za-z0-9_]|$)", *map(_ere, kinds)])
+    memo = context.memo("terraform-named-before")
+    key = (folder, path[-1])
+    if key not in memo:
+        memo[key] = release_lacks(repo, change.base, word, (glob, glob + ".json"), ignore_case=True)
+    return (f"{folder}/" if folder else "the root module") if memo[key] else None
 
 
 RECOVERY_PATH = re.compile(r"versioning|point_in_time_recovery", re.IGNORECASE)
