@@ -806,7 +806,9 @@ class Judge:
                 and (severity or NEW_OBJECT_LOWERED[rule]) in ("high", "critical"):
             severity = "medium"
             message += f" Medium: {note}"
-        if rule == "K8S-RBAC-WIDENED" and severity in (None, "high", "critical") and _short_lived_hook(self.after):
+        if rule == "K8S-RBAC-WIDENED" and severity in (None, "high", "critical") and _short_lived_hook(self.after) \
+                and _chart_of(self.context, self.sides) is not None:
+            # Only in a Helm chart: `kubectl apply` of a plain manifest ignores the hook annotations, and the role stays.
             severity = "medium"
             message += (" Lowered to medium: the role is a Helm hook deleted once the hook succeeds, so the grant lives only "
                         "while the chart's own install or upgrade step runs.")
