@@ -1441,6 +1441,11 @@ class Judge:
             # objects, and a Job that has finished holds nothing that deleting it loses. (A chart's Job keeps its
             # level: `helm upgrade` marks the whole release failed, and `--atomic` rolls every object back.)
             job = kind == "Job" and not chart and not readme and not versioned
+            # The old selector did not select the old pod template's labels: the API server rejects such a
+            # workload, so no object was ever created from the old side to be updated in place.
+            stillborn = field == "selector" and kind in ("Deployment", "DaemonSet", "ReplicaSet", "StatefulSet") and \
+                not readme and not versioned and not chart and "{{" not in self.sides.old.text and \
+                _selects(old_spec.get("selector"), _get(old_spec, "template", "metadata", "labels")) is False
             self.emit("K8S-IMMUTABLE-FIELD", side, line,
                       f"spec.{field} cannot be changed on an existing {kind}: {tool} fails on it "
                       "until the object is deleted and recreated"
@@ -1454,8 +1459,12 @@ class Judge:
                          "updates a running object in place." if readme else "")
                       + (" Medium: the old selector held the chart's version (`.Chart.Version`), which every release "
                          "changes: every upgrade of an existing install already failed on it, whatever this change writes."
-                         if versioned else ""),
-                      severity="medium" if readme or versioned or job else None)
+                         if versioned else "")
+                      + (f" Low: the old selector ({_selector_text(old_spec.get('selector'))}) does not select the old pod "
+                         f"template's labels ({_selector_text(_get(old_spec, 'template', 'metadata', 'labels'))}), which the "
+                         f"API server rejects: no {kind} could be created from the old manifest, so there is none to update "
+                         "in place; the change fixes a manifest that never applied." if stillborn else ""),
+                      severity="low" if stillborn else "medium" if readme or versioned or job else None)
 
 
 def _chart_of(context: ChangeContext, sides: FileSides) -> str | None:
@@ -1515,6 +1524,54 @@ def _stored(kind: Any, field: str, value: Any) -> Any:
     if default is not None and value == default[""]:
         return None
     return value
+
+
+def _selects(selector: Any, labels: Any) -> bool | None:
+    """Whether a workload's label selector selects a pod template's labels: True, False, or None when it cannot
+    be read (templated or non-string values, an unknown operator, no selector or labels written)."""
+    if not isinstance(selector, dict) or not selector or not isinstance(labels, dict):
+        return None
+    def plain(value: Any) -> bool:
+        return isinstance(value, (str, int, float, bool)) and PLACEHOLDER not in str(value) and "{{" not in str(value)
+    if not all(plain(k) and plain(v) for k, v in labels.items()):
+        return None
+    have = {str(k): str(v) for k, v in labels.items()}
+    if not ({"matchLabels", "matchExpressions"} & set(selector)):
+        selector = {"matchLabels": selector}  # the pre-LabelSelector form: a bare label map
+    required = selector.get("matchLabels") or {}
+    expressions = selector.get("matchExpressions") or []
+    if set(selector) - {"matchLabels", "matchExpressions"} or not isinstance(required, dict) or not isinstance(expressions, list):
+        return None
+    if not all(plain(k) and plain(v) for k, v in required.items()):
+        return None
+    matched = all(have.get(str(k)) == str(v) for k, v in required.items())
+    for expression in expressions:
+        if not isinstance(expression, dict) or not plain(expression.get("key")):
+            return None
+        key, operator, values = str(expression["key"]), expression.get("operator"), expression.get("values") or []
+        if not isinstance(values, list) or not all(plain(v) for v in values):
+            return None
+        if operator == "In":
+            matched = matched and have.get(key) in {str(v) for v in values}
+        elif operator == "NotIn":
+            matched = matched and have.get(key) not in {str(v) for v in values}
+        elif operator == "Exists":
+            matched = matched and key in have
+        elif operator == "DoesNotExist":
+            matched = matched and key not in have
+        else:
+            return None
+    return matched
+
+
+def _selector_text(value: Any) -> str:
+    """A selector or label map in one line (``app: a, tier: b``)."""
+    value = _plain(value)
+    if isinstance(value, dict) and "matchLabels" in value and len(value) == 1:
+        value = value["matchLabels"]
+    if isinstance(value, dict) and all(not isinstance(v, (dict, list)) for v in value.values()):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
 
 
 def _label_selector(value: dict) -> Any:
