@@ -688,6 +688,62 @@ def _mounts_read_only(spec: Map, volume: Any) -> bool:
     return bool(mounts) and all(m.get("readOnly") is True for m in mounts)
 
 
+def _inside_held_mount(path: str, read_only: bool, old_spec: Map) -> str | None:
+    """Why a new hostPath inside a node folder the old pod already mounted adds no reach, or None.
+
+    The old side of the same workload mounted a parent folder of ``path`` (whole: no subPath) with the same or
+    wider access (read-write, or the new one is read-only everywhere), and ran a privileged container: the new
+    mount shows a part of what the workload already reached."""
+    if PLACEHOLDER in path or "{{" in path or not path.startswith("/"):
+        return None
+    path = path.rstrip("/") or "/"
+    privileged = [name for field in ("initContainers", "containers") for name, c in _containers(old_spec, field).items()
+                  if _get(c, "securityContext", "privileged") is True]
+    if not privileged:
+        return None
+    for volume in _list(old_spec.get("volumes")):
+        parent = _get(volume, "hostPath", "path")
+        if not isinstance(parent, str) or PLACEHOLDER in parent or "{{" in parent or not parent.startswith("/"):
+            continue
+        parent = parent.rstrip("/") or "/"
+        if parent == path or not (parent == "/" or path.startswith(parent + "/")):
+            continue
+        mounts = [(name, m) for field in ("initContainers", "containers") for name, c in _containers(old_spec, field).items()
+                  for m in _list(c.get("volumeMounts")) if m.get("name") == volume.get("name")
+                  and not m.get("subPath") and not m.get("subPathExpr")]
+        writable = [name for name, m in mounts if m.get("readOnly") is not True]
+        holders = writable if not read_only else [name for name, _ in mounts]
+        if not holders:
+            continue
+        access = "read-write" if writable else "read-only"
+        return (f"it lies inside the node's {parent}, which the workload already mounted {access} (volume "
+                f"{volume.get('name')}, container {', '.join(sorted(set(holders)))}), in a workload that already ran the "
+                f"privileged container {', '.join(privileged)}: no node folder the workload did not already reach. "
+                "Medium: check which container now sees it")
+    return None
+
+
+def _privileged_before(spec: Map, old_spec: Map, volume: Any) -> str | None:
+    """Why a new hostPath volume gives its containers nothing new: every container that mounts it ran privileged
+    on the old side of the workload (the same name) and runs privileged still, so it already had every device of
+    the node, its disks included, and could mount any of the node's folders itself. None otherwise."""
+    old_containers = {name: c for field in ("initContainers", "containers") for name, c in _containers(old_spec, field).items()}
+    users = [(name, c) for field in ("initContainers", "containers", "ephemeralContainers")
+             for name, c in _containers(spec, field).items()
+             if any(isinstance(m, Map) and m.get("name") == volume for m in _list(c.get("volumeMounts")))]
+    if not users or any(name.startswith("#") for name, _ in users):
+        return None
+    for name, container in users:
+        previous = old_containers.get(name)
+        if previous is None or _get(previous, "securityContext", "privileged") is not True \
+                or _get(container, "securityContext", "privileged") is not True:
+            return None
+    names = ", ".join(name for name, _ in users)
+    return (f"every container that mounts it ({names}) already ran privileged before this change: a privileged "
+            "container has every device of the node, its disks included, and can mount any of its folders itself, "
+            "so this adds no reach. Medium: check what the folder holds")
+
+
 def _another_object(before: Map, after: Map) -> bool:
     """Renamed or of another kind: the API server creates a new object, so no field of the old one is
     updated in place (its immutable fields included). Templated names are not compared."""
@@ -1291,6 +1347,9 @@ class Judge:
                     benign = (f"the volume {_get(volume, 'name')} already mounted the node's {previous} read-only, and every "
                               "container still mounts it read-only: the path it points at changes, not the kind of access "
                               "(read, never write). Medium: check what the new path exposes")
+                if benign is None and old_spec is not None:
+                    benign = _inside_held_mount(str(host_path), read_only, old_spec) \
+                        or _privileged_before(spec, old_spec, _get(volume, "name"))
                 self.privileged(self.new_line(volumes, index=index),
                                 f"mounts the node's {host_path} (hostPath): "
                                 + (f"{benign}." if benign else "the container can read or change the node's files."),
