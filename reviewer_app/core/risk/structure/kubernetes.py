@@ -125,7 +125,7 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         # A helm-unittest suite: the values and expected renderings of a chart's test cases (`replicas: 0`
         # as a case's input), applied to no cluster.
         return Parsed(True)
-    return _judge_documents(sides, emit, context, old_docs, new_docs)
+    return _judge_documents(sides, emit, context, old_docs, new_docs, mixed=True)
 
 
 def _unittest_suites(docs: list[Any]) -> bool:
@@ -396,7 +396,9 @@ def _chart_values(context: ChangeContext, path: str, side: str) -> dict | None:
 
 def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, old_docs: list[Any], new_docs: list[Any],
                      by_kind: bool = False, selectors_alike: bool = False, only: frozenset[str] | None = None,
-                     setting: dict[str, object] | None = None) -> Parsed:
+                     setting: dict[str, object] | None = None, mixed: bool = False) -> Parsed:
+    """``mixed``: a plain manifest (not a template's skeleton), whose objects of kinds this module does not read
+    may be set aside when no line rule's hit falls in them but for a wildcard that is no RBAC rule (_mixed_hits_judged)."""
     old_objects = list(_objects(old_docs))
     new_objects = list(_objects(new_docs))
     if not old_objects and not new_objects:
@@ -408,7 +410,15 @@ def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, ol
         # A custom resource (HelmRelease values, an Argo Application, a Kustomization patch, a
         # ConfigMap holding a pod template) may carry pod settings where this analyser does not
         # look: its line rules keep judging the file.
-        return Parsed(False, f"{unknown[0]} objects are not analysed by structure, so line rules judged this file")
+        note = f"{unknown[0]} objects are not analysed by structure, so line rules judged this file"
+        if not mixed or not _mixed_hits_judged(sides, emit, new_objects):
+            return Parsed(False, note)
+        # Every line rule's hit is in an object this module reads, or is a wildcard of a custom resource that is
+        # no RBAC rule (a policy's list of the kinds it checks): the objects it reads are judged by structure, for
+        # what the line rules would have judged (RBAC, privileges, scale), and the others hold nothing they flag.
+        old_objects = [o for o in old_objects if o.get("kind") in UNDERSTOOD_KINDS]
+        new_objects = [o for o in new_objects if o.get("kind") in UNDERSTOOD_KINDS]
+        only = MIXED_RULES if only is None else only & MIXED_RULES
     # Objects are paired by kind, namespace, name and, where those repeat (a template's names are
     # placeholders), their order among the objects with that key.
     old_by_key = dict(_numbered(old_objects, by_kind))
@@ -426,6 +436,64 @@ def _judge_documents(sides: FileSides, emit: Emitter, context: ChangeContext, ol
     # A CI-only manifest is judged whole here, the objects this module does not read included: it
     # configures a throwaway test cluster.
     return Parsed(True)
+
+
+# What a file mixing objects this module reads with others is judged for: what its line rules flag (RBAC
+# wildcards, privileges, scaling to zero) and the RBAC grants around them.
+MIXED_RULES = frozenset({"K8S-RBAC-WILDCARD", "K8S-RBAC-WIDENED", "K8S-RBAC-NARROWED", "K8S-PRIVILEGED",
+                         "K8S-SCALE-TO-ZERO"})
+RBAC_LIST_KEYS = ("apiGroups", "resources", "verbs")
+
+
+def _mixed_hits_judged(sides: FileSides, emit: Emitter, new_objects: list[Map]) -> bool:
+    """Every added line a Kubernetes line rule (one structure replaces) matches lies in an object of a kind this
+    module reads, or is a `'*'` of an RBAC-shaped key (apiGroups, resources, verbs) in a map of another kind's
+    object that is no policy rule (no ``verbs``, no list of ``resources``: a Gatekeeper constraint's
+    ``match.kinds``). A hit anywhere else (in a string, such as a manifest a ConfigMap carries, a cluster-admin
+    name, a privilege or a scale in another kind's object, before the first object) keeps the line rules."""
+    from reviewer_app.core.model import LineKind
+
+    rules = [rule for rule in emit.rules.rules if "kubernetes" in rule.structured and rule.added is not None]
+    if not rules:
+        return True
+    starts = sorted((obj.line, index) for index, obj in enumerate(new_objects))
+    index_of = {number: index for index, number in enumerate(sides.new.numbers)}
+    for hunk in sides.diff.hunks:
+        added = [line for line in hunk.lines if line.kind is LineKind.ADDED]
+        text = "\n".join(line.text for line in added)
+        offsets = [0]
+        for line in added:
+            offsets.append(offsets[-1] + len(line.text) + 1)
+        for rule in rules:
+            for match in rule.added.finditer(text):
+                first = next(i for i in range(len(added)) if offsets[i + 1] > match.start())
+                last = next(i for i in range(len(added)) if offsets[i + 1] > max(match.end() - 1, match.start()))
+                for line in added[first:last + 1]:
+                    index = index_of.get(line.new_no)
+                    if index is None:
+                        return False
+                    owner = [position for start, position in starts if start <= index]
+                    if not owner:
+                        return False
+                    obj = new_objects[owner[-1]]
+                    if obj.get("kind") in UNDERSTOOD_KINDS:
+                        continue
+                    if rule.id != "K8S-RBAC-WILDCARD":
+                        return False
+                    keyed = [m for m in _maps(obj) if any(k in m and m.line_of(k) == index for k in RBAC_LIST_KEYS)]
+                    if not keyed or any("verbs" in m or isinstance(m.get("resources"), list) for m in keyed):
+                        return False
+    return True
+
+
+def _maps(node: Any) -> Iterator[Map]:
+    if isinstance(node, Map):
+        yield node
+        for value in node.values():
+            yield from _maps(value)
+    elif isinstance(node, Seq):
+        for item in node:
+            yield from _maps(item)
 
 
 def _roles_narrowed(pairs: list[tuple[Map | None, Map]], old_objects: list[Map]) -> list[tuple[Map | None, Map]]:

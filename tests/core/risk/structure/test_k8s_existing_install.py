@@ -257,10 +257,22 @@ def test_a_privileged_cni_in_a_kind_cluster_manifest_for_ci_deploys_nothing(git_
     assert all("CI-only manifest" in f["message"] for f in privileged)
 
 
-def test_the_same_manifest_outside_ci_keeps_its_line_rules(git_repo: GitRepo) -> None:
+def test_the_same_manifest_outside_ci_is_judged_as_a_deployed_one(git_repo: GitRepo) -> None:
+    # The ConfigMap holds nothing the line rules flag, so the structure judges the DaemonSet beside it: a new
+    # component (medium, as in a file of objects it reads only), not a CI-only manifest (low).
     cni = CONFIG_MAP + "---\n" + AGENT
     found = risk_findings(range_analysis(git_repo, {"deploy/cni.yaml": CONFIG_MAP}, {"deploy/cni.yaml": cni}))
-    assert "high" in _levels(found, "K8S-PRIVILEGED")  # a ConfigMap is not read by structure: the line rule judges
+    privileged = by_rule(found, "K8S-PRIVILEGED")
+    assert privileged and {f["severity"] for f in privileged} == {"medium"}
+    assert all("review it as a new component" in f["message"] for f in privileged)
+
+
+def test_a_configmap_carrying_a_privileged_pod_keeps_the_line_rules(git_repo: GitRepo) -> None:
+    # A privilege inside another kind's object (here a string a ConfigMap carries) is where the structure
+    # does not look: the line rules judge the file.
+    carried = CONFIG_MAP + "  pod.yaml: |\n    spec:\n      hostPID: true\n"
+    found = risk_findings(range_analysis(git_repo, {"deploy/cni.yaml": CONFIG_MAP}, {"deploy/cni.yaml": carried + "---\n" + AGENT}))
+    assert "high" in _levels(found, "K8S-PRIVILEGED")
 
 
 # -- an existing opt-in: installs that set it get what the change adds under it ---------------------------------
