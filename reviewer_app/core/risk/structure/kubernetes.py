@@ -1271,6 +1271,14 @@ class Judge:
                                   severity="low")
                 elif resource == "secrets" and verb in SECRET_READ:
                     self._widened(names, verb, resource, "new", line, f"the role can now `{verb}` secrets: every credential in its scope becomes readable.")
+                elif (resource == "secrets" or resource in SENSITIVE_RESOURCES) and verb in WRITE_VERBS and \
+                        _twin_held(grant, granted_before):
+                    twin = _twin_held(grant, granted_before)
+                    self._widened(names, verb, resource, "new", line,
+                                  f"the role can now `{verb}` {resource}, which it could already `{twin}` (same API group): "
+                                  "a patch and an update change the same fields of objects that exist (neither creates one: "
+                                  "an apply that would create is authorised as `create`). Low: no new access.",
+                                  severity="low")
                 elif resource == "secrets" and verb in WRITE_VERBS:
                     self._widened(names, verb, resource, "new", line, f"the role can now `{verb}` secrets: it can overwrite the credentials other workloads use.")
                 elif resource in SENSITIVE_RESOURCES and verb in WRITE_VERBS:
@@ -1793,6 +1801,18 @@ def _wildcard_held(grant: tuple[str, str, str], granted_before: set[tuple[str, s
         if group == "*" and old_group == "*" and old_resource in (resource, "*") and old_verb in (verb, "*"):
             return True
     return False
+
+
+# Verbs that write the same thing: an update (PUT) and a patch (PATCH) change the same fields of an existing
+# object; an apply that would create the object is authorised as `create` by the API server, and so is an update
+# that would create one. Holding one, a role gains no access by the other on the same group and resource.
+TWIN_VERBS = {"update": "patch", "patch": "update"}
+def _twin_held(grant: tuple[str, str, str], held: set[tuple[str, str, str]]) -> str | None:
+    """The verb (update or patch) the role already held on the grant's API group and resource that writes what
+    the grant's verb (patch or update) does, or None."""
+    group, resource, verb = grant
+    twin = TWIN_VERBS.get(verb)
+    return twin if twin is not None and _covered((group, resource, twin), held) else None
 
 
 STANDARD_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete")
