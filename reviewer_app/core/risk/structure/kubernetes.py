@@ -1185,6 +1185,10 @@ class Judge:
                 if grant in granted_before or _covered(grant, granted_before):
                     # Held before by the same role, as such or under a wider grant (`*` on secrets covers `get`).
                     continue
+                if _moved_group_held(grant, granted_before):
+                    # The same resource named under the API group it moved to (or from): extensions to apps or
+                    # networking.k8s.io, the same stored objects, which the role already held as such.
+                    continue
                 counterpart = _counterpart_held(grant, unnamed_before) if self._cluster_role else None
                 elsewhere = None if escalation or counterpart or names else _held_elsewhere(self, grant)
                 self._power_held = (
@@ -1813,6 +1817,29 @@ def _twin_held(grant: tuple[str, str, str], held: set[tuple[str, str, str]]) -> 
     group, resource, verb = grant
     twin = TWIN_VERBS.get(verb)
     return twin if twin is not None and _covered((group, resource, twin), held) else None
+
+
+# Resources served by more than one built-in API group during an API move (the same stored objects under each
+# group: an extensions/v1beta1 Deployment is the apps/v1 one), and the groups that serve them. Under any other
+# of these groups the resource does not exist, and a rule naming it there reaches nothing.
+MOVED_RESOURCES = {
+    "deployments": ("extensions", "apps"), "daemonsets": ("extensions", "apps"), "replicasets": ("extensions", "apps"),
+    "ingresses": ("extensions", "networking.k8s.io"), "networkpolicies": ("extensions", "networking.k8s.io"),
+    "podsecuritypolicies": ("extensions", "policy"), "events": ("", "events.k8s.io"),
+}
+MOVE_GROUPS = frozenset(group for groups in MOVED_RESOURCES.values() for group in groups)
+
+
+def _moved_group_held(grant: tuple[str, str, str], held: set[tuple[str, str, str]]) -> bool:
+    """The grant names a resource of an API move (MOVED_RESOURCES) under one of the move's groups, and the role
+    already held the same resource and verb under a group that serves it: the grant reaches the same objects, or
+    none (``ingresses`` under ``apps``). Fail closed: a resource or group outside the table, or a verb the role
+    did not hold under a serving group, is judged as a new grant."""
+    group, resource, verb = grant
+    serving = MOVED_RESOURCES.get(resource.split("/")[0])
+    if serving is None or group not in MOVE_GROUPS:
+        return False
+    return any(_covered((old_group, resource, verb), held) for old_group in serving if old_group != group)
 
 
 STANDARD_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete")
