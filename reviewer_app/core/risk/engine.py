@@ -33,6 +33,7 @@ from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.hits import FileView, Hit, anchored, find_hits, prepare
 from reviewer_app.core.risk.removals import (
     MIN_COPIED_CHARS,
+    SKIP_OF_NEW_TEST,
     ChangeAddedLines,
     commented_out,
     drop_deleted_blocks,
@@ -46,6 +47,7 @@ from reviewer_app.core.risk.removals import (
     drop_still_present,
     drop_probe_timings,
     drop_unreferenced,
+    sort_skipped_tests,
 )
 from reviewer_app.core.risk.roles import FileRole, role_of
 from reviewer_app.core.risk.rules import SEVERITY_RANK, Rule, RuleSet, glob_to_regex, max_severity
@@ -368,6 +370,8 @@ def rule_hits(rule: Rule, view: FileView, context: FileContext) -> list[Hit]:
     if rule.ignore_lines is not None and hits:
         ignored = rule.ignore_lines.search
         hits = [hit for hit in hits if not ignored(view.side(hit.side).lines[hit.index].text)]
+    if hits and rule.id in SKIP_OF_NEW_TEST:  # a test added already skipped, or an old one skipped
+        hits = sort_skipped_tests(rule, view, hits, context.change_added)
     if hits and rule.added is not None:
         hits = drop_own_scratch(view, hits)  # rm -rf of the folder the script made with mktemp
     # Found by the operation's first line, reported at the line its ``at`` group names (the culprit).

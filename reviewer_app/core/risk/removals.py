@@ -451,6 +451,7 @@ class ChangeAddedLines:
         self._head: list[str] | None = None
         self._head_read = False
         self._test_names: dict[str, set[str]] | None = None
+        self._removed: tuple[frozenset[str], frozenset[str]] | None = None
 
     def moved_to(self, diff: FileDiff) -> str | None:
         """Where a file deleted whole went: an added file of the same name with at least half its
@@ -489,6 +490,22 @@ class ChangeAddedLines:
         where = sorted(found, key=lambda path: (-len(found[path]), path))
         shown = ", ".join(where[:2]) + (" …" if len(where) > 2 else "")
         return f"{shown} ({len(kept)} of its {len(names)} tests are defined there by name)"
+
+    def removed_tests(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(the titles of the JS/TS tests and suites on lines the change removes, every line the change
+        removes), whitespace collapsed; built once per change."""
+        if self._removed is None:
+            titles: set[str] = set()
+            lines: set[str] = set()
+            for diff in (self.change.files if self.change is not None else []):
+                for hunk in diff.hunks:
+                    for line in hunk.lines:
+                        if line.kind is LineKind.REMOVED:
+                            lines.add(" ".join(line.text.split()))
+                            titles.update(" ".join(match.group("title").split())
+                                          for match in _TITLED_TEST.finditer(line.text))
+            self._removed = (frozenset(titles), frozenset(lines))
+        return self._removed
 
     def _tests_on_new_side(self) -> dict[str, set[str]]:
         """path -> the names of the tests each test file the change adds or edits defines on its new
@@ -1275,3 +1292,112 @@ def commented_out(view: FileView) -> tuple[list[int], set[int]]:
             added_lines.append(index)
             removed_lines.add(candidates.pop(0))
     return added_lines, removed_lines
+
+
+# --- a test added already skipped (a JS/TS test or suite declared skipped with its title) ----------------
+# A skip that declares its test: ``test.skip('title', async ({ page }) => {``, ``it.skip("title", ...``,
+# ``describe.skip(...)``, ``xit('title', ...``. Group "title" is the title; the match ends at the call's
+# opening parenthesis.
+_TITLED_SKIP = re.compile(r"""\b(?:(?:it|test|describe)(?:\.describe)?\.skip|xit|xdescribe)(?P<open>\()\s*"""
+                          r"""(?P<q>["'`])(?P<title>[^"'`\n]+)(?P=q)\s*,""")
+# A test or suite declared with its title on a line (any modifier): the titles of removed tests.
+_TITLED_TEST = re.compile(r"""\b(?:x|f)?(?:it|test|describe|context|suite)(?:\.\w+)*\(\s*(?P<q>["'`])(?P<title>[^"'`\n]+)(?P=q)""")
+# A test defined on a line in any language the rule reads (a removed one may be an old test renamed).
+_ANY_TEST_DEFINED = re.compile(_TEST_DEFINED.pattern + r"|" + _TITLED_TEST.pattern)
+# Which of the two rules says what about a titled skip: the one for tests that stop running keeps the
+# skips of tests that ran before; the one for tests added already skipped keeps those of new tests.
+SKIP_OF_NEW_TEST = {"TEST-DISABLED-OR-DELETED": False, "TEST-ADDED-SKIPPED": True}
+MAX_SKIPPED_BLOCK = 400  # added lines a skipped test's body is read over, at most
+
+
+def sort_skipped_tests(rule: Rule, view: FileView, hits: list[Hit], change_added: ChangeAddedLines) -> list[Hit]:
+    """Titled skips (``test.skip('title', async ...)``) are kept by the rule they belong to: a test
+    the change adds already skipped (``TEST-ADDED-SKIPPED``: nothing that ran before stops running)
+    or one that existed before (``TEST-DISABLED-OR-DELETED``). Other hits (decorators, skip calls
+    without a title) are left as they are."""
+    wants_new = SKIP_OF_NEW_TEST.get(rule.id)
+    if wants_new is None:
+        return hits
+    kept = []
+    for hit in hits:
+        if hit.side != "new":
+            kept.append(hit)
+            continue
+        match = _TITLED_SKIP.match(view.added.lines[hit.index].text, hit.start)
+        if match is None:
+            kept.append(hit)
+            continue
+        if skipped_test_is_new(view, hit.index, match, change_added) == wants_new:
+            kept.append(hit)
+    return kept
+
+
+def skipped_test_is_new(view: FileView, index: int, match: re.Match[str], change_added: ChangeAddedLines) -> bool:
+    """Whether the test a titled skip on the added line ``index`` declares is one the change adds: the
+    whole call, from its title to its closing parenthesis (the test's body), stands on lines the change
+    adds, with no unchanged line among them; no test or suite of that title is on a line the change
+    removes, in any file; the file loses no test definition (a test renamed and skipped in place); and
+    fewer than half of the body's lines (of some length) are lines the change removes (an old test
+    moved into a new file, renamed and skipped). Anything else, or a call the reading cannot close
+    (a regex literal with a bracket, a body longer than ``MAX_SKIPPED_BLOCK``), is an old test."""
+    block = _added_call(view, index, match.start("open"))
+    if block is None:
+        return False
+    title = " ".join(match.group("title").split())
+    removed_titles, removed_lines = change_added.removed_tests()
+    if title in removed_titles:
+        return False
+    if any(_ANY_TEST_DEFINED.search(line.text) for line in view.removed.lines):
+        return False
+    body = {" ".join(text.split()) for text in block}
+    body = {text for text in body if len(text.replace(" ", "")) >= MIN_COPIED_CHARS}
+    return 2 * sum(1 for text in body if text in removed_lines) < max(len(body), 1)
+
+
+def _added_call(view: FileView, index: int, start: int) -> list[str] | None:
+    """The added lines from ``index`` to the one where the call whose opening parenthesis stands at
+    ``start`` closes, when every line between is an added line of one run (consecutive on the new side);
+    None otherwise. Brackets in strings, template literals and comments do not count."""
+    lines = view.added.lines
+    depth, quote, block_comment = 0, "", False
+    taken: list[str] = []
+    position = start
+    for at in range(index, min(len(lines), index + MAX_SKIPPED_BLOCK)):
+        line = lines[at]
+        if at > index and (view.added.hunks[at] != view.added.hunks[at - 1]
+                           or line.new_no is None or lines[at - 1].new_no is None
+                           or line.new_no != lines[at - 1].new_no + 1):
+            return None
+        text = line.text
+        taken.append(text)
+        n = position if at == index else 0
+        while n < len(text):
+            char = text[n]
+            if block_comment:
+                if text.startswith("*/", n):
+                    block_comment, n = False, n + 2
+                    continue
+            elif quote:
+                if char == "\\":
+                    n += 2
+                    continue
+                if char == quote:
+                    quote = ""
+            elif text.startswith("//", n):
+                break
+            elif text.startswith("/*", n):
+                block_comment, n = True, n + 2
+                continue
+            elif char in "\"'`":
+                quote = char
+            elif char in "([{":
+                depth += 1
+            elif char in ")]}":
+                depth -= 1
+                if depth == 0:
+                    return taken
+            n += 1
+        if quote in ("'", '"'):
+            return None  # a plain string left open at the end of a line: not read as code
+    return None
+

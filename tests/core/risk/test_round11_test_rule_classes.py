@@ -1,0 +1,166 @@
+"""TEST-DISABLED-OR-DELETED: classes of real-history noise from draws I and J, in real git repositories.
+
+* A JS/TS test declared skipped with its title (``test.skip('title', async ...)``) that the change adds
+  (its whole body added, its title removed nowhere, no test removed from the file, its body not lines
+  the change removes) skips no test that ran before: TEST-ADDED-SKIPPED (medium), not
+  TEST-DISABLED-OR-DELETED. A test renamed and skipped, moved and skipped, or a suite skipped around
+  tests that were there keeps high.
+"""
+
+from __future__ import annotations
+
+from tests.core.risk.structure.helpers import by_rule, range_analysis, risk_findings
+from tests.gitrepo import GitRepo
+
+RULE = "TEST-DISABLED-OR-DELETED"
+ADDED_SKIPPED = "TEST-ADDED-SKIPPED"
+
+
+def _found(repo: GitRepo, before: dict[str, str], after: dict[str, str | None]) -> list[dict]:
+    return risk_findings(range_analysis(repo, before, after))
+
+
+def _levels(found: list[dict], rule: str) -> list[tuple[str, str, int]]:
+    return [(f["severity"], f["path"], f["line"]) for f in by_rule(found, rule)]
+
+
+# -- 1. a test the change adds already skipped ------------------------------------------------------------
+
+ADMIN = """import { test, expect } from '@playwright/test';
+
+test.describe('store-admin tests', () => {
+  test('has the admin portal title', async ({ page }) => {
+    await page.goto(process.env.STORE_ADMIN_URL);
+    await expect(page).toHaveTitle(/Admin Portal/);
+  });
+%s});
+"""
+
+NEW_SKIPPED = """
+  // Skipping this test as a future feature enhancement
+  test.skip('responsive design works on different screen sizes', async ({ page }) => {
+    await page.setViewportSize({ width: 375, height: 667 });
+    await page.getByRole('link', { name: 'Products' }).click();
+    await expect(page.locator('table.product-table')).toBeVisible();
+  });
+"""
+
+
+def test_a_new_test_added_skipped_in_a_new_file_is_an_added_skip(git_repo: GitRepo) -> None:
+    before = {"README.md": "store\n"}
+    after = {"tests/e2e/store-admin/comprehensive.spec.ts": ADMIN % NEW_SKIPPED}
+    found = _found(git_repo, before, after)
+    assert _levels(found, RULE) == []
+    [added] = by_rule(found, ADDED_SKIPPED)
+    assert (added["severity"], added["line"]) == ("medium", 10)
+    assert "no test that ran before stops running" in added["message"]
+
+
+def test_a_new_test_added_skipped_in_an_existing_file_is_an_added_skip(git_repo: GitRepo) -> None:
+    before = {"tests/e2e/store-admin.spec.ts": ADMIN % ""}
+    after = {"tests/e2e/store-admin.spec.ts": ADMIN % NEW_SKIPPED}
+    found = _found(git_repo, before, after)
+    assert _levels(found, RULE) == []
+    assert _levels(found, ADDED_SKIPPED) == [("medium", "tests/e2e/store-admin.spec.ts", 10)]
+
+
+def test_a_new_jest_it_skip_and_xit_are_added_skips(git_repo: GitRepo) -> None:
+    spec = """describe('refunds', () => {
+  it('refunds the whole order', () => {
+    expect(refund({ total: 10 }, 10)).toBe(10);
+  });
+%s});
+"""
+    new = """  it.skip('caps a refund at the order total', () => {
+    expect(refund({ total: 10 }, 12)).toBe(10);
+  });
+  xit("refunds nothing for an empty order", () => {
+    expect(refund({ total: 0 }, 5)).toBe(0);
+  });
+"""
+    found = _found(git_repo, {"src/refunds.test.js": spec % ""}, {"src/refunds.test.js": spec % new})
+    assert _levels(found, RULE) == []
+    assert [level for level, _, _ in _levels(found, ADDED_SKIPPED)] == ["medium", "medium"]
+
+
+def test_a_test_renamed_and_skipped_in_its_file_stays_high(git_repo: GitRepo) -> None:
+    old = """
+  test('lists the products of the catalogue', async ({ page }) => {
+    await page.goto('/products');
+    await expect(page.locator('table tr')).not.toHaveCount(0);
+  });
+"""
+    new = """
+  test.skip('shows the product table', async ({ page }) => {
+    await page.goto(process.env.STORE_ADMIN_URL + '/products');
+    await expect(page.locator('table.products')).toBeVisible();
+  });
+"""
+    found = _found(git_repo, {"tests/e2e/store-admin.spec.ts": ADMIN % old},
+                   {"tests/e2e/store-admin.spec.ts": ADMIN % new})
+    assert [level for level, _, _ in _levels(found, RULE)] == ["high"]
+    assert by_rule(found, ADDED_SKIPPED) == []
+
+
+PRODUCTS = """import { test, expect } from '@playwright/test';
+
+test('can add a product to the catalogue', async ({ page }) => {
+  await page.goto(process.env.STORE_ADMIN_URL);
+  await page.getByRole('link', { name: 'Products' }).click();
+  await page.getByRole('button', { name: 'Add Product' }).click();
+  await page.getByRole('textbox', { name: 'Name' }).fill('Super Snacks');
+  await page.getByRole('button', { name: 'Save Product' }).click();
+});
+"""
+
+
+def test_a_test_moved_to_another_file_and_skipped_under_its_title_stays_high(git_repo: GitRepo) -> None:
+    moved = """
+  test.skip('can add a product to the catalogue', async ({ page }) => {
+    await page.goto(process.env.STORE_ADMIN_URL);
+    await expect(page.getByText('Add Product')).toBeVisible();
+  });
+"""
+    before = {"tests/e2e/add_product.spec.ts": PRODUCTS, "tests/e2e/store-admin.spec.ts": ADMIN % ""}
+    after = {"tests/e2e/add_product.spec.ts": None, "tests/e2e/store-admin.spec.ts": ADMIN % moved}
+    found = _found(git_repo, before, after)
+    assert ("high", "tests/e2e/store-admin.spec.ts", 9) in _levels(found, RULE)
+    assert by_rule(found, ADDED_SKIPPED) == []
+
+
+def test_a_test_moved_to_another_file_renamed_and_skipped_stays_high(git_repo: GitRepo) -> None:
+    body = "\n".join("  " + line for line in PRODUCTS.split("\n")[3:8])
+    moved = f"\n  test.skip('catalogue takes new products', async ({{ page }}) => {{\n{body}\n  }});\n"
+    before = {"tests/e2e/add_product.spec.ts": PRODUCTS, "tests/e2e/store-admin.spec.ts": ADMIN % ""}
+    after = {"tests/e2e/add_product.spec.ts": None, "tests/e2e/store-admin.spec.ts": ADMIN % moved}
+    found = _found(git_repo, before, after)
+    assert ("high", "tests/e2e/store-admin.spec.ts", 9) in _levels(found, RULE)
+    assert by_rule(found, ADDED_SKIPPED) == []
+
+
+def test_a_suite_skipped_around_tests_that_were_there_stays_high(git_repo: GitRepo) -> None:
+    before = """import { test, expect } from '@playwright/test';
+
+test('has the admin portal title', async ({ page }) => {
+  await page.goto(process.env.STORE_ADMIN_URL);
+  await expect(page).toHaveTitle(/Admin Portal/);
+});
+"""
+    after = before.replace("\ntest('has", "\ntest.describe.skip('admin portal checks', () => {\ntest('has") + "});\n"
+    found = _found(git_repo, {"tests/e2e/admin.spec.ts": before}, {"tests/e2e/admin.spec.ts": after})
+    assert [level for level, _, _ in _levels(found, RULE)] == ["high"]
+    assert by_rule(found, ADDED_SKIPPED) == []
+
+
+def test_a_conditional_skip_inside_a_new_test_is_no_finding(git_repo: GitRepo) -> None:
+    conditional = """
+  test('responsive design works on different screen sizes', async ({ page }) => {
+    test.skip(!process.env.MOBILE, 'no mobile viewport configured');
+    await page.setViewportSize({ width: 375, height: 667 });
+  });
+"""
+    found = _found(git_repo, {"tests/e2e/store-admin.spec.ts": ADMIN % ""},
+                   {"tests/e2e/store-admin.spec.ts": ADMIN % conditional})
+    assert by_rule(found, RULE) == [] and by_rule(found, ADDED_SKIPPED) == []
+
+
