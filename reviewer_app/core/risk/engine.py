@@ -288,7 +288,29 @@ def deleted_holds(rule: Rule, view: FileView) -> bool:
         if view.diff.binary:  # a pickled model, an image, an archive: data a test reads, not a test
             return not _DATA_FORMAT.search(view.diff.old_path or view.diff.path)
         return not (not view.diff.hunks and _empty_blob(view.diff.old_blob))
+    path = view.diff.old_path or view.diff.path
+    if _DATA_TEXT.search(path):
+        # A data file (a YAML or JSON fixture, an expected output) holds no test code, whatever words
+        # its values hold ("an assertion failure" in a CRD's field description): it counts when it
+        # declares a test the way data-driven test tools do, or is named as a test and reads like one.
+        if _DATA_TEST.search(view.removed.text) is not None:
+            return True
+        return _NAMED_AS_TEST.search(path) is not None and rule.deleted_holds.search(view.removed.text) is not None
     return rule.deleted_holds.search(view.removed.text) is not None
+
+
+# Text formats that hold data: a fixture, an expected (golden) output, a manifest a test renders.
+_DATA_TEXT = re.compile(r"\.(ya?ml|json|jsonc|json5|xml|csv|tsv|toml|ini|properties|golden|txt)$", re.IGNORECASE)
+# A data file named as a test (a helm-unittest suite deployment_test.yaml, a Helm hook test-connection.yaml,
+# kuttl's 00-assert.yaml, chainsaw-test.yaml, test_login.tavern.yaml): read like any other test file.
+_NAMED_AS_TEST = re.compile(r"(^|/)(tests?|specs?)[-_.][^/]*$|[-_.](tests?|specs?|asserts?)(\.[\w-]+)?\.\w+$"
+                            r"|(^|/)\d+-(assert|errors)[^/]*$", re.IGNORECASE)
+# How a data file declares a test: a Helm test hook; a test kind or type (kuttl, chainsaw, tracetest:
+# ``type: Test``); a key of assertions (helm-unittest ``asserts:``, tracetest ``assertions:``, a chainsaw
+# ``- assert:`` step, Tavern's ``test_name:``); a Postman test script; a doctest session in a text file.
+_DATA_TEST = re.compile(r'''(?m)helm\.sh/hook["']?\s*:\s*["']?test'''
+                        r'''|^\s*["']?(kind|type)["']?\s*:\s*["']?(Test|TestStep|TestAssert|TestSuite|Transaction)["']?\s*,?\s*$'''
+                        r'''|^\s*(-\s*)?["']?(asserts?|assertions|test_name)["']?\s*:|\bpm\.test\(|^\s*>>>\s''')
 
 
 # Binary formats that hold data, never a test a runner collects: a deleted fixture of this kind is

@@ -5,6 +5,8 @@
   the change removes) skips no test that ran before: TEST-ADDED-SKIPPED (medium), not
   TEST-DISABLED-OR-DELETED. A test renamed and skipped, moved and skipped, or a suite skipped around
   tests that were there keeps high.
+* A data file deleted under a test folder (an expected-output YAML, a JSON fixture) holds no test, whatever
+  words its values hold; a Helm test hook or a data file named as a test still counts.
 """
 
 from __future__ import annotations
@@ -162,5 +164,80 @@ def test_a_conditional_skip_inside_a_new_test_is_no_finding(git_repo: GitRepo) -
     found = _found(git_repo, {"tests/e2e/store-admin.spec.ts": ADMIN % ""},
                    {"tests/e2e/store-admin.spec.ts": ADMIN % conditional})
     assert by_rule(found, RULE) == [] and by_rule(found, ADDED_SKIPPED) == []
+
+
+# -- 2. a data file deleted under a test folder -------------------------------------------------------------
+
+CRD = """apiVersion: apiextensions.k8s.io/v1beta1
+kind: CustomResourceDefinition
+metadata:
+  name: seldondeployments.machinelearning.seldon.io
+spec:
+  validation:
+    openAPIV3Schema:
+      properties:
+        message:
+          description: A human readable message indicating details about why the
+            container is in this condition, such as an assertion failure message.
+          type: string
+"""
+
+
+def test_an_expected_output_yaml_deleted_is_no_test_deleted(git_repo: GitRepo) -> None:
+    fixture = "tests/stacks/seldon/test_data/expected/apiextensions_crd_seldondeployments.yaml"
+    before = {fixture: CRD, "README.md": "manifests\n"}
+    found = _found(git_repo, before, {fixture: None})
+    assert by_rule(found, RULE) == []
+
+
+def test_a_json_fixture_deleted_is_no_test_deleted(git_repo: GitRepo) -> None:
+    fixture = "tests/data/responses.json"
+    before = {fixture: '{"cases": [{"name": "refund", "expect(total)": 10, "assert": "equal"}]}\n', "README.md": "x\n"}
+    found = _found(git_repo, before, {fixture: None})
+    assert by_rule(found, RULE) == []
+
+
+def test_a_helm_test_hook_deleted_stays_high_whatever_its_name(git_repo: GitRepo) -> None:
+    hook = """apiVersion: v1
+kind: Pod
+metadata:
+  name: "{{ .Release.Name }}-connection"
+  annotations:
+    "helm.sh/hook": test
+spec:
+  containers:
+    - name: wget
+      image: busybox
+      command: ['wget', '{{ .Release.Name }}:8080']
+  restartPolicy: Never
+"""
+    before = {"charts/app/templates/tests/connection.yaml": hook, "charts/app/Chart.yaml": "name: app\n"}
+    found = _found(git_repo, before, {"charts/app/templates/tests/connection.yaml": None})
+    assert [level for level, _, _ in _levels(found, RULE)] == ["high"]
+
+
+def test_a_declarative_trace_test_deleted_stays_high(git_repo: GitRepo) -> None:
+    trace_test = """type: Test
+spec:
+  id: payment-valid-credit-card
+  name: "Payment: valid credit card"
+  trigger:
+    type: grpc
+  specs:
+    - name: It should call Charge method successfully
+      selector: span[name="grpc.PaymentService/Charge"]
+      assertions:
+        - attr:rpc.grpc.status_code = 0
+"""
+    before = {"test/tracetesting/payment/valid-credit-card.yaml": trace_test, "README.md": "x\n"}
+    found = _found(git_repo, before, {"test/tracetesting/payment/valid-credit-card.yaml": None})
+    assert [level for level, _, _ in _levels(found, RULE)] == ["high"]
+
+
+def test_a_data_file_named_as_a_test_that_reads_like_one_stays_high(git_repo: GitRepo) -> None:
+    suite = "- name: refunds\n  request: {url: /refund}\n  check: assert (response.total == 10)\n"
+    before = {"tests/api/refunds_test.yaml": suite, "README.md": "x\n"}
+    found = _found(git_repo, before, {"tests/api/refunds_test.yaml": None})
+    assert [level for level, _, _ in _levels(found, RULE)] == ["high"]
 
 
