@@ -564,7 +564,43 @@ class ChangeAddedLines:
                             and other.old_path and stem in _definitions_removed(other, self.change)):
                         return f"{stem} in {other.old_path}"
         return (_callers_moved(diff, self.change) or _asserted_text_removed(diff, self.change)
-                or self._imports_deleted(diff))
+                or self._imports_deleted(diff) or self._read_paths_deleted(diff))
+
+    def _read_paths_deleted(self, diff: FileDiff) -> str | None:
+        """For a test file deleted whole: what it tested, when that is a folder or file it names by a
+        relative path (``Package: "../../../stacks/ibm/application/tensorboard"`` in a kustomize test)
+        that the change deletes whole: files there that stand outside every test folder (product code
+        or manifests, not a test's inputs or expected outputs) are deleted by the change, and no file
+        stays there at the change's head. Every path it names outside its own folder must be gone at
+        the head: one that stays (a file the test may still cover) leaves the finding as it is, and so
+        does a tree that cannot be read."""
+        if self.change is None or not diff.old_path:
+            return None
+        folder = diff.old_path.rpartition("/")[0]
+        named: set[str] = set()
+        for hunk in diff.hunks:
+            for line in hunk.lines:
+                if line.kind is LineKind.REMOVED:
+                    for match in _RELATIVE_PATH.finditer(line.text):
+                        resolved = _resolve(folder, match.group("path"))
+                        if resolved and not _under(resolved, folder):
+                            named.add(resolved)
+        if not named:
+            return None
+        deleted = [other.old_path for other in self.change.files
+                   if other is not diff and other.status is FileStatus.DELETED and other.old_path]
+        # Named paths under which the change deletes files outside every test folder (the product's
+        # code or manifests, not a test's inputs or expected outputs).
+        gone = sorted(path for path in named if any(_names(old, path) and not _TEST_FILE.search(old) for old in deleted))
+        if not gone:
+            return None
+        # Every path it names outside its folder is gone at the head (a path that stays may still be
+        # what it tested); a tree that cannot be read proves nothing.
+        head = self._head_files()
+        if head is None or any(_names(kept, path) for kept in head for path in named):
+            return None
+        shown = ", ".join(gone[:2]) + (" …" if len(gone) > 2 else "")
+        return f"{shown} (a path the test reads; the change deletes every file there)"
 
     def _imports_deleted(self, diff: FileDiff) -> str | None:
         """For a test file deleted whole whose name ties it to no file (tests/collector.py): the code it
@@ -828,6 +864,35 @@ def _names_file(path: str, option: str) -> bool:
     if option.startswith("//"):
         return path == option[2:]
     return path == option or path.endswith("/" + option)
+
+
+# A relative path in a string literal (``"../../stacks/app"``, ``'./fixtures/x.json'``), group "path".
+_RELATIVE_PATH = re.compile(r"""(?P<q>["'`])(?P<path>\.\.?/[^"'`\s$%{}*?]*)(?P=q)""")
+
+
+def _resolve(folder: str, relative: str) -> str | None:
+    """``relative`` (``../x/y``) from ``folder`` as a path from the repository's root; None when it
+    leaves the repository or names the root."""
+    parts = folder.split("/") if folder else []
+    for piece in relative.split("/"):
+        if piece == "..":
+            if not parts:
+                return None
+            parts.pop()
+        elif piece not in (".", ""):
+            parts.append(piece)
+    return "/".join(parts) or None
+
+
+def _under(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` itself or a file below it."""
+    return path == folder or path.startswith(folder + "/")
+
+
+def _names(path: str, named: str) -> bool:
+    """``path`` is what a test names as ``named``: that file, a file below that folder, or that
+    module with an extension (``../src/parser`` for ``src/parser.js``)."""
+    return path == named or path.startswith(named + "/") or path.startswith(named + ".")
 
 
 # A string literal on one line (a backtick one may be a Go raw string or a JS template).

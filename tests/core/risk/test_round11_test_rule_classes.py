@@ -7,6 +7,9 @@
   tests that were there keeps high.
 * A data file deleted under a test folder (an expected-output YAML, a JSON fixture) holds no test, whatever
   words its values hold; a Helm test hook or a data file named as a test still counts.
+* A test file deleted with what it reads by a relative path (a kustomize test and the folder of
+  manifests it builds), when the change deletes that folder whole and the test names nothing that
+  stays: medium, naming it. A folder that keeps a file, or test inputs under a test folder, keep high.
 """
 
 from __future__ import annotations
@@ -239,5 +242,67 @@ def test_a_data_file_named_as_a_test_that_reads_like_one_stays_high(git_repo: Gi
     before = {"tests/api/refunds_test.yaml": suite, "README.md": "x\n"}
     found = _found(git_repo, before, {"tests/api/refunds_test.yaml": None})
     assert [level for level, _, _ in _levels(found, RULE)] == ["high"]
+
+
+# -- 3. a test deleted with the folder it reads by path ----------------------------------------------------
+
+KUSTOMIZE_TEST = """package seldon
+
+import (
+\t"github.com/example/manifests/tests"
+\t"testing"
+)
+
+func TestKustomize(t *testing.T) {
+\ttestCase := &tests.KustomizeTestCase{
+\t\tPackage:  "%s",
+\t\tExpected: "test_data/expected",
+\t}
+
+\ttests.RunTestCase(t, testCase)
+}
+"""
+
+MANIFESTS = {
+    "stacks/ibm/application/seldon/kustomization.yaml": "resources:\n- deployment.yaml\n",
+    "stacks/ibm/application/seldon/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: seldon\n",
+}
+TEST_PATH = "tests/stacks/ibm/application/seldon/kustomize_test.go"
+TO_MANIFESTS = "../../../../../stacks/ibm/application/seldon"
+
+
+def test_a_test_deleted_with_the_folder_it_builds_is_medium(git_repo: GitRepo) -> None:
+    before = {**MANIFESTS, TEST_PATH: KUSTOMIZE_TEST % TO_MANIFESTS, "stacks/ibm/README.md": "ibm\n"}
+    after = {**{path: None for path in MANIFESTS}, TEST_PATH: None}
+    found = by_rule(_found(git_repo, before, after), RULE)
+    assert [f["severity"] for f in found] == ["medium"]
+    assert ("the code it tested, stacks/ibm/application/seldon (a path the test reads; the change deletes "
+            "every file there)") in found[0]["message"]
+
+
+def test_a_test_deleted_while_the_folder_it_builds_keeps_a_file_stays_high(git_repo: GitRepo) -> None:
+    before = {**MANIFESTS, TEST_PATH: KUSTOMIZE_TEST % TO_MANIFESTS}
+    after = {"stacks/ibm/application/seldon/deployment.yaml": None, TEST_PATH: None}
+    found = by_rule(_found(git_repo, before, after), RULE)
+    assert [f["severity"] for f in found] == ["high"]
+
+
+def test_a_test_deleted_with_inputs_under_a_test_folder_stays_high(git_repo: GitRepo) -> None:
+    inputs = {"tests/legacy/seldon/kustomization.yaml": "resources:\n- deployment.yaml\n",
+              "tests/legacy/seldon/deployment.yaml": "kind: Deployment\n"}
+    path = "tests/tests/legacy/seldon/kustomize_test.go"
+    before = {**inputs, path: KUSTOMIZE_TEST % "../../../../tests/legacy/seldon", "README.md": "x\n"}
+    after = {**{p: None for p in inputs}, path: None}
+    found = by_rule(_found(git_repo, before, after), RULE)
+    assert [f["severity"] for f in found] == ["high"]
+
+
+def test_a_test_that_also_reads_a_path_that_stays_stays_high(git_repo: GitRepo) -> None:
+    test = (KUSTOMIZE_TEST % TO_MANIFESTS).replace(
+        '\t\tExpected: "test_data/expected",', '\t\tExpected: "test_data/expected",\n\t\tBase: "../../../../../common/base",')
+    before = {**MANIFESTS, TEST_PATH: test, "common/base/kustomization.yaml": "resources: []\n"}
+    after = {**{p: None for p in MANIFESTS}, TEST_PATH: None}
+    found = by_rule(_found(git_repo, before, after), RULE)
+    assert [f["severity"] for f in found] == ["high"]
 
 
