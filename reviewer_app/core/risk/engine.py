@@ -35,6 +35,7 @@ from reviewer_app.core.risk.removals import (
     MIN_COPIED_CHARS,
     SKIP_OF_NEW_TEST,
     ChangeAddedLines,
+    case_message,
     commented_out,
     drop_deleted_blocks,
     drop_already_there,
@@ -456,7 +457,8 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], cont
     severity = _role_lowered(rule, severity, context, lowered)
     path = view.diff.path if anchor.side == "new" else (view.diff.old_path or view.diff.path)
     return Finding(rule.id, severity, path, anchor.side, number, anchor.start, anchor.end,
-                   _message(rule, severity, because, lowered), rule.reference, rule.scope)
+                   _message(rule, severity, because, lowered, case_message(rule, view, anchor.matched)),
+                   rule.reference, rule.scope)
 
 
 def _context_reason(rule: Rule, view: FileView, anchor: Hit, number: int) -> str:
@@ -658,8 +660,8 @@ def file_finding(rule: Rule, view: FileView, hits: list[Hit], context: FileConte
         severity = "medium"  # the tests went with the code they tested: worth a look, not an alarm
         lowered.append(f"the code it tested, {tested}, is deleted or moved away in the same change")
     side = "old" if view.diff.status is FileStatus.DELETED else "new"
-    return Finding(rule.id, severity, view.diff.path, side, 0, 0, 0, _message(rule, severity, because, lowered),
-                   rule.reference, rule.scope)
+    return Finding(rule.id, severity, view.diff.path, side, 0, 0, 0,
+                   _message(rule, severity, because, lowered, case_message(rule, view, None)), rule.reference, rule.scope)
 
 
 def tests_kept(rule: Rule, view: FileView, change_added: ChangeAddedLines) -> tuple[int, int]:
@@ -777,8 +779,9 @@ def escalated(rule: Rule, line_texts: list[str], added_text: str, removed_text: 
     return severity, reasons
 
 
-def _message(rule: Rule, severity: str, because: list[str], lowered: list[str] | None = None) -> str:
-    message = rule.message
+def _message(rule: Rule, severity: str, because: list[str], lowered: list[str] | None = None,
+             case: str | None = None) -> str:
+    message = case or rule.message  # a rule naming several cases says which one this is (case_message)
     if because and not lowered:
         message += f" Raised to {severity}: {'; '.join(because)}."
     elif lowered:

@@ -1466,3 +1466,25 @@ def _added_call(view: FileView, index: int, start: int) -> list[str] | None:
             return None  # a plain string left open at the end of a line: not read as code
     return None
 
+
+# --- which case of "skipped, focused or deleted" a finding is ----------------------------------------------
+_FOCUSED = re.compile(r"\.only\(|\bfit\(|\bfdescribe\(")
+_CASES = {
+    "deleted": "A whole test file is deleted: the tests it held stop running unless they live on elsewhere.",
+    "focused": ("A test is focused (.only, fit, fdescribe): while the focus stays, the runner runs only the "
+                "focused tests and the rest of the suite silently stops running."),
+    "skipped": "A test is skipped unconditionally: it does not run, so the behaviour it covers goes untested.",
+}
+CASE_RULES = frozenset({"TEST-DISABLED-OR-DELETED"})  # rules whose message names several cases at once
+
+
+def case_message(rule: Rule, view: FileView, matched: str | None) -> str:
+    """The message of a finding of a rule that names several cases (a test skipped, focused, or its file
+    deleted), for the one case this finding is: a file-wide finding (``matched`` None) on a deleted
+    file is the file deleted; a line is focused when its match is a focus call, skipped otherwise.
+    Any other rule: its own message."""
+    if rule.id not in CASE_RULES:
+        return rule.message
+    if matched is None:
+        return _CASES["deleted"] if view.diff.status is FileStatus.DELETED else rule.message
+    return _CASES["focused"] if _FOCUSED.search(matched) else _CASES["skipped"]

@@ -10,6 +10,7 @@
 * A test file deleted with what it reads by a relative path (a kustomize test and the folder of
   manifests it builds), when the change deletes that folder whole and the test names nothing that
   stays: medium, naming it. A folder that keeps a file, or test inputs under a test folder, keep high.
+* Each finding says which case it is: a test skipped, a test focused, or a test file deleted.
 """
 
 from __future__ import annotations
@@ -306,3 +307,26 @@ def test_a_test_that_also_reads_a_path_that_stays_stays_high(git_repo: GitRepo) 
     assert [f["severity"] for f in found] == ["high"]
 
 
+# -- 5. the message says which case the finding is ----------------------------------------------------------
+
+def test_each_finding_says_whether_a_test_is_skipped_focused_or_deleted(git_repo: GitRepo) -> None:
+    spec = """describe('refunds', () => {
+  it('refunds the whole order', () => {
+    expect(refund({ total: 10 }, 10)).toBe(10);
+  });
+  it('caps a refund at the order total', () => {
+    expect(refund({ total: 10 }, 12)).toBe(10);
+  });
+});
+"""
+    edited = spec.replace("it('refunds the whole", "it.only('refunds the whole").replace(
+        "it('caps a refund", "it.skip('caps a refund")
+    gone = "def test_refund_is_capped():\n    assert refund(10, 12) == 10\n"
+    before = {"src/refunds.test.js": spec, "tests/test_refunds.py": gone}
+    after = {"src/refunds.test.js": edited, "tests/test_refunds.py": None}
+    found = {(f["path"], f["line"]): f["message"] for f in by_rule(_found(git_repo, before, after), RULE)}
+    focused, skipped = found[("src/refunds.test.js", 2)], found[("src/refunds.test.js", 5)]
+    deleted = found[("tests/test_refunds.py", 0)]
+    assert focused.startswith("A test is focused (.only, fit, fdescribe)") and "skipped" not in focused
+    assert skipped.startswith("A test is skipped unconditionally") and "focused" not in skipped
+    assert deleted.startswith("A whole test file is deleted") and "skipped" not in deleted and "focused" not in deleted
