@@ -19,6 +19,8 @@ from reviewer_app.core.services.model import Catalog, Edge, display_rank
 
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field, 5,000 times
 class AffectedService:
+    """A service a change reaches, directly or through what depends on it."""
+
     name: str
     kind: str
     tier: int | None
@@ -50,6 +52,8 @@ class AffectedService:
 
 @dataclass
 class Affected:
+    """The services a change reaches, their owners, and the paths no service owns."""
+
     direct: list[AffectedService]
     transitive: list[AffectedService]
     owners: list[str]

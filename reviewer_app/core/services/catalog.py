@@ -8,17 +8,22 @@ Nothing is cached between calls: the GUI may hold catalogs of several workspaces
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reviewer_app.core.services.backstage import descriptor_paths, parse_descriptor
-from reviewer_app.core.services.codeowners import CodeOwners, load_codeowners
-from reviewer_app.core.services.cycles import shortest_loop, strongly_connected
 from reviewer_app.core.services.model import (
     BACKSTAGE_ORIGIN, SERVICE_KINDS, Api, Catalog, Edge, RawEntity, Service, display_rank,
 )
 from reviewer_app.core.services.pathindex import PathIndex
-from reviewer_app.core.services.reading import read_texts
 from reviewer_app.core.services.refs import EntityRef, owner_label, parse_ref, service_key
 from reviewer_app.core.services.services_toml import load_services_toml
 from reviewer_app.core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reviewer_app.core.services.codeowners import CodeOwners
+
+# GitHub reads the first of these that exists.
+CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
 
 def load_catalog(workspace: Workspace) -> Catalog:
@@ -27,9 +32,25 @@ def load_catalog(workspace: Workspace) -> Catalog:
     return build_catalog(entities, warnings, load_codeowners(workspace, warnings))
 
 
+def load_codeowners(workspace: Workspace, warnings: list[str]) -> CodeOwners | None:
+    """The first CODEOWNERS file found, parsed; None when the repository has none."""
+    for location in CODEOWNERS_LOCATIONS:
+        text = workspace.read_text(location)
+        if text is not None:
+            # Imported here: most repositories have no CODEOWNERS, and its model costs start-up time.
+            from reviewer_app.core.services.codeowners import parse_codeowners
+
+            return parse_codeowners(text, workspace.describe(location), warnings)
+    return None
+
+
 def _read_entities(workspace: Workspace, warnings: list[str]) -> list[RawEntity]:
     paths = descriptor_paths(workspace.list_files())
-    texts = read_texts(workspace, paths)
+    texts: dict[str, str | None] = {}
+    if paths:  # the batch reader is imported only for a workspace that has descriptors
+        from reviewer_app.core.services.reading import read_texts
+
+        texts = read_texts(workspace, paths)
     entities: list[RawEntity] = []
     for path in paths:
         text = texts[path]
@@ -225,6 +246,10 @@ def _path_index(resolver: _Resolver, warnings: list[str]) -> PathIndex:
 
 
 def _report_cycles(resolver: _Resolver, edges: list[Edge], warnings: list[str]) -> None:
+    if not edges:
+        return
+    from reviewer_app.core.services.cycles import shortest_loop, strongly_connected  # only a catalog with edges can loop
+
     graph: dict[str, list[str]] = {}
     for edge in edges:
         graph.setdefault(edge.source, []).append(edge.target)

@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported where a pattern is compiled: most analyses have no CODEOWNERS
     from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
-from reviewer_app.core.workspace import Workspace
-
-CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
-
 
 @dataclass(frozen=True, slots=True)
 class CodeOwnersRule:
+    """One line of a CODEOWNERS file: a pattern and its owners."""
+
     line_no: int
     pattern_text: str
     pattern: GitIgnoreSpecPattern
@@ -29,6 +27,8 @@ class CodeOwnersRule:
 
 @dataclass(frozen=True, slots=True)
 class CodeOwners:
+    """A parsed CODEOWNERS file."""
+
     source_file: str
     rules: tuple[CodeOwnersRule, ...]
 
@@ -95,12 +95,3 @@ def parse_codeowners(text: str, source_file: str, warnings: list[str]) -> CodeOw
             continue
         rules.append(CodeOwnersRule(line_no, pattern_text, pattern, tuple(owners)))
     return CodeOwners(source_file, tuple(rules))
-
-
-def load_codeowners(workspace: Workspace, warnings: list[str]) -> CodeOwners | None:
-    """The first CODEOWNERS file found, parsed; None when the repository has none."""
-    for location in CODEOWNERS_LOCATIONS:
-        text = workspace.read_text(location)
-        if text is not None:
-            return parse_codeowners(text, workspace.describe(location), warnings)
-    return None

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_TIER_TEXT = re.compile(r"^\s*(?:tier[-_ ]?)?(\d{1,3})\s*$", re.IGNORECASE)
-_TIER_TAG = re.compile(r"^tier[-_]?(\d{1,3})$", re.IGNORECASE)
+# Compiled by ``re`` (and kept in its cache) the first time a tier is read: a workspace without a
+# catalog never reads one.
+_TIER_TEXT = r"(?i)^\s*(?:tier[-_ ]?)?(\d{1,3})\s*$"
+_TIER_TAG = r"(?i)^tier[-_]?(\d{1,3})$"
 
 
 def tier_value(value: Any) -> int | None:
@@ -20,7 +22,7 @@ def tier_value(value: Any) -> int | None:
     if isinstance(value, int):
         return value if value >= 0 else None
     if isinstance(value, str):
-        match = _TIER_TEXT.match(value)
+        match = re.match(_TIER_TEXT, value)
         return int(match.group(1)) if match else None
     return None
 
@@ -29,7 +31,7 @@ def tier_from_tags(tags: Any) -> int | None:
     """The most critical ``tier-N`` tag, if any."""
     if not isinstance(tags, list):
         return None
-    tiers = [int(m.group(1)) for tag in tags if isinstance(tag, str) for m in [_TIER_TAG.match(tag.strip())] if m]
+    tiers = [int(m.group(1)) for tag in tags if isinstance(tag, str) for m in [re.match(_TIER_TAG, tag.strip())] if m]
     return min(tiers) if tiers else None
 
 

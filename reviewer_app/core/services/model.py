@@ -51,6 +51,8 @@ class RawEntity:
 
 @dataclass(frozen=True, slots=True)
 class Service:
+    """A component or resource of the catalog, its references resolved."""
+
     name: str  # the catalog key: bare name in the default namespace, else ``namespace/name``
     kind: str  # component or resource
     tier: int | None  # 0 is the most critical
@@ -66,6 +68,8 @@ class Service:
 
 @dataclass(frozen=True, slots=True)
 class Api:
+    """An API of the catalog, with the services that provide and consume it."""
+
     name: str
     owner: str | None
     source_file: str | None  # None when only named by a services.toml provider or consumer
@@ -87,6 +91,8 @@ class Edge:
 
 @dataclass
 class Catalog:
+    """Every service, API and dependency the workspace's sources define, resolved."""
+
     services: dict[str, Service]
     apis: dict[str, Api]
     edges: list[Edge]

@@ -57,6 +57,8 @@ def _glob_bucket(pattern: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Glob:
+    """A service's path pattern with glob characters."""
+
     service: str
     pattern: GitIgnoreSpecPattern
     specificity: int

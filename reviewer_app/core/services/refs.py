@@ -14,6 +14,8 @@ DEFAULT_NAMESPACE = "default"
 
 @dataclass(frozen=True, slots=True)
 class EntityRef:
+    """A Backstage entity reference, defaults filled in."""
+
     kind: str  # lower case: component, api, resource, system, group, user
     namespace: str
     name: str
