@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # sqlite_utils costs a sixth of analyze's start-up; analyze n
 
 @dataclass
 class Analysis:
+    """A change with everything found about it: provenance, services, risk, callers, policy."""
+
     change: Change
     change_id: str
     provenance: Provenance

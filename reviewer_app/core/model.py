@@ -28,6 +28,8 @@ class FileStatus(str, Enum):
 
 @dataclass(slots=True)
 class Line:
+    """One line of a hunk."""
+
     kind: LineKind
     old_no: int | None  # line number on the old side; None for added lines
     new_no: int | None  # line number on the new side; None for removed lines
@@ -44,6 +46,8 @@ class Line:
 
 @dataclass(slots=True)
 class Hunk:
+    """One ``@@`` section of a file's diff."""
+
     old_start: int
     old_count: int
     new_start: int
@@ -66,6 +70,8 @@ class Hunk:
 
 @dataclass(slots=True)
 class FileDiff:
+    """One file's part of a change: its paths, status, modes and hunks."""
+
     old_path: str | None  # None when the file is added
     new_path: str | None  # None when the file is deleted
     status: FileStatus
@@ -100,6 +106,8 @@ class FileDiff:
 
 @dataclass(slots=True)
 class Person:
+    """An author or committer."""
+
     name: str
     email: str
 

@@ -16,6 +16,8 @@ from reviewer_app.core.model import Change, Person
 
 @dataclass(frozen=True)
 class _Marker:
+    """One sign of an AI tool in a commit message or identity."""
+
     tool: str
     where: str  # "message" (trailers, footers, subject) or "identity" (author/committer)
     source: str
@@ -99,6 +101,8 @@ _CO_AUTHOR = re.compile(r"(?im)^Co-authored-by:\s*([^<\n]*?)\s*<([^>\n]+)>\s*$")
 
 @dataclass
 class Provenance:
+    """Whether a change is AI-assisted, by which tools, and the evidence for it."""
+
     ai_assisted: bool
     tools: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
@@ -187,7 +191,8 @@ def _line_at(text: str, offset: int) -> str:
 
 
 # Addresses that coding agents sign their co-author trailers with; nobody else writes from them.
-_AGENT_ADDRESS = re.compile(
+# Compiled (and kept in re's cache) at the first co-author trailer: most commits have none.
+_AGENT_ADDRESS = (
     r"(?i)^(noreply@anthropic\.com|cursoragent@cursor\.com|noreply@aider\.(chat|dev)|(noreply|codex)@openai\.com"
     r"|[^@\s]*\[bot\]@users\.noreply\.github\.com|\d+\+copilot@users\.noreply\.github\.com"
     r"|copilot@github\.com|openhands@all-hands\.dev)$"
@@ -196,7 +201,7 @@ _AGENT_ADDRESS = re.compile(
 
 def is_agent_address(name: str, address: str) -> bool:
     """True for a co-author identity that is a coding agent's own, not a person's."""
-    if _AGENT_ADDRESS.match(address.strip()):
+    if re.match(_AGENT_ADDRESS, address.strip()):
         return True
     # Gemini's convention uses a google.com address, which people at Google also have: the name decides.
     return bool(re.match(r"(?i)gemini\b", name.strip())) and address.lower().endswith("google.com")

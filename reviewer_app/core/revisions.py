@@ -28,12 +28,12 @@ from reviewer_app.errors import UserError
 
 TAG_PREFIX = "refs/tags/"
 _FULL_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-_SHORT_ID = re.compile(r"^[0-9a-f]{4,63}$")
+_SHORT_ID = r"^[0-9a-f]{4,63}$"  # compiled (and kept in re's cache) at its first use: short ids are rare
 _STEPS = re.compile(r"^(?:[~^][0-9]*)*$")
 # Characters git never allows in a ref name (check-ref-format), and a few that only its revision
 # syntax uses; '~' and '^' start the steps and are split off before this check.
 _NOT_IN_A_NAME = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
-_PSEUDO_REF = re.compile(r"^[A-Z_]+$")
+_PSEUDO_REF = r"^[A-Z_]+$"  # likewise: a range written with HEAD never asks
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def _check_name(name: str, text: str, prefix: str) -> None:
     if (_NOT_IN_A_NAME.search(name) or ".." in name or "//" in name or name.endswith(("/", ".", ".lock"))
             or any(part.startswith(".") for part in name.split("/"))):
         raise UserError(f"{prefix}'{text}': not a valid ref name or commit id")
-    if name != "HEAD" and _PSEUDO_REF.match(name):
+    if name != "HEAD" and re.match(_PSEUDO_REF, name):
         raise UserError(f"{prefix}'{text}': pseudo-refs other than HEAD are not accepted "
                         "(their meaning depends on the last fetch or merge); write a full ref or a commit id")
 
@@ -169,7 +169,7 @@ def _short_name(repo: Path, name: str, text: str, prefix: str, allow_tags: bool)
     names = candidates(name)
     found = _existing(repo, names)
     matches = [ref for ref in names if ref in found]
-    objects = _objects_with_prefix(repo, name) if _SHORT_ID.match(name.lower()) else []
+    objects = _objects_with_prefix(repo, name) if re.match(_SHORT_ID, name.lower()) else []
     if len(matches) + (1 if objects else 0) > 1:
         what = ", ".join(matches + ([f"the commit id {objects[0]}"] if len(objects) == 1 else
                                     [f"{len(objects)} commits whose ids start with {name}"] if objects else []))

@@ -22,6 +22,8 @@ _SKIPPED_DIRS = {".git", "node_modules", "vendor", "third_party", ".venv", "venv
 
 @dataclass
 class Workspace:
+    """Where a change is judged: a repository's work tree or one of its revisions, or no repository."""
+
     root: Path | None
     revision: str | None = None  # None: the work tree; else a commit-ish whose tree is read
     _cache: dict[str, str | None] = field(default_factory=dict, repr=False)

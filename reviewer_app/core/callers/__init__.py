@@ -33,6 +33,8 @@ __all__ = ["CallersReport", "ChangedSymbol", "Use", "file_at", "find_callers", "
 
 @dataclass
 class CallersReport:
+    """The symbols a change touches, where each is used, and the findings that come of it."""
+
     symbols: list[ChangedSymbol] = field(default_factory=list)
     base: str | None = None
     notes: list[str] = field(default_factory=list)

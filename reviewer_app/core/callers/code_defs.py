@@ -159,7 +159,7 @@ _REGEX_SOURCES: dict[str, list[tuple[str, str]]] = {
               (r"^\s*function\s+([A-Za-z_][\w-]*)", "function")],
 }
 _REGEX_SOURCES["typescript"] = _REGEX_SOURCES["tsx"] = _REGEX_SOURCES["javascript"]
-_PARAMS = re.compile(r"\(([^)]*)\)")
+_PARAMS = r"\(([^)]*)\)"  # compiled (and kept in re's cache) at its first use
 
 
 @lru_cache(maxsize=None)
@@ -181,7 +181,7 @@ def _regex_definitions(text: str, language: str) -> dict[str, Definition]:
     for position, (index, name, kind) in enumerate(starts):
         end = starts[position + 1][0] if position + 1 < len(starts) else len(lines)
         body = " ".join(" ".join(lines[index:end]).split())
-        params = _PARAMS.search(lines[index][lines[index].find(name) + len(name):])
+        params = re.search(_PARAMS, lines[index][lines[index].find(name) + len(name):])
         found.setdefault(name, Definition(name, name, kind, index + 1, body,
                                           " ".join(params.group(1).split()) if params else "", None,
                                           body.replace(name, "", 1)))

@@ -21,8 +21,9 @@ from reviewer_app.core.callers.model import REMOVED, ChangedSymbol
 _CONFIG_EXTENSIONS = (".yaml", ".yml", ".json", ".toml", ".ini", ".properties", ".cfg")
 _CONFIG_WORDS = ("config", "settings", "flag", "feature")
 _SKIPPED = (".github/", ".reviewer/", "catalog-info.", "package.json", "package-lock.json", "tsconfig")
-_DISTINCTIVE = re.compile(r"^(?=.{4,}$)[A-Za-z_][\w.-]*$")
-_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][\w.-]*)\s*[=:]")
+# Compiled (and kept in re's cache) for the first configuration file a change touches.
+_DISTINCTIVE = r"^(?=.{4,}$)[A-Za-z_][\w.-]*$"
+_ASSIGNMENT = r"^\s*(?:export\s+)?([A-Za-z_][\w.-]*)\s*[=:]"
 
 
 def is_config_file(path: str) -> bool:
@@ -36,7 +37,7 @@ def is_config_file(path: str) -> bool:
 
 
 def _distinctive(key: str) -> bool:
-    if not _DISTINCTIVE.match(key):
+    if not re.match(_DISTINCTIVE, key):
         return False
     return any(c in key for c in "_-.") or key.isupper() or any(c.isupper() for c in key[1:])
 
@@ -60,7 +61,7 @@ def _keys(path: str, text: str | None) -> dict[str, int] | None:
 
             _walk(tomllib.loads(text), names)
         else:
-            names = [m.group(1) for m in map(_ASSIGNMENT.match, text.split("\n")) if m]
+            names = [m.group(1) for m in map(re.compile(_ASSIGNMENT).match, text.split("\n")) if m]
     except Exception:  # noqa: BLE001 - each format's parser has its own errors; a bad file is skipped
         return None
     lines = text.split("\n")

@@ -19,7 +19,8 @@ import re
 
 from reviewer_app.core.callers.model import ADDED, REMOVED, RENAMED, ChangedSymbol
 
-_ALEMBIC = re.compile(r"""op\.drop_(column|table)\(\s*["'](\w+)["'](?:\s*,\s*["'](\w+)["'])?""")
+# Compiled (and kept in re's cache) for the first migration file a change touches.
+_ALEMBIC = r"""op\.drop_(column|table)\(\s*["'](\w+)["'](?:\s*,\s*["'](\w+)["'])?"""
 _ROUTE = re.compile(
     r"""(?:@\w+(?:\.\w+)*\.(?:route|get|post|put|patch|delete|api_route)\(\s*|"""
     r"""\b(?:app|router|server)\.(?:get|post|put|patch|delete|all|use)\(\s*|"""
@@ -66,9 +67,9 @@ def sql_symbols(path: str, old: str | None, new: str | None) -> list[ChangedSymb
 
 
 def alembic_symbols(path: str, old: str | None, new: str | None) -> list[ChangedSymbol]:
-    old_calls = set(_ALEMBIC.findall(old or ""))
+    old_calls = set(re.findall(_ALEMBIC, old or ""))
     found: list[ChangedSymbol] = []
-    for what, first, second in _ALEMBIC.findall(new or ""):
+    for what, first, second in re.findall(_ALEMBIC, new or ""):
         if (what, first, second) in old_calls:
             continue
         if what == "column" and second:

@@ -30,6 +30,8 @@ class Definition:
 
 @dataclass(slots=True)
 class Use:
+    """One place that uses a changed symbol."""
+
     service: str  # the owning service, or "" when no service owns the path
     path: str
     line: int
@@ -51,6 +53,8 @@ class Use:
 
 @dataclass(slots=True)
 class ChangedSymbol:
+    """A definition the change adds, modifies, removes or renames, and its uses elsewhere."""
+
     symbol: str  # what the reviewer reads: ``apply_discount``, ``Cart.total``, ``orders.discount``
     name: str  # what is searched for: the bare identifier, column or route
     kind: str

@@ -12,7 +12,7 @@ import re
 
 from reviewer_app.core.callers.model import Definition
 
-_CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_CONSTANT = r"^[A-Z][A-Z0-9_]*$"  # compiled (and kept in re's cache) at its first use
 
 
 def python_definitions(text: str) -> dict[str, Definition] | None:
@@ -50,7 +50,7 @@ def _collect(node: ast.stmt, owner: str, found: dict[str, Definition]) -> str:
     if not owner and isinstance(node, (ast.Assign, ast.AnnAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for target in targets:
-            if isinstance(target, ast.Name) and _CONSTANT.match(target.id):
+            if isinstance(target, ast.Name) and re.match(_CONSTANT, target.id):
                 value = ast.dump(node.value) if node.value is not None else ""
                 found[target.id] = Definition(target.id, target.id, "constant", node.lineno, value, "", None, value)
     return ast.dump(node) if owner else ""

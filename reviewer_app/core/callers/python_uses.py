@@ -40,12 +40,16 @@ def _absolute(path: str, module: str | None, level: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Found:
+    """A line of a Python file that uses the searched name, and whether it imports it."""
+
     line: int
     is_import: bool
 
 
 @dataclass(frozen=True, slots=True)
 class ImportedName:
+    """One name an import statement binds in a Python file."""
+
     plain: bool  # ``import x`` (else ``from m import x``)
     module: str | None  # as written: resolved against the importing file's path when queried
     level: int  # leading dots of a relative import

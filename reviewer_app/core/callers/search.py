@@ -20,6 +20,8 @@ _CACHE_SIZE = 32
 
 @dataclass(frozen=True, slots=True)
 class Hit:
+    """One line ``git grep`` found."""
+
     path: str
     line: int
     text: str

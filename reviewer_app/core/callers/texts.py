@@ -19,6 +19,8 @@ MAX_BYTES = 2_000_000  # bigger files are generated or data: not parsed
 
 @dataclass(slots=True)
 class FileTexts:
+    """A changed file's whole text on both sides of the change."""
+
     diff: FileDiff
     old: str | None  # None when the file does not exist on that side
     new: str | None
