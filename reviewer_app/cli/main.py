@@ -78,9 +78,9 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message} (see --help)")
 
 
-def command_modules(argv: Sequence[str] | None) -> list[str]:
-    """The modules to register for ``argv``: the command's own when it names a known one, else all
-    (top-level help, a typo: argparse then lists every command)."""
+def named_command(argv: Sequence[str] | None) -> str | None:
+    """The first word of ``argv`` that is not an option (nor a global option's value): the command
+    argparse will run when it is a known one. None before top-level help or --version, or with no word."""
     words = list(argv or ())
     index = 0
     while index < len(words):
@@ -90,16 +90,45 @@ def command_modules(argv: Sequence[str] | None) -> list[str]:
             continue
         if word.startswith("-"):
             if word in ("-h", "--help", "--version"):
-                break
+                return None
             index += 1
             continue
-        module = COMMAND_OF.get(word)
-        return [module] if module is not None else list(COMMAND_MODULES)
-    return list(COMMAND_MODULES)
+        return word
+    return None
+
+
+def command_modules(argv: Sequence[str] | None) -> list[str]:
+    """The modules to register for ``argv``: the command's own when it names a known one, else all
+    (top-level help, a typo: argparse then lists every command)."""
+    module = COMMAND_OF.get(named_command(argv) or "")
+    return [module] if module is not None else list(COMMAND_MODULES)
+
+
+class _Unbuilt:
+    """The parser of a command this run does not execute: whatever its module adds to it is dropped."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self._drop
+
+    def _drop(self, *args: Any, **kwargs: Any) -> _Unbuilt:
+        return self
+
+
+class _OnlyCommand:
+    """The subparsers as a command module sees them when a known command is named: only that command's
+    parser is built (a module registers several, and each argument costs a formatter)."""
+
+    def __init__(self, subparsers: Any, command: str) -> None:
+        self._subparsers = subparsers
+        self._command = command
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        return self._subparsers.add_parser(name, **kwargs) if name == self._command else _Unbuilt()
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The parser; with ``argv``, only the module of the command it names is imported."""
+    """The parser; with ``argv``, only the module of the command it names is imported, and only that
+    command's parser is built."""
     parser = _Parser(
         prog="reviewer-app",
         description="Risk-ranked review, signed senior approvals and a CI gate for AI-assisted code changes.",
@@ -111,9 +140,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     wanted = command_modules(argv) if argv is not None else COMMAND_MODULES
+    command = named_command(argv) if argv is not None else None
+    target = _OnlyCommand(subparsers, command) if command in COMMAND_OF else subparsers
     for name in COMMAND_MODULES:
         if name in wanted:
-            importlib.import_module(f"reviewer_app.cli.{name}").register(subparsers)
+            importlib.import_module(f"reviewer_app.cli.{name}").register(target)
     parser.commands = tuple(COMMAND_OF)  # type: ignore[attr-defined]
     return parser
 
