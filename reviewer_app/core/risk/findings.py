@@ -8,6 +8,8 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One rule firing at one place of a change."""
+
     rule: str
     severity: str  # after the rule's own escalations
     path: str

@@ -45,11 +45,13 @@ MAX_PATHS = 200  # a change wider than this is judged on its 200 largest files' 
 CACHE_ENV = "REVIEWER_APP_CACHE_DIR"
 CACHE_VERSION = 2  # bump when the features change meaning, so old cache rows are not reused
 
-_REVERT = re.compile(r"^Revert\b|This reverts commit [0-9a-f]{7,40}", re.M)
-_FIX = re.compile(r"\b(fix(es|ed)?|bug(fix)?|regression|hotfix)\b", re.I)
-_NOT_FIX = re.compile(r"\b(docs?|typos?|chore|readme|changelog|spelling|lint)\b", re.I)
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-_REVERTED = re.compile(r"\bThis reverts commit ([0-9a-f]{7,40})\b")
+# Compiled (and kept in re's cache) when a history is computed or a revert is met: a history read
+# from the cache, for a change that reverts nothing, needs none of them.
+_REVERT = r"(?m)^Revert\b|This reverts commit [0-9a-f]{7,40}"
+_FIX = r"(?i)\b(fix(es|ed)?|bug(fix)?|regression|hotfix)\b"
+_NOT_FIX = r"(?i)\b(docs?|typos?|chore|readme|changelog|spelling|lint)\b"
+_REVERTED = r"\bThis reverts commit ([0-9a-f]{7,40})\b"
 RECENT_REVERT_DAYS = 90  # a revert of an older commit is not taken as undoing unreleased work
 RELEASES_LOOKED_AT = 20  # the newest tags made before the change: the releases installations run
 _SECONDS_PER_DAY = 86400.0
@@ -111,6 +113,7 @@ def _compute(repo: Path, base: str, author: str, paths: list[str], touched: int,
     last_change: dict[str, int] = {}
     authors: set[str] = set()
     prior = reverts = fixes = mine = 0
+    revert, fix, not_fix = re.compile(_REVERT), re.compile(_FIX), re.compile(_NOT_FIX)
     for record in out.split("\x1e")[1:]:
         fields = record.split("\x00")
         if len(fields) < 5:
@@ -119,9 +122,9 @@ def _compute(repo: Path, base: str, author: str, paths: list[str], touched: int,
         prior += 1
         authors.add(email)
         mine += email == author
-        if _REVERT.search(message):
+        if revert.search(message):
             reverts += 1
-        elif _FIX.search(message.split("\n", 1)[0]) and not _NOT_FIX.search(message.split("\n", 1)[0]):
+        elif fix.search(message.split("\n", 1)[0]) and not not_fix.search(message.split("\n", 1)[0]):
             fixes += 1
         for name in names.split("\n"):
             if name in wanted and name not in last_change:
@@ -220,7 +223,7 @@ def restored_by_revert(repo: Path | None, change: Change) -> dict[str, str]:
     content before the change is in none of them (a file the revert deletes: in none either way).
     Empty without a repository, a message naming a reverted commit, or tags.
     """
-    shas = _REVERTED.findall(change.message or "")
+    shas = re.findall(_REVERTED, change.message or "")
     if repo is None or not shas or not change.base or not change.head:
         return {}
     try:

@@ -78,6 +78,8 @@ def features(metrics: ChangeMetrics, history: History | None) -> dict[str, float
 
 @dataclass(frozen=True)
 class Prediction:
+    """The change model's estimate that a change will be reverted or fixed, and why."""
+
     probability: float
     with_history: bool
     contributions: dict[str, float]  # each feature's effect on the log-odds against the average change

@@ -17,6 +17,8 @@ WIDE_AREAS = 4
 
 @dataclass(frozen=True)
 class ChangeMetrics:
+    """A change's size and spread over files and folders, as the change model reads them."""
+
     added: int
     removed: int
     files: int

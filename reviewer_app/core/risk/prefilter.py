@@ -58,6 +58,8 @@ def _tree(pattern: PatternSource) -> Any:
 
 @dataclass(frozen=True)
 class Prefilter:
+    """What a text must hold for a pattern to match in it."""
+
     literals: tuple[str, ...]  # every match contains one of them (empty: see non_ascii)
     non_ascii: bool  # only text with a non-ASCII character can match
     # The pattern is case-sensitive: literals are looked up as written in the text itself, not
@@ -145,7 +147,9 @@ def _only_non_ascii(items: list) -> bool:
     return bool(items)
 
 
-_CASE_FLAG = re.compile(r"\(\?[a-zA-Z]*i|\(\?[a-zA-Z]*-[a-zA-Z]*i")
+# Compiled (and kept in re's cache) when a pattern is first analysed: the built-in pack's facts come
+# from the loader's cache, so a warm start analyses none.
+_CASE_FLAG = r"\(\?[a-zA-Z]*i|\(\?[a-zA-Z]*-[a-zA-Z]*i"
 
 
 @lru_cache(maxsize=1024)
@@ -158,7 +162,7 @@ def prefilter_for(pattern: PatternSource) -> Prefilter | None:
     except Exception:  # noqa: BLE001 - an unexpected parser shape only means "no pre-filter"
         return None
     # Any case-insensitive part (a global or local i flag) and literals must be compared folded.
-    exact = not pattern.flags & re.IGNORECASE and not _CASE_FLAG.search(pattern.pattern)
+    exact = not pattern.flags & re.IGNORECASE and not re.search(_CASE_FLAG, pattern.pattern)
     requirement = _sequence_requirement(list(tree), fold=not exact)
     if requirement is None:
         return None
@@ -412,7 +416,7 @@ def line_reach(pattern: PatternSource) -> float:
 # patterns, a leading \b). A lookahead ``(?=[...])`` naming those characters lets it skip the
 # rest in C; the matches are unchanged because the set is a proven superset.
 MAX_FIRST_CHARS = 40
-_GLOBAL_FLAGS = re.compile(r"^\(\?[aiLmsux]+\)")
+_GLOBAL_FLAGS = r"^\(\?[aiLmsux]+\)"  # compiled at its first use, as _CASE_FLAG
 
 
 def _case_variants(char: str) -> set[str]:
@@ -467,7 +471,7 @@ def accelerated(pattern: Any) -> Any:
         return pattern
     if not first or len(first) > MAX_FIRST_CHARS:
         return pattern
-    body = _GLOBAL_FLAGS.sub("", pattern.pattern, count=1)
+    body = re.sub(_GLOBAL_FLAGS, "", pattern.pattern, count=1)
     charset = "".join(sorted(re.escape(c) for c in first))
     try:
         return re.compile(f"(?=[{charset}])(?:{body})", pattern.flags)

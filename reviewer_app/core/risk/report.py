@@ -15,6 +15,8 @@ from reviewer_app.core.risk.score import ProvenanceLike, judge
 
 @dataclass(frozen=True)
 class RiskReport:
+    """A change's risk level and score, the reasons for them and the findings."""
+
     level: str  # low | medium | high | critical
     score: int  # 0-100, inside the level's band (low 0-24, medium 25-49, high 50-74, critical 75-99)
     reasons: list[str]

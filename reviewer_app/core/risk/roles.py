@@ -101,6 +101,8 @@ ROLE_CAP = {"example": "medium"}
 
 @dataclass(frozen=True)
 class FileRole:
+    """What a file is for, when it is not ordinary code, and how that was decided."""
+
     name: str  # documentation | example | test | vendored | generated
     because: str  # how the role was decided, for the finding's message
 

@@ -170,6 +170,8 @@ class Examples:
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of the pack, as its TOML table defines it (docs/risk-rules.md)."""
+
     id: str
     title: str
     severity: str

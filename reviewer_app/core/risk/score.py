@@ -107,6 +107,8 @@ def _rule_list(findings: list[Finding]) -> str:
 
 @dataclass(frozen=True)
 class Verdict:
+    """A change's risk level and score, and the reasons for them."""
+
     level: str
     score: int
     reasons: tuple[str, ...]
