@@ -118,6 +118,17 @@ def release_lacks(repo: Path, revision: str, pattern: str, pathspecs: tuple[str,
     return proc.returncode == 1 and not proc.stderr.strip()
 
 
+def revision_names(repo: Path, revision: str, pattern: str, ignore_case: bool = False) -> bool:
+    """True only when ``git grep -E pattern`` at ``revision`` ran and matched a line; False on no match and
+    whenever git fails (the question "was it added since the release" must be answered, not assumed)."""
+    args = ["grep", "-q", "-I", "-E", *(["-i"] if ignore_case else []), "-e", pattern, revision]
+    try:
+        proc = run_git(repo, *args, check=False, timeout=60)
+    except (UserError, OSError):
+        return False
+    return proc.returncode == 0
+
+
 def file_in_release(repo: Path, release: str, path: str) -> bool:
     """Whether the release holds ``path`` (True when git cannot tell: the finer questions are then asked)."""
     try:

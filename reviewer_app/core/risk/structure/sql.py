@@ -150,9 +150,14 @@ def _lower_unreleased(emit: Emitter, context: ChangeContext, subjects: dict[str,
                 continue  # an edited migration no release holds: releases.py lowers, saying so
 
         def lacks(name: str) -> bool:
+            # Added since the release: the release names it nowhere, and the tree before this change does.
+            # A name neither names (a table created by hand, or by history a squash removed) is unknown:
+            # the finding keeps its severity.
             key = ("sql-name", release, name.lower())
             if key not in memo:
-                memo[key] = bool(name) and releases.release_lacks(repo, f"refs/tags/{release}", _name_pattern(name), ignore_case=True)
+                pattern = _name_pattern(name)
+                memo[key] = (bool(name) and releases.release_lacks(repo, f"refs/tags/{release}", pattern, ignore_case=True)
+                             and releases.revision_names(repo, context.change.base, pattern, ignore_case=True))
             return memo[key]
 
         if lacks(subject.table):
@@ -162,8 +167,8 @@ def _lower_unreleased(emit: Emitter, context: ChangeContext, subjects: dict[str,
         else:
             continue
         emit.findings[index] = dataclasses.replace(finding, severity=releases.CAP, message=releases.lowered_message(
-            finding.message, f"{what} is in no release yet (no file of the nearest release before this change, "
-            f"{release}, names it)"))
+            finding.message, f"{what} is in no release yet (it was added since {release}: the tree before this change "
+            f"names it and no file of {release} does)"))
 
 
 def _lower_restored(emit: Emitter, context: ChangeContext) -> None:
