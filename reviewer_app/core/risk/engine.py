@@ -463,12 +463,17 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], cont
 
 def _context_reason(rule: Rule, view: FileView, anchor: Hit, number: int) -> str:
     """Why an added line's hit, though it matches, does not do what the rule warns of where it
-    stands: verification skipped only towards this machine, a migration line only a rollback runs.
+    stands: verification skipped only towards this machine, a migration line only a rollback runs, a
+    Makefile uninstalling the Helm release it installs itself.
     "" when nothing says so (the finding keeps its severity)."""
     if rule.id == "TLS-VERIFY-DISABLED":
         return loopback_only(view, anchor)
     if rule.id.startswith(("DB-", "ORM-")) and number:
         return reverse_step(view, number)
+    if rule.id == "OPS-CLOUD-DELETE-CLI":
+        from reviewer_app.core.risk.helm_teardown import own_release_uninstalled  # only on a delete command's hit
+
+        return own_release_uninstalled(view, anchor)
     return ""
 
 

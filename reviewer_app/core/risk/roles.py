@@ -60,6 +60,8 @@ _NEVER_ROLE = _Lazy(
 _DOC_FORMAT = _Lazy(
     r"\.(md|markdown|rst|adoc|asciidoc)(\.(gotmpl|tmpl|j2|jinja2?|mustache|erb|in))?$"
     r"|(^|/)(README|CHANGELOG|CHANGES|HISTORY|NEWS)(\.txt)?$", re.IGNORECASE)
+# A chart's templates/NOTES.txt: rendered, but only printed to whoever ran helm install or upgrade.
+_HELM_NOTES = _Lazy(r"(^|/)templates/NOTES\.txt$")
 _EXAMPLE = _Lazy(r"(^|/)(examples?|example[-_][^/]*|samples?)/", re.IGNORECASE)
 _JVM_SOURCE_ROOT = _Lazy(r"(^|/)src/(main|test|it|integrationTest)/(java|kotlin|scala|groovy)/")
 _CODE = _Lazy(r"\.(py|go|js|jsx|mjs|cjs|ts|tsx|java|kt|kts|rb|rs|cs|php|scala|swift|c|cc|cpp|h|hpp|m|ex|exs|clj|groovy)$")
@@ -137,6 +139,9 @@ def role_of(diff: FileDiff) -> FileRole | None:
         return FileRole("vendored", f"{name} is vendored third-party code")
     if all(_DOC_FORMAT.search(p) for p in paths):
         return FileRole("documentation", f"{name} is documentation")
+    if all(_HELM_NOTES.search(p) for p in paths):
+        return FileRole("documentation", f"{name} is the text Helm prints to the user after an install or upgrade "
+                                         "(documentation: nothing in it is applied to the cluster)")
     if all(_is_example(p) for p in paths):
         return FileRole("example", f"{name} is an example")
     if all(_TEST.search(p) and _CODE.search(p) or _CHART_UNITTEST.search(p) for p in paths):
