@@ -463,6 +463,26 @@ def _match_blocks(side: Side) -> list[list[int]]:
     return blocks
 
 
+SIMPLE_TERM = re.compile(r"(?:\$\w*)?(?:\.[A-Za-z_]\w*)+|\.|\$\w*")
+DOT_READ = re.compile(r"(?:^|[\s(])\.(?:[A-Za-z_]|\s|\)|$)")
+
+
+def _dot_scopes(lines: list[str]) -> list[tuple[str, ...]]:
+    """For each line, the ``range`` and ``with`` blocks open around it (their opening actions, normalised):
+    where ``.`` is rebound. Two lines with the same scope read the same object as ``.``."""
+    scopes: list[tuple[str, ...]] = []
+    stack: list[str] = []
+    for line in lines:
+        scopes.append(tuple(s for s in stack if s))
+        for action in CONTROL.finditer(line):
+            word = action.group("word")
+            if word in ("if", "with", "range", "define", "block"):
+                stack.append(_normal(action.group(0)) if word in ("with", "range", "define", "block") else "")
+            elif word == "end" and stack:
+                stack.pop()
+    return scopes
+
+
 VARIABLE_DEFINED = re.compile(r"\{\{-?\s*\$(?P<name>\w+)\s*:=\s*(?P<value>.+?)\s*-?\}\}")
 VARIABLE_USED = re.compile(r"\$(\w+)\b")
 
@@ -474,10 +494,11 @@ def _same_call(old: Side, new: Side, before: list[int], after: list[int], old_he
     every helper it reaches has the same body on both sides: the same labels render, whatever they are.
     A variable defined twice, or not at all, is no proof."""
     def spelled_out(side: Side, block: list[int]) -> list[str] | None:
-        defined: dict[str, list[str]] = {}
-        for line in side.lines:
+        scopes = _dot_scopes(side.lines)
+        defined: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for number, line in enumerate(side.lines):
             for match in VARIABLE_DEFINED.finditer(line):
-                defined.setdefault(match.group("name"), []).append(match.group("value"))
+                defined.setdefault(match.group("name"), []).append((match.group("value"), scopes[number]))
         out = []
         for index in block:
             text = side.lines[index]
@@ -485,7 +506,17 @@ def _same_call(old: Side, new: Side, before: list[int], after: list[int], old_he
                 values = defined.get(name)
                 if values is None or len(values) != 1:
                     return None
-                value = values[0] if values[0].startswith("(") and values[0].endswith(")") else f"({values[0]})"
+                value, scope = values[0]
+                if SIMPLE_TERM.fullmatch(value) and scope == scopes[index]:
+                    # A field or variable read where `.` is what it is where the variable is used (both in the
+                    # same range or with block): `$name := .name` then `{{ $name }}` prints what `{{ .name }}` did.
+                    pass
+                elif not (value.startswith("(") and value.endswith(")")):
+                    value = f"({value})"
+                if scope != scopes[index] and DOT_READ.search(value):
+                    # `.` is another object where the variable is defined: spelled out with that scope, so it
+                    # matches only the same variable on the other side, never the same words read here.
+                    value = f"{value}@[{' / '.join(scope)}]"
                 text = re.sub(rf"\${name}\b", lambda _: value, text)
             out.append(_normal(text))
         return sorted(out)

@@ -1,0 +1,70 @@
+"""Round 12: Helm template edits that render the same object for an existing install.
+
+On real git repositories, analysed as `analyze --git` does: each lowered (or dropped) case, and the
+neighbouring case that keeps its severity.
+"""
+
+from __future__ import annotations
+
+from tests.core.risk.structure.helpers import by_rule, range_analysis, risk_findings
+from tests.gitrepo import GitRepo
+
+CHART = "apiVersion: v2\nname: spare\nversion: 1.0.0\n"
+
+
+def _found(repo: GitRepo, before: dict[str, str], after: dict[str, str | None], rule: str) -> list[dict]:
+    return by_rule(risk_findings(range_analysis(repo, before, after)), rule)
+
+
+def _severities(found: list[dict]) -> list[str]:
+    return sorted(f["severity"] for f in found)
+
+
+# -- 1. a selector value moved into a template variable holding the same value ------------------------
+
+DEPLOYMENTS = """{{{{- $fullname := include "spare.fullname" . }}}}
+{define_outside}
+{{{{- range .Values.deployments }}}}
+{define_inside}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: "{{{{ $fullname }}}}-{{{{ .name }}}}"
+spec:
+  selector:
+    matchLabels:
+      app: spare
+      spare/deployment: {selector}
+  template:
+    metadata:
+      labels:
+        app: spare
+        spare/deployment: {selector}
+    spec:
+      containers:
+        - name: pause
+          image: registry.k8s.io/pause:3.9
+{{{{- end }}}}
+"""
+HELPERS = '{{- define "spare.fullname" -}}\n{{ .Release.Name }}-spare\n{{- end -}}\n'
+VALUES = "deployments:\n  - name: default\n"
+
+
+def _chart(selector: str, inside: str = "", outside: str = "") -> dict[str, str]:
+    return {"spare/Chart.yaml": CHART, "spare/values.yaml": VALUES, "spare/templates/_helpers.tpl": HELPERS,
+            "spare/templates/deployments.yaml": DEPLOYMENTS.format(selector=selector, define_inside=inside,
+                                                                  define_outside=outside)}
+
+
+def test_a_selector_value_moved_into_a_variable_of_the_same_range_renders_the_same(git_repo: GitRepo) -> None:
+    before = _chart("{{ .name }}")
+    after = _chart("{{ $deploymentName }}", inside="{{- $deploymentName := .name }}")
+    assert _found(git_repo, before, after, "K8S-IMMUTABLE-FIELD") == []
+
+
+def test_a_variable_read_outside_the_range_keeps_the_selector_finding(git_repo: GitRepo) -> None:
+    # Defined before the range, `.name` reads the chart's root, not the item: another label value.
+    before = _chart("{{ .name }}")
+    after = _chart("{{ $deploymentName }}", outside="{{- $deploymentName := .name }}")
+    assert _severities(_found(git_repo, before, after, "K8S-IMMUTABLE-FIELD")) == ["high"]
