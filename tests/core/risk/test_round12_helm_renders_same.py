@@ -68,3 +68,66 @@ def test_a_variable_read_outside_the_range_keeps_the_selector_finding(git_repo: 
     before = _chart("{{ .name }}")
     after = _chart("{{ $deploymentName }}", outside="{{- $deploymentName := .name }}")
     assert _severities(_found(git_repo, before, after, "K8S-IMMUTABLE-FIELD")) == ["high"]
+
+
+# -- 2. claim-template annotations from a new value that is empty by default -----------------------------
+
+STATEFULSET = """{{{{- $db := .Values.persistence.db -}}}}
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: "{{{{ .Release.Name }}}}-db"
+spec:
+  serviceName: "{{{{ .Release.Name }}}}-db"
+  selector:
+    matchLabels:
+      app: db
+  template:
+    metadata:
+      labels:
+        app: db
+    spec:
+      containers:
+        - name: db
+          image: postgres:16
+  volumeClaimTemplates:
+  - metadata:
+      name: data
+{annotations}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources:
+        requests:
+          storage: {{{{ $db.size }}}}
+"""
+ANNOTATIONS = """      annotations:
+      {{- range $key, $value := $db.annotations }}
+        {{ $key }}: {{ $value | quote }}
+      {{- end }}"""
+
+
+def _db_chart(annotations: str, values: str) -> dict[str, str]:
+    return {"db/Chart.yaml": CHART.replace("spare", "db"), "db/values.yaml": values,
+            "db/templates/statefulset.yaml": STATEFULSET.format(annotations=annotations)}
+
+
+OLD_VALUES = "persistence:\n  db:\n    size: 1Gi\n"
+
+
+def test_claim_annotations_from_a_new_value_empty_by_default_render_the_same(git_repo: GitRepo) -> None:
+    before = _db_chart("", OLD_VALUES)
+    after = _db_chart(ANNOTATIONS, OLD_VALUES + "    annotations: {}\n")
+    assert _found(git_repo, before, after, "K8S-IMMUTABLE-FIELD") == []
+
+
+def test_claim_annotations_from_a_new_value_set_by_default_keep_the_finding(git_repo: GitRepo) -> None:
+    before = _db_chart("", OLD_VALUES)
+    after = _db_chart(ANNOTATIONS, OLD_VALUES + "    annotations:\n      backup: daily\n")
+    assert _severities(_found(git_repo, before, after, "K8S-IMMUTABLE-FIELD")) == ["high"]
+
+
+def test_claim_annotations_from_a_value_installs_could_already_set_keep_the_finding(git_repo: GitRepo) -> None:
+    # The old values.yaml already held the (empty) value: an install may have set it, and now gets annotations.
+    before = _db_chart("", OLD_VALUES + "    annotations: {}\n")
+    after = _db_chart(ANNOTATIONS, OLD_VALUES + "    annotations: {}\n")
+    assert _severities(_found(git_repo, before, after, "K8S-IMMUTABLE-FIELD")) == ["high"]

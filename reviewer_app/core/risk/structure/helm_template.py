@@ -734,7 +734,7 @@ def _evaluate(text: str, values: dict, nested: bool) -> object:
     return value if position == len(tokens) else UNKNOWN
 
 
-def render_defaults(text: str, values: dict) -> tuple[str, set[int]]:
+def render_defaults(text: str, values: dict, new_empty: frozenset[str] = frozenset()) -> tuple[str, set[int]]:
     """The template as an install with the default ``values`` renders it, line for line, and the
     0-based indices of the lines that install does not get (a branch whose condition is false).
 
@@ -745,8 +745,14 @@ def render_defaults(text: str, values: dict) -> tuple[str, set[int]]:
     is written in too where it is inserted whole (``{{- toYaml .Values.x | nindent N }}``, _list_inserted) or
     walked by a ``range`` over one item whose body prints only the item (_range_body): a template rewritten
     from one of these forms to another renders the same value, and compares so.
+
+    ``new_empty``: value paths new with the change and empty by default (new_empty_values). A ``range`` over one
+    of them (read plainly, or through a variable the file sets once from ``.Values``) renders nothing while
+    ``values`` leave it empty: an install that has not set the new value gets none of its body. Its lines
+    are blanked, not counted as a branch not taken, so line rules still read them (what opting in renders).
     """
     lines = text.split("\n")
+    aliases = _value_aliases(text) if new_empty else {}
     # Each open block: [word, decided?, branches [(condition value, first body line)], action lines, nested]
     stack: list[dict] = []
     blank: set[int] = set()
@@ -763,6 +769,8 @@ def render_defaults(text: str, values: dict) -> tuple[str, set[int]]:
                 value = _evaluate(rest, values, nested) if word in ("if", "with") and alone and not inside_define else UNKNOWN
                 if word == "range" and alone and not inside_define:
                     value = _range_item(rest, values, nested)
+                    if value is UNKNOWN and _ranges_over_new_empty(rest, values, nested, new_empty, aliases):
+                        value = NOTHING
                 stack.append({"word": word, "branches": [(value, index + 1)], "actions": [index], "ok": alone})
             elif word == "else" and stack:
                 frame = stack[-1]
@@ -774,6 +782,14 @@ def render_defaults(text: str, values: dict) -> tuple[str, set[int]]:
             elif word == "end" and stack:
                 frame = stack.pop()
                 frame["actions"].append(index)
+                if frame["word"] == "range" and frame["ok"] and alone and len(frame["branches"]) == 1 and \
+                        frame["branches"][0][0] is NOTHING:
+                    blank.update(range(frame["branches"][0][1], index))
+                    blank.update(frame["actions"])
+                    owner = _sole_owner(lines, frame["actions"][0], index)
+                    if owner is not None:
+                        blank.add(owner)  # `annotations:` holding only the range: absent, as Helm renders it (null)
+                    continue
                 if frame["word"] == "range" and frame["ok"] and alone and len(frame["branches"]) == 1:
                     item, start = frame["branches"][0]
                     body = _range_body(lines[start:index], item)
@@ -805,6 +821,110 @@ def render_defaults(text: str, values: dict) -> tuple[str, set[int]]:
         inserted = _list_inserted(line, out, values)
         out.append(inserted if inserted is not None else INLINE_VALUE.sub(lambda m: _inline(m, values), line))
     return "\n".join(out), dropped
+
+
+NOTHING = object()  # a range over a value new with the change and empty by default: renders nothing
+RANGE_COLLECTION = re.compile(r"^(?:\$\w+\s*(?:,\s*\$\w+\s*)?:=\s*)?(?P<collection>\S+)$")
+ALIAS_ROOT = re.compile(r"^\$(?P<name>\w+)(?P<path>(?:\.[A-Za-z0-9_]+)*)$")
+
+
+def _value_aliases(text: str) -> dict[str, str]:
+    """Variables the file sets once, outside any block that rebinds ``.``, to a value path (``{{- $db := .Values.persistence.db -}}``):
+    name -> path. A variable set twice, assigned again (``$db = ...``) or set inside a block is left out."""
+    counts: dict[str, int] = {}
+    found: dict[str, str] = {}
+    depth = 0
+    frames: list[bool] = []
+    for line in text.split("\n"):
+        for action in re.finditer(r"\{\{.*?\}\}", line):
+            body = action.group(0)
+            word = ACTION_WORD.match(body)
+            for match in VARIABLE_DEFINED.finditer(body):
+                counts[match.group("name")] = counts.get(match.group("name"), 0) + 1
+                path = VALUES_PATH.match(match.group("value").strip())
+                if depth == 0 and path:
+                    found[match.group("name")] = path.group(2)
+            if word is not None:
+                # Only blocks that rebind `.` count: a variable set inside an `if` reads the chart's values alike.
+                if word.group("word") in ("if", "with", "range", "define", "block"):
+                    frames.append(word.group("word") != "if")
+                elif word.group("word") == "end" and frames:
+                    frames.pop()
+                depth = sum(frames)
+    reassigned = set(re.findall(r"\$(\w+)\s*=[^=]", text))
+    return {name: path for name, path in found.items() if counts.get(name) == 1 and name not in reassigned}
+
+
+def _ranges_over_new_empty(rest: str, values: dict, nested: bool, new_empty: frozenset[str],
+                           aliases: dict[str, str]) -> bool:
+    """``range [$k, $v :=] <collection>`` over a value of ``new_empty`` that ``values`` leave empty."""
+    match = RANGE_COLLECTION.match(rest.strip())
+    if match is None:
+        return False
+    collection = match.group("collection")
+    plain = VALUES_PATH.match(collection)
+    if plain is not None:
+        if nested and not plain.group("root"):
+            return False
+        path = plain.group(2)
+    else:
+        alias = ALIAS_ROOT.match(collection)
+        if alias is None or alias.group("name") not in aliases:
+            return False
+        path = aliases[alias.group("name")] + alias.group("path")
+    value = _lookup(values, path)
+    return path.strip(".") in new_empty and (value == {} or value == [] or value is None)
+
+
+def _sole_owner(lines: list[str], opener: int, end: int) -> int | None:
+    """The bare ``key:`` line just before a range that is all the key holds (the next line after the range's end
+    is no deeper than the key): its index, else None."""
+    key = next((i for i in range(opener - 1, -1, -1) if lines[i].strip()), None)
+    if key is None or not re.match(r"^\s*[\w./\"'-]+\s*:\s*$", lines[key]):
+        return None
+    indent = len(lines[key]) - len(lines[key].lstrip())
+    after = next((lines[i] for i in range(end + 1, len(lines)) if lines[i].strip()), None)
+    if after is not None and len(after) - len(after.lstrip()) > indent:
+        return None
+    return key
+
+
+def _reads_through_aliases(text: str) -> set[str]:
+    """values_read, a variable set once from a value path (_value_aliases) read as what it reaches: ``$db.size``
+    reads ``persistence.db.size``, and ``$db`` alone the whole of ``persistence.db``; the definition itself reads
+    nothing. A variable defined otherwise leaves its own reads in values_read."""
+    aliases = _value_aliases(text)
+    if not aliases:
+        return values_read(text)
+    defined = re.compile(r"\{\{-?\s*\$(?:" + "|".join(map(re.escape, aliases)) + r")\s*:=\s*[^}]*\}\}")
+    found = values_read(defined.sub("", text))
+    for action in ACTION.finditer(defined.sub("", text)):
+        for match in re.finditer(r"\$(\w+)((?:\.[A-Za-z0-9_]+)*)", action.group(0)):
+            if match.group(1) in aliases:
+                found.add((aliases[match.group(1)] + match.group(2)).strip("."))
+    return found
+
+
+def new_empty_values(old_text: str | None, new_text: str, old_values: dict, new_values: dict) -> frozenset[str]:
+    """Value paths the new chart's values.yaml holds empty (``{}`` or ``[]``) that the old values.yaml does not hold
+    and the old template does not read: new with the change, so no existing install has set them."""
+    old_read = _reads_through_aliases(old_text) if old_text is not None else set()
+    found: set[str] = set()
+
+    def walk(node: object, prefix: str) -> None:
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if value == {} or value == []:
+                if _lookup(old_values, path) is None and not any(
+                        read == path or read.startswith(path + ".") or path.startswith(read + ".") for read in old_read):
+                    found.add(path)
+            else:
+                walk(value, path)
+
+    walk(new_values, "")
+    return frozenset(found)
 
 
 def _inline(match: re.Match[str], values: dict) -> str:

@@ -183,6 +183,10 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
     # What each setting's rendering finds: a finding the defaults do not render reaches only the installs
     # that set an option (see _OptIn).
     recorded = _OptIn(emit, _guards_changed(sides))
+    # Values new with the change and empty by default: a range over one renders nothing for an existing install.
+    new_empty = helm_template.new_empty_values(sides.old.text if sides.old.exists else None,
+                                               sides.new.text if sides.new.exists else "", old_values, new_values) \
+        if sides.old.exists and sides.new.exists else frozenset()
     for number, setting in enumerate(settings):
         # Past `existing`: a release turning on an option new with the change; only its immutable fields count.
         only = frozenset({"K8S-IMMUTABLE-FIELD"}) if number >= existing else None
@@ -192,7 +196,8 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
             # The old template is not YAML under this setting: no install with it has a rendering of the old
             # side, so nothing changes from one (an indentation fix of a block only this setting renders).
             continue
-        new_text, not_rendered = helm_template.render_defaults(sides.new.text, helm_template.with_settings(new_values, setting)) \
+        new_text, not_rendered = helm_template.render_defaults(sides.new.text, helm_template.with_settings(new_values, setting),
+                                                                new_empty) \
             if sides.new.exists else ("", set())
         try:
             new_skeleton = helm_template.detemplate(_defaults_rendered(new_text)) if sides.new.exists else ""
