@@ -182,7 +182,7 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
         settings += helm_template.new_switches(sides.old.text, sides.new.text, old_values, new_values)
     # What each setting's rendering finds: a finding the defaults do not render reaches only the installs
     # that set an option (see _OptIn).
-    recorded = _OptIn(emit, _guards_changed(sides))
+    recorded = _OptIn(emit, _guards_changed(sides), _chart_reads(context, sides) if sides.old.exists else None)
     # Values new with the change and empty by default: a range over one renders nothing for an existing install.
     new_empty = helm_template.new_empty_values(sides.old.text if sides.old.exists else None,
                                                sides.new.text if sides.new.exists else "", old_values, new_values) \
@@ -229,6 +229,53 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
     return Parsed(False, note, keep=True)
 
 
+def _chart_reads(context: ChangeContext, sides: FileSides) -> tuple[set[str], set[str]] | None:
+    """What the chart's templates read at the change's base (this template's old side included): every value path
+    read, and those read only as the condition of a block that renders a ``prometheus.io/scrape`` annotation (the
+    value already decided scraping; _scrape_guards). None when the chart cannot be read."""
+    from reviewer_app.core.risk.structure import helm_template
+
+    files = helm_template._chart_files(context, sides.diff.old_path or sides.diff.path, "old")
+    if files is None:
+        return None
+    texts = [sides.old.text, *files.values()]
+    found: set[str] = set()
+    for text in texts:
+        found |= helm_template._reads_through_aliases(text)
+    return found, {path for path in found if _scrape_guards(texts, path)}
+
+
+def _scrape_guards(texts: list[str], path: str) -> bool:
+    """Every read of ``.Values.<path>`` in the texts is spelled out in an ``if`` or ``with`` condition alone on its
+    line, whose block holds a ``prometheus.io/scrape`` annotation, and no template reads it through a variable."""
+    from reviewer_app.core.risk.structure import helm_template
+
+    spelled = re.compile(r"(?<![\w$])\$?\.Values\." + re.escape(path) + r"\b(?!\.)")
+    seen = False
+    for text in texts:
+        lines = text.split("\n")
+        literal = sum(1 for line in lines if spelled.search(line))
+        if path in helm_template._reads_through_aliases(text) and not literal:
+            return False  # read through a variable: not followed here
+        for index, line in enumerate(lines):
+            if not spelled.search(line):
+                continue
+            action = re.match(r"^\s*\{\{-?\s*(if|with|else if)\b[^}]*\}\}\s*$", line)
+            if action is None:
+                return False
+            depth, body = 1, []
+            for follow in lines[index + 1:]:
+                words = [m.group("word") for m in helm_template.CONTROL.finditer(follow)]
+                depth += sum(w in ("if", "with", "range", "define", "block") for w in words) - words.count("end")
+                if depth <= 0 or (depth == 1 and "else" in words):
+                    break
+                body.append(follow)
+            if not any(SCRAPE_ANNOTATION in follow for follow in body):
+                return False
+            seen = True
+    return seen
+
+
 def _guards_changed(sides: FileSides) -> set[str]:
     """The values tested by the conditions on the file's added and removed lines (helm_template._guards paths)."""
     from reviewer_app.core.model import LineKind
@@ -249,8 +296,8 @@ class _OptIn:
     hazard at their upgrade without choosing anything. So does a setting that turns off a value on by default,
     and anything undecided (rendered both ways under the defaults)."""
 
-    def __init__(self, inner: Emitter, changed: set[str]) -> None:
-        self._inner, self._changed = inner, changed
+    def __init__(self, inner: Emitter, changed: set[str], old_reads: tuple[set[str], set[str]] | None = None) -> None:
+        self._inner, self._changed, self._old_reads = inner, changed, old_reads
         self._defaults: set[tuple[str, str, int]] = set()
         self._found: dict[tuple[str, str, int], list[tuple[dict[str, object], tuple[Any, ...], dict[str, Any]]]] = {}
 
@@ -280,6 +327,11 @@ class _OptIn:
             reasons = [helm_template.opt_in(setting, old_values, new_values) if set(setting) <= self._changed else None
                        for setting, _, _ in smallest]
             if any(reason is None for reason in reasons):
+                opted_out = self._opted_out([setting for setting, _, _ in smallest], new_values) \
+                    if key[0] == "K8S-MONITORING-DROPPED" else None
+                if opted_out is not None:
+                    self._emit_opted_out(smallest[0][1], smallest[0][2], opted_out)
+                    continue
                 for _, args, extra in found:
                     self._inner.emit(*args, **extra)
                 continue
@@ -294,6 +346,50 @@ class _OptIn:
                             "chart's defaults does not get it.")
                 severity = lowered
             self._inner.emit(rule, side, line, message, severity, **extra)
+
+
+    def _opted_out(self, settings: list[dict[str, object]], new_values: dict) -> tuple[str, str] | None:
+        """The value whose turning off alone drops a scrape annotation, and why that is an opt-out: each setting turns
+        one value to false that the new values.yaml sets to true, the change writes the condition that tests it,
+        and at the base either no template of the chart read it (no install's choice of it mattered) or every
+        template read it only to decide whether a scrape annotation renders (an install that turned it off had
+        already turned scraping off). Else None."""
+        from reviewer_app.core.risk.structure import helm_template
+
+        if self._old_reads is None:
+            return None
+        old_read, scrape_guards = self._old_reads
+        paths, whys = set(), set()
+        for setting in settings:
+            if len(setting) != 1:
+                return None
+            (path, value), = setting.items()
+            if value is not False or helm_template._lookup(new_values, path) is not True or path not in self._changed:
+                return None
+            if path in scrape_guards and not any(path.startswith(read + ".") or read.startswith(path + ".") for read in old_read):
+                whys.add("which at the base already decided whether the chart's other templates render their scrape "
+                         "annotation (an install that turned it off had turned scraping off)")
+            elif any(read == path or path.startswith(read + ".") or read.startswith(path + ".") for read in old_read):
+                return None
+            else:
+                whys.add("which no template of the chart read before")
+            paths.add(helm_template.shown_path(path))
+        return (" or ".join(sorted(paths)), "; ".join(sorted(whys))) if paths else None
+
+    def _emit_opted_out(self, args: tuple[Any, ...], extra: dict[str, Any], opted: tuple[str, str]) -> None:
+        from reviewer_app.core.risk.structure.base import catalogue
+
+        rule, side, line, message = args[:4]
+        severity = args[4] if len(args) > 4 else extra.get("severity")
+        extra = {k: v for k, v in extra.items() if k != "severity"}
+        effective = severity or catalogue()[rule].severity
+        if effective in ("high", "critical"):
+            path, why = opted
+            message += (f" Medium, not {effective}: only when `{path}` is set to false. The change puts the annotation "
+                        f"behind that setting, {why}, and whose default (true in the chart's values.yaml) keeps it: an "
+                        "install on the defaults keeps the annotation; one that turns it off chooses to lose it.")
+            severity = "medium"
+        self._inner.emit(rule, side, line, message, severity, **extra)
 
 
 class _Recording:
