@@ -131,3 +131,54 @@ def test_claim_annotations_from_a_value_installs_could_already_set_keep_the_find
     before = _db_chart("", OLD_VALUES + "    annotations: {}\n")
     after = _db_chart(ANNOTATIONS, OLD_VALUES + "    annotations: {}\n")
     assert _severities(_found(git_repo, before, after, "K8S-IMMUTABLE-FIELD")) == ["high"]
+
+
+# -- 3. a name moved into a name helper that prints the same name ------------------------------------------
+
+NAMED = """apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {name}
+spec:
+  serviceName: {name}
+  selector:
+    matchLabels:
+      app: db
+  template:
+    metadata:
+      labels:
+        app: db
+    spec:
+      containers:
+        - name: db
+          image: postgres:16
+"""
+FULLNAME = '{{- define "db.fullname" -}}\n{{- printf "%s-%s" .Release.Name "db" | trunc 63 -}}\n{{- end -}}\n'
+NAME_HELPER = '{{- define "db.database" -}}\n  {{- printf "%s-{suffix}" (include "db.fullname" .) -}}\n{{- end -}}\n'
+
+
+def _named(name: str, helpers: str) -> dict[str, str]:
+    return {"db/Chart.yaml": CHART.replace("spare", "db"), "db/values.yaml": "replicas: 1\n",
+            "db/templates/_helpers.tpl": helpers, "db/templates/statefulset.yaml": NAMED.format(name=name)}
+
+
+OLD_NAME = '"{{ template "db.fullname" . }}-database"'
+NEW_NAME = '"{{ template "db.database" . }}"'
+
+
+def test_a_service_name_moved_into_a_helper_printing_the_same_name_renders_the_same(git_repo: GitRepo) -> None:
+    before = _named(OLD_NAME, FULLNAME)
+    after = _named(NEW_NAME, FULLNAME + NAME_HELPER.replace("{suffix}", "database"))
+    assert _found(git_repo, before, after, "K8S-IMMUTABLE-FIELD") == []
+
+
+def test_a_helper_printing_another_suffix_keeps_the_finding(git_repo: GitRepo) -> None:
+    before = _named(OLD_NAME, FULLNAME)
+    after = _named(NEW_NAME, FULLNAME + NAME_HELPER.replace("{suffix}", "db"))
+    assert _severities(_found(git_repo, before, after, "K8S-IMMUTABLE-FIELD")) == ["high"]
+
+
+def test_a_helper_whose_inner_name_changes_keeps_the_finding(git_repo: GitRepo) -> None:
+    before = _named(OLD_NAME, FULLNAME)
+    after = _named(NEW_NAME, FULLNAME.replace('"db"', '"postgres"') + NAME_HELPER.replace("{suffix}", "database"))
+    assert _severities(_found(git_repo, before, after, "K8S-IMMUTABLE-FIELD")) == ["high"]

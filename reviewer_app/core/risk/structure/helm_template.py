@@ -876,6 +876,36 @@ def _ranges_over_new_empty(rest: str, values: dict, nested: bool, new_empty: fro
     return path.strip(".") in new_empty and (value == {} or value == [] or value is None)
 
 
+NAME_HELPER = re.compile(r'^\s*\{\{-?\s*printf\s+"(?P<format>[^"%]*%s[^"%]*)"\s+\(\s*(?:include|template)\s+"(?P<inner>[^"]+)"'
+                         r'\s+\.\s*\)\s*-?\}\}\s*$')
+NAME_CALL = re.compile(r'\{\{-?\s*(?:include|template)\s+"(?P<name>[^"]+)"\s+\.\s*-?\}\}')
+
+
+def expand_name_helpers(text: str, helpers: dict[str, list[str]] | None, other: dict[str, list[str]] | None) -> str:
+    """The template with each call of a name helper (a ``define`` whose whole body is ``printf "%s-suffix" (include
+    "x.fullname" .)``) written out as its text, ``{{ include "x.fullname" . }}-suffix``, line for line: a name moved
+    into such a helper then reads as it did. Only where the helper it includes reaches the same bodies in
+    ``helpers`` and ``other`` (the chart's helpers on the two sides of the change); the rest is left as written."""
+    if not helpers or other is None:
+        return text
+
+    def same(name: str, seen: set[str]) -> bool:
+        body = helpers.get(name)
+        if body is None or body != other.get(name):
+            return False
+        seen.add(name)
+        return all(same(n, seen) for line in body for n in INCLUDED.findall(line) if n not in seen)
+
+    def written(match: re.Match[str]) -> str:
+        body = [line for line in helpers.get(match.group("name"), []) if line.strip()]
+        helper = NAME_HELPER.match(body[0]) if len(body) == 1 else None
+        if helper is None or not same(helper.group("inner"), set()):
+            return match.group(0)
+        return helper.group("format").replace("%s", '{{ include "' + helper.group("inner") + '" . }}')
+
+    return NAME_CALL.sub(written, text)
+
+
 def _sole_owner(lines: list[str], opener: int, end: int) -> int | None:
     """The bare ``key:`` line just before a range that is all the key holds (the next line after the range's end
     is no deeper than the key): its index, else None."""

@@ -187,16 +187,22 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
     new_empty = helm_template.new_empty_values(sides.old.text if sides.old.exists else None,
                                                sides.new.text if sides.new.exists else "", old_values, new_values) \
         if sides.old.exists and sides.new.exists else frozenset()
+    # A name moved into (or out of) a name helper (`printf "%s-db" (include "x.fullname" .)`) reads as written out.
+    old_helpers = helm_template._chart_helpers(context, sides.diff.old_path or sides.diff.path, "old") \
+        if sides.old.exists and sides.new.exists else None
+    new_helpers = helm_template._chart_helpers(context, sides.diff.path, "new") if old_helpers is not None else None
+    old_source = helm_template.expand_name_helpers(sides.old.text, old_helpers, new_helpers) if sides.old.exists else ""
+    new_source = helm_template.expand_name_helpers(sides.new.text, new_helpers, old_helpers) if sides.new.exists else ""
     for number, setting in enumerate(settings):
         # Past `existing`: a release turning on an option new with the change; only its immutable fields count.
         only = frozenset({"K8S-IMMUTABLE-FIELD"}) if number >= existing else None
         old_setting = helm_template.with_settings(old_values, setting)
-        old_text = helm_template.render_defaults(sides.old.text, old_setting)[0] if sides.old.exists else ""
+        old_text = helm_template.render_defaults(old_source, old_setting)[0] if sides.old.exists else ""
         if sides.old.exists and number > 0 and helm_template.unrenderable(old_text, old_setting):
             # The old template is not YAML under this setting: no install with it has a rendering of the old
             # side, so nothing changes from one (an indentation fix of a block only this setting renders).
             continue
-        new_text, not_rendered = helm_template.render_defaults(sides.new.text, helm_template.with_settings(new_values, setting),
+        new_text, not_rendered = helm_template.render_defaults(new_source, helm_template.with_settings(new_values, setting),
                                                                 new_empty) \
             if sides.new.exists else ("", set())
         try:
