@@ -926,6 +926,31 @@ def _evaluated_local(values: _Values, name: str) -> tf_eval.Verdict:
     return tf_eval.compare(modules[0], modules[1], [node], [node], as_count, as_count, kind="count", renamed=values.renamed)
 
 
+def _users_counts_same(values: _Values, users: list[tuple[str, str]]) -> bool:
+    """Each resource's ``count`` (as written on each side) takes the same number on both sides under the
+    module's defaults and every representative input: the local changed its written form (a string
+    "true" that the condition converts to the bool true), not the number of instances. False when any
+    resource is missing on a side or any count cannot be evaluated (fail closed)."""
+    modules = values.modules
+    if modules is None or not users:
+        return False
+    for rtype, rname in users:
+        before, after = modules[0].resource(rtype, rname), modules[1].resource(rtype, rname)
+        if before is None or after is None or "count" not in before or "count" not in after:
+            return False
+        try:
+            old_node, new_node = tf_eval.from_hcl2(before["count"]), tf_eval.from_hcl2(after["count"])
+        except tf_eval.Unknowable:
+            return False
+        verdict = tf_eval.compare(modules[0], modules[1], [old_node], [new_node],
+                                  lambda env, node=old_node: tf_eval.count_value(node, env),
+                                  lambda env, node=new_node: tf_eval.count_value(node, env), kind="count",
+                                  renamed=values.renamed)
+        if verdict.status != "same":
+            return False
+    return True
+
+
 def _evaluated_argument(values: _Values, before: Block, after: Block, argument: str, unset_default: Any = None,
                         kept: bool = False, placement: bool = False) -> tf_eval.Verdict:
     """An argument's value per existing instance (count index, for_each key), old against new, under every input tried.
@@ -1246,6 +1271,8 @@ def _count_locals_changed(sides: FileSides, old: Module, new: Module, emit: Emit
             verdict = _evaluated_local(values, name)
             if verdict.status == "same":
                 continue  # the same value under the module's defaults and every representative input
+            if verdict.status != "differs" and _users_counts_same(values, users):
+                continue  # each resource's own count, as Terraform converts the value ("true" is true), is the same
             if verdict.status == "grows" and verdict.defaults_same and not _reference_edited(
                     values, [f"{rtype}.{rname}" for rtype, rname in users]):
                 emit.emit("TF-FORCES-REPLACEMENT", "new", line,
