@@ -55,6 +55,7 @@ class Module:
     moved: list[tuple[str, str]]  # (from, to)
     removed: set[str]  # addresses in ``removed`` blocks (Terraform 1.7: forget without destroying)
     known: dict[str, Block] = field(default_factory=dict)  # every resource, by its header (body unread)
+    unparsed: set[str] = field(default_factory=set)  # removed resources known by their header only (body did not parse)
 
 
 Chunk = tuple[tuple[str, str, str], int, int]  # (block key, first line index, end line index)
@@ -100,8 +101,14 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     new_chunks = _chunks(sides.new) if sides.new.exists else []
     touched = {key for side, chunks in ((sides.old, old_chunks), (sides.new, new_chunks))
                for key, start, end in chunks if any(side.real_line(i) in side.changed for i in range(start, end))}
+    # A null_resource or terraform_data block the change removes whole is judged by its header and text
+    # when its body does not parse (Terraform 0.11 syntax): the old side is history, not the change's to
+    # shape, and such a block holds nothing but its provisioners. Any other unreadable block keeps the file
+    # with the line rules (fail closed).
+    new_keys = {key for key, _, _ in new_chunks}
+    gone = {key for key, _, _ in old_chunks if key[0] == "resource" and key[1] in STATE_ONLY and key[2] and key not in new_keys}
     try:
-        old = _parse(sides.old, old_chunks, touched) if sides.old.exists else Module({}, [], set())
+        old = _parse(sides.old, old_chunks, touched, gone) if sides.old.exists else Module({}, [], set())
         new = _parse(sides.new, new_chunks, touched) if sides.new.exists else Module({}, [], set())
     except Exception as exc:  # noqa: BLE001 - hcl2 raises lark and value errors of many kinds
         if any(_template_source(side) for side in (sides.old, sides.new) if side.exists):
@@ -146,24 +153,37 @@ def _options() -> Any:
     return SerializationOptions(with_comments=False, strip_string_quotes=True, preserve_heredocs=False)
 
 
-def _parse(side: Side, chunks: list[Chunk], touched: set[tuple[str, str, str]]) -> Module:
+def _parse(side: Side, chunks: list[Chunk], touched: set[tuple[str, str, str]],
+           gone: set[tuple[str, str, str]] = frozenset()) -> Module:  # type: ignore[assignment]
     """The touched blocks of one side parsed (each alone), every resource known by its header.
 
     When a block does not parse alone (a header-looking line inside a heredoc split it), the whole
-    side is parsed instead, which raises when the file is not Terraform.
+    side is parsed instead, which raises when the file is not Terraform. A block of ``gone`` (resources
+    the other side no longer declares) that does not parse stays known by its header only, in
+    ``unparsed``: its removal is judged from its type and text.
     """
     import hcl2
 
     wanted = [(key, start, end) for key, start, end in chunks
               if (key in touched and key[0] not in UNJUDGED) or key[0] in ("moved", "removed")]
     module = Module({}, [], set())
+    unparsed: set[str] = set()
     try:
         for key, start, end in wanted:
+            if key in gone:
+                try:
+                    document = hcl2.loads("\n".join(side.lines[start:end]) + "\n", serialization_options=_options())
+                except Exception:  # noqa: BLE001 - judged by its header and text
+                    unparsed.add(f"{key[1]}.{key[2]}")
+                    continue
+                _collect(document, module, (start, end), key)
+                continue
             document = hcl2.loads("\n".join(side.lines[start:end]) + "\n", serialization_options=_options())
             _collect(document, module, (start, end), key)
     except Exception:  # noqa: BLE001 - retried on the whole text below
-        module = Module({}, [], set())
+        module, unparsed = Module({}, [], set()), set()
         _collect(hcl2.loads(side.text, serialization_options=_options()), module, None, None, _spans(side))
+    module.unparsed = unparsed
     for (kind, rtype, name), start, end in chunks:
         if kind == "resource" and rtype and name:
             module.known.setdefault(f"{rtype}.{name}", Block(kind, rtype, name, {}, (start, end)))
@@ -343,12 +363,33 @@ def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitt
                       "under the module's defaults, so only callers who turned the switch on see the old object destroyed and "
                       "the new one created in the same apply (briefly without it in between).", severity="medium")
             continue
+        unread = (" (Its body did not parse as Terraform, so it was read by its header and text.)"
+                  if address in old.unparsed else "")
+        if ephemeral and _destroy_provisioner(sides.old, block):
+            emit.emit("INFRA-TF-RESOURCE-REMOVED", "old", line,
+                      f"The resource {address} is removed: the next `terraform apply` destroys it, and its destroy-time "
+                      "provisioner (`when = destroy`) runs its command then." + unread, severity="high")
+            continue
         emit.emit("INFRA-TF-RESOURCE-REMOVED", "old", line,
                   f"The resource {address} is removed: the next `terraform apply` destroys it"
                   + (", and it holds data (database, bucket, key or cluster)." if data else ".")
-                  + (" It is a helper that the next apply recreates as good as new." if ephemeral else
-                     " prevent_destroy does not protect a block that is gone; a `removed` block with destroy = false forgets it instead."),
+                  + ((f" A {block.type} holds no object outside Terraform's state and this one has no destroy-time "
+                      "provisioner, so its removal destroys nothing real; low." if block.type in STATE_ONLY else
+                      " It is a helper (a random value, a timer or a local file), not a cloud object; low.") if ephemeral else
+                     " prevent_destroy does not protect a block that is gone; a `removed` block with destroy = false forgets it instead.")
+                  + unread,
                   severity="critical" if data else "low" if ephemeral else "high")
+
+
+# Resource types whose destruction only drops their entry from the state (no provider-side object).
+STATE_ONLY = ("null_resource", "terraform_data")
+_WHEN_DESTROY = re.compile(r"\bwhen\s*=\s*\"?destroy\b")
+
+
+def _destroy_provisioner(side: Side, block: Block) -> bool:
+    """The block's text (on ``side``) holds a destroy-time provisioner: removing it runs that command."""
+    start, end = block.span
+    return any(_WHEN_DESTROY.search(text) for text in side.lines[start:end])
 
 
 # -- what no release holds ---------------------------------------------------------------------------
@@ -546,7 +587,10 @@ def _declared_elsewhere(block: Block, context: ChangeContext, sides: FileSides) 
     if not pattern.search(context.added_text):
         return False
     # Re-added in this same file counts only when the new side has it (it does not, or we would not be here).
-    return any(diff is not sides.diff and pattern.search("\n".join(
+    # Only a file of the same folder declares the same address: Terraform reads a folder as one module,
+    # and a block moved into another folder (a submodule) is another address, destroyed and created.
+    folder = posixpath.dirname(sides.diff.old_path or sides.diff.path)
+    return any(diff is not sides.diff and diff.new_path and posixpath.dirname(diff.new_path) == folder and pattern.search("\n".join(
         line.text for hunk in diff.hunks for line in hunk.lines if line.kind.value == "+"))
         for diff in context.change.files)
 
