@@ -370,6 +370,11 @@ def _removed_and_renamed(sides: FileSides, old: Module, new: Module, emit: Emitt
                       f"The resource {address} is removed: the next `terraform apply` destroys it, and its destroy-time "
                       "provisioner (`when = destroy`) runs its command then." + unread, severity="high")
             continue
+        elsewhere = _declared_in_other_folder(block, context, sides)
+        if elsewhere:
+            unread += (f" The same block is added in {elsewhere}, another module folder: there it has another address "
+                       "(module.<name>.…), so Terraform creates it anew unless the state is moved (`terraform state mv`, "
+                       "or a `moved` block in the calling configuration).")
         emit.emit("INFRA-TF-RESOURCE-REMOVED", "old", line,
                   f"The resource {address} is removed: the next `terraform apply` destroys it"
                   + (", and it holds data (database, bucket, key or cluster)." if data else ".")
@@ -605,6 +610,19 @@ def _moved_blocks_removed(sides: FileSides, old: Module, new: Module, emit: Emit
         emit.emit("TF-MOVED-BLOCK-REMOVED", "old", line,
                   f"the `moved` block from {source} to {target} is deleted: a state that still has {source} (users "
                   f"upgrading from a version before the move) gets a destroy of {source} and a create of {target}.")
+
+
+def _declared_in_other_folder(block: Block, context: ChangeContext, sides: FileSides) -> str:
+    """The path of a file in another folder to which the change adds the same resource block, or ""."""
+    pattern = re.compile(rf'^\s*resource\s+"{re.escape(block.type)}"\s+"{re.escape(block.name)}"', re.MULTILINE)
+    if not pattern.search(context.added_text):
+        return ""
+    folder = posixpath.dirname(sides.diff.old_path or sides.diff.path)
+    for diff in context.change.files:
+        if diff.new_path and posixpath.dirname(diff.new_path) != folder and pattern.search("\n".join(
+                line.text for hunk in diff.hunks for line in hunk.lines if line.kind.value == "+")):
+            return diff.new_path
+    return ""
 
 
 DEFAULT_RESOURCES = ("aws_default_route_table", "aws_default_security_group", "aws_default_network_acl",

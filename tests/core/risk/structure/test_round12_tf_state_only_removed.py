@@ -102,6 +102,7 @@ def test_resource_moved_into_another_folder_keeps_its_severity(git_repo: GitRepo
     found = _run(git_repo, {"main.tf": KEEP + "\n" + MOVED_OUT},
                  {"main.tf": KEEP, "modules/core/main.tf": MOVED_OUT}, REMOVED)
     assert _flagged(found), found
+    assert "modules/core/main.tf, another module folder" in found[0]["message"]
 
 
 def test_resource_moved_into_another_file_of_the_folder_is_not_removed(git_repo: GitRepo) -> None:
