@@ -1347,7 +1347,7 @@ def _count_locals_changed(sides: FileSides, old: Module, new: Module, emit: Emit
                 continue
             emit.emit("TF-FORCES-REPLACEMENT", "new", line,
                       f"local.{name} is the `count` of {named} and now takes other values ({_show_leaves(before)} → "
-                      f"{_show_leaves(after) if after else '0'}){_witness(verdict)}: where the number changes, the next apply destroys "
+                      f"{_show_leaves(after) if after else 'a value Reviewer could not work out'}){_witness(verdict)}: where the number changes, the next apply destroys "
                       "the instances past the new count or creates more, and what refers to them by index moves.", severity=severity)
 
 
