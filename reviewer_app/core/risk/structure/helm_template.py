@@ -16,6 +16,7 @@ A template is not YAML until it is rendered, but two hazards read plainly from i
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from reviewer_app.core.risk.structure import ChangeContext
 from reviewer_app.core.risk.structure.base import Emitter, Parsed
@@ -213,8 +214,9 @@ def _label_only_uses(context: ChangeContext, sides: FileSides, name: str) -> str
     return ", ".join(shown[:4]) + (f" and {len(shown) - 4} more" if len(shown) > 4 else "")
 
 
-def _uses_of(context: ChangeContext, path: str, side: str, name: str) -> set[str] | None:
-    from reviewer_app.core.risk.structure.texts import git_output, repository_for
+def _chart_at(context: ChangeContext, path: str, side: str) -> tuple[str, str, Path] | None:
+    """(the chart folder of ``path``, the revision of ``side``, the repository), None when one is unknown."""
+    from reviewer_app.core.risk.structure.texts import repository_for
 
     chart = _chart_folder(path)
     change = context.change
@@ -222,6 +224,16 @@ def _uses_of(context: ChangeContext, path: str, side: str, name: str) -> set[str
     repo = repository_for(change.base, change.head)
     if chart is None or repo is None or not revision:
         return None
+    return chart, revision, repo
+
+
+def _uses_of(context: ChangeContext, path: str, side: str, name: str) -> set[str] | None:
+    from reviewer_app.core.risk.structure.texts import git_output
+
+    found = _chart_at(context, path, side)
+    if found is None:
+        return None
+    chart, revision, repo = found
     cache = context.memo("helm_helper_uses")
     key = (revision, chart, name)
     if key in cache:
@@ -1200,14 +1212,12 @@ def _read(context: ChangeContext, revision: str, path: str) -> str | None:
 
 def _chart_files(context: ChangeContext, path: str, side: str) -> dict[str, str] | None:
     """The chart's template files (path -> text) on one side of the change, None when not readable."""
-    from reviewer_app.core.risk.structure.texts import git_output, repository_for
+    from reviewer_app.core.risk.structure.texts import git_output
 
-    chart = _chart_folder(path)
-    change = context.change
-    revision = change.base if side == "old" else change.head
-    repo = repository_for(change.base, change.head)
-    if chart is None or repo is None or not revision:
+    found = _chart_at(context, path, side)
+    if found is None:
         return None
+    chart, revision, repo = found
     cache = context.memo("helm_chart_files")
     key = (revision, chart)
     if key not in cache:
