@@ -432,16 +432,16 @@ class _OldUnparsable:
         self._inner.emit(rule_id, side, line, message, severity, **extra)
 
 
-def _line_hits_judged(sides: FileSides, emit: Emitter, views: list[tuple[str, set[int]]]) -> bool:
-    """Each added line that a line rule replaced by this analyser matches is read by the structure under
-    every install setting (``views``: the new side's skeleton and the lines it does not render, per
-    setting): it stands in that setting's skeleton, or that setting does not render it."""
+def _structured_line_rules(emit: Emitter) -> list[Any]:
+    """The line rules this analyser replaces on a file it reads (their ``added`` pattern is what they match)."""
+    return [rule for rule in emit.rules.rules if "kubernetes" in rule.structured and rule.added is not None]
+
+
+def _line_rule_hits(sides: FileSides, rules: list[Any]) -> Iterator[tuple[Any, int | None]]:
+    """(rule, index of the line on the new side, None when the line is not on it) for every added line each
+    rule's pattern matches, a match over several lines giving each of them; overlapping matches count."""
     from reviewer_app.core.model import LineKind
 
-    patterns = [rule.added for rule in emit.rules.rules if "kubernetes" in rule.structured and rule.added is not None]
-    if not patterns:
-        return True
-    views_lines = [(skeleton.split("\n"), not_rendered) for skeleton, not_rendered in views]
     index_of = {number: index for index, number in enumerate(sides.new.numbers)}
     for hunk in sides.diff.hunks:
         added = [line for line in hunk.lines if line.kind is LineKind.ADDED]
@@ -449,22 +449,30 @@ def _line_hits_judged(sides: FileSides, emit: Emitter, views: list[tuple[str, se
         starts = [0]
         for line in added:
             starts.append(starts[-1] + len(line.text) + 1)
-        for pattern in patterns:
+        for rule in rules:
             position = 0
             while True:
-                match = pattern.search(text, position)
+                match = rule.added.search(text, position)
                 if match is None:
                     break
                 position = max(match.end(), match.start() + 1)
                 first = next(i for i in range(len(added)) if starts[i + 1] > match.start())
                 last = next(i for i in range(len(added)) if starts[i + 1] > max(match.end() - 1, match.start()))
                 for line in added[first:last + 1]:
-                    index = index_of.get(line.new_no)
-                    if index is None:
-                        return False
-                    for skeleton_lines, not_rendered in views_lines:
-                        if index not in not_rendered and (index >= len(skeleton_lines) or not skeleton_lines[index].strip()):
-                            return False
+                    yield rule, index_of.get(line.new_no)
+
+
+def _line_hits_judged(sides: FileSides, emit: Emitter, views: list[tuple[str, set[int]]]) -> bool:
+    """Each added line that a line rule replaced by this analyser matches is read by the structure under
+    every install setting (``views``: the new side's skeleton and the lines it does not render, per
+    setting): it stands in that setting's skeleton, or that setting does not render it."""
+    views_lines = [(skeleton.split("\n"), not_rendered) for skeleton, not_rendered in views]
+    for _rule, index in _line_rule_hits(sides, _structured_line_rules(emit)):
+        if index is None:
+            return False
+        for skeleton_lines, not_rendered in views_lines:
+            if index not in not_rendered and (index >= len(skeleton_lines) or not skeleton_lines[index].strip()):
+                return False
     return True
 
 
@@ -558,38 +566,21 @@ def _mixed_hits_judged(sides: FileSides, emit: Emitter, new_objects: list[Map]) 
     object that is no policy rule (no ``verbs``, no list of ``resources``: a Gatekeeper constraint's
     ``match.kinds``). A hit anywhere else (in a string, such as a manifest a ConfigMap carries, a cluster-admin
     name, a privilege or a scale in another kind's object, before the first object) keeps the line rules."""
-    from reviewer_app.core.model import LineKind
-
-    rules = [rule for rule in emit.rules.rules if "kubernetes" in rule.structured and rule.added is not None]
-    if not rules:
-        return True
     starts = sorted((obj.line, index) for index, obj in enumerate(new_objects))
-    index_of = {number: index for index, number in enumerate(sides.new.numbers)}
-    for hunk in sides.diff.hunks:
-        added = [line for line in hunk.lines if line.kind is LineKind.ADDED]
-        text = "\n".join(line.text for line in added)
-        offsets = [0]
-        for line in added:
-            offsets.append(offsets[-1] + len(line.text) + 1)
-        for rule in rules:
-            for match in rule.added.finditer(text):
-                first = next(i for i in range(len(added)) if offsets[i + 1] > match.start())
-                last = next(i for i in range(len(added)) if offsets[i + 1] > max(match.end() - 1, match.start()))
-                for line in added[first:last + 1]:
-                    index = index_of.get(line.new_no)
-                    if index is None:
-                        return False
-                    owner = [position for start, position in starts if start <= index]
-                    if not owner:
-                        return False
-                    obj = new_objects[owner[-1]]
-                    if obj.get("kind") in UNDERSTOOD_KINDS:
-                        continue
-                    if rule.id != "K8S-RBAC-WILDCARD":
-                        return False
-                    keyed = [m for m in _maps(obj) if any(k in m and m.line_of(k) == index for k in RBAC_LIST_KEYS)]
-                    if not keyed or any("verbs" in m or isinstance(m.get("resources"), list) for m in keyed):
-                        return False
+    for rule, index in _line_rule_hits(sides, _structured_line_rules(emit)):
+        if index is None:
+            return False
+        owner = [position for start, position in starts if start <= index]
+        if not owner:
+            return False
+        obj = new_objects[owner[-1]]
+        if obj.get("kind") in UNDERSTOOD_KINDS:
+            continue
+        if rule.id != "K8S-RBAC-WILDCARD":
+            return False
+        keyed = [m for m in _maps(obj) if any(k in m and m.line_of(k) == index for k in RBAC_LIST_KEYS)]
+        if not keyed or any("verbs" in m or isinstance(m.get("resources"), list) for m in keyed):
+            return False
     return True
 
 
