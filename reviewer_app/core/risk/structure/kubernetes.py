@@ -182,7 +182,7 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
         settings += helm_template.new_switches(sides.old.text, sides.new.text, old_values, new_values)
     # What each setting's rendering finds: a finding the defaults do not render reaches only the installs
     # that set an option (see _OptIn).
-    recorded = _OptIn(emit, _guards_changed(sides), _chart_reads(context, sides) if sides.old.exists else None)
+    recorded = _OptIn(emit, _guards_changed(sides), _ChartReads(context, sides) if sides.old.exists else None)
     # Values new with the change and empty by default: a range over one renders nothing for an existing install.
     new_empty = helm_template.new_empty_values(sides.old.text if sides.old.exists else None,
                                                sides.new.text if sides.new.exists else "", old_values, new_values) \
@@ -235,33 +235,55 @@ def _helm_template(sides: FileSides, emit: Emitter, context: ChangeContext, note
     return Parsed(False, note, keep=True)
 
 
-def _chart_reads(context: ChangeContext, sides: FileSides) -> tuple[set[str], set[str]] | None:
-    """What the chart's templates read at the change's base (this template's old side included): every value path
-    read, and those read only as the condition of a block that renders a ``prometheus.io/scrape`` annotation (the
-    value already decided scraping; _scrape_guards). None when the chart cannot be read."""
-    from reviewer_app.core.risk.structure import helm_template
+class _ChartReads:
+    """What the chart's templates read at the change's base (this template's old side included), asked only when a
+    K8S-MONITORING-DROPPED finding needs it (a chart's templates can read thousands of value paths): every value
+    path read, and whether one is read only as the condition of a block that renders a ``prometheus.io/scrape``
+    annotation (the value already decided scraping; _scrape_guards). ``read()`` is None when the chart cannot be
+    read."""
 
-    files = helm_template._chart_files(context, sides.diff.old_path or sides.diff.path, "old")
-    if files is None:
-        return None
-    texts = [sides.old.text, *files.values()]
-    found: set[str] = set()
-    for text in texts:
-        found |= helm_template._reads_through_aliases(text)
-    return found, {path for path in found if _scrape_guards(texts, path)}
+    def __init__(self, context: ChangeContext, sides: FileSides) -> None:
+        self._context, self._sides = context, sides
+        self._loaded = False
+        self._texts: list[str] = []
+        self._aliases: list[set[str]] = []
+        self._found: set[str] | None = None
+        self._guards: dict[str, bool] = {}
+
+    def read(self) -> set[str] | None:
+        if not self._loaded:
+            from reviewer_app.core.risk.structure import helm_template
+
+            self._loaded = True
+            sides = self._sides
+            files = helm_template._chart_files(self._context, sides.diff.old_path or sides.diff.path, "old")
+            if files is not None:
+                self._texts = [sides.old.text, *files.values()]
+                self._aliases = [helm_template._reads_through_aliases(text) for text in self._texts]
+                self._found = set().union(*self._aliases)
+        return self._found
+
+    def guards_scrape(self, path: str) -> bool:
+        found = self.read()
+        if found is None or path not in found:
+            return False
+        if path not in self._guards:
+            self._guards[path] = _scrape_guards(self._texts, self._aliases, path)
+        return self._guards[path]
 
 
-def _scrape_guards(texts: list[str], path: str) -> bool:
+def _scrape_guards(texts: list[str], aliases: list[set[str]], path: str) -> bool:
     """Every read of ``.Values.<path>`` in the texts is spelled out in an ``if`` or ``with`` condition alone on its
-    line, whose block holds a ``prometheus.io/scrape`` annotation, and no template reads it through a variable."""
+    line, whose block holds a ``prometheus.io/scrape`` annotation, and no template reads it through a variable
+    (``aliases``: per text, the paths it reads, through variables too)."""
     from reviewer_app.core.risk.structure import helm_template
 
     spelled = re.compile(r"(?<![\w$])\$?\.Values\." + re.escape(path) + r"\b(?!\.)")
     seen = False
-    for text in texts:
+    for text, read in zip(texts, aliases):
         lines = text.split("\n")
         literal = sum(1 for line in lines if spelled.search(line))
-        if path in helm_template._reads_through_aliases(text) and not literal:
+        if path in read and not literal:
             return False  # read through a variable: not followed here
         for index, line in enumerate(lines):
             if not spelled.search(line):
@@ -302,7 +324,7 @@ class _OptIn:
     hazard at their upgrade without choosing anything. So does a setting that turns off a value on by default,
     and anything undecided (rendered both ways under the defaults)."""
 
-    def __init__(self, inner: Emitter, changed: set[str], old_reads: tuple[set[str], set[str]] | None = None) -> None:
+    def __init__(self, inner: Emitter, changed: set[str], old_reads: "_ChartReads | None" = None) -> None:
         self._inner, self._changed, self._old_reads = inner, changed, old_reads
         self._defaults: set[tuple[str, str, int]] = set()
         self._found: dict[tuple[str, str, int], list[tuple[dict[str, object], tuple[Any, ...], dict[str, Any]]]] = {}
@@ -362,9 +384,9 @@ class _OptIn:
         already turned scraping off). Else None."""
         from reviewer_app.core.risk.structure import helm_template
 
-        if self._old_reads is None:
+        old_read = self._old_reads.read() if self._old_reads is not None else None
+        if old_read is None:
             return None
-        old_read, scrape_guards = self._old_reads
         paths, whys = set(), set()
         for setting in settings:
             if len(setting) != 1:
@@ -372,7 +394,7 @@ class _OptIn:
             (path, value), = setting.items()
             if value is not False or helm_template._lookup(new_values, path) is not True or path not in self._changed:
                 return None
-            if path in scrape_guards and not any(path.startswith(read + ".") or read.startswith(path + ".") for read in old_read):
+            if self._old_reads.guards_scrape(path) and not any(path.startswith(read + ".") or read.startswith(path + ".") for read in old_read):
                 whys.add("which at the base already decided whether the chart's other templates render their scrape "
                          "annotation (an install that turned it off had turned scraping off)")
             elif any(read == path or path.startswith(read + ".") or read.startswith(path + ".") for read in old_read):
