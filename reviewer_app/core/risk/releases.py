@@ -104,29 +104,33 @@ def release_to_compare(change: Change, rules: RuleSet, rule_id: str,
     return (repo, release) if release else None
 
 
-def release_lacks(repo: Path, revision: str, pattern: str, pathspecs: tuple[str, ...] = (),
-                  ignore_case: bool = False) -> bool:
-    """True only when ``git grep -E pattern`` at ``revision`` (a tag or a commit) ran and matched no line of
-    ``pathspecs`` (every file when empty); False on a match and whenever git fails (fail closed)."""
+def _grep(repo: Path, revision: str, pattern: str, pathspecs: tuple[str, ...] = (),
+          ignore_case: bool = False) -> bool | None:
+    """Whether ``git grep -E pattern`` at ``revision`` matched a line of ``pathspecs`` (every file when empty):
+    True or False when git answered, None when it failed (the callers then fail closed)."""
     args = ["grep", "-q", "-I", "-E", *(["-i"] if ignore_case else []), "-e", pattern, revision]
     if pathspecs:
         args += ["--", *pathspecs]
     try:
         proc = run_git(repo, *args, check=False, timeout=60)
     except (UserError, OSError):
-        return False
-    return proc.returncode == 1 and not proc.stderr.strip()
+        return None
+    if proc.returncode == 0:
+        return True
+    return False if proc.returncode == 1 and not proc.stderr.strip() else None
+
+
+def release_lacks(repo: Path, revision: str, pattern: str, pathspecs: tuple[str, ...] = (),
+                  ignore_case: bool = False) -> bool:
+    """True only when the grep at ``revision`` (a tag or a commit) ran and matched nothing; False on a match and
+    whenever git fails (fail closed)."""
+    return _grep(repo, revision, pattern, pathspecs, ignore_case) is False
 
 
 def revision_names(repo: Path, revision: str, pattern: str, ignore_case: bool = False) -> bool:
-    """True only when ``git grep -E pattern`` at ``revision`` ran and matched a line; False on no match and
-    whenever git fails (the question "was it added since the release" must be answered, not assumed)."""
-    args = ["grep", "-q", "-I", "-E", *(["-i"] if ignore_case else []), "-e", pattern, revision]
-    try:
-        proc = run_git(repo, *args, check=False, timeout=60)
-    except (UserError, OSError):
-        return False
-    return proc.returncode == 0
+    """True only when the grep at ``revision`` ran and matched a line; False on no match and whenever git fails
+    (the question "was it added since the release" must be answered, not assumed)."""
+    return _grep(repo, revision, pattern, ignore_case=ignore_case) is True
 
 
 def file_in_release(repo: Path, release: str, path: str) -> bool:
