@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable
 
+from reviewer_app.core.lazyregex import lazy_compile  # module patterns: compiled on first use
 from reviewer_app.core.model import Change, FileDiff, FileStatus, Line, LineKind
 from reviewer_app.core.risk import structure
 from reviewer_app.core.risk.comments import CommentOracle, comment_starts, lexer_for
@@ -80,7 +81,7 @@ def _glob_regex(globs: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
-_WILDCARDS = re.compile(r"[*?]+")
+_WILDCARDS = lazy_compile(r"[*?]+")
 
 
 @lru_cache(maxsize=4096)
@@ -301,15 +302,15 @@ def deleted_holds(rule: Rule, view: FileView) -> bool:
 
 
 # Text formats that hold data: a fixture, an expected (golden) output, a manifest a test renders.
-_DATA_TEXT = re.compile(r"\.(ya?ml|json|jsonc|json5|xml|csv|tsv|toml|ini|properties|golden|txt)$", re.IGNORECASE)
+_DATA_TEXT = lazy_compile(r"\.(ya?ml|json|jsonc|json5|xml|csv|tsv|toml|ini|properties|golden|txt)$", re.IGNORECASE)
 # A data file named as a test (a helm-unittest suite deployment_test.yaml, a Helm hook test-connection.yaml,
 # kuttl's 00-assert.yaml, chainsaw-test.yaml, test_login.tavern.yaml): read like any other test file.
-_NAMED_AS_TEST = re.compile(r"(^|/)(tests?|specs?)[-_.][^/]*$|[-_.](tests?|specs?|asserts?)(\.[\w-]+)?\.\w+$"
+_NAMED_AS_TEST = lazy_compile(r"(^|/)(tests?|specs?)[-_.][^/]*$|[-_.](tests?|specs?|asserts?)(\.[\w-]+)?\.\w+$"
                             r"|(^|/)\d+-(assert|errors)[^/]*$", re.IGNORECASE)
 # How a data file declares a test: a Helm test hook; a test kind or type (kuttl, chainsaw, tracetest:
 # ``type: Test``); a key of assertions (helm-unittest ``asserts:``, tracetest ``assertions:``, a chainsaw
 # ``- assert:`` step, Tavern's ``test_name:``); a Postman test script; a doctest session in a text file.
-_DATA_TEST = re.compile(r'''(?m)helm\.sh/hook["']?\s*:\s*["']?test'''
+_DATA_TEST = lazy_compile(r'''(?m)helm\.sh/hook["']?\s*:\s*["']?test'''
                         r'''|^\s*["']?(kind|type)["']?\s*:\s*["']?(Test|TestStep|TestAssert|TestSuite|Transaction)["']?\s*,?\s*$'''
                         r'''|^\s*(-\s*)?["']?(asserts?|assertions|test_name)["']?\s*:|\bpm\.test\(|^\s*>>>\s''')
 
@@ -317,7 +318,7 @@ _DATA_TEST = re.compile(r'''(?m)helm\.sh/hook["']?\s*:\s*["']?test'''
 # Binary formats that hold data, never a test a runner collects: a deleted fixture of this kind is
 # no test deleted (the tests that read it are reported where they are deleted or skipped). Any other
 # binary file, or one with no extension, still fires (its content cannot be read).
-_DATA_FORMAT = re.compile(
+_DATA_FORMAT = lazy_compile(
     r"\.(pickle|pkl|npy|npz|h5|hdf5|parquet|avro|feather|onnx|pt|pth|ckpt|safetensors|model|joblib"
     r"|png|jpe?g|gif|bmp|ico|webp|tiff?|svgz|pdf|psd|heic|avif"
     r"|zip|gz|tgz|bz2|xz|zst|7z|rar|tar|lz4"
@@ -409,8 +410,8 @@ def secret_is_random(rule: Rule, match: re.Match[str]) -> bool:
     return shannon_entropy(value) >= threshold and not placeholder(value)
 
 
-_PLACEHOLDER_WORD = re.compile(r"(?i)fake|dummy|example|sample|placeholder|changeme|redacted|notreal|your[-_]?|xxxx")
-_RUN_OF_FIVE = re.compile(r"([^A])\1{4}")  # not A: base64 writes zero bytes of a real key as AAAA…
+_PLACEHOLDER_WORD = lazy_compile(r"(?i)fake|dummy|example|sample|placeholder|changeme|redacted|notreal|your[-_]?|xxxx")
+_RUN_OF_FIVE = lazy_compile(r"([^A])\1{4}")  # not A: base64 writes zero bytes of a real key as AAAA…
 _SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -480,14 +481,14 @@ def _context_reason(rule: Rule, view: FileView, anchor: Hit, number: int) -> str
 # --- TLS verification skipped towards a loopback address -------------------------------------------
 # A line ending so continues its statement on the next line (a string concatenated, an argument list,
 # a shell line continued): the statement's target may be named on a neighbouring line.
-_CONTINUES = re.compile(r"(\+|,|\(|\[|\\|&&|\|\||\|)\s*$")
+_CONTINUES = lazy_compile(r"(\+|,|\(|\[|\\|&&|\|\||\|)\s*$")
 _STATEMENT_REACH = 3  # lines either side of the hit a statement may take in
 # Where a connection goes: a URL's host, or a host:port written without a scheme.
-_URL_HOST = re.compile(r"\b[a-zA-Z][\w+.-]*://(?:[^@/\s'\"`]*@)?(\[[^\]\s]*\]|[^/\s:'\"`?#,;)}\\]*)")
-_BARE_HOST = re.compile(r"(?<![\w./:@-])(localhost|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(?=:\d)")
-_LOOPBACK = re.compile(r"^(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?|\[?0*:(?:0*:){5}0*1\]?)$", re.IGNORECASE)
+_URL_HOST = lazy_compile(r"\b[a-zA-Z][\w+.-]*://(?:[^@/\s'\"`]*@)?(\[[^\]\s]*\]|[^/\s:'\"`?#,;)}\\]*)")
+_BARE_HOST = lazy_compile(r"(?<![\w./:@-])(localhost|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(?=:\d)")
+_LOOPBACK = lazy_compile(r"^(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?|\[?0*:(?:0*:){5}0*1\]?)$", re.IGNORECASE)
 # Something filled in when the code runs: the target could be anything.
-_INTERPOLATED = re.compile(r"\$\{|\$\w|\{\{|%[sd(]|\bf['\"][^'\"]*\{|`[^`]*\$\{")
+_INTERPOLATED = lazy_compile(r"\$\{|\$\w|\{\{|%[sd(]|\bf['\"][^'\"]*\{|`[^`]*\$\{")
 
 
 def loopback_only(view: FileView, anchor: Hit) -> str:
@@ -520,11 +521,11 @@ def loopback_only(view: FileView, anchor: Hit) -> str:
 
 
 # --- a migration line that only a rollback runs ---------------------------------------------------------
-_PY_TOP_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(")
+_PY_TOP_DEF = lazy_compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(")
 
 
-_ALEMBIC_UPGRADE = re.compile(r"(?m)^(?:async\s+)?def\s+upgrade(_\w+)?\s*\(")
-_ALEMBIC_REVISION = re.compile(r"(?m)^\s*down_revision\b|^\s*(from\s+alembic\b|import\s+alembic\b)")
+_ALEMBIC_UPGRADE = lazy_compile(r"(?m)^(?:async\s+)?def\s+upgrade(_\w+)?\s*\(")
+_ALEMBIC_REVISION = lazy_compile(r"(?m)^\s*down_revision\b|^\s*(from\s+alembic\b|import\s+alembic\b)")
 _HELPER_DEPTH = 3  # helpers calling helpers: how far back towards the reverse step the reading goes
 
 
@@ -555,7 +556,7 @@ def reverse_step(view: FileView, number: int) -> str:
     return f"the line is in {name}(), {step}: an upgrade does not run it"
 
 
-_PY_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(")
+_PY_DEF = lazy_compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(")
 
 
 def _top_function(lines: list[str], index: int) -> tuple[str, int, int] | None:
@@ -683,7 +684,7 @@ MOVED_LINES_SHARE = 0.75  # of them, found among the change's added lines: the f
 
 
 # A file's package clause and imports: a file its tests move into has its own, so they need not reappear.
-_IMPORT_LINE = re.compile(r'^(package\s|import\b|from\s+\S+\s+import\b|#include\b|using\s|(\w+\s+)?"[^"]*"$|\w+\s*=\s*require\()')
+_IMPORT_LINE = lazy_compile(r'^(package\s|import\b|from\s+\S+\s+import\b|#include\b|using\s|(\w+\s+)?"[^"]*"$|\w+\s*=\s*require\()')
 
 
 def lines_kept(view: FileView, change_added: ChangeAddedLines) -> tuple[int, int]:

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
+from reviewer_app.core.lazyregex import lazy_compile  # module patterns: compiled on first use
 from reviewer_app.core.model import Change, FileDiff, FileStatus, LineKind
 from reviewer_app.core.risk.hits import FileView, Hit, SideText, find_hits
 from reviewer_app.core.risk.rules import Rule
@@ -64,10 +65,10 @@ def drop_rewritten_blocks(rule: Rule, view: FileView, removed_hits: list[Hit]) -
 
 # A Python handler that catches only a failed lookup, and what writes the same lookup with its
 # fallback built in: ``try: x = d[k] / except KeyError: x = default`` is ``x = d.get(k, default)``.
-_EXCEPT = re.compile(r"^\s*except\s*\(?\s*([\w.]+(?:\s*,\s*[\w.]+)*)\s*,?\s*\)?\s*(?:as\s+\w+\s*)?:")
-_TRY = re.compile(r"^\s*try\s*:")
-_SUBSCRIPTED = re.compile(r"\b([A-Za-z_]\w*)(?:\.\w+)*\s*\[")
-_ATTRIBUTE_READ = re.compile(r"\b([A-Za-z_]\w*)\s*\.\s*[A-Za-z_]\w*")
+_EXCEPT = lazy_compile(r"^\s*except\s*\(?\s*([\w.]+(?:\s*,\s*[\w.]+)*)\s*,?\s*\)?\s*(?:as\s+\w+\s*)?:")
+_TRY = lazy_compile(r"^\s*try\s*:")
+_SUBSCRIPTED = lazy_compile(r"\b([A-Za-z_]\w*)(?:\.\w+)*\s*\[")
+_ATTRIBUTE_READ = lazy_compile(r"\b([A-Za-z_]\w*)\s*\.\s*[A-Za-z_]\w*")
 LOOKUP_ERRORS = frozenset({"KeyError", "IndexError", "AttributeError", "LookupError"})
 
 
@@ -120,7 +121,7 @@ def drop_equivalent_lookups(view: FileView, removed_hits: list[Hit]) -> list[Hit
 
 _GO_ASSIGNS = r"(?:^|[^\w.]){name}\s*(?:,\s*[\w.]+\s*)*(?::=|=(?!=))\s*(?P<call>.+?)\s*$"
 _GO_ASSIGNS_SECOND = r"^\s*[\w.]+\s*,\s*{name}\s*(?::=|=(?!=))\s*(?P<call>.+?)\s*$"
-_PY_BLOCK_START = re.compile(r"^\s*(def|class|async\s+def)\b")
+_PY_BLOCK_START = lazy_compile(r"^\s*(def|class|async\s+def)\b")
 
 
 def drop_still_handled(view: FileView, removed_hits: list[Hit]) -> list[Hit]:
@@ -219,8 +220,8 @@ def _py_enclosing_try(old: list[str], view: FileView, hit: Hit) -> bool:
     return False
 
 
-_GO_ERR_CHECK = re.compile(r"\b(\w*(?:err|Err))\s*!=\s*nil")
-_GO_STRING = re.compile(r'"(?:\\.|[^"\\])*"|`[^`]*`|\'(?:\\.|[^\'\\])+\'|//.*$')
+_GO_ERR_CHECK = lazy_compile(r"\b(\w*(?:err|Err))\s*!=\s*nil")
+_GO_STRING = lazy_compile(r'"(?:\\.|[^"\\])*"|`[^`]*`|\'(?:\\.|[^\'\\])+\'|//.*$')
 MAX_SCOPE_LINES = 3000  # lines read back from a check to its function's start
 
 
@@ -422,7 +423,7 @@ def drop_already_there(view: FileView, added_hits: list[Hit], change_added: "Cha
 
 # A package qualifier before a capitalised name (``notify.TmplText``): code moved to another package
 # gains or loses these, and the name's first letter turns capital as it is exported.
-_QUALIFIER = re.compile(r"\b[a-z]\w*\.(?=[A-Z])")
+_QUALIFIER = lazy_compile(r"\b[a-z]\w*\.(?=[A-Z])")
 
 
 def _loose(text: str) -> str:
@@ -761,8 +762,8 @@ class ChangeAddedLines:
         return _normalize(text) in self._lines
 
 
-_GO_PACKAGE = re.compile(r"^package\s+(\w+?)(?:_test)?\s*$", re.MULTILINE)
-_CALLED = re.compile(r"\b([A-Za-z_]\w{3,})\s*\(")
+_GO_PACKAGE = lazy_compile(r"^package\s+(\w+?)(?:_test)?\s*$", re.MULTILINE)
+_CALLED = lazy_compile(r"\b([A-Za-z_]\w{3,})\s*\(")
 
 
 def _callers_moved(diff: FileDiff, change: Change) -> str | None:
@@ -797,14 +798,14 @@ def _callers_moved(diff: FileDiff, change: Change) -> str | None:
 
 
 # An import of a module: Python ``from a.b import c, d`` / ``import a.b``, JS/TS ``from './x'`` / ``require('../x')``.
-_PY_FROM = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\(?([\w\s,]+?)\)?\s*(?:#.*)?$")
-_PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*)\s*(?:#.*)?$")
-_JS_IMPORT = re.compile(r"""(?:\bfrom\s+|\bimport\s+|\brequire\(\s*)["'](\.{1,2}/[^"']+)["']""")
+_PY_FROM = lazy_compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\(?([\w\s,]+?)\)?\s*(?:#.*)?$")
+_PY_IMPORT = lazy_compile(r"^\s*import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*)\s*(?:#.*)?$")
+_JS_IMPORT = lazy_compile(r"""(?:\bfrom\s+|\bimport\s+|\brequire\(\s*)["'](\.{1,2}/[^"']+)["']""")
 _JS_EXTENSIONS = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx")
 # An import line the patterns above do not read (a parenthesised list over several lines), and a JS/TS
 # path alias to the project's own code (``@/components/x``): the file's imports are then not known.
-_PY_UNREAD = re.compile(r"^\s*(from\s+\S+\s+import|import)\s")
-_JS_ALIAS = re.compile(r"""(?:\bfrom\s+|\bimport\s+|\brequire\(\s*)["'](?:@/|~/|#|src/|/)""")
+_PY_UNREAD = lazy_compile(r"^\s*(from\s+\S+\s+import|import)\s")
+_JS_ALIAS = lazy_compile(r"""(?:\bfrom\s+|\bimport\s+|\brequire\(\s*)["'](?:@/|~/|#|src/|/)""")
 
 
 def _imported_files(path: str, removed: list[str]) -> list[tuple[str, ...]]:
@@ -867,7 +868,7 @@ def _names_file(path: str, option: str) -> bool:
 
 
 # A relative path in a string literal (``"../../stacks/app"``, ``'./fixtures/x.json'``), group "path".
-_RELATIVE_PATH = re.compile(r"""(?P<q>["'`])(?P<path>\.\.?/[^"'`\s$%{}*?]*)(?P=q)""")
+_RELATIVE_PATH = lazy_compile(r"""(?P<q>["'`])(?P<path>\.\.?/[^"'`\s$%{}*?]*)(?P=q)""")
 
 
 def _resolve(folder: str, relative: str) -> str | None:
@@ -896,16 +897,16 @@ def _names(path: str, named: str) -> bool:
 
 
 # A string literal on one line (a backtick one may be a Go raw string or a JS template).
-_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`(?:[^`\\\n]|\\.)*`')
+_LITERAL = lazy_compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`(?:[^`\\\n]|\\.)*`')
 # What a literal fills in or escapes: the pieces between are the text it looks for word for word.
-_FILLED_IN = re.compile(r"\$?\{[^{}\n]*\}|%[-+ #0]*\d*(?:\.\d+)?[sdrfxvqi]|\\.")
+_FILLED_IN = lazy_compile(r"\$?\{[^{}\n]*\}|%[-+ #0]*\d*(?:\.\d+)?[sdrfxvqi]|\\.")
 MIN_ASSERTED_CHARS = 12  # non-blank characters a piece of a literal needs to name something in particular
 # Files that are tests or test support (their text is no product code a test looks for).
-_TEST_FILE = re.compile(r"(^|/)(tests?|__tests__|spec|testdata|fixtures|e2e|tests_e2e)/|(_test|\.test|\.spec)\.\w+$"
+_TEST_FILE = lazy_compile(r"(^|/)(tests?|__tests__|spec|testdata|fixtures|e2e|tests_e2e)/|(_test|\.test|\.spec)\.\w+$"
                         r"|(^|/)(test_[^/]*|conftest)\.py$|Tests?\.(java|kt|cs|scala)$")
 # A test defined with its name: a JS/TS test with a literal title, a Python test function,
 # a Go test function. Group "js" is the title's text, "py" and "go" the function's name.
-_NAMED_TEST = re.compile(
+_NAMED_TEST = lazy_compile(
     r"\b(?:it|test)(?:\.(?:only|skip|fixme|concurrent))?\(\s*(?P<q>[\"'`])(?P<js>[^\"'`\n]+)(?P=q)"
     r"|^\s*(?:async\s+)?def\s+(?P<py>test\w*)\s*\(|^\s*func\s+(?P<go>(?:Test|Benchmark|Fuzz)\w*)\(")
 
@@ -915,7 +916,7 @@ def _test_name(match: re.Match[str]) -> str:
 
 
 # A test defined on an added line.
-_TEST_DEFINED = re.compile(r"^\s*(async\s+)?def\s+test\w*\s*\(|^\s*func\s+(Test|Fuzz)\w*\(|\b(it|test)\(\s*[\"'`]|@Test\b|#\[test\]")
+_TEST_DEFINED = lazy_compile(r"^\s*(async\s+)?def\s+test\w*\s*\(|^\s*func\s+(Test|Fuzz)\w*\(|\b(it|test)\(\s*[\"'`]|@Test\b|#\[test\]")
 
 
 def _asserted_text_removed(diff: FileDiff, change: Change) -> str | None:
@@ -966,12 +967,12 @@ def _asserted_text_removed(diff: FileDiff, change: Change) -> str | None:
 
 
 # A Helm chart's test hook (templates/tests/*.yaml); group 1 is the chart's folder with its slash.
-_HELM_TEST_HOOK = re.compile(r"^((?:[^/]+/)*)templates/tests/[^/]+\.ya?ml$")
+_HELM_TEST_HOOK = lazy_compile(r"^((?:[^/]+/)*)templates/tests/[^/]+\.ya?ml$")
 
 
 # A definition on a removed line: Go func/method/type, Python def/class, JS/TS function/class,
 # Java/Kotlin/C# class or interface. Names of three characters or fewer are too common to count.
-_DEFINITION = re.compile(
+_DEFINITION = lazy_compile(
     r"^\s*(?:func\s+(?:\([^)]*\)\s*)?(?P<go>\w{4,})\s*[\[(]|type\s+(?P<type>\w{4,})\s"
     r"|(?:async\s+)?def\s+(?P<py>\w{4,})\s*\(|(?:export\s+)?(?:default\s+)?(?:async\s+)?function\s*\*?\s*(?P<js>\w{4,})\s*\("
     r"|(?:(?:public|private|protected|internal|abstract|final|static|export|data|sealed|open)\s+)*(?:class|interface|struct|enum)\s+(?P<cls>\w{4,}))"
@@ -998,7 +999,7 @@ def _definitions_removed(diff: FileDiff, change: Change) -> set[str]:
 
 # How a test file is named after the file it tests: metric_test.go, test_views.py, views_test.py,
 # Button.test.tsx, Button.spec.js, OrderTest.java, OrderTests.cs.
-_TEST_NAME = re.compile(
+_TEST_NAME = lazy_compile(
     r"^(?:test_(?P<a>.+\.py)|(?P<b>.+)_test(?P<bx>\.\w+)|(?P<c>.+)\.(?:test|spec)(?P<cx>\.\w+)"
     r"|(?P<d>[A-Z]\w*?)Tests?(?P<dx>\.(?:java|kt|cs|scala)))$"
 )
@@ -1019,17 +1020,17 @@ def _tested_name(name: str) -> str | None:
 # A top-level binding of a value in code: ``DEFAULT_TIMEOUT = 30``, ``const retryPolicy = {...}``,
 # Elm's ``defaultTimeout : Time`` / ``defaultTimeout =``. Group ``name`` is the name bound. Not an
 # ``export``: a framework may read an exported name (Next.js reads a route's ``maxDuration``).
-_TOP_LEVEL_BINDING = re.compile(
+_TOP_LEVEL_BINDING = lazy_compile(
     r"^(?:(?:const|let|var|val|static|final|pub(?:\(crate\))?|private|internal)\s+)*"
     r"(?P<name>[A-Za-z_][\w']{3,})\s*(?::[^=\n]*?)?(?::=|=(?!=)|:(?!:))")
 # Compiled or bundled languages, where nothing but code names a binding. Not Python, Ruby, PHP or
 # Lua: a module-level ``timeout = 120`` there may be read by name by a framework (gunicorn's
 # config file, Django settings) that no file of the repository holds.
-_BINDING_CODE = re.compile(r"\.(go|js|jsx|mjs|cjs|ts|tsx|elm|rs|kt|kts|scala|hs|swift|dart)$")
+_BINDING_CODE = lazy_compile(r"\.(go|js|jsx|mjs|cjs|ts|tsx|elm|rs|kt|kts|scala|hs|swift|dart)$")
 
 
-_YAML_PATH = re.compile(r"\.ya?ml$|(^|/)templates/.+\.tpl$")
-_PROBE_KEY = re.compile(r"^\s*(-\s+)?[\w\"']*[Pp]robe[\"']?\s*:\s*(#.*)?$")
+_YAML_PATH = lazy_compile(r"\.ya?ml$|(^|/)templates/.+\.tpl$")
+_PROBE_KEY = lazy_compile(r"^\s*(-\s+)?[\w\"']*[Pp]robe[\"']?\s*:\s*(#.*)?$")
 
 
 def drop_probe_timings(view: FileView, removed_hits: list[Hit]) -> list[Hit]:
@@ -1123,19 +1124,19 @@ def _named_elsewhere(repo: object, base: str, name: str, path: str) -> bool | No
 
 
 # A shell variable given a folder mktemp made: ``WORK=$(mktemp -d)``, ``local out="$(mktemp -d -t x.XXXX)"``.
-_MKTEMP_ASSIGNED = re.compile(
+_MKTEMP_ASSIGNED = lazy_compile(
     r"^[ \t]*(?:(?:local|export|readonly|declare(?:[ \t]+-\w+)*)[ \t]+)?(\w+)=[\"']?\$\([ \t]*(?:command[ \t]+)?mktemp\b",
     re.MULTILINE)
-_RM_TARGETS = re.compile(r"\brm[ \t]+(?:-{1,2}[\w-]+[ \t]+)+(?P<targets>[^;&|\n#]+)")
+_RM_TARGETS = lazy_compile(r"\brm[ \t]+(?:-{1,2}[\w-]+[ \t]+)+(?P<targets>[^;&|\n#]+)")
 # ``$X``, ``"${X}"`` or a path inside it (``"$X/out"``); not ``$X/`` nor ``$X/*``: should the
 # assignment have failed, those name the root or the working folder.
-_VARIABLE_TARGET = re.compile(r"""^"?\$\{?(\w+)\}?(?:/[^\s*"'/][^\s*"']*)?"?$""")
+_VARIABLE_TARGET = lazy_compile(r"""^"?\$\{?(\w+)\}?(?:/[^\s*"'/][^\s*"']*)?"?$""")
 _TRAP_SIGNALS = frozenset({"EXIT", "INT", "TERM", "ERR", "HUP", "QUIT", "RETURN", "0"})
 
 
 # ``for dir in $(find charts -mindepth 1 ...)`` or ``for dir in charts/*/``: a loop over folders the
 # script finds in its own tree (not from / or ~); the variable is never empty inside the loop.
-_FOUND_LOOP = re.compile(r"^[ \t]*for[ \t]+(\w+)[ \t]+in[ \t]+(?:\$\([ \t]*find[ \t]+(?![/~\"'])[^)\n]*\)|(?![/~])[\w.${}/\"'-]*\*[\w.${}/\"'*-]*)[ \t]*(?:;|$)",
+_FOUND_LOOP = lazy_compile(r"^[ \t]*for[ \t]+(\w+)[ \t]+in[ \t]+(?:\$\([ \t]*find[ \t]+(?![/~\"'])[^)\n]*\)|(?![/~])[\w.${}/\"'-]*\*[\w.${}/\"'*-]*)[ \t]*(?:;|$)",
                          re.MULTILINE)
 _REBUILD = (r"\b(?:helm(?:[ \t]+--?[\w-]+)*[ \t]+(?:dep|dependency)[ \t]+(?:build|update)|npm[ \t]+(?:ci|install)"
             r"|yarn(?:[ \t]+install)?|pnpm[ \t]+install|go[ \t]+mod[ \t]+vendor|bundle[ \t]+install)\b[^\n]*\$\{{?{name}\b")
@@ -1231,8 +1232,8 @@ def removed_texts(view: FileView) -> RemovedTexts:
     return texts
 
 
-_SPACE = re.compile(r"\s+|\\[nt]")
-_TRAILING_COMMA = re.compile(r",(?=[)\]}])")
+_SPACE = lazy_compile(r"\s+|\\[nt]")
+_TRAILING_COMMA = lazy_compile(r",(?=[)\]}])")
 MAX_REFORMAT_SEGMENT = 400  # lines of a hunk read as one re-laid-out stretch, at most
 
 
@@ -1317,9 +1318,9 @@ def drop_replaced(view: FileView, removed_hits: list[Hit], added_hits: list[Hit]
     return [hit for hit in removed_hits if removed_blocks[hit.index] not in edited]
 
 
-_COMMENT_MARKER = re.compile(r"^\s*(?:#+|//+|--+|;+|/\*+|\*+|<!--|%+|rem\s|REM\s)[ \t]?")
-_COMMENT_LINE = re.compile(r"^[ \t]*(?:#|//|--|/\*|\*|;|<!--|%|rem\s|REM\s)", re.MULTILINE)
-_COMMENT_END = re.compile(r"\s*(?:\*/|-->)\s*$")
+_COMMENT_MARKER = lazy_compile(r"^\s*(?:#+|//+|--+|;+|/\*+|\*+|<!--|%+|rem\s|REM\s)[ \t]?")
+_COMMENT_LINE = lazy_compile(r"^[ \t]*(?:#|//|--|/\*|\*|;|<!--|%|rem\s|REM\s)", re.MULTILINE)
+_COMMENT_END = lazy_compile(r"\s*(?:\*/|-->)\s*$")
 MIN_COMMENTED = 4  # characters of code a commented-out line must carry ("}" or "end" say nothing)
 
 
@@ -1363,12 +1364,12 @@ def commented_out(view: FileView) -> tuple[list[int], set[int]]:
 # A skip that declares its test: ``test.skip('title', async ({ page }) => {``, ``it.skip("title", ...``,
 # ``describe.skip(...)``, ``xit('title', ...``. Group "title" is the title; the match ends at the call's
 # opening parenthesis.
-_TITLED_SKIP = re.compile(r"""\b(?:(?:it|test|describe)(?:\.describe)?\.skip|xit|xdescribe)(?P<open>\()\s*"""
+_TITLED_SKIP = lazy_compile(r"""\b(?:(?:it|test|describe)(?:\.describe)?\.skip|xit|xdescribe)(?P<open>\()\s*"""
                           r"""(?P<q>["'`])(?P<title>[^"'`\n]+)(?P=q)\s*,""")
 # A test or suite declared with its title on a line (any modifier): the titles of removed tests.
-_TITLED_TEST = re.compile(r"""\b(?:x|f)?(?:it|test|describe|context|suite)(?:\.\w+)*\(\s*(?P<q>["'`])(?P<title>[^"'`\n]+)(?P=q)""")
+_TITLED_TEST = lazy_compile(r"""\b(?:x|f)?(?:it|test|describe|context|suite)(?:\.\w+)*\(\s*(?P<q>["'`])(?P<title>[^"'`\n]+)(?P=q)""")
 # A test defined on a line in any language the rule reads (a removed one may be an old test renamed).
-_ANY_TEST_DEFINED = re.compile(_TEST_DEFINED.pattern + r"|" + _TITLED_TEST.pattern)
+_ANY_TEST_DEFINED = lazy_compile(_TEST_DEFINED.pattern + r"|" + _TITLED_TEST.pattern)
 # Which of the two rules says what about a titled skip: the one for tests that stop running keeps the
 # skips of tests that ran before; the one for tests added already skipped keeps those of new tests.
 SKIP_OF_NEW_TEST = {"TEST-DISABLED-OR-DELETED": False, "TEST-ADDED-SKIPPED": True}
@@ -1468,7 +1469,7 @@ def _added_call(view: FileView, index: int, start: int) -> list[str] | None:
 
 
 # --- which case of "skipped, focused or deleted" a finding is ----------------------------------------------
-_FOCUSED = re.compile(r"\.only\(|\bfit\(|\bfdescribe\(")
+_FOCUSED = lazy_compile(r"\.only\(|\bfit\(|\bfdescribe\(")
 _CASES = {
     "deleted": "A whole test file is deleted: the tests it held stop running unless they live on elsewhere.",
     "focused": ("A test is focused (.only, fit, fdescribe): while the focus stays, the runner runs only the "
