@@ -444,6 +444,8 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], cont
     # Only an unescalated finding: an edit that makes a command worse (rm -rf ./build -> rm -rf /) is new.
     if rule.preexisting_severity and not because and anchor.side == "new" and all(hit.side == "new" for hit in group):
         reason = preexisting(rule, view, group)
+        if not reason and rule.id in MOVED_WITHIN_CHANGE:
+            reason = moved_within_change(rule, view, group, context)
         if reason and SEVERITY_RANK[rule.preexisting_severity] < SEVERITY_RANK[severity]:
             severity = rule.preexisting_severity
             lowered.append(reason)
@@ -714,9 +716,71 @@ def preexisting(rule: Rule, view: FileView, group: list[Hit]) -> str:
     blocks = {added_blocks[hit.index] for hit in group}
     subjects = {_subject(rule, view.added.lines[hit.index].text) for hit in group}
     for index, block in enumerate(removed_blocks):
-        if block in blocks and _subject(rule, view.removed.lines[index].text) in subjects - {None}:
+        text = view.removed.lines[index].text
+        # A line that was a comment did nothing: uncommenting it is new (``// verify=False`` -> ``verify=False``).
+        if block in blocks and not _COMMENT_LIKE.search(text) and _subject(rule, text) in subjects - {None}:
             return "the edited line already did this before the change"
     return ""
+
+
+# Rules whose added hit is no new risk when the change removes the same setting or command, towards
+# the same hosts, from a file the rule reads: a database config moved from JSON to JavaScript, a
+# ``curl -k`` to localhost moved into a shell helper. The line's wording may change with the move.
+MOVED_WITHIN_CHANGE = frozenset({"TLS-VERIFY-DISABLED", "REMOTE-SCRIPT-PIPED-TO-SHELL"})
+# A removed line written as a comment turned nothing off: it does not vouch for an added one.
+_COMMENT_LIKE = lazy_compile(r"^\s*(#|//|/\*|\*|--|<!--|;)")
+_QUOTES = str.maketrans("", "", "\"'`")
+
+
+def moved_within_change(rule: Rule, view: FileView, group: list[Hit], context: FileContext) -> str:
+    """Why added hits are no new risk: for each of them the change removes at least as many lines,
+    in files the rule reads (a test or a document it skips does not count), that do the same thing
+    the same way towards the same hosts (``_move_key``) as it adds. "" when any is new."""
+    change = context.change_added.change
+    if change is None:
+        return ""
+    wanted = [_move_key(rule, view.added.lines[hit.index].text) for hit in group]
+    if None in wanted:
+        return ""
+    readable = PathFilter([rule])
+    added: Counter[tuple] = Counter()
+    removed: Counter[tuple] = Counter()
+    where: dict[tuple, str] = {}
+    for diff in change.files:
+        paths = tuple(dict.fromkeys(p for p in (diff.new_path, diff.old_path) if p))
+        if diff.binary or not readable.rules_for(paths):
+            continue
+        for hunk in diff.hunks:
+            for line in hunk.lines:
+                if line.kind is LineKind.CONTEXT or _COMMENT_LIKE.search(line.text):
+                    continue
+                key = _move_key(rule, line.text)
+                if key is None:
+                    continue
+                if line.kind is LineKind.ADDED:
+                    added[key] += 1
+                else:
+                    removed[key] += 1
+                    where.setdefault(key, f"{diff.old_path or diff.path}:{line.old_no}")
+    if not all(removed[key] >= max(added[key], 1) for key in wanted):
+        return ""
+    return (f"the change removes as many lines that already did this the same way ({where[wanted[0]]}): "
+            "it moved, and was in force before the change")
+
+
+def _move_key(rule: Rule, text: str) -> tuple[str, str, frozenset[str]] | None:
+    """What a hit does, as a move leaves it: the match's first and last words (quotes dropped, case
+    folded: ``"rejectUnauthorized": false`` in JSON is ``rejectUnauthorized: false`` in JavaScript;
+    ``curl -XGET -s -k`` is ``curl --output /dev/null -k``) and the hosts the line names."""
+    assert rule.added is not None
+    match = rule.added.search(text)
+    if match is None:
+        return None
+    words = match.group(0).translate(_QUOTES).casefold().split()
+    if not words:
+        return None
+    hosts = frozenset(m.group(1).casefold() for pattern in (_URL_HOST, _BARE_HOST) for m in pattern.finditer(text))
+    return (words[0], words[-1], hosts)
 
 
 def preexisting_in_file(rule: Rule, view: FileView, hits: list[Hit]) -> str:
