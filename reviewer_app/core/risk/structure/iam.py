@@ -12,13 +12,16 @@ permission policy, or ``ec2:Describe*`` from ``iam:*``. Here each statement is j
     (``iam:PassRole`` …) are high on every resource; read-only actions (``Describe*``, ``List*``,
     ``Get*`` …) on ``*`` are what monitoring needs and are not a wildcard grant.
   * A resource policy whose principal is anyone is critical (high with a condition).
+  * A KMS key policy (terraform.py tells which documents are one): its ``Resource "*"`` is the key
+    itself, and key actions granted to named principals (the account, key administrators) are what
+    AWS's default key policy grants: judged as scoped to one key (see ``key_policy_principals``).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 READ_ONLY_VERB = re.compile(r"^(Describe|List|Get|Head|Query|Scan|Search|Select|Lookup|View|Read|BatchGet|Check|Filter|Validate)", re.IGNORECASE)
@@ -42,6 +45,7 @@ class Statement:
     not_actions: tuple[str, ...]
     resources: tuple[str, ...]
     conditions: bool
+    not_principal: bool = field(default=False, compare=False)  # NotPrincipal: everyone except those listed
 
     @property
     def public(self) -> bool:
@@ -93,6 +97,7 @@ def from_json_document(document: Any) -> list[Statement]:
             not_actions=_strings(_get(item, "NotAction")),
             resources=_strings(_get(item, "Resource")) or (("*",) if _get(item, "NotResource") else ()),
             conditions=bool(_get(item, "Condition")),
+            not_principal=_get(item, "NotPrincipal") is not None,
         ))
     return statements
 
@@ -130,8 +135,23 @@ def from_policy_document_block(block: dict[str, Any]) -> list[Statement]:
             not_actions=_strings(item.get("not_actions")),
             resources=_strings(item.get("resources")) or (("*",) if item.get("not_resources") else ()),
             conditions=bool(item.get("condition")),
+            not_principal=bool(item.get("not_principals")),
         ))
     return statements
+
+
+def key_policy_principals(statement: Statement) -> str:
+    """The principals of an Allow of key actions, shown, when each is named (an account, a role, a service, a
+    variable the caller sets); '' when any is a wildcard or anyone (``*``, ``AWS = "*"``, an ARN with ``*``),
+    none is given, or the statement lists those it does not grant (NotPrincipal)."""
+    if statement.effect != "allow" or statement.not_principal or statement.not_actions or not statement.principals:
+        return ""
+    if not statement.actions or not all(a.lower().startswith("kms:") for a in statement.actions):
+        return ""
+    if statement.public or any("*" in p.partition(":")[2] or not p.partition(":")[2] for p in statement.principals):
+        return ""
+    shown = ", ".join(p if len(p) <= 72 else p[:71] + "…" for p in statement.principals[:2])
+    return shown + (f" and {len(statement.principals) - 2} more" if len(statement.principals) > 2 else "")
 
 
 def is_trust_policy(statements: Iterable[Statement]) -> bool:

@@ -8,7 +8,7 @@ variable now gates off by default; guards switched off (prevent_destroy, deletio
 skip_final_snapshot, force_destroy, backups, versioning); ingress opened to the internet (ingress
 only: an open egress is the default; a network ACL rule is low or medium, security groups still
 decide); IAM policy documents as statements (iam.py), judging only what a rewritten statement
-adds. A breaking finding on a resource the nearest release's copy of the module does not declare (added
+adds; in a KMS key policy (a document only key resources' ``policy`` use) ``Resource "*"`` is that key. A breaking finding on a resource the nearest release's copy of the module does not declare (added
 since, removed or renamed before the next release) is medium, saying which release lacks it (releases.py);
 a recovery setting a new option turns off by default, where the module set no such setting before, is
 medium too. A modified file needs both whole sides: from a patch alone the
@@ -906,9 +906,20 @@ class _Values:
             repo = repository_for(change.base, change.head)
             diff = self._sides.diff
             old = tf_eval.load_module(repo, change.base, posixpath.dirname(diff.old_path or diff.path)) if self._sides.old.exists else None
-            new = tf_eval.load_module(repo, change.head, posixpath.dirname(diff.new_path or diff.path)) if self._sides.new.exists else None
+            new = self.new_module
             self._modules = (old, new) if old is not None and new is not None else None
         return self._modules  # type: ignore[return-value]
+
+    @property
+    def new_module(self) -> tf_eval.ModuleSide | None:
+        """The module folder of this file after the change (every ``.tf`` file), when a repository backs it."""
+        if not self._sides.new.exists:
+            return None
+        from reviewer_app.core.risk.structure.texts import repository_for
+
+        change = self._context.change
+        return tf_eval.load_module(repository_for(change.base, change.head), change.head,
+                                   posixpath.dirname(self._sides.diff.new_path or self._sides.diff.path))
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -1724,6 +1735,7 @@ class Policy:
     owner: Block
     statements: list[iam.Statement]
     trust: bool
+    attribute: str = ""  # the owner's argument a JSON document is written in ('' for a policy document block)
 
 
 class UnreadablePolicy(ValueError):
@@ -1743,7 +1755,7 @@ def _documents(module: Module) -> Iterator[Policy]:
             statements = iam.from_json_document(document)
             if statements:
                 trust = name == "assume_role_policy" or iam.is_trust_policy(statements)
-                yield Policy(block, statements, trust)
+                yield Policy(block, statements, trust, name)
 
 
 def _strings_with_keys(body: Any, key: str = "") -> Iterator[tuple[str, str]]:
@@ -1785,6 +1797,61 @@ def _embedded_document(value: str) -> Any:
 
 
 OPT_IN_LOWERED = ("IAM-SERVICE-WILDCARD", "IAM-RESOURCE-WILDCARD", "IAM-PRIV-ESCALATION")
+# Resources whose ``policy`` is a KMS key policy: there ``Resource "*"`` means the key itself.
+KEY_POLICY_OWNERS = frozenset({"aws_kms_key", "aws_kms_key_policy", "aws_kms_replica_key", "aws_kms_external_key",
+                               "aws_kms_replica_external_key"})
+
+
+def _key_policy_of(policy: Policy, values: _Values) -> str:
+    """The KMS key resources whose ``policy`` this document is, when that is all it is used for; '' otherwise.
+
+    A JSON document written in a key resource's ``policy``: that key. A ``data "aws_iam_policy_document"``:
+    every reference to it in the module folder (every ``.tf`` file of the change's new side) must sit in
+    the ``policy`` argument of a key resource. Any other use (an IAM policy or role, another document's
+    source, an output, a local, a module call), no use, or a folder that cannot be read leaves it a
+    policy like any other (fail closed).
+    """
+    owner = policy.owner
+    if owner.kind == "resource":
+        return owner.address if owner.type in KEY_POLICY_OWNERS and policy.attribute == "policy" else ""
+    if owner.kind != "data" or owner.type != "aws_iam_policy_document" or policy.attribute:
+        return ""
+    module = values.new_module
+    if module is None:
+        return ""
+    reference = re.compile(rf"\bdata\.aws_iam_policy_document\.{re.escape(owner.name)}\b")
+    uses = len(reference.findall(module.source))
+    consumers: list[str] = []
+    for (rtype, name), text in sorted(module.resource_texts.items()):
+        found = len(reference.findall(text))
+        if not found:
+            continue
+        body = module.resource(rtype, name)
+        if rtype not in KEY_POLICY_OWNERS or body is None:
+            return ""
+        rest = json.dumps({k: v for k, v in body.items() if k != "policy"}, default=str)
+        if reference.search(rest) or not reference.search(str(body.get("policy"))):
+            return ""
+        consumers.append(f"{rtype}.{name}")
+        uses -= found
+    return ", ".join(consumers) if consumers and uses == 0 else ""
+
+
+def _key_policy_verdict(verdict: iam.Verdict, statement: iam.Statement, consumers: str) -> iam.Verdict | None:
+    """A verdict on a key policy's statement of key actions granted to named principals: judged as scoped to
+    the one key (None: no finding). Wildcard or public principals, and every other rule, keep their verdict."""
+    principals = iam.key_policy_principals(statement) if consumers else ""
+    if not principals:
+        return verdict
+    if verdict.rule == "IAM-RESOURCE-WILDCARD":
+        return None  # "*" in a key policy is this key, not every resource
+    if verdict.rule == "IAM-SERVICE-WILDCARD" and verdict.severity == "high":
+        return iam.Verdict(verdict.rule, "medium", verdict.culprit,
+                           f"{verdict.message} Medium: this is the key policy of {consumers}, where Resource \"*\" is the key "
+                           f"the policy is attached to, not every resource, and the statement names who gets it ({principals}); "
+                           f"{verdict.culprit} for the account or the key's administrators is AWS's default key policy: "
+                           "check who is named.")
+    return verdict
 
 
 def _granted_before(statement: iam.Statement, verdict: iam.Verdict, previous: list[iam.Statement]) -> bool:
@@ -1834,6 +1901,7 @@ def _policies(sides: FileSides, old: Module, new: Module, emit: Emitter, values:
     free_before = {a.lower() for trust, s in before if not trust and s.effect == "allow" and not s.conditions for a in s.actions}
     for policy in _documents(new):
         opt_in: str | None = None
+        key_policy: str | None = None
         for statement in policy.statements:
             if (policy.trust, statement) in before:
                 continue  # the statement was there already
@@ -1843,6 +1911,12 @@ def _policies(sides: FileSides, old: Module, new: Module, emit: Emitter, values:
             for verdict in iam.judge(statement, policy.trust):
                 if _granted_before(statement, verdict, previous_by_owner.get(policy.owner.address, [])):
                     continue
+                if key_policy is None:
+                    key_policy = "" if policy.trust else _key_policy_of(policy, values)
+                judged = _key_policy_verdict(verdict, statement, key_policy)
+                if judged is None:
+                    continue
+                verdict = judged
                 if verdict.rule in OPT_IN_LOWERED and verdict.severity == "high":
                     opt_in = _opt_in(sides, policy.owner, values) if opt_in is None else opt_in
                     if opt_in:
