@@ -17,6 +17,11 @@ on it, what they rendered unconditionally before (``--secure`` always passed, no
 beside a NetworkPolicy template new with it, ``es.ssl.enabled: false`` in a new chart) keeps the
 old behaviour: no finding.
 
+A default new with the change that the base templates already rendered by default into the same field (written in
+the template, ``runAsUser: 0`` under the pod's ``securityContext:``, or the default of another value inserted there)
+only moved into the values: an install that sets nothing renders the same object. Its findings are low, naming where
+it came from (helm_template.moved_default; a base that cannot be read keeps the severity).
+
 Two changes break existing installs at their upgrade rather than weaken them (HELM-VALUES-BREAKING):
   * **authentication or TLS switched on** for a component that already existed (``redis.auth:
     true``, ``tls.enabled: true``): the upgraded release starts demanding credentials or TLS, and
@@ -125,9 +130,11 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         gate = _disabled_by(path, new)
         existed = path in old or _signature(path) in moved_on
         held = _held_before(path, value, before, old, old_prefixes, _signature(path) in moved_on)
-        _judge(path, value, before, line, _Held(_Gated(emit, gate), held), context, existed, templates)
+        moved = _Moved(emit, context, sides.diff.path, path, value, old_root) if before is None and old_root is not None \
+            else emit
+        _judge(path, value, before, line, _Held(_Gated(moved, gate), held), context, existed, templates)
         _connect_switched_on(path, value, before, line, old_prefixes, _Gated(breaking, gate))
-        _privilege(path, value, before, line, old, _Gated(emit, gate))
+        _privilege(path, value, before, line, old, _Gated(moved, gate))
     if old_root is not None and new_root is not None and sides.old.complete and sides.new.complete:
         _removed_keys(sides, old_root, new_root, old, breaking, context)
     return Parsed(True)
@@ -144,6 +151,33 @@ class _Gated:
             severity = "medium"
             message += (f" Lowered to medium: it reaches only the installs that turn on `{self._gate}`, "
                         "false by default.")
+        self._emit.emit(rule_id, side, line, message, severity=severity)
+
+
+class _Moved:
+    """An emitter that lowers a new default weakening security to low when the base templates already rendered it by
+    default into the same field (a literal of the template, or another value's default): the setting only moved into
+    the values (helm_template.moved_default, which reads the base side and fails closed)."""
+
+    RULES = frozenset({"HELM-DEFAULT-WEAKENED", "K8S-PRIVILEGED"})
+
+    def __init__(self, emit: Emitter, context: ChangeContext, values_file: str, path: tuple[Any, ...], value: Any,
+                 old_values: Map) -> None:
+        self._emit, self._context, self._file = emit, context, values_file
+        self._path, self._value, self._old = path, value, old_values
+
+    def emit(self, rule_id: str, side: str, line: int, message: str, severity: str | None = None) -> None:
+        if rule_id in self.RULES and severity != "low":
+            from reviewer_app.core.risk.structure.helm_template import moved_default
+
+            memo = self._context.memo("helm_moved_default")
+            key = (self._file, self._path)
+            if key not in memo:
+                memo[key] = moved_default(self._context, self._file, self._path, self._value, self._old)
+            if memo[key] is not None:
+                severity = "low"
+                message += (f" Lowered to low: the rendered default is unchanged: it moved from {memo[key]}; an install "
+                            "that sets nothing renders the same setting before and after.")
         self._emit.emit(rule_id, side, line, message, severity=severity)
 
 

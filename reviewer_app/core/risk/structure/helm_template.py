@@ -1707,3 +1707,194 @@ def names_render_apart(old_value: str, new_value: str, old_helpers: dict[str, li
 
 def _assignments(text: str, assigned: re.Pattern[str]) -> list[str]:
     return [" ".join(line.split()) for line in text.split("\n") if assigned.search(line)]
+
+
+# -- a chart default that only moved ------------------------------------------------------------------------
+# A value new in values.yaml (``restic.podSecurityContext.runAsUser: 0``) that the templates insert into a field
+# (``securityContext:`` of the DaemonSet's pod) where, at the base, the same template wrote the same setting
+# literally (``runAsUser: 0``) or inserted another value that held it by default (``podSecurityContext``): what a
+# default install renders is the same, the setting only moved into the values.
+KEY_LINE = re.compile(r"""^(?P<key>"[^"]*"|'[^']*'|[^\s:#{"'][^:#]*?)\s*:(?:\s+(?P<rest>.*?))?\s*$""")
+OUTPUT_WORDS = frozenset({"if", "with", "range", "define", "block", "else", "end", "template"})
+
+
+def _field_paths(lines: list[str]) -> list[tuple[tuple[str, ...], str | None] | None]:
+    """Per line, (the YAML key path it writes, from the document's ``kind``, list items named by a literal
+    ``name:``; the text after the key, None for a bare ``key:``), or None for a line that writes no key
+    (blank, a comment, actions only, a scalar list item)."""
+    out: list[tuple[tuple[str, ...], str | None] | None] = []
+    stack: list[tuple[int, str]] = []
+    kind = ""
+    for line in lines:
+        stripped = line.strip()
+        if stripped == "---":
+            stack, kind = [], ""
+        if not stripped or stripped.startswith("#") or ONLY_ACTIONS.match(line) or stripped == "---":
+            out.append(None)
+            continue
+        indent = len(line) - len(line.lstrip())
+        item = stripped.startswith("-")
+        # A list item may sit at the indentation of the key holding the list (`containers:` / `- name: x`).
+        while stack and (stack[-1][0] > indent or (stack[-1][0] == indent and (not item or stack[-1][1].startswith("-")))):
+            stack.pop()
+        content = stripped
+        while content.startswith("- ") or content == "-":
+            content = content[1:].lstrip()
+            named = re.match(r"^name\s*:\s*(?P<name>[^{#]+?)\s*$", content)
+            stack.append((indent, "-" + (named.group("name").strip("\"'") if named else "")))
+            indent = len(line) - len(content)
+        match = KEY_LINE.match(content)
+        if match is None:
+            out.append(None)
+            continue
+        key = match.group("key").strip("\"'")
+        rest = match.group("rest")
+        if indent == 0 and key == "kind" and rest:
+            kind = rest.strip("\"'")
+        path = (kind,) + tuple(name for _, name in stack) + (key,)
+        out.append((path, rest or None))
+        if not rest:
+            stack.append((indent, key))
+    return out
+
+
+def _scopes(lines: list[str]) -> list[list[str]]:
+    """Per line, the block actions (``if …``, ``with …``, ``range …``, ``define …``) it sits in, outermost first,
+    each as its normalised text (``with .Values.x``); an ``else`` branch reads ``else <opening>``."""
+    out: list[list[str]] = []
+    stack: list[str] = []
+    for line in lines:
+        opened = list(stack)
+        for action in CONTROL.finditer(line):
+            word, rest = action.group("word"), " ".join(action.group("rest").split())
+            if word in ("if", "with", "range", "define", "block"):
+                stack.append(f"{word} {rest}")
+            elif word == "else" and stack:
+                stack[-1] = f"else {stack[-1]}"
+            elif word == "end" and stack:
+                stack.pop()
+        # A line opening a block on its own belongs to the enclosing scope; a line inside one, to that block.
+        out.append(opened if ONLY_ACTIONS.match(line) else list(stack) if len(stack) >= len(opened) else opened)
+    return out
+
+
+def _output_reads(line: str, scopes: list[str], variables: dict[str, str]) -> set[tuple[str, ...]]:
+    """The value paths an output action of the line inserts (``toYaml .Values.x``, ``.Values.x | default …``, ``toYaml .``
+    inside ``with .Values.x``, a variable set once from values)."""
+    found: set[tuple[str, ...]] = set()
+    for action in ACTION.finditer(line):
+        body = action.group(0)
+        word = ACTION_WORD.match(body)
+        if (word is not None and word.group("word") in OUTPUT_WORDS) or re.match(r"\{\{-?\s*(/\*|\$\w+\s*:?=)", body):
+            continue
+        text = body
+        if re.search(r"(?<![\w$.\]])\.(?=\s|\)|\||-?\}\})", text):
+            # `.` itself: what the innermost `with` binds
+            binder = next((scope for scope in reversed(scopes) if scope.startswith(("with ", "range "))), None)
+            if binder is not None and binder.startswith("with "):
+                text += " " + binder[5:]
+        for name, value in variables.items():
+            text = re.sub(rf"\${name}(?!\w)", f" {value} ", text)
+        found.update(tuple(_parts(m.group(1))) for m in VALUE_REFERENCE.finditer(text))
+    return found
+
+
+def _variables(text: str) -> dict[str, str]:
+    """Variables defined once in the file: name -> the text of their definition."""
+    counts: dict[str, int] = {}
+    found: dict[str, str] = {}
+    for match in VARIABLE_DEFINED.finditer(text):
+        counts[match.group("name")] = counts.get(match.group("name"), 0) + 1
+        found[match.group("name")] = match.group("value")
+    return {name: value for name, value in found.items() if counts[name] == 1}
+
+
+def _fields_of_reads(text: str) -> list[tuple[tuple[str, ...], tuple[str, ...], list[str], int]]:
+    """(value path inserted, the field path it lands in, the blocks around it, its line) for every output action of a
+    template."""
+    lines = text.split("\n")
+    fields, scopes, variables = _field_paths(lines), _scopes(lines), _variables(text)
+    found = []
+    for index, line in enumerate(lines):
+        if "{{" not in line:
+            continue
+        reads = _output_reads(line, scopes[index], variables)
+        if not reads:
+            continue
+        if fields[index] is not None:
+            target = fields[index][0]  # `key: {{ … }}`
+        else:
+            previous = next((i for i in range(index - 1, -1, -1) if lines[i].strip() and not ONLY_ACTIONS.match(lines[i])), None)
+            if previous is None or fields[previous] is None or fields[previous][1] is not None:
+                continue
+            target = fields[previous][0]  # a bare `key:` followed by `{{ toYaml … | nindent N }}`
+        found += [(read, target, scopes[index], index) for read in reads]
+    return found
+
+
+def _same_value(found: object, value: object) -> bool:
+    return type(found) is type(value) and found == value
+
+
+def _literal(text: str | None) -> object:
+    import yaml
+
+    if text is None or "{{" in text:
+        return UNKNOWN
+    try:
+        return yaml.safe_load(text.split(" #")[0])
+    except yaml.YAMLError:
+        return UNKNOWN
+
+
+def moved_default(context: ChangeContext, values_file: str, path: tuple[str, ...], value: object,
+                  old_values: dict) -> str | None:
+    """Where a new chart default ``path: value`` came from when the base rendered it already (see above), said for
+    a finding's message, or None: when the templates of either side cannot be read, the value lands in no field a
+    template of the base wrote, or the base wrote it there only under a condition the new template does not hold
+    and the base defaults do not make true (fail closed)."""
+    chart = values_file.rsplit("/", 1)[0] if "/" in values_file else ""
+    probe = f"{chart}/templates/_" if chart else "templates/_"
+    new_files = _chart_files(context, probe, "new")
+    old_files = _chart_files(context, probe, "old")
+    if not new_files or not old_files:
+        return None
+    path = tuple(str(p) for p in path)
+    for name, text in sorted(new_files.items()):
+        if name not in old_files or name.endswith(".tpl"):
+            continue
+        for read, target, scopes, _ in _fields_of_reads(text):
+            if not read or path[:len(read)] != read:
+                continue
+            field = target + path[len(read):]
+            reason = _base_wrote(old_files[name], field, value, old_values, set(scopes))
+            if reason is not None:
+                shown = ".".join(part if not part.startswith("-") else f"[{part[1:]}]" for part in field[1:]).replace(".[", "[")
+                return f"{reason}, which {name} at the base rendered into the same field (`{shown}` of its {field[0] or 'object'})"
+    return None
+
+
+def _base_wrote(text: str, field: tuple[str, ...], value: object, old_values: dict, kept: set[str]) -> str | None:
+    lines = text.split("\n")
+    fields, scopes = _field_paths(lines), _scopes(lines)
+
+    def rendered(index: int) -> bool:
+        nested = False
+        for scope in scopes[index]:
+            word, _, rest = scope.partition(" ")
+            if scope not in kept and not (word in ("if", "with") and _truthy(_evaluate(rest, old_values, nested))):
+                return False
+            nested = nested or word == "with"
+        return True
+
+    for index, found in enumerate(fields):
+        if found is not None and found[0] == field and _same_value(_literal(found[1]), value) and rendered(index):
+            return f"the template's own `{field[-1]}: {found[1]}`"
+    for read, target, _, index in _fields_of_reads(text):
+        if field[:len(target)] != target:
+            continue
+        source = read + field[len(target):]
+        if _same_value(_lookup(old_values, ".".join(source)), value) and rendered(index):
+            return f"the value `{'.'.join(source)}` (default {_shown_value(value)})"
+    return None
+
