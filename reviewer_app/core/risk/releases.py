@@ -183,3 +183,82 @@ def _built_in(rules: RuleSet, rule_id: str) -> bool:
 def _git(repo: Path, *args: str) -> str | None:
     proc = run_git(repo, *args, check=False, timeout=30)
     return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None
+
+
+def chart_releases(change: Change, rules: RuleSet, chart: str, memo: dict | None = None) -> list[tuple[str, str]] | None:
+    """The released states of a Helm chart before a change, as (revision, how it is named): the nearest tag in the
+    base's history (as ``release_to_compare``), and the commit that set the chart's current Chart.yaml version (a
+    chart repository publishes each version it merges). None when neither can be read or the rule's severity is the
+    team's own (fail closed)."""
+    found = release_to_compare(change, rules, "HELM-VALUES-BREAKING", memo)
+    if not change.base or not rules.releases_by_tag or not _built_in(rules, "HELM-VALUES-BREAKING"):
+        return None
+    from reviewer_app.core.risk.structure.texts import repository_for
+
+    repo = repository_for(change.base, change.head)
+    if repo is None:
+        return None
+    out = [(f"refs/tags/{found[1]}", f"release {found[1]}")] if found else []
+    versioned = _chart_version_commit(repo, change.base, f"{chart}/Chart.yaml" if chart else "Chart.yaml")
+    if versioned is not None:
+        out.append(versioned)
+    return out or None
+
+
+def _chart_version(text: str | None) -> str | None:
+    import re
+
+    match = re.search(r"^version\s*:\s*[\"']?([^\s\"'#]+)", text or "", re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def _chart_version_commit(repo: Path, base: str, chart_yaml: str) -> tuple[str, str] | None:
+    """(commit, name) of the oldest commit of the base's history whose Chart.yaml holds the base's chart version, walking
+    back through the commits that touched it while the version stays the same; None when it cannot be read (a shallow
+    clone, no Chart.yaml, more than 100 commits with one version)."""
+    try:
+        shallow = _git(repo, "rev-parse", "--is-shallow-repository")
+        if shallow is None or shallow.strip() != "false":
+            return None
+        version = _chart_version(_git(repo, "show", f"{base}:{chart_yaml}"))
+        listed = _git(repo, "log", "--format=%H", "-n", "101", base, "--", chart_yaml)
+        if version is None or listed is None:
+            return None
+        commits = listed.split()
+        for index, commit in enumerate(commits[:100]):
+            parent = commits[index + 1] if index + 1 < len(commits) else None
+            if parent is None or _chart_version(_git(repo, "show", f"{parent}:{chart_yaml}")) != version:
+                return commit, f"chart version {version} (set by commit {commit[:10]})"
+    except (UserError, OSError):
+        return None
+    return None
+
+
+def chart_release_lacks(repo: Path, releases: list[tuple[str, str]], values_file: str, templates: str,
+                        path: tuple[str, ...]) -> str | None:
+    """The name of a chart release when none of ``releases`` holds the value ``path``: each release's values file read
+    and parsed without the key, and its templates not reading ``.Values.<path>``. None when one holds it or cannot be
+    read (fail closed)."""
+    import re
+
+    import yaml
+
+    dotted = r"\.".join(re.escape(p) for p in path)
+    for revision, _ in releases:
+        try:
+            text = _git(repo, "show", f"{revision}:{values_file}")
+            values = yaml.safe_load(text) if text is not None else None
+        except (UserError, OSError, yaml.YAMLError):
+            return None
+        if not isinstance(values, dict):
+            return None
+        node: object = values
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                break
+            node = node[key]
+        else:
+            return None  # the release holds the key
+        if not release_lacks(repo, revision, rf"\.Values\.{dotted}([^A-Za-z0-9_-]|$)", (templates,)):
+            return None  # its templates read it (or git failed)
+    return " and ".join(name for _, name in releases) if releases else None

@@ -35,6 +35,9 @@ Two changes break existing installs at their upgrade rather than weaken them (HE
 Either break is medium when the same change raises the chart's major version (Chart.yaml
 ``version: 1.4.2`` -> ``2.0.0``, ``0.14.0`` -> ``1.0.0``): semantic versioning declares it, and the
 upgrade notes are where installs learn of it. A minor bump of a 0.x chart declares nothing.
+A removed key that no release of the chart held is set by no install: medium, naming the release (the nearest tag
+in the base's history and the commit that set the current Chart.yaml version each read, neither listing the key in
+values.yaml nor reading it in a template; releases.chart_releases, failing closed).
 """
 
 from __future__ import annotations
@@ -136,7 +139,7 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         _connect_switched_on(path, value, before, line, old_prefixes, _Gated(breaking, gate))
         _privilege(path, value, before, line, old, _Gated(moved, gate))
     if old_root is not None and new_root is not None and sides.old.complete and sides.new.complete:
-        _removed_keys(sides, old_root, new_root, old, breaking, context)
+        _removed_keys(sides, old_root, new_root, old, breaking, context, getattr(emit, "rules", None))
     return Parsed(True)
 
 
@@ -382,7 +385,7 @@ def _connect_switched_on(path: tuple[Any, ...], value: Any, before: Any, line: i
 
 
 def _removed_keys(sides: FileSides, old_root: Map, new_root: Map, old: dict[tuple[Any, ...], Any], emit: Emitter,
-                  context: ChangeContext) -> None:
+                  context: ChangeContext, rules: Any = None) -> None:
     """Keys of the chart's values.yaml that are gone and that the templates stopped reading (values API break)."""
     if posixpath.basename(sides.diff.path) != "values.yaml":
         return  # ci/*-values.yaml, values-test.yaml: example inputs, not the chart's interface
@@ -428,8 +431,40 @@ def _removed_keys(sides: FileSides, old_root: Map, new_root: Map, old: dict[tupl
                       "not a setting of an object clusters still hold (on an older cluster that enforces policies, the "
                       "pods lose theirs: check the chart's kubeVersion).", severity="low")
             continue
-        _Gated(emit, _disabled_by(path, old) or switched_off).emit("HELM-VALUES-BREAKING", "old", line, message,
-                                                    severity=None if sensitive else "medium")
+        severity = None if sensitive else "medium"
+        gate = _disabled_by(path, old) or switched_off
+        if severity is None and gate is None and rules is not None:
+            unreleased = _in_no_release(context, rules, sides.diff.path, templates, path)
+            if unreleased is not None:
+                from reviewer_app.core.risk.releases import lowered_message
+
+                message, severity = lowered_message(message, unreleased), "medium"
+        _Gated(emit, gate).emit("HELM-VALUES-BREAKING", "old", line, message, severity=severity)
+
+
+def _in_no_release(context: ChangeContext, rules: Any, values_file: str, templates: str, path: tuple[str, ...]) -> str | None:
+    """Why no install can have set a removed value, for the finding's message, or None: no release of the chart (the
+    nearest tag in the base's history, the commit that set its current Chart.yaml version) has the key in its values
+    file or reads it in its templates (releases.chart_releases; fails closed when a release cannot be read)."""
+    from reviewer_app.core.risk import releases
+
+    memo = context.memo("releases")
+    chart = posixpath.dirname(values_file)
+    key = ("helm-chart-releases", chart)
+    if key not in memo:
+        memo[key] = releases.chart_releases(context.change, rules, chart, memo)
+    found = memo[key]
+    if not found:
+        return None
+    from reviewer_app.core.risk.structure.texts import repository_for
+
+    repo = repository_for(context.change.base, context.change.head)
+    name = releases.chart_release_lacks(repo, found, values_file, templates, path) if repo is not None else None
+    if name is None:
+        return None
+    dotted = ".".join(path)
+    return (f"the value `{dotted}` is in no release yet (not in {name}: no such key in {posixpath.basename(values_file)}, "
+            f"no template reading `.Values.{dotted}`)")
 
 
 def _keys(node: Any, path: tuple[str, ...]) -> Any:
