@@ -1898,3 +1898,25 @@ def _base_wrote(text: str, field: tuple[str, ...], value: object, old_values: di
             return f"the value `{'.'.join(source)}` (default {_shown_value(value)})"
     return None
 
+
+def kept_by_default(settings: list[dict[str, object]], old_values: dict, new_values: dict, written: set[str]) -> str | None:
+    """Why what a template stops rendering only under ``settings`` is kept by a default install, said for a finding's
+    message, or None. Each setting turns off a single value that the chart's values.yaml sets to true on both sides of
+    the change, tested by a condition the change writes (``written``: the paths of the conditions on its added and
+    removed lines): "kept while `metrics.enabled` is true, its default; dropped when it is turned off". Anything else
+    (a value off or unset by default, a setting of several values, a condition the change leaves as it was) is None."""
+    paths = set()
+    for setting in settings:
+        if len(setting) != 1:
+            return None
+        (path, value), = setting.items()
+        if value is not False or _lookup(new_values, path) is not True or _lookup(old_values, path) is not True \
+                or path not in written:
+            return None
+        paths.add(shown_path(path))
+    if not paths:
+        return None
+    named = " and ".join(f"`{path}`" for path in sorted(paths))
+    if len(paths) == 1:
+        return f"kept while {named} is true, its default; dropped when it is turned off"
+    return f"kept while {named} are true, their defaults; dropped when one is turned off"

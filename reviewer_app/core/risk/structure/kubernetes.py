@@ -264,7 +264,9 @@ class _OptIn:
     defaults, only those that choose the option: high becomes medium (critical high), and the message names the
     value. A guard the change leaves as it was keeps the severity: the installs that already set it get the
     hazard at their upgrade without choosing anything. So does a setting that turns off a value on by default,
-    and anything undecided (rendered both ways under the defaults)."""
+    and anything undecided (rendered both ways under the defaults); except a probe the change puts behind a
+    condition on a value true by default on both sides (helm_template.kept_by_default): a default install keeps
+    it, so high becomes medium, saying so."""
 
     def __init__(self, inner: Emitter, changed: set[str], old_reads: "_ChartReads | None" = None) -> None:
         self._inner, self._changed, self._old_reads = inner, changed, old_reads
@@ -301,6 +303,11 @@ class _OptIn:
                     if key[0] == "K8S-MONITORING-DROPPED" else None
                 if opted_out is not None:
                     self._emit_opted_out(smallest[0][1], smallest[0][2], opted_out)
+                    continue
+                kept = helm_template.kept_by_default([setting for setting, _, _ in smallest], old_values, new_values,
+                                                     self._changed) if key[0] == "K8S-PROBE-REMOVED" else None
+                if kept is not None:
+                    self._emit_kept(smallest[0][1], smallest[0][2], kept)
                     continue
                 for _, args, extra in found:
                     self._inner.emit(*args, **extra)
@@ -345,6 +352,20 @@ class _OptIn:
                 whys.add("which no template of the chart read before")
             paths.add(helm_template.shown_path(path))
         return (" or ".join(sorted(paths)), "; ".join(sorted(whys))) if paths else None
+
+    def _emit_kept(self, args: tuple[Any, ...], extra: dict[str, Any], kept: str) -> None:
+        """A probe the change puts behind a condition true by default (helm_template.kept_by_default): medium, saying so."""
+        from reviewer_app.core.risk.structure.base import catalogue
+
+        rule, side, line, message = args[:4]
+        severity = args[4] if len(args) > 4 else extra.get("severity")
+        extra = {k: v for k, v in extra.items() if k != "severity"}
+        effective = severity or catalogue()[rule].severity
+        if effective in ("high", "critical"):
+            message += (f" Medium, not {effective}: the change puts it behind a condition, {kept}. An install on the "
+                        "chart's defaults keeps it.")
+            severity = "medium"
+        self._inner.emit(rule, side, line, message, severity, **extra)
 
     def _emit_opted_out(self, args: tuple[Any, ...], extra: dict[str, Any], opted: tuple[str, str]) -> None:
         from reviewer_app.core.risk.structure.base import catalogue
