@@ -32,6 +32,11 @@ git grep at the release's tag for its declaration (a resource header in the modu
 `moved` block of the change leading into it; the column's or table's name anywhere in the release's
 tree, with or without underscores or an ``_id`` ending). Only a grep that ran and found nothing
 lowers; a tag that names it, a failing git, no tag in the base's history keep the severity.
+
+A Helm chart's value (``chart_releases``, ``chart_release_lacks``): a chart repository often publishes each chart
+version it merges without a tag, so the commit that set the chart's current Chart.yaml version counts as a release
+beside the nearest tag. A key removed from values.yaml that each of them was read without (no such key in its
+values.yaml, no template reading ``.Values.<key>``) was set by no install.
 """
 
 from __future__ import annotations
