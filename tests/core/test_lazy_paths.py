@@ -104,3 +104,63 @@ def test_importing_the_engine_compiles_none_of_its_module_patterns() -> None:
     found = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout)
     assert len(found) > 50
     assert {name: state for name, state in found.items() if state != "lazy"} == {}
+
+
+# -- the built-in pack read back validated (rules.rule_record) ------------------------------------------
+
+def test_a_rule_record_gives_back_an_equal_rule_with_its_patterns_uncompiled() -> None:
+    import marshal
+
+    from reviewer_app.core.risk import rules
+    from reviewer_app.core.risk.loader import load_rules
+
+    pack = load_rules(None)
+    records = marshal.loads(marshal.dumps([rules.rule_record(rule) for rule in pack.rules]))
+    back = [rules.rule_from_record(record) for record in records]
+    assert back == list(pack.rules) and [repr(rule) for rule in back] == [repr(rule) for rule in pack.rules]
+    assert [hash(e) for rule in back for e in rule.escalate] == [hash(e) for rule in pack.rules for e in rule.escalate]
+    patterns = [pattern for rule in back for pattern in rules.rule_patterns(rule)]
+    assert len(patterns) > 60 and all(pattern._compiled is None for pattern in patterns)  # noqa: SLF001
+    assert rules.RuleSet(tuple(back)).pack_hash == rules.RuleSet(pack.rules).pack_hash
+    damaged = dict(records[0])
+    del damaged["severity"]
+    with pytest.raises(KeyError):
+        rules.rule_from_record(damaged)
+
+
+_WARM_PROBE = (
+    "import json, sys\n"
+    "from reviewer_app.core.risk import rules\n"
+    "from reviewer_app.core.risk.loader import allow_disk_cache, load_rules\n"
+    "allow_disk_cache()\n"
+    "parsed = []\n"
+    "parse = rules.RuleParser.parse\n"
+    "rules.RuleParser.parse = lambda self: parsed.append(1) or parse(self)\n"
+    "pack = load_rules(None)\n"
+    "print(json.dumps({'parsed': len(parsed), 'rules': [repr(r) for r in pack.rules], 'hash': pack.pack_hash}))\n"
+)
+
+
+def test_a_warm_start_validates_no_rule_and_a_damaged_record_is_parsed_again(tmp_path) -> None:
+    import marshal
+    import os
+
+    env = {**os.environ, "REVIEWER_APP_CACHE_DIR": str(tmp_path)}
+
+    def run() -> dict:
+        proc = subprocess.run([sys.executable, "-c", _WARM_PROBE], capture_output=True, text=True, check=True, env=env)
+        return json.loads(proc.stdout)
+
+    cold = run()
+    assert cold["parsed"] == len(cold["rules"]) > 50
+    warm = run()
+    assert warm["parsed"] == 0 and warm == {**cold, "parsed": 0}
+    [cache_file] = tmp_path.glob("rules-*.marshal")
+    files, facts, globs, pack_hash = marshal.loads(cache_file.read_bytes())
+    label, document = files[0]
+    record = dict(document["rule"][0])
+    record.pop("title")
+    files[0] = (label, {"rule": [record, *document["rule"][1:]]})
+    cache_file.write_bytes(marshal.dumps((files, facts, globs, pack_hash)))
+    assert run() == cold  # parsed again (and the cache rewritten)
+    assert run() == {**cold, "parsed": 0}

@@ -77,11 +77,12 @@ def builtin_rule_files() -> list[tuple[str, str]]:
 
 _BUILTIN_CACHE: dict[str, Rule] | None = None
 _BUILTIN_PACK_HASH = ""
-# The built-in pack's parsed TOML, its pack hash and the facts the engine derives from its regexes
-# and globs (rules.known_pattern_facts, rules.glob_to_regex), cached on disk by the texts they come
-# from: parsing and deriving are about a third of a one-line analyze; reading them back (marshal:
-# plain dicts, tuples and scalars) takes about a millisecond.
-PARSED_CACHE_VERSION = 3
+# The built-in pack's validated rules (rules.rule_record: each file's as {"rule": [record, ...]}), its
+# pack hash and the facts the engine derives from its regexes and globs (rules.known_pattern_facts,
+# rules.glob_to_regex), cached on disk by the texts they come from: parsing, validating and deriving
+# are about a third of a one-line analyze; reading them back (marshal: plain dicts, tuples and
+# scalars) takes about a millisecond.
+PARSED_CACHE_VERSION = 4
 STALE_AFTER_SECONDS = 7 * 24 * 3600
 # Off unless a command that only shows results turns it on (analyze, the GUI): the cache folder is
 # writable by whatever ran before on the machine (a CI runner restoring a shared cache, a pull
@@ -105,11 +106,15 @@ def _builtin_rules() -> dict[str, Rule]:
             digest.update(b"\0" + text.encode("utf-8", "surrogatepass"))
         cache = _parsed_cache_path(digest.hexdigest())
         cached = _read_cache(cache, [label for label, _ in files])
-        documents = cached[0] if cached else [(label, parse_toml(label, text, BUILTIN_FILE_KEYS)) for label, text in files]
-        rules: dict[str, Rule] = {}
-        for label, document in documents:
+        parsed = _rules_of_records(cached[0]) if cached else None
+        if parsed is None:
+            cached = None
             # Not compiled here: each regex is compiled the first time a change needs it (rules.LazyPattern).
-            for rule in parse_rules(label, document.get("rule", []), strict=False):
+            parsed = [(label, parse_rules(label, parse_toml(label, text, BUILTIN_FILE_KEYS).get("rule", []),
+                                          strict=False)) for label, text in files]
+        rules: dict[str, Rule] = {}
+        for label, found in parsed:
+            for rule in found:
                 if rule.id in rules:
                     raise UserError(f"{label}: rule {rule.id}: field 'id': defined twice in the built-in pack")
                 rules[rule.id] = rule
@@ -119,11 +124,22 @@ def _builtin_rules() -> dict[str, Rule]:
             pattern_facts, glob_regexes = _derive_facts(rules.values())
             pack_hash = RuleSet(tuple(rules[rule_id] for rule_id in sorted(rules))).pack_hash
             if cache is not None:
-                _write_quietly(cache, (documents, pattern_facts, glob_regexes, pack_hash))
+                records = [(label, {"rule": [rules_module.rule_record(rule) for rule in found]})
+                           for label, found in parsed]
+                _write_quietly(cache, (records, pattern_facts, glob_regexes, pack_hash))
         rules_module._PATTERN_FACTS.update(pattern_facts)
         rules_module._GLOB_REGEXES.update(glob_regexes)
         _BUILTIN_CACHE, _BUILTIN_PACK_HASH = rules, pack_hash
     return _BUILTIN_CACHE
+
+
+def _rules_of_records(files: list[Any]) -> list[tuple[str, list[Rule]]] | None:
+    """The rules of each file from the cache's records (rules.rule_record); None when one is malformed."""
+    try:
+        return [(label, [rules_module.rule_from_record(record) for record in document["rule"]])
+                for label, document in files]
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None  # damaged: parse the files
 
 
 def _derivers() -> list[str]:
