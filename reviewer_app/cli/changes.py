@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from reviewer_app.cli.main import ENDS_STARTUP, end_startup
 from reviewer_app.errors import UserError
 
 
@@ -118,6 +119,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     changes, workspace = load_from_args(args)
     rules = risk.load_rules(workspace)
     catalog = services.load_catalog(workspace)
+    end_startup()  # the garbage collector runs again for the analysis (cli/main.py)
     results = [analyze(c, workspace, args.ai_override, rules=rules, catalog=catalog) for c in changes]
     if args.format == "json":
         payload: Any = [r.to_dict() for r in results]
@@ -134,6 +136,9 @@ def run_analyze(args: argparse.Namespace) -> int:
         if workspace.root is None:
             print(f"\nServices and policy: {NOT_EVALUATED}")
     return 0
+
+
+setattr(run_analyze, ENDS_STARTUP, True)
 
 
 def _analysis_text(result: Any) -> str:

@@ -164,3 +164,57 @@ def test_a_warm_start_validates_no_rule_and_a_damaged_record_is_parsed_again(tmp
     cache_file.write_bytes(marshal.dumps((files, facts, globs, pack_hash)))
     assert run() == cold  # parsed again (and the cache rewritten)
     assert run() == {**cold, "parsed": 0}
+
+
+# -- no cyclic garbage collection during start-up (cli/main.py) ----------------------------------------
+
+_GC_PROBE = (
+    "import gc, json, sys\n"
+    "from reviewer_app.cli import changes\n"
+    "from reviewer_app.cli.main import main\n"
+    "from reviewer_app.core import analysis, risk\n"
+    "seen = {}\n"
+    "def watch(name, function):\n"
+    "    def watched(*args, **kwargs):\n"
+    "        seen[name] = [gc.isenabled(), gc.get_freeze_count() > 0]\n"
+    "        return function(*args, **kwargs)\n"
+    "    return watched\n"
+    "risk.load_rules = watch('rules', risk.load_rules)\n"
+    "analysis.analyze = watch('analysis', analysis.analyze)\n"
+    "changes.run_queue = watch('queue', lambda args: 0)\n"
+    "codes = [main(['analyze', '--git', 'HEAD~1..HEAD', '--repo', sys.argv[1]]), main(['queue'])]\n"
+    "print(json.dumps({'codes': codes, 'seen': seen, 'after': [gc.isenabled(), gc.get_freeze_count()]}),"
+    " file=sys.stderr)\n"
+)
+
+
+def test_start_up_runs_without_the_garbage_collector_and_the_analysis_with_it(git_repo: GitRepo) -> None:
+    git_repo.write("app.py", "x = 1\n", dedent=False)
+    git_repo.commit("first")
+    git_repo.write("app.py", "x = 2\n", dedent=False)
+    git_repo.commit("one line")
+    proc = subprocess.run([sys.executable, "-c", _GC_PROBE, str(git_repo.path)], capture_output=True, text=True,
+                          check=False)
+    result = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert result["codes"] == [0, 0], proc.stderr
+    assert result["seen"]["rules"] == [False, False]  # the rule pack loads during start-up
+    assert result["seen"]["analysis"] == [True, True]  # the analysis collects, start-up's objects frozen
+    assert result["seen"]["queue"] == [True, True]  # other commands: on before the handler runs
+    assert result["after"] == [True, 0]  # main leaves the collector as it found it
+
+
+def test_main_leaves_a_disabled_collector_disabled(git_repo: GitRepo) -> None:
+    import gc
+
+    from reviewer_app.cli.main import main
+
+    git_repo.write("app.py", "x = 1\n", dedent=False)
+    git_repo.commit("first")
+    git_repo.write("app.py", "x = 2\n", dedent=False)
+    git_repo.commit("one line")
+    gc.disable()
+    try:
+        assert main(["analyze", "--git", "HEAD~1..HEAD", "--repo", str(git_repo.path), "--format", "json"]) == 0
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
