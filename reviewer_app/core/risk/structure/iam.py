@@ -45,6 +45,11 @@ class Statement:
     not_actions: tuple[str, ...]
     resources: tuple[str, ...]
     conditions: bool
+    # Not part of what the statement grants (equality and hashing ignore them): what a principal-only
+    # edit is told apart by.
+    sid: str = field(default="", compare=False)
+    principal_source: Any = field(default=None, compare=False)  # the principals as written (HCL or JSON)
+    rest: str = field(default="", compare=False)  # everything but the principals, as written
     not_principal: bool = field(default=False, compare=False)  # NotPrincipal: everyone except those listed
 
     @property
@@ -97,6 +102,9 @@ def from_json_document(document: Any) -> list[Statement]:
             not_actions=_strings(_get(item, "NotAction")),
             resources=_strings(_get(item, "Resource")) or (("*",) if _get(item, "NotResource") else ()),
             conditions=bool(_get(item, "Condition")),
+            sid=str(_get(item, "Sid") or ""),
+            principal_source=_get(item, "Principal") if _get(item, "Principal") is not None else _get(item, "NotPrincipal"),
+            rest=_written({k: v for k, v in item.items() if str(k).strip('"').lower() not in ("principal", "notprincipal")}),
             not_principal=_get(item, "NotPrincipal") is not None,
         ))
     return statements
@@ -112,13 +120,14 @@ def _get(table: dict[str, Any], key: str) -> Any:
 def from_policy_document_block(block: dict[str, Any]) -> list[Statement]:
     """Statements of a ``data "aws_iam_policy_document"`` block (HCL statement blocks)."""
     statements = []
-    items = list(block.get("statement") or [])
+    items = [(item, None) for item in block.get("statement") or []]
     # dynamic "statement" { for_each = …  content { … } }: each content block is a statement.
     for dynamic in block.get("dynamic") or []:
         for label, generator in (dynamic.items() if isinstance(dynamic, dict) else ()):
             if str(label).strip('"') == "statement" and isinstance(generator, dict):
-                items.extend(c for c in generator.get("content") or [] if isinstance(c, dict))
-    for item in items:
+                gate = {k: v for k, v in generator.items() if k != "content"}  # its for_each decides whether it exists
+                items.extend((c, gate) for c in generator.get("content") or [] if isinstance(c, dict))
+    for item, gate in items:
         if not isinstance(item, dict):
             continue
         principals = []
@@ -135,9 +144,16 @@ def from_policy_document_block(block: dict[str, Any]) -> list[Statement]:
             not_actions=_strings(item.get("not_actions")),
             resources=_strings(item.get("resources")) or (("*",) if item.get("not_resources") else ()),
             conditions=bool(item.get("condition")),
+            sid=str(item.get("sid") or ""),
+            principal_source=[item.get("principals") or [], item.get("not_principals") or []],
+            rest=_written({"statement": {k: v for k, v in item.items() if k not in ("principals", "not_principals")}, "gate": gate}),
             not_principal=bool(item.get("not_principals")),
         ))
     return statements
+
+
+def _written(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def key_policy_principals(statement: Statement) -> str:

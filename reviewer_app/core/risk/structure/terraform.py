@@ -8,7 +8,8 @@ variable now gates off by default; guards switched off (prevent_destroy, deletio
 skip_final_snapshot, force_destroy, backups, versioning); ingress opened to the internet (ingress
 only: an open egress is the default; a network ACL rule is low or medium, security groups still
 decide); IAM policy documents as statements (iam.py), judging only what a rewritten statement
-adds; in a KMS key policy (a document only key resources' ``policy`` use) ``Resource "*"`` is that key. A breaking finding on a resource the nearest release's copy of the module does not declare (added
+adds; in a KMS key policy (a document only key resources' ``policy`` use) ``Resource "*"`` is that key. A
+statement whose only edit is its principal's expression is judged by what the principal evaluates to. A breaking finding on a resource the nearest release's copy of the module does not declare (added
 since, removed or renamed before the next release) is medium, saying which release lacks it (releases.py);
 a recovery setting a new option turns off by default, where the module set no such setting before, is
 medium too. A modified file needs both whole sides: from a patch alone the
@@ -18,6 +19,7 @@ hunks of a block cannot be told apart from their resource, so the line rules jud
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import posixpath
 import re
@@ -1854,6 +1856,77 @@ def _key_policy_verdict(verdict: iam.Verdict, statement: iam.Statement, consumer
     return verdict
 
 
+def _principal_edit(statement: iam.Statement, previous: list[iam.Statement]) -> iam.Statement | None:
+    """The old statement this one is with only its principals rewritten: matched by sid, else by effect, actions
+    and resources; everything but the principals written the same (conditions, and a dynamic block's gate too)."""
+    if statement.principal_source is None:
+        return None
+    candidates = [p for p in previous if statement.sid and p.sid == statement.sid]
+    if not candidates:
+        candidates = [p for p in previous if p.effect == statement.effect and set(p.actions) == set(statement.actions)
+                      and set(p.not_actions) == set(statement.not_actions) and set(p.resources) == set(statement.resources)]
+    for candidate in candidates:
+        if candidate.rest == statement.rest and candidate.principal_source is not None \
+                and candidate.principal_source != statement.principal_source:
+            return candidate
+    return None
+
+
+_DATA_READ = re.compile(r"data\.([\w-]+)\.([\w-]+)(\[[^\]]*\])?\.([\w-]+)#[0-9a-f]{8}")
+
+
+def _read_by_arguments(value: Any, module: tf_eval.ModuleSide) -> Any:
+    """A value with each data source attribute named by what the data source reads (its arguments but
+    ``count``/``for_each``), not by its address: ``data.aws_partition.current.partition`` and
+    ``data.aws_partition.current[0].partition`` after a ``count`` is added read the same partition. An
+    instance whose arguments use its index or key keeps its address."""
+    if isinstance(value, list):
+        return [_read_by_arguments(v, module) for v in value]
+    if isinstance(value, dict):
+        return {k: _read_by_arguments(v, module) for k, v in value.items()}
+    if not isinstance(value, str):
+        return value
+
+    def canonical(match: re.Match[str]) -> str:
+        body = module.data(match.group(1), match.group(2))
+        if body is None:
+            return match.group(0)
+        arguments = json.dumps({k: v for k, v in body.items() if k not in ("count", "for_each")}, sort_keys=True, default=str)
+        if re.search(r"\bcount\.index\b|\beach\.(key|value)\b", arguments):
+            return match.group(0)
+        digest = hashlib.sha256(arguments.encode()).hexdigest()[:8]
+        return f"data.{match.group(1)}.{match.group(2)}.{match.group(4)}#{digest}"
+    return _DATA_READ.sub(canonical, value)
+
+
+def _principals_compared(values: _Values, old_owner: Block | None, new_owner: Block, old_statement: iam.Statement,
+                         new_statement: iam.Statement) -> tf_eval.Verdict:
+    """The two statements' principals, evaluated per instance of their documents under every input tried."""
+    modules = values.modules
+    if modules is None or old_owner is None:
+        return tf_eval.Verdict("unknown", reason="no repository")
+    try:
+        old_node, new_node = tf_eval.from_hcl2(old_statement.principal_source), tf_eval.from_hcl2(new_statement.principal_source)
+        old_keys = [tf_eval.from_hcl2(old_owner.body[k]) for k in ("count", "for_each") if k in old_owner.body]
+        new_keys = [tf_eval.from_hcl2(new_owner.body[k]) for k in ("count", "for_each") if k in new_owner.body]
+    except tf_eval.Unknowable as exc:
+        return tf_eval.Verdict("unknown", reason=str(exc))
+
+    def per_instance(body: dict[str, Any], node: Any, module: tf_eval.ModuleSide) -> Any:
+        def run(env: tf_eval.Env) -> dict[Any, Any]:
+            env.tokens_in_templates = True  # only sameness is asked: "arn:${data.aws_partition.x.partition}:…" is comparable
+            found = {}
+            for instance in tf_eval.instances(body, env) or []:
+                key = instance.count_index if instance.count_index is not tf_eval.UNSET else (instance.each[0] if instance.each else 0)
+                found[key] = _read_by_arguments(tf_eval.evaluate(node, instance), module)
+            return found
+        return run
+
+    return tf_eval.compare(modules[0], modules[1], [old_node, *old_keys], [new_node, *new_keys],
+                           per_instance(old_owner.body, old_node, modules[0]), per_instance(new_owner.body, new_node, modules[1]),
+                           kind="instances", renamed=values.renamed)
+
+
 def _granted_before(statement: iam.Statement, verdict: iam.Verdict, previous: list[iam.Statement]) -> bool:
     """The verdict's actions were granted by the same document before, on the same resources or more.
 
@@ -1908,9 +1981,24 @@ def _policies(sides: FileSides, old: Module, new: Module, emit: Emitter, values:
             was_scoped = scoped_before.get((policy.trust, statement.effect, frozenset(statement.actions)))
             if _condition_dropped(sides, policy, statement, conditioned_before, free_before, emit):
                 continue
+            # Only the principal's expression rewritten (an interpolation moved into a local): the grant is
+            # not new when the principal evaluates the same; when it cannot be evaluated, the reader checks it.
+            principal_unread = ""
+            earlier = _principal_edit(statement, previous_by_owner.get(policy.owner.address, []))
+            if earlier is not None:
+                compared = _principals_compared(values, old.blocks.get(policy.owner.address), policy.owner, earlier, statement)
+                if compared.status == "same":
+                    continue
+                if compared.status == "unknown" and not statement.public:
+                    principal_unread = compared.reason or "not evaluated"
             for verdict in iam.judge(statement, policy.trust):
                 if _granted_before(statement, verdict, previous_by_owner.get(policy.owner.address, [])):
                     continue
+                if principal_unread and verdict.severity == "high" and verdict.rule != "IAM-PUBLIC-PRINCIPAL":
+                    verdict = iam.Verdict(verdict.rule, "medium", verdict.culprit,
+                                          f"{verdict.message} Medium: the statement already allowed {verdict.culprit}; only its "
+                                          "principal expression changes, to a value this analysis cannot evaluate "
+                                          f"({principal_unread}): check who gets it.")
                 if key_policy is None:
                     key_policy = "" if policy.trust else _key_policy_of(policy, values)
                 judged = _key_policy_verdict(verdict, statement, key_policy)

@@ -542,7 +542,14 @@ def normal(value: Any) -> Any:
 
 # -- evaluation ------------------------------------------------------------------------------------------
 class Env:
-    """What one side's expressions see under one assignment: variables, locals, count.index, each, for-scopes."""
+    """What one side's expressions see under one assignment: variables, locals, count.index, each, for-scopes.
+
+    ``tokens_in_templates``: a string template that interpolates a resource or data source attribute is a
+    Token of its text (known only by identity: equal to the same template of the same attributes) instead
+    of unknown; for a caller that only asks whether two values are the same (a policy's principal).
+    """
+
+    tokens_in_templates = False
 
     def __init__(self, module: ModuleSide, assignment: dict[str, Any]) -> None:
         self.module, self.assignment = module, assignment
@@ -555,6 +562,7 @@ class Env:
         other = Env.__new__(Env)
         other.module, other.assignment, other._locals, other._busy = self.module, self.assignment, self._locals, self._busy
         other.count_index, other.each = count_index, each
+        other.tokens_in_templates = self.tokens_in_templates
         return other
 
     def var(self, name: str) -> Any:
@@ -637,6 +645,11 @@ def evaluate(node: Any, env: Env, scope: dict[str, Any] | None = None) -> Any:
     if kind == "lit":
         return node[1]
     if kind == "template":
+        if env.tokens_in_templates:
+            values = [part if isinstance(part, str) else evaluate(part, env, scope) for part in node[1]]
+            if any(isinstance(value, Token) for value in values):
+                return Token("".join(str(value) if isinstance(value, Token) else _string(value) for value in values))
+            return "".join(_string(value) for value in values)
         return "".join(part if isinstance(part, str) else _string(evaluate(part, env, scope)) for part in node[1])
     if kind == "list":
         return [evaluate(item, env, scope) for item in node[1]]

@@ -130,3 +130,77 @@ def test_a_document_no_key_of_the_module_consumes_is_judged_as_an_iam_policy(git
     # Its key lives elsewhere (or nowhere): nothing shows "*" means one key (fail closed).
     found = risk_findings(range_analysis(git_repo, {"README.md": "key\n"}, {"main.tf": DOCUMENT, "variables.tf": VARIABLES}))
     assert any(f["rule"] == "IAM-SERVICE-WILDCARD" and f["severity"] == "high" for f in found)
+
+
+S3_POLICY = '''data "aws_partition" "current" {}
+
+data "aws_iam_policy_document" "bucket" {
+  count = var.create ? 1 : 0
+
+  statement {
+    sid       = "Owner"
+    actions   = ["s3:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${var.account_id}:root"]
+    }
+  }
+}
+
+resource "aws_iam_policy" "bucket" {
+  count  = var.create ? 1 : 0
+  policy = data.aws_iam_policy_document.bucket[0].json
+}
+'''
+
+ACCOUNT = '''variable "account_id" {
+  type    = string
+  default = "111122223333"
+}
+
+variable "create" {
+  type    = bool
+  default = true
+}
+'''
+
+
+def test_a_principal_moved_into_a_local_of_the_same_value_adds_no_grant(git_repo: GitRepo) -> None:
+    # The interpolation moves into locals, and the data source gains a count: the same principal gets s3:*.
+    after = S3_POLICY.replace('data "aws_partition" "current" {}', '''data "aws_partition" "current" {
+  count = var.create ? 1 : 0
+}
+
+locals {
+  partition  = try(data.aws_partition.current[0].partition, "")
+  account_id = var.account_id
+}''').replace('"arn:${data.aws_partition.current.partition}:iam::${var.account_id}:root"',
+              '"arn:${local.partition}:iam::${local.account_id}:root"')
+    found = risk_findings(range_analysis(git_repo, {"main.tf": S3_POLICY, "variables.tf": ACCOUNT},
+                                         {"main.tf": after, "variables.tf": ACCOUNT}))
+    assert not by_rule(found, "IAM-SERVICE-WILDCARD")
+
+
+def test_a_principal_rewritten_to_what_cannot_be_evaluated_is_medium_and_says_so(git_repo: GitRepo) -> None:
+    after = S3_POLICY.replace('"arn:${data.aws_partition.current.partition}:iam::${var.account_id}:root"',
+                              "module.accounts.root_arn")
+    found = risk_findings(range_analysis(git_repo, {"main.tf": S3_POLICY, "variables.tf": ACCOUNT},
+                                         {"main.tf": after, "variables.tf": ACCOUNT}))
+    [finding] = by_rule(found, "IAM-SERVICE-WILDCARD")
+    assert finding["severity"] == "medium"
+    assert "already allowed s3:*" in finding["message"] and "check who gets it" in finding["message"]
+
+
+def test_a_principal_that_now_evaluates_to_another_account_stays_high(git_repo: GitRepo) -> None:
+    after = S3_POLICY.replace("${var.account_id}", "${var.other_account_id}")
+    variables = ACCOUNT + '''
+variable "other_account_id" {
+  type    = string
+  default = "444455556666"
+}
+'''
+    found = risk_findings(range_analysis(git_repo, {"main.tf": S3_POLICY, "variables.tf": ACCOUNT},
+                                         {"main.tf": after, "variables.tf": variables}))
+    assert any(f["rule"] == "IAM-SERVICE-WILDCARD" and f["severity"] == "high" for f in found)
