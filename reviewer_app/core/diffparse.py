@@ -23,22 +23,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from reviewer_app.core.lazyregex import lazy_compile  # module patterns: compiled on first use
 from reviewer_app.core.model import Change, Commit, FileDiff, FileStatus, Hunk, Line, LineKind, Person
 from reviewer_app.errors import UserError, located
 
-_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
-_MBOX_FROM = re.compile(r"^From (\S+) ")
-_AM_HEADER = re.compile(r"^[!-9;-~]+:")  # git am's test for a header line when it detects a mail
+_HUNK_HEADER = lazy_compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
+_MBOX_FROM = lazy_compile(r"^From (\S+) ")
+_AM_HEADER = lazy_compile(r"^[!-9;-~]+:")  # git am's test for a header line when it detects a mail
 _MIME_FIELDS = ("content-type", "content-transfer-encoding")
-_INBODY_HEADER = re.compile(r"^(?i:(from|subject|date)):\s*(.*)$")
-_STRTOL = re.compile(r"\s*[+-]?(\d+)")
-_INDEX_LINE = re.compile(r"^index ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)(?: (\d{6}))?$")
-_MODE = re.compile(r"^[0-7]{6}$")
-_BINARY_BLOCK = re.compile(r"^(literal|delta) (\d+)$")
-_BASE85_LINE = re.compile(r"^[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]+$")
-_SURROGATE = re.compile("[\udc80-\udcff]")
-_PATCH_PREFIX = re.compile(r"^\s*(\[[^\]]*\]\s*)+")
-_GIT_SHOW_COMMIT = re.compile(r"^commit ([0-9a-f]{40}|[0-9a-f]{64})\b")
+_INBODY_HEADER = lazy_compile(r"^(?i:(from|subject|date)):\s*(.*)$")
+_STRTOL = lazy_compile(r"\s*[+-]?(\d+)")
+_INDEX_LINE = lazy_compile(r"^index ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)(?: (\d{6}))?$")
+_MODE = lazy_compile(r"^[0-7]{6}$")
+_BINARY_BLOCK = lazy_compile(r"^(literal|delta) (\d+)$")
+_BASE85_LINE = lazy_compile(r"^[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]+$")
+_SURROGATE = lazy_compile("[\udc80-\udcff]")
+_PATCH_PREFIX = lazy_compile(r"^\s*(\[[^\]]*\]\s*)+")
+_GIT_SHOW_COMMIT = lazy_compile(r"^commit ([0-9a-f]{40}|[0-9a-f]{64})\b")
 
 _ADDED, _REMOVED, _CONTEXT = LineKind.ADDED, LineKind.REMOVED, LineKind.CONTEXT
 
@@ -764,7 +765,7 @@ def _check_path(path: str, source: str, line_no: int) -> None:
         raise located(source, line_no, "path contains a NUL byte")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = lazy_compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def escape_for_display(text: str) -> str:

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from reviewer_app.core.diffparse import parse_patch
+from reviewer_app.core.lazyregex import lazy_compile  # module patterns: compiled on first use
 from reviewer_app.core.gitcmd import PINNED_DIFF_OPTIONS, remember_tree, run_git, run_git_without_worktree
 from reviewer_app.core.model import Change, Commit, Person
 from reviewer_app.core.revisions import resolve_commits
 from reviewer_app.errors import UserError
 
 GIT_PREFIX = "git:"
-_RANGE = re.compile(r"^([^.\s][^\s]*?)(\.\.\.?)([^.\s][^\s]*)$")
+_RANGE = lazy_compile(r"^([^.\s][^\s]*?)(\.\.\.?)([^.\s][^\s]*)$")
 # One record per commit; fields separated by NUL, records by RS (0x1e) so messages may hold anything.
 # The log runs with --boundary: the boundary mark and tree come first, so the merge base's tree
 # (the callers search it) is known without another git process.

@@ -12,7 +12,9 @@ import json
 import re
 from typing import Any, TextIO
 
-_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+from reviewer_app.core.lazyregex import lazy_compile  # module patterns: compiled on first use
+
+_LONE_SURROGATE = lazy_compile(r"[\ud800-\udfff]")
 
 
 def _visible(match: re.Match[str]) -> str:

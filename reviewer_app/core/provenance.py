@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from reviewer_app.core.lazyregex import lazy_compile  # module patterns: compiled on first use
 from reviewer_app.core.model import Change, Person
 
 
@@ -95,8 +96,8 @@ MARKERS: tuple[_Marker, ...] = (
 )
 
 # Generic conventions: the tool is whatever the trailer names.
-_GENERIC = re.compile(r"(?im)^(Assisted-by|Generated-by|Co-authored-by-AI):[ \t]*(\S[^\n]*?)\s*$")
-_CO_AUTHOR = re.compile(r"(?im)^Co-authored-by:\s*([^<\n]*?)\s*<([^>\n]+)>\s*$")
+_GENERIC = lazy_compile(r"(?im)^(Assisted-by|Generated-by|Co-authored-by-AI):[ \t]*(\S[^\n]*?)\s*$")
+_CO_AUTHOR = lazy_compile(r"(?im)^Co-authored-by:\s*([^<\n]*?)\s*<([^>\n]+)>\s*$")
 
 
 @dataclass

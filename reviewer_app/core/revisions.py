@@ -23,16 +23,17 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewer_app.core.lazyregex import lazy_compile  # module patterns: compiled on first use
 from reviewer_app.core.gitcmd import repository_root, run_git
 from reviewer_app.errors import UserError
 
 TAG_PREFIX = "refs/tags/"
-_FULL_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+_FULL_ID = lazy_compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _SHORT_ID = r"^[0-9a-f]{4,63}$"  # compiled (and kept in re's cache) at its first use: short ids are rare
-_STEPS = re.compile(r"^(?:[~^][0-9]*)*$")
+_STEPS = lazy_compile(r"^(?:[~^][0-9]*)*$")
 # Characters git never allows in a ref name (check-ref-format), and a few that only its revision
 # syntax uses; '~' and '^' start the steps and are split off before this check.
-_NOT_IN_A_NAME = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+_NOT_IN_A_NAME = lazy_compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _PSEUDO_REF = r"^[A-Z_]+$"  # likewise: a range written with HEAD never asks
 
 

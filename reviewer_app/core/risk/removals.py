@@ -11,15 +11,17 @@ edit, reported once, on the new side; code turned into comments is found here (`
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 from collections import Counter
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from reviewer_app.core.lazyregex import lazy_compile  # module patterns: compiled on first use
 from reviewer_app.core.model import Change, FileDiff, FileStatus, LineKind
 from reviewer_app.core.risk.hits import FileView, Hit, SideText, find_hits
 from reviewer_app.core.risk.rules import Rule
+
+if TYPE_CHECKING:
+    import difflib
 
 
 def drop_deleted_blocks(rule: Rule, view: FileView, removed_hits: list[Hit]) -> list[Hit]:
@@ -342,6 +344,8 @@ def _comes_back(text: str, added: list[str]) -> bool:
         if 2 * min(size, other) < SIMILAR * (size + other):
             continue
         if matcher is None:
+            import difflib  # here: only a removed guard with similar added lines needs it (a start saves ~2 ms)
+
             matcher = difflib.SequenceMatcher(None, autojunk=False)
             matcher.set_seq2(text)
         matcher.set_seq1(candidate)
