@@ -113,13 +113,33 @@ def judge_role(judge: Judge) -> None:
     # and groups are cluster-scoped, so a namespaced Role naming them grants nothing over them.
     cluster = judge.before is not None and judge.after.get("kind") == "ClusterRole" and judge.before.get("kind") == "ClusterRole"
     escalation = _escalation_held(unnamed_before) if cluster else None
-    _role_grants(judge, rules, every_before, unnamed_before, escalation, cluster)
+    _role_grants(judge, rules, every_before, unnamed_before, escalation, cluster, _confined_namespace(judge))
+
+
+# Namespaces whose admin is the cluster's: their service accounts run the control plane's add-ons.
+_CLUSTER_NAMESPACES = frozenset({"kube-system"})
+_PLAIN_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def _confined_namespace(judge: Judge) -> str | None:
+    """The namespace a Role (not a ClusterRole) grants in, when it is written plainly and is not one whose
+    admin is the cluster's: every resource of that namespace is its secrets, pods and service accounts,
+    not the cluster. None for a ClusterRole, a namespace left to the apply (``-n``), templated or
+    kube-system (fail closed: those keep the cluster-admin reading)."""
+    if judge.after.get("kind") != "Role":
+        return None
+    namespace = _get(judge.after, "metadata", "namespace")
+    if not isinstance(namespace, str) or not _PLAIN_NAME.match(namespace) or namespace in _CLUSTER_NAMESPACES:
+        return None
+    return namespace
 
 
 def _role_grants(judge: Judge, rules: Any, every_before: set[tuple[str, str, str]],
-                 unnamed_before: set[tuple[str, str, str]], escalation: str | None, cluster: bool) -> None:
-    """``cluster``: the object is a ClusterRole on both sides. Each grant's findings carry ``held`` (why the role
-    gains no power by the grant, or None), which Judge.emit turns into a medium."""
+                 unnamed_before: set[tuple[str, str, str]], escalation: str | None, cluster: bool,
+                 confined: str | None = None) -> None:
+    """``cluster``: the object is a ClusterRole on both sides. ``confined``: the one namespace a Role grants in
+    (``_confined_namespace``). Each grant's findings carry ``held`` (why the role gains no power by the grant, or
+    None), which Judge.emit turns into a medium."""
     for rule in _list(rules):
         verbs = rule.get("verbs") if isinstance(rule.get("verbs"), Seq) else None
         names = _resource_names(rule)
@@ -199,9 +219,13 @@ def _role_grants(judge: Judge, rules: Any, every_before: set[tuple[str, str, str
                               if subresource else "")
                            + (f" Medium: the role already held {', '.join(STANDARD_VERBS)} on "
                               f"{', '.join(sorted({r for _, r, _ in rule_grants}))}: the wildcard adds only deletecollection "
-                              "(and any verb the API adds later)." if collapsed else ""),
-                           severity="medium" if one_custom or read_only or subresource or collapsed else None,
-                           acts_now=admin and not collapsed, held=held)
+                              "(and any verb the API adds later)." if collapsed else "")
+                           + (f" High, not critical: a Role grants it in namespace {confined} only, where it is that "
+                              "namespace's admin (its secrets, pods and service accounts), not the cluster's."
+                              if admin and confined and not collapsed else ""),
+                           severity="medium" if one_custom or read_only or subresource or collapsed
+                           else "high" if admin and confined else None,
+                           acts_now=admin and not collapsed and not confined, held=held)
                 granted_before |= {(g, r, v) for g, r, v in _grants(rule)}  # one finding per rule is enough
                 break
             if verb in DANGEROUS_VERBS:
