@@ -35,6 +35,7 @@ Judged on the new side against the old one:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from typing import Any, Iterator
@@ -113,6 +114,7 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     if new is None or not isinstance(new.get("jobs"), Map):
         return Parsed(False, "the file is not a workflow (no jobs), so line rules judged it")
     Workflow(sides, emit, old, new).run()
+    check_bypass(sides, emit, context, old, new)
     return Parsed(True)
 
 
@@ -1012,3 +1014,135 @@ def _dump(node: Any) -> str:
     if isinstance(node, list):
         return " ".join(_dump(v) for v in node)
     return str(node)
+
+
+# -- CI-CHECK-BYPASS read by structure ----------------------------------------------------------------
+# The line rule (resources/rules/safety-nets.toml) finds the line; on a workflow that parses, what the
+# line stands in says whether a check that blocked merges stops blocking:
+#   * a `|| true` whose command only fills a variable that a later line of the same script tests and
+#     exits non-zero on: the step still fails there (low, naming both lines);
+# Everything else (a `|| true` on the check itself, `continue-on-error`, `--admin`,
+# `--no-verify`, skipped tests) keeps the line rule's severity and message.
+BYPASS_RULE = "CI-CHECK-BYPASS"
+_OR_TRUE = re.compile(r"\|\|\s*(true|exit\s+0)\b")
+# `name=$(command) || true` (also export/local/readonly/declare): the status is ignored to keep the output.
+_CAPTURE = re.compile(r"^\s*(?:-\s*)?(?:run\s*:\s*)?(?:(?:export|local|readonly|declare(?:\s+-\w+)*)\s+)?"
+                      r"(?P<var>[A-Za-z_]\w*)=(?P<value>[\"']?(\$\(|`).*)$")
+_SHELL_TEST = re.compile(r"^\s*(if|elif|while|until)\b|\[\[?\s|\btest\s+-|&&|\|\||^\s*case\b")
+_EXIT_FAIL = re.compile(r"\bexit\s+(?P<code>[1-9]\d*)\b")
+_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+def check_bypass(sides: FileSides, emit: Emitter, context: ChangeContext, old: Map, new: Map) -> None:
+    """The line rule CI-CHECK-BYPASS on this workflow, each finding judged by what its line stands in."""
+    rule = emit.rules.by_id(BYPASS_RULE)
+    if rule is None:
+        return  # disabled by the team
+    from reviewer_app.core.risk.structure.base import in_scope
+
+    diff = sides.diff
+    if not any(in_scope(p, rule.paths, rule.exclude) for p in (diff.new_path, diff.old_path) if p):
+        return  # a workflow kept elsewhere (a template): the line rule never read it
+    from reviewer_app.core.risk.engine import FileContext, evaluate_rule
+    from reviewer_app.core.risk.hits import prepare
+    from reviewer_app.core.risk.removals import ChangeAddedLines
+
+    memo = context.memo("ci-check-bypass")
+    if "added" not in memo:
+        memo["added"] = ChangeAddedLines(context.change)
+    view = prepare(diff)
+    findings = evaluate_rule(rule, view, FileContext(view, memo["added"]))
+    judge = _BypassJudge(sides, context, old, new) if rule.origin == "built-in" else None
+    for finding in findings:
+        if judge is not None and finding.side == "new" and finding.line:
+            try:
+                verdict = judge.judge(finding)
+            except Exception:  # noqa: BLE001 - a reading that fails keeps the line rule's finding (fail closed)
+                verdict = None
+            # Only a lowering replaces the finding: one the file's role already lowered as far keeps its reason.
+            if verdict is not None and _RANK.get(verdict[0], 9) < _RANK.get(finding.severity, 9):
+                finding = dataclasses.replace(finding, severity=verdict[0], message=verdict[1])
+        emit.findings.append(finding)
+
+
+class _BypassJudge:
+    def __init__(self, sides: FileSides, context: ChangeContext, old: Map, new: Map) -> None:
+        self.sides, self.context, self.old, self.new = sides, context, old, new
+        self.index = {number: index for index, number in enumerate(sides.new.numbers)}
+
+    # -- where a line stands ----------------------------------------------------------------------
+    def place(self, index: int) -> tuple[str, Map, Map | None, int, int] | None:
+        """(job name, job, step or None, start, end) of the 0-based line ``index`` of the new side."""
+        jobs = self.new.get("jobs")
+        if not isinstance(jobs, Map):
+            return None
+        starts = sorted((jobs.line_of(str(name)), str(name)) for name in jobs)
+        for position, (start, name) in enumerate(starts):
+            end = starts[position + 1][0] if position + 1 < len(starts) else len(self.sides.new.lines)
+            job = jobs.get(name)
+            if not (start <= index < end) or not isinstance(job, Map):
+                continue
+            steps = job.get("steps")
+            if isinstance(steps, Seq):
+                after = [line for key, line in job.lines.items() if line > job.line_of("steps")]
+                steps_end = min([end, *after])
+                for n, step in enumerate(steps):
+                    s_start = steps.lines[n] if n < len(steps.lines) else steps.line
+                    s_end = steps.lines[n + 1] if n + 1 < len(steps.lines) else steps_end
+                    if isinstance(step, Map) and s_start <= index < s_end:
+                        return name, job, step, s_start, s_end
+            return name, job, None, start, end
+        return None
+
+    def judge(self, finding: Any) -> tuple[str, str] | None:
+        index = self.index.get(finding.line)
+        if index is None:
+            return None
+        text = self.sides.new.lines[index]
+        matched = text[finding.start:finding.end] if finding.end > finding.start else text
+        place = self.place(index)
+        if place is None:
+            return None
+        job_name, job, step, _, step_end = place
+        if _OR_TRUE.search(matched):
+            return self.captured(index, text, finding.start, step_end if step is not None else len(self.sides.new.lines))
+        return None
+
+    # -- `out=$(cmd) || true`, then a test of $out that exits non-zero ------------------------------
+    def captured(self, index: int, text: str, start: int, end: int) -> tuple[str, str] | None:
+        found = _CAPTURE.match(text[:start])
+        if found is None or re.match(r"^\s*(-\s*)?run\s*:\s*[^|>\s]", text):
+            return None  # not an assignment, or a one-line script: no later line tests it
+        var = found.group("var")
+        uses = re.compile(r"\$\{?" + re.escape(var) + r"\b")
+        lines = self.sides.new.lines
+        indent = len(text) - len(text.lstrip())
+        test_at = exit_at = None
+        code = ""
+        for later in range(index + 1, min(end, len(lines))):
+            line = lines[later]
+            if line.strip() and len(line) - len(line.lstrip()) < indent:
+                break  # the script (a block scalar) ends where its indentation does
+            if line.lstrip().startswith("#"):
+                continue
+            if test_at is None and uses.search(line) and _SHELL_TEST.search(line):
+                test_at = later
+            if test_at is not None:
+                failing = _EXIT_FAIL.search(line)
+                if failing:
+                    exit_at, code = later, failing.group("code")
+                    break
+        if test_at is None or exit_at is None:
+            return None
+        real = self.sides.new.real_line
+        command = _short(found.group("value"))
+        return "low", (f"`|| true` lets the script go on when the command in `{var}={command}` fails, only to keep its "
+                       f"output in `{var}`; line {real(test_at)} tests `${var}` and line {real(exit_at)} exits {code}, so the "
+                       "step still fails there and no check is made non-blocking. Low: read that test, it decides "
+                       "whether this step blocks the merge.")
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
