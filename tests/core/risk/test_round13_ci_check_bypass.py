@@ -3,6 +3,8 @@ blocked merges stops blocking.
 
 * `out=$(command) || true` whose value a later line of the same script tests and exits non-zero on: the
   step still fails there (low, naming both lines); the same `|| true` on the check itself stays high.
+* `continue-on-error` on a paths filter (a step that decides which jobs run): low when every reader of its
+  outputs still runs on an empty output, medium (saying which jobs may be skipped) otherwise.
 """
 
 from __future__ import annotations
@@ -67,3 +69,45 @@ def test_a_captured_output_nothing_fails_on_stays_high(git_repo: GitRepo) -> Non
 '''
     [found] = _bypass(git_repo, {PATH: before}, {PATH: after})
     assert found["severity"] == "high"
+
+
+# -- a paths filter is no check ------------------------------------------------------------------------
+FILTERED = '''name: ci
+on:
+  pull_request:
+jobs:
+  changes:
+    runs-on: ubuntu-latest
+    outputs:
+      src: ${{ steps.filter.outputs.src }}
+    steps:
+      - uses: dorny/paths-filter@de90cc6fb38fc0963ad72b210f1f284cd68cea36 # v3.0.2
+        id: filter
+        continue-on-error: true
+        with:
+          filters: |
+            src:
+              - 'charts/**'
+  test:
+    needs: changes
+    if: CONDITION
+    runs-on: ubuntu-latest
+    steps:
+      - run: make test
+'''
+
+
+def test_continue_on_error_on_a_paths_filter_whose_readers_run_on_empty_is_low(git_repo: GitRepo) -> None:
+    after = FILTERED.replace("CONDITION", "needs.changes.outputs.src != 'false'")
+    [found] = _bypass(git_repo, {PATH: HEAD}, {PATH: after})
+    assert found["severity"] == "low"
+    assert "decides which jobs run; it is no check" in found["message"]
+    assert "job `test` (`if: needs.changes.outputs.src != 'false'`) still runs on an empty output" in found["message"]
+
+
+def test_continue_on_error_on_a_paths_filter_that_may_skip_the_tests_is_medium(git_repo: GitRepo) -> None:
+    after = FILTERED.replace("CONDITION", "needs.changes.outputs.src == 'true'")
+    [found] = _bypass(git_repo, {PATH: HEAD}, {PATH: after})
+    assert found["severity"] == "medium"
+    assert "job `test` (`if: needs.changes.outputs.src == 'true'`) may be skipped" in found["message"]
+    assert "a skipped job reports success" in found["message"]

@@ -1021,15 +1021,24 @@ def _dump(node: Any) -> str:
 # line stands in says whether a check that blocked merges stops blocking:
 #   * a `|| true` whose command only fills a variable that a later line of the same script tests and
 #     exits non-zero on: the step still fails there (low, naming both lines);
-# Everything else (a `|| true` on the check itself, `continue-on-error`, `--admin`,
+#   * `continue-on-error` on a step that decides which jobs run (a paths filter), not a check: when the
+#     filter fails its outputs are empty; the message says which jobs then run or are skipped (a
+#     skipped job reports success, so a required check passes unrun): medium when one may be skipped,
+#     low when every reader of its outputs still runs on an empty one;
+# Everything else (a `|| true` on the check itself, `continue-on-error` on a check, `--admin`,
 # `--no-verify`, skipped tests) keeps the line rule's severity and message.
 BYPASS_RULE = "CI-CHECK-BYPASS"
 _OR_TRUE = re.compile(r"\|\|\s*(true|exit\s+0)\b")
+_CONTINUE = re.compile(r"continue-on-error")
 # `name=$(command) || true` (also export/local/readonly/declare): the status is ignored to keep the output.
 _CAPTURE = re.compile(r"^\s*(?:-\s*)?(?:run\s*:\s*)?(?:(?:export|local|readonly|declare(?:\s+-\w+)*)\s+)?"
                       r"(?P<var>[A-Za-z_]\w*)=(?P<value>[\"']?(\$\(|`).*)$")
 _SHELL_TEST = re.compile(r"^\s*(if|elif|while|until)\b|\[\[?\s|\btest\s+-|&&|\|\||^\s*case\b")
 _EXIT_FAIL = re.compile(r"\bexit\s+(?P<code>[1-9]\d*)\b")
+# Actions that compute which files (and so which jobs) a change touches.
+FILTER_ACTIONS = re.compile(r"^(dorny/paths-filter|tj-actions/changed-files|step-security/changed-files|"
+                            r"technote-space/get-diff-action|ana06/get-changed-files|jitterbit/get-changed-files|"
+                            r"trilom/file-changes-action)(@|$)", re.IGNORECASE)
 _RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
@@ -1106,6 +1115,11 @@ class _BypassJudge:
         job_name, job, step, _, step_end = place
         if _OR_TRUE.search(matched):
             return self.captured(index, text, finding.start, step_end if step is not None else len(self.sides.new.lines))
+        if _CONTINUE.search(matched) and step is not None \
+                and self.sides.new.real_line(step.line_of("continue-on-error")) == finding.line:
+            uses = str(step.get("uses") or "")
+            if FILTER_ACTIONS.match(uses.strip()):
+                return self.filter_step(job_name, job, step, uses.partition("@")[0])
         return None
 
     # -- `out=$(cmd) || true`, then a test of $out that exits non-zero ------------------------------
@@ -1141,8 +1155,85 @@ class _BypassJudge:
                        "step still fails there and no check is made non-blocking. Low: read that test, it decides "
                        "whether this step blocks the merge.")
 
+    # -- a paths filter: which jobs run when it fails --------------------------------------------------
+    def filter_step(self, job_name: str, job: Map, step: Map, action: str) -> tuple[str, str]:
+        label = f"step `{step.get('name') or step.get('id') or action}` ({action})"
+        step_id = str(step.get("id") or "")
+        head = (f"`continue-on-error: true` is on {label}, which decides which jobs run; it is no check. If the filter "
+                "fails, the step's outputs are empty and its job still succeeds")
+        if not step_id:
+            return "medium", (head + "; the step has no id, so what reads its outputs was not traced: jobs that run only "
+                              "on its output may then be skipped, and a skipped job reports success, so a required check "
+                              "passes without running. Medium, not high: this fails open only when the filter itself fails.")
+        own = re.compile(r"\bsteps\." + re.escape(step_id) + r"\.outputs\b")
+        outputs = job.get("outputs") if isinstance(job.get("outputs"), Map) else Map()
+        names = [str(name) for name, value in outputs.items() if own.search(str(value))]
+        job_ref = (re.compile(r"\bneeds\." + re.escape(job_name) + r"\.outputs\.(" + "|".join(map(re.escape, names)) + r")\b")
+                   if names else None)
+        safe: list[str] = []
+        unsafe: list[str] = []
+        jobs = self.new.get("jobs") if isinstance(self.new.get("jobs"), Map) else Map()
+        for name, other in jobs.items():
+            if not isinstance(other, Map):
+                continue
+            pattern = own if str(name) == job_name else job_ref
+            if pattern is None or (str(name) != job_name and job_name not in _needs(other)):
+                continue
+            readers: list[tuple[str, Any]] = [] if str(name) == job_name else [(f"job `{name}`", other.get("if"))]
+            readers += [(f"step `{s.get('name') or s.get('id') or s.get('uses') or 'a step'}` of job `{name}`", s.get("if"))
+                        for s in other.get("steps") or [] if isinstance(s, Map) and s is not step]
+            for reader, condition in readers:
+                if condition is not None and pattern.search(str(condition)):
+                    (safe if _runs_on_empty(str(condition), pattern) else unsafe).append(f"{reader} (`if: {_short(str(condition))}`)")
+            rest = dict(other)
+            rest.pop("if", None)
+            rest["steps"] = [{k: v for k, v in s.items() if k != "if"} for s in other.get("steps") or []
+                             if isinstance(s, Map) and s is not step]
+            if str(name) == job_name:
+                rest.pop("outputs", None)
+            if pattern.search(_dump(rest)):
+                unsafe.append(f"job `{name}`, whose steps or settings read the outputs (an empty list of changes)")
+        called = re.compile(r"\bjobs\." + re.escape(job_name) + r"\.outputs\b")
+        if "workflow_call" in triggers(self.new)[0] and called.search(_dump(self.new.get("on") or self.new.get("True") or "")):
+            unsafe.append("the callers of this reusable workflow, which read its outputs")
+        if unsafe:
+            return "medium", (head + f": then {_joined(unsafe)} may be skipped or do nothing, and a skipped job reports "
+                              "success, so a required check it provides passes without running. Medium, not high: this "
+                              "fails open only when the filter itself fails.")
+        if safe:
+            return "low", (head + f", and {_joined(safe)} still {'runs' if len(safe) == 1 else 'run'} on an empty output: a filter failure skips nothing. "
+                           "Low: no check is made non-blocking.")
+        return "low", (head + ", and nothing in this workflow reads those outputs: a filter failure skips nothing. Low: no "
+                       "check is made non-blocking.")
+
 
 def _short(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
+
+_EMPTY_SAFE = re.compile(r"^(?P<ref>[\w.\-\[\]']+)\s*!=\s*'false'$|^'false'\s*!=\s*(?P<ref2>[\w.\-\[\]']+)$")
+
+
+def _runs_on_empty(condition: str, reads: re.Pattern[str]) -> bool:
+    """True when a condition still holds with the filter's outputs empty: every comparison reading them is
+    ``X != 'false'`` (an empty output passes it) and nothing negates a group, so an empty output can only
+    make the condition truer (fail closed: any other use may skip)."""
+    text = condition.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2].strip()
+    if re.search(r"!(?!=)", text):
+        return False
+    atoms: list[str] = []
+    pending = [text]
+    while pending:
+        part = _unwrap(pending.pop())
+        pieces = _split_top(part, "||")
+        if len(pieces) == 1:
+            pieces = _split_top(part, "&&")
+        if len(pieces) > 1:
+            pending.extend(pieces)
+        else:
+            atoms.append(" ".join(part.split()))
+    reading = [atom for atom in atoms if reads.search(atom)]
+    return bool(reading) and all(_EMPTY_SAFE.match(atom) and reads.search(atom) for atom in reading)
