@@ -5,6 +5,9 @@ blocked merges stops blocking.
   step still fails there (low, naming both lines); the same `|| true` on the check itself stays high.
 * `continue-on-error` on a paths filter (a step that decides which jobs run): low when every reader of its
   outputs still runs on an empty output, medium (saying which jobs may be skipped) otherwise.
+* a workflow, job or step the change adds blocked no merge before (medium, saying why), unless it may
+  replace one: an old step or job is gone, a workflow is deleted, or the old side ran the same command.
+* `gh pr merge --admin` in a new step stays high (a merge past branch protection).
 """
 
 from __future__ import annotations
@@ -68,6 +71,96 @@ def test_a_captured_output_nothing_fails_on_stays_high(git_repo: GitRepo) -> Non
           echo "$difference"
 '''
     [found] = _bypass(git_repo, {PATH: before}, {PATH: after})
+    assert found["severity"] == "high"
+
+
+# -- (a) a workflow, job or step the change adds ---------------------------------------------------------
+def test_a_new_step_that_does_not_fail_the_job_is_medium(git_repo: GitRepo) -> None:
+    after = HEAD + '''      - name: Lint charts
+        continue-on-error: true
+        run: ct lint --all
+'''
+    [found] = _bypass(git_repo, {PATH: HEAD}, {PATH: after})
+    assert found["severity"] == "medium"
+    assert "step `Lint charts`, which this change adds to job `test`" in found["message"]
+
+
+def test_continue_on_error_on_an_existing_step_stays_high(git_repo: GitRepo) -> None:
+    after = HEAD.replace("        run: make test", "        continue-on-error: true\n        run: make test")
+    [found] = _bypass(git_repo, {PATH: HEAD}, {PATH: after})
+    assert found["severity"] == "high"
+
+
+def test_a_new_step_replacing_an_old_one_stays_high(git_repo: GitRepo) -> None:
+    after = HEAD.replace("      - name: Unit tests\n        run: make test\n",
+                         "      - name: Lint charts\n        run: ct lint --all || true\n")
+    [found] = _bypass(git_repo, {PATH: HEAD}, {PATH: after})
+    assert found["severity"] == "high"
+
+
+def test_a_renamed_step_running_the_old_command_stays_high(git_repo: GitRepo) -> None:
+    after = HEAD.replace("      - name: Unit tests\n        run: make test\n",
+                         "      - name: Tests (flaky)\n        run: make test || true\n")
+    [found] = _bypass(git_repo, {PATH: HEAD}, {PATH: after})
+    assert found["severity"] == "high"
+
+
+def test_a_new_job_that_does_not_fail_the_run_is_medium_an_existing_one_high(git_repo: GitRepo) -> None:
+    new_job = '''  docs:
+    runs-on: ubuntu-latest
+    continue-on-error: true
+    steps:
+      - run: mkdocs build --strict
+'''
+    [found] = _bypass(git_repo, {PATH: HEAD}, {PATH: HEAD + new_job})
+    assert found["severity"] == "medium" and "job `docs`, which this change adds" in found["message"]
+    existing = HEAD.replace("    runs-on: ubuntu-latest\n", "    runs-on: ubuntu-latest\n    continue-on-error: true\n", 1)
+    [found] = _bypass(git_repo, {PATH: HEAD}, {PATH: existing})
+    assert found["severity"] == "high"
+
+
+NIGHTLY = '''name: nightly
+on:
+  workflow_dispatch:
+jobs:
+  e2e:
+    runs-on: ubuntu-latest
+    steps:
+      - run: ./hack/e2e.sh || true
+'''
+
+
+def test_a_new_workflow_is_medium(git_repo: GitRepo) -> None:
+    new = ".github/workflows/nightly.yml"
+    workflow = NIGHTLY
+    [found] = _bypass(git_repo, {PATH: HEAD}, {PATH: HEAD, new: workflow})
+    assert found["severity"] == "medium" and "of the workflow this change adds" in found["message"]
+
+
+def test_a_new_workflow_replacing_a_deleted_one_stays_high(git_repo: GitRepo) -> None:
+    [found] = _bypass(git_repo, {PATH: HEAD}, {PATH: None, ".github/workflows/checks.yml": NIGHTLY})
+    assert found["severity"] == "high"
+
+
+def test_a_new_workflow_whose_script_fails_on_a_captured_difference_is_low(git_repo: GitRepo) -> None:
+    new = ".github/workflows/verify-manifest.yml"
+    workflow = '''name: verify
+on:
+  workflow_dispatch:
+jobs:
+  verify:
+    runs-on: ubuntu-latest
+    steps:
+''' + COMPARE
+    [found] = _bypass(git_repo, {PATH: HEAD}, {PATH: HEAD, new: workflow})
+    assert found["severity"] == "low"
+
+
+def test_a_merge_past_branch_protection_in_a_new_step_stays_high(git_repo: GitRepo) -> None:
+    after = HEAD + '''      - name: Merge
+        run: gh pr merge "$PR" --admin --squash
+'''
+    [found] = _bypass(git_repo, {PATH: HEAD}, {PATH: after})
     assert found["severity"] == "high"
 
 

@@ -41,7 +41,7 @@ from collections import Counter
 from typing import Any, Iterator
 
 from reviewer_app.core.risk.structure import ChangeContext
-from reviewer_app.core.risk.structure.base import Emitter, Parsed
+from reviewer_app.core.risk.structure.base import Emitter, Parsed, in_scope
 from reviewer_app.core.risk.structure.splitting import split_top_level
 from reviewer_app.core.risk.structure.texts import FileSides
 from reviewer_app.core.risk.structure.yamldoc import Map, Seq, load_all
@@ -1025,11 +1025,17 @@ def _dump(node: Any) -> str:
 #     filter fails its outputs are empty; the message says which jobs then run or are skipped (a
 #     skipped job reports success, so a required check passes unrun): medium when one may be skipped,
 #     low when every reader of its outputs still runs on an empty one;
-# Everything else (a `|| true` on the check itself, `continue-on-error` on a check, `--admin`,
-# `--no-verify`, skipped tests) keeps the line rule's severity and message.
+#   * `continue-on-error`, `|| true`, `|| exit 0` or `if: false` in a workflow, job or step this change
+#     adds: nothing that blocked a merge before is made non-blocking (medium, saying why). Read from the
+#     old side, fail closed: the step or job is new only when the old side had none like it (by id,
+#     name, action or script), none of the old file's steps or jobs is gone (a replacement is no
+#     addition), and no line the old file or the change removes runs its commands.
+# Everything else (a `|| true` on the check itself in an existing step, `--admin`, `--no-verify`,
+# skipped tests) keeps the line rule's severity and message.
 BYPASS_RULE = "CI-CHECK-BYPASS"
 _OR_TRUE = re.compile(r"\|\|\s*(true|exit\s+0)\b")
 _CONTINUE = re.compile(r"continue-on-error")
+_IF_FALSE = re.compile(r"^\s*if\s*:")
 # `name=$(command) || true` (also export/local/readonly/declare): the status is ignored to keep the output.
 _CAPTURE = re.compile(r"^\s*(?:-\s*)?(?:run\s*:\s*)?(?:(?:export|local|readonly|declare(?:\s+-\w+)*)\s+)?"
                       r"(?P<var>[A-Za-z_]\w*)=(?P<value>[\"']?(\$\(|`).*)$")
@@ -1039,6 +1045,10 @@ _EXIT_FAIL = re.compile(r"\bexit\s+(?P<code>[1-9]\d*)\b")
 FILTER_ACTIONS = re.compile(r"^(dorny/paths-filter|tj-actions/changed-files|step-security/changed-files|"
                             r"technote-space/get-diff-action|ana06/get-changed-files|jitterbit/get-changed-files|"
                             r"trilom/file-changes-action)(@|$)", re.IGNORECASE)
+# Actions nearly every job runs: a new step using one is not told apart from an old one by its action.
+_COMMON_ACTIONS = re.compile(r"^actions/(checkout|setup-[\w-]+|cache|upload-artifact|download-artifact)$", re.IGNORECASE)
+# Script lines that say nothing of what a step checks.
+_TRIVIAL_LINE = re.compile(r"^(#.*|fi|else|then|do|done|esac|\{|\}|;;|(echo|printf|cd|mkdir|ls|cat|set|pwd)\b.*)?$")
 _RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
@@ -1047,8 +1057,6 @@ def check_bypass(sides: FileSides, emit: Emitter, context: ChangeContext, old: M
     rule = emit.rules.by_id(BYPASS_RULE)
     if rule is None:
         return  # disabled by the team
-    from reviewer_app.core.risk.structure.base import in_scope
-
     diff = sides.diff
     if not any(in_scope(p, rule.paths, rule.exclude) for p in (diff.new_path, diff.old_path) if p):
         return  # a workflow kept elsewhere (a template): the line rule never read it
@@ -1061,7 +1069,7 @@ def check_bypass(sides: FileSides, emit: Emitter, context: ChangeContext, old: M
         memo["added"] = ChangeAddedLines(context.change)
     view = prepare(diff)
     findings = evaluate_rule(rule, view, FileContext(view, memo["added"]))
-    judge = _BypassJudge(sides, context, old, new) if rule.origin == "built-in" else None
+    judge = _BypassJudge(sides, context, old, new, rule.paths) if rule.origin == "built-in" else None
     for finding in findings:
         if judge is not None and finding.side == "new" and finding.line:
             try:
@@ -1075,9 +1083,10 @@ def check_bypass(sides: FileSides, emit: Emitter, context: ChangeContext, old: M
 
 
 class _BypassJudge:
-    def __init__(self, sides: FileSides, context: ChangeContext, old: Map, new: Map) -> None:
-        self.sides, self.context, self.old, self.new = sides, context, old, new
+    def __init__(self, sides: FileSides, context: ChangeContext, old: Map, new: Map, ci_paths: tuple[str, ...]) -> None:
+        self.sides, self.context, self.old, self.new, self.ci_paths = sides, context, old, new, tuple(ci_paths)
         self.index = {number: index for index, number in enumerate(sides.new.numbers)}
+        self._evidence: list[str] | None = None
 
     # -- where a line stands ----------------------------------------------------------------------
     def place(self, index: int) -> tuple[str, Map, Map | None, int, int] | None:
@@ -1114,12 +1123,30 @@ class _BypassJudge:
             return None
         job_name, job, step, _, step_end = place
         if _OR_TRUE.search(matched):
-            return self.captured(index, text, finding.start, step_end if step is not None else len(self.sides.new.lines))
-        if _CONTINUE.search(matched) and step is not None \
-                and self.sides.new.real_line(step.line_of("continue-on-error")) == finding.line:
-            uses = str(step.get("uses") or "")
-            if FILTER_ACTIONS.match(uses.strip()):
-                return self.filter_step(job_name, job, step, uses.partition("@")[0])
+            captured = self.captured(index, text, finding.start, step_end if step is not None else len(self.sides.new.lines))
+            if captured is not None:
+                return captured
+            command = _command_before(text, finding.start)
+            if not command:
+                return None
+            return self.added(job_name, job, step, {command}, f"`{' '.join(matched.split())}` after `{_short(command)}`",
+                              "a failure of that command will not fail the step")
+        if _CONTINUE.search(matched):
+            if step is not None and self.sides.new.real_line(step.line_of("continue-on-error")) == finding.line:
+                uses = str(step.get("uses") or "")
+                if FILTER_ACTIONS.match(uses.strip()):
+                    return self.filter_step(job_name, job, step, uses.partition("@")[0])
+                return self.added(job_name, job, step, _step_marks(step), "`continue-on-error: true`",
+                                  "a failure of that step will not fail the job")
+            if step is None and self.sides.new.real_line(job.line_of("continue-on-error")) == finding.line:
+                return self.added(job_name, job, None, _job_marks(job), "`continue-on-error: true`",
+                                  "a failure of that job will not fail the workflow run")
+            return None
+        if _IF_FALSE.search(text) and "false" in matched:
+            if step is not None and self.sides.new.real_line(step.line_of("if")) == finding.line:
+                return self.added(job_name, job, step, _step_marks(step), "`if: false`", "the step never runs")
+            if step is None and self.sides.new.real_line(job.line_of("if")) == finding.line:
+                return self.added(job_name, job, None, _job_marks(job), "`if: false`", "the job never runs")
         return None
 
     # -- `out=$(cmd) || true`, then a test of $out that exits non-zero ------------------------------
@@ -1206,10 +1233,106 @@ class _BypassJudge:
         return "low", (head + ", and nothing in this workflow reads those outputs: a filter failure skips nothing. Low: no "
                        "check is made non-blocking.")
 
+    # -- a workflow, job or step this change adds ---------------------------------------------------
+    def added(self, job_name: str, job: Map, step: Map | None, marks: set[str], what: str, effect: str) -> tuple[str, str] | None:
+        old_jobs = self.old.get("jobs") if isinstance(self.old.get("jobs"), Map) else Map()
+        label = f"step `{_step_label(step)}`" if step is not None else ""
+        if any(d.status.value == "deleted" and d is not self.sides.diff and in_scope(d.old_path or d.path, self.ci_paths, ())
+               for d in self.context.change.files):
+            return None  # a CI configuration deleted in the same change (a workflow, azure-pipelines.yml …) may be what this replaces
+        if not self.sides.old.exists:
+            where = (f"{label} of job `{job_name}`" if step is not None else f"job `{job_name}`") + " of the workflow this change adds"
+            why = "the workflow is new (the change deletes no CI configuration it could replace)"
+        else:
+            paired = _paired_jobs(self.old, self.new)
+            old_job = paired.get(job_name)
+            kept = {id(j) for j in paired.values() if j is not None}
+            if any(isinstance(j, Map) and id(j) not in kept for j in old_jobs.values()):
+                return None  # an old job is gone: the new one may replace it
+            if old_job is None:
+                where = (f"{label} of job `{job_name}`" if step is not None else f"job `{job_name}`") + ", which this change adds"
+                why = "the job is new (the old workflow had no job like it and loses none)"
+            elif step is None:
+                return None  # a setting of a job that was there: it may have blocked merges
+            else:
+                new_steps = [s for s in job.get("steps") or [] if isinstance(s, Map)]
+                old_steps = [s for s in old_job.get("steps") or [] if isinstance(s, Map)]
+                if any(_step_keys(step) & _step_keys(s) for s in old_steps):
+                    return None  # the step was there (same id, name, action or script)
+                if any(not any(_step_keys(o) & _step_keys(s) for s in new_steps) for o in old_steps):
+                    return None  # an old step is gone: the new one may replace it
+                where = f"{label}, which this change adds to job `{job_name}`"
+                why = f"the step is new (job `{job_name}` had no step like it, by id, name, action or script, and loses none)"
+        marks = {m for m in marks if m}
+        if any(mark in line for mark in marks for line in self.evidence()):
+            return None  # the old file or a line the change removes ran the same command: moved, not added
+        lines = "no line of the old file, nor one this change removes," if self.sides.old.exists else "no line this change removes"
+        return "medium", (f"{what} in {where}: {effect}. Medium, not high: {why}, and {lines} runs its commands, so "
+                          "nothing that blocked a merge before is made non-blocking; read whether it should block.")
+
+    def evidence(self) -> list[str]:
+        """The old file's lines and every line the change removes, whitespace collapsed."""
+        if self._evidence is None:
+            texts = [_normal(line) for line in self.sides.old.lines] if self.sides.old.exists else []
+            from reviewer_app.core.model import LineKind
+
+            texts += [_normal(line.text) for d in self.context.change.files for hunk in d.hunks
+                      for line in hunk.lines if line.kind is LineKind.REMOVED]
+            self._evidence = [t for t in texts if t]
+        return self._evidence
+
+
+def _normal(text: str) -> str:
+    text = " ".join(text.split())
+    text = re.sub(r"^-\s*", "", text)
+    return re.sub(r"^run\s*:\s*[|>]?[-+]?\s*", "", text)
+
 
 def _short(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _command_before(text: str, start: int) -> str:
+    """The command an `|| true` at column ``start`` guards: the line before it, without YAML's `- run:`."""
+    command = _normal(text[:start])
+    command = command.strip().strip("'\"").strip()
+    return "" if _TRIVIAL_LINE.match(command) else command
+
+
+def _step_label(step: Map) -> str:
+    return str(step.get("name") or step.get("id") or step.get("uses") or _short(str(step.get("run") or "a step"), 40))
+
+
+def _step_keys(step: Map) -> set[str]:
+    """What identifies a step across the two sides: its id, name, action (without ref) or script."""
+    keys = set()
+    for key in ("id", "name"):
+        if step.get(key):
+            keys.add(f"{key}:{step.get(key)}")
+    if isinstance(step.get("uses"), str):
+        keys.add("uses:" + step["uses"].partition("@")[0].strip().lower())
+    if step.get("run"):
+        keys.add("run:" + " ".join(str(step["run"]).split()))
+    return keys
+
+
+def _step_marks(step: Map) -> set[str]:
+    """The commands and actions a step runs (its script's lines that say what it does)."""
+    marks = {_normal(line) for line in str(step.get("run") or "").splitlines()}
+    marks = {m for m in marks if not _TRIVIAL_LINE.match(m)}
+    action = str(step.get("uses") or "").partition("@")[0].strip()
+    if action and not _COMMON_ACTIONS.match(action):
+        marks.add(action)
+    return marks
+
+
+def _job_marks(job: Map) -> set[str]:
+    marks = {str(job["uses"]).partition("@")[0].strip()} if isinstance(job.get("uses"), str) else set()
+    for step in job.get("steps") or []:
+        if isinstance(step, Map):
+            marks |= _step_marks(step)
+    return marks
 
 
 _EMPTY_SAFE = re.compile(r"^(?P<ref>[\w.\-\[\]']+)\s*!=\s*'false'$|^'false'\s*!=\s*(?P<ref2>[\w.\-\[\]']+)$")
