@@ -907,7 +907,7 @@ _FILLED_IN = lazy_compile(r"\$?\{[^{}\n]*\}|%[-+ #0]*\d*(?:\.\d+)?[sdrfxvqi]|\\.
 MIN_ASSERTED_CHARS = 12  # non-blank characters a piece of a literal needs to name something in particular
 # Files that are tests or test support (their text is no product code a test looks for).
 _TEST_FILE = lazy_compile(r"(^|/)(tests?|__tests__|spec|testdata|fixtures|e2e|tests_e2e)/|(_test|\.test|\.spec)\.\w+$"
-                        r"|(^|/)(test_[^/]*|conftest)\.py$|Tests?\.(java|kt|cs|scala)$")
+                        r"|(^|/)(test_[^/]*|tests|conftest)\.py$|Tests?\.(java|kt|cs|scala)$")
 # A test defined with its name: a JS/TS test with a literal title, a Python test function,
 # a Go test function. Group "js" is the title's text, "py" and "go" the function's name.
 _NAMED_TEST = lazy_compile(

@@ -56,7 +56,7 @@ _JVM_SOURCE_ROOT = lazy_compile(r"(^|/)src/(main|test|it|integrationTest)/(java|
 _CODE = lazy_compile(r"\.(py|go|js|jsx|mjs|cjs|ts|tsx|java|kt|kts|rb|rs|cs|php|scala|swift|c|cc|cpp|h|hpp|m|ex|exs|clj|groovy)$")
 _TEST = lazy_compile(
     r"(^|/)(tests?|unittests?|__tests__|spec|specs|testing|testdata|test_data|fixtures)/"
-    r"|(^|/)(test_[^/]*\.py|[^/]*_test\.(py|go|rs|rb|exs)|[^/]*\.(test|spec)\.[jt]sx?|[^/]*Tests?\.(java|kt|cs|scala)|conftest\.py)$"
+    r"|(^|/)(test_[^/]*\.py|tests\.py|[^/]*_test\.(py|go|rs|rb|exs)|[^/]*\.(test|spec)\.[jt]sx?|[^/]*Tests?\.(java|kt|cs|scala)|conftest\.py)$"
 )
 # helm-unittest suites: YAML test specs beside a chart's templates, never rendered into the cluster
 # (a chart's templates/tests/ hooks are rendered, and keep their severity). In a ``unittests/``
