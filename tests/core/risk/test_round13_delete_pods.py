@@ -45,3 +45,13 @@ def test_deleting_a_workload_or_a_look_alike_kind_keeps_the_high_rule(git_repo: 
         found = _findings(git_repo, f"\t{command}\n")
         assert [f["severity"] for f in found["OPS-CLOUD-DELETE-CLI"]] == ["high"], command
         assert found["OPS-KUBECTL-DELETE-PODS"] == [], command
+
+
+def test_a_variable_namespace_alone_does_not_make_the_target_a_variable(git_repo: GitRepo) -> None:
+    found = _findings(git_repo, "\tkubectl delete job train -n ${NAMESPACE}\n", path="scripts/train.sh")
+    assert [f["severity"] for f in found["OPS-CLOUD-DELETE-CLI"]] == ["high"]
+
+
+def test_a_variable_target_is_critical_whatever_the_namespace(git_repo: GitRepo) -> None:
+    found = _findings(git_repo, "\tkubectl delete job $JOB -n ${NAMESPACE}\n", path="scripts/train.sh")
+    assert [f["severity"] for f in found["OPS-CLOUD-DELETE-CLI"]] == ["critical"]
