@@ -467,7 +467,7 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], cont
 def _context_reason(rule: Rule, view: FileView, anchor: Hit, number: int) -> str:
     """Why an added line's hit, though it matches, does not do what the rule warns of where it
     stands: verification skipped only towards this machine, a migration line only a rollback runs, a
-    Makefile uninstalling the Helm release it installs itself.
+    Makefile uninstalling the Helm release it installs itself, a delete on a local cluster the script creates.
     "" when nothing says so (the finding keeps its severity)."""
     if rule.id == "TLS-VERIFY-DISABLED":
         return loopback_only(view, anchor)
@@ -475,8 +475,9 @@ def _context_reason(rule: Rule, view: FileView, anchor: Hit, number: int) -> str
         return reverse_step(view, number)
     if rule.id == "OPS-CLOUD-DELETE-CLI":
         from reviewer_app.core.risk.helm_teardown import own_release_uninstalled  # only on a delete command's hit
+        from reviewer_app.core.risk.local_cluster import own_local_cluster
 
-        return own_release_uninstalled(view, anchor)
+        return own_release_uninstalled(view, anchor) or own_local_cluster(view, anchor)
     return ""
 
 
