@@ -979,6 +979,8 @@ _HELM_TEST_HOOK = lazy_compile(r"^((?:[^/]+/)*)templates/tests/[^/]+\.ya?ml$")
 _DEFINITION = lazy_compile(
     r"^\s*(?:func\s+(?:\([^)]*\)\s*)?(?P<go>\w{4,})\s*[\[(]|type\s+(?P<type>\w{4,})\s"
     r"|(?:async\s+)?def\s+(?P<py>\w{4,})\s*\(|(?:export\s+)?(?:default\s+)?(?:async\s+)?function\s*\*?\s*(?P<js>\w{4,})\s*\("
+    # A JS/TS function written as a constant arrow function (``const initExplorer = (node) => {``).
+    r"|(?:export\s+)?(?:const|let)\s+(?P<arrow>\w{4,})\s*(?::[^=\n]+)?=\s*(?:async\s+)?(?:\([^()\n]*\)|\w+)\s*(?::[^=\n]+)?=>"
     r"|(?:(?:public|private|protected|internal|abstract|final|static|export|data|sealed|open)\s+)*(?:class|interface|struct|enum)\s+(?P<cls>\w{4,}))"
 )
 
