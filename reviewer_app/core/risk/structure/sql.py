@@ -99,7 +99,53 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
         _lower_restored(emit, context)
     if subjects:
         _lower_unreleased(emit, context, subjects)
+    if emit.findings:
+        _lower_down_step(emit, context)
     return Parsed(True)
+
+
+# A migration's rollback step in the layouts that keep it in a file of its own: Diesel and dbmate-style
+# folders (``<version>_<name>/down.sql`` beside ``up.sql``) and golang-migrate (``<version>_<name>.down.sql``
+# beside ``.up.sql``). The tool runs it only when the migration is reverted; an upgrade runs the up step.
+DOWN_STEP = re.compile(r"^(?P<stem>(?:.*/)?)down\.sql$|^(?P<name>.+)\.down\.sql$")
+DOWN_STEP_CAP = "medium"
+
+
+def _up_step(path: str) -> str | None:
+    """The up step beside a down-step file's path, or None when the path is no down step."""
+    match = DOWN_STEP.match(path)
+    if match is None:
+        return None
+    if match.group("name") is not None:
+        return f"{match.group('name')}.up.sql"
+    return f"{match.group('stem')}up.sql"
+
+
+def _lower_down_step(emit: Emitter, context: ChangeContext) -> None:
+    """Findings in a migration's down step (its up step stands beside it at the change's head, in the change
+    or in the tree) are capped at medium, saying why: an upgrade never runs this file, only a rollback. A down
+    file with no up step beside it, or a tree that cannot be read, keeps the severities."""
+    from reviewer_app.core.risk.rules import SEVERITY_RANK
+    from reviewer_app.core.risk.structure import texts
+
+    path = emit.sides.diff.new_path or ""
+    up = _up_step(path)
+    if up is None or not any(SEVERITY_RANK[f.severity] > SEVERITY_RANK[DOWN_STEP_CAP] for f in emit.findings):
+        return
+    change = context.change
+    present = any(diff.new_path == up for diff in change.files)
+    if not present:
+        repo = texts.repository_for(change.base, change.head)
+        present = bool(repo is not None and change.head
+                       and texts.git_output(repo, "cat-file", "-e", f"{change.head}:{up}") is not None)
+    if not present:
+        return
+    why = (f"{path.rsplit('/', 1)[-1]} is this migration's down step ({up.rsplit('/', 1)[-1]} beside it is the up step): "
+           "an upgrade never runs it, only a rollback of the migration does")
+    for index, finding in enumerate(emit.findings):
+        if SEVERITY_RANK[finding.severity] > SEVERITY_RANK[DOWN_STEP_CAP]:
+            emit.findings[index] = dataclasses.replace(
+                finding, severity=DOWN_STEP_CAP, message=f"{finding.message} Lowered to {DOWN_STEP_CAP}: {why}.")
 
 
 @dataclass(frozen=True)
