@@ -50,6 +50,7 @@ from reviewer_app.core.risk.removals import (
     drop_probe_timings,
     drop_unreferenced,
     sort_skipped_tests,
+    written_as_comment,
 )
 from reviewer_app.core.risk.roles import FileRole, role_of
 from reviewer_app.core.risk.rules import SEVERITY_RANK, Rule, RuleSet, glob_to_regex, max_severity
@@ -719,7 +720,7 @@ def preexisting(rule: Rule, view: FileView, group: list[Hit]) -> str:
     for index, block in enumerate(removed_blocks):
         text = view.removed.lines[index].text
         # A line that was a comment did nothing: uncommenting it is new (``// verify=False`` -> ``verify=False``).
-        if block in blocks and not _COMMENT_LIKE.search(text) and _subject(rule, text) in subjects - {None}:
+        if block in blocks and not written_as_comment(text) and _subject(rule, text) in subjects - {None}:
             return "the edited line already did this before the change"
     return ""
 
@@ -728,8 +729,6 @@ def preexisting(rule: Rule, view: FileView, group: list[Hit]) -> str:
 # the same hosts, from a file the rule reads: a database config moved from JSON to JavaScript, a
 # ``curl -k`` to localhost moved into a shell helper. The line's wording may change with the move.
 MOVED_WITHIN_CHANGE = frozenset({"TLS-VERIFY-DISABLED", "REMOTE-SCRIPT-PIPED-TO-SHELL"})
-# A removed line written as a comment turned nothing off: it does not vouch for an added one.
-_COMMENT_LIKE = lazy_compile(r"^\s*(#|//|/\*|\*|--|<!--|;)")
 _QUOTES = str.maketrans("", "", "\"'`")
 
 
@@ -753,7 +752,7 @@ def moved_within_change(rule: Rule, view: FileView, group: list[Hit], context: F
             continue
         for hunk in diff.hunks:
             for line in hunk.lines:
-                if line.kind is LineKind.CONTEXT or _COMMENT_LIKE.search(line.text):
+                if line.kind is LineKind.CONTEXT or written_as_comment(line.text):  # a comment turned nothing off
                     continue
                 key = _move_key(rule, line.text)
                 if key is None:

@@ -1330,6 +1330,11 @@ _COMMENT_END = lazy_compile(r"\s*(?:\*/|-->)\s*$")
 MIN_COMMENTED = 4  # characters of code a commented-out line must carry ("}" or "end" say nothing)
 
 
+def written_as_comment(text: str) -> bool:
+    """Whether a line starts with a comment marker of a common language (``#``, ``//``, ``--``, ``/*``, ``%``…)."""
+    return _COMMENT_MARKER.match(text) is not None
+
+
 def commented_out(view: FileView) -> tuple[list[int], set[int]]:
     """Added lines that are removed lines of the same hunk turned into comments, and those lines.
 
