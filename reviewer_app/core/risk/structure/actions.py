@@ -40,6 +40,7 @@ import re
 from collections import Counter
 from typing import Any, Iterator
 
+from reviewer_app.core.risk.rules import SEVERITY_RANK
 from reviewer_app.core.risk.structure import ChangeContext
 from reviewer_app.core.risk.structure.base import Emitter, Parsed, in_scope
 from reviewer_app.core.risk.structure.splitting import split_top_level
@@ -731,14 +732,8 @@ def _job_signature(job: Map) -> set[str]:
     if isinstance(job.get("uses"), str):
         marks.add("uses:" + job["uses"].partition("@")[0].lower())
     for step in job.get("steps") or []:
-        if not isinstance(step, Map):
-            continue
-        if isinstance(step.get("uses"), str):
-            marks.add("uses:" + step["uses"].partition("@")[0].lower())
-        if isinstance(step.get("run"), str):
-            marks.add("run:" + " ".join(step["run"].split()))
-        if step.get("name"):
-            marks.add("name:" + str(step["name"]))
+        if isinstance(step, Map):
+            marks |= _step_keys(step, with_id=False)
     return marks
 
 
@@ -1049,7 +1044,6 @@ FILTER_ACTIONS = re.compile(r"^(dorny/paths-filter|tj-actions/changed-files|step
 _COMMON_ACTIONS = re.compile(r"^actions/(checkout|setup-[\w-]+|cache|upload-artifact|download-artifact)$", re.IGNORECASE)
 # Script lines that say nothing of what a step checks.
 _TRIVIAL_LINE = re.compile(r"^(#.*|fi|else|then|do|done|esac|\{|\}|;;|(echo|printf|cd|mkdir|ls|cat|set|pwd)\b.*)?$")
-_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
 def check_bypass(sides: FileSides, emit: Emitter, context: ChangeContext, old: Map, new: Map) -> None:
@@ -1077,7 +1071,7 @@ def check_bypass(sides: FileSides, emit: Emitter, context: ChangeContext, old: M
             except Exception:  # noqa: BLE001 - a reading that fails keeps the line rule's finding (fail closed)
                 verdict = None
             # Only a lowering replaces the finding: one the file's role already lowered as far keeps its reason.
-            if verdict is not None and _RANK.get(verdict[0], 9) < _RANK.get(finding.severity, 9):
+            if verdict is not None and SEVERITY_RANK[verdict[0]] < SEVERITY_RANK[finding.severity]:
                 finding = dataclasses.replace(finding, severity=verdict[0], message=verdict[1])
         emit.findings.append(finding)
 
@@ -1304,16 +1298,17 @@ def _step_label(step: Map) -> str:
     return str(step.get("name") or step.get("id") or step.get("uses") or _short(str(step.get("run") or "a step"), 40))
 
 
-def _step_keys(step: Map) -> set[str]:
-    """What identifies a step across the two sides: its id, name, action (without ref) or script."""
+def _step_keys(step: Map, with_id: bool = True) -> set[str]:
+    """What identifies a step across the two sides: its id (unless ``with_id`` is off), name, action (without
+    ref) or script (spacing aside)."""
     keys = set()
-    for key in ("id", "name"):
+    for key in ("id", "name") if with_id else ("name",):
         if step.get(key):
             keys.add(f"{key}:{step.get(key)}")
     if isinstance(step.get("uses"), str):
-        keys.add("uses:" + step["uses"].partition("@")[0].strip().lower())
-    if step.get("run"):
-        keys.add("run:" + " ".join(str(step["run"]).split()))
+        keys.add("uses:" + step["uses"].partition("@")[0].lower())
+    if isinstance(step.get("run"), str):
+        keys.add("run:" + " ".join(step["run"].split()))
     return keys
 
 
