@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from reviewer_app.core.model import FileDiff
 from reviewer_app.core.risk.structure import ChangeContext, iam, tf_defaults, tf_eval
 from reviewer_app.core.risk.structure.base import Emitter, Parsed, data_table
 from reviewer_app.core.risk.structure.texts import FileSides, Side
@@ -589,17 +590,22 @@ def _swapped_for(block: Block, new: Module, added_by_type: dict[str, list[Block]
     return None
 
 
-def _declared_elsewhere(block: Block, context: ChangeContext, sides: FileSides) -> bool:
+def _files_adding(block: Block, context: ChangeContext) -> list[FileDiff]:
+    """The files of the change whose added lines declare the same resource block (type and name)."""
     pattern = re.compile(rf'^\s*resource\s+"{re.escape(block.type)}"\s+"{re.escape(block.name)}"', re.MULTILINE)
     if not pattern.search(context.added_text):
-        return False
+        return []
+    return [diff for diff in context.change.files if diff.new_path and pattern.search("\n".join(
+        line.text for hunk in diff.hunks for line in hunk.lines if line.kind.value == "+"))]
+
+
+def _declared_elsewhere(block: Block, context: ChangeContext, sides: FileSides) -> bool:
     # Re-added in this same file counts only when the new side has it (it does not, or we would not be here).
     # Only a file of the same folder declares the same address: Terraform reads a folder as one module,
     # and a block moved into another folder (a submodule) is another address, destroyed and created.
     folder = posixpath.dirname(sides.diff.old_path or sides.diff.path)
-    return any(diff is not sides.diff and diff.new_path and posixpath.dirname(diff.new_path) == folder and pattern.search("\n".join(
-        line.text for hunk in diff.hunks for line in hunk.lines if line.kind.value == "+"))
-        for diff in context.change.files)
+    return any(diff is not sides.diff and posixpath.dirname(diff.new_path or "") == folder
+               for diff in _files_adding(block, context))
 
 
 def _moved_blocks_removed(sides: FileSides, old: Module, new: Module, emit: Emitter, context: ChangeContext) -> None:
@@ -616,15 +622,9 @@ def _moved_blocks_removed(sides: FileSides, old: Module, new: Module, emit: Emit
 
 def _declared_in_other_folder(block: Block, context: ChangeContext, sides: FileSides) -> str:
     """The path of a file in another folder to which the change adds the same resource block, or ""."""
-    pattern = re.compile(rf'^\s*resource\s+"{re.escape(block.type)}"\s+"{re.escape(block.name)}"', re.MULTILINE)
-    if not pattern.search(context.added_text):
-        return ""
     folder = posixpath.dirname(sides.diff.old_path or sides.diff.path)
-    for diff in context.change.files:
-        if diff.new_path and posixpath.dirname(diff.new_path) != folder and pattern.search("\n".join(
-                line.text for hunk in diff.hunks for line in hunk.lines if line.kind.value == "+")):
-            return diff.new_path
-    return ""
+    return next((diff.new_path for diff in _files_adding(block, context)
+                 if diff.new_path and posixpath.dirname(diff.new_path) != folder), "")
 
 
 DEFAULT_RESOURCES = ("aws_default_route_table", "aws_default_security_group", "aws_default_network_acl",
