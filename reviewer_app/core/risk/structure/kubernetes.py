@@ -1244,6 +1244,33 @@ class Judge:
                           + (", on pods that keep their volumes across restarts." if severe else "."),
                           severity="high" if severe else None)
 
+    def _hook_by_default(self) -> bool:
+        """The object's annotations are a chart value inserted whole (``{{- with .Values.job.annotations }}`` /
+        ``toYaml``) whose default in the new values.yaml holds ``helm.sh/hook``. Helm merges a release's own values
+        into that map key by key, so every release keeps the hook unless it sets the key to null."""
+        metadata = _get(self.after, "metadata")
+        if not isinstance(metadata, Map) or "annotations" not in metadata:
+            return False
+        values = _chart_values(self.context, self.sides.diff.path, "new")
+        if not values:
+            return False
+        from reviewer_app.core.risk.structure import helm_template
+
+        lines = self.sides.new.text.splitlines()
+        start = metadata.line_of("annotations")
+        if not 0 <= start < len(lines):
+            return False
+        depth = len(lines[start]) - len(lines[start].lstrip())
+        for line in lines[start + 1:]:
+            stripped = line.strip()
+            if stripped and not stripped.startswith("{{") and len(line) - len(line.lstrip()) <= depth:
+                break  # the next key of metadata: the annotations block ends
+            for path in INSERTED_MAP.findall(stripped):
+                inserted = helm_template._lookup(values, path)
+                if isinstance(inserted, dict) and any(str(key) == "helm.sh/hook" for key in inserted):
+                    return True
+        return False
+
     def _moved(self, probe: str) -> bool:
         """The probe reappears on an added line of the change (another container, file or values.yaml)."""
         return re.search(rf"^\s*{probe}\s*:", self.context.added_text, re.MULTILINE) is not None
@@ -1267,7 +1294,8 @@ class Judge:
         elif kind == "Job":
             # A Helm hook Job of a chart is deleted and created again by each upgrade: its template may change.
             # In a plain manifest the annotation means nothing to `kubectl apply`: judged like any Job.
-            hook = any(str(k) == "helm.sh/hook" for k in (_get(self.after, "metadata", "annotations") or {}))
+            hook = any(str(k) == "helm.sh/hook" for k in (_get(self.after, "metadata", "annotations") or {})) \
+                or chart and self._hook_by_default()
             fields = [] if hook and chart else ["selector", "template", "completionMode"]
         elif kind == "PersistentVolumeClaim":
             fields = ["storageClassName", "accessModes", "volumeName", "volumeMode", "selector"]
@@ -1318,6 +1346,10 @@ class Judge:
                          f"API server rejects: no {kind} could be created from the old manifest, so there is none to update "
                          "in place; the change fixes a manifest that never applied." if stillborn else ""),
                       severity="low" if stillborn else "medium" if readme or versioned or job else None)
+
+
+# A chart value inserted as a whole map: `{{- with .Values.a.b }}` (then `toYaml .`) or `{{ toYaml .Values.a.b | ... }}`.
+INSERTED_MAP = re.compile(r"\{\{-?\s*(?:with|toYaml)\s+\$?\.Values((?:\.[A-Za-z0-9_]+)+)")
 
 
 def _chart_of(context: ChangeContext, sides: FileSides) -> str | None:
