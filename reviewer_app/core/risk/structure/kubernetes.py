@@ -1244,6 +1244,18 @@ class Judge:
                           + (", on pods that keep their volumes across restarts." if severe else "."),
                           severity="high" if severe else None)
 
+    def _rendered_on_install_only(self) -> bool:
+        """The new template renders the object only inside ``{{ if .Release.IsInstall }}`` (or ``if not
+        .Release.IsUpgrade``, or an ``and`` holding one of them): an upgrade leaves it out of the release, and Helm
+        deletes the old one rather than patching it."""
+        from reviewer_app.core.risk.structure import helm_template
+
+        lines = self.sides.new.text.splitlines()
+        start = self.after.line
+        if not 0 <= start < len(lines):
+            return False
+        return any(INSTALL_ONLY.match(scope) for scope in helm_template._scopes(lines)[start])
+
     def _hook_by_default(self) -> bool:
         """The object's annotations are a chart value inserted whole (``{{- with .Values.job.annotations }}`` /
         ``toYaml``) whose default in the new values.yaml holds ``helm.sh/hook``. Helm merges a release's own values
@@ -1284,6 +1296,8 @@ class Judge:
             return
         # The tool that updates the object in place: Helm for a chart's template, kubectl for a plain manifest.
         chart = _chart_of(self.context, self.sides) is not None
+        if chart and self._rendered_on_install_only():
+            return  # `helm upgrade` never renders it, so never updates it in place
         tool = "`helm upgrade`" if chart else "`kubectl apply`"
         if kind == "StatefulSet":
             fields = [f for f in set(spec) | set(old_spec) if f not in STATEFULSET_MUTABLE]
@@ -1346,6 +1360,13 @@ class Judge:
                          f"API server rejects: no {kind} could be created from the old manifest, so there is none to update "
                          "in place; the change fixes a manifest that never applied." if stillborn else ""),
                       severity="low" if stillborn else "medium" if readme or versioned or job else None)
+
+
+# A block action that renders only at `helm install`: `if .Release.IsInstall`, `if not .Release.IsUpgrade`, or an
+# `and` of such a test with others (an `or`, or an else branch, may render at an upgrade too).
+INSTALL_ONLY = re.compile(r"if (?:\(?and\b(?!.*\bor\b)(?!.*\bnot \.Release\.IsInstall)[^|]*(?<!not )"
+                          r"(?:\.Release\.IsInstall\b|\(?not \.Release\.IsUpgrade\b)"
+                          r"|\.Release\.IsInstall\s*$|\(?not \.Release\.IsUpgrade\)?\s*$)")
 
 
 # A chart value inserted as a whole map: `{{- with .Values.a.b }}` (then `toYaml .`) or `{{ toYaml .Values.a.b | ... }}`.

@@ -67,3 +67,40 @@ def test_the_same_job_with_annotations_that_are_no_hook_is_still_refused_by_helm
     found = _immutable(git_repo, NOT_A_HOOK)
     assert found and all(severity in ("high", "critical") for severity, _ in found), found
     assert "`helm upgrade` fails" in found[0][1], found
+
+
+INSTALL_ONLY = """{{- if %s }}
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-init-migrations
+spec:
+  template:
+    spec:
+      restartPolicy: OnFailure
+      containers:
+        - name: migrate
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          args: ["bootstrap", "%s"]
+{{- end }}
+"""
+
+
+def _guarded(git_repo: GitRepo, condition: str) -> list[tuple[str, str]]:
+    files = {"chart/Chart.yaml": CHART, "chart/values.yaml": VALUES % NOT_A_HOOK.rstrip("\n")}
+    before = dict(files, **{"chart/templates/migrations.yaml": INSTALL_ONLY % (condition, "--all")})
+    after = dict(files, **{"chart/templates/migrations.yaml": INSTALL_ONLY % (condition, "--force")})
+    found = risk_findings(range_analysis(git_repo, before, after))
+    return [(f["severity"], f["message"]) for f in by_rule(found, "K8S-IMMUTABLE-FIELD")]
+
+
+def test_a_job_rendered_only_at_install_is_never_updated_by_an_upgrade(git_repo: GitRepo) -> None:
+    # `helm upgrade` leaves the Job out of the release (and deletes the old one): nothing is patched in place.
+    assert _guarded(git_repo, ".Release.IsInstall") == []
+    assert _guarded(git_repo, "and .Release.IsInstall (ne .Values.image.tag \"off\")") == []
+
+
+def test_a_job_rendered_at_install_or_on_an_option_is_still_judged(git_repo: GitRepo) -> None:
+    # `or`: an upgrade with the option on renders the Job and patches it.
+    found = _guarded(git_repo, "or .Release.IsInstall .Values.image.tag")
+    assert found and all(severity in ("high", "critical") for severity, _ in found), found
