@@ -183,8 +183,9 @@ def _action_family(action: str) -> str:
     name = action.partition(":")[2]
     if name.count("*") != 1 or not name.endswith("*"):
         return ""
-    prefix = name[:-1]
-    return prefix if len(re.findall(r"[A-Z][a-z0-9]*", prefix)) >= 2 and prefix[:1].isupper() else ""
+    # Action names are case-insensitive in IAM: `sqs:sendMessage*` is `sqs:SendMessage*`.
+    prefix = name[:1].upper() + name[1:-1]
+    return prefix if len(re.findall(r"[A-Z][a-z0-9]*", prefix)) >= 2 and prefix[1:2].islower() else ""
 
 
 def judge(statement: Statement, trust: bool) -> list[Verdict]:
