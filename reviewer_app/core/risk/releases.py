@@ -147,6 +147,13 @@ def file_in_release(repo: Path, release: str, path: str) -> bool:
     return proc.returncode != 0 or bool(proc.stdout.strip())
 
 
+def ere_literal(text: str) -> str:
+    """``text`` as a POSIX extended regular expression (for ``git grep -E``) matching it literally."""
+    import re
+
+    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", text)
+
+
 def lowered_message(message: str, reason: str) -> str:
     """A breaking finding's message once lowered because no release holds what it breaks."""
     return (f"{message} Lowered to {CAP}: {reason}, so no installation runs the old version this change breaks "

@@ -387,7 +387,7 @@ def analyse(sides: FileSides, emit: Emitter, context: ChangeContext) -> Parsed:
     _package_removed(sides, emit, old, new, whole)
     deleted_whole = diff.status is FileStatus.DELETED and posixpath.dirname(diff.old_path or diff.path) in whole.deleted_packages
     if not deleted_whole:
-        _routes_removed(emit, old, new, whole)
+        _routes_removed(emit, old, new, whole, context)
         if public:
             _exports_removed(emit, old, new, whole, deleted=diff.status is FileStatus.DELETED)
     _encodings_removed(emit, old, new, whole, posixpath.dirname(diff.new_path or diff.path), context)
@@ -423,7 +423,7 @@ def _package_removed(sides: FileSides, emit: Emitter, old: Facts, new: Facts, wh
             _emit(emit, "GO-PACKAGE-REMOVED", "old", line, message)
 
 
-def _routes_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts) -> None:
+def _routes_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts, context: ChangeContext) -> None:
     kept = {path for _, path, _ in new.routes}
     gone = [(method, path, line) for method, path, line in old.routes
             if path not in kept and f'"{path}"' not in whole.added and len(path) > 1]
@@ -438,7 +438,34 @@ def _routes_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts) -
         _emit(emit, "GO-HTTP-ROUTE-REMOVED", "old", gone[0][2],
               f"{message} They serve static files of a web UI, whose pages move with them: medium.", "medium")
     else:
-        _emit(emit, "GO-HTTP-ROUTE-REMOVED", "old", gone[0][2], message)
+        unreleased = _routes_unreleased(emit, context, [path for _, path, _ in gone])
+        if unreleased:
+            from reviewer_app.core.risk.releases import CAP, lowered_message
+
+            _emit(emit, "GO-HTTP-ROUTE-REMOVED", "old", gone[0][2], lowered_message(message, unreleased), CAP)
+        else:
+            _emit(emit, "GO-HTTP-ROUTE-REMOVED", "old", gone[0][2], message)
+
+
+def _routes_unreleased(emit: Emitter, context: ChangeContext, paths: list[str]) -> str | None:
+    """Why no client can call the removed routes yet: no Go file of the nearest release (releases.py) holds any of
+    their paths as a string, while the tree before the change does (added since). None when a release holds one,
+    or git cannot tell: the finding keeps its severity."""
+    from reviewer_app.core.risk import releases
+
+    found = releases.release_to_compare(context.change, emit.rules, "GO-HTTP-ROUTE-REMOVED", context.memo("releases"))
+    if found is None:
+        return None
+    repo, release = found
+    for path in paths:
+        # The path as a Go string: "/users/x", or after a method in a Go 1.22 pattern ("GET /users/x").
+        pattern = f'["[:space:]]{releases.ere_literal(path)}"'
+        if not (releases.release_lacks(repo, f"refs/tags/{release}", pattern, ("*.go",))
+                and releases.revision_names(repo, context.change.base, pattern)):
+            return None
+    shown = ", ".join(paths[:MAX_LISTED]) + (", …" if len(paths) > MAX_LISTED else "")
+    return (f"the route {shown} is in no release yet (it was added since {release}: the tree before this change "
+            f"registers it and no Go file of {release} names it)")
 
 
 def _exports_removed(emit: Emitter, old: Facts, new: Facts, whole: ChangeFacts, deleted: bool) -> None:

@@ -164,7 +164,9 @@ class Subject:
 def _name_pattern(name: str) -> str:
     """An ERE for ``name`` as a whole word, case aside, with or without its underscores (``rev_id``, ``revId``), and
     with or without an ``_id`` ending (the ORM field ``author`` is the column ``author_id``)."""
-    parts = [re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", part) for part in name.lower().split("_") if part]
+    from reviewer_app.core.risk.releases import ere_literal
+
+    parts = [ere_literal(part) for part in name.lower().split("_") if part]
     if len(parts) > 1 and parts[-1] == "id":
         body = "_?".join(parts[:-1]) + "(_?id)?"
     else:

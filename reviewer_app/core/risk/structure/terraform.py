@@ -407,7 +407,9 @@ UNRELEASED_RULES = ("TF-RENAME-WITHOUT-MOVED", "INFRA-TF-RESOURCE-REMOVED", "TF-
 
 
 def _ere(text: str) -> str:
-    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", text)
+    from reviewer_app.core.risk.releases import ere_literal
+
+    return ere_literal(text)
 
 
 def _block_at(side: Side, line: int) -> tuple[str, str, str] | None:
