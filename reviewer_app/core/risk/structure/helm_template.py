@@ -412,18 +412,32 @@ VERSIONED_BEFORE = ("{what} changes which labels a workload's spec.selector matc
                     "workload deleted once; check that the new selector is stable.")
 
 
-def _holds_chart_version(lines: list[str], helpers: dict[str, list[str]], depth: int = 0) -> bool:
-    """The lines render the chart's version (``.Chart.Version``), themselves or through the helpers they
-    include (followed anywhere on a line, e.g. ``helm.sh/chart: {{ include "x.chart" . }}``)."""
+CHART_VERSION_ONLY = re.compile(r"\.Chart\.Version\b")
+# What a chart's release moves: its version, its app version, or the image tag value (which the chart's own releases
+# bump): `.Chart.AppVersion` (also `.context.Chart.AppVersion` inside a helper), `.Values.image.tag`, `.Values.tag`.
+RELEASE_VERSIONED = re.compile(r"\bChart\.(?:App)?Version\b|\.Values(?:\.[A-Za-z0-9_]+)*\.(?:tag|imageTag|image_tag)\b")
+
+
+def _holds_chart_version(lines: list[str], helpers: dict[str, list[str]], depth: int = 0,
+                         pattern: re.Pattern[str] = CHART_VERSION_ONLY) -> bool:
+    """The lines render the chart's version (``.Chart.Version``, or what ``pattern`` matches), themselves or through
+    the helpers they include (followed anywhere on a line, e.g. ``helm.sh/chart: {{ include "x.chart" . }}``)."""
     for line in lines:
-        if re.search(r"\.Chart\.Version\b", line):
+        if pattern.search(line):
             return True
         if depth < 5:
             for name in INCLUDED.findall(line):
                 body = helpers.get(name)
-                if body is not None and _holds_chart_version(body, helpers, depth + 1):
+                if body is not None and _holds_chart_version(body, helpers, depth + 1, pattern):
                     return True
     return False
+
+
+def renders_release_version(lines: list[str], context: ChangeContext, path: str, side: str) -> bool:
+    """The template lines render something each release of the chart moves (``RELEASE_VERSIONED``), themselves or
+    through the chart's helpers on ``side``."""
+    helpers = _chart_helpers(context, path, side)
+    return helpers is not None and _holds_chart_version(lines, helpers, pattern=RELEASE_VERSIONED)
 
 
 def old_selector_versioned(sides: FileSides, context: ChangeContext) -> bool:

@@ -1244,6 +1244,21 @@ class Judge:
                           + (", on pods that keep their volumes across restarts." if severe else "."),
                           severity="high" if severe else None)
 
+    def _old_template_moves_with_releases(self, old_spec: Map) -> bool:
+        """The old side's pod template lines (from ``template:`` to the end of the object) render the image tag or
+        the chart's app version, themselves or through the chart's helpers (helm_template.renders_release_version)."""
+        from reviewer_app.core.risk.structure import helm_template
+
+        if not self.sides.old.exists or "template" not in old_spec:
+            return False
+        lines = self.sides.old.text.splitlines()
+        start = old_spec.line_of("template")
+        if not 0 <= start < len(lines):
+            return False
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("---")), len(lines))
+        return helm_template.renders_release_version(lines[start:end], self.context,
+                                                     self.sides.diff.old_path or self.sides.diff.path, "old")
+
     def _rendered_on_install_only(self) -> bool:
         """The new template renders the object only inside ``{{ if .Release.IsInstall }}`` (or ``if not
         .Release.IsUpgrade``, or an ``and`` holding one of them): an upgrade leaves it out of the release, and Helm
@@ -1336,6 +1351,10 @@ class Judge:
             # objects, and a Job that has finished holds nothing that deleting it loses. (A chart's Job keeps its
             # level: `helm upgrade` marks the whole release failed, and `--atomic` rolls every object back.)
             job = kind == "Job" and not chart and not readme and not versioned
+            # A chart's Job whose old pod template already renders what each release moves (the image tag, the app
+            # version): every upgrade to a new version already changed it and was refused the same way.
+            moving = kind == "Job" and field == "template" and chart and not readme and not versioned \
+                and self._old_template_moves_with_releases(old_spec)
             # The old selector did not select the old pod template's labels: the API server rejects such a
             # workload, so no object was ever created from the old side to be updated in place.
             stillborn = field == "selector" and kind in ("Deployment", "DaemonSet", "ReplicaSet", "StatefulSet") and \
@@ -1355,11 +1374,15 @@ class Judge:
                       + (" Medium: the old selector held the chart's version (`.Chart.Version`), which every release "
                          "changes: every upgrade of an existing install already failed on it, whatever this change writes."
                          if versioned else "")
+                      + (" Medium: the old pod template already renders what each release moves (the image tag or the "
+                         "chart's app version), so every upgrade to a new version already changed this Job's template "
+                         "and was refused the same way: installs already delete the finished Job (or it expires) before "
+                         "an upgrade; this change adds no failure a version bump does not." if moving else "")
                       + (f" Low: the old selector ({_selector_text(old_spec.get('selector'))}) does not select the old pod "
                          f"template's labels ({_selector_text(_get(old_spec, 'template', 'metadata', 'labels'))}), which the "
                          f"API server rejects: no {kind} could be created from the old manifest, so there is none to update "
                          "in place; the change fixes a manifest that never applied." if stillborn else ""),
-                      severity="low" if stillborn else "medium" if readme or versioned or job else None)
+                      severity="low" if stillborn else "medium" if readme or versioned or job or moving else None)
 
 
 # A block action that renders only at `helm install`: `if .Release.IsInstall`, `if not .Release.IsUpgrade`, or an

@@ -5,6 +5,10 @@ writes the hook annotations into values.yaml (``job.annotations``) and inserts t
 (``{{- with .Values.job.annotations }} {{- toYaml . | nindent 4 }}``). Helm merges a release's values into
 that map key by key, so every release keeps the hook unless it nulls the key: no finding. The same template
 with annotations that are no hook keeps K8S-IMMUTABLE-FIELD.
+
+A chart's Job rendered only at install (``{{ if .Release.IsInstall }}``) is never patched by an upgrade: no finding.
+A chart's Job whose old pod template already renders the image tag (or the app version) changed at every upgrade to
+a new version and was refused the same way: medium, saying so.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ spec:
       restartPolicy: OnFailure
       containers:
         - name: migrate
-          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          image: registry.example.org/app:1.4.0
           args: ["migrate", "%s"]
 """
 
@@ -80,7 +84,7 @@ spec:
       restartPolicy: OnFailure
       containers:
         - name: migrate
-          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          image: registry.example.org/app:1.4.0
           args: ["bootstrap", "%s"]
 {{- end }}
 """
@@ -102,5 +106,18 @@ def test_a_job_rendered_only_at_install_is_never_updated_by_an_upgrade(git_repo:
 
 def test_a_job_rendered_at_install_or_on_an_option_is_still_judged(git_repo: GitRepo) -> None:
     # `or`: an upgrade with the option on renders the Job and patches it.
-    found = _guarded(git_repo, "or .Release.IsInstall .Values.image.tag")
+    found = _guarded(git_repo, "or .Release.IsInstall .Values.migrations.enabled")
     assert found and all(severity in ("high", "critical") for severity, _ in found), found
+
+
+def test_a_job_whose_old_template_renders_the_image_tag_is_medium(git_repo: GitRepo) -> None:
+    # Each release moving image.tag already changed this Job's template: the change adds no new failure.
+    tagged = TEMPLATE.replace("image: registry.example.org/app:1.4.0",
+                              'image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"')
+    files = {"chart/Chart.yaml": CHART, "chart/values.yaml": VALUES % NOT_A_HOOK.rstrip("\n")}
+    before = dict(files, **{"chart/templates/job.yaml": tagged % "--all"})
+    after = dict(files, **{"chart/templates/job.yaml": tagged % "--to-latest"})
+    found = [(f["severity"], f["message"]) for f in
+             by_rule(risk_findings(range_analysis(git_repo, before, after)), "K8S-IMMUTABLE-FIELD")]
+    assert [severity for severity, _ in found] == ["medium"], found
+    assert "already renders what each release moves" in found[0][1], found
