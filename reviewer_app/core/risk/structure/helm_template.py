@@ -111,10 +111,18 @@ def judge(sides: FileSides, emit: Emitter, context: ChangeContext) -> None:
 SAME_RENDERING = ((re.compile(r"\{\{ template \""), '{{ include "'), (re.compile(r"\|\s*nindent\b"), "| indent"))
 
 
+# A label's value written as one action, quoted or not (`key: {{ .Release.Name | quote }}`, `key: "{{ .Release.Name }}"`):
+# a label value is a string, so an old unquoted rendering that applied was one, and quoting it renders the same.
+QUOTED_ACTION = re.compile(r'^(?P<key>[\w./-]+: )(?:"\{\{ (?P<a>[^{}"]*?) \}\}"|\{\{ (?P<b>[^{}"]*?) \| s?quote \}\})$')
+
+
 def _normal(line: str) -> str:
     text = re.sub(r"\s+", " ", TRIM.sub("{{ ", line.replace("-}}", "}}"))).strip()
     for pattern, replacement in SAME_RENDERING:
         text = pattern.sub(replacement, text)
+    quoted = QUOTED_ACTION.match(text)
+    if quoted:
+        text = f"{quoted.group('key')}{{{{ {quoted.group('a') or quoted.group('b')} }}}}"
     return text
 
 
