@@ -16,13 +16,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reviewer_app.core.callers.findings import callers_findings, join_report
 from reviewer_app.core.callers.model import ChangedSymbol, Use
 from reviewer_app.core.model import Change, FileStatus
+from reviewer_app.core.records import Record
 
 _FULL_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$", re.IGNORECASE)
 
@@ -31,14 +31,17 @@ NO_REPOSITORY = "callers need the repository at the change's base: run inside it
 __all__ = ["CallersReport", "ChangedSymbol", "Use", "file_at", "find_callers", "join_report"]
 
 
-@dataclass
-class CallersReport:
+class CallersReport(Record):
     """The symbols a change touches, where each is used, and the findings that come of it."""
 
-    symbols: list[ChangedSymbol] = field(default_factory=list)
-    base: str | None = None
-    notes: list[str] = field(default_factory=list)
-    findings: list[Any] = field(default_factory=list)  # risk Finding objects
+    FIELDS = ("symbols", "base", "notes", "findings")
+
+    def __init__(self, symbols: list[ChangedSymbol] | None = None, base: str | None = None,
+                 notes: list[str] | None = None, findings: list[Any] | None = None) -> None:
+        self.symbols = [] if symbols is None else symbols
+        self.base = base
+        self.notes = [] if notes is None else notes
+        self.findings = [] if findings is None else findings  # risk Finding objects
 
     def to_list(self) -> list[dict[str, Any]]:
         """The JSON of ``analyze``'s ``callers``: each symbol with the base its uses were read at."""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from reviewer_app.core.records import FrozenRecord, Record
 
 ADDED, MODIFIED, REMOVED, RENAMED = "added", "modified", "removed", "renamed"
 
 
-@dataclass(frozen=True, slots=True)
-class Definition:
+class Definition(FrozenRecord):
     """One definition on one side of a file.
 
     ``key`` identifies it within the file (``Cart.total`` for a method); ``body`` is a normalised
@@ -18,28 +18,35 @@ class Definition:
     signature check needs (Python only: ``(name, kind, has_default)``).
     """
 
-    key: str
-    name: str  # the name its callers write (the method name for ``Cart.total``)
-    kind: str  # function | method | class | constant | type | column | table | route | variable | output
-    line: int
-    body: str
-    signature: str = ""
-    params: tuple[tuple[str, str, bool], ...] | None = None
-    renamable_body: str = ""  # body with its own name blanked: equal on both sides means a rename
+    __slots__ = FIELDS = ("key", "name", "kind", "line", "body", "signature", "params", "renamable_body")
+
+    def __init__(self, key: str, name: str, kind: str, line: int, body: str, signature: str = "",
+                 params: tuple[tuple[str, str, bool], ...] | None = None, renamable_body: str = "") -> None:
+        self.key = key
+        self.name = name  # the name its callers write (the method name for ``Cart.total``)
+        self.kind = kind  # function | method | class | constant | type | column | table | route | variable | output
+        self.line = line
+        self.body = body
+        self.signature = signature
+        self.params = params
+        self.renamable_body = renamable_body  # body with its own name blanked: equal on both sides means a rename
 
 
-@dataclass(slots=True)
-class Use:
+class Use(Record):
     """One place that uses a changed symbol."""
 
-    service: str  # the owning service, or "" when no service owns the path
-    path: str
-    line: int
-    snippet: str
-    in_change: bool = False  # the file is one the change touches
-    updated: bool = False  # ... and the change rewrote this very line
-    is_import: bool = False
-    in_test: bool = False  # test code: it breaks a test run, not a deployed service
+    __slots__ = FIELDS = ("service", "path", "line", "snippet", "in_change", "updated", "is_import", "in_test")
+
+    def __init__(self, service: str, path: str, line: int, snippet: str, in_change: bool = False,
+                 updated: bool = False, is_import: bool = False, in_test: bool = False) -> None:
+        self.service = service  # the owning service, or "" when no service owns the path
+        self.path = path
+        self.line = line
+        self.snippet = snippet
+        self.in_change = in_change  # the file is one the change touches
+        self.updated = updated  # ... and the change rewrote this very line
+        self.is_import = is_import
+        self.in_test = in_test  # test code: it breaks a test run, not a deployed service
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"service": self.service, "path": self.path, "line": self.line,
@@ -51,25 +58,31 @@ class Use:
         return data
 
 
-@dataclass(slots=True)
-class ChangedSymbol:
+class ChangedSymbol(Record):
     """A definition the change adds, modifies, removes or renames, and its uses elsewhere."""
 
-    symbol: str  # what the reviewer reads: ``apply_discount``, ``Cart.total``, ``orders.discount``
-    name: str  # what is searched for: the bare identifier, column or route
-    kind: str
-    change: str  # added | modified | removed | renamed
-    path: str
-    language: str
-    line: int  # on the new side, or the old side for a removed symbol
-    side: str  # "new" or "old": which side ``line`` is on
-    old_line: int = 0  # the definition's line at the base (0 when it is new): never a use of itself
-    old_path: str = ""  # the file at the base (differs from ``path`` when the change moves the file)
-    old_name: str | None = None  # for a rename
-    signature_problem: str | None = None  # why existing calls may break (parameters added, removed, reordered)
-    body_changed: bool = False
-    scope_hint: str = ""  # the table of a column, the module folder of a Terraform variable
-    uses: list[Use] = field(default_factory=list)
+    __slots__ = FIELDS = ("symbol", "name", "kind", "change", "path", "language", "line", "side", "old_line",
+                          "old_path", "old_name", "signature_problem", "body_changed", "scope_hint", "uses")
+
+    def __init__(self, symbol: str, name: str, kind: str, change: str, path: str, language: str, line: int,
+                 side: str, old_line: int = 0, old_path: str = "", old_name: str | None = None,
+                 signature_problem: str | None = None, body_changed: bool = False, scope_hint: str = "",
+                 uses: list[Use] | None = None) -> None:
+        self.symbol = symbol  # what the reviewer reads: ``apply_discount``, ``Cart.total``, ``orders.discount``
+        self.name = name  # what is searched for: the bare identifier, column or route
+        self.kind = kind
+        self.change = change  # added | modified | removed | renamed
+        self.path = path
+        self.language = language
+        self.line = line  # on the new side, or the old side for a removed symbol
+        self.side = side  # "new" or "old": which side ``line`` is on
+        self.old_line = old_line  # the definition's line at the base (0 when it is new): never a use of itself
+        self.old_path = old_path  # the file at the base (differs from ``path`` when the change moves the file)
+        self.old_name = old_name  # for a rename
+        self.signature_problem = signature_problem  # why existing calls may break (parameters added, removed, reordered)
+        self.body_changed = body_changed
+        self.scope_hint = scope_hint  # the table of a column, the module folder of a Terraform variable
+        self.uses = [] if uses is None else uses
 
     @property
     def base_path(self) -> str:

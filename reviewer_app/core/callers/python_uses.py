@@ -13,7 +13,8 @@ every reference to the name other than its own definition is a use.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+
+from reviewer_app.core.records import FrozenRecord, Record
 
 
 def module_of(path: str) -> str:
@@ -38,33 +39,40 @@ def _absolute(path: str, module: str | None, level: int) -> str:
     return f"{base}.{module}" if module and base else (module or base)
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
+class Found(FrozenRecord):
     """A line of a Python file that uses the searched name, and whether it imports it."""
 
-    line: int
-    is_import: bool
+    __slots__ = FIELDS = ("line", "is_import")
+
+    def __init__(self, line: int, is_import: bool) -> None:
+        self.line = line
+        self.is_import = is_import
 
 
-@dataclass(frozen=True, slots=True)
-class ImportedName:
+class ImportedName(FrozenRecord):
     """One name an import statement binds in a Python file."""
 
-    plain: bool  # ``import x`` (else ``from m import x``)
-    module: str | None  # as written: resolved against the importing file's path when queried
-    level: int  # leading dots of a relative import
-    name: str  # the imported name (or the module for ``import x``)
-    local: str  # the name it is bound to in this file
-    line: int
+    __slots__ = FIELDS = ("plain", "module", "level", "name", "local", "line")
+
+    def __init__(self, plain: bool, module: str | None, level: int, name: str, local: str, line: int) -> None:
+        self.plain = plain  # ``import x`` (else ``from m import x``)
+        self.module = module  # as written: resolved against the importing file's path when queried
+        self.level = level  # leading dots of a relative import
+        self.name = name  # the imported name (or the module for ``import x``)
+        self.local = local  # the name it is bound to in this file
+        self.line = line
 
 
-@dataclass(slots=True)
-class FileIndex:
+class FileIndex(Record):
     """What one file imports and where it references names: built in one walk, queried per symbol."""
 
-    imports: list[ImportedName]
-    names: dict[str, list[int]]  # identifier -> lines where it is read or written as a bare name
-    attributes: dict[str, list[tuple[int, str | None]]]  # attribute -> (line, dotted text of its owner)
+    __slots__ = FIELDS = ("imports", "names", "attributes")
+
+    def __init__(self, imports: list[ImportedName], names: dict[str, list[int]],
+                 attributes: dict[str, list[tuple[int, str | None]]]) -> None:
+        self.imports = imports
+        self.names = names  # identifier -> lines where it is read or written as a bare name
+        self.attributes = attributes  # attribute -> (line, dotted text of its owner)
 
 
 def _dotted(node: ast.AST) -> str | None:

@@ -9,22 +9,24 @@ or a queue of changes on one base, greps once.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 
 from reviewer_app.core.gitcmd import run_git
+from reviewer_app.core.records import FrozenRecord
 
 _CACHE: OrderedDict[tuple[str, str, tuple[str, ...]], list["Hit"]] = OrderedDict()
 _CACHE_SIZE = 32
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(FrozenRecord):
     """One line ``git grep`` found."""
 
-    path: str
-    line: int
-    text: str
+    __slots__ = FIELDS = ("path", "line", "text")
+
+    def __init__(self, path: str, line: int, text: str) -> None:
+        self.path = path
+        self.line = line
+        self.text = text
 
 
 _ERE_SPECIAL = frozenset("\\.[]()*+?{}|^$")

@@ -8,23 +8,25 @@ whose context does not match the base leaves that file out, with a note: its sym
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewer_app.core.gitcmd import git_env, known_tree, run_git
 from reviewer_app.core.model import Change, FileDiff, FileStatus, LineKind
+from reviewer_app.core.records import Record
 
 MAX_BYTES = 2_000_000  # bigger files are generated or data: not parsed
 
 
-@dataclass(slots=True)
-class FileTexts:
+class FileTexts(Record):
     """A changed file's whole text on both sides of the change."""
 
-    diff: FileDiff
-    old: str | None  # None when the file does not exist on that side
-    new: str | None
-    rewritten: set[int] = field(default_factory=set)  # old line numbers the change removes or rewrites
+    __slots__ = FIELDS = ("diff", "old", "new", "rewritten")
+
+    def __init__(self, diff: FileDiff, old: str | None, new: str | None, rewritten: set[int] | None = None) -> None:
+        self.diff = diff
+        self.old = old  # None when the file does not exist on that side
+        self.new = new
+        self.rewritten = set() if rewritten is None else rewritten  # old line numbers the change removes or rewrites
 
 
 def resolve_base(repo: Path, change: Change, revision: str | None) -> tuple[str, str] | None:

@@ -11,25 +11,28 @@ reproducible.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
+from reviewer_app.core.records import Record
 from reviewer_app.core.services.model import Catalog, Edge, display_rank
 
 
-@dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field, 5,000 times
-class AffectedService:
+class AffectedService(Record):  # not frozen: a frozen __init__ costs a setattr call per field, 5,000 times
     """A service a change reaches, directly or through what depends on it."""
 
-    name: str
-    kind: str
-    tier: int | None
-    owner: str | None
-    lifecycle: str | None
-    paths: tuple[str, ...] = ()  # changed paths it owns (direct services only)
-    # The shortest chain of edges from a direct service to this one (transitive services only);
-    # ``via`` is derived from it on demand, since a big blast reaches thousands of services.
-    via_edges: tuple[Edge, ...] = ()
+    __slots__ = FIELDS = ("name", "kind", "tier", "owner", "lifecycle", "paths", "via_edges")
+
+    def __init__(self, name: str, kind: str, tier: int | None, owner: str | None, lifecycle: str | None,
+                 paths: tuple[str, ...] = (), via_edges: tuple[Edge, ...] = ()) -> None:
+        self.name = name
+        self.kind = kind
+        self.tier = tier
+        self.owner = owner
+        self.lifecycle = lifecycle
+        self.paths = paths  # changed paths it owns (direct services only)
+        # The shortest chain of edges from a direct service to this one (transitive services only);
+        # ``via`` is derived from it on demand, since a big blast reaches thousands of services.
+        self.via_edges = via_edges
 
     @property
     def via(self) -> tuple[str, ...]:
@@ -50,17 +53,22 @@ class AffectedService:
         return data
 
 
-@dataclass
-class Affected:
+class Affected(Record):
     """The services a change reaches, their owners, and the paths no service owns."""
 
-    direct: list[AffectedService]
-    transitive: list[AffectedService]
-    owners: list[str]
-    unowned_paths: list[str]
-    max_tier: int | None  # the most critical (lowest) tier reached; None when none has a tier
-    warnings: list[str] = field(default_factory=list)
-    path_services: dict[str, list[str]] = field(default_factory=dict)  # changed path -> owning services
+    FIELDS = ("direct", "transitive", "owners", "unowned_paths", "max_tier", "warnings", "path_services")
+
+    def __init__(self, direct: list[AffectedService], transitive: list[AffectedService], owners: list[str],
+                 unowned_paths: list[str], max_tier: int | None, warnings: list[str] | None = None,
+                 path_services: dict[str, list[str]] | None = None) -> None:
+        self.direct = direct
+        self.transitive = transitive
+        self.owners = owners
+        self.unowned_paths = unowned_paths
+        self.max_tier = max_tier  # the most critical (lowest) tier reached; None when none has a tier
+        self.warnings = [] if warnings is None else warnings
+        # changed path -> owning services
+        self.path_services = {} if path_services is None else path_services
 
     @property
     def names(self) -> list[str]:

@@ -11,8 +11,9 @@ or a glob's length without its leading and trailing ``/``); services tied on tha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from reviewer_app.core.records import FrozenRecord
 
 if TYPE_CHECKING:  # imported where a pattern is compiled: most analyses have no CODEOWNERS
     from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
@@ -55,13 +56,15 @@ def _glob_bucket(pattern: str) -> str:
     return "/".join(literal)
 
 
-@dataclass(frozen=True, slots=True)
-class _Glob:
+class _Glob(FrozenRecord):
     """A service's path pattern with glob characters."""
 
-    service: str
-    pattern: GitIgnoreSpecPattern
-    specificity: int
+    __slots__ = FIELDS = ("service", "pattern", "specificity")
+
+    def __init__(self, service: str, pattern: GitIgnoreSpecPattern, specificity: int) -> None:
+        self.service = service
+        self.pattern = pattern
+        self.specificity = specificity
 
 
 def _ancestors(path: str) -> list[str]:

@@ -7,18 +7,20 @@ takes the defaults from the field and the referencing entity, as Backstage's own
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from reviewer_app.core.records import FrozenRecord
 
 DEFAULT_NAMESPACE = "default"
 
 
-@dataclass(frozen=True, slots=True)
-class EntityRef:
+class EntityRef(FrozenRecord):
     """A Backstage entity reference, defaults filled in."""
 
-    kind: str  # lower case: component, api, resource, system, group, user
-    namespace: str
-    name: str
+    __slots__ = FIELDS = ("kind", "namespace", "name")
+
+    def __init__(self, kind: str, namespace: str, name: str) -> None:
+        self.kind = kind  # lower case: component, api, resource, system, group, user
+        self.namespace = namespace
+        self.name = name
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.namespace}/{self.name}"
