@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reviewer_app.core import risk as risk_engine
@@ -14,6 +13,7 @@ from reviewer_app.core import services as service_catalog
 from reviewer_app.core.changeid import change_id as compute_change_id
 from reviewer_app.core.model import Change
 from reviewer_app.core.provenance import Provenance, co_authors, detect
+from reviewer_app.core.records import Record
 from reviewer_app.core.risk.history import history_of
 from reviewer_app.core.workspace import Workspace
 
@@ -21,18 +21,21 @@ if TYPE_CHECKING:  # sqlite_utils costs a sixth of analyze's start-up; analyze n
     import sqlite_utils
 
 
-@dataclass
-class Analysis:
+class Analysis(Record):
     """A change with everything found about it: provenance, services, risk, callers, policy."""
 
-    change: Change
-    change_id: str
-    provenance: Provenance
-    co_authors: list[str]
-    services: Any  # services.Affected
-    risk: Any  # risk.RiskReport
-    policy: dict[str, Any] | None = None
-    callers: Any = None  # callers.CallersReport: who uses the symbols the change touches
+    FIELDS = ("change", "change_id", "provenance", "co_authors", "services", "risk", "policy", "callers")
+
+    def __init__(self, change: Change, change_id: str, provenance: Provenance, co_authors: list[str], services: Any,
+                 risk: Any, policy: dict[str, Any] | None = None, callers: Any = None) -> None:
+        self.change = change
+        self.change_id = change_id
+        self.provenance = provenance
+        self.co_authors = co_authors
+        self.services = services  # services.Affected
+        self.risk = risk  # risk.RiskReport
+        self.policy = policy
+        self.callers = callers  # callers.CallersReport: who uses the symbols the change touches
 
     def to_dict(self) -> dict[str, Any]:
         change = self.change

@@ -21,10 +21,10 @@ lines, dispatch on the first character, no regex per hunk line.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from reviewer_app.core.lazyregex import lazy_compile  # module patterns: compiled on first use
 from reviewer_app.core.model import Change, Commit, FileDiff, FileStatus, Hunk, Line, LineKind, Person
+from reviewer_app.core.records import Record
 from reviewer_app.errors import UserError, located
 
 _HUNK_HEADER = lazy_compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
@@ -44,18 +44,22 @@ _GIT_SHOW_COMMIT = lazy_compile(r"^commit ([0-9a-f]{40}|[0-9a-f]{64})\b")
 _ADDED, _REMOVED, _CONTEXT = LineKind.ADDED, LineKind.REMOVED, LineKind.CONTEXT
 
 
-@dataclass
-class _Header:
+class _Header(Record):
     """Commit metadata gathered from mail or ``git show`` headers before the diff starts."""
 
-    subject: str = ""
-    body: str = ""
-    author: Person | None = None
-    committer: Person | None = None
-    author_date: str | None = None
-    commit_date: str | None = None
-    sha: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    FIELDS = ("subject", "body", "author", "committer", "author_date", "commit_date", "sha", "extra")
+
+    def __init__(self, subject: str = "", body: str = "", author: Person | None = None,
+                 committer: Person | None = None, author_date: str | None = None, commit_date: str | None = None,
+                 sha: str | None = None, extra: dict[str, str] | None = None) -> None:
+        self.subject = subject
+        self.body = body
+        self.author = author
+        self.committer = committer
+        self.author_date = author_date
+        self.commit_date = commit_date
+        self.sha = sha
+        self.extra = {} if extra is None else extra
 
 
 def parse_patch(data: bytes, source: str = "<patch>") -> list[Change]:

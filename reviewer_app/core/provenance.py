@@ -8,24 +8,26 @@ co-author), so a human co-author who happens to be called Claude is not mistaken
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from reviewer_app.core.lazyregex import lazy_compile  # module patterns: compiled on first use
 from reviewer_app.core.model import Change, Person
+from reviewer_app.core.records import FrozenRecord, Record
 
 
-@dataclass(frozen=True)
-class _Marker:
+class _Marker(FrozenRecord):
     """One sign of an AI tool in a commit message or identity."""
 
-    tool: str
-    where: str  # "message" (trailers, footers, subject) or "identity" (author/committer)
-    source: str
-    # Lower-case text every match holds (tests/core/foundation/test_provenance.py proves it from the
-    # pattern): a text without it, case-folded, cannot match and is not searched, so most markers'
-    # patterns are never compiled (compiling all of them cost a one-line analyze about 2%).
-    needle: str
+    FIELDS = ("tool", "where", "source", "needle")
+
+    def __init__(self, tool: str, where: str, source: str, needle: str) -> None:
+        self.tool = tool
+        self.where = where  # "message" (trailers, footers, subject) or "identity" (author/committer)
+        self.source = source
+        # Lower-case text every match holds (tests/core/foundation/test_provenance.py proves it from the
+        # pattern): a text without it, case-folded, cannot match and is not searched, so most markers'
+        # patterns are never compiled (compiling all of them cost a one-line analyze about 2%).
+        self.needle = needle
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -100,14 +102,17 @@ _GENERIC = lazy_compile(r"(?im)^(Assisted-by|Generated-by|Co-authored-by-AI):[ \
 _CO_AUTHOR = lazy_compile(r"(?im)^Co-authored-by:\s*([^<\n]*?)\s*<([^>\n]+)>\s*$")
 
 
-@dataclass
-class Provenance:
+class Provenance(Record):
     """Whether a change is AI-assisted, by which tools, and the evidence for it."""
 
-    ai_assisted: bool
-    tools: list[str] = field(default_factory=list)
-    evidence: list[str] = field(default_factory=list)
-    overridden: bool = False  # set by --ai-assisted / --not-ai-assisted
+    FIELDS = ("ai_assisted", "tools", "evidence", "overridden")
+
+    def __init__(self, ai_assisted: bool, tools: list[str] | None = None, evidence: list[str] | None = None,
+                 overridden: bool = False) -> None:
+        self.ai_assisted = ai_assisted
+        self.tools = [] if tools is None else tools
+        self.evidence = [] if evidence is None else evidence
+        self.overridden = overridden  # set by --ai-assisted / --not-ai-assisted
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -20,11 +20,11 @@ such as ``FETCH_HEAD``) is refused: a gate decision must not depend on what git 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from reviewer_app.core.lazyregex import lazy_compile  # module patterns: compiled on first use
 from reviewer_app.core.gitcmd import repository_root, run_git
+from reviewer_app.core.records import FrozenRecord
 from reviewer_app.errors import UserError
 
 TAG_PREFIX = "refs/tags/"
@@ -37,14 +37,16 @@ _NOT_IN_A_NAME = lazy_compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _PSEUDO_REF = r"^[A-Z_]+$"  # likewise: a range written with HEAD never asks
 
 
-@dataclass(frozen=True)
-class Revision:
+class Revision(FrozenRecord):
     """One resolved revision: what the user wrote, the full ref it named (``HEAD`` or None for a
     commit id) and the full commit id every later git command is given."""
 
-    text: str
-    ref: str | None
-    commit: str
+    FIELDS = ("text", "ref", "commit")
+
+    def __init__(self, text: str, ref: str | None, commit: str) -> None:
+        self.text = text
+        self.ref = ref
+        self.commit = commit
 
 
 def candidates(name: str) -> list[str]:

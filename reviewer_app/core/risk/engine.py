@@ -22,12 +22,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable
 
 from reviewer_app.core.lazyregex import lazy_compile  # module patterns: compiled on first use
 from reviewer_app.core.model import Change, FileDiff, FileStatus, Line, LineKind
+from reviewer_app.core.records import Record
 from reviewer_app.core.risk import structure
 from reviewer_app.core.risk.comments import CommentOracle, comment_starts, lexer_for
 from reviewer_app.core.risk.findings import Finding
@@ -151,18 +151,21 @@ class PathFilter:
         return applicable
 
 
-@dataclass
-class FileContext:
+class FileContext(Record):
     """What every rule on one file shares: its role, comment oracles, commented-out lines."""
 
-    view: FileView
-    change_added: ChangeAddedLines
-    _role: FileRole | None = None
-    _role_known: bool = False
-    _oracles: dict[str, tuple[frozenset[str], CommentOracle | None]] = field(default_factory=dict)
-    _shown: dict[tuple[str, int], tuple[list[str], dict[int, int]]] = field(default_factory=dict)
-    _commented: tuple[list[int], set[int]] | None = None
-    _removed_texts: frozenset[str] | None = None
+    FIELDS = ("view", "change_added", "_role", "_role_known", "_oracles", "_shown", "_commented", "_removed_texts")
+
+    def __init__(self, view: FileView, change_added: ChangeAddedLines) -> None:
+        self.view = view
+        self.change_added = change_added
+        # Decided or read when a rule first asks:
+        self._role: FileRole | None = None
+        self._role_known = False
+        self._oracles: dict[str, tuple[frozenset[str], CommentOracle | None]] = {}
+        self._shown: dict[tuple[str, int], tuple[list[str], dict[int, int]]] = {}
+        self._commented: tuple[list[int], set[int]] | None = None
+        self._removed_texts: frozenset[str] | None = None
 
     @property
     def role(self) -> FileRole | None:

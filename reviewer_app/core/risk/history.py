@@ -27,13 +27,13 @@ import json
 import os
 import re
 import sys
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewer_app.core.digest import sha256
 from reviewer_app.core.gitcmd import run_git
 from reviewer_app.core.model import Change, FileStatus
+from reviewer_app.core.records import FrozenRecord
 from reviewer_app.core.risk.findings import Finding
 from reviewer_app.errors import UserError
 
@@ -57,21 +57,25 @@ RELEASES_LOOKED_AT = 20  # the newest tags made before the change: the releases 
 _SECONDS_PER_DAY = 86400.0
 
 
-@dataclass(frozen=True)
-class History:
+class History(FrozenRecord):
     """What the touched files went through before the change's base."""
 
-    prior_changes: int  # earlier commits touching these files (Kamei's NUC)
-    developers: int  # distinct authors of those commits (NDEV)
-    age_days: float  # mean days since each touched file last changed (AGE); 0 when none has history
-    past_reverts: int  # earlier reverts touching these files
-    past_fixes: int  # earlier fixing commits touching these files
-    author_changes_here: int  # the author's earlier commits touching these files (SEXP)
-    files_with_history: int  # touched files that existed before
-    files_without_history: int  # touched files new to the repository
+    FIELDS = ("prior_changes", "developers", "age_days", "past_reverts", "past_fixes", "author_changes_here",
+              "files_with_history", "files_without_history")
+
+    def __init__(self, prior_changes: int, developers: int, age_days: float, past_reverts: int, past_fixes: int,
+                 author_changes_here: int, files_with_history: int, files_without_history: int) -> None:
+        self.prior_changes = prior_changes  # earlier commits touching these files (Kamei's NUC)
+        self.developers = developers  # distinct authors of those commits (NDEV)
+        self.age_days = age_days  # mean days since each touched file last changed (AGE); 0 when none has history
+        self.past_reverts = past_reverts  # earlier reverts touching these files
+        self.past_fixes = past_fixes  # earlier fixing commits touching these files
+        self.author_changes_here = author_changes_here  # the author's earlier commits touching these files (SEXP)
+        self.files_with_history = files_with_history  # touched files that existed before
+        self.files_without_history = files_without_history  # touched files new to the repository
 
     def to_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in self.FIELDS}
 
 
 def history_of(repo: Path | None, change: Change) -> History | None:

@@ -13,24 +13,28 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from reviewer_app.core.model import FileDiff, Line, LineKind
+from reviewer_app.core.records import Record
 from reviewer_app.core.risk.prefilter import UNBOUNDED, accelerated, line_reach, literal_lines, prefilter_for
 
 
-@dataclass(slots=True)
-class SideText:
+class SideText(Record):
     """One side (added or removed lines) of one file, joined so a regex scans it in one call."""
 
-    lines: list[Line] = field(default_factory=list)
-    hunks: list[int] = field(default_factory=list)  # index of the hunk each line belongs to
-    order: list[int] = field(default_factory=list)  # position of the line among all the file's lines
-    starts: list[int] = field(default_factory=list)  # offset of each line in ``text``
-    text: str = ""
-    _folded: str | None = None
-    _non_blank: list[int] | None = None
+    __slots__ = FIELDS = ("lines", "hunks", "order", "starts", "text", "_folded", "_non_blank")
+
+    def __init__(self, lines: list[Line] | None = None, hunks: list[int] | None = None,
+                 order: list[int] | None = None, starts: list[int] | None = None, text: str = "",
+                 _folded: str | None = None, _non_blank: list[int] | None = None) -> None:
+        self.lines = [] if lines is None else lines
+        self.hunks = [] if hunks is None else hunks  # index of the hunk each line belongs to
+        self.order = [] if order is None else order  # position of the line among all the file's lines
+        self.starts = [] if starts is None else starts  # offset of each line in ``text``
+        self.text = text
+        self._folded = _folded
+        self._non_blank = _non_blank
 
     @property
     def folded(self) -> str:
@@ -47,29 +51,36 @@ class SideText:
         return self._non_blank
 
 
-@dataclass(slots=True)
-class Hit:
-    side: str  # "new" (added line) or "old" (removed line)
-    index: int  # index into SideText.lines
-    start: int  # the matched span within that line's text (0-based, end exclusive)
-    end: int
-    matched: str  # the whole match, which may run over several lines
-    # Where the pattern's ``at`` group matched (offsets in the side's joined text), -1 when it has
-    # none: the line a rule names as the culprit, e.g. the ``name='asn',`` of a RemoveField.
-    at_start: int = -1
-    at_end: int = -1
+class Hit(Record):
+    __slots__ = FIELDS = ("side", "index", "start", "end", "matched", "at_start", "at_end")
+
+    def __init__(self, side: str, index: int, start: int, end: int, matched: str, at_start: int = -1,
+                 at_end: int = -1) -> None:
+        self.side = side  # "new" (added line) or "old" (removed line)
+        self.index = index  # index into SideText.lines
+        self.start = start  # the matched span within that line's text (0-based, end exclusive)
+        self.end = end
+        self.matched = matched  # the whole match, which may run over several lines
+        # Where the pattern's ``at`` group matched (offsets in the side's joined text), -1 when it has
+        # none: the line a rule names as the culprit, e.g. the ``name='asn',`` of a RemoveField.
+        self.at_start = at_start
+        self.at_end = at_end
 
 
-@dataclass(slots=True)
-class FileView:
+class FileView(Record):
     """A file's diff prepared for matching: both sides joined, the new-side text for guards."""
 
-    diff: FileDiff
-    added: SideText
-    removed: SideText
-    _new_text: str | None = None
-    _blocks: tuple[list[int], list[int]] | None = None
-    _whole_new: tuple[list[str] | None] | None = None  # (the whole new side, or None) once read
+    __slots__ = FIELDS = ("diff", "added", "removed", "_new_text", "_blocks", "_whole_new")
+
+    def __init__(self, diff: FileDiff, added: SideText, removed: SideText, _new_text: str | None = None,
+                 _blocks: tuple[list[int], list[int]] | None = None,
+                 _whole_new: tuple[list[str] | None] | None = None) -> None:
+        self.diff = diff
+        self.added = added
+        self.removed = removed
+        self._new_text = _new_text
+        self._blocks = _blocks
+        self._whole_new = _whole_new  # (the whole new side, or None) once read
 
     @property
     def new_text(self) -> str:

@@ -16,8 +16,7 @@ enough to order changes and to pick out the riskiest tail; it is not a calibrate
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
+from reviewer_app.core.records import FrozenRecord
 from reviewer_app.core.risk.history import History
 from reviewer_app.core.risk.metrics import ChangeMetrics
 
@@ -76,13 +75,15 @@ def features(metrics: ChangeMetrics, history: History | None) -> dict[str, float
     return values
 
 
-@dataclass(frozen=True)
-class Prediction:
+class Prediction(FrozenRecord):
     """The change model's estimate that a change will be reverted or fixed, and why."""
 
-    probability: float
-    with_history: bool
-    contributions: dict[str, float]  # each feature's effect on the log-odds against the average change
+    FIELDS = ("probability", "with_history", "contributions")
+
+    def __init__(self, probability: float, with_history: bool, contributions: dict[str, float]) -> None:
+        self.probability = probability
+        self.with_history = with_history
+        self.contributions = contributions  # each feature's effect on the log-odds against the average change
 
 
 def predict(metrics: ChangeMetrics, history: History | None) -> Prediction:

@@ -174,7 +174,7 @@ def _derive_facts(rules: Any) -> tuple[dict[tuple[str, int], tuple[Any, ...]], d
                 continue
             try:
                 found = prefilter.prefilter_for(pattern)
-                fields = None if found is None else tuple(getattr(found, f.name) for f in dataclasses.fields(found))
+                fields = None if found is None else found._values()
                 patterns[key] = (fields, prefilter.can_span_lines(pattern), prefilter.line_reach(pattern))
             except Exception:  # noqa: BLE001 - left to the pre-filter itself, at its first use
                 continue

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 from reviewer_app.core.model import Change, FileStatus
+from reviewer_app.core.records import FrozenRecord
 
 # SmartBear/Cisco: defect detection falls off beyond 200-400 changed lines per review.
 REVIEWABLE_LINES = 400
@@ -15,17 +14,20 @@ WIDE_FILES = 10
 WIDE_AREAS = 4
 
 
-@dataclass(frozen=True)
-class ChangeMetrics:
+class ChangeMetrics(FrozenRecord):
     """A change's size and spread over files and folders, as the change model reads them."""
 
-    added: int
-    removed: int
-    files: int
-    directories: int
-    areas: int  # top-level folders (Kamei's "subsystems"); files at the root count as one area
-    entropy: float  # how evenly the changed lines spread over the files, 0 (one file) .. 1 (even)
-    deleted_paths: tuple[str, ...]
+    FIELDS = ("added", "removed", "files", "directories", "areas", "entropy", "deleted_paths")
+
+    def __init__(self, added: int, removed: int, files: int, directories: int, areas: int, entropy: float,
+                 deleted_paths: tuple[str, ...]) -> None:
+        self.added = added
+        self.removed = removed
+        self.files = files
+        self.directories = directories
+        self.areas = areas  # top-level folders (Kamei's "subsystems"); files at the root count as one area
+        self.entropy = entropy  # how evenly the changed lines spread over the files, 0 (one file) .. 1 (even)
+        self.deleted_paths = deleted_paths
 
     @property
     def size(self) -> int:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -29,6 +28,7 @@ from typing import Any, Protocol
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parser  # type: ignore[attr-defined]
 
+from reviewer_app.core.records import FrozenRecord
 from reviewer_app.core.risk.rules import known_pattern_facts
 
 MIN_LITERAL = 3  # shorter literals ("rm", "0") hit nearly every file and save nothing
@@ -56,15 +56,17 @@ def _tree(pattern: PatternSource) -> Any:
     return sre_parser.parse(pattern.pattern, pattern.flags)
 
 
-@dataclass(frozen=True)
-class Prefilter:
+class Prefilter(FrozenRecord):
     """What a text must hold for a pattern to match in it."""
 
-    literals: tuple[str, ...]  # every match contains one of them (empty: see non_ascii)
-    non_ascii: bool  # only text with a non-ASCII character can match
-    # The pattern is case-sensitive: literals are looked up as written in the text itself, not
-    # case-folded in the folded text ("AKIA" no longer stops at every "akia" of "Malakian").
-    exact: bool = False
+    FIELDS = ("literals", "non_ascii", "exact")
+
+    def __init__(self, literals: tuple[str, ...], non_ascii: bool, exact: bool = False) -> None:
+        self.literals = literals  # every match contains one of them (empty: see non_ascii)
+        self.non_ascii = non_ascii  # only text with a non-ASCII character can match
+        # The pattern is case-sensitive: literals are looked up as written in the text itself, not
+        # case-folded in the folded text ("AKIA" no longer stops at every "akia" of "Malakian").
+        self.exact = exact
 
 
 def _sequence_requirement(items: list, fold: bool = True) -> frozenset[str] | None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from reviewer_app.core.model import Change
+from reviewer_app.core.records import FrozenRecord
 from reviewer_app.core.risk.engine import evaluate
 from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.history import History
@@ -13,15 +13,17 @@ from reviewer_app.core.risk.rules import RuleSet
 from reviewer_app.core.risk.score import ProvenanceLike, judge
 
 
-@dataclass(frozen=True)
-class RiskReport:
+class RiskReport(FrozenRecord):
     """A change's risk level and score, the reasons for them and the findings."""
 
-    level: str  # low | medium | high | critical
-    score: int  # 0-100, inside the level's band (low 0-24, medium 25-49, high 50-74, critical 75-99)
-    reasons: list[str]
-    findings: list[Finding]
-    rule_pack: str  # RuleSet.pack_hash of the rules that produced it
+    FIELDS = ("level", "score", "reasons", "findings", "rule_pack")
+
+    def __init__(self, level: str, score: int, reasons: list[str], findings: list[Finding], rule_pack: str) -> None:
+        self.level = level  # low | medium | high | critical
+        self.score = score  # 0-100, inside the level's band (low 0-24, medium 25-49, high 50-74, critical 75-99)
+        self.reasons = reasons
+        self.findings = findings
+        self.rule_pack = rule_pack  # RuleSet.pack_hash of the rules that produced it
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -28,10 +28,11 @@ medium, with the reason (``lower_new_components``, applied where line and struct
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from reviewer_app.core.lazyregex import lazy_compile  # most analyses never need a file's role
 from reviewer_app.core.model import Change, FileDiff, FileStatus, LineKind
+from reviewer_app.core.records import FrozenRecord
 from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.rules import SEVERITIES, SEVERITY_RANK
 
@@ -90,12 +91,14 @@ LOWERING = {"documentation": 2, "example": 1, "test": 1, "vendored": 1, "generat
 ROLE_CAP = {"example": "medium"}
 
 
-@dataclass(frozen=True)
-class FileRole:
+class FileRole(FrozenRecord):
     """What a file is for, when it is not ordinary code, and how that was decided."""
 
-    name: str  # documentation | example | test | vendored | generated
-    because: str  # how the role was decided, for the finding's message
+    FIELDS = ("name", "because")
+
+    def __init__(self, name: str, because: str) -> None:
+        self.name = name  # documentation | example | test | vendored | generated
+        self.because = because  # how the role was decided, for the finding's message
 
     def lower(self, severity: str, floor: str) -> str:
         """``severity`` lowered by the role's steps and held at its cap (ROLE_CAP), never below ``floor`` nor

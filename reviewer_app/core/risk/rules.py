@@ -15,6 +15,7 @@ from typing import Any, Iterator, Mapping
 
 
 from reviewer_app.core.digest import sha256
+from reviewer_app.core.records import FrozenRecord, Record
 from reviewer_app.errors import UserError
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -138,8 +139,7 @@ def rule_patterns(rule: Rule) -> Iterator[LazyPattern]:
                 yield value
 
 
-@dataclass(frozen=True)
-class Escalation:
+class Escalation(FrozenRecord):
     """Raise a finding to ``severity`` when a condition holds (e.g. rm -rf on a database directory).
 
     ``line`` is searched in the text of the line that triggered the finding (for file-scope
@@ -149,12 +149,17 @@ class Escalation:
     (a CODEOWNERS entry whose owners change) is rewritten, not lost.
     """
 
-    severity: str
-    because: str
-    line: LazyPattern | None = None
-    added: LazyPattern | None = None
-    removed: LazyPattern | None = None
-    lost: LazyPattern | None = None
+    FIELDS = ("severity", "because", "line", "added", "removed", "lost")
+
+    def __init__(self, severity: str, because: str, line: LazyPattern | None = None,
+                 added: LazyPattern | None = None, removed: LazyPattern | None = None,
+                 lost: LazyPattern | None = None) -> None:
+        self.severity = severity
+        self.because = because
+        self.line = line
+        self.added = added
+        self.removed = removed
+        self.lost = lost
 
     def canonical(self) -> dict[str, Any]:
         return {
@@ -164,15 +169,18 @@ class Escalation:
         }
 
 
-@dataclass(frozen=True)
-class Examples:
+class Examples(FrozenRecord):
     """Lines a rule must (positive, escalated) and must not (negative) fire on; run by the tests."""
 
-    path: str | None = None
-    status: str = "modified"
-    positive: tuple[str, ...] = ()
-    negative: tuple[str, ...] = ()
-    escalated: tuple[str, ...] = ()
+    FIELDS = ("path", "status", "positive", "negative", "escalated")
+
+    def __init__(self, path: str | None = None, status: str = "modified", positive: tuple[str, ...] = (),
+                 negative: tuple[str, ...] = (), escalated: tuple[str, ...] = ()) -> None:
+        self.path = path
+        self.status = status
+        self.positive = positive
+        self.negative = negative
+        self.escalated = escalated
 
 
 @dataclass(frozen=True)
@@ -248,16 +256,18 @@ class Rule:
         }
 
 
-@dataclass(frozen=True)
-class RuleSet:
+class RuleSet(FrozenRecord):
     """The effective rules (built-in pack with the team's changes applied), ordered by id."""
 
-    rules: tuple[Rule, ...]
-    sources: tuple[str, ...] = ()  # the files read, for messages and docs
-    # How the team ships (a team file's ``[releases] by_tag``): True when what no release tag contains
-    # is installed nowhere, so breaking changes to it are medium (releases.py); False for a team that
-    # deploys untagged commits.
-    releases_by_tag: bool = True
+    FIELDS = ("rules", "sources", "releases_by_tag")
+
+    def __init__(self, rules: tuple[Rule, ...], sources: tuple[str, ...] = (), releases_by_tag: bool = True) -> None:
+        self.rules = rules
+        self.sources = sources  # the files read, for messages and docs
+        # How the team ships (a team file's ``[releases] by_tag``): True when what no release tag contains
+        # is installed nowhere, so breaking changes to it are medium (releases.py); False for a team that
+        # deploys untagged commits.
+        self.releases_by_tag = releases_by_tag
 
     @cached_property  # hashed once per rule set, not once per assessed change
     def pack_hash(self) -> str:
@@ -327,6 +337,8 @@ def _from_record(cls: type, record: dict[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=None)
 def _field_names(cls: type) -> tuple[str, ...]:
+    if issubclass(cls, Record):  # Escalation, Examples
+        return cls.FIELDS
     return tuple(item.name for item in fields(cls))
 
 
@@ -339,6 +351,9 @@ def _field_set(cls: type) -> frozenset[str]:
 @lru_cache(maxsize=None)
 def _pattern_fields(cls: type) -> tuple[str, ...]:
     """The fields that hold a regex (annotated LazyPattern)."""
+    if issubclass(cls, Record):  # a record's fields are its __init__'s parameters, annotated alike
+        annotations = cls.__init__.__annotations__
+        return tuple(name for name in cls.FIELDS if "LazyPattern" in str(annotations[name]))
     return tuple(item.name for item in fields(cls) if "LazyPattern" in str(item.type))
 
 

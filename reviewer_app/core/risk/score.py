@@ -17,10 +17,10 @@ history and the author's experience, see jit.py and history.py), then by the fin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reviewer_app.core.model import Change
+from reviewer_app.core.records import FrozenRecord
 from reviewer_app.core.risk import jit
 from reviewer_app.core.risk.findings import Finding
 from reviewer_app.core.risk.history import History
@@ -44,12 +44,15 @@ class ProvenanceLike(Protocol):
     tools: list[str]
 
 
-@dataclass(frozen=True)
-class ServiceReach:
+class ServiceReach(FrozenRecord):
     """What the services part says the change reaches, reduced to what the risk model needs."""
 
-    direct: tuple[tuple[str, int | None], ...]  # (name, tier)
-    dependents: tuple[tuple[str, int | None, str], ...]  # (name, tier, the changed service it goes through)
+    FIELDS = ("direct", "dependents")
+
+    def __init__(self, direct: tuple[tuple[str, int | None], ...],
+                 dependents: tuple[tuple[str, int | None, str], ...]) -> None:
+        self.direct = direct  # (name, tier)
+        self.dependents = dependents  # (name, tier, the changed service it goes through)
 
     @classmethod
     def of(cls, services: dict[str, Any] | None) -> ServiceReach:
@@ -105,13 +108,15 @@ def _rule_list(findings: list[Finding]) -> str:
     return ", ".join(sorted({f.rule for f in findings}))
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(FrozenRecord):
     """A change's risk level and score, and the reasons for them."""
 
-    level: str
-    score: int
-    reasons: tuple[str, ...]
+    FIELDS = ("level", "score", "reasons")
+
+    def __init__(self, level: str, score: int, reasons: tuple[str, ...]) -> None:
+        self.level = level
+        self.score = score
+        self.reasons = reasons
 
 
 def judge(change: Change, provenance: ProvenanceLike | None, findings: list[Finding],

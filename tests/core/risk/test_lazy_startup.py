@@ -339,3 +339,86 @@ def test_the_builtin_sha256_gives_hashlibs_digests_without_loading_openssl() -> 
         subprocess.run([sys.executable, "-c", "import _sha256"], capture_output=True).returncode == 0
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == ("False" if builtin else "True")
+
+
+# -- records instead of dataclasses on the one-line path -----------------------------------------------
+
+# Dataclasses a one-line analyze may still define: each costs about a millisecond of every start (its
+# methods are compiled from source when the class is created). These are read through dataclasses
+# (``replace`` of findings and rules) or declare per-field options (Workspace), or belong to the
+# structured analysers. Any other record on the path is a records.Record.
+DATACLASSES_ON_THE_ONE_LINE_PATH = {
+    "reviewer_app.core.risk.rules.Rule", "reviewer_app.core.risk.findings.Finding",
+    "reviewer_app.core.workspace.Workspace",
+    "reviewer_app.core.risk.structure.ChangeContext", "reviewer_app.core.risk.structure.Outcome",
+    "reviewer_app.core.risk.structure.texts.Side", "reviewer_app.core.risk.structure.texts.FileSides",
+}
+
+
+def test_a_one_line_analyze_defines_no_other_dataclass(git_repo: GitRepo, tmp_path: Path) -> None:
+    _one_line_python_commit(git_repo)
+    probe = (
+        "import sys, json, dataclasses\n"
+        "from reviewer_app.cli.main import main\n"
+        "code = main(['analyze', '--git', 'HEAD~1..HEAD', '--repo', sys.argv[1], '--format', 'json'])\n"
+        "found = sorted(f'{name}.{value.__qualname__}' for name, module in list(sys.modules.items())\n"
+        "               if name.startswith('reviewer_app.') for value in vars(module).values()\n"
+        "               if isinstance(value, type) and value.__module__ == name and dataclasses.is_dataclass(value))\n"
+        "print(json.dumps({'code': code, 'dataclasses': found}), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "REVIEWER_APP_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", probe, str(git_repo.path)], capture_output=True, text=True,
+                          check=False, env=env)
+    result = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert result["code"] == 0, proc.stderr
+    assert set(result["dataclasses"]) <= DATACLASSES_ON_THE_ONE_LINE_PATH, result["dataclasses"]
+
+
+RECORD_MODULES = (
+    "analysis", "diffparse", "model", "provenance", "revisions", "callers", "callers.model", "callers.python_uses",
+    "callers.search", "callers.texts", "risk.engine", "risk.hits", "risk.history", "risk.jit", "risk.metrics",
+    "risk.prefilter", "risk.report", "risk.roles", "risk.rules", "risk.score", "services.affected", "services.model",
+    "services.pathindex", "services.refs",
+)
+
+
+def _records() -> list[type]:
+    from reviewer_app.core.records import Record
+
+    modules = [importlib.import_module(f"reviewer_app.core.{name}") for name in RECORD_MODULES]
+    return [value for module in modules for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, Record) and value.__module__ == module.__name__]
+
+
+def test_records_answer_as_the_dataclasses_they_replace() -> None:
+    """Each record's repr, equality and hash are what ``@dataclass`` generates for the same fields
+    (frozen records hash by value; the others are unhashable), and its constructor takes every field
+    positionally, in order."""
+    import dataclasses
+    import inspect
+
+    from reviewer_app.core.records import FrozenRecord
+
+    records = _records()
+    assert len(records) == 44
+    for record in records:
+        frozen = issubclass(record, FrozenRecord)
+        twin = dataclasses.make_dataclass(record.__name__, list(record.FIELDS), frozen=frozen)
+        twin.__qualname__ = record.__qualname__
+        parameters = list(inspect.signature(record.__init__).parameters)[1:]
+        if parameters == list(record.FIELDS):
+            values = [f"value {index}" for index in range(len(record.FIELDS))]
+            ours, theirs = record(*values), twin(*values)
+            assert repr(ours) == repr(theirs), record
+            same, other = record(*values), record(*values[:-1], "another value")
+            assert ours == same and not ours != same and ours != other, record
+            assert (ours == theirs) is False and ours.__eq__(theirs) is NotImplemented, record
+            if frozen:
+                assert hash(ours) == hash(theirs) == hash(same), record
+            else:
+                with pytest.raises(TypeError):
+                    hash(ours)
+        else:  # a record that fills some fields itself (FileContext's caches)
+            assert parameters == list(record.FIELDS[:len(parameters)]), record
+        slotted = "__slots__" in vars(record) and vars(record)["__slots__"] == record.FIELDS
+        assert slotted or "__dict__" in dir(record), record
