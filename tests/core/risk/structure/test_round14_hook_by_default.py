@@ -16,6 +16,17 @@ from __future__ import annotations
 from tests.core.risk.structure.helpers import by_rule, range_analysis, risk_findings
 from tests.gitrepo import GitRepo
 
+# The Job's spec: its pod template runs the migration with one argument (%s), the edit every test makes.
+POD_TEMPLATE = """spec:
+  template:
+    spec:
+      restartPolicy: OnFailure
+      containers:
+        - name: migrate
+          image: registry.example.org/app:1.4.0
+          args: ["migrate", "%s"]
+"""
+
 TEMPLATE = """apiVersion: batch/v1
 kind: Job
 metadata:
@@ -26,15 +37,8 @@ metadata:
     {{- with .Values.job.annotations }}
       {{- toYaml . | nindent 4 }}
     {{- end }}
-spec:
-  template:
-    spec:
-      restartPolicy: OnFailure
-      containers:
-        - name: migrate
-          image: registry.example.org/app:1.4.0
-          args: ["migrate", "%s"]
-"""
+""" + POD_TEMPLATE
+
 
 VALUES = """image:
   repository: registry.example.org/app
@@ -78,16 +82,7 @@ apiVersion: batch/v1
 kind: Job
 metadata:
   name: {{ .Release.Name }}-init-migrations
-spec:
-  template:
-    spec:
-      restartPolicy: OnFailure
-      containers:
-        - name: migrate
-          image: registry.example.org/app:1.4.0
-          args: ["bootstrap", "%s"]
-{{- end }}
-"""
+""" + POD_TEMPLATE + "{{- end }}\n"
 
 
 def _guarded(git_repo: GitRepo, condition: str) -> list[tuple[str, str]]:
