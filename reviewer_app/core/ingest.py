@@ -66,10 +66,13 @@ def load_git_range(repo: Path, range_text: str) -> Change:
     if not match:
         raise UserError(f"{range_text}: expected a range BASE..HEAD")
     base, head = _verify_commits(repo, [match.group(1), match.group(3)], range_text)
-    merge_base_proc = run_git(repo, "merge-base", base, head, check=False)
-    if merge_base_proc.returncode != 0:
-        raise UserError(f"{range_text}: '{match.group(1)}' and '{match.group(3)}' have no common history")
-    merge_base = merge_base_proc.stdout.decode().strip()
+    if _steps_back(match.group(1), match.group(3)):
+        merge_base = base  # an ancestor of the head (or the head itself) is their merge base: no git process
+    else:
+        merge_base_proc = run_git(repo, "merge-base", base, head, check=False)
+        if merge_base_proc.returncode != 0:
+            raise UserError(f"{range_text}: '{match.group(1)}' and '{match.group(3)}' have no common history")
+        merge_base = merge_base_proc.stdout.decode().strip()
     diff = run_git_without_worktree(repo, "diff", *PINNED_DIFF_OPTIONS, merge_base, head, "--").stdout
     source = f"git:{range_text}"
     if not diff.strip():
@@ -83,6 +86,13 @@ def load_git_range(repo: Path, range_text: str) -> Change:
     remember_range(merge_base, head, repo)  # the structured risk analysers read whole files from here
     change.raw = _range_patch(change, diff)
     return change
+
+
+def _steps_back(base: str, head: str) -> bool:
+    """Whether ``base`` is written as ``head`` followed by ``~N``/``^N`` steps (``X^..X``,
+    ``HEAD~3..HEAD``): then it names an ancestor of the head, or the head itself, by construction."""
+    steps = base[len(head):]
+    return base.startswith(head) and steps[:1] in ("~", "^") and not steps.strip("~^0123456789")
 
 
 def _commits(repo: Path, base: str, head: str) -> list[Commit]:

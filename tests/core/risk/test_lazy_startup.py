@@ -83,7 +83,37 @@ def test_a_one_line_range_runs_few_git_processes(git_repo: GitRepo, tmp_path: Pa
     rev_parses = [command for command in commands if command.startswith("rev-parse")]
     assert len(rev_parses) == 2, rev_parses  # the top and git dir, the range's two ends
     assert not any("--absolute-git-dir" in c and "--show-toplevel" not in c for c in rev_parses), rev_parses
-    assert len(commands) <= 9, commands  # and merge-base, diff, log, ls-files, history log, cat-file, grep
+    # HEAD~1 is an ancestor of HEAD as written, so it is their merge base without asking git.
+    assert not any(command.startswith("merge-base") for command in commands), commands
+    assert len(commands) <= 8, commands  # and diff, log, ls-files, history log, cat-file, grep
+
+
+def test_a_base_written_as_steps_back_from_the_head_is_the_merge_base_git_names(git_repo: GitRepo) -> None:
+    """``X~N..X`` and ``X^..X`` skip ``git merge-base`` (the base is an ancestor of the head as written):
+    the change is the one the same range gives when git is asked, the base given as a commit id."""
+    from reviewer_app.core.ingest import load_git_range
+
+    git_repo.write("app.py", "a = 1\n", dedent=False)
+    git_repo.commit("first")
+    git_repo.git("checkout", "-q", "-b", "side")
+    git_repo.write("side.py", "s = 1\n", dedent=False)
+    git_repo.commit("side")
+    git_repo.git("checkout", "-q", "main")
+    git_repo.write("app.py", "a = 2\n", dedent=False)
+    git_repo.commit("second")
+    git_repo.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
+    git_repo.write("app.py", "a = 3\n", dedent=False)
+    git_repo.commit("third")
+
+    def seen(change) -> tuple:
+        return (change.base, change.head, change.raw, repr(change.files), repr(change.commits), change.title)
+
+    for written in ("HEAD~1", "HEAD^", "HEAD~2", "HEAD~1^2", "HEAD^^2", "HEAD~3"):
+        sha = git_repo.git("rev-parse", written).strip()
+        assert seen(load_git_range(git_repo.path, f"{written}..HEAD")) == seen(load_git_range(git_repo.path, f"{sha}..HEAD"))
+    # Not written as steps back: git is asked, as before (here the side branch's base is no ancestor).
+    side = load_git_range(git_repo.path, "side..HEAD~2")
+    assert side.base == git_repo.git("merge-base", "side", "HEAD~2").strip() != git_repo.git("rev-parse", "side").strip()
 
 
 @pytest.mark.parametrize("merged", [False, True])
