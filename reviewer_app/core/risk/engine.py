@@ -672,6 +672,12 @@ def file_finding(rule: Rule, view: FileView, hits: list[Hit], context: FileConte
     if tested and SEVERITY_RANK[severity] > SEVERITY_RANK["medium"]:
         severity = "medium"  # the tests went with the code they tested: worth a look, not an alarm
         lowered.append(f"the code it tested, {tested}, is deleted or moved away in the same change")
+    beside = context.change_added.tests_added_beside(view.diff) if rule.file_status and not moved and not tested else None
+    if beside and SEVERITY_RANK[severity] > SEVERITY_RANK["medium"]:
+        # A suite rewritten for another runner keeps no test name: new tests in the same tree are worth a look.
+        severity = "medium"
+        lowered.append(f"the change adds test files in the same test tree ({beside}): check that they cover "
+                       "what it tested")
     side = "old" if view.diff.status is FileStatus.DELETED else "new"
     return Finding(rule.id, severity, view.diff.path, side, 0, 0, 0,
                    _message(rule, severity, because, lowered, case_message(rule, view, None)), rule.reference, rule.scope)

@@ -527,6 +527,25 @@ class ChangeAddedLines:
                         _test_name(match) for text in lines for match in _NAMED_TEST.finditer(text)}
         return self._test_names
 
+    def tests_added_beside(self, diff: FileDiff) -> str | None:
+        """For a test file deleted whole: the test files the change adds in the same test tree (under the folder
+        that holds the deleted file's folder) that define tests by name, named with how many: a suite rewritten for
+        another framework or runner (an InSpec control replaced by a Go test) keeps no test name. None when the
+        change adds none."""
+        if self.change is None or diff.status is not FileStatus.DELETED or not diff.old_path:
+            return None
+        folder = diff.old_path.rsplit("/", 1)[0] if "/" in diff.old_path else ""
+        tree = folder.rsplit("/", 1)[0] + "/" if "/" in folder else ""
+        added = {other.new_path for other in self.change.files
+                 if other.status is FileStatus.ADDED and other.new_path and other.new_path.startswith(tree)}
+        found = {path: names for path, names in self._tests_on_new_side().items() if path in added and names - {""}}
+        if not found:
+            return None
+        where = sorted(found)
+        count = sum(len(names - {""}) for names in found.values())
+        shown = ", ".join(where[:2]) + (" …" if len(where) > 2 else "")
+        return f"{shown}, which define {count} test{'s' if count != 1 else ''}"
+
     def subject_deleted(self, diff: FileDiff) -> str | None:
         """For a test file deleted whole: the file it tested, when the change deletes that too
         (``metric_test.go`` with ``metric.go``): the tests went with the code. None otherwise."""
