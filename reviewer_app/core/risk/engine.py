@@ -726,12 +726,21 @@ def preexisting(rule: Rule, view: FileView, group: list[Hit]) -> str:
     added_blocks, removed_blocks = view.blocks
     blocks = {added_blocks[hit.index] for hit in group}
     subjects = {_subject(rule, view.added.lines[hit.index].text) for hit in group}
+    yaml = (view.diff.path or "").endswith((".yaml", ".yml"))
     for index, block in enumerate(removed_blocks):
         text = view.removed.lines[index].text
         # A line that was a comment did nothing: uncommenting it is new (``// verify=False`` -> ``verify=False``).
         if block in blocks and not written_as_comment(text) and _subject(rule, text) in subjects - {None}:
             return "the edited line already did this before the change"
+        if block in blocks and yaml and _subject(rule, _YAML_QUOTED_SCALAR.sub(r"\g<key>\g<value>", text)) in subjects - {None}:
+            return f"the edited line already set this, quoted (`{text.strip()}`), before the change"
     return ""
+
+
+# A YAML setting whose value is a quoted boolean or number (`skip_verify: "true"`): the same setting as unquoted to a
+# consumer that reads strings (an environment variable, a flag, a chart template that quotes it again).
+_YAML_QUOTED_SCALAR = lazy_compile(r"""^(?P<key>\s*(?:-\s+)?[\w.-]+\s*:\s*)(?P<q>["'])(?P<value>true|false|yes|no|on|off|\d+)(?P=q)(?=\s*(#|$))""",
+                                   re.IGNORECASE)
 
 
 # Rules whose added hit is no new risk when the change removes the same setting or command, towards
