@@ -457,7 +457,7 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], cont
     # other context reasons leave an escalated finding alone.
     if anchor.side == "new" and (not because or rule.id.startswith(("DB-", "ORM-"))) \
             and SEVERITY_RANK[severity] > SEVERITY_RANK["medium"]:
-        reason = _context_reason(rule, view, anchor, number)
+        reason = _context_reason(rule, view, anchor, number, context)
         if reason:
             severity = "medium"
             lowered.append(reason)
@@ -468,10 +468,11 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], cont
                    rule.reference, rule.scope)
 
 
-def _context_reason(rule: Rule, view: FileView, anchor: Hit, number: int) -> str:
+def _context_reason(rule: Rule, view: FileView, anchor: Hit, number: int, context: FileContext) -> str:
     """Why an added line's hit, though it matches, does not do what the rule warns of where it
     stands: verification skipped only towards this machine, a migration line only a rollback runs, a
-    Makefile uninstalling the Helm release it installs itself, a delete on a local cluster the script creates.
+    Makefile uninstalling the Helm release it installs itself, a delete on a local cluster the script creates,
+    a Terraform apply in a CI step whose folder declares only local providers.
     "" when nothing says so (the finding keeps its severity)."""
     if rule.id == "TLS-VERIFY-DISABLED":
         return loopback_only(view, anchor)
@@ -482,6 +483,10 @@ def _context_reason(rule: Rule, view: FileView, anchor: Hit, number: int) -> str
         from reviewer_app.core.risk.local_cluster import own_local_cluster
 
         return own_release_uninstalled(view, anchor) or own_local_cluster(view, anchor)
+    if rule.id == "OPS-IAC-DESTRUCTIVE-COMMAND":
+        from reviewer_app.core.risk.local_terraform import own_local_state  # only on a Terraform command's hit
+
+        return own_local_state(view, anchor, context.change_added.change)
     return ""
 
 
