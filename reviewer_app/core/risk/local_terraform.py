@@ -20,6 +20,7 @@ import posixpath
 import re
 
 from reviewer_app.core.lazyregex import lazy_compile
+from reviewer_app.core.model import Change
 from reviewer_app.core.risk.hits import FileView, Hit
 
 # Providers whose resources live in the state file and on the machine running Terraform, nowhere else.
@@ -33,7 +34,7 @@ _CD = lazy_compile(r"(^|[;&|]\s*|\s)(cd|pushd)\s")
 MAX_FILES = 20
 
 
-def own_local_state(view: FileView, anchor: Hit, change) -> str:
+def own_local_state(view: FileView, anchor: Hit, change: Change | None) -> str:
     """Why the Terraform command on this workflow line touches nothing outside the runner (see the module
     docstring); "" otherwise."""
     path = view.diff.path or ""
@@ -89,43 +90,29 @@ def _working_folder(view: FileView, number: int, text: str) -> str | None:
     lines = view.whole_new_lines()
     if lines is None:
         return None
-    from reviewer_app.core.risk.structure.yamldoc import Map, Seq, load_all
+    from reviewer_app.core.risk.structure.actions import place_in_workflow
+    from reviewer_app.core.risk.structure.yamldoc import Map, load_all
 
     try:
         docs = load_all("\n".join(lines))
     except Exception:  # noqa: BLE001 - not YAML: nothing is told
         return None
     workflow = docs[0] if len(docs) == 1 and isinstance(docs[0], Map) else None
-    jobs = workflow.get("jobs") if workflow is not None else None
-    if not isinstance(jobs, Map):
+    place = place_in_workflow(workflow, number - 1, len(lines)) if workflow is not None else None
+    if place is None or place[2] is None:
         return None
-    index = number - 1
-    starts = sorted((jobs.line_of(str(name)), str(name)) for name in jobs)
-    for position, (start, name) in enumerate(starts):
-        end = starts[position + 1][0] if position + 1 < len(starts) else len(lines)
-        job = jobs.get(name)
-        if not (start <= index < end) or not isinstance(job, Map):
-            continue
-        steps = job.get("steps")
-        if not isinstance(steps, Seq):
-            return None
-        step_end = end
-        for n, step in enumerate(steps):
-            s_start = steps.lines[n] if n < len(steps.lines) else steps.line
-            s_end = steps.lines[n + 1] if n + 1 < len(steps.lines) else step_end
-            if isinstance(step, Map) and s_start <= index < s_end:
-                if _CD.search(str(step.get("run") or "")):
-                    return None  # the script moves elsewhere before (or after) the command
-                folder = step.get("working-directory") or _default_folder(job) or _default_folder(workflow) or "."
-                return _plain_folder(str(folder))
-        return None
-    return None
+    _, job, step, _, _ = place
+    if _CD.search(str(step.get("run") or "")):
+        return None  # the script moves elsewhere before (or after) the command
+    folder = step.get("working-directory") or _default_folder(job) or _default_folder(workflow) or "."
+    return _plain_folder(str(folder))
 
 
-def _default_folder(node) -> str | None:
-    defaults = node.get("defaults") if hasattr(node, "get") else None
-    run = defaults.get("run") if hasattr(defaults, "get") else None
-    folder = run.get("working-directory") if hasattr(run, "get") else None
+def _default_folder(node: dict) -> str | None:
+    """``defaults.run.working-directory`` of a job or a workflow, when written."""
+    defaults = node.get("defaults")
+    run = defaults.get("run") if isinstance(defaults, dict) else None
+    folder = run.get("working-directory") if isinstance(run, dict) else None
     return str(folder) if folder else None
 
 

@@ -1076,6 +1076,31 @@ def check_bypass(sides: FileSides, emit: Emitter, context: ChangeContext, old: M
         emit.findings.append(finding)
 
 
+def place_in_workflow(workflow: Map, index: int, total: int) -> tuple[str, Map, Map | None, int, int] | None:
+    """(job name, job, step or None, start, end) holding the 0-based line ``index`` of a parsed workflow of ``total``
+    lines; None outside every job."""
+    jobs = workflow.get("jobs")
+    if not isinstance(jobs, Map):
+        return None
+    starts = sorted((jobs.line_of(str(name)), str(name)) for name in jobs)
+    for position, (start, name) in enumerate(starts):
+        end = starts[position + 1][0] if position + 1 < len(starts) else total
+        job = jobs.get(name)
+        if not (start <= index < end) or not isinstance(job, Map):
+            continue
+        steps = job.get("steps")
+        if isinstance(steps, Seq):
+            after = [line for key, line in job.lines.items() if line > job.line_of("steps")]
+            steps_end = min([end, *after])
+            for n, step in enumerate(steps):
+                s_start = steps.lines[n] if n < len(steps.lines) else steps.line
+                s_end = steps.lines[n + 1] if n + 1 < len(steps.lines) else steps_end
+                if isinstance(step, Map) and s_start <= index < s_end:
+                    return name, job, step, s_start, s_end
+        return name, job, None, start, end
+    return None
+
+
 class _BypassJudge:
     def __init__(self, sides: FileSides, context: ChangeContext, old: Map, new: Map, ci_paths: tuple[str, ...]) -> None:
         self.sides, self.context, self.old, self.new, self.ci_paths = sides, context, old, new, tuple(ci_paths)
@@ -1085,26 +1110,7 @@ class _BypassJudge:
     # -- where a line stands ----------------------------------------------------------------------
     def place(self, index: int) -> tuple[str, Map, Map | None, int, int] | None:
         """(job name, job, step or None, start, end) of the 0-based line ``index`` of the new side."""
-        jobs = self.new.get("jobs")
-        if not isinstance(jobs, Map):
-            return None
-        starts = sorted((jobs.line_of(str(name)), str(name)) for name in jobs)
-        for position, (start, name) in enumerate(starts):
-            end = starts[position + 1][0] if position + 1 < len(starts) else len(self.sides.new.lines)
-            job = jobs.get(name)
-            if not (start <= index < end) or not isinstance(job, Map):
-                continue
-            steps = job.get("steps")
-            if isinstance(steps, Seq):
-                after = [line for key, line in job.lines.items() if line > job.line_of("steps")]
-                steps_end = min([end, *after])
-                for n, step in enumerate(steps):
-                    s_start = steps.lines[n] if n < len(steps.lines) else steps.line
-                    s_end = steps.lines[n + 1] if n + 1 < len(steps.lines) else steps_end
-                    if isinstance(step, Map) and s_start <= index < s_end:
-                        return name, job, step, s_start, s_end
-            return name, job, None, start, end
-        return None
+        return place_in_workflow(self.new, index, len(self.sides.new.lines))
 
     def judge(self, finding: Any) -> tuple[str, str] | None:
         index = self.index.get(finding.line)
