@@ -122,11 +122,11 @@ _PLAIN_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 def _confined_namespace(judge: Judge) -> str | None:
-    """The namespace a Role (not a ClusterRole) grants in, when it is written plainly and is not one whose
-    admin is the cluster's: every resource of that namespace is its secrets, pods and service accounts,
-    not the cluster. None for a ClusterRole, a namespace left to the apply (``-n``), templated or
-    kube-system (fail closed: those keep the cluster-admin reading)."""
-    if judge.after.get("kind") != "Role":
+    """The namespace a Role or RoleBinding (not a ClusterRole or ClusterRoleBinding) grants in, when it is written
+    plainly and is not one whose admin is the cluster's: every resource of that namespace is its secrets, pods and
+    service accounts, not the cluster. None for a cluster-wide object, a namespace left to the apply (``-n``),
+    templated or kube-system (fail closed: those keep the cluster-admin reading)."""
+    if judge.after.get("kind") not in ("Role", "RoleBinding"):
         return None
     namespace = _get(judge.after, "metadata", "namespace")
     if not isinstance(namespace, str) or not _PLAIN_NAME.match(namespace) or namespace in _CLUSTER_NAMESPACES:
@@ -363,6 +363,15 @@ def judge_binding(judge: Judge) -> None:
     if role != "cluster-admin" or (judge.before is not None and _get(judge.before, "roleRef", "name") == "cluster-admin"):
         return
     ref = _get(judge.after, "roleRef")
+    namespace = _confined_namespace(judge)
+    if namespace is not None:
+        # A RoleBinding grants its role's rules only inside its own namespace: cluster-admin there is that
+        # namespace's admin (its secrets, pods and service accounts), as a Role's wildcard is.
+        judge.emit("K8S-RBAC-WILDCARD", "new", judge.new_line(ref, "name"),
+                   f"binds cluster-admin in the namespace {namespace}: a RoleBinding grants the role's rules only in "
+                   f"its own namespace, so its subjects can do anything in {namespace} (its secrets, pods and service "
+                   "accounts), not in the whole cluster.", severity="high")
+        return
     judge.emit("K8S-RBAC-WILDCARD", "new", judge.new_line(ref, "name"),
                "binds cluster-admin: its subjects can do anything in the whole cluster.", severity="critical", acts_now=True)
 
