@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from reviewer_app.core.model import FileDiff
+from reviewer_app.core.model import FileDiff, FileStatus
 from reviewer_app.core.risk.structure import ChangeContext, iam, tf_defaults, tf_eval
 from reviewer_app.core.risk.structure.base import Emitter, Parsed, data_table
 from reviewer_app.core.risk.structure.texts import FileSides, Side
@@ -1471,8 +1471,13 @@ def _guards(sides: FileSides, before: Block | None, after: Block, emit: Emitter,
             emit.emit("INFRA-DELETION-PROTECTION-OFF", "old", _attr_line(sides.old, before, name),
                       f"{where}: `{name} = true` is removed (the default is off); one mistaken apply or API call now deletes it.")
     if True in _anywhere(new_body, "force_destroy") and True not in _anywhere(old_body, "force_destroy"):
+        # In a file added whole, the resource is created by this change: nothing it holds today can be lost.
+        fresh = before is None and sides.diff.status is FileStatus.ADDED
         emit.emit("INFRA-FORCE-DESTROY", "new", _attr_line(sides.new, after, "force_destroy"),
-                  f"{where}: force_destroy = true lets Terraform delete it together with everything in it.")
+                  f"{where}: force_destroy = true lets Terraform delete it together with everything in it."
+                  + (f" Medium: {where} is new, in a file this change adds, so it holds nothing yet; review it as a new "
+                     "component (whether what it will hold may go with a destroy)." if fresh else ""),
+                  severity="medium" if fresh else None)
     if True in _anywhere(new_body, "skip_final_snapshot") and True not in _anywhere(old_body, "skip_final_snapshot"):
         emit.emit("INFRA-BACKUP-WEAKENED", "new", _attr_line(sides.new, after, "skip_final_snapshot"),
                   f"{where}: skip_final_snapshot = true — when it is destroyed, no final snapshot is taken.")

@@ -103,7 +103,9 @@ def test_a_one_line_python_change_imports_no_parser() -> None:
 
 
 def test_a_file_s_role_lowers_a_structured_finding_and_says_why() -> None:
-    [finding] = by_rule(findings(added_file("examples/complete/main.tf", BUCKET)), "INFRA-FORCE-DESTROY")
+    # (INFRA-FORCE-DESTROY on a file added whole is medium as a new resource already: a backup setting is not.)
+    database = 'resource "aws_db_instance" "main" {\n  identifier          = "main"\n  skip_final_snapshot = true\n}\n'
+    [finding] = by_rule(findings(added_file("examples/complete/main.tf", database)), "INFRA-BACKUP-WEAKENED")
     assert finding.severity == "medium"
     assert "Lowered to medium: main.tf is an example." in finding.message
 
