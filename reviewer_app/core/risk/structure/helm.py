@@ -433,15 +433,6 @@ def _removed_keys(sides: FileSides, old_root: Map, new_root: Map, old: dict[tupl
             continue
         severity = None if sensitive else "medium"
         gate = _disabled_by(path, old) or switched_off
-        readers = _deleted_readers(context, templates, pattern)
-        if readers and severity is None and gate is None:
-            # Every template that read it is deleted whole: the objects it configured go with it, so an install's
-            # override has nothing left to reach (the component's removal is what to review).
-            shown = ", ".join(posixpath.basename(reader) for reader in readers[:3]) + (" …" if len(readers) > 3 else "")
-            message = message.rstrip(".") + (f". Medium: every template that read it ({shown}) is deleted by this change, "
-                                             "so the objects it configured are removed with it and an override has nothing "
-                                             "left to weaken or break; review the removal of that component.")
-            severity = "medium"
         if severity is None and gate is None and rules is not None:
             unreleased = _in_no_release(context, rules, sides.diff.path, templates, path)
             if unreleased is not None:
@@ -449,19 +440,6 @@ def _removed_keys(sides: FileSides, old_root: Map, new_root: Map, old: dict[tupl
 
                 message, severity = lowered_message(message, unreleased), "medium"
         _Gated(emit, gate).emit("HELM-VALUES-BREAKING", "old", line, message, severity=severity)
-
-
-def _deleted_readers(context: ChangeContext, templates: str, pattern: re.Pattern[str]) -> list[str]:
-    """The chart's template files that read a value (``pattern``) on removed lines, when every one of them is deleted
-    whole by the change; [] when one is only edited (or none read it)."""
-    from reviewer_app.core.model import FileStatus
-
-    readers = [diff for diff in context.change.files if (diff.old_path or "").startswith(templates)
-               and any(line.kind is LineKind.REMOVED and pattern.search(line.text)
-                       for hunk in diff.hunks for line in hunk.lines)]
-    if not readers or any(diff.status is not FileStatus.DELETED for diff in readers):
-        return []
-    return sorted(diff.old_path or "" for diff in readers)
 
 
 def _in_no_release(context: ChangeContext, rules: Any, values_file: str, templates: str, path: tuple[str, ...]) -> str | None:
