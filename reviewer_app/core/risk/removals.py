@@ -11,6 +11,7 @@ edit, reported once, on the new side; code turned into comments is found here (`
 from __future__ import annotations
 
 import bisect
+import posixpath
 import re
 from collections import Counter
 from typing import TYPE_CHECKING, NamedTuple
@@ -528,16 +529,19 @@ class ChangeAddedLines:
         return self._test_names
 
     def tests_added_beside(self, diff: FileDiff) -> str | None:
-        """For a test file deleted whole: the test files the change adds in the same test tree (under the folder
-        that holds the deleted file's folder) that define tests by name, named with how many: a suite rewritten for
-        another framework or runner (an InSpec control replaced by a Go test) keeps no test name. None when the
-        change adds none."""
+        """For a test file deleted whole: the test files in another language the change adds in the same test tree
+        (under the folder that holds the deleted file's folder) that define tests by name, named with how many: a
+        suite rewritten for another runner (an InSpec control replaced by a Go test) keeps no test name. A new
+        test in the same language is no rewrite (a test replaced by an unrelated one keeps the finding's level).
+        None when the change adds none."""
         if self.change is None or diff.status is not FileStatus.DELETED or not diff.old_path:
             return None
         folder = diff.old_path.rsplit("/", 1)[0] if "/" in diff.old_path else ""
         tree = folder.rsplit("/", 1)[0] + "/" if "/" in folder else ""
+        language = posixpath.splitext(diff.old_path)[1].lower()
         added = {other.new_path for other in self.change.files
-                 if other.status is FileStatus.ADDED and other.new_path and other.new_path.startswith(tree)}
+                 if other.status is FileStatus.ADDED and other.new_path and other.new_path.startswith(tree)
+                 and posixpath.splitext(other.new_path)[1].lower() != language}
         found = {path: names for path, names in self._tests_on_new_side().items() if path in added and names - {""}}
         if not found:
             return None

@@ -1,9 +1,10 @@
-"""A test file deleted while the change adds tests in the same test tree is medium, saying so, on a real git repository.
+"""A test file deleted while the change adds tests in another language in the same test tree is medium, on a real git repository.
 
-A suite rewritten for another runner (an InSpec control replaced by a Go test, a Jest file replaced by another)
-keeps no test name, so "its tests are defined elsewhere by name" cannot see it. New test files that define tests
-under the folder holding the deleted file's folder lower TEST-DISABLED-OR-DELETED to medium and name them; a test
-file deleted with no test added there stays high.
+A suite rewritten for another runner (an InSpec control replaced by a Go test) keeps no test name, so "its tests are
+defined elsewhere by name" cannot see it. New test files in another language that define tests under the folder
+holding the deleted file's folder lower TEST-DISABLED-OR-DELETED to medium and name them. A test file deleted with
+no test added there, with tests added in another tree, or replaced by a test of the same language (which may test
+something else) stays high.
 """
 
 from __future__ import annotations
@@ -54,4 +55,12 @@ def test_a_test_file_deleted_with_nothing_added_stays_high(git_repo: GitRepo) ->
 def test_tests_added_in_another_tree_do_not_lower(git_repo: GitRepo) -> None:
     found = _deleted(git_repo, {"test/integration/minimal/controls/gcloud.rb": None,
                                 "other/module/minimal_test.go": GO_TEST})
+    assert [severity for severity, _ in found] == ["high"], found
+
+
+def test_a_new_test_in_the_same_language_is_no_rewrite(git_repo: GitRepo) -> None:
+    # A test replaced by another of the same runner may test something else: the finding keeps its level.
+    other = "describe 'Other' do\n  it 'works' do\n    expect(1).to eq 1\n  end\nend\n"
+    found = _deleted(git_repo, {"test/integration/minimal/controls/gcloud.rb": None,
+                                "test/integration/minimal/controls/other_spec.rb": other})
     assert [severity for severity, _ in found] == ["high"], found
