@@ -38,6 +38,7 @@ from reviewer_app.core.risk.removals import (
     ChangeAddedLines,
     case_message,
     commented_out,
+    rewritten_beside,
     drop_deleted_blocks,
     drop_already_there,
     drop_kept,
@@ -458,6 +459,14 @@ def line_finding(rule: Rule, view: FileView, anchor: Hit, group: list[Hit], cont
     if anchor.side == "new" and (not because or rule.id.startswith(("DB-", "ORM-"))) \
             and SEVERITY_RANK[severity] > SEVERITY_RANK["medium"]:
         reason = _context_reason(rule, view, anchor, number, context)
+        if reason:
+            severity = "medium"
+            lowered.append(reason)
+    if rule.commented_out and SEVERITY_RANK[severity] > SEVERITY_RANK["medium"]:
+        # Escalated for what the commented lines did (a try, a test): not lost when they are an old body kept
+        # beside its rewrite, which runs in their place.
+        reason = rewritten_beside(view, min(hit.index for hit in group if hit.side == "new")) \
+            if any(hit.side == "new" for hit in group) else ""
         if reason:
             severity = "medium"
             lowered.append(reason)

@@ -1358,6 +1358,37 @@ def written_as_comment(text: str) -> bool:
     return _COMMENT_MARKER.match(text) is not None
 
 
+# A definition's head: `def name(`, `func name(` / `func (r T) name(`, `function name(`, `fn name(`.
+_DEFINITION_HEAD = lazy_compile(r"^\s*(?:async\s+)?(?:def|fn|function|func(?:\s*\([^)]*\))?)\s+(?P<name>[A-Za-z_]\w*)\s*\(")
+
+
+def rewritten_beside(view: FileView, first: int) -> str:
+    """Why code commented out still runs, rewritten: the comment block holding added line ``first`` (the first
+    commented-out line) opens with a definition (``# def __getattr__(self, name):``, on that line or on the comment
+    lines just above it) that the file's new side still defines on a line that is no comment: the old body kept as
+    a comment beside its rewrite. "" otherwise (or when the new side cannot be read)."""
+    added = view.added.lines
+    index, name = first, None
+    while index >= 0 and written_as_comment(added[index].text):
+        head = _DEFINITION_HEAD.match(_COMMENT_MARKER.sub("", added[index].text, count=1))
+        if head is not None:
+            name = head.group("name")
+            break
+        above = added[index - 1] if index > 0 else None
+        if above is None or above.new_no is None or added[index].new_no is None or above.new_no != added[index].new_no - 1:
+            break  # the comment block starts here
+        index -= 1
+    lines = view.whole_new_lines() if name else None
+    if not name or lines is None:
+        return ""
+    live = [number for number, text in enumerate(lines, 1)
+            if not written_as_comment(text) and (found := _DEFINITION_HEAD.match(text)) and found.group("name") == name]
+    if not live:
+        return ""
+    return (f"it is the old body of {name}, kept as a comment beside its rewrite: {name} is still defined on line "
+            f"{live[0]}, so the code that runs is the rewrite (read it for what the old body checked)")
+
+
 def commented_out(view: FileView) -> tuple[list[int], set[int]]:
     """Added lines that are removed lines of the same hunk turned into comments, and those lines.
 
