@@ -119,7 +119,7 @@ def _default_folder(node: dict) -> str | None:
 def _plain_folder(folder: str) -> str | None:
     """A folder inside the repository, normalised (``./a/b/`` -> ``a/b``); None for an expression, an absolute
     path or one leading out of the repository."""
-    if "${" in folder or "$" in folder or folder.startswith(("/", "~")):
+    if "$" in folder or folder.startswith(("/", "~")):
         return None
     normal = posixpath.normpath(folder)
     return None if normal.startswith("..") else normal

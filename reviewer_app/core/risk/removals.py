@@ -282,8 +282,7 @@ def _blob_lines(diff: FileDiff, blob: str, side: str) -> list[str] | None:
     if not texts.FULL_BLOB_ID.match(blob) or texts.EMPTY_BLOB.match(blob):
         return None
     other = LineKind.ADDED if side == "old" else LineKind.REMOVED
-    repos = [texts._REPOSITORY.get(), *texts._RANGES.values()]
-    for repo in dict.fromkeys(repo for repo in repos if repo is not None):
+    for repo in texts.known_repositories():
         text = texts.BlobReader(repo).read([blob]).get(blob)
         if text is None:
             continue

@@ -215,7 +215,7 @@ def _old_head(diff: FileDiff, count: int) -> list[str]:
     blob = diff.old_blob or ""
     if not texts.FULL_BLOB_ID.match(blob):
         return []
-    for repo in dict.fromkeys(r for r in (texts._REPOSITORY.get(), *texts._RANGES.values()) if r is not None):
+    for repo in texts.known_repositories():
         shown = texts.git_output(repo, "cat-file", "blob", blob)
         if shown is not None:
             return shown[:64 * 1024].decode("utf-8", "replace").split("\n")[:count]

@@ -41,6 +41,12 @@ def remember_range(base: str, head: str, repo: Path) -> None:
     _RANGES[(base, head)] = repo
 
 
+def known_repositories() -> list[Path]:
+    """Every repository this process reads changes from (the one being assessed, then the ranges' own), once each:
+    where a blob named only by its id can be looked up."""
+    return list(dict.fromkeys(repo for repo in (_REPOSITORY.get(), *_RANGES.values()) if repo is not None))
+
+
 def repository_for(base: str | None, head: str | None) -> Path | None:
     """The repository backing the change ``base..head``: the one being assessed, else the one the range
     was loaded from; None when the change came from a patch alone."""
