@@ -138,6 +138,15 @@ def revision_names(repo: Path, revision: str, pattern: str, ignore_case: bool = 
     return _grep(repo, revision, pattern, ignore_case=ignore_case) is True
 
 
+def added_since(repo: Path, release: str, base: str, pattern: str, pathspecs: tuple[str, ...] = (),
+                ignore_case: bool = False) -> bool:
+    """True only when ``pattern`` is new since the release tag ``release``: no file of the release (of ``pathspecs``,
+    when given) matches it and the tree at ``base`` does. A grep that failed, or a name neither holds (a table made
+    by hand, history a squash removed), is not "added since": the finding keeps its severity."""
+    return release_lacks(repo, f"refs/tags/{release}", pattern, pathspecs, ignore_case) \
+        and revision_names(repo, base, pattern, ignore_case)
+
+
 def file_in_release(repo: Path, release: str, path: str) -> bool:
     """Whether the release holds ``path`` (True when git cannot tell: the finer questions are then asked)."""
     try:

@@ -460,8 +460,7 @@ def _routes_unreleased(emit: Emitter, context: ChangeContext, paths: list[str]) 
     for path in paths:
         # The path as a Go string: "/users/x", or after a method in a Go 1.22 pattern ("GET /users/x").
         pattern = f'["[:space:]]{releases.ere_literal(path)}"'
-        if not (releases.release_lacks(repo, f"refs/tags/{release}", pattern, ("*.go",))
-                and releases.revision_names(repo, context.change.base, pattern)):
+        if not releases.added_since(repo, release, context.change.base, pattern, ("*.go",)):
             return None
     shown = ", ".join(paths[:MAX_LISTED]) + (", …" if len(paths) > MAX_LISTED else "")
     return (f"the route {shown} is in no release yet (it was added since {release}: the tree before this change "

@@ -204,8 +204,8 @@ def _lower_unreleased(emit: Emitter, context: ChangeContext, subjects: dict[str,
             key = ("sql-name", release, name.lower())
             if key not in memo:
                 pattern = _name_pattern(name)
-                memo[key] = (bool(name) and releases.release_lacks(repo, f"refs/tags/{release}", pattern, ignore_case=True)
-                             and releases.revision_names(repo, context.change.base, pattern, ignore_case=True))
+                memo[key] = bool(name) and releases.added_since(repo, release, context.change.base, pattern,
+                                                                ignore_case=True)
             return memo[key]
 
         if lacks(subject.table):
