@@ -1288,13 +1288,14 @@ class Judge:
         if not 0 <= start < len(lines):
             return False
         depth = len(lines[start]) - len(lines[start].lstrip())
-        for line in lines[start + 1:]:
-            stripped = line.strip()
-            if stripped and not stripped.startswith("{{") and len(line) - len(line.lstrip()) <= depth:
+        scopes = helm_template._scopes(lines)
+        for index in range(start + 1, len(lines)):
+            line = lines[index]
+            if line.strip() and not line.strip().startswith("{{") and len(line) - len(line.lstrip()) <= depth:
                 break  # the next key of metadata: the annotations block ends
-            for path in INSERTED_MAP.findall(stripped):
-                inserted = helm_template._lookup(values, path)
-                if isinstance(inserted, dict) and any(str(key) == "helm.sh/hook" for key in inserted):
+            # What the line inserts (`toYaml .` inside `with .Values.job.annotations` reads job.annotations).
+            for path in helm_template._output_reads(line, scopes[index], {}):
+                if _holds_hook(helm_template._lookup(values, ".".join(path))):
                     return True
         return False
 
@@ -1323,8 +1324,7 @@ class Judge:
         elif kind == "Job":
             # A Helm hook Job of a chart is deleted and created again by each upgrade: its template may change.
             # In a plain manifest the annotation means nothing to `kubectl apply`: judged like any Job.
-            hook = any(str(k) == "helm.sh/hook" for k in (_get(self.after, "metadata", "annotations") or {})) \
-                or chart and self._hook_by_default()
+            hook = _holds_hook(_get(self.after, "metadata", "annotations")) or chart and self._hook_by_default()
             fields = [] if hook and chart else ["selector", "template", "completionMode"]
         elif kind == "PersistentVolumeClaim":
             fields = ["storageClassName", "accessModes", "volumeName", "volumeMode", "selector"]
@@ -1390,10 +1390,6 @@ class Judge:
 INSTALL_ONLY = re.compile(r"if (?:\(?and\b(?!.*\bor\b)(?!.*\bnot \.Release\.IsInstall)[^|]*(?<!not )"
                           r"(?:\.Release\.IsInstall\b|\(?not \.Release\.IsUpgrade\b)"
                           r"|\.Release\.IsInstall\s*$|\(?not \.Release\.IsUpgrade\)?\s*$)")
-
-
-# A chart value inserted as a whole map: `{{- with .Values.a.b }}` (then `toYaml .`) or `{{ toYaml .Values.a.b | ... }}`.
-INSERTED_MAP = re.compile(r"\{\{-?\s*(?:with|toYaml)\s+\$?\.Values((?:\.[A-Za-z0-9_]+)+)")
 
 
 def _chart_of(context: ChangeContext, sides: FileSides) -> str | None:
@@ -1683,9 +1679,14 @@ def _removed_text(context: ChangeContext) -> str:
 def _short_lived_hook(obj: Map) -> bool:
     """A Helm hook object deleted once its hook succeeds (``helm.sh/hook-delete-policy: hook-succeeded``)."""
     annotations = _annotations(obj)
-    if annotations is None or not any(str(k) == "helm.sh/hook" for k in annotations):
+    if not _holds_hook(annotations):
         return False
     return "hook-succeeded" in str(annotations.get("helm.sh/hook-delete-policy", ""))
+
+
+def _holds_hook(annotations: Any) -> bool:
+    """Annotations (a map) that make their object a Helm hook (``helm.sh/hook``)."""
+    return isinstance(annotations, dict) and any(str(key) == "helm.sh/hook" for key in annotations)
 
 
 def _app_version_changed(context: ChangeContext) -> bool:
